@@ -1,0 +1,99 @@
+/* A target is where the bytes of one frozen process come from.
+ *
+ * Three backends have the same shape: an ELF core file, a live process paused with ptrace,
+ * and read-memory callbacks supplied by a host debugger (gdb, lldb). Each gives memory by
+ * address, the threads with their registers, and (when known) the file mappings and the
+ * auxiliary vector. A page cache sits in front of every backend's memory reads.
+ *
+ * The target knows nothing of Go or DWARF. Memory that a core did not dump (read-only,
+ * file-backed segments such as .rodata) is served from "backing files" that the layer
+ * above registers with gs_target_add_backing.
+ *
+ * Only linux/amd64 is modelled.
+ */
+#ifndef GS_TARGET_H
+#define GS_TARGET_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/err.h"
+
+typedef struct gs_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, eflags, fs_base, gs_base;
+} gs_regs;
+
+typedef struct gs_thread {
+	int64_t tid;
+	gs_regs regs;
+} gs_thread;
+
+/* One file-backed mapping of the process (NT_FILE in a core, /proc/PID/maps live). */
+typedef struct gs_mapping {
+	uint64_t start, end, file_offset;
+	char *path;
+} gs_mapping;
+
+enum gs_target_kind { GS_TARGET_CORE, GS_TARGET_LIVE, GS_TARGET_CALLBACKS };
+
+typedef struct gs_target gs_target;
+
+/* Host-debugger callbacks. read returns the number of bytes read (0..n); short reads
+ * mean the rest is unreadable. */
+typedef struct gs_target_callbacks {
+	void *ctx;
+	size_t (*read)(void *ctx, uint64_t addr, void *dst, size_t n);
+} gs_target_callbacks;
+
+/* Opens an ELF core (mmap, never read whole). Fails with GS_EINPUT naming the file and the
+ * problem when it is missing, not an ELF core, or truncated in its headers or notes. */
+gs_target *gs_core_target_open(const char *path, gs_err *err);
+
+/* Seizes and interrupts every thread of PID, reads registers, leaves it stopped until
+ * gs_target_close (or gs_target_resume). Reads memory through /proc/PID/mem. */
+gs_target *gs_live_target_open(int pid, gs_err *err);
+
+/* A target over a host debugger's memory; threads are added with gs_target_add_thread. */
+gs_target *gs_callback_target_new(const gs_target_callbacks *cb, gs_err *err);
+void gs_target_add_thread(gs_target *t, const gs_thread *th);
+
+/* Closing a live target always resumes (detaches from) the process. */
+void gs_target_close(gs_target *t);
+/* Resumes a live target now; later memory reads fail. No-op for other kinds. */
+void gs_target_resume(gs_target *t);
+
+enum gs_target_kind gs_target_kind(const gs_target *t);
+/* Path of the core file, "/proc/PID" or "debugger". */
+const char *gs_target_name(const gs_target *t);
+
+/* Reads exactly n bytes at addr. 0 on success; -1 (GS_EMEM, "unreadable at 0x...") when
+ * any byte is not available. */
+int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err);
+/* Convenience readers: return 0/-1 like gs_target_read. Little-endian. */
+int gs_target_read_u64(gs_target *t, uint64_t addr, uint64_t *v, gs_err *err);
+int gs_target_read_u32(gs_target *t, uint64_t addr, uint32_t *v, gs_err *err);
+
+size_t gs_target_nthreads(const gs_target *t);
+const gs_thread *gs_target_thread(const gs_target *t, size_t i);
+
+size_t gs_target_nmappings(const gs_target *t);
+const gs_mapping *gs_target_mapping(const gs_target *t, size_t i);
+
+/* Looks up an auxv entry (AT_ENTRY, AT_PHDR, ...). 0 if found, -1 if not. */
+int gs_target_auxv(const gs_target *t, uint64_t type, uint64_t *val);
+
+/* The executable's path as the process knew it (core: the NT_FILE mapping that holds
+ * AT_PHDR or AT_ENTRY; live: /proc/PID/exe). NULL when unknown. */
+const char *gs_target_exe_path(const gs_target *t);
+
+/* Registers a file region that backs [vaddr, vaddr+size): served for bytes the backend does
+ * not have (a core's segments with p_filesz < p_memsz, or none at all). */
+int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64_t size,
+			  uint64_t file_offset, gs_err *err);
+
+/* For a live target: nanoseconds the process has been (or was) paused. 0 otherwise. */
+uint64_t gs_target_pause_ns(const gs_target *t);
+
+#endif

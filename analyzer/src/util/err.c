@@ -1,0 +1,38 @@
+#include "err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int gs_errf(gs_err *err, int code, const char *fmt, ...)
+{
+	if (err) {
+		va_list ap;
+		va_start(ap, fmt);
+		err->code = code;
+		vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int gs_err_wrap(gs_err *err, const char *fmt, ...)
+{
+	if (err) {
+		char prefix[512], old[sizeof err->msg];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(prefix, sizeof prefix, fmt, ap);
+		va_end(ap);
+		memcpy(old, err->msg, sizeof old);
+		snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+	}
+	return -1;
+}
+
+void gs_err_clear(gs_err *err)
+{
+	if (err) {
+		err->code = GS_OK;
+		err->msg[0] = '\0';
+	}
+}

@@ -1,0 +1,29 @@
+/* A growable byte buffer for building text and JSON output. Allocation failure aborts
+ * through gs_xmalloc: an analyser that cannot allocate cannot say anything useful. */
+#ifndef GS_UTIL_STRBUF_H
+#define GS_UTIL_STRBUF_H
+
+#include <stddef.h>
+
+typedef struct gs_strbuf {
+	char *buf;
+	size_t len, cap;
+} gs_strbuf;
+
+void gs_strbuf_init(gs_strbuf *sb);
+void gs_strbuf_free(gs_strbuf *sb);
+void gs_strbuf_putc(gs_strbuf *sb, char c);
+void gs_strbuf_puts(gs_strbuf *sb, const char *s);
+void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n);
+void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a JSON string literal, quotes included. */
+void gs_strbuf_json_str(gs_strbuf *sb, const char *s);
+/* Detaches the NUL-terminated contents; the buffer is reset. */
+char *gs_strbuf_take(gs_strbuf *sb);
+
+void *gs_xmalloc(size_t n);
+void *gs_xcalloc(size_t n, size_t size);
+void *gs_xrealloc(void *p, size_t n);
+char *gs_xstrdup(const char *s);
+
+#endif
