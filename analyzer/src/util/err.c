@@ -24,7 +24,20 @@ int gs_err_wrap(gs_err *err, const char *fmt, ...)
 		vsnprintf(prefix, sizeof prefix, fmt, ap);
 		va_end(ap);
 		memcpy(old, err->msg, sizeof old);
-		snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+		/* Built piecewise: the message may be cut, never overrun. */
+		size_t n = strlen(prefix), cap = sizeof err->msg - 1;
+		if (n > cap)
+			n = cap;
+		memcpy(err->msg, prefix, n);
+		if (n + 2 <= cap) {
+			memcpy(err->msg + n, ": ", 2);
+			n += 2;
+		}
+		size_t m = strnlen(old, sizeof old);
+		if (m > cap - n)
+			m = cap - n;
+		memcpy(err->msg + n, old, m);
+		err->msg[n + m] = '\0';
 	}
 	return -1;
 }

@@ -1,0 +1,170 @@
+/* Command dispatch: parses a command's own options and renders its result. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../report/goroutines.h"
+#include "../report/info.h"
+#include "../util/strbuf.h"
+#include "session.h"
+
+static const char usage[] =
+	"usage: grpcscope COMMAND [OPTIONS] EXE CORE\n"
+	"       grpcscope COMMAND [OPTIONS] CORE\n"
+	"       grpcscope COMMAND [OPTIONS] --pid PID\n"
+	"\n"
+	"commands:\n"
+	"  info                      the snapshot: Go and grpc-go versions, threads, counts\n"
+	"  goroutines                every goroutine: status, wait reason, top user frame,\n"
+	"                            what it waits on\n"
+	"      --stacks              full stacks\n"
+	"      --group               group goroutines with identical stacks\n"
+	"      --status S            only goroutines in status S (waiting, runnable, ...)\n"
+	"      --reason R            only goroutines whose wait reason contains R\n"
+	"      --id N                only goroutine N (repeatable)\n"
+	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
+	"\n"
+	"options:\n"
+	"  --json                    machine-readable output (schema grpcscope/1)\n"
+	"  --force                   read a core whose executable has another build id\n"
+	"  --help, --version\n";
+
+const char *gs_usage(void)
+{
+	return usage;
+}
+
+static int bad(char **errmsg, const char *fmt, const char *arg)
+{
+	char buf[512];
+	snprintf(buf, sizeof buf, fmt, arg);
+	*errmsg = gs_xstrdup(buf);
+	return 2;
+}
+
+static int parse_u64(const char *s, uint64_t *v)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (errno || end == s || *end)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+			  char **errmsg)
+{
+	gs_goroutines_opts o = {0};
+	uint64_t *ids = NULL;
+	size_t nids = 0;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (strcmp(a, "--json") == 0)
+			o.json = true;
+		else if (strcmp(a, "--stacks") == 0)
+			o.stacks = true;
+		else if (strcmp(a, "--group") == 0)
+			o.group = true;
+		else if (strcmp(a, "--status") == 0 && i + 1 < argc)
+			o.status = argv[++i];
+		else if (strcmp(a, "--reason") == 0 && i + 1 < argc)
+			o.reason = argv[++i];
+		else if ((strcmp(a, "--id") == 0 && i + 1 < argc) || a[0] != '-') {
+			const char *v = a[0] == '-' ? argv[++i] : a;
+			uint64_t id;
+			if (parse_u64(v, &id) < 0) {
+				free(ids);
+				return bad(errmsg, "goroutines: not a goroutine id: %s", v);
+			}
+			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
+			ids[nids++] = id;
+		} else {
+			free(ids);
+			return bad(errmsg, "goroutines: unknown option %s (see --help)", a);
+		}
+	}
+	o.ids = ids;
+	o.nids = nids;
+	gs_report_goroutines(s->rt, &o, out);
+	free(ids);
+	return 0;
+}
+
+static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+		    char **errmsg)
+{
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			return bad(errmsg, "info: unknown option %s", argv[i]);
+	}
+	gs_info in = {
+		.exe = s->exe_path,
+		.target = gs_target_name(s->target),
+		.target_kind = gs_target_kind(s->target),
+		.go_version = gs_rt_go_version(s->rt),
+		.grpc_version = s->grpc_version,
+		.go_build_id = gs_binary_go_build_id(s->binary),
+		.gnu_build_id = gs_binary_gnu_build_id(s->binary),
+		.pie = gs_binary_is_pie(s->binary),
+		.bias = gs_rt_bias(s->rt),
+		.threads = gs_target_nthreads(s->target),
+		.pause_ns = gs_target_pause_ns(s->target),
+		.open_ns = s->open_ns,
+	};
+	gs_report_info(s->rt, &in, json, out);
+	return 0;
+}
+
+static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+			 char **errmsg)
+{
+	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	if (argc > 2 || (argc == 2 && !json))
+		return bad(errmsg, "selfcheck: unknown option %s", argv[argc - 1]);
+	const gs_layout *l = gs_rt_layout(s->rt);
+	if (json) {
+		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"selfcheck\",\"fields\":[");
+		int missing = gs_layout_report(l, out, true);
+		gs_strbuf_printf(out, "],\"missing_required\":%d}\n", missing);
+		return missing ? 1 : 0;
+	}
+	gs_strbuf_printf(out, "runtime fields (%s, %s):\n", s->exe_path, gs_rt_go_version(s->rt));
+	int missing = gs_layout_report(l, out, false);
+	gs_strbuf_printf(out, "%d required field%s missing\n", missing, missing == 1 ? "" : "s");
+	return missing ? 1 : 0;
+}
+
+typedef int (*cmd_fn)(gs_session *, int, const char *const *, gs_strbuf *, char **);
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+} commands[] = {
+	{"info", cmd_info},
+	{"goroutines", cmd_goroutines},
+	{"selfcheck", cmd_selfcheck},
+};
+
+int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg)
+{
+	*out = NULL;
+	*errmsg = NULL;
+	if (argc < 1)
+		return bad(errmsg, "%s", "no command (see --help)");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
+		if (strcmp(argv[0], commands[i].name) != 0)
+			continue;
+		gs_strbuf sb;
+		gs_strbuf_init(&sb);
+		int rc = commands[i].fn(s, argc, argv, &sb, errmsg);
+		*out = gs_strbuf_take(&sb);
+		return rc;
+	}
+	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
+}

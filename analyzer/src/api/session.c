@@ -1,0 +1,120 @@
+#include "session.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../binary/grpc_version.h"
+#include "../util/strbuf.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static gs_target *open_target(const gs_open_options *o, gs_err *err)
+{
+	if (o->core)
+		return gs_core_target_open(o->core, err);
+	if (o->pid > 0)
+		return gs_live_target_open(o->pid, err);
+	if (!o->read_memory) {
+		gs_errf(err, GS_EINPUT, "no target: give a core file, --pid, or a debugger");
+		return NULL;
+	}
+	gs_target_callbacks cb = {o->read_ctx, o->read_memory};
+	gs_target *t = gs_callback_target_new(&cb, err);
+	for (size_t i = 0; t && i < o->nthreads; i++) {
+		gs_thread th = {0};
+		th.tid = o->threads[i].tid;
+		th.regs.rip = o->threads[i].rip;
+		th.regs.rsp = o->threads[i].rsp;
+		th.regs.rbp = o->threads[i].rbp;
+		th.regs.fs_base = o->threads[i].fs_base;
+		gs_target_add_thread(t, &th);
+	}
+	return t;
+}
+
+static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
+{
+	s->target = open_target(o, err);
+	if (!s->target)
+		return -1;
+	const char *exe = o->exe ? o->exe : gs_target_exe_path(s->target);
+	if (!exe)
+		return gs_errf(err, GS_EINPUT,
+			       "%s: cannot tell which executable it ran; give EXE CORE",
+			       gs_target_name(s->target));
+	s->exe_path = gs_xstrdup(exe);
+	s->binary = gs_binary_open(exe, err);
+	if (!s->binary)
+		return -1;
+	s->pclntab = gs_pclntab_open(s->binary, err);
+	if (!s->pclntab)
+		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
+	s->dwarf = gs_dwarf_open(s->binary, err);
+	if (!s->dwarf)
+		return -1;
+	s->rt = gs_rt_open(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0, err);
+	if (!s->rt)
+		return -1;
+	s->grpc_version = gs_grpc_version(s->binary);
+	return 0;
+}
+
+gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen)
+{
+	gs_err err = {0};
+	gs_session *s = gs_xcalloc(1, sizeof *s);
+	uint64_t t0 = now_ns();
+	if (open_session(s, o, &err) < 0) {
+		if (errbuf && errlen)
+			snprintf(errbuf, errlen, "%s", err.msg);
+		if (status)
+			*status = err.code == GS_EINPUT ? 2 : 1;
+		gs_close(s);
+		return NULL;
+	}
+	s->open_ns = now_ns() - t0;
+	if (status)
+		*status = 0;
+	return s;
+}
+
+void gs_resume(gs_session *s)
+{
+	if (s && s->target)
+		gs_target_resume(s->target);
+}
+
+void gs_close(gs_session *s)
+{
+	if (!s)
+		return;
+	gs_rt_close(s->rt);
+	if (s->dwarf)
+		gs_dwarf_close(s->dwarf);
+	if (s->pclntab)
+		gs_pclntab_close(s->pclntab);
+	if (s->binary)
+		gs_binary_close(s->binary);
+	if (s->target)
+		gs_target_close(s->target); /* resumes a live process */
+	free(s->exe_path);
+	free(s->grpc_version);
+	free(s);
+}
+
+void gs_free(void *p)
+{
+	free(p);
+}
+
+const char *gs_version(void)
+{
+	return GS_VERSION;
+}

@@ -1,0 +1,26 @@
+/* The session: one snapshot opened for analysis, everything hanging off it.
+ *
+ * Owns the target, the executable and the runtime model (and, as they land, the gRPC model
+ * and the verdicts). Commands (commands.c) take a session and render through report/. */
+#ifndef GS_API_SESSION_H
+#define GS_API_SESSION_H
+
+#include "grpcscope.h"
+#include "../binary/dwarf_types.h"
+#include "../binary/elf_file.h"
+#include "../binary/pclntab.h"
+#include "../goruntime/model.h"
+#include "../target/target.h"
+
+struct gs_session {
+	gs_target *target;
+	gs_binary *binary;
+	gs_pclntab *pclntab;
+	gs_dwarf *dwarf;
+	gs_rt *rt;
+	char *exe_path;
+	char *grpc_version; /* NULL when unknown */
+	uint64_t open_ns;   /* time to open, for info */
+};
+
+#endif

@@ -1,0 +1,387 @@
+#include "model.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <elf.h>
+
+#include "../util/strbuf.h"
+#include "model_internal.h"
+
+/* Bounds against hostile cores: no real program has more goroutines or wait reasons. */
+#define GS_MAX_GOROUTINES (16u << 20)
+#define GS_MAX_WAITREASONS 256
+#define GS_MAX_MS 65536
+
+static int read_u64_at(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
+{
+	int64_t off = rt->layout.offsets[f];
+	if (off < 0)
+		return -1;
+	return gs_target_read_u64(rt->target, base + (uint64_t)off, v, NULL);
+}
+
+static uint64_t field_u64(const uint8_t *buf, size_t len, int64_t off)
+{
+	uint64_t v = 0;
+	if (off >= 0 && (size_t)off + 8 <= len)
+		memcpy(&v, buf + off, 8);
+	return v;
+}
+
+static uint32_t field_u32(const uint8_t *buf, size_t len, int64_t off)
+{
+	uint32_t v = 0;
+	if (off >= 0 && (size_t)off + 4 <= len)
+		memcpy(&v, buf + off, 4);
+	return v;
+}
+
+int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err)
+{
+	const gs_dtype *type;
+	if (gs_dwarf_global(rt->dwarf, name, addr, &type, err) == 0) {
+		*addr += rt->bias;
+		return 0;
+	}
+	uint64_t size;
+	if (gs_binary_symbol(rt->binary, name, addr, &size) == 0) {
+		*addr += rt->bias;
+		return 0;
+	}
+	return gs_errf(err, GS_ENOTFOUND, "%s: no such global", name);
+}
+
+int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err)
+{
+	uint64_t hdr[2];
+	if (gs_target_read(rt->target, addr, hdr, sizeof hdr, err) < 0)
+		return -1;
+	uint64_t n = hdr[1];
+	if (n >= cap)
+		n = cap - 1;
+	if (n && gs_target_read(rt->target, hdr[0], buf, n, err) < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+static void load_version(gs_rt *rt)
+{
+	char v[64];
+	uint64_t a;
+	if (gs_rt_global(rt, "runtime.buildVersion", &a, NULL) == 0 &&
+	    gs_rt_read_string(rt, a, v, sizeof v, NULL) == 0 && strncmp(v, "go", 2) == 0) {
+		rt->go_version = gs_xstrdup(v);
+		return;
+	}
+	gs_buildinfo bi;
+	if (gs_buildinfo_read(rt->binary, &bi, NULL) == 0) {
+		if (bi.go_version)
+			rt->go_version = gs_xstrdup(bi.go_version);
+		gs_buildinfo_free(&bi);
+	}
+	if (!rt->go_version)
+		rt->go_version = gs_xstrdup("unknown");
+}
+
+/* Wait-reason strings come from the binary (runtime.waitReasonStrings), never a table. */
+static void load_wait_reasons(gs_rt *rt)
+{
+	uint64_t addr;
+	const gs_dtype *type = NULL;
+	size_t n = 0;
+	if (gs_dwarf_global(rt->dwarf, "runtime.waitReasonStrings", &addr, &type, NULL) == 0) {
+		addr += rt->bias;
+		while (type && type->kind == GS_DK_TYPEDEF)
+			type = type->elem;
+		if (type && type->kind == GS_DK_ARRAY)
+			n = type->count;
+	}
+	if (n > GS_MAX_WAITREASONS)
+		n = GS_MAX_WAITREASONS;
+	rt->wait_reasons = gs_xcalloc(n ? n : 1, sizeof *rt->wait_reasons);
+	rt->nwait_reasons = n;
+	for (size_t i = 0; i < n; i++) {
+		char s[128];
+		if (gs_rt_read_string(rt, addr + 16 * i, s, sizeof s, NULL) < 0)
+			snprintf(s, sizeof s, "unreadable wait reason %zu", i);
+		rt->wait_reasons[i] = gs_xstrdup(s);
+	}
+}
+
+/* PIE executables are relocated by the loader: the bias is where AT_ENTRY landed minus the
+ * file's e_entry. Read-only segments a core did not dump are served from the executable. */
+/* The Go build id note sits in the first text page, which every core dumps: compare it
+ * with the executable's before the executable is allowed to back any memory. */
+static int check_identity(gs_rt *rt, gs_err *err)
+{
+	const gs_section *s = gs_binary_section(rt->binary, ".note.go.buildid");
+	if (!s)
+		s = gs_binary_section(rt->binary, ".note.gnu.build-id");
+	if (!s || s->size == 0 || s->size > 4096)
+		return 0;
+	const uint8_t *want = gs_binary_section_data(rt->binary, s, NULL);
+	uint8_t got[4096];
+	if (!want || gs_target_read(rt->target, s->addr + rt->bias, got, s->size, NULL) < 0)
+		return 0; /* not dumped: nothing to compare */
+	if (memcmp(want, got, s->size) == 0)
+		return 0;
+	return gs_errf(err, GS_EINPUT,
+		       "%s: build id does not match the program in %s (another build?); "
+		       "use --force to read it anyway",
+		       gs_binary_path(rt->binary), gs_target_name(rt->target));
+}
+
+static int map_executable(gs_rt *rt, bool force, gs_err *err)
+{
+	uint64_t entry;
+	rt->bias = 0;
+	if (gs_binary_is_pie(rt->binary)) {
+		if (gs_target_auxv(rt->target, AT_ENTRY, &entry) < 0)
+			return gs_errf(err, GS_EINPUT,
+				       "%s: PIE executable but the target has no AT_ENTRY to "
+				       "find its load address", gs_binary_path(rt->binary));
+		rt->bias = entry - gs_binary_entry(rt->binary);
+	}
+	if (!force && check_identity(rt, err) < 0)
+		return -1;
+	for (size_t i = 0; i < gs_binary_nsegments(rt->binary); i++) {
+		const gs_segment *s = gs_binary_segment(rt->binary, i);
+		if (s->filesz == 0)
+			continue;
+		if (gs_target_add_backing(rt->target, gs_binary_path(rt->binary),
+					  s->vaddr + rt->bias, s->filesz, s->offset, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int cmp_goid(const void *a, const void *b)
+{
+	const gs_goid_index *x = a, *y = b;
+	return x->goid < y->goid ? -1 : x->goid > y->goid;
+}
+
+static int cmp_gaddr(const void *a, const void *b)
+{
+	const gs_goid_index *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Running goroutines take their registers from the thread whose tid is m.procid. */
+static void attach_threads(gs_rt *rt)
+{
+	uint64_t allm;
+	if (gs_rt_global(rt, "runtime.allm", &allm, NULL) < 0 ||
+	    gs_target_read_u64(rt->target, allm, &allm, NULL) < 0)
+		return;
+	for (unsigned k = 0; allm && k < GS_MAX_MS; k++) {
+		uint64_t procid = 0, curg = 0, next = 0;
+		read_u64_at(rt, allm, RT_M_PROCID, &procid);
+		read_u64_at(rt, allm, RT_M_CURG, &curg);
+		if (read_u64_at(rt, allm, RT_M_ALLLINK, &next) < 0)
+			break;
+		gs_goroutine *g = curg ? gs_rt_goroutine_by_addr(rt, curg) : NULL;
+		if (g) {
+			for (size_t i = 0; i < gs_target_nthreads(rt->target); i++) {
+				const gs_thread *th = gs_target_thread(rt->target, i);
+				if ((uint64_t)th->tid == procid)
+					g->thread = th;
+			}
+		}
+		allm = next;
+	}
+}
+
+static int load_goroutines(gs_rt *rt, gs_err *err)
+{
+	uint64_t allgs, hdr[3];
+	if (gs_rt_global(rt, "runtime.allgs", &allgs, err) < 0)
+		return gs_err_wrap(err, "finding goroutines");
+	if (gs_target_read(rt->target, allgs, hdr, sizeof hdr, err) < 0)
+		return gs_err_wrap(err, "reading runtime.allgs");
+	uint64_t n = hdr[1];
+	if (n > GS_MAX_GOROUTINES || n > hdr[2])
+		return gs_errf(err, GS_EINPUT, "runtime.allgs has an absurd length %llu (cap %llu)",
+			       (unsigned long long)n, (unsigned long long)hdr[2]);
+	uint64_t *ptrs = gs_xcalloc(n ? n : 1, 8);
+	if (n && gs_target_read(rt->target, hdr[0], ptrs, n * 8, err) < 0) {
+		free(ptrs);
+		return gs_err_wrap(err, "reading the allgs array");
+	}
+	const int64_t *o = rt->layout.offsets;
+	size_t gsize = rt->layout.sizes[RT_G_GOID];
+	uint8_t *buf = gs_xmalloc(gsize);
+	rt->gs = gs_xcalloc(n ? n : 1, sizeof *rt->gs);
+	for (uint64_t i = 0; i < n; i++) {
+		if (!ptrs[i] || gs_target_read(rt->target, ptrs[i], buf, gsize, NULL) < 0) {
+			rt->unreadable_gs++;
+			continue;
+		}
+		uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
+		if (st == GS_G_DEADEXTRA) {
+			rt->hidden = gs_xrealloc(rt->hidden, (rt->nhidden + 1) * sizeof *rt->hidden);
+			rt->hidden[rt->nhidden].goid = field_u64(buf, gsize, o[RT_G_GOID]);
+			rt->hidden[rt->nhidden++].status = st;
+			continue;
+		}
+		if (st == GS_G_DEAD || st == GS_G_IDLE)
+			continue;
+		gs_goroutine *g = &rt->gs[rt->ngs++];
+		g->addr = ptrs[i];
+		g->status = st;
+		g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
+		g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
+		g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
+		g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
+		g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
+		g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
+		g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + rt->layout.offsets[RT_GOBUF_SP]);
+		g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + rt->layout.offsets[RT_GOBUF_PC]);
+		if (o[RT_GOBUF_BP] >= 0)
+			g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
+		g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
+		g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
+		g->m = field_u64(buf, gsize, o[RT_G_M]);
+		g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
+	}
+	free(buf);
+	free(ptrs);
+	rt->by_goid = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid);
+	rt->by_addr = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr);
+	for (size_t i = 0; i < rt->ngs; i++) {
+		rt->by_goid[i] = (gs_goid_index){rt->gs[i].goid, rt->gs[i].addr, i};
+		rt->by_addr[i] = rt->by_goid[i];
+	}
+	qsort(rt->by_goid, rt->ngs, sizeof *rt->by_goid, cmp_goid);
+	qsort(rt->by_addr, rt->ngs, sizeof *rt->by_addr, cmp_gaddr);
+	return 0;
+}
+
+/* nanotime at the snapshot: the newest waitsince is a lower bound; the runtime's own clock
+ * (runtime.sched.lastpoll / work.tstart) would be better but is optional. */
+static void load_now(gs_rt *rt)
+{
+	int64_t best = 0;
+	uint64_t a, v;
+	if (gs_rt_global(rt, "runtime.sched", &a, NULL) == 0) {
+		const gs_dtype *t = gs_dwarf_type(rt->dwarf, "runtime.schedt", NULL);
+		const gs_dmember *m = t ? gs_dwarf_member(t, "lastpoll") : NULL;
+		if (m && gs_target_read_u64(rt->target, a + m->offset, &v, NULL) == 0)
+			best = (int64_t)v;
+	}
+	for (size_t i = 0; i < rt->ngs; i++)
+		if (rt->gs[i].waitsince > best)
+			best = rt->gs[i].waitsince;
+	rt->now = best;
+}
+
+gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
+		  gs_err *err)
+{
+	gs_rt *rt = gs_xcalloc(1, sizeof *rt);
+	rt->target = t;
+	rt->binary = b;
+	rt->pcln = pcln;
+	rt->dwarf = d;
+	if (map_executable(rt, force, err) < 0)
+		goto fail;
+	if (gs_layout_resolve(&rt->layout, gs_runtime_fields, RT_NFIELDS, d, err) < 0) {
+		gs_err_wrap(err, "%s", gs_binary_path(b));
+		goto fail;
+	}
+	load_version(rt);
+	load_wait_reasons(rt);
+	if (load_goroutines(rt, err) < 0)
+		goto fail;
+	attach_threads(rt);
+	load_now(rt);
+	return rt;
+fail:
+	gs_rt_close(rt);
+	return NULL;
+}
+
+void gs_rt_close(gs_rt *rt)
+{
+	if (!rt)
+		return;
+	for (size_t i = 0; i < rt->ngs; i++) {
+		free(rt->gs[i].frames);
+		free(rt->gs[i].waits);
+		free(rt->gs[i].stack_error);
+	}
+	for (size_t i = 0; i < rt->nwait_reasons; i++)
+		free(rt->wait_reasons[i]);
+	free(rt->wait_reasons);
+	free(rt->gs);
+	free(rt->hidden);
+	free(rt->by_goid);
+	free(rt->by_addr);
+	free(rt->go_version);
+	gs_sema_index_free(&rt->sema);
+	gs_netpoll_index_free(&rt->netpoll);
+	gs_layout_free(&rt->layout);
+	free(rt);
+}
+
+const char *gs_rt_go_version(const gs_rt *rt) { return rt->go_version; }
+uint64_t gs_rt_bias(const gs_rt *rt) { return rt->bias; }
+const gs_layout *gs_rt_layout(const gs_rt *rt) { return &rt->layout; }
+gs_target *gs_rt_target(const gs_rt *rt) { return rt->target; }
+gs_dwarf *gs_rt_dwarf(const gs_rt *rt) { return rt->dwarf; }
+gs_pclntab *gs_rt_pclntab(const gs_rt *rt) { return rt->pcln; }
+size_t gs_rt_ngoroutines(const gs_rt *rt) { return rt->ngs; }
+int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f) { return rt->layout.offsets[f]; }
+
+gs_goroutine *gs_rt_goroutine(gs_rt *rt, size_t i)
+{
+	return i < rt->ngs ? &rt->gs[i] : NULL;
+}
+
+gs_goroutine *gs_rt_find_goroutine(gs_rt *rt, uint64_t goid)
+{
+	gs_goid_index key = {goid, 0, 0};
+	gs_goid_index *hit = bsearch(&key, rt->by_goid, rt->ngs, sizeof key, cmp_goid);
+	return hit ? &rt->gs[hit->index] : NULL;
+}
+
+gs_goroutine *gs_rt_goroutine_by_addr(gs_rt *rt, uint64_t gaddr)
+{
+	gs_goid_index key = {0, gaddr, 0};
+	gs_goid_index *hit = bsearch(&key, rt->by_addr, rt->ngs, sizeof key, cmp_gaddr);
+	return hit ? &rt->gs[hit->index] : NULL;
+}
+
+size_t gs_rt_nhidden(const gs_rt *rt) { return rt->nhidden; }
+
+void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status)
+{
+	*goid = rt->hidden[i].goid;
+	*status = rt->hidden[i].status;
+}
+
+const char *gs_rt_status_name(uint32_t st)
+{
+	static const char *const names[] = {"idle", "runnable", "running", "syscall", "waiting",
+					    "moribund", "dead", "enqueue", "copystack",
+					    "preempted", "leaked", "deadextra"};
+	return st < sizeof names / sizeof names[0] ? names[st] : "unknown";
+}
+
+const char *gs_rt_wait_reason(const gs_rt *rt, const gs_goroutine *g)
+{
+	if (g->status != GS_G_WAITING && g->waitreason == 0)
+		return "";
+	if (g->waitreason < rt->nwait_reasons)
+		return rt->wait_reasons[g->waitreason];
+	return "unknown wait reason";
+}
+
+int64_t gs_rt_wait_minutes(const gs_rt *rt, const gs_goroutine *g)
+{
+	if (g->waitsince <= 0 || rt->now < g->waitsince)
+		return -1;
+	return (rt->now - g->waitsince) / 60000000000LL;
+}

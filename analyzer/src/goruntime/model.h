@@ -1,0 +1,128 @@
+/* The Go runtime model of one snapshot: version, goroutines, their stacks and what they
+ * wait on.
+ *
+ * A gs_rt is built over a target (memory, threads) and the executable (pclntab, DWARF).
+ * It owns neither. Goroutine headers are read once at open (they are needed by every
+ * command); stacks and wait objects are read on demand and cached. Facts only: a value
+ * that could not be read is reported as unreadable, never guessed.
+ */
+#ifndef GS_GORUNTIME_MODEL_H
+#define GS_GORUNTIME_MODEL_H
+
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "../binary/buildinfo.h"
+#include "../binary/dwarf_types.h"
+#include "../binary/elf_file.h"
+#include "../binary/pclntab.h"
+#include "../target/target.h"
+#include "../util/err.h"
+#include "layout.h"
+
+/* Runtime goroutine states (numbering is stable across 1.19-1.27). */
+enum {
+	GS_G_IDLE = 0, GS_G_RUNNABLE = 1, GS_G_RUNNING = 2, GS_G_SYSCALL = 3, GS_G_WAITING = 4,
+	GS_G_DEAD = 6, GS_G_COPYSTACK = 8, GS_G_PREEMPTED = 9, GS_G_LEAKED = 10,
+	GS_G_DEADEXTRA = 11, GS_G_SCAN = 0x1000,
+};
+
+typedef struct gs_frame {
+	uint64_t pc;          /* runtime pc of the physical frame (return address or rip) */
+	uint64_t sp;          /* sp of this frame */
+	const char *function; /* from pclntab; "?" when unknown */
+	const char *file;
+	int32_t line;
+	bool inlined;         /* this entry is an inlined call inside the physical frame */
+} gs_frame;
+
+enum gs_wait_kind {
+	GS_WAIT_CHAN_RECV, GS_WAIT_CHAN_SEND, GS_WAIT_SELECT_RECV, GS_WAIT_SELECT_SEND,
+	GS_WAIT_SEMA, GS_WAIT_NETPOLL_READ, GS_WAIT_NETPOLL_WRITE, GS_WAIT_NIL_CHAN,
+	GS_WAIT_SELECT_EMPTY, GS_WAIT_SLEEP, GS_WAIT_UNKNOWN,
+};
+
+typedef struct gs_waitobj {
+	enum gs_wait_kind kind;
+	uint64_t addr;      /* hchan, semaphore (the sync object address), pollDesc */
+	uint64_t sema_addr; /* for GS_WAIT_SEMA: the semaphore word itself */
+	int64_t fd;         /* netpoll: fd, else -1 */
+} gs_waitobj;
+
+typedef struct gs_goroutine {
+	uint64_t addr;       /* runtime.g */
+	uint64_t goid;
+	uint32_t status;     /* without the _Gscan bit */
+	uint8_t waitreason;
+	int64_t waitsince;   /* nanotime, 0 = not recorded */
+	uint64_t gopc, startpc, parent_goid;
+	uint64_t sched_sp, sched_pc, sched_bp;
+	uint64_t syscallsp, syscallpc;
+	uint64_t m;          /* *runtime.m, 0 if none */
+	uint64_t waiting;    /* first sudog */
+	const gs_thread *thread; /* for running goroutines: the thread that runs it */
+
+	/* Lazily filled. */
+	bool stack_done, waits_done;
+	gs_frame *frames;
+	size_t nframes;
+	gs_frame current;    /* the start pc symbolized as is (delve's "current" location) */
+	gs_frame user;       /* filled by gs_rt_user_frame */
+	bool stack_truncated;
+	char *stack_error;   /* why unwinding stopped early, or NULL */
+	gs_waitobj *waits;
+	size_t nwaits;
+} gs_goroutine;
+
+typedef struct gs_rt gs_rt;
+
+/* force: accept an executable whose build id differs from the one the target maps. */
+gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
+		  gs_err *err);
+void gs_rt_close(gs_rt *rt);
+
+const char *gs_rt_go_version(const gs_rt *rt);
+uint64_t gs_rt_bias(const gs_rt *rt);          /* PIE load bias */
+const gs_layout *gs_rt_layout(const gs_rt *rt);
+gs_target *gs_rt_target(const gs_rt *rt);
+gs_dwarf *gs_rt_dwarf(const gs_rt *rt);
+gs_pclntab *gs_rt_pclntab(const gs_rt *rt);
+
+size_t gs_rt_ngoroutines(const gs_rt *rt);
+gs_goroutine *gs_rt_goroutine(gs_rt *rt, size_t i);
+gs_goroutine *gs_rt_find_goroutine(gs_rt *rt, uint64_t goid);
+gs_goroutine *gs_rt_goroutine_by_addr(gs_rt *rt, uint64_t gaddr);
+
+/* "waiting", "runnable", ... (runtime names without the leading _G, lower-case). */
+const char *gs_rt_status_name(uint32_t status);
+/* The wait reason string read from the binary ("" for none). */
+const char *gs_rt_wait_reason(const gs_rt *rt, const gs_goroutine *g);
+/* Minutes since waitsince, the way the runtime prints it; -1 when not recorded. */
+int64_t gs_rt_wait_minutes(const gs_rt *rt, const gs_goroutine *g);
+
+/* Unwinds (once) and returns the frames; *n set. Never fails: problems are in g->stack_error. */
+const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n);
+/* The topmost frame outside package runtime (delve's "User" location), or NULL. */
+const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g);
+/* Wait objects (once): channels, semaphores, netpoll. */
+const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n);
+
+/* Goroutines the runtime keeps but never prints (_Gdeadextra, Go 1.26+): ids and status. */
+size_t gs_rt_nhidden(const gs_rt *rt);
+void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status);
+
+/* Value readers. */
+int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err);
+int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err);
+int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f);
+
+/* Channel facts. */
+typedef struct gs_chan {
+	uint64_t addr, qcount, dataqsiz, elemsize;
+	bool closed;
+	size_t nrecv, nsend; /* waiters */
+} gs_chan;
+int gs_rt_read_chan(gs_rt *rt, uint64_t addr, gs_chan *out, gs_err *err);
+
+#endif

@@ -1,0 +1,60 @@
+/* Private state of the runtime model, shared by its source files only. */
+#ifndef GS_GORUNTIME_MODEL_INTERNAL_H
+#define GS_GORUNTIME_MODEL_INTERNAL_H
+
+#include "model.h"
+
+typedef struct gs_goid_index {
+	uint64_t goid, addr;
+	size_t index;
+} gs_goid_index;
+
+/* Who waits on which semaphore (built once from runtime.semtable). */
+typedef struct gs_sema_waiter {
+	uint64_t g, addr;
+} gs_sema_waiter;
+typedef struct gs_sema_index {
+	bool built;
+	gs_sema_waiter *w; /* sorted by g */
+	size_t n;
+} gs_sema_index;
+void gs_sema_index_free(gs_sema_index *s);
+/* The semaphore address goroutine gaddr waits on, 0 if none. */
+uint64_t gs_sema_lookup(gs_rt *rt, uint64_t gaddr);
+
+/* Who waits in IO wait on which pollDesc (built once from the persistent chunks). */
+typedef struct gs_poll_waiter {
+	uint64_t g, pd;
+	int64_t fd;
+	bool write;
+} gs_poll_waiter;
+typedef struct gs_netpoll_index {
+	bool built;
+	gs_poll_waiter *w; /* sorted by g */
+	size_t n;
+} gs_netpoll_index;
+void gs_netpoll_index_free(gs_netpoll_index *ni);
+bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out);
+
+struct gs_rt {
+	gs_target *target;
+	gs_binary *binary;
+	gs_pclntab *pcln;
+	gs_dwarf *dwarf;
+	uint64_t bias;
+	gs_layout layout;
+	char *go_version;
+	char **wait_reasons;
+	size_t nwait_reasons;
+	gs_goroutine *gs;
+	size_t ngs;
+	size_t unreadable_gs;
+	struct { uint64_t goid; uint32_t status; } *hidden;
+	size_t nhidden;
+	gs_goid_index *by_goid, *by_addr;
+	int64_t now;
+	gs_sema_index sema;
+	gs_netpoll_index netpoll;
+};
+
+#endif

@@ -1,0 +1,266 @@
+/* What a parked goroutine waits on.
+ *
+ * Channel waits: g.waiting is the list of sudogs the goroutine parked with; which queue of
+ * the channel holds the sudog tells receive from send. Sync waits: before Go 1.26 only the
+ * semaphore table knows who waits on which address (a treap per root, keyed by address,
+ * same-address waiters chained on waitlink); from 1.26 g.waiting points at the sudog too.
+ * The semaphore word is inside the sync object; which object is told by the runtime entry
+ * point on the stack (Mutex: sema at +4, RWMutex reader sem at +12, writer sem at +8,
+ * WaitGroup sema at +8).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "model_internal.h"
+
+#define GS_MAX_QUEUE 1000000
+#define GS_MAX_SUDOGS 4096
+#define GS_SEMTAB_MAX_NODES 2000000
+
+typedef struct wait_vec {
+	gs_waitobj *v;
+	size_t n, cap;
+} wait_vec;
+
+static void add(wait_vec *w, gs_waitobj o)
+{
+	if (w->n == w->cap) {
+		w->cap = w->cap ? w->cap * 2 : 4;
+		w->v = gs_xrealloc(w->v, w->cap * sizeof *w->v);
+	}
+	w->v[w->n++] = o;
+}
+
+static uint64_t rd(gs_rt *rt, uint64_t base, enum gs_rt_field f)
+{
+	uint64_t v = 0;
+	int64_t off = rt->layout.offsets[f];
+	if (base && off >= 0)
+		gs_target_read_u64(rt->target, base + (uint64_t)off, &v, NULL);
+	return v;
+}
+
+static bool queue_has(gs_rt *rt, uint64_t q, uint64_t s)
+{
+	uint64_t p = rd(rt, q, RT_WAITQ_FIRST);
+	for (unsigned i = 0; p && i < GS_MAX_QUEUE; i++) {
+		if (p == s)
+			return true;
+		p = rd(rt, p, RT_SUDOG_NEXT);
+	}
+	return false;
+}
+
+static void chan_waits(gs_rt *rt, gs_goroutine *g, wait_vec *w)
+{
+	uint64_t s = g->waiting;
+	for (unsigned i = 0; s && i < GS_MAX_SUDOGS; i++) {
+		uint64_t c = rd(rt, s, RT_SUDOG_C);
+		uint8_t sel = 0;
+		int64_t so = rt->layout.offsets[RT_SUDOG_ISSELECT];
+		if (so >= 0)
+			gs_target_read(rt->target, s + (uint64_t)so, &sel, 1, NULL);
+		if (c) {
+			bool recv = queue_has(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_RECVQ], s);
+			bool send = !recv &&
+				    queue_has(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_SENDQ], s);
+			enum gs_wait_kind k;
+			if (sel)
+				k = send ? GS_WAIT_SELECT_SEND : GS_WAIT_SELECT_RECV;
+			else
+				k = send ? GS_WAIT_CHAN_SEND : GS_WAIT_CHAN_RECV;
+			if (!recv && !send && !sel) /* not queued: trust the wait reason */
+				k = strstr(gs_rt_wait_reason(rt, g), "send") ? GS_WAIT_CHAN_SEND
+									       : GS_WAIT_CHAN_RECV;
+			add(w, (gs_waitobj){k, c, 0, -1});
+		}
+		s = rd(rt, s, RT_SUDOG_WAITLINK);
+	}
+}
+
+/* ---- semaphore table ---- */
+
+static int cmp_waiter(const void *a, const void *b)
+{
+	const gs_sema_waiter *x = a, *y = b;
+	return x->g < y->g ? -1 : x->g > y->g;
+}
+
+void gs_sema_index_free(gs_sema_index *s)
+{
+	free(s->w);
+	memset(s, 0, sizeof *s);
+}
+
+static void build_sema_index(gs_rt *rt)
+{
+	gs_sema_index *si = &rt->sema;
+	si->built = true;
+	uint64_t tab;
+	const gs_dtype *type = NULL;
+	if (rt->layout.offsets[RT_SEMAROOT_TREAP] < 0 ||
+	    gs_dwarf_global(rt->dwarf, "runtime.semtable", &tab, &type, NULL) < 0)
+		return;
+	tab += rt->bias;
+	while (type && type->kind == GS_DK_TYPEDEF)
+		type = type->elem;
+	if (!type || type->kind != GS_DK_ARRAY || !type->count || !type->elem)
+		return;
+	uint64_t stride = type->size / type->count;
+	/* The root sits at offset 0 of each padded entry (struct{root semaRoot; pad}). */
+	size_t cap = 64, sp = 0, visited = 0;
+	uint64_t *stack = gs_xmalloc(cap * sizeof *stack);
+	for (uint64_t i = 0; i < type->count; i++) {
+		uint64_t treap = rd(rt, tab + i * stride, RT_SEMAROOT_TREAP);
+		if (!treap)
+			continue;
+		sp = 0;
+		stack[sp++] = treap;
+		while (sp && visited < GS_SEMTAB_MAX_NODES) {
+			uint64_t t = stack[--sp];
+			visited++;
+			uint64_t elem = rd(rt, t, RT_SUDOG_ELEM);
+			uint64_t s = t;
+			for (unsigned k = 0; s && k < GS_MAX_QUEUE && visited < GS_SEMTAB_MAX_NODES;
+			     k++, visited++) {
+				uint64_t gp = rd(rt, s, RT_SUDOG_G);
+				if (si->n % 256 == 0)
+					si->w = gs_xrealloc(si->w, (si->n + 256) * sizeof *si->w);
+				si->w[si->n++] = (gs_sema_waiter){gp, elem};
+				s = rd(rt, s, RT_SUDOG_WAITLINK);
+			}
+			uint64_t kids[2] = {rd(rt, t, RT_SUDOG_PREV), rd(rt, t, RT_SUDOG_NEXT)};
+			for (int k = 0; k < 2; k++) {
+				if (!kids[k])
+					continue;
+				if (sp == cap) {
+					cap *= 2;
+					stack = gs_xrealloc(stack, cap * sizeof *stack);
+				}
+				stack[sp++] = kids[k];
+			}
+		}
+	}
+	free(stack);
+	qsort(si->w, si->n, sizeof *si->w, cmp_waiter);
+}
+
+uint64_t gs_sema_lookup(gs_rt *rt, uint64_t gaddr)
+{
+	if (!rt->sema.built)
+		build_sema_index(rt);
+	gs_sema_waiter key = {gaddr, 0};
+	gs_sema_waiter *hit = bsearch(&key, rt->sema.w, rt->sema.n, sizeof key, cmp_waiter);
+	return hit ? hit->addr : 0;
+}
+
+static bool stack_has(gs_rt *rt, gs_goroutine *g, const char *suffix)
+{
+	size_t n;
+	const gs_frame *f = gs_rt_stack(rt, g, &n);
+	size_t ls = strlen(suffix);
+	for (size_t i = 0; i < n && i < 12; i++) {
+		size_t lf = strlen(f[i].function);
+		if (lf >= ls && strcmp(f[i].function + lf - ls, suffix) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* The sync object that holds semaphore word `sema`, from the runtime entry on the stack. */
+static uint64_t sync_object(gs_rt *rt, gs_goroutine *g, uint64_t sema)
+{
+	if (stack_has(rt, g, "runtime_SemacquireRWMutexR"))
+		return sema - 12;
+	if (stack_has(rt, g, "runtime_SemacquireRWMutex"))
+		return sema - 8;
+	if (stack_has(rt, g, "runtime_SemacquireMutex"))
+		return sema - 4;
+	if (stack_has(rt, g, "runtime_SemacquireWaitGroup") || stack_has(rt, g, "(*WaitGroup).Wait"))
+		return sema - 8;
+	if (stack_has(rt, g, "runtime_notifyListWait"))
+		return sema - 16;
+	return sema;
+}
+
+static bool is_sync_reason(const char *r)
+{
+	return strcmp(r, "semacquire") == 0 || strncmp(r, "sync.", 5) == 0;
+}
+
+static void compute_waits(gs_rt *rt, gs_goroutine *g)
+{
+	wait_vec w = {0};
+	const char *r = gs_rt_wait_reason(rt, g);
+	if (g->status != GS_G_WAITING)
+		goto done;
+	if (strcmp(r, "chan receive (nil chan)") == 0 || strcmp(r, "chan send (nil chan)") == 0) {
+		add(&w, (gs_waitobj){GS_WAIT_NIL_CHAN, 0, 0, -1});
+	} else if (strcmp(r, "select (no cases)") == 0) {
+		add(&w, (gs_waitobj){GS_WAIT_SELECT_EMPTY, 0, 0, -1});
+	} else if (strncmp(r, "chan ", 5) == 0 || strncmp(r, "select", 6) == 0) {
+		chan_waits(rt, g, &w);
+	} else if (is_sync_reason(r)) {
+		uint64_t sema = 0;
+		/* 1.26+: the sudog is on g.waiting with no channel. */
+		if (g->waiting && !rd(rt, g->waiting, RT_SUDOG_C))
+			sema = rd(rt, g->waiting, RT_SUDOG_ELEM);
+		if (!sema)
+			sema = gs_sema_lookup(rt, g->addr);
+		if (sema)
+			add(&w, (gs_waitobj){GS_WAIT_SEMA, sync_object(rt, g, sema), sema, -1});
+	} else if (strcmp(r, "sleep") == 0) {
+		add(&w, (gs_waitobj){GS_WAIT_SLEEP, 0, 0, -1});
+	} else if (strcmp(r, "IO wait") == 0) {
+		gs_waitobj o;
+		if (gs_netpoll_lookup(rt, g->addr, &o))
+			add(&w, o);
+	}
+done:
+	g->waits = w.v;
+	g->nwaits = w.n;
+}
+
+const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n)
+{
+	if (!g->waits_done) {
+		g->waits_done = true;
+		compute_waits(rt, g);
+	}
+	*n = g->nwaits;
+	return g->waits;
+}
+
+int gs_rt_read_chan(gs_rt *rt, uint64_t addr, gs_chan *out, gs_err *err)
+{
+	const int64_t *o = rt->layout.offsets;
+	uint8_t buf[256];
+	size_t size = rt->layout.sizes[RT_HCHAN_QCOUNT];
+	if (size == 0 || size > sizeof buf)
+		return gs_errf(err, GS_EINTERNAL, "runtime.hchan layout unknown");
+	if (gs_target_read(rt->target, addr, buf, size, err) < 0)
+		return -1;
+	memset(out, 0, sizeof *out);
+	out->addr = addr;
+	memcpy(&out->qcount, buf + o[RT_HCHAN_QCOUNT], 8);
+	memcpy(&out->dataqsiz, buf + o[RT_HCHAN_DATAQSIZ], 8);
+	uint16_t es;
+	memcpy(&es, buf + o[RT_HCHAN_ELEMSIZE], 2);
+	out->elemsize = es;
+	uint32_t closed;
+	memcpy(&closed, buf + o[RT_HCHAN_CLOSED], 4);
+	out->closed = closed != 0;
+	for (int q = 0; q < 2; q++) {
+		uint64_t p = rd(rt, addr + (uint64_t)o[q ? RT_HCHAN_SENDQ : RT_HCHAN_RECVQ],
+				RT_WAITQ_FIRST);
+		size_t k = 0;
+		for (; p && k < GS_MAX_QUEUE; k++)
+			p = rd(rt, p, RT_SUDOG_NEXT);
+		if (q)
+			out->nsend = k;
+		else
+			out->nrecv = k;
+	}
+	return 0;
+}

@@ -1,0 +1,261 @@
+#include "goroutines.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *gs_wait_kind_name(enum gs_wait_kind k)
+{
+	switch (k) {
+	case GS_WAIT_CHAN_RECV:
+	case GS_WAIT_CHAN_SEND: return "chan";
+	case GS_WAIT_SELECT_RECV:
+	case GS_WAIT_SELECT_SEND: return "select";
+	case GS_WAIT_SEMA: return "semaphore";
+	case GS_WAIT_NETPOLL_READ:
+	case GS_WAIT_NETPOLL_WRITE: return "netpoll";
+	case GS_WAIT_NIL_CHAN: return "nil-chan";
+	case GS_WAIT_SELECT_EMPTY: return "select-empty";
+	case GS_WAIT_SLEEP: return "sleep";
+	default: return "unknown";
+	}
+}
+
+static const char *direction(enum gs_wait_kind k)
+{
+	switch (k) {
+	case GS_WAIT_CHAN_RECV:
+	case GS_WAIT_SELECT_RECV: return "recv";
+	case GS_WAIT_CHAN_SEND:
+	case GS_WAIT_SELECT_SEND: return "send";
+	case GS_WAIT_NETPOLL_READ: return "read";
+	case GS_WAIT_NETPOLL_WRITE: return "write";
+	default: return NULL;
+	}
+}
+
+void gs_describe_wait(const gs_waitobj *w, gs_strbuf *out)
+{
+	switch (w->kind) {
+	case GS_WAIT_CHAN_RECV: gs_strbuf_printf(out, "receive on chan 0x%llx", (unsigned long long)w->addr); break;
+	case GS_WAIT_CHAN_SEND: gs_strbuf_printf(out, "send on chan 0x%llx", (unsigned long long)w->addr); break;
+	case GS_WAIT_SELECT_RECV: gs_strbuf_printf(out, "select receive on chan 0x%llx", (unsigned long long)w->addr); break;
+	case GS_WAIT_SELECT_SEND: gs_strbuf_printf(out, "select send on chan 0x%llx", (unsigned long long)w->addr); break;
+	case GS_WAIT_SEMA: gs_strbuf_printf(out, "semaphore of sync object 0x%llx", (unsigned long long)w->addr); break;
+	case GS_WAIT_NETPOLL_READ: gs_strbuf_printf(out, "read on fd %lld", (long long)w->fd); break;
+	case GS_WAIT_NETPOLL_WRITE: gs_strbuf_printf(out, "write on fd %lld", (long long)w->fd); break;
+	case GS_WAIT_NIL_CHAN: gs_strbuf_puts(out, "nil channel (forever)"); break;
+	case GS_WAIT_SELECT_EMPTY: gs_strbuf_puts(out, "select {} (forever)"); break;
+	case GS_WAIT_SLEEP: gs_strbuf_puts(out, "sleep"); break;
+	default: gs_strbuf_puts(out, "unknown"); break;
+	}
+}
+
+static bool selected(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o)
+{
+	if (o->status && strcmp(o->status, gs_rt_status_name(g->status)) != 0)
+		return false;
+	if (o->reason && !strstr(gs_rt_wait_reason(rt, g), o->reason))
+		return false;
+	if (o->ids) {
+		for (size_t i = 0; i < o->nids; i++)
+			if (o->ids[i] == g->goid)
+				return true;
+		return false;
+	}
+	return true;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o,
+			   gs_strbuf *out)
+{
+	const gs_frame *top = gs_rt_user_frame(rt, g);
+	gs_strbuf_printf(out, "{\"id\":%llu,\"status\":\"%s\",\"wait_reason\":",
+			 (unsigned long long)g->goid, gs_rt_status_name(g->status));
+	gs_strbuf_json_str(out, gs_rt_wait_reason(rt, g));
+	int64_t mins = gs_rt_wait_minutes(rt, g);
+	if (mins >= 0)
+		gs_strbuf_printf(out, ",\"wait_minutes\":%lld", (long long)mins);
+	else
+		gs_strbuf_puts(out, ",\"wait_minutes\":null");
+	gs_strbuf_puts(out, ",\"top_function\":");
+	gs_strbuf_json_str(out, top ? top->function : "");
+	if (top)
+		gs_strbuf_printf(out, ",\"top_file\":\"%s\",\"top_line\":%d", top->file, top->line);
+	gs_strbuf_printf(out, ",\"address\":\"0x%llx\"", (unsigned long long)g->addr);
+	size_t n;
+	const gs_frame *f = gs_rt_stack(rt, g, &n);
+	gs_strbuf_puts(out, ",\"frames\":[");
+	/* Without --stacks: the frames down to the top user frame. */
+	size_t limit = n;
+	if (!o->stacks && top && top != &g->current)
+		for (limit = 0; limit < n && f[limit].pc != top->pc; limit++)
+			;
+	if (limit < n)
+		limit++;
+	for (size_t i = 0; i < limit; i++) {
+		gs_strbuf_puts(out, i ? ",{\"function\":" : "{\"function\":");
+		gs_strbuf_json_str(out, f[i].function);
+		gs_strbuf_puts(out, ",\"file\":");
+		gs_strbuf_json_str(out, f[i].file);
+		gs_strbuf_printf(out, ",\"line\":%d,\"pc\":\"0x%llx\",\"inlined\":%s}", f[i].line,
+				 (unsigned long long)f[i].pc, f[i].inlined ? "true" : "false");
+	}
+	gs_strbuf_puts(out, "]");
+	if (g->stack_error) {
+		gs_strbuf_puts(out, ",\"stack_error\":");
+		gs_strbuf_json_str(out, g->stack_error);
+	}
+	size_t nw;
+	const gs_waitobj *w = gs_rt_waits(rt, g, &nw);
+	gs_strbuf_puts(out, ",\"waiting_on\":[");
+	for (size_t i = 0; i < nw; i++) {
+		char owner[256];
+		gs_strbuf_printf(out, "%s{\"kind\":\"%s\",\"address\":\"0x%llx\"", i ? "," : "",
+				 gs_wait_kind_name(w[i].kind), (unsigned long long)w[i].addr);
+		const char *dir = direction(w[i].kind);
+		if (dir)
+			gs_strbuf_printf(out, ",\"direction\":\"%s\"", dir);
+		if (w[i].fd >= 0)
+			gs_strbuf_printf(out, ",\"fd\":%lld", (long long)w[i].fd);
+		if (o->owner && o->owner(o->owner_ctx, w[i].addr, owner, sizeof owner)) {
+			gs_strbuf_puts(out, ",\"owner\":");
+			gs_strbuf_json_str(out, owner);
+		} else {
+			gs_strbuf_puts(out, ",\"owner\":null");
+		}
+		gs_strbuf_puts(out, "}");
+	}
+	gs_strbuf_puts(out, "]}");
+}
+
+static void text_waits(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	size_t nw;
+	const gs_waitobj *w = gs_rt_waits(rt, g, &nw);
+	for (size_t i = 0; i < nw; i++) {
+		char owner[256];
+		gs_strbuf_puts(out, i ? "; " : "  waits: ");
+		gs_describe_wait(&w[i], out);
+		if (o->owner && o->owner(o->owner_ctx, w[i].addr, owner, sizeof owner))
+			gs_strbuf_printf(out, " (%s)", owner);
+	}
+}
+
+static void text_header(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
+{
+	const char *r = gs_rt_wait_reason(rt, g);
+	gs_strbuf_printf(out, "goroutine %llu [%s", (unsigned long long)g->goid,
+			 *r ? r : gs_rt_status_name(g->status));
+	int64_t mins = gs_rt_wait_minutes(rt, g);
+	if (mins > 0)
+		gs_strbuf_printf(out, ", %lld minutes", (long long)mins);
+	gs_strbuf_puts(out, "]");
+}
+
+static void text_stack(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
+{
+	size_t n;
+	const gs_frame *f = gs_rt_stack(rt, g, &n);
+	for (size_t i = 0; i < n; i++)
+		gs_strbuf_printf(out, "    %s%s\n        %s:%d\n", f[i].function,
+				 f[i].inlined ? " (inlined)" : "", f[i].file, f[i].line);
+	if (g->stack_error)
+		gs_strbuf_printf(out, "    ... stack ends early: %s\n", g->stack_error);
+}
+
+/* Groups goroutines with the same status, wait reason and stack functions. */
+typedef struct group {
+	gs_goroutine *first;
+	size_t count;
+} group;
+
+static bool same_stack(gs_rt *rt, gs_goroutine *a, gs_goroutine *b)
+{
+	size_t na, nb;
+	const gs_frame *fa = gs_rt_stack(rt, a, &na), *fb = gs_rt_stack(rt, b, &nb);
+	if (na != nb || a->status != b->status || a->waitreason != b->waitreason)
+		return false;
+	for (size_t i = 0; i < na; i++)
+		if (fa[i].line != fb[i].line || strcmp(fa[i].function, fb[i].function) != 0)
+			return false;
+	return true;
+}
+
+static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	size_t shown = 0, total = gs_rt_ngoroutines(rt);
+	group *groups = NULL;
+	size_t ng = 0;
+	for (size_t i = 0; i < total; i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (!selected(rt, g, o))
+			continue;
+		shown++;
+		if (o->group) {
+			size_t k = 0;
+			for (; k < ng; k++)
+				if (same_stack(rt, groups[k].first, g))
+					break;
+			if (k == ng) {
+				groups = gs_xrealloc(groups, (ng + 1) * sizeof *groups);
+				groups[ng++] = (group){g, 0};
+			}
+			groups[k].count++;
+			continue;
+		}
+		const gs_frame *top = gs_rt_user_frame(rt, g);
+		text_header(rt, g, out);
+		if (top)
+			gs_strbuf_printf(out, " %s %s:%d", top->function, base_name(top->file),
+					 top->line);
+		text_waits(rt, g, o, out);
+		gs_strbuf_putc(out, '\n');
+		if (o->stacks)
+			text_stack(rt, g, out);
+	}
+	for (size_t k = 0; k < ng; k++) {
+		gs_goroutine *g = groups[k].first;
+		gs_strbuf_printf(out, "%zu goroutine%s like ", groups[k].count,
+				 groups[k].count == 1 ? "" : "s");
+		text_header(rt, g, out);
+		gs_strbuf_putc(out, '\n');
+		text_stack(rt, g, out);
+	}
+	free(groups);
+	gs_strbuf_printf(out, "%zu goroutine%s shown of %zu\n", shown, shown == 1 ? "" : "s",
+			 total);
+}
+
+void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	if (!o->json) {
+		text_report(rt, o, out);
+		return;
+	}
+	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"goroutines\",\"goroutines\":[");
+	size_t k = 0;
+	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (!selected(rt, g, o))
+			continue;
+		if (k++)
+			gs_strbuf_putc(out, ',');
+		json_goroutine(rt, g, o, out);
+	}
+	/* Kept by the runtime for cgo callbacks but never printed by it (delve lists them). */
+	gs_strbuf_puts(out, "],\"not_shown\":[");
+	for (size_t i = 0; i < gs_rt_nhidden(rt); i++) {
+		uint64_t id;
+		uint32_t st;
+		gs_rt_hidden(rt, i, &id, &st);
+		gs_strbuf_printf(out, "%s{\"id\":%llu,\"status\":\"%s\"}", i ? "," : "",
+				 (unsigned long long)id, gs_rt_status_name(st));
+	}
+	gs_strbuf_puts(out, "]}\n");
+}

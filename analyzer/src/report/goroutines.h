@@ -1,0 +1,32 @@
+/* Rendering the goroutine list (text, JSON). Analysis stays in goruntime; names of the
+ * gRPC objects that own a wait object come through an owner callback. */
+#ifndef GS_REPORT_GOROUTINES_H
+#define GS_REPORT_GOROUTINES_H
+
+#include <stdbool.h>
+
+#include "../goruntime/model.h"
+#include "../util/strbuf.h"
+
+/* Writes the owner of the object at addr (e.g. "stream 3 recv buffer") into buf; returns
+ * false when no gRPC object owns it. */
+typedef bool (*gs_owner_fn)(void *ctx, uint64_t addr, char *buf, size_t cap);
+
+typedef struct gs_goroutines_opts {
+	bool json, stacks, group;
+	const char *status; /* only goroutines in this status, or NULL */
+	const char *reason; /* only goroutines whose wait reason contains this, or NULL */
+	const uint64_t *ids; /* only these goroutines, or NULL */
+	size_t nids;
+	gs_owner_fn owner;
+	void *owner_ctx;
+} gs_goroutines_opts;
+
+void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out);
+
+/* "chan", "select", "semaphore", "netpoll", "sleep", ... */
+const char *gs_wait_kind_name(enum gs_wait_kind k);
+/* One-line description of a wait object ("receive on chan 0xc000123000"). */
+void gs_describe_wait(const gs_waitobj *w, gs_strbuf *out);
+
+#endif

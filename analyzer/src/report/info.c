@@ -1,0 +1,57 @@
+#include "info.h"
+
+static const char *kind_name(int k)
+{
+	return k == GS_TARGET_CORE ? "core" : k == GS_TARGET_LIVE ? "live" : "debugger";
+}
+
+static void json_opt_str(gs_strbuf *out, const char *key, const char *v)
+{
+	gs_strbuf_printf(out, ",\"%s\":", key);
+	if (v)
+		gs_strbuf_json_str(out, v);
+	else
+		gs_strbuf_puts(out, "null");
+}
+
+void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
+{
+	size_t n = gs_rt_ngoroutines(rt), waiting = 0, running = 0;
+	for (size_t i = 0; i < n; i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		waiting += g->status == GS_G_WAITING;
+		running += g->status == GS_G_RUNNING;
+	}
+	if (json) {
+		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"info\"");
+		json_opt_str(out, "executable", in->exe);
+		json_opt_str(out, "target", in->target);
+		json_opt_str(out, "target_kind", kind_name(in->target_kind));
+		json_opt_str(out, "go_version", in->go_version);
+		json_opt_str(out, "grpc_version", in->grpc_version);
+		json_opt_str(out, "go_build_id", in->go_build_id);
+		json_opt_str(out, "gnu_build_id", in->gnu_build_id);
+		gs_strbuf_printf(out, ",\"pie\":%s,\"load_bias\":\"0x%llx\",\"threads\":%zu,"
+				      "\"goroutines\":%zu,\"waiting\":%zu,\"running\":%zu",
+				 in->pie ? "true" : "false", (unsigned long long)in->bias,
+				 in->threads, n, waiting, running);
+		if (in->target_kind == GS_TARGET_LIVE)
+			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
+		gs_strbuf_puts(out, "}\n");
+		return;
+	}
+	gs_strbuf_printf(out, "target:       %s (%s)\n", in->target, kind_name(in->target_kind));
+	gs_strbuf_printf(out, "executable:   %s%s\n", in->exe, in->pie ? " (PIE)" : "");
+	if (in->pie)
+		gs_strbuf_printf(out, "load bias:    0x%llx\n", (unsigned long long)in->bias);
+	gs_strbuf_printf(out, "go:           %s\n", in->go_version);
+	gs_strbuf_printf(out, "grpc-go:      %s\n", in->grpc_version ? in->grpc_version : "unknown");
+	if (in->go_build_id)
+		gs_strbuf_printf(out, "go build id:  %s\n", in->go_build_id);
+	if (in->gnu_build_id)
+		gs_strbuf_printf(out, "gnu build id: %s\n", in->gnu_build_id);
+	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);
+	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
+	if (in->target_kind == GS_TARGET_LIVE)
+		gs_strbuf_printf(out, "paused for:   %.3f ms\n", in->pause_ns / 1e6);
+}

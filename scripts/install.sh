@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# make install PREFIX=...: the command, the library (+ pkg-config file), the header, and the
+# gdb and lldb wrappers.
+set -euo pipefail
+prefix=$1 build=$2
+cd "$(dirname "$0")/.."
+install -d "$prefix/bin" "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/share/grpcscope"
+install -m 755 "$build/grpcscope" "$prefix/bin/"
+install -m 644 "$build/libgrpcscope.a" "$build/libgrpcscope.so" "$prefix/lib/"
+install -m 644 analyzer/include/grpcscope.h "$prefix/include/"
+for f in gdb/grpcscope.py lldb/grpcscope.py; do
+  [ -f "$f" ] && install -D -m 644 "$f" "$prefix/share/grpcscope/$f"
+done
+cat > "$prefix/lib/pkgconfig/grpcscope.pc" <<PC
+prefix=$prefix
+libdir=\${prefix}/lib
+includedir=\${prefix}/include
+
+Name: grpcscope
+Description: which goroutine of a frozen Go gRPC process waits on what, and why
+Version: $(sed -n 's/#define GS_VERSION "\(.*\)"/\1/p' analyzer/include/grpcscope.h)
+Libs: -L\${libdir} -lgrpcscope
+Libs.private: -ldwarf -lelf -lz
+Cflags: -I\${includedir}
+PC
+echo "installed into $prefix"
+[ -f "$prefix/share/grpcscope/gdb/grpcscope.py" ] && echo "gdb:  add to ~/.gdbinit:   source $prefix/share/grpcscope/gdb/grpcscope.py"
+[ -f "$prefix/share/grpcscope/lldb/grpcscope.py" ] && echo "lldb: add to ~/.lldbinit:  command script import $prefix/share/grpcscope/lldb/grpcscope.py"
+exit 0

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# make check: unit tests (Check), the fixture checks, the integration tests over fixture
+# snapshots. Every suite prints its own summary; the last line sums them all.
+set -u
+cd "$(dirname "$0")/.."
+total_pass=0 total_fail=0
+run_suite() { # NAME CMD...: runs a suite, adds its "N passed, N failed" line to the totals
+  local name=$1; shift
+  echo "== $name"
+  local out rc
+  out=$("$@" 2>&1); rc=$?
+  printf '%s\n' "$out"
+  local line p f
+  line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
+  if [ -z "$line" ]; then
+    echo "$name: no summary (exit $rc)"; total_fail=$((total_fail + 1)); return
+  fi
+  p=$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then total_fail=$((total_fail + 1)); fi
+}
+
+# Unit tests read small Go binaries built by every toolchain, and real grpc executables.
+gobins=build/gobins
+if [ -x tests/unit/data/build-gobins.sh ]; then
+  tests/unit/data/build-gobins.sh "$gobins" >build/gobins.log 2>&1 || { echo "building unit-test Go binaries failed:"; tail -20 build/gobins.log; }
+fi
+export GS_TEST_GOBINS=$PWD/$gobins
+GS_TEST_GRPC_EXES=$(ls -d "$PWD"/fixtures/out/*/peer-silent/exe 2>/dev/null | paste -sd: -)
+export GS_TEST_GRPC_EXES
+
+run_suite unit tests/run-unit.sh "$@"
+run_suite fixtures python3 tests/integration/check_fixtures.py
+run_suite goroutines python3 tests/integration/test_goroutines.py
+run_suite bad-input python3 tests/integration/test_bad_input.py
+for extra in tests/integration/test_*.py; do
+  case "$extra" in */test_goroutines.py|*/test_bad_input.py) continue ;; esac
+  run_suite "$(basename "$extra" .py)" python3 "$extra"
+done
+
+echo "check: $total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
