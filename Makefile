@@ -72,7 +72,7 @@ bench-fixtures: all
 	@GS_BENCH=1 fixtures/make-snapshots.sh
 
 bench: bench-fixtures
-	@bench/run.sh
+	@bench/run.py
 
 clean:
 	rm -rf $(BUILD)

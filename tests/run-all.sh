@@ -27,6 +27,8 @@ if [ -x tests/unit/data/build-gobins.sh ]; then
   tests/unit/data/build-gobins.sh "$gobins" >build/gobins.log 2>&1 || { echo "building unit-test Go binaries failed:"; tail -20 build/gobins.log; }
 fi
 export GS_TEST_GOBINS=$PWD/$gobins
+tests/unit/data/build-valuecores.sh build/valuecores >build/valuecores.log 2>&1 || { echo "building value cores failed:"; tail -20 build/valuecores.log; }
+export GS_TEST_VALUECORES=$PWD/build/valuecores
 GS_TEST_GRPC_EXES=$(ls -d "$PWD"/fixtures/out/*/peer-silent/exe 2>/dev/null | paste -sd: -)
 export GS_TEST_GRPC_EXES
 

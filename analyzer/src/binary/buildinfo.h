@@ -20,6 +20,10 @@ typedef struct gs_buildinfo {
 /* Parses both the pre-1.18 (pointer) and 1.18+ (inline varint strings) formats. */
 int gs_buildinfo_read(gs_binary *b, gs_buildinfo *out, gs_err *err);
 void gs_buildinfo_free(gs_buildinfo *bi);
+/* Fills main_path, deps and settings of *out from modinfo text (sentinels optional);
+ * go_version is left alone. Replacements ("=>" lines) give their dep the replacement's
+ * version when it has one. */
+int gs_buildinfo_parse_modinfo(const char *text, size_t len, gs_buildinfo *out);
 /* Version of a module path in deps, or NULL. */
 const char *gs_buildinfo_module_version(const gs_buildinfo *bi, const char *path);
 

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <stdbool.h>
 
 #include "../util/err.h"
 #include "elf_file.h"
@@ -30,12 +31,22 @@ struct gs_dtype {
 	const char *name;     /* Go name, e.g. "runtime.g", "*runtime.g", "[]*runtime.g" */
 	enum gs_dkind kind;   /* Go slices/strings/interfaces are DWARF structs; kind says which */
 	uint64_t size;
-	const gs_dtype *elem; /* pointer target, array/slice element, typedef target; or NULL */
+	/* Pointer target, array/slice/chan element, map value (DW_AT_go_elem), typedef and
+	 * interface target (runtime.iface/eface); or NULL. */
+	const gs_dtype *elem;
 	uint64_t count;       /* array length */
 	size_t nmembers;      /* structs (and slice/string/interface headers) */
 	const gs_dmember *members;
 	/* Go's DW_AT_go_kind when present, else 0. */
 	int go_kind;
+	const gs_dtype *key;        /* map key (DW_AT_go_key), else NULL */
+	/* DW_AT_type of a DWARF typedef: for chan/map the runtime representation
+	 * (*hchan<T>, *hash<K,V> or *map<K,V>), for interfaces runtime.iface/eface. */
+	const gs_dtype *underlying;
+	uint64_t die_offset;        /* .debug_info offset, for messages */
+	/* DW_AT_go_runtime_type: the type descriptor's offset from moduledata.types. */
+	bool has_runtime_type;
+	uint64_t runtime_type;
 };
 
 typedef struct gs_dwarf gs_dwarf;
@@ -46,11 +57,19 @@ void gs_dwarf_close(gs_dwarf *d);
 
 /* A type by its Go name; NULL (GS_ENOTFOUND) if absent. */
 const gs_dtype *gs_dwarf_type(gs_dwarf *d, const char *name, gs_err *err);
-/* A member by name (first of several alternatives separated by '|', e.g. "elem|elemp").
+/* A member by name (first of several alternatives separated by '|', e.g. "elem|elemp"):
+ * the first alternative that exists wins. Typedefs and interfaces are looked through.
  * NULL if none. */
 const gs_dmember *gs_dwarf_member(const gs_dtype *t, const char *names);
 /* A package-level variable: link address and type. 0 or -1 (GS_ENOTFOUND). */
 int gs_dwarf_global(gs_dwarf *d, const char *name, uint64_t *addr, const gs_dtype **type,
 		    gs_err *err);
+/* A package-level constant (DW_TAG_constant, e.g. "runtime._Gwaiting"). 0 or -1. */
+int gs_dwarf_constant(gs_dwarf *d, const char *name, int64_t *value, gs_err *err);
+
+/* t with GS_DK_TYPEDEF layers removed (named Go types such as `type waitReason uint8`). */
+const gs_dtype *gs_dwarf_resolve(const gs_dtype *t);
+/* Names indexed so far (0 before the first query); for tests and diagnostics. */
+size_t gs_dwarf_name_count(const gs_dwarf *d);
 
 #endif

@@ -44,6 +44,10 @@ const gs_segment *gs_binary_segment(const gs_binary *b, size_t i);
 
 /* Reads n bytes at a link address from the file's PT_LOAD contents. 0 or -1. */
 int gs_binary_read(const gs_binary *b, uint64_t addr, void *dst, size_t n);
+/* The file bytes at a link address, without copying: NULL if addr is in no PT_LOAD's file
+ * contents, else *avail (if not NULL) says how many bytes follow in that segment. Valid
+ * until close. */
+const uint8_t *gs_binary_ptr(const gs_binary *b, uint64_t addr, size_t *avail);
 
 /* Symbols from .symtab (falling back to .dynsym). */
 int gs_binary_symbol(const gs_binary *b, const char *name, uint64_t *addr, uint64_t *size);

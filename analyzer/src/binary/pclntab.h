@@ -37,6 +37,9 @@ void gs_pclntab_close(gs_pclntab *t);
 
 /* 16, 18 or 20 (1.20 and later share a header). */
 int gs_pclntab_format(const gs_pclntab *t);
+/* The text start function entries are relative to (1.18+; 0 for 1.16). From 1.26 the
+ * header holds 0 and this comes from runtime.text or moduledata.text. */
+uint64_t gs_pclntab_text_start(const gs_pclntab *t);
 
 /* The function containing pc. 0, or -1 when pc is in no function. */
 int gs_pclntab_find(const gs_pclntab *t, uint64_t pc, gs_func *out);

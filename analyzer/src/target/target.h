@@ -96,4 +96,11 @@ int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64
 /* For a live target: nanoseconds the process has been (or was) paused. 0 otherwise. */
 uint64_t gs_target_pause_ns(const gs_target *t);
 
+/* For a live target: makes SIGINT and SIGTERM end the process with _exit(128 + signal),
+ * which is all it takes to let the target go — the kernel detaches (and resumes) every
+ * seized tracee of a tracer that exits, even one killed by SIGKILL. Installs process-wide
+ * handlers (the one piece of process state the library touches; the handler itself holds
+ * no state). No-op returning 0 for other kinds; -1 if sigaction fails. */
+int gs_target_install_resume_on_signal(gs_target *t);
+
 #endif

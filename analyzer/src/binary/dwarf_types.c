@@ -1,0 +1,265 @@
+/* Go types, globals and constants from DWARF (see dwarf_types.h).
+ *
+ * Opening only reads ELF headers; the first query builds the name index (dwarf_index.c),
+ * and types are built from their DIEs as they are reached (dwarf_graph.c).
+ */
+#include "dwarf_types.h"
+
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dwarf_graph.h"
+#include "dwarf_index.h"
+
+struct gs_dwarf {
+	Dwarf_Debug dbg;
+	int fd;
+	char *path;
+	bool indexed;
+	gs_err index_err; /* a failed index build is not retried: libdwarf's unit cursor */
+	gs_dindex names;
+	gs_dgraph graph;
+};
+
+static int ensure_index(gs_dwarf *d, gs_err *err)
+{
+	if (d->indexed)
+		return 0;
+	if (d->index_err.code) {
+		if (err)
+			*err = d->index_err;
+		return -1;
+	}
+	if (gs_dindex_build(&d->names, d->dbg, d->path, &d->index_err) < 0) {
+		if (err)
+			*err = d->index_err;
+		return -1;
+	}
+	d->indexed = true;
+	return 0;
+}
+
+gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err)
+{
+	const char *path = gs_binary_path(b);
+	gs_dwarf *d = calloc(1, sizeof *d);
+	if (!d || !(d->path = strdup(path))) {
+		free(d);
+		gs_errf(err, GS_EINTERNAL, "out of memory");
+		return NULL;
+	}
+	d->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (d->fd < 0) {
+		gs_errf(err, GS_EINPUT, "%s: cannot open for DWARF: %m", path);
+		goto fail;
+	}
+	/* dwarf_init_b reads only headers here; sections are loaded (and inflated) on use. */
+	Dwarf_Error de = NULL;
+	int rc = dwarf_init_b(d->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &d->dbg, &de);
+	if (rc == DW_DLV_NO_ENTRY) {
+		gs_errf(err, GS_EINPUT, "%s: no DWARF debug information (stripped?)", path);
+		goto fail;
+	}
+	if (rc != DW_DLV_OK) {
+		gs_errf(err, GS_EINPUT, "%s: cannot read DWARF: %s", path,
+			de ? dwarf_errmsg(de) : "libdwarf error");
+		if (de)
+			dwarf_dealloc(NULL, de, DW_DLA_ERROR);
+		d->dbg = NULL;
+		goto fail;
+	}
+	d->graph.dbg = d->dbg;
+	d->graph.path = d->path;
+	return d;
+fail:
+	gs_dwarf_close(d);
+	return NULL;
+}
+
+void gs_dwarf_close(gs_dwarf *d)
+{
+	if (!d)
+		return;
+	if (d->dbg) {
+		Dwarf_Error de = NULL; /* nothing to do about a failure to free */
+		dwarf_finish(d->dbg, &de);
+	}
+	if (d->fd >= 0)
+		close(d->fd);
+	gs_dindex_free(&d->names);
+	gs_dgraph_free(&d->graph);
+	free(d->path);
+	free(d);
+}
+
+const gs_dtype *gs_dwarf_type(gs_dwarf *d, const char *name, gs_err *err)
+{
+	if (ensure_index(d, err) < 0)
+		return NULL;
+	const gs_dname *e = gs_dindex_find(&d->names, name, GS_DN_TYPE);
+	if (!e) {
+		gs_errf(err, GS_ENOTFOUND, "%s: no such type in DWARF", name);
+		return NULL;
+	}
+	gs_dtype *t = gs_dgraph_type_at(&d->graph, e->off, err);
+	if (!t || gs_dgraph_drain(&d->graph, err) < 0)
+		return NULL;
+	return t;
+}
+
+const gs_dtype *gs_dwarf_resolve(const gs_dtype *t)
+{
+	for (int i = 0; t && t->kind == GS_DK_TYPEDEF && t->elem && i < 64; i++)
+		t = t->elem;
+	return t;
+}
+
+static const gs_dmember *find_member(const gs_dtype *t, const char *name, size_t len)
+{
+	for (size_t i = 0; i < t->nmembers; i++) {
+		const char *m = t->members[i].name;
+		if (strncmp(m, name, len) == 0 && m[len] == '\0')
+			return &t->members[i];
+	}
+	return NULL;
+}
+
+const gs_dmember *gs_dwarf_member(const gs_dtype *t, const char *names)
+{
+	for (int i = 0; t && !t->nmembers && i < 64; i++) {
+		if (t->kind == GS_DK_TYPEDEF)
+			t = t->elem;
+		else if (t->kind == GS_DK_INTERFACE)
+			t = t->underlying;
+		else
+			break;
+	}
+	if (!t || !names)
+		return NULL;
+	for (const char *p = names;;) {
+		const char *bar = strchr(p, '|');
+		size_t len = bar ? (size_t)(bar - p) : strlen(p);
+		const gs_dmember *m = len ? find_member(t, p, len) : NULL;
+		if (m)
+			return m;
+		if (!bar)
+			return NULL;
+		p = bar + 1;
+	}
+}
+
+/* The DIE of a named variable or constant; the caller deallocates it. */
+static Dwarf_Die named_die(gs_dwarf *d, const char *name, enum gs_dname_class cls,
+			   const char *what, gs_err *err)
+{
+	if (ensure_index(d, err) < 0)
+		return NULL;
+	const gs_dname *e = gs_dindex_find(&d->names, name, cls);
+	if (!e) {
+		gs_errf(err, GS_ENOTFOUND, "%s: no such %s in DWARF", name, what);
+		return NULL;
+	}
+	Dwarf_Die die = NULL;
+	Dwarf_Error de = NULL;
+	if (dwarf_offdie_b(d->dbg, e->off, true, &die, &de) != DW_DLV_OK) {
+		gs_dwarf_liberr(err, d->dbg, de, d->path, "reading a DIE");
+		return NULL;
+	}
+	return die;
+}
+
+int gs_dwarf_global(gs_dwarf *d, const char *name, uint64_t *addr, const gs_dtype **type,
+		    gs_err *err)
+{
+	Dwarf_Die die = named_die(d, name, GS_DN_VAR, "variable", err);
+	if (!die)
+		return -1;
+	Dwarf_Attribute a = NULL;
+	Dwarf_Error de = NULL;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+	gs_dtype *t = NULL;
+	int ret = -1;
+	int rc = dwarf_attr(die, DW_AT_location, &a, &de);
+	if (rc == DW_DLV_ERROR) {
+		gs_dwarf_liberr(err, d->dbg, de, d->path, "reading a variable location");
+		goto out;
+	}
+	if (rc == DW_DLV_OK)
+		rc = gs_dgraph_attr_expr(&d->graph, a, &p, &n, err);
+	else
+		rc = 0;
+	if (a)
+		dwarf_dealloc_attribute(a);
+	if (rc < 0)
+		goto out;
+	Dwarf_Half asz = 0;
+	if (dwarf_get_die_address_size(die, &asz, &de) != DW_DLV_OK) {
+		gs_dwarf_liberr(err, d->dbg, de, d->path, "reading the address size");
+		goto out;
+	}
+	/* Go describes every global as a lone DW_OP_addr (little-endian targets only). */
+	if (rc == 0 || asz > 8 || n != 1u + asz || p[0] != DW_OP_addr) {
+		gs_errf(err, GS_ENOTFOUND, "%s: variable has no static address in DWARF", name);
+		goto out;
+	}
+	uint64_t v = 0;
+	for (size_t i = asz; i >= 1; i--)
+		v = v << 8 | p[i];
+	if (gs_dgraph_attr_type(&d->graph, die, DW_AT_type, &t, err) < 0 ||
+	    gs_dgraph_drain(&d->graph, err) < 0)
+		goto out;
+	if (addr)
+		*addr = v;
+	if (type)
+		*type = t;
+	ret = 0;
+out:
+	dwarf_dealloc_die(die);
+	return ret;
+}
+
+int gs_dwarf_constant(gs_dwarf *d, const char *name, int64_t *value, gs_err *err)
+{
+	Dwarf_Die die = named_die(d, name, GS_DN_CONST, "constant", err);
+	if (!die)
+		return -1;
+	Dwarf_Attribute a = NULL;
+	Dwarf_Error de = NULL;
+	int ret = -1;
+	int rc = dwarf_attr(die, DW_AT_const_value, &a, &de);
+	if (rc == DW_DLV_NO_ENTRY) {
+		gs_errf(err, GS_ENOTFOUND, "%s: constant has no value in DWARF", name);
+	} else if (rc != DW_DLV_OK) {
+		gs_dwarf_liberr(err, d->dbg, de, d->path, "reading a constant");
+	} else {
+		Dwarf_Signed s = 0;
+		Dwarf_Unsigned u = 0;
+		/* Go writes sdata for signed and udata for unsigned constants. */
+		Dwarf_Half form = 0;
+		if (dwarf_whatform(a, &form, &de) != DW_DLV_OK) {
+			dwarf_dealloc_error(d->dbg, de);
+			de = NULL;
+		}
+		if (form == DW_FORM_udata && dwarf_formudata(a, &u, &de) == DW_DLV_OK) {
+			*value = (int64_t)u;
+			ret = 0;
+		} else if (dwarf_formsdata(a, &s, &de) == DW_DLV_OK) {
+			*value = s;
+			ret = 0;
+		} else {
+			gs_dwarf_liberr(err, d->dbg, de, d->path, "reading a constant value");
+		}
+		dwarf_dealloc_attribute(a);
+	}
+	dwarf_dealloc_die(die);
+	return ret;
+}
+
+size_t gs_dwarf_name_count(const gs_dwarf *d)
+{
+	return d->names.n;
+}

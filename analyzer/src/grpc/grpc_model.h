@@ -1,0 +1,123 @@
+/* The gRPC model of one snapshot: grpc-go's transports and streams, their flow-control
+ * state, and which goroutine waits on which of their objects.
+ *
+ * Facts only, read by field name through the gRPC manifest (grpc_fields.h). Transports are
+ * found from the heap (interface values whose itab has *http2Client / *http2Server as its
+ * dynamic type — see discover.c for why that root is complete); streams from each
+ * transport's activeStreams map; the loopy writer's outStreams from estdStreams.
+ */
+#ifndef GS_GRPC_MODEL_H
+#define GS_GRPC_MODEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../goruntime/context.h"
+#include "../goruntime/iface.h"
+#include "../goruntime/model.h"
+#include "grpc_fields.h"
+
+enum gs_side { GS_CLIENT = 0, GS_SERVER = 1 };
+
+typedef struct gs_flow_in { /* transport.inFlow */
+	bool known;
+	uint32_t limit, pending_data, pending_update, delta;
+} gs_flow_in;
+
+typedef struct gs_outstream { /* the loopy writer's view of one stream */
+	bool known;
+	uint64_t addr;
+	uint32_t id;
+	int64_t state; /* 0 active, 1 empty, 2 waitingOnStreamQuota */
+	int64_t bytes_outstanding;
+	uint64_t queued_items;
+} gs_outstream;
+
+typedef struct gs_stream {
+	uint64_t addr;
+	size_t transport;    /* index into the transports */
+	enum gs_side side;
+	uint32_t id;
+	char method[160];
+	uint32_t state;      /* streamState */
+	/* receive side */
+	uint64_t recv_chan;  /* recvBuffer.c */
+	uint64_t queued_messages; /* in recvBuffer.c plus backlog */
+	bool recv_err;       /* recvBuffer.err set (EOF or error queued) */
+	gs_flow_in in;
+	/* send side */
+	uint64_t wq_addr, wq_chan, wq_done;
+	bool wq_known;
+	int32_t wq_quota;
+	gs_outstream out;
+	/* client only */
+	uint64_t done_chan, header_chan;
+	bool header_received;
+	/* server only */
+	uint64_t ctx_done_chan;
+	/* context */
+	bool ctx_known;
+	gs_ctx_info *ctx;     /* malloc'd, NULL if unreadable */
+	/* goroutines that wait on the stream's objects or run its handler */
+	uint64_t *goroutines;
+	size_t ngoroutines;
+	uint64_t handler;    /* server handler goroutine id, 0 if not found */
+	char problem[160];   /* what could not be read, or "" */
+} gs_stream;
+
+typedef struct gs_transport {
+	uint64_t addr;
+	enum gs_side side;
+	char local[64], remote[64];
+	int64_t fd;
+	uint64_t pollDesc;
+	int64_t state;       /* 0 reachable, 1 closing, 2 draining */
+	bool goaway_received, goaway_sent;
+	uint32_t goaway_reason;
+	/* client: the peer's limit and what is left; server: our own MaxStreams */
+	uint32_t max_concurrent;
+	int64_t stream_quota;
+	uint32_t waiting_streams, next_id;
+	bool conn_in_known;
+	uint32_t conn_in_limit, conn_in_unacked;
+	bool loopy_known;
+	uint32_t send_quota, oiws;
+	bool draining_loopy;
+	uint64_t cbuf_items;
+	int64_t cbuf_response_frames;
+	bool throttled, consumer_waiting;
+	bool keepalive_enabled;
+	uint64_t ctx_done_chan, goaway_chan, quota_chan, cbuf_chan, trf_chan, reader_done,
+		writer_done;
+	size_t first_stream, nstreams; /* slice of the streams array */
+	uint64_t *goroutines;          /* goroutines waiting on transport-level objects */
+	size_t ngoroutines;
+	char problem[160];
+} gs_transport;
+
+typedef struct gs_grpc gs_grpc;
+
+/* Never fails for want of gRPC: a program without grpc-go has no transports. */
+gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
+void gs_grpc_close(gs_grpc *g);
+
+size_t gs_grpc_ntransports(const gs_grpc *g);
+const gs_transport *gs_grpc_transport(const gs_grpc *g, size_t i);
+size_t gs_grpc_nstreams(const gs_grpc *g);
+const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i);
+const gs_layout *gs_grpc_layout(const gs_grpc *g);
+
+/* The gRPC object owning the channel / pollDesc / mutex at addr ("stream 3 recv buffer"). */
+bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap);
+/* Details of the owner: which stream (index or -1) / transport (index or -1) and role. */
+typedef enum gs_owner_role {
+	GS_OWN_RECV_BUFFER, GS_OWN_WRITE_QUOTA, GS_OWN_STREAM_DONE, GS_OWN_HEADER,
+	GS_OWN_STREAM_CTX, GS_OWN_TRANSPORT_DONE, GS_OWN_GOAWAY, GS_OWN_STREAM_QUOTA,
+	GS_OWN_CBUF_WAKEUP, GS_OWN_THROTTLE, GS_OWN_READER_DONE, GS_OWN_WRITER_DONE,
+	GS_OWN_SOCKET,
+} gs_owner_role;
+bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *transport,
+		      gs_owner_role *role);
+const char *gs_owner_role_name(gs_owner_role r);
+
+#endif

@@ -1,0 +1,283 @@
+/* Target over a live process, paused with ptrace for as short a time as possible.
+ *
+ * Every thread is PTRACE_SEIZE'd and PTRACE_INTERRUPT'ed (never PTRACE_ATTACH: its
+ * SIGSTOP could leave the process stopped if we died). Memory is read with pread on
+ * /proc/PID/mem; nothing is ever written. Threads started while we seize are caught by
+ * listing /proc/PID/task again until no new thread appears.
+ *
+ * The kernel detaches every tracee when its tracer exits, however it exits, and a seized
+ * tracee then runs on. So a crash or SIGKILL of grpcscope cannot leave the target
+ * stopped, and for SIGINT/SIGTERM it is enough to _exit().
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/types.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../util/strbuf.h"
+#include "live_proc.h"
+#include "target_impl.h"
+
+#define SEIZE_ROUNDS 64
+#define STOP_TIMEOUT_NS 5000000000ull
+
+_Static_assert(sizeof(struct user_regs_struct) == GS_AMD64_USER_REGS * 8,
+	       "user_regs_struct is the amd64 layout");
+
+typedef struct live_thread {
+	pid_t tid;
+	int sig; /* signal that stopped it, handed back on detach */
+} live_thread;
+
+typedef struct live_impl {
+	int pid;
+	int memfd;
+	live_thread *threads; /* seized threads: detached on resume */
+	size_t n, cap;
+	int paused, started;
+	struct timespec t0, t1;
+} live_impl;
+
+static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
+{
+	int64_t d = (int64_t)(b->tv_sec - a->tv_sec) * 1000000000 + (b->tv_nsec - a->tv_nsec);
+	return d > 0 ? (uint64_t)d : 0;
+}
+
+static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
+{
+	const live_impl *l = t->impl;
+	uint8_t *out = dst;
+	size_t done = 0;
+	if (l->memfd < 0 || addr > (uint64_t)INT64_MAX)
+		return 0;
+	if (n > (uint64_t)INT64_MAX - addr)
+		n = (size_t)((uint64_t)INT64_MAX - addr);
+	while (done < n) {
+		ssize_t r = pread(l->memfd, out + done, n - done, (off_t)(addr + done));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		done += (size_t)r;
+	}
+	return done;
+}
+
+static void live_resume(gs_target *t)
+{
+	live_impl *l = t->impl;
+	for (size_t i = 0; i < l->n; i++)
+		ptrace(PTRACE_DETACH, l->threads[i].tid, NULL, (void *)(long)l->threads[i].sig);
+	l->n = 0;
+	if (l->paused) {
+		clock_gettime(CLOCK_MONOTONIC, &l->t1);
+		l->paused = 0;
+	}
+	if (l->memfd >= 0) {
+		close(l->memfd);
+		l->memfd = -1;
+	}
+}
+
+static uint64_t live_pause_ns(const gs_target *t)
+{
+	const live_impl *l = t->impl;
+	if (!l->started)
+		return 0;
+	if (l->paused) {
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		return ns_between(&l->t0, &now);
+	}
+	return ns_between(&l->t0, &l->t1);
+}
+
+static void live_destroy(gs_target *t)
+{
+	live_impl *l = t->impl;
+	free(l->threads);
+	free(l);
+}
+
+/* No next hook: /proc/PID/mem is readable or not in whole pages. */
+static const gs_target_ops live_ops = {
+	.read = live_read, .resume = live_resume, .pause_ns = live_pause_ns,
+	.destroy = live_destroy,
+};
+
+static int is_seized(const live_impl *l, pid_t tid)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (l->threads[i].tid == tid)
+			return 1;
+	return 0;
+}
+
+static void forget(live_impl *l, pid_t tid)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		if (l->threads[i].tid == tid) {
+			l->threads[i] = l->threads[--l->n];
+			return;
+		}
+	}
+}
+
+/* Waits for tid's stop. 0 stopped, 1 gone, -1 timed out. */
+static int wait_stop(live_impl *l, pid_t tid)
+{
+	struct timespec start, now, nap = { 0, 20000 };
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		int st;
+		pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+		if (r == tid && WIFSTOPPED(st)) {
+			/* A signal-delivery stop holds a signal the thread must still get; an
+			 * event stop (our interrupt, or a group stop) holds none. */
+			int sig = st >> 16 ? 0 : WSTOPSIG(st);
+			for (size_t i = 0; i < l->n; i++)
+				if (l->threads[i].tid == tid)
+					l->threads[i].sig = sig;
+			return 0;
+		}
+		if (r == tid || (r < 0 && errno == ECHILD))
+			return 1;
+		if (r < 0 && errno != EINTR)
+			return 1;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (ns_between(&start, &now) > STOP_TIMEOUT_NS)
+			return -1;
+		nanosleep(&nap, NULL);
+	}
+}
+
+/* 0 seized and stopped, 1 the thread is gone, -1 error. */
+static int seize_one(live_impl *l, pid_t tid, gs_err *err)
+{
+	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
+		if (errno == ESRCH)
+			return 1;
+		return gs_errf(err, GS_EINPUT, "pid %d: cannot trace: %s", l->pid, strerror(errno));
+	}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->threads = gs_xrealloc(l->threads, l->cap * sizeof *l->threads);
+	}
+	l->threads[l->n++] = (live_thread){ tid, 0 };
+	if (!l->started) {
+		clock_gettime(CLOCK_MONOTONIC, &l->t0);
+		l->started = l->paused = 1;
+	}
+	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) {
+		forget(l, tid);
+		return 1;
+	}
+	int rc = wait_stop(l, tid);
+	if (rc == 1)
+		forget(l, tid);
+	if (rc < 0)
+		return gs_errf(err, GS_EINPUT, "pid %d: thread %d did not stop", l->pid, (int)tid);
+	return rc;
+}
+
+/* Seizes until a listing of /proc/PID/task shows no thread we do not hold. */
+static int seize_all(live_impl *l, gs_err *err)
+{
+	for (int round = 0; round < SEIZE_ROUNDS; round++) {
+		pid_t *tids;
+		size_t n, fresh = 0;
+		if (gs_proc_list_tids(l->pid, &tids, &n) != 0) {
+			if (errno == ENOENT || errno == ESRCH)
+				return gs_errf(err, GS_EINPUT, "pid %d: no such process", l->pid);
+			return gs_errf(err, GS_EINPUT, "pid %d: cannot list threads: %s", l->pid,
+				       strerror(errno));
+		}
+		for (size_t i = 0; i < n; i++) {
+			if (is_seized(l, tids[i]))
+				continue;
+			int rc = seize_one(l, tids[i], err);
+			if (rc < 0) {
+				free(tids);
+				return -1;
+			}
+			fresh += rc == 0;
+		}
+		free(tids);
+		if (!fresh)
+			return l->n ? 0 : gs_errf(err, GS_EINPUT, "pid %d: no such process", l->pid);
+	}
+	return gs_errf(err, GS_EINPUT, "pid %d: threads kept appearing after %d rounds", l->pid,
+		       SEIZE_ROUNDS);
+}
+
+static void read_regs(gs_target *t, live_impl *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		struct user_regs_struct u;
+		uint64_t raw[GS_AMD64_USER_REGS];
+		if (ptrace(PTRACE_GETREGS, l->threads[i].tid, NULL, &u) != 0)
+			continue; /* died while stopped (SIGKILL from elsewhere) */
+		memcpy(raw, &u, sizeof raw);
+		gs_thread th = { .tid = l->threads[i].tid };
+		gs_regs_from_amd64_user(raw, &th.regs);
+		gs_target_add_thread(t, &th);
+	}
+}
+
+gs_target *gs_live_target_open(int pid, gs_err *err)
+{
+	if (pid <= 0) {
+		gs_errf(err, GS_EINPUT, "pid %d: no such process", pid);
+		return NULL;
+	}
+	char name[32];
+	snprintf(name, sizeof name, "/proc/%d", pid);
+	live_impl *l = gs_xcalloc(1, sizeof *l);
+	l->pid = pid;
+	l->memfd = -1;
+	/* From here on gs_target_close detaches whatever was seized. */
+	gs_target *t = gs_target_new(GS_TARGET_LIVE, name, &live_ops, l);
+	if (seize_all(l, err) != 0) {
+		gs_target_close(t);
+		return NULL;
+	}
+	char mem[48];
+	snprintf(mem, sizeof mem, "/proc/%d/mem", pid);
+	l->memfd = open(mem, O_RDONLY | O_CLOEXEC);
+	if (l->memfd < 0) {
+		gs_errf(err, GS_EINPUT, "pid %d: cannot read memory: %s", pid, strerror(errno));
+		gs_target_close(t);
+		return NULL;
+	}
+	read_regs(t, l);
+	gs_proc_load_layout(t, pid);
+	return t;
+}
+
+/* Touches no state: the kernel does the detaching when we exit (see the top of file). */
+static void exit_on_signal(int sig)
+{
+	_exit(128 + sig);
+}
+
+int gs_target_install_resume_on_signal(gs_target *t)
+{
+	if (!t || t->kind != GS_TARGET_LIVE)
+		return 0;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = exit_on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) != 0 || sigaction(SIGTERM, &sa, NULL) != 0)
+		return -1;
+	return 0;
+}

@@ -1,0 +1,233 @@
+#include "page_cache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+
+#define PAGE_MASK ((uint64_t)GS_PAGE_SIZE - 1)
+#define NIL UINT32_MAX
+#define MAX_PAGES ((size_t)1 << 24)
+
+enum { PAGE_NONE, PAGE_FULL, PAGE_PARTIAL };
+
+typedef struct pc_entry {
+	uint64_t page;
+	uint8_t *data;	/* GS_PAGE_SIZE bytes, kept across reuse of the entry */
+	uint8_t *valid; /* bit per byte, only for PAGE_PARTIAL */
+	uint32_t hnext; /* hash chain */
+	uint32_t prev, next; /* LRU list, head = most recently used */
+	uint8_t state;
+} pc_entry;
+
+struct gs_page_cache {
+	gs_page_source src;
+	pc_entry *entries;
+	uint32_t cap, used;
+	uint32_t *buckets;
+	uint32_t bucket_bits;
+	uint32_t head, tail;
+	gs_page_cache_stats stats;
+};
+
+static uint32_t bucket_of(const gs_page_cache *pc, uint64_t page)
+{
+	/* Fibonacci hashing: page numbers are dense and would collide under a plain mask. */
+	return (uint32_t)(((page >> 12) * 0x9E3779B97F4A7C15ull) >> (64 - pc->bucket_bits));
+}
+
+gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes)
+{
+	gs_page_cache *pc = gs_xcalloc(1, sizeof *pc);
+	size_t cap = max_bytes / GS_PAGE_SIZE;
+	if (cap < 1)
+		cap = 1;
+	if (cap > MAX_PAGES)
+		cap = MAX_PAGES;
+	pc->src = *src;
+	pc->cap = (uint32_t)cap;
+	pc->entries = gs_xcalloc(cap, sizeof *pc->entries);
+	pc->bucket_bits = 1;
+	while (((size_t)1 << pc->bucket_bits) < cap * 2)
+		pc->bucket_bits++;
+	pc->buckets = gs_xmalloc(sizeof *pc->buckets << pc->bucket_bits);
+	gs_page_cache_invalidate(pc);
+	return pc;
+}
+
+void gs_page_cache_free(gs_page_cache *pc)
+{
+	if (!pc)
+		return;
+	for (uint32_t i = 0; i < pc->cap; i++) {
+		free(pc->entries[i].data);
+		free(pc->entries[i].valid);
+	}
+	free(pc->entries);
+	free(pc->buckets);
+	free(pc);
+}
+
+void gs_page_cache_invalidate(gs_page_cache *pc)
+{
+	for (uint32_t i = 0; i < pc->used; i++) {
+		free(pc->entries[i].valid);
+		pc->entries[i].valid = NULL;
+	}
+	pc->used = 0;
+	pc->head = pc->tail = NIL;
+	memset(pc->buckets, 0xff, sizeof *pc->buckets << pc->bucket_bits);
+}
+
+void gs_page_cache_get_stats(const gs_page_cache *pc, gs_page_cache_stats *out)
+{
+	*out = pc->stats;
+}
+
+static void lru_unlink(gs_page_cache *pc, uint32_t i)
+{
+	pc_entry *e = &pc->entries[i];
+	if (e->prev != NIL)
+		pc->entries[e->prev].next = e->next;
+	else
+		pc->head = e->next;
+	if (e->next != NIL)
+		pc->entries[e->next].prev = e->prev;
+	else
+		pc->tail = e->prev;
+}
+
+static void lru_push_front(gs_page_cache *pc, uint32_t i)
+{
+	pc_entry *e = &pc->entries[i];
+	e->prev = NIL;
+	e->next = pc->head;
+	if (pc->head != NIL)
+		pc->entries[pc->head].prev = i;
+	pc->head = i;
+	if (pc->tail == NIL)
+		pc->tail = i;
+}
+
+static void hash_unlink(gs_page_cache *pc, uint32_t i)
+{
+	uint32_t *link = &pc->buckets[bucket_of(pc, pc->entries[i].page)];
+	while (*link != NIL && *link != i)
+		link = &pc->entries[*link].hnext;
+	if (*link == i)
+		*link = pc->entries[i].hnext;
+}
+
+static uint32_t lookup(gs_page_cache *pc, uint64_t page)
+{
+	for (uint32_t i = pc->buckets[bucket_of(pc, page)]; i != NIL; i = pc->entries[i].hnext)
+		if (pc->entries[i].page == page)
+			return i;
+	return NIL;
+}
+
+static void set_bits(uint8_t *bits, size_t from, size_t to)
+{
+	for (size_t b = from; b < to; b++)
+		bits[b >> 3] |= (uint8_t)(1u << (b & 7));
+}
+
+static int bit(const uint8_t *bits, size_t b)
+{
+	return bits[b >> 3] >> (b & 7) & 1;
+}
+
+/* Reads one page from the source, hopping over holes when the source can say where the
+ * next readable bytes are. */
+static void fill(gs_page_cache *pc, pc_entry *e)
+{
+	uint8_t bits[GS_PAGE_SIZE / 8];
+	size_t p = 0, total = 0;
+	memset(bits, 0, sizeof bits);
+	if (!e->data)
+		e->data = gs_xmalloc(GS_PAGE_SIZE);
+	memset(e->data, 0, GS_PAGE_SIZE);
+	while (p < GS_PAGE_SIZE) {
+		size_t k = pc->src.read(pc->src.ctx, e->page + p, e->data + p, GS_PAGE_SIZE - p);
+		pc->stats.source_reads++;
+		if (k > GS_PAGE_SIZE - p)
+			k = GS_PAGE_SIZE - p;
+		set_bits(bits, p, p + k);
+		total += k;
+		p += k;
+		if (p >= GS_PAGE_SIZE || !pc->src.next)
+			break;
+		uint64_t q = pc->src.next(pc->src.ctx, e->page + p);
+		if (q <= e->page + p || q - e->page >= GS_PAGE_SIZE)
+			break;
+		p = (size_t)(q - e->page);
+	}
+	if (total == GS_PAGE_SIZE) {
+		e->state = PAGE_FULL;
+	} else if (total == 0) {
+		e->state = PAGE_NONE;
+	} else {
+		e->state = PAGE_PARTIAL;
+		e->valid = gs_xmalloc(sizeof bits);
+		memcpy(e->valid, bits, sizeof bits);
+	}
+}
+
+static pc_entry *get_page(gs_page_cache *pc, uint64_t page)
+{
+	uint32_t i = lookup(pc, page);
+	if (i != NIL) {
+		pc->stats.hits++;
+		lru_unlink(pc, i);
+		lru_push_front(pc, i);
+		return &pc->entries[i];
+	}
+	pc->stats.misses++;
+	if (pc->used < pc->cap) {
+		i = pc->used++;
+	} else {
+		i = pc->tail;
+		pc->stats.evictions++;
+		lru_unlink(pc, i);
+		hash_unlink(pc, i);
+		free(pc->entries[i].valid);
+		pc->entries[i].valid = NULL;
+	}
+	pc_entry *e = &pc->entries[i];
+	e->page = page;
+	fill(pc, e);
+	uint32_t b = bucket_of(pc, page);
+	e->hnext = pc->buckets[b];
+	pc->buckets[b] = i;
+	lru_push_front(pc, i);
+	return e;
+}
+
+size_t gs_page_cache_read(gs_page_cache *pc, uint64_t addr, void *dst, size_t n)
+{
+	uint8_t *out = dst;
+	size_t done = 0;
+	/* Never wrap past the top of the address space. */
+	if (addr && n > (uint64_t)0 - addr)
+		n = (size_t)((uint64_t)0 - addr);
+	while (done < n) {
+		uint64_t a = addr + done;
+		uint64_t page = a & ~PAGE_MASK;
+		size_t off = (size_t)(a - page);
+		size_t chunk = GS_PAGE_SIZE - off;
+		if (chunk > n - done)
+			chunk = n - done;
+		pc_entry *e = get_page(pc, page);
+		if (e->state == PAGE_NONE)
+			break;
+		size_t ok = chunk;
+		if (e->state == PAGE_PARTIAL)
+			for (ok = 0; ok < chunk && bit(e->valid, off + ok); ok++)
+				;
+		memcpy(out + done, e->data + off, ok);
+		done += ok;
+		if (ok < chunk)
+			break;
+	}
+	return done;
+}

@@ -1,0 +1,51 @@
+/* A bounded cache of 4 KiB pages in front of a target's memory source.
+ *
+ * Every target backend (core mmap, /proc/PID/mem, host-debugger callbacks) is slow or
+ * syscall-bound when read a few bytes at a time, and the layers above read small fields
+ * over and over. The cache fetches whole pages, remembers pages (or parts of pages) that
+ * could not be read, and evicts the least recently used page when full.
+ *
+ * A page may be partly readable (a core segment or a backing region that starts or ends
+ * inside it); the cache keeps a per-byte validity map for such pages. It knows nothing of
+ * where the bytes come from: the source supplies a read function and, optionally, a way to
+ * skip a hole.
+ */
+#ifndef GS_TARGET_PAGE_CACHE_H
+#define GS_TARGET_PAGE_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define GS_PAGE_SIZE 4096u
+#define GS_PAGE_CACHE_DEFAULT_BYTES ((size_t)64 << 20)
+
+typedef struct gs_page_source {
+	void *ctx;
+	/* Copies up to n bytes at addr to dst; returns how many bytes from addr on were
+	 * readable (a contiguous prefix, 0..n). */
+	size_t (*read)(void *ctx, uint64_t addr, void *dst, size_t n);
+	/* After read stopped short at addr: the lowest address > addr where readable bytes
+	 * may start again (UINT64_MAX if none). NULL: memory is readable or not in whole
+	 * pages, so the rest of the page is a hole. */
+	uint64_t (*next)(void *ctx, uint64_t addr);
+} gs_page_source;
+
+typedef struct gs_page_cache_stats {
+	uint64_t hits, misses, evictions, source_reads;
+} gs_page_cache_stats;
+
+typedef struct gs_page_cache gs_page_cache;
+
+/* max_bytes bounds the cached pages (at least one page is kept). */
+gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes);
+void gs_page_cache_free(gs_page_cache *pc);
+
+/* Copies up to n bytes at addr; returns how many bytes from addr on were readable. */
+size_t gs_page_cache_read(gs_page_cache *pc, uint64_t addr, void *dst, size_t n);
+
+/* Forgets every page: the source changed (a backing file was added, a process resumed). */
+void gs_page_cache_invalidate(gs_page_cache *pc);
+
+void gs_page_cache_get_stats(const gs_page_cache *pc, gs_page_cache_stats *out);
+
+#endif

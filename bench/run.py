@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Benchmarks on the large many-streams snapshots (make bench-fixtures): wall time and peak
+RSS of grpcscope commands, next to delve's goroutine listing of the same core, and the
+ratio. Figures only; no pass/fail. Usage: bench/run.py [--reps N] [PAIR...]"""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "fixtures", "out")
+GS = os.path.join(ROOT, "build", "grpcscope")
+CACHE = os.environ.get("GS_CACHE", "/var/cache/grpcscope")
+
+
+def measure(argv, stdin=None):
+    """(seconds, peak RSS in MiB, exit status) of one run."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if stdin:
+        p.stdin.write(stdin.encode())
+        p.stdin.close()
+    _, status, ru = os.wait4(p.pid, 0)
+    return time.monotonic() - t0, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
+
+
+def bench(name, argv, reps, stdin=None):
+    runs = [measure(argv, stdin) for _ in range(reps)]
+    bad = [r for r in runs if r[2] != 0]
+    secs = statistics.median(r[0] for r in runs)
+    rss = max(r[1] for r in runs)
+    print("  %-34s %8.3f s  %8.1f MiB%s" % (name, secs, rss, "  (exit %d!)" % bad[0][2] if bad else ""))
+    return secs, rss
+
+
+def delve_for(pair):
+    suite = {"go119": "bookworm", "go122": "trixie", "go124": "trixie", "go127": "sid"}[pair.split("-")[0]]
+    return os.path.join(CACHE, "delve", suite, "usr", "bin", "dlv")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("pairs", nargs="*")
+    a = ap.parse_args()
+    pairs = a.pairs or sorted(p for p in os.listdir(OUT)
+                              if os.path.isdir(os.path.join(OUT, p, "many-streams-large")))
+    if not pairs:
+        sys.exit("bench: no large snapshot; run make bench-fixtures")
+    for pair in pairs:
+        d = os.path.join(OUT, pair, "many-streams-large")
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        n = subprocess.run([GS, "info", "--json", exe, core], capture_output=True, text=True)
+        print("%s/many-streams-large: %s" % (pair, n.stdout.strip()[:400]))
+        g, _ = bench("grpcscope goroutines", [GS, "goroutines", exe, core], a.reps)
+        s, _ = bench("grpcscope goroutines --stacks", [GS, "goroutines", "--stacks", exe, core], a.reps)
+        extra = {}
+        for cmd in ("streams", "why-blocked"):
+            probe = subprocess.run([GS, cmd, exe, core], capture_output=True, text=True)
+            if probe.returncode == 0:
+                extra[cmd], _ = bench("grpcscope " + cmd, [GS, cmd, exe, core], a.reps)
+        dlv = delve_for(pair)
+        dv, _ = bench("dlv core ... goroutines", [dlv, "core", exe, core, "--check-go-version=false"],
+                      max(1, a.reps // 2 or 1), stdin="goroutines\nexit\n")
+        dvs, _ = bench("dlv core ... goroutines -t", [dlv, "core", exe, core, "--check-go-version=false"],
+                       1, stdin="goroutines -t\nexit\n")
+        print("  ratio delve/grpcscope: goroutines %.1fx, with stacks %.1fx" % (dv / g, dvs / s))
+
+
+if __name__ == "__main__":
+    main()
