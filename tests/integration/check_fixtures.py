@@ -49,12 +49,31 @@ def expected_snapshots():
     return [(p, n) for p in pairs for n in names]
 
 
+# Wait reasons that a delve version names wrongly: its own table of the runtime's wait-reason
+# strings is out of step with that Go version's numbering. (delve version prefix, the
+# runtime's string) -> what that delve prints. Reported as "ok (known delve misnaming)".
+KNOWN_DELVE_MISNAMES = {
+    ("1.24.", "sync.Mutex.Lock"): "timer goroutine (idle)",
+}
+
+
 def strip_wait(w):
-    """Delve's bracket may carry a duration after the reason ("select 5m"); the reasons
-    themselves never end in a duration-like word."""
+    """Delve's bracket carries the goroutine's waitsince after the reason when it is set
+    ("select 1080743618976", raw nanotime); newer versions may print a duration."""
     w = w.strip()
-    m = re.match(r"^(.*?)(?:,? \d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|min|minutes)+)$", w)
-    return m.group(1) if m else w
+    m = re.match(r"^(.*?)(?:,? \d+(?:\.\d+)?(?:ns|us|µs|ms|s|m|h|min|minutes)*)$", w)
+    return m.group(1) if m and m.group(1) else w
+
+
+def delve_version(snapdir):
+    try:
+        with open(os.path.join(snapdir, "versions.txt")) as f:
+            for line in f:
+                if line.startswith("delve "):
+                    return line.split()[1]
+    except OSError:
+        pass
+    return ""
 
 
 def parse_dlv(path):
@@ -107,13 +126,19 @@ def check_snapshot(out, pair, name):
         return res
     res.append((True, "delve read the core (%d goroutines)" % len(dlv)))
 
-    bad = []
+    bad, notes = [], []
+    dv = delve_version(d)
     for g in truth["goroutines"]:
         dg = dlv.get(g["id"])
         if dg is None:
             bad.append("goroutine %d (%s) not in delve's list" % (g["id"], g["role"]))
             continue
-        if dg["wait"] != g["wait"]:
+        known = [v for (pfx, w), v in KNOWN_DELVE_MISNAMES.items()
+                 if dv.startswith(pfx) and w == g["wait"]]
+        if dg["wait"] != g["wait"] and dg["wait"] in known:
+            notes.append("goroutine %d: delve %s prints [%s] for [%s] (known delve misnaming)"
+                         % (g["id"], dv, dg["wait"], g["wait"]))
+        elif dg["wait"] != g["wait"]:
             bad.append("goroutine %d (%s): delve wait [%s], truth [%s]"
                        % (g["id"], g["role"], dg["wait"], g["wait"]))
         if dg["function"] != g["function"]:
@@ -126,7 +151,8 @@ def check_snapshot(out, pair, name):
     if bad:
         res += [(False, b) for b in bad]
     else:
-        res.append((True, "delve agrees on %d goroutines" % len(truth["goroutines"])))
+        res.append((True, "delve agrees on %d goroutines%s"
+                    % (len(truth["goroutines"]), "; " + "; ".join(notes) if notes else "")))
     return res
 
 

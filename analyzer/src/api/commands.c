@@ -6,6 +6,7 @@
 
 #include "../report/goroutines.h"
 #include "../report/info.h"
+#include "../report/streams.h"
 #include "../util/strbuf.h"
 #include "session.h"
 
@@ -23,6 +24,10 @@ static const char usage[] =
 	"      --status S            only goroutines in status S (waiting, runnable, ...)\n"
 	"      --reason R            only goroutines whose wait reason contains R\n"
 	"      --id N                only goroutine N (repeatable)\n"
+	"  streams                   every gRPC transport with its streams: state, flow\n"
+	"                            windows, recv buffers, goroutines\n"
+	"  stream-state STREAM       one stream in depth; STREAM is an id (when unique),\n"
+	"                            TRANSPORT:ID, or the stream's address\n"
 	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
 	"\n"
 	"options:\n"
@@ -88,6 +93,9 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 	}
 	o.ids = ids;
 	o.nids = nids;
+	gs_err e;
+	o.owner_ctx = gs_session_grpc(s, &e);
+	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	gs_report_goroutines(s->rt, &o, out);
 	free(ids);
 	return 0;
@@ -136,8 +144,65 @@ static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_st
 	}
 	gs_strbuf_printf(out, "runtime fields (%s, %s):\n", s->exe_path, gs_rt_go_version(s->rt));
 	int missing = gs_layout_report(l, out, false);
+	gs_err e;
+	gs_grpc *g = gs_session_grpc(s, &e);
+	if (g) {
+		gs_strbuf_puts(out, "grpc-go fields (optional; absent ones are other versions' names):\n");
+		gs_layout_report(gs_grpc_layout(g), out, false);
+	}
 	gs_strbuf_printf(out, "%d required field%s missing\n", missing, missing == 1 ? "" : "s");
 	return missing ? 1 : 0;
+}
+
+static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+		       char **errmsg)
+{
+	bool json = false;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else
+			return bad(errmsg, "streams: unknown option %s", argv[i]);
+	}
+	gs_err e = {0};
+	gs_grpc *g = gs_session_grpc(s, &e);
+	if (!g) {
+		*errmsg = gs_xstrdup(e.msg);
+		return 1;
+	}
+	gs_report_streams(g, json, out);
+	return 0;
+}
+
+static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+			    char **errmsg)
+{
+	bool json = false;
+	const char *spec = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0)
+			json = true;
+		else if (argv[i][0] != '-' && !spec)
+			spec = argv[i];
+		else
+			return bad(errmsg, "stream-state: unexpected argument %s", argv[i]);
+	}
+	if (!spec)
+		return bad(errmsg, "%s", "stream-state: which stream? (ID, TRANSPORT:ID or address)");
+	gs_err e = {0};
+	gs_grpc *g = gs_session_grpc(s, &e);
+	if (!g) {
+		*errmsg = gs_xstrdup(e.msg);
+		return 1;
+	}
+	char msg[256];
+	long idx = gs_find_stream(g, spec, msg, sizeof msg);
+	if (idx < 0) {
+		*errmsg = gs_xstrdup(msg);
+		return 2;
+	}
+	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
+	return 0;
 }
 
 typedef int (*cmd_fn)(gs_session *, int, const char *const *, gs_strbuf *, char **);
@@ -149,6 +214,8 @@ static const struct {
 	{"info", cmd_info},
 	{"goroutines", cmd_goroutines},
 	{"selfcheck", cmd_selfcheck},
+	{"streams", cmd_streams},
+	{"stream-state", cmd_stream_state},
 };
 
 int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg)

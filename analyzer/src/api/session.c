@@ -85,6 +85,13 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	return s;
 }
 
+gs_grpc *gs_session_grpc(gs_session *s, gs_err *err)
+{
+	if (!s->grpc)
+		s->grpc = gs_grpc_open(s->rt, err);
+	return s->grpc;
+}
+
 void gs_resume(gs_session *s)
 {
 	if (s && s->target)
@@ -95,6 +102,7 @@ void gs_close(gs_session *s)
 {
 	if (!s)
 		return;
+	gs_grpc_close(s->grpc);
 	gs_rt_close(s->rt);
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);

@@ -10,6 +10,7 @@
 #include "../binary/elf_file.h"
 #include "../binary/pclntab.h"
 #include "../goruntime/model.h"
+#include "../grpc/grpc_model.h"
 #include "../target/target.h"
 
 struct gs_session {
@@ -18,9 +19,13 @@ struct gs_session {
 	gs_pclntab *pclntab;
 	gs_dwarf *dwarf;
 	gs_rt *rt;
+	gs_grpc *grpc;      /* opened on first use */
 	char *exe_path;
 	char *grpc_version; /* NULL when unknown */
 	uint64_t open_ns;   /* time to open, for info */
 };
+
+/* The gRPC model, built on first use; NULL with *err set on failure. */
+gs_grpc *gs_session_grpc(gs_session *s, gs_err *err);
 
 #endif

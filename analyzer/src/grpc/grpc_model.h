@@ -63,6 +63,9 @@ typedef struct gs_stream {
 	size_t ngoroutines;
 	uint64_t handler;    /* server handler goroutine id, 0 if not found */
 	char problem[160];   /* what could not be read, or "" */
+	/* Not in the transport's activeStreams (closed or reset by the transport) but still
+	 * referenced by the handler goroutine that runs it. */
+	bool detached;
 } gs_stream;
 
 typedef struct gs_transport {

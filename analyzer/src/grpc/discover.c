@@ -1,0 +1,190 @@
+#include "discover.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "grpc_fields.h"
+
+#define MAX_ITABS 16
+#define MAX_ITAB_TABLE (1u << 22)
+#define MAX_SPANS (1u << 24)
+#define PAGE_SIZE_GO 8192
+#define SPAN_IN_USE 1
+#define CHUNK (1u << 20)
+
+typedef struct itab_set {
+	uint64_t itab[MAX_ITABS];
+	int server[MAX_ITABS];
+	size_t n;
+} itab_set;
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* The itabs of runtime.itabTable whose dynamic type is one of the two transport types. */
+static void collect_itabs(gs_rt *rt, gs_types *ty, uint64_t tclient, uint64_t tserver,
+			  itab_set *set)
+{
+	gs_target *t = gs_rt_target(rt);
+	gs_dwarf *d = gs_rt_dwarf(rt);
+	uint64_t tab;
+	if (gs_rt_global(rt, "runtime.itabTable", &tab, NULL) < 0 ||
+	    gs_target_read_u64(t, tab, &tab, NULL) < 0 || !tab)
+		return;
+	const gs_dtype *tt = gs_dwarf_type(d, "runtime.itabTableType", NULL);
+	const gs_dmember *msize = tt ? gs_dwarf_member(tt, "size") : NULL;
+	const gs_dmember *ment = tt ? gs_dwarf_member(tt, "entries") : NULL;
+	if (!msize || !ment)
+		return;
+	uint64_t size;
+	if (gs_target_read_u64(t, tab + msize->offset, &size, NULL) < 0 || size > MAX_ITAB_TABLE)
+		return;
+	uint64_t *ents = gs_xcalloc(size ? size : 1, 8);
+	if (size && gs_target_read(t, tab + ment->offset, ents, size * 8, NULL) == 0) {
+		for (uint64_t i = 0; i < size && set->n < MAX_ITABS; i++) {
+			uint64_t typ;
+			if (!ents[i] || gs_itab_type(ty, ents[i], &typ, NULL) < 0)
+				continue;
+			if (typ == tclient || typ == tserver) {
+				set->itab[set->n] = ents[i];
+				set->server[set->n++] = typ == tserver;
+			}
+		}
+	}
+	free(ents);
+}
+
+static void push(uint64_t **v, size_t *n, uint64_t x)
+{
+	if ((*n & (*n - 1)) == 0 || *n == 0)
+		*v = gs_xrealloc(*v, (*n ? *n * 2 : 8) * sizeof **v);
+	(*v)[(*n)++] = x;
+}
+
+/* Scans one span's memory for itab words; the next word is a candidate transport. */
+static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set *set,
+		      uint8_t *buf, gs_found_transports *out)
+{
+	for (uint64_t off = 0; off < len; off += CHUNK) {
+		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
+		/* One extra word so that a pair split across chunks is still seen. */
+		uint64_t want = off + n + 8 <= len ? n + 8 : n;
+		if (gs_target_read(t, base + off, buf, want, NULL) < 0)
+			continue;
+		out->bytes_scanned += n;
+		const uint64_t *w = (const uint64_t *)buf;
+		size_t words = (size_t)(want / 8);
+		for (size_t i = 0; i + 1 < words && i < n / 8; i++) {
+			for (size_t k = 0; k < set->n; k++) {
+				if (w[i] != set->itab[k] || !w[i + 1])
+					continue;
+				out->candidates++;
+				if (set->server[k])
+					push(&out->server, &out->nserver, w[i + 1]);
+				else
+					push(&out->client, &out->nclient, w[i + 1]);
+			}
+		}
+	}
+}
+
+static void scan_heap(gs_rt *rt, const gs_layout *gl, const itab_set *set,
+		      gs_found_transports *out)
+{
+	gs_target *t = gs_rt_target(rt);
+	const int64_t *o = gl->offsets;
+	uint64_t mheap, hdr[2];
+	if (o[MHEAP_ALLSPANS] < 0 || o[SPAN_START] < 0 || o[SPAN_NPAGES] < 0 ||
+	    o[SPAN_STATE] < 0 || gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    gs_target_read(t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
+	    hdr[1] > MAX_SPANS)
+		return;
+	uint64_t nspans = hdr[1];
+	uint64_t *spans = gs_xcalloc(nspans ? nspans : 1, 8);
+	uint8_t *buf = gs_xmalloc(CHUNK + 8);
+	if (nspans && gs_target_read(t, hdr[0], spans, nspans * 8, NULL) == 0) {
+		for (uint64_t i = 0; i < nspans; i++) {
+			uint64_t start, npages;
+			uint8_t state;
+			if (!spans[i] ||
+			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_START], &start, NULL) < 0 ||
+			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_NPAGES], &npages, NULL) < 0 ||
+			    gs_target_read(t, spans[i] + (uint64_t)o[SPAN_STATE], &state, 1, NULL) < 0)
+				continue;
+			if (state != SPAN_IN_USE || npages == 0 || npages > (1u << 20))
+				continue;
+			out->spans_scanned++;
+			scan_span(t, start, npages * PAGE_SIZE_GO, set, buf, out);
+		}
+	}
+	free(buf);
+	free(spans);
+}
+
+static size_t dedupe(uint64_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_u64);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || v[k - 1] != v[i])
+			v[k++] = v[i];
+	return k;
+}
+
+/* A real transport's control buffer reports the transport's own done channel. */
+static bool valid(gs_target *t, const int64_t *o, uint64_t tr, bool server)
+{
+	int64_t cbo = o[server ? GS_CONTROLBUF : GC_CONTROLBUF];
+	int64_t doneo = o[server ? GS_DONE : GC_CTXDONE];
+	uint64_t cb, done, cbdone;
+	if (cbo < 0 || doneo < 0 || o[CB_DONE] < 0)
+		return false;
+	if (gs_target_read_u64(t, tr + (uint64_t)cbo, &cb, NULL) < 0 || !cb ||
+	    gs_target_read_u64(t, tr + (uint64_t)doneo, &done, NULL) < 0 || !done ||
+	    gs_target_read_u64(t, cb + (uint64_t)o[CB_DONE], &cbdone, NULL) < 0)
+		return false;
+	return cbdone == done;
+}
+
+static size_t keep_valid(gs_target *t, const int64_t *o, uint64_t *v, size_t n, bool server)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (valid(t, o, v[i], server))
+			v[k++] = v[i];
+	return k;
+}
+
+int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
+		       gs_err *err)
+{
+	(void)err;
+	memset(out, 0, sizeof *out);
+	uint64_t tc = 0, ts = 0;
+	gs_type_addr_for_name(ty, "*transport.http2Client", &tc, NULL);
+	gs_type_addr_for_name(ty, "*transport.http2Server", &ts, NULL);
+	if (!tc && !ts)
+		return 0; /* no grpc-go transports linked in */
+	itab_set set = {0};
+	collect_itabs(rt, ty, tc ? tc : ~0ull, ts ? ts : ~0ull, &set);
+	if (set.n == 0)
+		return 0;
+	scan_heap(rt, gl, &set, out);
+	gs_target *t = gs_rt_target(rt);
+	out->nclient = keep_valid(t, gl->offsets, out->client, dedupe(out->client, out->nclient),
+				  false);
+	out->nserver = keep_valid(t, gl->offsets, out->server, dedupe(out->server, out->nserver),
+				  true);
+	return 0;
+}
+
+void gs_found_transports_free(gs_found_transports *f)
+{
+	free(f->client);
+	free(f->server);
+	memset(f, 0, sizeof *f);
+}

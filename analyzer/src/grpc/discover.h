@@ -1,0 +1,32 @@
+/* Finding grpc-go transports in a snapshot without DWARF locals.
+ *
+ * Every live transport is held through an interface somewhere in the heap: the client's
+ * addrConn.transport and each call attempt's transport (ClientTransport), the server's
+ * conns set and every server stream's st (ServerTransport / internalServerTransport). An
+ * interface value is the pair {itab, data}, and Go registers every itab in
+ * runtime.itabTable at start-up (static ones) or on first conversion (dynamic ones). So:
+ * the itabs whose dynamic type is *http2Client or *http2Server are taken from itabTable,
+ * the in-use heap spans (runtime.mheap_.allspans; stacks excluded) are scanned for words
+ * equal to one of them, and the word after each is a candidate transport. Candidates are
+ * validated by an invariant (controlBuf.done is the transport's own done channel) and
+ * deduplicated. This works the same on Go 1.27, which has no go:itab symbols.
+ */
+#ifndef GS_GRPC_DISCOVER_H
+#define GS_GRPC_DISCOVER_H
+
+#include "../goruntime/iface.h"
+#include "../goruntime/model.h"
+
+typedef struct gs_found_transports {
+	uint64_t *client, *server;
+	size_t nclient, nserver;
+	size_t candidates;   /* words found before validation (diagnostics) */
+	size_t spans_scanned;
+	uint64_t bytes_scanned;
+} gs_found_transports;
+
+int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
+		       gs_err *err);
+void gs_found_transports_free(gs_found_transports *f);
+
+#endif

@@ -1,0 +1,47 @@
+/* Private state of the gRPC model, shared by its source files only. */
+#ifndef GS_GRPC_INTERNAL_H
+#define GS_GRPC_INTERNAL_H
+
+#include "../goruntime/maps.h"
+#include "grpc_model.h"
+
+typedef struct gs_owner {
+	uint64_t addr;
+	long stream, transport;
+	gs_owner_role role;
+} gs_owner;
+
+struct gs_grpc {
+	gs_rt *rt;
+	gs_target *t;
+	gs_dwarf *d;
+	gs_types *ty;
+	gs_layout l;
+	/* Whether Stream.buf / fc / wq are pointers (1.33, 1.64) or embedded (1.81). */
+	bool buf_ptr, fc_ptr, wq_ptr;
+	bool have_client_map, have_server_map, have_estd_map;
+	gs_map_layout client_map, server_map, estd_map;
+	gs_transport *tr;
+	size_t ntr;
+	gs_stream *st;
+	size_t nst, capst;
+	gs_owner *own;
+	size_t nown, capown;
+};
+
+/* streams.c */
+void gs_grpc_read_streams(gs_grpc *g, size_t ti);
+/* Appends a stream (read now) for transport ti; returns its index. */
+size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached);
+/* Orders streams by transport again after detached ones were appended. */
+void gs_grpc_regroup_streams(gs_grpc *g);
+/* owners.c */
+void gs_grpc_build_owners(gs_grpc *g);
+void gs_grpc_find_handlers(gs_grpc *g);
+void gs_grpc_attach_goroutines(gs_grpc *g);
+/* helpers (grpc_model.c) */
+uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field);
+uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field);
+int64_t gs_grpc_off2(const gs_grpc *g, int a, int b); /* first resolved of two fields */
+
+#endif

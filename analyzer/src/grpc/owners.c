@@ -1,0 +1,274 @@
+/* Which gRPC object owns a channel, pollDesc or sync object, and which goroutines touch
+ * each stream and transport.
+ *
+ * Goroutines are linked by what they wait on (the runtime model's wait objects). A server
+ * handler may wait on anything (a mutex of the application), so it is linked by its stack
+ * instead: the goroutines running grpc's processStreamingRPC / processUnaryRPC keep the
+ * stream pointer live across the handler call, so the stream's address is among the words
+ * of their stack.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "grpc_internal.h"
+
+#define MAX_STACK_SCAN (1u << 20)
+
+const char *gs_owner_role_name(gs_owner_role r)
+{
+	switch (r) {
+	case GS_OWN_RECV_BUFFER: return "recv buffer";
+	case GS_OWN_WRITE_QUOTA: return "write quota";
+	case GS_OWN_STREAM_DONE: return "done";
+	case GS_OWN_HEADER: return "header";
+	case GS_OWN_STREAM_CTX: return "context";
+	case GS_OWN_TRANSPORT_DONE: return "closed";
+	case GS_OWN_GOAWAY: return "GOAWAY";
+	case GS_OWN_STREAM_QUOTA: return "stream quota";
+	case GS_OWN_CBUF_WAKEUP: return "control buffer";
+	case GS_OWN_THROTTLE: return "reader throttle";
+	case GS_OWN_READER_DONE: return "reader done";
+	case GS_OWN_WRITER_DONE: return "writer done";
+	case GS_OWN_SOCKET: return "socket";
+	}
+	return "?";
+}
+
+static void add(gs_grpc *g, uint64_t addr, long stream, long transport, gs_owner_role role)
+{
+	if (!addr)
+		return;
+	if (g->nown == g->capown) {
+		g->capown = g->capown ? g->capown * 2 : 256;
+		g->own = gs_xrealloc(g->own, g->capown * sizeof *g->own);
+	}
+	g->own[g->nown++] = (gs_owner){addr, stream, transport, role};
+}
+
+static int cmp_owner(const void *a, const void *b)
+{
+	const gs_owner *x = a, *y = b;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	/* For a channel shared by a stream and its transport, the stream is more specific. */
+	return (x->stream < 0) - (y->stream < 0);
+}
+
+void gs_grpc_build_owners(gs_grpc *g)
+{
+	for (size_t i = 0; i < g->nst; i++) {
+		gs_stream *s = &g->st[i];
+		long si = (long)i, ti = (long)s->transport;
+		add(g, s->recv_chan, si, ti, GS_OWN_RECV_BUFFER);
+		add(g, s->wq_chan, si, ti, GS_OWN_WRITE_QUOTA);
+		add(g, s->done_chan, si, ti, GS_OWN_STREAM_DONE);
+		add(g, s->header_chan, si, ti, GS_OWN_HEADER);
+		add(g, s->ctx_done_chan, si, ti, GS_OWN_STREAM_CTX);
+	}
+	for (size_t i = 0; i < g->ntr; i++) {
+		gs_transport *t = &g->tr[i];
+		long ti = (long)i;
+		add(g, t->ctx_done_chan, -1, ti, GS_OWN_TRANSPORT_DONE);
+		add(g, t->goaway_chan, -1, ti, GS_OWN_GOAWAY);
+		add(g, t->quota_chan, -1, ti, GS_OWN_STREAM_QUOTA);
+		add(g, t->cbuf_chan, -1, ti, GS_OWN_CBUF_WAKEUP);
+		add(g, t->trf_chan, -1, ti, GS_OWN_THROTTLE);
+		add(g, t->reader_done, -1, ti, GS_OWN_READER_DONE);
+		add(g, t->writer_done, -1, ti, GS_OWN_WRITER_DONE);
+		add(g, t->pollDesc, -1, ti, GS_OWN_SOCKET);
+	}
+	qsort(g->own, g->nown, sizeof *g->own, cmp_owner);
+}
+
+static const gs_owner *find(const gs_grpc *g, uint64_t addr)
+{
+	size_t lo = 0, hi = g->nown;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (g->own[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < g->nown && g->own[lo].addr == addr ? &g->own[lo] : NULL;
+}
+
+bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *transport,
+		      gs_owner_role *role)
+{
+	const gs_owner *o = g ? find(g, addr) : NULL;
+	if (!o)
+		return false;
+	*stream = o->stream;
+	*transport = o->transport;
+	*role = o->role;
+	return true;
+}
+
+bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
+{
+	const gs_grpc *g = grpc;
+	const gs_owner *o = g ? find(g, addr) : NULL;
+	if (!o)
+		return false;
+	const gs_transport *t = &g->tr[o->transport];
+	if (o->stream >= 0) {
+		const gs_stream *s = &g->st[o->stream];
+		snprintf(buf, cap, "%s stream %u %s", s->side == GS_CLIENT ? "client" : "server", s->id,
+			 gs_owner_role_name(o->role));
+	} else {
+		snprintf(buf, cap, "%s transport %s %s", t->side == GS_CLIENT ? "client" : "server",
+			 t->side == GS_CLIENT ? t->remote : t->local, gs_owner_role_name(o->role));
+	}
+	return true;
+}
+
+static void add_goid(uint64_t **v, size_t *n, uint64_t goid)
+{
+	for (size_t i = 0; i < *n; i++)
+		if ((*v)[i] == goid)
+			return;
+	*v = gs_xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[(*n)++] = goid;
+}
+
+/* Open-addressing set of server stream addresses for the stack scan. */
+typedef struct addr_set {
+	uint64_t *key;
+	size_t *val;
+	size_t mask;
+} addr_set;
+
+static void set_init(addr_set *s, size_t n)
+{
+	size_t cap = 16;
+	while (cap < n * 2)
+		cap *= 2;
+	s->key = gs_xcalloc(cap, sizeof *s->key);
+	s->val = gs_xcalloc(cap, sizeof *s->val);
+	s->mask = cap - 1;
+}
+
+static size_t slot(const addr_set *s, uint64_t k)
+{
+	size_t h = (size_t)((k >> 3) * 0x9e3779b97f4a7c15ull) & s->mask;
+	while (s->key[h] && s->key[h] != k)
+		h = (h + 1) & s->mask;
+	return h;
+}
+
+static bool is_handler_frame(const char *fn)
+{
+	return strstr(fn, "grpc.(*Server).processStreamingRPC") ||
+	       strstr(fn, "grpc.(*Server).processUnaryRPC");
+}
+
+/* A handler whose stream the transport already dropped (RST_STREAM after a cancel, say):
+ * some word of its stack is a server stream whose st interface holds one of our server
+ * transports. */
+static void find_detached(gs_grpc *g, uint64_t goid, const uint64_t *words, size_t n)
+{
+	int64_t sto = gs_grpc_off2(g, ST_ST, SS_ST);
+	if (sto < 0)
+		return;
+	for (size_t w = 0; w < n; w++) {
+		uint64_t p = words[w], data = 0;
+		if (!p || (p & 7) || gs_target_read_u64(g->t, p + (uint64_t)sto + 8, &data, NULL) < 0)
+			continue;
+		for (size_t ti = 0; ti < g->ntr; ti++) {
+			if (g->tr[ti].side != GS_SERVER || g->tr[ti].addr != data)
+				continue;
+			bool known = false;
+			for (size_t k = 0; k < g->nst && !known; k++)
+				known = g->st[k].addr == p;
+			if (known)
+				return;
+			size_t si = gs_grpc_add_stream(g, p, ti, true);
+			g->st[si].handler = goid;
+			add_goid(&g->st[si].goroutines, &g->st[si].ngoroutines, goid);
+			return;
+		}
+	}
+}
+
+void gs_grpc_find_handlers(gs_grpc *g)
+{
+	size_t nserver = 0, nservertr = 0;
+	for (size_t i = 0; i < g->nst; i++)
+		nserver += g->st[i].side == GS_SERVER;
+	for (size_t i = 0; i < g->ntr; i++)
+		nservertr += g->tr[i].side == GS_SERVER;
+	if (!nservertr)
+		return;
+	addr_set set;
+	set_init(&set, nserver);
+	for (size_t i = 0; i < g->nst; i++) {
+		if (g->st[i].side != GS_SERVER)
+			continue;
+		size_t h = slot(&set, g->st[i].addr);
+		set.key[h] = g->st[i].addr;
+		set.val[h] = i;
+	}
+	int64_t hio = gs_rt_off(g->rt, RT_G_STACK_HI);
+	uint64_t *buf = gs_xmalloc(MAX_STACK_SCAN);
+	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
+		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
+		/* Only goroutines the grpc server started can run a handler: skip the rest before
+		 * paying for an unwind. */
+		gs_func sf;
+		if (gs_pclntab_find(gs_rt_pclntab(g->rt), gr->startpc - gs_rt_bias(g->rt), &sf) < 0 ||
+		    !strstr(sf.name, "grpc.(*Server)."))
+			continue;
+		size_t n;
+		const gs_frame *f = gs_rt_stack(g->rt, gr, &n);
+		bool handler = false;
+		for (size_t k = 0; k < n && !handler; k++)
+			handler = is_handler_frame(f[k].function);
+		uint64_t hi = 0, lo = gr->sched_sp;
+		if (!handler || !lo || hio < 0 ||
+		    gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
+		    hi - lo > MAX_STACK_SCAN || gs_target_read(g->t, lo, buf, hi - lo, NULL) < 0)
+			continue;
+		bool linked = false;
+		for (size_t w = 0; w < (hi - lo) / 8 && !linked; w++) {
+			if (!buf[w])
+				continue;
+			size_t h = slot(&set, buf[w]);
+			if (set.key[h] != buf[w])
+				continue;
+			gs_stream *s = &g->st[set.val[h]];
+			if (!s->handler)
+				s->handler = gr->goid;
+			add_goid(&s->goroutines, &s->ngoroutines, gr->goid);
+			linked = true;
+		}
+		if (!linked)
+			find_detached(g, gr->goid, buf, (hi - lo) / 8);
+	}
+	free(buf);
+	free(set.key);
+	free(set.val);
+}
+
+void gs_grpc_attach_goroutines(gs_grpc *g)
+{
+	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
+		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
+		size_t nw;
+		const gs_waitobj *w = gs_rt_waits(g->rt, gr, &nw);
+		for (size_t k = 0; k < nw; k++) {
+			const gs_owner *o = find(g, w[k].addr);
+			if (!o)
+				continue;
+			if (o->stream >= 0) {
+				gs_stream *s = &g->st[o->stream];
+				add_goid(&s->goroutines, &s->ngoroutines, gr->goid);
+			} else {
+				gs_transport *t = &g->tr[o->transport];
+				add_goid(&t->goroutines, &t->ngoroutines, gr->goid);
+			}
+		}
+	}
+}

@@ -1,0 +1,228 @@
+/* Streams of one transport: activeStreams, and the loopy writer's outStream for each. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "grpc_internal.h"
+
+#define MAX_ITL 100000
+
+typedef struct collect {
+	gs_grpc *g;
+	uint64_t *v;
+	size_t n;
+} collect;
+
+static int collect_ptr(void *ctx, uint64_t key, uint64_t val)
+{
+	(void)key;
+	collect *c = ctx;
+	uint64_t p = 0;
+	if (gs_target_read_u64(c->g->t, val, &p, NULL) == 0 && p) {
+		if ((c->n & 255) == 0)
+			c->v = gs_xrealloc(c->v, (c->n + 256) * sizeof *c->v);
+		c->v[c->n++] = p;
+	}
+	return 0;
+}
+
+static uint64_t embedded_or_ptr(gs_grpc *g, uint64_t base, int field, bool ptr)
+{
+	int64_t off = g->l.offsets[field];
+	if (off < 0)
+		return 0;
+	return ptr ? gs_grpc_u64(g, base, field) : base + (uint64_t)off;
+}
+
+/* The recvBufferReader of a stream: behind two interfaces in 1.33/1.64, by value in 1.81. */
+static uint64_t recv_buffer_reader(gs_grpc *g, uint64_t s)
+{
+	int64_t tro = g->l.offsets[ST_TRREADER], ro = g->l.offsets[TR_READER];
+	if (tro < 0 || ro < 0)
+		return 0;
+	if (!g->buf_ptr) /* 1.81: everything embedded */
+		return s + (uint64_t)tro + (uint64_t)ro;
+	gs_iface a, b;
+	if (gs_iface_read(g->ty, s + (uint64_t)tro, false, &a, NULL) < 0 || !a.data ||
+	    gs_iface_read(g->ty, a.data + (uint64_t)ro, false, &b, NULL) < 0)
+		return 0;
+	return b.data;
+}
+
+static void read_stream(gs_grpc *g, gs_stream *st)
+{
+	uint64_t p = st->addr;
+	st->id = gs_grpc_u32(g, p, ST_ID);
+	st->state = gs_grpc_u32(g, p, ST_STATE);
+	if (g->l.offsets[ST_METHOD] < 0 ||
+	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], st->method,
+			      sizeof st->method, NULL) < 0)
+		strcpy(st->method, "?");
+	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
+	if (rb) {
+		st->recv_chan = gs_grpc_u64(g, rb, RB_C);
+		gs_chan ch;
+		if (st->recv_chan && gs_rt_read_chan(g->rt, st->recv_chan, &ch, NULL) == 0)
+			st->queued_messages = ch.qcount;
+		int64_t bo = g->l.offsets[RB_BACKLOG];
+		uint64_t blen = 0;
+		if (bo >= 0 && gs_target_read_u64(g->t, rb + (uint64_t)bo + 8, &blen, NULL) == 0 &&
+		    blen < (1u << 30))
+			st->queued_messages += blen;
+		st->recv_err = gs_grpc_u64(g, rb, RB_ERR) != 0;
+	} else {
+		snprintf(st->problem, sizeof st->problem, "recv buffer unreadable");
+	}
+	uint64_t fc = embedded_or_ptr(g, p, ST_FC, g->fc_ptr);
+	if (fc) {
+		st->in.known = true;
+		st->in.limit = gs_grpc_u32(g, fc, IF_LIMIT);
+		st->in.pending_data = gs_grpc_u32(g, fc, IF_PENDINGDATA);
+		st->in.pending_update = gs_grpc_u32(g, fc, IF_PENDINGUPDATE);
+		st->in.delta = gs_grpc_u32(g, fc, IF_DELTA);
+	}
+	uint64_t wq = embedded_or_ptr(g, p, ST_WQ, g->wq_ptr);
+	if (wq) {
+		st->wq_known = true;
+		st->wq_addr = wq;
+		st->wq_chan = gs_grpc_u64(g, wq, WQ_CH);
+		st->wq_done = gs_grpc_u64(g, wq, WQ_DONE);
+		st->wq_quota = (int32_t)gs_grpc_u32(g, wq, WQ_QUOTA);
+	}
+	if (st->side == GS_CLIENT) {
+		int64_t o = gs_grpc_off2(g, ST_DONE, CS_DONE);
+		if (o >= 0)
+			gs_target_read_u64(g->t, p + (uint64_t)o, &st->done_chan, NULL);
+		o = gs_grpc_off2(g, ST_HEADERCHAN, CS_HEADERCHAN);
+		if (o >= 0)
+			gs_target_read_u64(g->t, p + (uint64_t)o, &st->header_chan, NULL);
+		o = gs_grpc_off2(g, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED);
+		uint32_t hc = 0;
+		if (o >= 0)
+			gs_target_read_u32(g->t, p + (uint64_t)o, &hc, NULL);
+		st->header_received = hc != 0;
+	} else {
+		int64_t o = gs_grpc_off2(g, ST_CTXDONE, SS_CTXDONE);
+		if (o >= 0)
+			gs_target_read_u64(g->t, p + (uint64_t)o, &st->ctx_done_chan, NULL);
+	}
+	uint64_t rbr = recv_buffer_reader(g, p);
+	if (rbr && st->side == GS_CLIENT)
+		st->ctx_done_chan = gs_grpc_u64(g, rbr, RBR_CTXDONE);
+	if (g->l.offsets[ST_CTX] >= 0) {
+		st->ctx = gs_xcalloc(1, sizeof *st->ctx);
+		if (gs_ctx_read(g->t, g->d, g->ty, gs_rt_bias(g->rt),
+				p + (uint64_t)g->l.offsets[ST_CTX], st->ctx, NULL) == 0) {
+			st->ctx_known = true;
+		} else {
+			free(st->ctx);
+			st->ctx = NULL;
+		}
+	}
+}
+
+static void read_outstream(gs_grpc *g, uint64_t os, gs_outstream *out)
+{
+	out->known = true;
+	out->addr = os;
+	out->id = gs_grpc_u32(g, os, OS_ID);
+	out->state = (int64_t)gs_grpc_u64(g, os, OS_STATE);
+	out->bytes_outstanding = (int64_t)gs_grpc_u64(g, os, OS_BYTESOUTSTANDING);
+	uint64_t node = gs_grpc_u64(g, gs_grpc_u64(g, os, OS_ITL), IL_HEAD), k = 0;
+	for (; node && k < MAX_ITL; k++)
+		node = gs_grpc_u64(g, node, IN_NEXT);
+	out->queued_items = k;
+}
+
+typedef struct wq_index {
+	uint64_t wq; /* first: compared by cmp_addr */
+	size_t index;
+} wq_index;
+
+static int cmp_addr(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached)
+{
+	if (g->nst == g->capst) {
+		g->capst = g->capst ? g->capst * 2 : 64;
+		g->st = gs_xrealloc(g->st, g->capst * sizeof *g->st);
+	}
+	gs_stream *st = &g->st[g->nst];
+	memset(st, 0, sizeof *st);
+	st->addr = addr;
+	st->transport = ti;
+	st->side = g->tr[ti].side;
+	st->detached = detached;
+	read_stream(g, st);
+	return g->nst++;
+}
+
+static int cmp_transport(const void *a, const void *b)
+{
+	const gs_stream *x = a, *y = b;
+	if (x->transport != y->transport)
+		return x->transport < y->transport ? -1 : 1;
+	if (x->detached != y->detached)
+		return x->detached ? 1 : -1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+void gs_grpc_regroup_streams(gs_grpc *g)
+{
+	qsort(g->st, g->nst, sizeof *g->st, cmp_transport);
+	for (size_t i = 0; i < g->ntr; i++)
+		g->tr[i].nstreams = 0;
+	for (size_t i = g->nst; i-- > 0;) {
+		gs_transport *t = &g->tr[g->st[i].transport];
+		t->first_stream = i;
+		t->nstreams++;
+	}
+}
+
+void gs_grpc_read_streams(gs_grpc *g, size_t ti)
+{
+	gs_transport *tr = &g->tr[ti];
+	bool server = tr->side == GS_SERVER;
+	const gs_map_layout *ml = server ? &g->server_map : &g->client_map;
+	bool have = server ? g->have_server_map : g->have_client_map;
+	tr->first_stream = g->nst;
+	if (!have)
+		return;
+	int64_t mo = g->l.offsets[server ? GS_ACTIVE_STREAMS : GC_ACTIVE_STREAMS];
+	uint64_t mp = 0;
+	if (mo < 0 || gs_target_read_u64(g->t, tr->addr + (uint64_t)mo, &mp, NULL) < 0)
+		return;
+	collect c = {g, NULL, 0};
+	gs_err e;
+	if (gs_map_walk(g->t, ml, mp, collect_ptr, &c, &e) < 0)
+		snprintf(tr->problem, sizeof tr->problem, "activeStreams: %.140s", e.msg);
+	qsort(c.v, c.n, sizeof *c.v, cmp_addr);
+	for (size_t i = 0; i < c.n; i++)
+		gs_grpc_add_stream(g, c.v[i], ti, false);
+	free(c.v);
+	tr->nstreams = g->nst - tr->first_stream;
+	/* The loopy writer's outStreams, joined to streams by their write quota. */
+	uint64_t loopy = gs_grpc_u64(g, tr->addr, server ? GS_LOOPY : GC_LOOPY);
+	uint64_t estd = loopy ? gs_grpc_u64(g, loopy, LW_ESTDSTREAMS) : 0;
+	if (!estd || !g->have_estd_map)
+		return;
+	collect o = {g, NULL, 0};
+	gs_map_walk(g->t, &g->estd_map, estd, collect_ptr, &o, NULL);
+	wq_index *ix = gs_xcalloc(tr->nstreams ? tr->nstreams : 1, sizeof *ix);
+	for (size_t k = 0; k < tr->nstreams; k++)
+		ix[k] = (wq_index){g->st[tr->first_stream + k].wq_addr, tr->first_stream + k};
+	qsort(ix, tr->nstreams, sizeof *ix, cmp_addr);
+	for (size_t i = 0; i < o.n; i++) {
+		wq_index key = {gs_grpc_u64(g, o.v[i], OS_WQ), 0};
+		wq_index *hit = key.wq ? bsearch(&key, ix, tr->nstreams, sizeof *ix, cmp_addr) : NULL;
+		if (hit)
+			read_outstream(g, o.v[i], &g->st[hit->index].out);
+	}
+	free(ix);
+	free(o.v);
+}
