@@ -7,6 +7,7 @@
 #include "../report/goroutines.h"
 #include "../report/info.h"
 #include "../report/streams.h"
+#include "../report/why_blocked.h"
 #include "../util/strbuf.h"
 #include "session.h"
 
@@ -28,6 +29,9 @@ static const char usage[] =
 	"                            windows, recv buffers, goroutines\n"
 	"  stream-state STREAM       one stream in depth; STREAM is an id (when unique),\n"
 	"                            TRANSPORT:ID, or the stream's address\n"
+	"  why-blocked [GOID...]     a verdict for each goroutine blocked in or on gRPC, with\n"
+	"                            evidence and the goroutines it blames next\n"
+	"      --dot                 the wait-for graph for Graphviz\n"
 	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
 	"\n"
 	"options:\n"
@@ -205,6 +209,40 @@ static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs
 	return 0;
 }
 
+static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+			   char **errmsg)
+{
+	enum gs_format fmt = GS_FMT_TEXT;
+	uint64_t *ids = NULL;
+	size_t nids = 0;
+	for (int i = 1; i < argc; i++) {
+		uint64_t id;
+		if (strcmp(argv[i], "--json") == 0)
+			fmt = GS_FMT_JSON;
+		else if (strcmp(argv[i], "--dot") == 0)
+			fmt = GS_FMT_DOT;
+		else if (argv[i][0] != '-' && parse_u64(argv[i], &id) == 0) {
+			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
+			ids[nids++] = id;
+		} else {
+			free(ids);
+			return bad(errmsg, "why-blocked: unexpected argument %s", argv[i]);
+		}
+	}
+	gs_err e = {0};
+	gs_grpc *g = gs_session_grpc(s, &e);
+	gs_diagnosis dg;
+	if (!g || gs_diagnose(s->rt, g, ids, nids, &dg, &e) < 0) {
+		free(ids);
+		*errmsg = gs_xstrdup(e.msg);
+		return e.code == GS_EINPUT ? 2 : 1;
+	}
+	gs_report_why_blocked(s->rt, g, &dg, fmt, out);
+	gs_diagnosis_free(&dg);
+	free(ids);
+	return 0;
+}
+
 typedef int (*cmd_fn)(gs_session *, int, const char *const *, gs_strbuf *, char **);
 
 static const struct {
@@ -216,6 +254,7 @@ static const struct {
 	{"selfcheck", cmd_selfcheck},
 	{"streams", cmd_streams},
 	{"stream-state", cmd_stream_state},
+	{"why-blocked", cmd_why_blocked},
 };
 
 int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg)

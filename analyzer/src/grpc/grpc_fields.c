@@ -5,6 +5,7 @@
 #define ST TP "Stream"
 #define CS TP "ClientStream"
 #define SS TP "ServerStream"
+#define GR "google.golang.org/grpc."
 
 /* Order = enum gs_grpc_field. "required" is false throughout: see grpc_fields.h. */
 const gs_field_spec gs_grpc_fields[GRPC_NFIELDS] = {
@@ -123,4 +124,17 @@ const gs_field_spec gs_grpc_fields[GRPC_NFIELDS] = {
 	[TCPADDR_IP] = {"net.TCPAddr", "IP", NULL, false, NULL},
 	[TCPADDR_PORT] = {"net.TCPAddr", "Port", NULL, false, NULL},
 	[CONN_FD] = {"net.conn", "fd", NULL, false, NULL},
+	[CLS_ATTEMPT] = {GR "clientStream", "attempt", NULL, false, "the current attempt"},
+	[CSA_S] = {GR "csAttempt", "s|transportStream", NULL, false, "the transport stream"},
+	[CC_TARGET] = {GR "ClientConn", "target", NULL, false, "dial target"},
+	[CC_PW] = {GR "ClientConn", "pickerWrapper|blockingpicker", NULL, false, NULL},
+	[CC_CSMGR] = {GR "ClientConn", "csMgr", NULL, false, "channel connectivity"},
+	[CC_CONNS] = {GR "ClientConn", "conns", NULL, false, "subchannels"},
+	[CC_LASTERR] = {GR "ClientConn", "lastConnectionError", NULL, false, NULL},
+	[CSM_STATE] = {GR "connectivityStateManager", "state", NULL, false, NULL},
+	[PW_BLOCKINGCH] = {GR "pickerWrapper", "blockingCh", NULL, false, "1.33/1.64"},
+	[PW_GEN] = {GR "pickerWrapper", "pickerGen", NULL, false, "1.81"},
+	[PG_BLOCKINGCH] = {GR "pickerGeneration", "blockingCh", NULL, false, "1.81"},
+	[AC_STATE] = {GR "addrConn", "state", NULL, false, NULL},
+	[AC_TRANSPORT] = {GR "addrConn", "transport", NULL, false, NULL},
 };

@@ -42,6 +42,9 @@ enum gs_grpc_field {
 	/* sockets: net.Conn -> *net.TCPConn -> *netFD */
 	NETFD_PFD, NETFD_LADDR, NETFD_RADDR, FD_SYSFD, FD_PD, PD_RUNTIMECTX, TCPADDR_IP,
 	TCPADDR_PORT, CONN_FD,
+	/* the grpc layer above transports: client streams, ClientConn, picker */
+	CLS_ATTEMPT, CSA_S, CC_TARGET, CC_PW, CC_CSMGR, CC_CONNS, CC_LASTERR, CSM_STATE,
+	PW_BLOCKINGCH, PW_GEN, PG_BLOCKINGCH, AC_STATE, AC_TRANSPORT,
 	GRPC_NFIELDS
 };
 

@@ -123,4 +123,15 @@ bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *trans
 		      gs_owner_role *role);
 const char *gs_owner_role_name(gs_owner_role r);
 
+/* The ClientConn a goroutine parked in the picker belongs to, found from its stack: a word
+ * that is a ClientConn whose picker's blocking channel is one the goroutine waits on. */
+typedef struct gs_cc_info {
+	uint64_t addr;
+	char target[160];
+	char state[32];        /* the channel's connectivity state */
+	char subchannels[200]; /* "1 TRANSIENT_FAILURE" */
+	char last_error[200];
+} gs_cc_info;
+bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out);
+
 #endif

@@ -72,11 +72,29 @@ static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 	return done;
 }
 
+/* A traced thread that dies stays a zombie until its tracer waits for it; reap it so we
+ * leave nothing behind. Bounded: a thread that is not dying yet is left alone. */
+static void reap_gone(pid_t tid)
+{
+	struct timespec nap = { 0, 100000 };
+	for (int i = 0; i < 1000; i++) {
+		int st;
+		pid_t r = waitpid(tid, &st, __WALL | WNOHANG);
+		if (r == tid && (WIFEXITED(st) || WIFSIGNALED(st)))
+			return;
+		if (r < 0 && errno != EINTR)
+			return;
+		nanosleep(&nap, NULL);
+	}
+}
+
 static void live_resume(gs_target *t)
 {
 	live_impl *l = t->impl;
 	for (size_t i = 0; i < l->n; i++)
-		ptrace(PTRACE_DETACH, l->threads[i].tid, NULL, (void *)(long)l->threads[i].sig);
+		if (ptrace(PTRACE_DETACH, l->threads[i].tid, NULL,
+			   (void *)(long)l->threads[i].sig) != 0 && errno == ESRCH)
+			reap_gone(l->threads[i].tid);
 	l->n = 0;
 	if (l->paused) {
 		clock_gettime(CLOCK_MONOTONIC, &l->t1);
@@ -179,6 +197,7 @@ static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 	}
 	if (ptrace(PTRACE_INTERRUPT, tid, NULL, NULL) != 0) {
 		forget(l, tid);
+		reap_gone(tid);
 		return 1;
 	}
 	int rc = wait_stop(l, tid);

@@ -1,0 +1,35 @@
+/* Private helpers of the diagnose layer. */
+#ifndef GS_DIAGNOSE_INTERNAL_H
+#define GS_DIAGNOSE_INTERNAL_H
+
+#include "verdicts.h"
+
+typedef struct gs_diag {
+	gs_rt *rt;
+	gs_grpc *g;
+	long *peer;            /* per stream */
+	uint64_t **holders;    /* per stream: goroutines whose stack references it (lazy) */
+	size_t *nholders;
+	bool *holders_done;
+	struct gs_handler_ix { uint64_t goid; long stream; } *handlers; /* sorted by goid */
+	size_t nhandlers;
+} gs_diag;
+
+/* The stream whose handler goroutine is goid, or -1. */
+long gs_handled_stream(gs_diag *d, uint64_t goid);
+
+/* pairing.c */
+void gs_pair_streams(gs_diag *d);
+/* The goroutines that act for stream si: its handler, those waiting to receive or send on
+ * it, else those holding it on their stack. */
+size_t gs_stream_principals(gs_diag *d, long si, uint64_t *out, size_t max);
+
+/* rules.c */
+void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached);
+/* Whether a goroutine is one why-blocked reports by default. */
+bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr);
+
+void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gs_verdict_blame(gs_verdict *v, uint64_t goid);
+
+#endif

@@ -1,0 +1,124 @@
+/* Pairing streams of one connection seen from both ends in the same snapshot, and finding
+ * the goroutines that act for a stream.
+ *
+ * A client transport's local address is its server transport's remote address and vice
+ * versa; a stream keeps its id on both sides.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "diag_internal.h"
+
+#define MAX_SCAN_BYTES (1u << 20)
+
+void gs_pair_streams(gs_diag *d)
+{
+	size_t n = gs_grpc_nstreams(d->g);
+	for (size_t i = 0; i < n; i++)
+		d->peer[i] = -1;
+	for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++) {
+		const gs_transport *a = gs_grpc_transport(d->g, i);
+		if (a->side != GS_CLIENT || a->local[0] == '?')
+			continue;
+		for (size_t k = 0; k < gs_grpc_ntransports(d->g); k++) {
+			const gs_transport *b = gs_grpc_transport(d->g, k);
+			if (b->side != GS_SERVER || strcmp(a->local, b->remote) != 0 ||
+			    strcmp(a->remote, b->local) != 0)
+				continue;
+			for (size_t x = 0; x < a->nstreams; x++) {
+				const gs_stream *sa = gs_grpc_stream(d->g, a->first_stream + x);
+				for (size_t y = 0; y < b->nstreams; y++) {
+					const gs_stream *sb = gs_grpc_stream(d->g, b->first_stream + y);
+					if (sa->id != sb->id)
+						continue;
+					d->peer[a->first_stream + x] = (long)(b->first_stream + y);
+					d->peer[b->first_stream + y] = (long)(a->first_stream + x);
+				}
+			}
+		}
+	}
+}
+
+/* Goroutines whose live stack holds the stream, directly or through the grpc clientStream
+ * whose current attempt uses it (the application's ClientStream value). */
+static void scan_holders(gs_diag *d, long si)
+{
+	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+	const gs_layout *l = gs_grpc_layout(d->g);
+	int64_t ao = l->offsets[CLS_ATTEMPT], so = l->offsets[CSA_S];
+	int64_t hio = gs_rt_off(d->rt, RT_G_STACK_HI);
+	gs_target *t = gs_rt_target(d->rt);
+	uint64_t *buf = gs_xmalloc(MAX_SCAN_BYTES);
+	for (size_t i = 0; i < gs_rt_ngoroutines(d->rt); i++) {
+		gs_goroutine *gr = gs_rt_goroutine(d->rt, i);
+		uint64_t hi = 0, lo = gr->sched_sp;
+		/* Goroutines grpc itself started (the stream watcher, transport workers) hold
+		 * streams by design; only the application's holders explain a wait. */
+		gs_func sf;
+		if (gs_pclntab_find(gs_rt_pclntab(d->rt), gr->startpc - gs_rt_bias(d->rt), &sf) == 0 &&
+		    strncmp(sf.name, "google.golang.org/grpc", 22) == 0)
+			continue;
+		if (gr->status != GS_G_WAITING || !lo || hio < 0 ||
+		    gs_target_read_u64(t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
+		    hi - lo > MAX_SCAN_BYTES || gs_target_read(t, lo, buf, hi - lo, NULL) < 0)
+			continue;
+		bool found = false;
+		for (size_t w = 0; w < (hi - lo) / 8 && !found; w++) {
+			uint64_t p = buf[w], a = 0, x = 0;
+			if (!p || (p & 7))
+				continue;
+			if (p == s->addr)
+				found = true;
+			else if (ao >= 0 && so >= 0 && s->side == GS_CLIENT &&
+				 gs_target_read_u64(t, p + (uint64_t)ao, &a, NULL) == 0 && a && !(a & 7) &&
+				 gs_target_read_u64(t, a + (uint64_t)so, &x, NULL) == 0 && x == s->addr)
+				found = true;
+		}
+		if (found) {
+			d->holders[si] = gs_xrealloc(d->holders[si], (d->nholders[si] + 1) * 8);
+			d->holders[si][d->nholders[si]++] = gr->goid;
+		}
+	}
+	free(buf);
+}
+
+static bool acts_on(gs_diag *d, gs_goroutine *gr, long si)
+{
+	size_t nw;
+	const gs_waitobj *w = gs_rt_waits(d->rt, gr, &nw);
+	for (size_t k = 0; k < nw; k++) {
+		long s, t;
+		gs_owner_role r;
+		if (gs_grpc_owner_of(d->g, w[k].addr, &s, &t, &r) && s == si &&
+		    (r == GS_OWN_RECV_BUFFER || r == GS_OWN_WRITE_QUOTA || r == GS_OWN_HEADER))
+			return true;
+	}
+	return false;
+}
+
+size_t gs_stream_principals(gs_diag *d, long si, uint64_t *out, size_t max)
+{
+	if (si < 0)
+		return 0;
+	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+	size_t n = 0;
+	if (s->handler && n < max)
+		out[n++] = s->handler;
+	for (size_t i = 0; i < s->ngoroutines && n < max; i++) {
+		if (s->goroutines[i] == s->handler)
+			continue;
+		gs_goroutine *gr = gs_rt_find_goroutine(d->rt, s->goroutines[i]);
+		if (gr && acts_on(d, gr, si))
+			out[n++] = gr->goid;
+	}
+	if (n)
+		return n;
+	if (!d->holders_done[si]) {
+		d->holders_done[si] = true;
+		scan_holders(d, si);
+	}
+	for (size_t i = 0; i < d->nholders[si] && n < max; i++)
+		out[n++] = d->holders[si][i];
+	return n;
+}

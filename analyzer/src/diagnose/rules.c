@@ -1,0 +1,487 @@
+/* The verdict rules, one goroutine at a time. Facts come from the runtime and gRPC models;
+ * every verdict carries the evidence it rests on. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "diag_internal.h"
+
+#define MAX_CHAIN 64
+
+void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...)
+{
+	char buf[400];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	v->evidence = gs_xrealloc(v->evidence, (v->nevidence + 1) * sizeof *v->evidence);
+	v->evidence[v->nevidence++] = gs_xstrdup(buf);
+}
+
+void gs_verdict_blame(gs_verdict *v, uint64_t goid)
+{
+	if (goid == v->goid)
+		return;
+	for (size_t i = 0; i < v->nchain; i++)
+		if (v->chain[i] == goid)
+			return;
+	v->chain = gs_xrealloc(v->chain, (v->nchain + 1) * sizeof *v->chain);
+	v->chain[v->nchain++] = goid;
+}
+
+/* Summaries are built with vsnprintf: a long method name truncates, never overruns. */
+static void set_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void set_summary(gs_verdict *v, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->summary, sizeof v->summary, fmt, ap);
+	va_end(ap);
+}
+
+static void add_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add_summary(gs_verdict *v, const char *fmt, ...)
+{
+	size_t n = strlen(v->summary);
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(v->summary + n, sizeof v->summary - n, fmt, ap);
+	va_end(ap);
+}
+
+/* What a goroutine waits on, in gRPC terms. */
+typedef struct grpc_waits {
+	long recv, send, header, ctx;    /* stream indexes or -1 */
+	long quota, closing;             /* transport indexes or -1 */
+	bool any_grpc;
+} grpc_waits;
+
+static grpc_waits classify(gs_diag *d, gs_goroutine *gr)
+{
+	grpc_waits r = {-1, -1, -1, -1, -1, -1, false};
+	size_t nw;
+	const gs_waitobj *w = gs_rt_waits(d->rt, gr, &nw);
+	for (size_t k = 0; k < nw; k++) {
+		long s, t;
+		gs_owner_role role;
+		if (!gs_grpc_owner_of(d->g, w[k].addr, &s, &t, &role))
+			continue;
+		r.any_grpc = true;
+		switch (role) {
+		case GS_OWN_RECV_BUFFER: r.recv = s; break;
+		case GS_OWN_WRITE_QUOTA: r.send = s; break;
+		case GS_OWN_HEADER: r.header = s; break;
+		case GS_OWN_STREAM_CTX: r.ctx = s; break;
+		case GS_OWN_STREAM_QUOTA: r.quota = t; break;
+		case GS_OWN_GOAWAY: r.closing = t; break;
+		default: break;
+		}
+	}
+	return r;
+}
+
+static bool stack_has(gs_diag *d, gs_goroutine *gr, const char *needle)
+{
+	size_t n;
+	const gs_frame *f = gs_rt_stack(d->rt, gr, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(f[i].function, needle))
+			return true;
+	return false;
+}
+
+static long handled_stream(gs_diag *d, uint64_t goid)
+{
+	return gs_handled_stream(d, goid);
+}
+
+static const char *side(const gs_stream *s)
+{
+	return s->side == GS_CLIENT ? "client" : "server";
+}
+
+static int64_t window_left(const gs_stream *s)
+{
+	return (int64_t)s->in.limit + s->in.delta - s->in.pending_data - s->in.pending_update;
+}
+
+static bool transport_unhealthy(const gs_transport *t)
+{
+	return t->state != 0 || t->goaway_received || t->goaway_sent;
+}
+
+static void evidence_transport(gs_verdict *v, const gs_transport *t)
+{
+	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
+			    (unsigned long long)t->addr, t->local, t->remote,
+			    t->state == 0 ? "reachable" : t->state == 1 ? "closing" : "draining",
+			    t->goaway_received ? ", GOAWAY received" : "",
+			    t->goaway_sent ? ", GOAWAY sent" : "");
+}
+
+static void evidence_context(gs_verdict *v, const gs_stream *s)
+{
+	if (!s->ctx_known || !s->ctx)
+		gs_verdict_evidence(v, "stream context: unreadable");
+	else if (s->ctx->done)
+		gs_verdict_evidence(v, "stream context is done: %s", s->ctx->err);
+	else if (!s->ctx->has_deadline)
+		gs_verdict_evidence(v, "no deadline on the call: it will wait forever");
+	else
+		gs_verdict_evidence(v, "deadline at unix time %lld", (long long)(s->ctx->deadline_unix_ns / 1000000000));
+}
+
+static void blame_stream(gs_diag *d, gs_verdict *v, long si)
+{
+	uint64_t ids[MAX_CHAIN];
+	size_t n = gs_stream_principals(d, si, ids, MAX_CHAIN);
+	for (size_t i = 0; i < n; i++)
+		gs_verdict_blame(v, ids[i]);
+}
+
+static void blame_peer(gs_diag *d, gs_verdict *v, long si)
+{
+	long p = d->peer[si];
+	if (p < 0) {
+		gs_verdict_evidence(v, "the peer of this stream is not in this snapshot (another process: "
+				       "give its core with --peer)");
+		return;
+	}
+	const gs_stream *ps = gs_grpc_stream(d->g, (size_t)p);
+	gs_verdict_evidence(v, "peer: %s stream %u in this process (0x%llx)", side(ps), ps->id,
+			    (unsigned long long)ps->addr);
+	blame_stream(d, v, p);
+}
+
+static void describe_stream(gs_verdict *v, const gs_stream *s, const char *what)
+{
+	add_summary(v, "%s %s stream %u %s", what, side(s), s->id, s->method);
+}
+
+static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
+{
+	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
+	v->stream = si;
+	evidence_transport(v, t);
+	gs_verdict_evidence(v, "recv buffer: %llu message%s queued, %u bytes unread%s",
+			    (unsigned long long)s->queued_messages, s->queued_messages == 1 ? "" : "s",
+			    s->in.pending_data, s->recv_err ? ", end of stream queued" : "");
+	if (s->in.known)
+		gs_verdict_evidence(v, "inbound window: %lld of %u bytes free", (long long)window_left(s),
+				    s->in.limit + s->in.delta);
+	evidence_context(v, s);
+	if (transport_unhealthy(t)) {
+		v->code = "transport-closing";
+		describe_stream(v, s, "waits to receive on");
+		add_summary(v, "%s", " while its transport is going away");
+		blame_peer(d, v, si);
+		return true;
+	}
+	if (s->ctx_known && s->ctx && s->ctx->done) {
+		v->code = "context-done";
+		describe_stream(v, s, "still waits on");
+		add_summary(v, "%s", " although its context is done");
+		return true;
+	}
+	if (t->throttled) {
+		v->code = "reader-throttled";
+		describe_stream(v, s, "waits on");
+		add_summary(v, "%s", ": the transport reader is throttled by the control buffer");
+		gs_verdict_evidence(v, "control buffer: %llu items, %lld transport response frames queued",
+				    (unsigned long long)t->cbuf_items, (long long)t->cbuf_response_frames);
+		for (size_t i = 0; i < t->ngoroutines; i++)
+			gs_verdict_blame(v, t->goroutines[i]);
+		return true;
+	}
+	if (s->queued_messages > 0 || (s->in.known && window_left(s) <= 0)) {
+		v->code = "unknown";
+		describe_stream(v, s, "waits to receive on");
+		add_summary(v, "%s", " although data is queued or the window is closed");
+		return true;
+	}
+	v->code = "peer-silent";
+	describe_stream(v, s, "waits to receive on");
+	add_summary(v, "%s", ": nothing queued, window open, transport healthy — the peer has not sent");
+	blame_peer(d, v, si);
+	(void)gr;
+	return true;
+}
+
+/* The loopy writer of a transport parked writing to its socket: TCP send buffer full. */
+static uint64_t loopy_in_write(gs_diag *d, const gs_transport *t)
+{
+	for (size_t i = 0; i < t->ngoroutines; i++) {
+		gs_goroutine *gr = gs_rt_find_goroutine(d->rt, t->goroutines[i]);
+		size_t nw;
+		const gs_waitobj *w = gr ? gs_rt_waits(d->rt, gr, &nw) : NULL;
+		for (size_t k = 0; w && k < nw; k++)
+			if (w[k].kind == GS_WAIT_NETPOLL_WRITE && w[k].addr == t->pollDesc)
+				return gr->goid;
+	}
+	return 0;
+}
+
+static bool send_rule(gs_diag *d, long si, gs_verdict *v)
+{
+	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
+	v->stream = si;
+	evidence_transport(v, t);
+	if (s->wq_known)
+		gs_verdict_evidence(v, "write quota: %d bytes (Send blocks at <= 0)", s->wq_quota);
+	if (s->out.known)
+		gs_verdict_evidence(v, "loopy writer: stream %s, %lld bytes outstanding of the peer's %u window, %llu frames queued",
+				    s->out.state == 2 ? "waits for the peer's WINDOW_UPDATE" : s->out.state == 0 ? "active" : "empty",
+				    (long long)s->out.bytes_outstanding, t->oiws,
+				    (unsigned long long)s->out.queued_items);
+	if (t->loopy_known)
+		gs_verdict_evidence(v, "connection send quota: %u bytes", t->send_quota);
+	evidence_context(v, s);
+	if (transport_unhealthy(t)) {
+		v->code = "transport-closing";
+		describe_stream(v, s, "waits to send on");
+		add_summary(v, "%s", " while its transport is going away");
+		return true;
+	}
+	if (s->ctx_known && s->ctx && s->ctx->done) {
+		v->code = "context-done";
+		describe_stream(v, s, "still waits to send on");
+		add_summary(v, "%s", " although its context is done");
+		return true;
+	}
+	uint64_t writer = loopy_in_write(d, t);
+	if (writer) {
+		v->code = "writer-blocked";
+		describe_stream(v, s, "waits to send on");
+		add_summary(v, "%s", ": the loopy writer is blocked writing to the socket (TCP send buffer full)");
+		gs_verdict_blame(v, writer);
+		return true;
+	}
+	bool quota_out = s->wq_known && s->wq_quota <= 0;
+	bool stream_window = s->out.known && s->out.state == 2;
+	bool conn_window = t->loopy_known && t->send_quota == 0;
+	if (!quota_out && !stream_window && !conn_window) {
+		v->code = "unknown";
+		describe_stream(v, s, "waits to send on");
+		add_summary(v, "%s", " but its write quota and windows are open");
+		return true;
+	}
+	v->code = "send-flow-control";
+	describe_stream(v, s, "waits to send on");
+	add_summary(v, "%s", stream_window || conn_window
+				    ? ": the peer's flow-control window is exhausted — the peer is not reading"
+				    : ": the write quota is used up and the loopy writer cannot drain it — the peer is not reading");
+	blame_peer(d, v, si);
+	return true;
+}
+
+static bool quota_rule(gs_diag *d, long ti, gs_verdict *v)
+{
+	const gs_transport *t = gs_grpc_transport(d->g, (size_t)ti);
+	evidence_transport(v, t);
+	gs_verdict_evidence(v, "peer's MAX_CONCURRENT_STREAMS %u, stream quota left %lld, %u NewStream call%s waiting",
+			    t->max_concurrent, (long long)t->stream_quota, t->waiting_streams,
+			    t->waiting_streams == 1 ? "" : "s");
+	gs_verdict_evidence(v, "%zu streams hold the quota on this transport", t->nstreams);
+	v->code = transport_unhealthy(t) ? "transport-closing" : "stream-quota";
+	set_summary(v,
+		 "opening a stream to %s waits for the peer's MAX_CONCURRENT_STREAMS (%u streams open, none free)",
+		 t->remote, t->max_concurrent);
+	for (size_t i = 0; i < t->nstreams; i++) {
+		uint64_t ids[4];
+		size_t n = gs_stream_principals(d, (long)(t->first_stream + i), ids, 4);
+		for (size_t k = 0; k < n; k++)
+			gs_verdict_blame(v, ids[k]);
+	}
+	return true;
+}
+
+static bool picker_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
+{
+	v->code = "no-ready-transport";
+	size_t nclient = 0;
+	for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++)
+		nclient += gs_grpc_transport(d->g, i)->side == GS_CLIENT;
+	set_summary(v,
+		 "waits in the picker for a READY subchannel (wait-for-ready call): no connection is ready");
+	const gs_frame *top = gs_rt_user_frame(d->rt, gr);
+	gs_verdict_evidence(v, "parked in grpc.(*pickerWrapper).pick, called from %s", top ? top->function : "?");
+	gs_verdict_evidence(v, "%zu client transport%s in this process", nclient, nclient == 1 ? "" : "s");
+	gs_cc_info cc;
+	if (gs_grpc_find_clientconn(d->g, gr, &cc)) {
+		gs_verdict_evidence(v, "ClientConn 0x%llx target %s, state %s", (unsigned long long)cc.addr,
+				    cc.target, cc.state);
+		gs_verdict_evidence(v, "subchannels: %s", cc.subchannels);
+		if (cc.last_error[0])
+			gs_verdict_evidence(v, "last connection error: %s", cc.last_error);
+		add_summary(v, " (target %s, %s)", cc.target, cc.state);
+	}
+	return true;
+}
+
+static const char *primitive(gs_diag *d, gs_goroutine *gr, char *buf, size_t cap)
+{
+	size_t nw;
+	const gs_waitobj *w = gs_rt_waits(d->rt, gr, &nw);
+	const char *r = gs_rt_wait_reason(d->rt, gr);
+	if (nw && w[0].kind == GS_WAIT_SEMA)
+		snprintf(buf, cap, "%s on 0x%llx", strncmp(r, "sync.", 5) == 0 ? r : "semaphore",
+			 (unsigned long long)w[0].addr);
+	else if (nw && (w[0].kind == GS_WAIT_CHAN_RECV || w[0].kind == GS_WAIT_CHAN_SEND))
+		snprintf(buf, cap, "%s on channel 0x%llx", w[0].kind == GS_WAIT_CHAN_RECV ? "receive" : "send",
+			 (unsigned long long)w[0].addr);
+	else if (nw && (w[0].kind == GS_WAIT_SELECT_RECV || w[0].kind == GS_WAIT_SELECT_SEND))
+		snprintf(buf, cap, "select on %zu channel%s (first 0x%llx)", nw, nw == 1 ? "" : "s",
+			 (unsigned long long)w[0].addr);
+	else if (nw && (w[0].kind == GS_WAIT_NETPOLL_READ || w[0].kind == GS_WAIT_NETPOLL_WRITE))
+		snprintf(buf, cap, "IO %s on fd %lld", w[0].kind == GS_WAIT_NETPOLL_READ ? "read" : "write",
+			 (long long)w[0].fd);
+	else if (*r)
+		snprintf(buf, cap, "%s", r);
+	else
+		snprintf(buf, cap, "%s", gs_rt_status_name(gr->status));
+	return buf;
+}
+
+/* A goroutine a gRPC wait depends on, blocked outside gRPC (a handler, an application
+ * goroutine holding a stream). */
+static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
+{
+	char prim[160];
+	const gs_frame *top = gs_rt_user_frame(d->rt, gr);
+	v->stream = si;
+	if (si >= 0) {
+		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+		long p = d->peer[si];
+		bool peer_sending = false;
+		if (p >= 0) {
+			uint64_t ids[MAX_CHAIN];
+			size_t n = gs_stream_principals(d, p, ids, MAX_CHAIN);
+			for (size_t i = 0; i < n && !peer_sending; i++) {
+				gs_goroutine *pg = gs_rt_find_goroutine(d->rt, ids[i]);
+				grpc_waits pw = pg ? classify(d, pg) : (grpc_waits){-1, -1, -1, -1, -1, -1, false};
+				peer_sending = pw.send == p;
+			}
+		}
+		bool unread = s->queued_messages > 0 || s->in.pending_data > 0;
+		gs_verdict_evidence(v, "%s stream %u %s: %llu message%s queued, %u bytes unread, inbound window %lld free",
+				    side(s), s->id, s->method, (unsigned long long)s->queued_messages,
+				    s->queued_messages == 1 ? "" : "s", s->in.pending_data,
+				    (long long)window_left(s));
+		if (unread && (window_left(s) <= 0 || peer_sending)) {
+			v->code = "app-not-reading";
+			set_summary(v,
+				 "%s stream %u %s holds %u received bytes that no goroutine reads; this goroutine (%s) "
+				 "is elsewhere: %s — so the peer's send is blocked by flow control",
+				 side(s), s->id, s->method, s->in.pending_data, top ? top->function : "?",
+				 primitive(d, gr, prim, sizeof prim));
+			return;
+		}
+		if (s->ctx_known && s->ctx && s->ctx->done) {
+			v->code = "context-done";
+			set_summary(v,
+				 "the handler of %s stream %u %s still runs although the stream's context is done (%s); "
+				 "it waits on %s in %s", side(s), s->id, s->method, s->ctx->err,
+				 primitive(d, gr, prim, sizeof prim), top ? top->function : "?");
+			return;
+		}
+	}
+	v->code = "handler-blocked";
+	primitive(d, gr, prim, sizeof prim);
+	if (si >= 0) {
+		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+		set_summary(v, "%s of %s stream %u %s is blocked outside gRPC: %s in %s",
+			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler" : "a goroutine holding",
+			 side(s), s->id, s->method, prim, top ? top->function : "?");
+	} else {
+		set_summary(v, "blocked outside gRPC: %s in %s", prim,
+			 top ? top->function : "?");
+	}
+	if (top)
+		gs_verdict_evidence(v, "at %s (%s:%d)", top->function, top->file, top->line);
+	size_t nw;
+	const gs_waitobj *w = gs_rt_waits(d->rt, gr, &nw);
+	if (nw && w[0].kind == GS_WAIT_SEMA) {
+		/* Go records no mutex owner: name the other goroutines queued on the same object. */
+		for (size_t i = 0; i < gs_rt_ngoroutines(d->rt); i++) {
+			gs_goroutine *o = gs_rt_goroutine(d->rt, i);
+			size_t on;
+			const gs_waitobj *ow = o == gr ? NULL : gs_rt_waits(d->rt, o, &on);
+			for (size_t k = 0; ow && k < on; k++)
+				if (ow[k].kind == GS_WAIT_SEMA && ow[k].addr == w[0].addr) {
+					gs_verdict_evidence(v, "goroutine %llu waits on the same object",
+							    (unsigned long long)o->goid);
+					gs_verdict_blame(v, o->goid);
+				}
+		}
+		gs_verdict_evidence(v, "the runtime does not record which goroutine holds it");
+	}
+}
+
+bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr)
+{
+	if (gr->status != GS_G_WAITING)
+		return false;
+	grpc_waits w = classify(d, gr);
+	if (w.recv >= 0 || w.send >= 0 || w.header >= 0 || w.quota >= 0)
+		return true;
+	if (handled_stream(d, gr->goid) >= 0)
+		return true;
+	return stack_has(d, gr, "grpc.(*pickerWrapper).pick") ||
+	       stack_has(d, gr, "grpc.(*Server).GracefulStop") ||
+	       stack_has(d, gr, "grpc.(*Server).Stop");
+}
+
+void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
+{
+	memset(v, 0, sizeof *v);
+	v->goid = gr->goid;
+	v->stream = -1;
+	v->reached = reached;
+	int64_t mins = gs_rt_wait_minutes(d->rt, gr);
+	grpc_waits w = classify(d, gr);
+	if (w.quota >= 0)
+		quota_rule(d, w.quota, v);
+	else if (stack_has(d, gr, "grpc.(*pickerWrapper).pick"))
+		picker_rule(d, gr, v);
+	else if (w.recv >= 0 || w.header >= 0)
+		receive_rule(d, gr, w.recv >= 0 ? w.recv : w.header, v);
+	else if (w.send >= 0)
+		send_rule(d, w.send, v);
+	else if (stack_has(d, gr, "grpc.(*Server).GracefulStop") || stack_has(d, gr, "grpc.(*Server).Stop")) {
+		v->code = "transport-closing";
+		set_summary(v,
+			 "the server is stopping and waits for its handlers to return");
+		for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
+			const gs_stream *s = gs_grpc_stream(d->g, i);
+			if (s->side == GS_SERVER && s->handler) {
+				gs_verdict_evidence(v, "server stream %u %s: handler goroutine %llu still runs",
+						    s->id, s->method, (unsigned long long)s->handler);
+				gs_verdict_blame(v, s->handler);
+			}
+		}
+	} else if (gr->status == GS_G_WAITING || reached) {
+		long si = handled_stream(d, gr->goid);
+		if (si < 0) /* an application goroutine reached through a chain: which stream? */
+			for (size_t i = 0; i < gs_grpc_nstreams(d->g) && si < 0; i++)
+				for (size_t k = 0; k < d->nholders[i] && si < 0; k++)
+					if (d->holders[i][k] == gr->goid)
+						si = (long)i;
+		if (si >= 0 || reached || w.any_grpc)
+			outside_rule(d, gr, si, v);
+		else {
+			v->code = "unknown";
+			set_summary(v, "not waiting in gRPC or on a gRPC object (%s)",
+				 gs_rt_wait_reason(d->rt, gr));
+		}
+	} else {
+		v->code = "unknown";
+		set_summary(v, "not blocked: %s", gs_rt_status_name(gr->status));
+	}
+	if (mins > 0)
+		gs_verdict_evidence(v, "waiting for %lld minutes", (long long)mins);
+}

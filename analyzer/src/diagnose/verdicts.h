@@ -1,0 +1,43 @@
+/* why-blocked: verdicts with evidence, and the wait-for graph.
+ *
+ * Rules turn the facts of the runtime and gRPC models into one verdict per goroutine, each
+ * with the evidence it rests on and the goroutines it blames next (the chain). A rule that
+ * lacks evidence does not fire; a goroutine blocked in or on gRPC that no rule explains gets
+ * `unknown` with what was seen. Verdict codes are part of the JSON contract:
+ * peer-silent, send-flow-control, stream-quota, no-ready-transport, transport-closing,
+ * reader-throttled, writer-blocked, handler-blocked, app-not-reading, context-done, unknown.
+ */
+#ifndef GS_DIAGNOSE_VERDICTS_H
+#define GS_DIAGNOSE_VERDICTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../goruntime/model.h"
+#include "../grpc/grpc_model.h"
+
+typedef struct gs_verdict {
+	uint64_t goid;
+	const char *code;
+	char summary[400];
+	long stream;          /* index into the gRPC model's streams, or -1 */
+	char **evidence;
+	size_t nevidence;
+	uint64_t *chain;      /* blamed goroutines, nearest first */
+	size_t nchain;
+	bool reached;         /* not asked for: reached through another verdict's chain */
+} gs_verdict;
+
+typedef struct gs_diagnosis {
+	gs_verdict *v;
+	size_t n;
+	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
+} gs_diagnosis;
+
+/* Diagnoses the given goroutines, or (n == 0) every goroutine that waits in gRPC or on a
+ * gRPC object, then every goroutine their chains reach. */
+int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagnosis *out,
+		gs_err *err);
+void gs_diagnosis_free(gs_diagnosis *d);
+
+#endif

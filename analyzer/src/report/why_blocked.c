@@ -1,0 +1,164 @@
+#include "why_blocked.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const gs_verdict *find(const gs_diagnosis *dg, uint64_t goid)
+{
+	for (size_t i = 0; i < dg->n; i++)
+		if (dg->v[i].goid == goid)
+			return &dg->v[i];
+	return NULL;
+}
+
+static const char *base(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	(void)g;
+	for (size_t i = 0; i < dg->n; i++) {
+		const gs_verdict *v = &dg->v[i];
+		gs_goroutine *gr = gs_rt_find_goroutine(rt, v->goid);
+		const gs_frame *top = gr ? gs_rt_user_frame(rt, gr) : NULL;
+		if (i)
+			gs_strbuf_putc(out, '\n');
+		gs_strbuf_printf(out, "goroutine %llu: %s%s\n", (unsigned long long)v->goid, v->code,
+				 v->reached ? "  (reached through a chain)" : "");
+		gs_strbuf_printf(out, "  %s\n", v->summary);
+		if (gr)
+			gs_strbuf_printf(out, "  [%s] at %s %s:%d\n", *gs_rt_wait_reason(rt, gr)
+					 ? gs_rt_wait_reason(rt, gr) : gs_rt_status_name(gr->status),
+					 top ? top->function : "?", top ? base(top->file) : "?",
+					 top ? top->line : 0);
+		for (size_t k = 0; k < v->nevidence; k++)
+			gs_strbuf_printf(out, "    - %s\n", v->evidence[k]);
+		if (v->nchain) {
+			gs_strbuf_puts(out, "  next: ");
+			for (size_t k = 0; k < v->nchain; k++) {
+				const gs_verdict *c = find(dg, v->chain[k]);
+				gs_strbuf_printf(out, "%sgoroutine %llu (%s)", k ? ", " : "",
+						 (unsigned long long)v->chain[k], c ? c->code : "?");
+			}
+			gs_strbuf_putc(out, '\n');
+		}
+	}
+	size_t counts = 0;
+	for (size_t i = 0; i < dg->n; i++)
+		counts += !dg->v[i].reached;
+	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains\n",
+			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts);
+}
+
+static void json(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
+	for (size_t i = 0; i < dg->n; i++) {
+		const gs_verdict *v = &dg->v[i];
+		gs_strbuf_printf(out, "%s{\"goroutine\":%llu,\"verdict\":\"%s\",\"summary\":", i ? "," : "",
+				 (unsigned long long)v->goid, v->code);
+		gs_strbuf_json_str(out, v->summary);
+		if (v->stream >= 0) {
+			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
+			gs_strbuf_printf(out, ",\"stream\":{\"transport\":\"0x%llx\",\"id\":%u,\"method\":",
+					 (unsigned long long)gs_grpc_transport(g, s->transport)->addr, s->id);
+			gs_strbuf_json_str(out, s->method);
+			gs_strbuf_printf(out, ",\"side\":\"%s\",\"address\":\"0x%llx\"}",
+					 s->side == GS_CLIENT ? "client" : "server",
+					 (unsigned long long)s->addr);
+		} else {
+			gs_strbuf_puts(out, ",\"stream\":null");
+		}
+		gs_strbuf_puts(out, ",\"evidence\":[");
+		for (size_t k = 0; k < v->nevidence; k++) {
+			if (k)
+				gs_strbuf_putc(out, ',');
+			gs_strbuf_json_str(out, v->evidence[k]);
+		}
+		gs_strbuf_puts(out, "],\"chain\":[");
+		for (size_t k = 0; k < v->nchain; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)v->chain[k]);
+		gs_strbuf_printf(out, "],\"reached\":%s}", v->reached ? "true" : "false");
+	}
+	gs_strbuf_puts(out, "]}\n");
+}
+
+/* Marks goroutine edges that lie on a cycle of the blame graph (DFS with colours). */
+static bool on_cycle(const gs_diagnosis *dg, uint64_t from, uint64_t to)
+{
+	/* An edge from->to is on a cycle iff `from` is reachable from `to`. */
+	size_t cap = dg->n + 1, sp = 0;
+	uint64_t *stack = malloc(cap * 8 * 4 + 8);
+	uint64_t *seen = calloc(dg->n + 1, 8);
+	size_t nseen = 0;
+	bool found = false;
+	if (!stack || !seen) {
+		free(stack);
+		free(seen);
+		return false;
+	}
+	stack[sp++] = to;
+	while (sp && !found) {
+		uint64_t x = stack[--sp];
+		if (x == from) {
+			found = true;
+			break;
+		}
+		bool dup = false;
+		for (size_t i = 0; i < nseen && !dup; i++)
+			dup = seen[i] == x;
+		if (dup || nseen > dg->n)
+			continue;
+		seen[nseen++] = x;
+		const gs_verdict *v = find(dg, x);
+		for (size_t k = 0; v && k < v->nchain && sp < cap * 4; k++)
+			stack[sp++] = v->chain[k];
+	}
+	free(stack);
+	free(seen);
+	return found;
+}
+
+static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
+	for (size_t i = 0; i < dg->n; i++) {
+		const gs_verdict *v = &dg->v[i];
+		gs_strbuf_printf(out, "  g%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n",
+				 (unsigned long long)v->goid, (unsigned long long)v->goid, v->code);
+		if (v->stream >= 0) {
+			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
+			gs_strbuf_printf(out, "  s%llx [shape=ellipse,label=\"%s stream %u\\n%s\"];\n",
+					 (unsigned long long)s->addr, s->side == GS_CLIENT ? "client" : "server",
+					 s->id, s->method);
+			gs_strbuf_printf(out, "  g%llu -> s%llx [label=\"waits on\"];\n",
+					 (unsigned long long)v->goid, (unsigned long long)s->addr);
+			long p = dg->peer[v->stream];
+			if (p >= 0)
+				gs_strbuf_printf(out, "  s%llx -> s%llx [style=dashed,label=\"peer\"];\n",
+						 (unsigned long long)s->addr,
+						 (unsigned long long)gs_grpc_stream(g, (size_t)p)->addr);
+		}
+		for (size_t k = 0; k < v->nchain; k++) {
+			bool cyc = on_cycle(dg, v->goid, v->chain[k]);
+			gs_strbuf_printf(out, "  g%llu -> g%llu [label=\"blames\"%s];\n",
+					 (unsigned long long)v->goid, (unsigned long long)v->chain[k],
+					 cyc ? ",color=red,penwidth=2,xlabel=\"cycle\"" : "");
+		}
+	}
+	gs_strbuf_puts(out, "}\n");
+}
+
+void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
+			   enum gs_format fmt, gs_strbuf *out)
+{
+	if (fmt == GS_FMT_JSON)
+		json(g, dg, out);
+	else if (fmt == GS_FMT_DOT)
+		dot(g, dg, out);
+	else
+		text(rt, g, dg, out);
+}
