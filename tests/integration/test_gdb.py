@@ -4,6 +4,7 @@ CLI prints on the same snapshot — through the core path and through gdb's memo
 (GRPCSCOPE_FORCE_CALLBACKS=1, the path a live or remote target takes); library errors come
 back as gdb errors; attached to a live scenario, the TRUTH goroutines are found and the
 process runs on after gdb detaches."""
+import json
 import os
 import subprocess
 import sys
@@ -51,6 +52,8 @@ def check_core(t, name, d, callbacks):
             ("grpcscope selfcheck", ["selfcheck"])]
     if not callbacks:
         cmds.append(("grpcscope info", ["info"]))
+        # the PIE bias the wrapper hands a callback target, as the library finds it in the core
+        cmds.append(('python print("bias 0x%x" % _gs_bias(_gs_exe()))', None))
     # Not yet in the library everywhere: whatever the CLI says, the wrapper says too.
     cmds += [("streams", ["streams"]), ("why-blocked", ["why-blocked"])]
     how = "callbacks" if callbacks else "core"
@@ -68,6 +71,13 @@ def check_core(t, name, d, callbacks):
                % (name, how, res[0].strip()))
         return
     for i, (c, argv) in enumerate(cmds):
+        if argv is None:
+            rc, out, err = cli(["info", "--json"], d)
+            want = "bias %s" % json.loads(out).get("load_bias", "0x0") if rc == 0 else "?"
+            t.check(res[i] is not None and res[i].strip() == want,
+                    "%s [%s]: the wrapper's load-bias hint %r is the library's %r"
+                    % (name, how, (res[i] or "").strip(), want))
+            continue
         rc, out, err = cli(argv, d)
         what = "%s [gdb %s] %s" % (name, how, c)
         if rc == 0:
@@ -129,12 +139,19 @@ def main():
         t.finish()
     snaps = wanted_snapshots(t)
     for name, d in snaps:
-        check_core(t, name, d, callbacks=False)
-        check_core(t, name, d, callbacks=True)
+        for callbacks in (False, True):
+            try:
+                check_core(t, name, d, callbacks)
+            except Exception as e:  # a snapshot being regenerated under us, a hung debugger
+                t.fail("%s [%s]: %s: %s" % (name, "callbacks" if callbacks else "core",
+                                             type(e).__name__, e))
     if snaps:
         check_errors(t, *snaps[0])
     for pair, scen in LIVE:
-        check_live(t, pair, scen)
+        try:
+            check_live(t, pair, scen)
+        except Exception as e:
+            t.fail("%s/%s [live]: %s: %s" % (pair, scen, type(e).__name__, e))
     t.finish()
 
 

@@ -4,6 +4,7 @@ CLI prints on the same snapshot — with the core passed by path and through lld
 (GRPCSCOPE_FORCE_CALLBACKS=1, the path a live target takes); library errors come back as
 lldb errors; attached to a live scenario, the TRUTH goroutines are found and the process runs
 on after lldb detaches. lldb 14's Python module on Debian 12 needs PYTHONPATH set (below)."""
+import json
 import os
 import subprocess
 import sys
@@ -35,6 +36,9 @@ def lldb(cmds, target_args, env_extra=None, tail=(), timeout=180):
     env = dict(os.environ)
     if os.path.isdir(LLDB_PY):
         env["PYTHONPATH"] = LLDB_PY + (":" + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+        # lldb embeds Debian's Python; a python3 earlier in PATH (pyenv) would otherwise
+        # lend it a foreign standard library.
+        env["PYTHONHOME"] = "/usr"
     env.update(env_extra or {})
     try:
         p = subprocess.run(args + target_args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -62,6 +66,8 @@ def check_core(t, name, d, callbacks):
             ("grpcscope selfcheck", ["selfcheck"])]
     if not callbacks:
         cmds.append(("grpcscope info", ["info"]))
+        # the PIE bias the wrapper hands a callback target, as the library finds it in the core
+        cmds.append(('script import grpcscope; print("bias 0x%x" % grpcscope._bias(lldb.debugger.GetSelectedTarget()))', None))
     cmds += [("streams", ["streams"]), ("why-blocked", ["why-blocked"])]
     how = "callbacks" if callbacks else "core"
     env = {"GRPCSCOPE_FORCE_CALLBACKS": "1"} if callbacks else {}
@@ -77,6 +83,13 @@ def check_core(t, name, d, callbacks):
                % (name, how, res[0].strip()))
         return
     for i, (c, argv) in enumerate(cmds):
+        if argv is None:
+            rc, out, err = cli(["info", "--json"], d)
+            want = "bias %s" % json.loads(out).get("load_bias", "0x0") if rc == 0 else "?"
+            t.check(res[i] is not None and res[i].strip() == want,
+                    "%s [%s]: the wrapper's load-bias hint %r is the library's %r"
+                    % (name, how, (res[i] or "").strip(), want))
+            continue
         rc, out, err = cli(argv, d)
         what = "%s [lldb %s] %s" % (name, how, c)
         if rc == 0:
@@ -144,12 +157,19 @@ def main():
         t.finish()
     snaps = wanted_snapshots(t)
     for name, d in snaps:
-        check_core(t, name, d, callbacks=False)
-        check_core(t, name, d, callbacks=True)
+        for callbacks in (False, True):
+            try:
+                check_core(t, name, d, callbacks)
+            except Exception as e:  # a snapshot being regenerated under us, a hung debugger
+                t.fail("%s [%s]: %s: %s" % (name, "callbacks" if callbacks else "core",
+                                             type(e).__name__, e))
     if snaps:
         check_errors(t, *snaps[0])
     for pair, scen in LIVE:
-        check_live(t, pair, scen)
+        try:
+            check_live(t, pair, scen)
+        except Exception as e:
+            t.fail("%s/%s [live]: %s: %s" % (pair, scen, type(e).__name__, e))
     t.finish()
 
 

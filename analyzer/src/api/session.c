@@ -59,7 +59,8 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	s->dwarf = gs_dwarf_open(s->binary, err);
 	if (!s->dwarf)
 		return -1;
-	s->rt = gs_rt_open(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0, err);
+	s->rt = gs_rt_open_with_bias(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
+				     o->has_bias_hint ? &o->load_bias_hint : NULL, err);
 	if (!s->rt)
 		return -1;
 	s->grpc_version = gs_grpc_version(s->binary);

@@ -133,12 +133,14 @@ static int check_identity(gs_rt *rt, gs_err *err)
 		       gs_binary_path(rt->binary), gs_target_name(rt->target));
 }
 
-static int map_executable(gs_rt *rt, bool force, gs_err *err)
+static int map_executable(gs_rt *rt, bool force, const uint64_t *bias_hint, gs_err *err)
 {
 	uint64_t entry;
 	rt->bias = 0;
 	if (gs_binary_is_pie(rt->binary)) {
-		if (gs_target_auxv(rt->target, AT_ENTRY, &entry) < 0)
+		if (gs_target_auxv(rt->target, AT_ENTRY, &entry) < 0 && bias_hint)
+			entry = gs_binary_entry(rt->binary) + *bias_hint;
+		else if (gs_target_auxv(rt->target, AT_ENTRY, &entry) < 0)
 			return gs_errf(err, GS_EINPUT,
 				       "%s: PIE executable but the target has no AT_ENTRY to "
 				       "find its load address", gs_binary_path(rt->binary));
@@ -280,12 +282,18 @@ static void load_now(gs_rt *rt)
 gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
 		  gs_err *err)
 {
+	return gs_rt_open_with_bias(t, b, pcln, d, force, NULL, err);
+}
+
+gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d,
+			    bool force, const uint64_t *bias_hint, gs_err *err)
+{
 	gs_rt *rt = gs_xcalloc(1, sizeof *rt);
 	rt->target = t;
 	rt->binary = b;
 	rt->pcln = pcln;
 	rt->dwarf = d;
-	if (map_executable(rt, force, err) < 0)
+	if (map_executable(rt, force, bias_hint, err) < 0)
 		goto fail;
 	if (gs_layout_resolve(&rt->layout, gs_runtime_fields, RT_NFIELDS, d, err) < 0) {
 		gs_err_wrap(err, "%s", gs_binary_path(b));

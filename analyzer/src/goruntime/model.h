@@ -80,6 +80,9 @@ typedef struct gs_rt gs_rt;
 /* force: accept an executable whose build id differs from the one the target maps. */
 gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
 		  gs_err *err);
+/* Same, with the PIE load bias as a host debugger knows it, for targets without an auxv. */
+gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d,
+			    bool force, const uint64_t *bias_hint, gs_err *err);
 void gs_rt_close(gs_rt *rt);
 
 const char *gs_rt_go_version(const gs_rt *rt);

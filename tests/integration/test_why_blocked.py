@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""`grpcscope why-blocked` on every fixture snapshot: each goroutine the scenario marks gets
+the verdict its TRUTH line implies, with the goroutines it blames in its chain; idle-by-
+design goroutines (readers, loopy writers, keepalive) get no verdict; DOT output parses."""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from snapshots import Tally, run, run_json, snapshots, truth  # noqa: E402
+
+CATALOG = {"peer-silent", "send-flow-control", "stream-quota", "no-ready-transport",
+           "transport-closing", "reader-throttled", "writer-blocked", "handler-blocked",
+           "app-not-reading", "context-done", "unknown"}
+IDLE = ("(*http2Client).reader", "(*controlBuffer).get", "(*http2Server).keepalive",
+        "(*http2Client).keepalive", "(*CallbackSerializer).run", "net.(*netFD).accept",
+        "net.(*rawConn).Read")
+
+
+def main():
+    t = Tally("why-blocked")
+    snaps = snapshots()
+    t.check(len(snaps) > 0, "snapshots exist")
+    for pair, scen, d in snaps:
+        name = "%s/%s" % (pair, scen)
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        if not os.path.exists(core):
+            t.fail("%s: incomplete snapshot" % name)
+            continue
+        try:
+            got = run_json(["why-blocked", exe, core])
+            gor = {g["id"]: g for g in run_json(["goroutines", exe, core])["goroutines"]}
+        except Exception as e:  # noqa: BLE001
+            t.fail("%s: %s" % (name, e))
+            continue
+        verdicts = {v["goroutine"]: v for v in got["verdicts"]}
+        t.check(all(v["verdict"] in CATALOG for v in got["verdicts"]),
+                "%s: every verdict code is in the catalog" % name)
+        for g in truth(d)["goroutines"]:
+            want = g["verdict"]
+            if want not in CATALOG:
+                continue  # marked for context only (e.g. an app goroutine no gRPC wait reaches)
+            v = verdicts.get(g["id"])
+            if not t.check(v is not None, "%s: goroutine %d (%s) has a verdict" % (name, g["id"], g["role"])):
+                continue
+            t.check(v["verdict"] == want, "%s: goroutine %d (%s) is %s (want %s): %s"
+                    % (name, g["id"], g["role"], v["verdict"], want, v["summary"]))
+            missing = set(g["blames"]) - set(v["chain"])
+            t.check(not missing, "%s: goroutine %d's chain %s names %s" % (name, g["id"], v["chain"], g["blames"]))
+            t.check(len(v["evidence"]) > 0, "%s: goroutine %d's verdict has evidence" % (name, g["id"]))
+        idle = [gid for gid, v in verdicts.items()
+                if gid in gor and any(x in gor[gid]["top_function"] for x in IDLE)]
+        t.check(not idle, "%s: no verdict for idle-by-design goroutines (%s)" % (name, idle))
+        if scen == "handler-blocked":
+            rc, out, err = run(["why-blocked", "--dot", exe, core])
+            ok = rc == 0 and out.startswith("digraph")
+            if ok and subprocess.run(["which", "dot"], capture_output=True).returncode == 0:
+                ok = subprocess.run(["dot", "-Tsvg"], input=out, capture_output=True, text=True).returncode == 0
+            t.check(ok, "%s: --dot gives a graph (%s)" % (name, err.strip()))
+    t.finish()
+
+
+if __name__ == "__main__":
+    main()
