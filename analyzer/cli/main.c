@@ -65,8 +65,15 @@ int main(int argc, char **argv)
 			cmd[ncmd++] = a;
 			/* options of commands that take a value */
 			if ((strcmp(a, "--status") == 0 || strcmp(a, "--reason") == 0 ||
-			     strcmp(a, "--id") == 0 || strcmp(a, "--peer") == 0) && i + 1 < argc)
+			     strcmp(a, "--id") == 0) && i + 1 < argc)
 				cmd[ncmd++] = argv[++i];
+			/* --peer [EXE2] CORE2: one or two files */
+			if (strcmp(a, "--peer") == 0 && i + 1 < argc) {
+				cmd[ncmd++] = argv[++i];
+				if (i + 2 < argc && is_file(argv[i + 1]) && is_file(argv[i + 2]) &&
+				    i + 3 < argc)
+					cmd[ncmd++] = argv[++i];
+			}
 		} else {
 			pos[npos++] = a;
 		}

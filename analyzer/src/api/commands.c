@@ -32,6 +32,8 @@ static const char usage[] =
 	"  why-blocked [GOID...]     a verdict for each goroutine blocked in or on gRPC, with\n"
 	"                            evidence and the goroutines it blames next\n"
 	"      --dot                 the wait-for graph for Graphviz\n"
+	"      --peer [EXE2] CORE2   the process at the other end (e.g. the server's core):\n"
+	"                            connections are paired and chains cross into it\n"
 	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
 	"\n"
 	"options:\n"
@@ -215,13 +217,22 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 	enum gs_format fmt = GS_FMT_TEXT;
 	uint64_t *ids = NULL;
 	size_t nids = 0;
+	gs_open_options po = {0};
 	for (int i = 1; i < argc; i++) {
 		uint64_t id;
 		if (strcmp(argv[i], "--json") == 0)
 			fmt = GS_FMT_JSON;
 		else if (strcmp(argv[i], "--dot") == 0)
 			fmt = GS_FMT_DOT;
-		else if (argv[i][0] != '-' && parse_u64(argv[i], &id) == 0) {
+		else if (strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
+			/* --peer CORE or --peer EXE CORE */
+			if (i + 2 < argc && argv[i + 2][0] != '-' && parse_u64(argv[i + 2], &id) < 0) {
+				po.exe = argv[++i];
+				po.core = argv[++i];
+			} else {
+				po.core = argv[++i];
+			}
+		} else if (argv[i][0] != '-' && parse_u64(argv[i], &id) == 0) {
 			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
 			ids[nids++] = id;
 		} else {
@@ -231,13 +242,38 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 	}
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc(s, &e);
-	gs_diagnosis dg;
-	if (!g || gs_diagnose(s->rt, g, ids, nids, &dg, &e) < 0) {
+	if (!g) {
 		free(ids);
+		*errmsg = gs_xstrdup(e.msg);
+		return 1;
+	}
+	gs_session *ps = NULL;
+	gs_grpc *pg = NULL;
+	if (po.core) {
+		char msg[1024];
+		int st;
+		ps = gs_open(&po, &st, msg, sizeof msg);
+		if (!ps || !(pg = gs_session_grpc(ps, &e))) {
+			free(ids);
+			*errmsg = gs_xstrdup(ps ? e.msg : msg);
+			gs_close(ps);
+			return ps ? 1 : st;
+		}
+	}
+	gs_diagnosis dg, pdg;
+	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, ids, nids, &dg, &pdg, &e) < 0) {
+		free(ids);
+		gs_close(ps);
 		*errmsg = gs_xstrdup(e.msg);
 		return e.code == GS_EINPUT ? 2 : 1;
 	}
-	gs_report_why_blocked(s->rt, g, &dg, fmt, out);
+	if (ps) {
+		gs_report_why_blocked_pair(s->rt, g, &dg, ps->rt, pg, &pdg, po.core, fmt, out);
+		gs_diagnosis_free(&pdg);
+		gs_close(ps);
+	} else {
+		gs_report_why_blocked(s->rt, g, &dg, fmt, out);
+	}
 	gs_diagnosis_free(&dg);
 	free(ids);
 	return 0;

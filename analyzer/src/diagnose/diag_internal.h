@@ -4,7 +4,8 @@
 
 #include "verdicts.h"
 
-typedef struct gs_diag {
+typedef struct gs_diag gs_diag;
+struct gs_diag {
 	gs_rt *rt;
 	gs_grpc *g;
 	long *peer;            /* per stream */
@@ -13,13 +14,17 @@ typedef struct gs_diag {
 	bool *holders_done;
 	struct gs_handler_ix { uint64_t goid; long stream; } *handlers; /* sorted by goid */
 	size_t nhandlers;
-} gs_diag;
+	gs_diag *remote;       /* the peer snapshot's diagnosis state, or NULL */
+	long *rpeer;           /* per stream: the paired stream in the remote snapshot, or -1 */
+};
 
 /* The stream whose handler goroutine is goid, or -1. */
 long gs_handled_stream(gs_diag *d, uint64_t goid);
 
 /* pairing.c */
 void gs_pair_streams(gs_diag *d);
+/* Pairs streams of d with those of the remote snapshot (both directions). */
+void gs_pair_remote(gs_diag *d, gs_diag *r);
 /* The goroutines that act for stream si: its handler, those waiting to receive or send on
  * it, else those holding it on their stack. */
 size_t gs_stream_principals(gs_diag *d, long si, uint64_t *out, size_t max);
@@ -31,5 +36,6 @@ bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr);
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
+void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);
 
 #endif

@@ -1,5 +1,6 @@
 /* Which goroutines get a verdict: the ones asked for (or every goroutine blocked in or on
- * gRPC), then every goroutine their chains blame, once each. */
+ * gRPC), then every goroutine their chains blame, once each — in this snapshot and, with a
+ * peer snapshot, across the connections the two share. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,90 +50,137 @@ long gs_handled_stream(gs_diag *d, uint64_t goid)
 	return hit ? hit->stream : -1;
 }
 
-static void index_handlers(gs_diag *d)
+/* One snapshot's share of the work. */
+typedef struct run {
+	gs_diag d;
+	uint64_t *todo;
+	size_t len, cap, next, asked;
+	id_set seen;
+	gs_diagnosis *out;
+	size_t vcap;
+} run;
+
+static void push(run *r, uint64_t goid)
 {
-	size_t ns = gs_grpc_nstreams(d->g);
-	d->handlers = gs_xcalloc(ns ? ns : 1, sizeof *d->handlers);
+	if (r->len == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 64;
+		r->todo = gs_xrealloc(r->todo, r->cap * sizeof *r->todo);
+	}
+	r->todo[r->len++] = goid;
+}
+
+static void run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
+{
+	memset(r, 0, sizeof *r);
+	memset(out, 0, sizeof *out);
+	size_t ns = gs_grpc_nstreams(g), n1 = ns ? ns : 1;
+	r->d.rt = rt;
+	r->d.g = g;
+	r->d.peer = gs_xcalloc(n1, sizeof(long));
+	r->d.holders = gs_xcalloc(n1, sizeof(uint64_t *));
+	r->d.nholders = gs_xcalloc(n1, sizeof(size_t));
+	r->d.holders_done = gs_xcalloc(n1, sizeof(bool));
+	r->d.rpeer = gs_xcalloc(n1, sizeof(long));
 	for (size_t i = 0; i < ns; i++)
-		if (gs_grpc_stream(d->g, i)->handler)
-			d->handlers[d->nhandlers++] =
-				(struct gs_handler_ix){gs_grpc_stream(d->g, i)->handler, (long)i};
-	qsort(d->handlers, d->nhandlers, sizeof *d->handlers, cmp_handler);
+		r->d.rpeer[i] = -1;
+	r->d.handlers = gs_xcalloc(n1, sizeof *r->d.handlers);
+	for (size_t i = 0; i < ns; i++)
+		if (gs_grpc_stream(g, i)->handler)
+			r->d.handlers[r->d.nhandlers++] =
+				(struct gs_handler_ix){gs_grpc_stream(g, i)->handler, (long)i};
+	qsort(r->d.handlers, r->d.nhandlers, sizeof *r->d.handlers, cmp_handler);
+	gs_pair_streams(&r->d);
+	r->out = out;
+}
+
+static void run_free(run *r)
+{
+	size_t ns = gs_grpc_nstreams(r->d.g);
+	r->out->peer = r->d.peer;
+	for (size_t k = 0; k < ns; k++)
+		free(r->d.holders[k]);
+	free(r->d.holders);
+	free(r->d.nholders);
+	free(r->d.holders_done);
+	free(r->d.handlers);
+	free(r->d.rpeer);
+	free(r->todo);
+	free(r->seen.slot);
+}
+
+static void seed_default(run *r)
+{
+	for (size_t i = 0; i < gs_rt_ngoroutines(r->d.rt); i++) {
+		gs_goroutine *gr = gs_rt_goroutine(r->d.rt, i);
+		if (gs_is_grpc_blocked(&r->d, gr))
+			push(r, gr->goid);
+	}
+}
+
+/* Judges what is queued; chains into the other snapshot are queued there. */
+static bool step(run *r, run *other)
+{
+	bool did = false;
+	while (r->next < r->len && r->out->n < MAX_VERDICTS) {
+		size_t i = r->next++;
+		if (!id_set_add(&r->seen, r->todo[i]))
+			continue;
+		gs_goroutine *gr = gs_rt_find_goroutine(r->d.rt, r->todo[i]);
+		if (!gr)
+			continue;
+		if (r->out->n == r->vcap) {
+			r->vcap = r->vcap ? r->vcap * 2 : 16;
+			r->out->v = gs_xrealloc(r->out->v, r->vcap * sizeof *r->out->v);
+		}
+		gs_verdict *v = &r->out->v[r->out->n++];
+		gs_judge(&r->d, gr, v, i >= r->asked);
+		for (size_t k = 0; k < v->nchain; k++)
+			push(r, v->chain[k]);
+		for (size_t k = 0; other && k < v->npeer_chain; k++)
+			push(other, v->peer_chain[k]);
+		did = true;
+	}
+	return did;
+}
+
+int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
+		     size_t n, gs_diagnosis *out, gs_diagnosis *peer_out, gs_err *err)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!gs_rt_find_goroutine(rt, goids[i]))
+			return gs_errf(err, GS_EINPUT, "why-blocked: no goroutine %llu",
+				       (unsigned long long)goids[i]);
+	run a, b;
+	run_init(&a, rt, g, out);
+	if (prt) {
+		run_init(&b, prt, pg, peer_out);
+		a.d.remote = &b.d;
+		b.d.remote = &a.d;
+		gs_pair_remote(&a.d, &b.d);
+	}
+	if (n)
+		for (size_t i = 0; i < n; i++)
+			push(&a, goids[i]);
+	else
+		seed_default(&a);
+	a.asked = a.len;
+	if (prt) {
+		if (!n)
+			seed_default(&b);
+		b.asked = b.len;
+	}
+	while (step(&a, prt ? &b : NULL) | (prt && step(&b, &a)))
+		;
+	run_free(&a);
+	if (prt)
+		run_free(&b);
+	return 0;
 }
 
 int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagnosis *out,
 		gs_err *err)
 {
-	memset(out, 0, sizeof *out);
-	size_t ns = gs_grpc_nstreams(g);
-	gs_diag d = {rt, g, gs_xcalloc(ns ? ns : 1, sizeof(long)),
-		     gs_xcalloc(ns ? ns : 1, sizeof(uint64_t *)), gs_xcalloc(ns ? ns : 1, sizeof(size_t)),
-		     gs_xcalloc(ns ? ns : 1, sizeof(bool)), NULL, 0};
-	gs_pair_streams(&d);
-	index_handlers(&d);
-	id_set seen = {0};
-	/* The work list: goroutine ids, the asked-for ones first. */
-	size_t cap = 64, len = 0, asked;
-	uint64_t *todo = gs_xmalloc(cap * sizeof *todo);
-	if (n) {
-		for (size_t i = 0; i < n; i++) {
-			if (!gs_rt_find_goroutine(rt, goids[i])) {
-				free(todo);
-				out->peer = d.peer;
-				for (size_t k = 0; k < ns; k++)
-					free(d.holders[k]);
-				free(d.holders);
-				free(d.nholders);
-				free(d.holders_done);
-				free(d.handlers);
-				free(seen.slot);
-				return gs_errf(err, GS_EINPUT, "why-blocked: no goroutine %llu",
-					       (unsigned long long)goids[i]);
-			}
-			if (len == cap)
-				todo = gs_xrealloc(todo, (cap *= 2) * sizeof *todo);
-			todo[len++] = goids[i];
-		}
-	} else {
-		for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
-			gs_goroutine *gr = gs_rt_goroutine(rt, i);
-			if (!gs_is_grpc_blocked(&d, gr))
-				continue;
-			if (len == cap)
-				todo = gs_xrealloc(todo, (cap *= 2) * sizeof *todo);
-			todo[len++] = gr->goid;
-		}
-	}
-	asked = len;
-	size_t vcap = 0;
-	for (size_t i = 0; i < len && out->n < MAX_VERDICTS; i++) {
-		if (!id_set_add(&seen, todo[i]))
-			continue;
-		gs_goroutine *gr = gs_rt_find_goroutine(rt, todo[i]);
-		if (!gr)
-			continue;
-		if (out->n == vcap) {
-			vcap = vcap ? vcap * 2 : 16;
-			out->v = gs_xrealloc(out->v, vcap * sizeof *out->v);
-		}
-		gs_verdict *v = &out->v[out->n++];
-		gs_judge(&d, gr, v, i >= asked);
-		for (size_t k = 0; k < v->nchain; k++) {
-			if (len == cap)
-				todo = gs_xrealloc(todo, (cap *= 2) * sizeof *todo);
-			todo[len++] = v->chain[k];
-		}
-	}
-	free(todo);
-	free(seen.slot);
-	out->peer = d.peer;
-	for (size_t k = 0; k < ns; k++)
-		free(d.holders[k]);
-	free(d.holders);
-	free(d.nholders);
-	free(d.holders_done);
-	free(d.handlers);
-	return 0;
+	return gs_diagnose_pair(rt, g, NULL, NULL, goids, n, out, NULL, err);
 }
 
 void gs_diagnosis_free(gs_diagnosis *dg)
@@ -142,6 +190,7 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 			free(dg->v[i].evidence[k]);
 		free(dg->v[i].evidence);
 		free(dg->v[i].chain);
+		free(dg->v[i].peer_chain);
 	}
 	free(dg->v);
 	free(dg->peer);

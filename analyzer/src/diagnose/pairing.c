@@ -12,6 +12,36 @@
 
 #define MAX_SCAN_BYTES (1u << 20)
 
+/* Streams of a client transport in `a` and its server transport in `b`: the same socket pair
+ * seen from both ends, stream ids equal. Records b's index in out[a's index]. */
+static void pair_into(gs_grpc *ga, gs_grpc *gb, long *out, bool client_side)
+{
+	for (size_t i = 0; i < gs_grpc_ntransports(ga); i++) {
+		const gs_transport *a = gs_grpc_transport(ga, i);
+		if ((a->side == GS_CLIENT) != client_side || a->local[0] == '?')
+			continue;
+		for (size_t k = 0; k < gs_grpc_ntransports(gb); k++) {
+			const gs_transport *b = gs_grpc_transport(gb, k);
+			if (b->side == a->side || strcmp(a->local, b->remote) != 0 ||
+			    strcmp(a->remote, b->local) != 0)
+				continue;
+			for (size_t x = 0; x < a->nstreams; x++)
+				for (size_t y = 0; y < b->nstreams; y++)
+					if (gs_grpc_stream(ga, a->first_stream + x)->id ==
+					    gs_grpc_stream(gb, b->first_stream + y)->id)
+						out[a->first_stream + x] = (long)(b->first_stream + y);
+		}
+	}
+}
+
+void gs_pair_remote(gs_diag *d, gs_diag *r)
+{
+	pair_into(d->g, r->g, d->rpeer, true);
+	pair_into(d->g, r->g, d->rpeer, false);
+	pair_into(r->g, d->g, r->rpeer, true);
+	pair_into(r->g, d->g, r->rpeer, false);
+}
+
 void gs_pair_streams(gs_diag *d)
 {
 	size_t n = gs_grpc_nstreams(d->g);

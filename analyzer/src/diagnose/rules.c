@@ -32,6 +32,15 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid)
 	v->chain[v->nchain++] = goid;
 }
 
+void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
+{
+	for (size_t i = 0; i < v->npeer_chain; i++)
+		if (v->peer_chain[i] == goid)
+			return;
+	v->peer_chain = gs_xrealloc(v->peer_chain, (v->npeer_chain + 1) * sizeof *v->peer_chain);
+	v->peer_chain[v->npeer_chain++] = goid;
+}
+
 /* Summaries are built with vsnprintf: a long method name truncates, never overruns. */
 static void set_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_summary(gs_verdict *v, const char *fmt, ...)
@@ -145,6 +154,17 @@ static void blame_stream(gs_diag *d, gs_verdict *v, long si)
 static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 {
 	long p = d->peer[si];
+	long rp = d->rpeer ? d->rpeer[si] : -1;
+	if (p < 0 && rp >= 0) {
+		const gs_stream *ps = gs_grpc_stream(d->remote->g, (size_t)rp);
+		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)", side(ps), ps->id,
+				    (unsigned long long)ps->addr);
+		uint64_t ids[MAX_CHAIN];
+		size_t n = gs_stream_principals(d->remote, rp, ids, MAX_CHAIN);
+		for (size_t i = 0; i < n; i++)
+			gs_verdict_blame_peer(v, ids[i]);
+		return;
+	}
 	if (p < 0) {
 		gs_verdict_evidence(v, "the peer of this stream is not in this snapshot (another process: "
 				       "give its core with --peer)");
@@ -356,14 +376,20 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	v->stream = si;
 	if (si >= 0) {
 		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+		/* Is the other end of this stream blocked sending into it? */
 		long p = d->peer[si];
+		gs_diag *pd = d;
+		if (p < 0 && d->rpeer && d->rpeer[si] >= 0) {
+			p = d->rpeer[si];
+			pd = d->remote;
+		}
 		bool peer_sending = false;
 		if (p >= 0) {
 			uint64_t ids[MAX_CHAIN];
-			size_t n = gs_stream_principals(d, p, ids, MAX_CHAIN);
+			size_t n = gs_stream_principals(pd, p, ids, MAX_CHAIN);
 			for (size_t i = 0; i < n && !peer_sending; i++) {
-				gs_goroutine *pg = gs_rt_find_goroutine(d->rt, ids[i]);
-				grpc_waits pw = pg ? classify(d, pg) : (grpc_waits){-1, -1, -1, -1, -1, -1, false};
+				gs_goroutine *pg = gs_rt_find_goroutine(pd->rt, ids[i]);
+				grpc_waits pw = pg ? classify(pd, pg) : (grpc_waits){-1, -1, -1, -1, -1, -1, false};
 				peer_sending = pw.send == p;
 			}
 		}

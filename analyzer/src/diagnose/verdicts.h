@@ -25,6 +25,8 @@ typedef struct gs_verdict {
 	size_t nevidence;
 	uint64_t *chain;      /* blamed goroutines, nearest first */
 	size_t nchain;
+	uint64_t *peer_chain; /* blamed goroutines in the peer snapshot (--peer) */
+	size_t npeer_chain;
 	bool reached;         /* not asked for: reached through another verdict's chain */
 } gs_verdict;
 
@@ -33,6 +35,13 @@ typedef struct gs_diagnosis {
 	size_t n;
 	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
 } gs_diagnosis;
+
+/* With a second snapshot of the process at the other end of some connections (client core
+ * and server core of one incident): connections are paired across the two by their socket
+ * addresses, chains continue into the peer (peer_chain), and the peer's goroutines get
+ * verdicts of their own in peer_out. */
+int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
+		     size_t n, gs_diagnosis *out, gs_diagnosis *peer_out, gs_err *err);
 
 /* Diagnoses the given goroutines, or (n == 0) every goroutine that waits in gRPC or on a
  * gRPC object, then every goroutine their chains reach. */

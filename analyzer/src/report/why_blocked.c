@@ -45,6 +45,13 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 			}
 			gs_strbuf_putc(out, '\n');
 		}
+		if (v->npeer_chain) {
+			gs_strbuf_puts(out, "  next in the peer: ");
+			for (size_t k = 0; k < v->npeer_chain; k++)
+				gs_strbuf_printf(out, "%sgoroutine %llu", k ? ", " : "",
+						 (unsigned long long)v->peer_chain[k]);
+			gs_strbuf_putc(out, '\n');
+		}
 	}
 	size_t counts = 0;
 	for (size_t i = 0; i < dg->n; i++)
@@ -53,9 +60,8 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts);
 }
 
-static void json(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+static void json_verdicts(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
-	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_strbuf_printf(out, "%s{\"goroutine\":%llu,\"verdict\":\"%s\",\"summary\":", i ? "," : "",
@@ -81,8 +87,17 @@ static void json(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 		gs_strbuf_puts(out, "],\"chain\":[");
 		for (size_t k = 0; k < v->nchain; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)v->chain[k]);
+		gs_strbuf_puts(out, "],\"peer_chain\":[");
+		for (size_t k = 0; k < v->npeer_chain; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)v->peer_chain[k]);
 		gs_strbuf_printf(out, "],\"reached\":%s}", v->reached ? "true" : "false");
 	}
+}
+
+static void json(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
+	json_verdicts(g, dg, out);
 	gs_strbuf_puts(out, "]}\n");
 }
 
@@ -161,4 +176,27 @@ void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
 		dot(g, dg, out);
 	else
 		text(rt, g, dg, out);
+}
+
+void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
+				gs_rt *prt, const gs_grpc *pg, const gs_diagnosis *pdg,
+				const char *peer_name, enum gs_format fmt, gs_strbuf *out)
+{
+	if (fmt == GS_FMT_JSON) {
+		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
+		json_verdicts(g, dg, out);
+		gs_strbuf_puts(out, "],\"peer\":");
+		gs_strbuf_json_str(out, peer_name);
+		gs_strbuf_puts(out, ",\"peer_verdicts\":[");
+		json_verdicts(pg, pdg, out);
+		gs_strbuf_puts(out, "]}\n");
+		return;
+	}
+	if (fmt == GS_FMT_DOT) {
+		dot(g, dg, out);
+		return;
+	}
+	text(rt, g, dg, out);
+	gs_strbuf_printf(out, "\n=== peer snapshot %s\n\n", peer_name);
+	text(prt, pg, pdg, out);
 }
