@@ -15,7 +15,7 @@ run_suite() { # NAME CMD...: runs a suite, adds its "N passed, N failed" line to
   if [ -z "$line" ]; then
     echo "$name: no summary (exit $rc)"; total_fail=$((total_fail + 1)); return
   fi
-  p=$(sed -E 's/.*[^0-9]?([0-9]+) passed.*/\1/' <<<"$line")
+  p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
   f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
   if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then total_fail=$((total_fail + 1)); fi
