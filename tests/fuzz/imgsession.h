@@ -18,13 +18,13 @@ typedef struct imgfix {
 	gs_pclntab *pcln;
 	gs_dwarf *dw;
 	memimage mi;
-	char exe[512];
+	char exe[1024];
 } imgfix;
 
 /* Opens exe and core of a snapshot directory; 0 or -1 (message on stderr). */
 static inline int imgfix_open(imgfix *f, const char *dir)
 {
-	char core[512];
+	char core[1024];
 	gs_err err = {0};
 	memset(f, 0, sizeof *f);
 	snprintf(f->exe, sizeof f->exe, "%s/exe", dir);
