@@ -41,5 +41,15 @@ for extra in tests/integration/test_*.py; do
   run_suite "$(basename "$extra" .py)" python3 "$extra"
 done
 
+# Issue 7: the unit and integration tests again against the ASan + UBSan build (make asan),
+# the integration tests once under valgrind memcheck over a subset of the snapshots, and the
+# fuzz targets: their regression inputs replayed plus a short pass (make fuzz-build).
+san=(env "ASAN_OPTIONS=detect_leaks=1:abort_on_error=1" "UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1")
+run_suite asan-unit "${san[@]}" tests/run-unit.sh build-asan/tests/test_*
+run_suite asan-integration "${san[@]}" tests/sanitize/run-integration.sh asan-integration \
+  "$PWD/build-asan/grpcscope" $(ls tests/integration/test_*.py | grep -v -e test_gdb -e test_lldb)
+run_suite valgrind tests/sanitize/run-valgrind.sh
+run_suite fuzz-smoke tests/fuzz/run.sh smoke "${GS_FUZZ_SMOKE_RUNS:-500}"
+
 echo "check: $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -10,12 +10,24 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Writes data to a scratch file (tmpfs when there is one) and returns its path. */
+static char fz_path[256];
+
+static void fz_cleanup(void)
+{
+	if (fz_path[0])
+		unlink(fz_path);
+}
+
+/* Writes data to a scratch file (tmpfs when there is one, removed at exit) and returns its
+ * path. */
 static inline const char *fz_write_file(const char *tag, const uint8_t *data, size_t size)
 {
-	static char path[256];
-	const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-	snprintf(path, sizeof path, "%s/gs-fuzz-%s-%d", dir, tag, (int)getpid());
+	char *path = fz_path;
+	if (!path[0]) {
+		const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
+		snprintf(path, sizeof fz_path, "%s/gs-fuzz-%s-%d", dir, tag, (int)getpid());
+		atexit(fz_cleanup);
+	}
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	if (fd < 0)
 		abort();

@@ -24,12 +24,13 @@ for bin in $B/fuzz_*; do
     fi
   fi
   case "$mode" in
-    run)   limit=(-max_total_time="${arg:-60}") ;;
-    *)     limit=(-runs="${arg:-200}") ;;
+    run)   limit=(-max_total_time="${arg:-60}"); corpus=$B/corpus/$t ;;
+    *)     limit=(-runs="${arg:-200}"); corpus=$(mktemp -d) ;;  # seeds only: stays short
   esac
   start=$(date +%s)
   out=$("$bin" "${limit[@]}" -timeout=20 -rss_limit_mb=4096 -print_final_stats=1 \
-        -artifact_prefix=$B/crashes/$t/ $B/corpus/$t $B/seeds/$t 2>&1); rc=$?
+        -artifact_prefix=$B/crashes/$t/ "$corpus" $B/seeds/$t 2>&1); rc=$?
+  [ "$mode" = run ] || rm -rf "$corpus"
   secs=$(( $(date +%s) - start ))
   execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$')
   eps=$(grep -oE 'stat::average_exec_per_sec: *[0-9]+' <<<"$out" | grep -oE '[0-9]+$')

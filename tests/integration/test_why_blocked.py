@@ -17,6 +17,29 @@ IDLE = ("(*http2Client).reader", "(*controlBuffer).get", "(*http2Server).keepali
         "net.(*rawConn).Read")
 
 
+def peer_checks(t, name, d, tr):
+    """Two-process scenarios: with --peer the chain crosses into the peer's core."""
+    exe, core, pcore = (os.path.join(d, f) for f in ("exe", "core", "peer-core"))
+    if not t.check(os.path.exists(pcore), "%s: peer-core exists" % name):
+        return
+    got = run_json(["why-blocked", "--peer", exe, pcore, exe, core])
+    mine = {v["goroutine"]: v for v in got["verdicts"]}
+    theirs = {v["goroutine"]: v for v in got["peer_verdicts"]}
+    for g in tr["goroutines"]:
+        v = mine.get(g["id"])
+        if not t.check(v is not None, "%s --peer: goroutine %d has a verdict" % (name, g["id"])):
+            continue
+        t.check(v["verdict"] == g["verdict"], "%s --peer: goroutine %d is %s (want %s)"
+                % (name, g["id"], v["verdict"], g["verdict"]))
+        want = set(g.get("peer_blames") or [])
+        t.check(want <= set(v["peer_chain"]), "%s --peer: goroutine %d's peer chain %s names %s"
+                % (name, g["id"], v["peer_chain"], sorted(want)))
+    for g in tr["peer"]["goroutines"]:
+        v = theirs.get(g["id"])
+        t.check(v is not None and v["verdict"] == g["verdict"], "%s --peer: peer goroutine %d is %s (want %s)"
+                % (name, g["id"], v and v["verdict"], g["verdict"]))
+
+
 def main():
     t = Tally("why-blocked")
     snaps = snapshots()
@@ -51,6 +74,9 @@ def main():
         idle = [gid for gid, v in verdicts.items()
                 if gid in gor and any(x in gor[gid]["top_function"] for x in IDLE)]
         t.check(not idle, "%s: no verdict for idle-by-design goroutines (%s)" % (name, idle))
+        tr = truth(d)
+        if tr.get("peer"):
+            peer_checks(t, name, d, tr)
         if scen == "handler-blocked":
             rc, out, err = run(["why-blocked", "--dot", exe, core])
             ok = rc == 0 and out.startswith("digraph")
