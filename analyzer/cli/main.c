@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "grpcscope.h"
@@ -15,6 +16,25 @@
 static void on_signal(int sig)
 {
 	_exit(128 + sig);
+}
+
+/* --timeout: the whole run is bounded. The message is formatted before the timer starts
+ * so that the handler only writes and exits; exiting detaches (and so resumes) a live
+ * target, as for SIGINT. */
+static char timeout_msg[96];
+
+static void on_timeout(int sig)
+{
+	(void)sig;
+	ssize_t k = write(STDERR_FILENO, timeout_msg, strlen(timeout_msg));
+	(void)k;
+	_exit(1);
+}
+
+static void write_stdout(void *ctx, const char *p, size_t n)
+{
+	(void)ctx;
+	fwrite(p, 1, n, stdout);
 }
 
 static int is_file(const char *p)
@@ -46,19 +66,31 @@ int main(int argc, char **argv)
 	gs_open_options o = {0};
 	const char **cmd = calloc((size_t)argc + 1, sizeof *cmd);
 	const char **pos = calloc((size_t)argc + 1, sizeof *pos);
-	int ncmd = 0, npos = 0;
+	int ncmd = 0, npos = 0, rc = 0;
+	double timeout = 0;
 	cmd[ncmd++] = argv[1];
 	for (int i = 2; i < argc; i++) {
 		const char *a = argv[i];
 		if (strcmp(a, "--help") == 0) {
 			fputs(gs_usage(), stdout);
-			return 0;
+			rc = 0;
+			goto out;
 		} else if (strcmp(a, "--pid") == 0) {
 			if (i + 1 >= argc || !is_number(argv[i + 1])) {
 				fprintf(stderr, "grpcscope: --pid needs a process id\n");
-				return 2;
+				rc = 2;
+				goto out;
 			}
 			o.pid = atoi(argv[++i]);
+		} else if (strcmp(a, "--timeout") == 0) {
+			char *end = NULL;
+			timeout = i + 1 < argc ? strtod(argv[i + 1], &end) : 0;
+			if (i + 1 >= argc || *end || !(timeout > 0) || timeout > 1e6) {
+				fprintf(stderr, "grpcscope: --timeout needs a number of seconds\n");
+				rc = 2;
+				goto out;
+			}
+			i++;
 		} else if (strcmp(a, "--force") == 0) {
 			o.force = 1;
 		} else if (a[0] == '-' && a[1]) {
@@ -83,13 +115,15 @@ int main(int argc, char **argv)
 	if (o.pid <= 0) {
 		if (npos == 0) {
 			fprintf(stderr, "grpcscope: no snapshot: give EXE CORE, CORE or --pid PID\n");
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		const char *last = pos[npos - 1];
 		if (!is_file(last)) {
 			fprintf(stderr, "%s: %s\n", last,
 				access(last, F_OK) == 0 ? "not a regular file" : strerror(ENOENT));
-			return 2;
+			rc = 2;
+			goto out;
 		}
 		o.core = last;
 		npos--;
@@ -105,23 +139,49 @@ int main(int argc, char **argv)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	if (timeout > 0) {
+		snprintf(timeout_msg, sizeof timeout_msg, "grpcscope: timed out after %g s\n",
+			 timeout);
+		struct sigaction ta = {0};
+		ta.sa_handler = on_timeout;
+		sigaction(SIGALRM, &ta, NULL);
+		struct itimerval it = {0};
+		it.it_value.tv_sec = (time_t)timeout;
+		it.it_value.tv_usec = (suseconds_t)((timeout - (double)(time_t)timeout) * 1e6);
+		if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+			it.it_value.tv_usec = 1;
+		setitimer(ITIMER_REAL, &it, NULL);
+	}
 
 	char err[1024];
 	int status;
 	gs_session *s = gs_open(&o, &status, err, sizeof err);
 	if (!s) {
 		fprintf(stderr, "grpcscope: %s\n", err);
-		return status;
+		rc = status;
+		goto out;
 	}
-	char *out = NULL, *msg = NULL;
-	int rc = gs_command(s, ncmd, cmd, &out, &msg);
-	gs_close(s); /* resumes a live process before anything is printed */
-	if (out)
-		fputs(out, stdout);
+	char *text = NULL, *msg = NULL;
+	if (o.pid > 0) {
+		/* A live process stays paused while the library reads it: buffer the output and
+		 * print it only once the process runs again. */
+		rc = gs_command(s, ncmd, cmd, &text, &msg);
+	} else {
+		/* A core: stream, so a large report never piles up in memory. */
+		rc = gs_command_stream(s, ncmd, cmd, write_stdout, NULL, &msg);
+	}
+	gs_close(s);
+	if (timeout > 0) { /* done: printing is not cut short */
+		struct itimerval off = {0};
+		setitimer(ITIMER_REAL, &off, NULL);
+	}
+	if (text)
+		fputs(text, stdout);
 	if (msg)
 		fprintf(stderr, "grpcscope: %s\n", msg);
-	gs_free(out);
+	gs_free(text);
 	gs_free(msg);
+out:
 	free(cmd);
 	free(pos);
 	return rc;

@@ -53,6 +53,12 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
  * gs_free), *errmsg a message on failure. Returns the exit status. */
 int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg);
 
+/* Like gs_command, but the output goes to write(ctx, bytes, n) as it is produced, in pieces
+ * of about 1 MiB, instead of being returned: for large reports on cores. */
+typedef void (*gs_write_fn)(void *ctx, const char *p, size_t n);
+int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write_fn write,
+		      void *ctx, char **errmsg);
+
 /* Resumes a live target now (no-op otherwise). Closing also resumes. */
 void gs_resume(gs_session *s);
 void gs_close(gs_session *s);

@@ -39,6 +39,7 @@ static const char usage[] =
 	"options:\n"
 	"  --json                    machine-readable output (schema grpcscope/1)\n"
 	"  --force                   read a core whose executable has another build id\n"
+	"  --timeout SECONDS         give up after SECONDS (exit 1); a live process is resumed\n"
 	"  --help, --version\n";
 
 const char *gs_usage(void)
@@ -176,6 +177,7 @@ static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strb
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
+	gs_grpc_load_contexts(g);
 	gs_report_streams(g, json, out);
 	return 0;
 }
@@ -207,6 +209,7 @@ static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs
 		*errmsg = gs_xstrdup(msg);
 		return 2;
 	}
+	gs_grpc_load_contexts(g);
 	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
 	return 0;
 }
@@ -247,13 +250,16 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
+	gs_grpc_load_contexts(g);
 	gs_session *ps = NULL;
 	gs_grpc *pg = NULL;
 	if (po.core) {
 		char msg[1024];
 		int st;
 		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (!ps || !(pg = gs_session_grpc(ps, &e))) {
+		if (ps && (pg = gs_session_grpc(ps, &e)))
+			gs_grpc_load_contexts(pg);
+		if (!ps || !pg) {
 			free(ids);
 			*errmsg = gs_xstrdup(ps ? e.msg : msg);
 			gs_close(ps);
@@ -293,20 +299,35 @@ static const struct {
 	{"why-blocked", cmd_why_blocked},
 };
 
-int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg)
+static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, char **errmsg)
 {
-	*out = NULL;
 	*errmsg = NULL;
 	if (argc < 1)
 		return bad(errmsg, "%s", "no command (see --help)");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
-		if (strcmp(argv[0], commands[i].name) != 0)
-			continue;
-		gs_strbuf sb;
-		gs_strbuf_init(&sb);
-		int rc = commands[i].fn(s, argc, argv, &sb, errmsg);
-		*out = gs_strbuf_take(&sb);
-		return rc;
-	}
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(s, argc, argv, sb, errmsg);
 	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
+}
+
+int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg)
+{
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	int rc = run(s, argc, argv, &sb, errmsg);
+	*out = gs_strbuf_take(&sb);
+	return rc;
+}
+
+int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write_fn write,
+		      void *ctx, char **errmsg)
+{
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	sb.sink = write;
+	sb.sink_ctx = ctx;
+	int rc = run(s, argc, argv, &sb, errmsg);
+	gs_strbuf_flush(&sb);
+	gs_strbuf_free(&sb);
+	return rc;
 }

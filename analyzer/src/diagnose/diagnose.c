@@ -46,7 +46,7 @@ static int cmp_handler(const void *a, const void *b)
 long gs_handled_stream(gs_diag *d, uint64_t goid)
 {
 	struct gs_handler_ix key = {goid, 0};
-	struct gs_handler_ix *hit = bsearch(&key, d->handlers, d->nhandlers, sizeof key, cmp_handler);
+	struct gs_handler_ix *hit = d->nhandlers ? bsearch(&key, d->handlers, d->nhandlers, sizeof key, cmp_handler) : NULL;
 	return hit ? hit->stream : -1;
 }
 
@@ -88,7 +88,8 @@ static void run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
 		if (gs_grpc_stream(g, i)->handler)
 			r->d.handlers[r->d.nhandlers++] =
 				(struct gs_handler_ix){gs_grpc_stream(g, i)->handler, (long)i};
-	qsort(r->d.handlers, r->d.nhandlers, sizeof *r->d.handlers, cmp_handler);
+	if (r->d.nhandlers)
+		qsort(r->d.handlers, r->d.nhandlers, sizeof *r->d.handlers, cmp_handler);
 	gs_pair_streams(&r->d);
 	r->out = out;
 }

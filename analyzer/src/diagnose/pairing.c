@@ -42,6 +42,28 @@ void gs_pair_remote(gs_diag *d, gs_diag *r)
 	pair_into(r->g, d->g, r->rpeer, false);
 }
 
+/* Streams of transport t sorted by id, for pairing in O(n log n). */
+typedef struct by_id {
+	uint32_t id;
+	size_t index;
+} by_id;
+
+static int cmp_by_id(const void *a, const void *b)
+{
+	const by_id *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static by_id *sorted_streams(gs_grpc *g, const gs_transport *t)
+{
+	by_id *v = gs_xcalloc(t->nstreams ? t->nstreams : 1, sizeof *v);
+	for (size_t i = 0; i < t->nstreams; i++)
+		v[i] = (by_id){gs_grpc_stream(g, t->first_stream + i)->id, t->first_stream + i};
+	if (t->nstreams)
+		qsort(v, t->nstreams, sizeof *v, cmp_by_id);
+	return v;
+}
+
 void gs_pair_streams(gs_diag *d)
 {
 	size_t n = gs_grpc_nstreams(d->g);
@@ -56,16 +78,17 @@ void gs_pair_streams(gs_diag *d)
 			if (b->side != GS_SERVER || strcmp(a->local, b->remote) != 0 ||
 			    strcmp(a->remote, b->local) != 0)
 				continue;
+			by_id *sb = sorted_streams(d->g, b);
 			for (size_t x = 0; x < a->nstreams; x++) {
-				const gs_stream *sa = gs_grpc_stream(d->g, a->first_stream + x);
-				for (size_t y = 0; y < b->nstreams; y++) {
-					const gs_stream *sb = gs_grpc_stream(d->g, b->first_stream + y);
-					if (sa->id != sb->id)
-						continue;
-					d->peer[a->first_stream + x] = (long)(b->first_stream + y);
-					d->peer[b->first_stream + y] = (long)(a->first_stream + x);
+				size_t ai = a->first_stream + x;
+				by_id key = {gs_grpc_stream(d->g, ai)->id, 0};
+				by_id *hit = bsearch(&key, sb, b->nstreams, sizeof key, cmp_by_id);
+				if (hit) {
+					d->peer[ai] = (long)hit->index;
+					d->peer[hit->index] = (long)ai;
 				}
 			}
+			free(sb);
 		}
 	}
 }

@@ -133,14 +133,14 @@ static void evidence_transport(gs_verdict *v, const gs_transport *t)
 
 static void evidence_context(gs_verdict *v, const gs_stream *s)
 {
-	if (!s->ctx_known || !s->ctx)
+	if (!s->ctx_known)
 		gs_verdict_evidence(v, "stream context: unreadable");
-	else if (s->ctx->done)
-		gs_verdict_evidence(v, "stream context is done: %s", s->ctx->err);
-	else if (!s->ctx->has_deadline)
+	else if (s->ctx.done)
+		gs_verdict_evidence(v, "stream context is done: %s", s->ctx.err);
+	else if (!s->ctx.has_deadline)
 		gs_verdict_evidence(v, "no deadline on the call: it will wait forever");
 	else
-		gs_verdict_evidence(v, "deadline at unix time %lld", (long long)(s->ctx->deadline_unix_ns / 1000000000));
+		gs_verdict_evidence(v, "deadline at unix time %lld", (long long)(s->ctx.deadline_unix_ns / 1000000000));
 }
 
 static void blame_stream(gs_diag *d, gs_verdict *v, long si)
@@ -201,7 +201,7 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 		blame_peer(d, v, si);
 		return true;
 	}
-	if (s->ctx_known && s->ctx && s->ctx->done) {
+	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits on");
 		add_summary(v, "%s", " although its context is done");
@@ -267,7 +267,7 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		add_summary(v, "%s", " while its transport is going away");
 		return true;
 	}
-	if (s->ctx_known && s->ctx && s->ctx->done) {
+	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits to send on");
 		add_summary(v, "%s", " although its context is done");
@@ -407,11 +407,11 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 				 primitive(d, gr, prim, sizeof prim));
 			return;
 		}
-		if (s->ctx_known && s->ctx && s->ctx->done) {
+		if (s->ctx_known && s->ctx.done) {
 			v->code = "context-done";
 			set_summary(v,
 				 "the handler of %s stream %u %s still runs although the stream's context is done (%s); "
-				 "it waits on %s in %s", side(s), s->id, s->method, s->ctx->err,
+				 "it waits on %s in %s", side(s), s->id, s->method, s->ctx.err,
 				 primitive(d, gr, prim, sizeof prim), top ? top->function : "?");
 			return;
 		}

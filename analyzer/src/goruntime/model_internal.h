@@ -2,6 +2,7 @@
 #ifndef GS_GORUNTIME_MODEL_INTERNAL_H
 #define GS_GORUNTIME_MODEL_INTERNAL_H
 
+#include "../util/u64set.h"
 #include "model.h"
 
 typedef struct gs_goid_index {
@@ -55,6 +56,9 @@ struct gs_rt {
 	int64_t now;
 	gs_sema_index sema;
 	gs_netpoll_index netpoll;
+	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
+	struct gs_pc_cache *pcc;                /* see unwind.c */
 };
+void gs_pc_cache_free(struct gs_pc_cache *c);
 
 #endif

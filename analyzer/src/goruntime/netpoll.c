@@ -67,7 +67,8 @@ static void build(gs_rt *rt)
 		head = word(chunk, 0);
 	}
 	free(chunk);
-	qsort(ni->w, ni->n, sizeof *ni->w, cmp_pw);
+	if (ni->n)
+		qsort(ni->w, ni->n, sizeof *ni->w, cmp_pw);
 }
 
 bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out)
@@ -76,7 +77,7 @@ bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out)
 		build(rt);
 	gs_poll_waiter key = {gaddr, 0, 0, false};
 	gs_poll_waiter *hit =
-		bsearch(&key, rt->netpoll.w, rt->netpoll.n, sizeof key, cmp_pw);
+		rt->netpoll.n ? bsearch(&key, rt->netpoll.w, rt->netpoll.n, sizeof key, cmp_pw) : NULL;
 	if (!hit)
 		return false;
 	*out = (gs_waitobj){hit->write ? GS_WAIT_NETPOLL_WRITE : GS_WAIT_NETPOLL_READ, hit->pd, 0,

@@ -67,6 +67,73 @@ static void start_point(gs_rt *rt, gs_goroutine *g, uint64_t *pc, uint64_t *sp, 
 	*sp = g->sched_sp;
 }
 
+/* What the pclntab says about one pc, decoded once: thousands of goroutines park at the
+ * same few pcs, and decoding pc-value tables is the cost of unwinding. */
+typedef struct pc_info {
+	uint64_t key; /* link pc << 1 | exact; 0 = empty slot */
+	gs_func f;
+	bool found, delta_ok;
+	int32_t delta;
+	int nf, ncur;
+	gs_pcframe pf[GS_MAX_INLINE], cur; /* cur: innermost frame at pc itself */
+} pc_info;
+
+struct gs_pc_cache {
+	pc_info *slot;
+	size_t cap, n;
+};
+
+void gs_pc_cache_free(struct gs_pc_cache *c)
+{
+	if (c) {
+		free(c->slot);
+		free(c);
+	}
+}
+
+static pc_info *pc_slot(struct gs_pc_cache *c, uint64_t key)
+{
+	size_t h = (size_t)(key * 0x9e3779b97f4a7c15ull >> 20) & (c->cap - 1);
+	while (c->slot[h].key && c->slot[h].key != key)
+		h = (h + 1) & (c->cap - 1);
+	return &c->slot[h];
+}
+
+static const pc_info *lookup_pc(gs_rt *rt, uint64_t lpc, bool exact)
+{
+	struct gs_pc_cache *c = rt->pcc;
+	if (!c) {
+		c = rt->pcc = gs_xcalloc(1, sizeof *c);
+		c->cap = 1024;
+		c->slot = gs_xcalloc(c->cap, sizeof *c->slot);
+	}
+	if (2 * (c->n + 1) > c->cap) {
+		struct gs_pc_cache big = {gs_xcalloc(c->cap * 2, sizeof *c->slot), c->cap * 2, c->n};
+		for (size_t i = 0; i < c->cap; i++)
+			if (c->slot[i].key)
+				*pc_slot(&big, c->slot[i].key) = c->slot[i];
+		free(c->slot);
+		*c = big;
+	}
+	uint64_t key = lpc << 1 | (exact ? 1 : 0);
+	pc_info *p = pc_slot(c, key);
+	if (p->key == key)
+		return p;
+	p->key = key;
+	c->n++;
+	uint64_t sympc = exact ? lpc : lpc - 1;
+	p->found = gs_pclntab_find(rt->pcln, sympc, &p->f) == 0;
+	if (!p->found)
+		return p;
+	p->nf = gs_pclntab_frames(rt->pcln, &p->f, sympc, p->pf, GS_MAX_INLINE);
+	gs_pcframe cur[GS_MAX_INLINE];
+	p->ncur = gs_pclntab_frames(rt->pcln, &p->f, lpc, cur, GS_MAX_INLINE);
+	p->cur = p->ncur > 0 ? cur[0] : (gs_pcframe){p->f.name, "?", 0};
+	p->delta_ok = true;
+	p->delta = gs_pclntab_spdelta(rt->pcln, &p->f, lpc, &p->delta_ok);
+	return p;
+}
+
 static void unwind(gs_rt *rt, gs_goroutine *g)
 {
 	frame_vec fv = {0};
@@ -79,38 +146,33 @@ static void unwind(gs_rt *rt, gs_goroutine *g)
 	}
 	for (bool innermost = true; fv.n < GS_MAX_FRAMES; innermost = false) {
 		uint64_t lpc = pc - rt->bias;
-		uint64_t sympc = exact ? lpc : lpc - 1;
-		gs_func f;
-		if (pc == 0 || gs_pclntab_find(rt->pcln, sympc, &f) < 0) {
+		const pc_info *pi = pc ? lookup_pc(rt, lpc, exact) : NULL;
+		if (!pi || !pi->found) {
 			if (!fv.n || pc)
 				set_error(g, "unknown pc 0x%llx", (unsigned long long)pc);
 			break;
 		}
-		gs_pcframe pf[GS_MAX_INLINE];
-		if (innermost) {
-			int nc = gs_pclntab_frames(rt->pcln, &f, lpc, pf, GS_MAX_INLINE);
-			g->current = (gs_frame){pc, sp, nc > 0 ? pf[0].function : f.name,
-						nc > 0 ? pf[0].file : "?", nc > 0 ? pf[0].line : 0,
-						nc > 1};
-		}
-		int nf = gs_pclntab_frames(rt->pcln, &f, sympc, pf, GS_MAX_INLINE);
-		for (int i = 0; i < nf; i++) {
-			gs_frame fr = {pc, sp, pf[i].function, pf[i].file, pf[i].line, i < nf - 1};
+		const gs_func *f = &pi->f;
+		if (innermost)
+			g->current = (gs_frame){pc, sp, pi->cur.function, pi->cur.file, pi->cur.line,
+						pi->ncur > 1};
+		for (int i = 0; i < pi->nf; i++) {
+			gs_frame fr = {pc, sp, pi->pf[i].function, pi->pf[i].file, pi->pf[i].line,
+				       i < pi->nf - 1};
 			push(&fv, &fr);
 		}
-		if (nf <= 0) {
-			gs_frame fr = {pc, sp, f.name, "?", 0, false};
+		if (pi->nf <= 0) {
+			gs_frame fr = {pc, sp, f->name, "?", 0, false};
 			push(&fv, &fr);
 		}
-		if ((f.flag & FUNCFLAG_TOPFRAME) || strcmp(f.name, "runtime.goexit") == 0)
+		if ((f->flag & FUNCFLAG_TOPFRAME) || strcmp(f->name, "runtime.goexit") == 0)
 			break;
-		if ((f.flag & FUNCFLAG_SPWRITE) && !innermost) {
+		if ((f->flag & FUNCFLAG_SPWRITE) && !innermost) {
 			set_error(g, "stack switch at pc 0x%llx", (unsigned long long)pc);
 			break;
 		}
-		bool ok = true;
-		int32_t delta = gs_pclntab_spdelta(rt->pcln, &f, lpc, &ok);
-		if (!ok || delta < 0) {
+		int32_t delta = pi->delta;
+		if (!pi->delta_ok || delta < 0) {
 			set_error(g, "no frame size at pc 0x%llx", (unsigned long long)pc);
 			break;
 		}

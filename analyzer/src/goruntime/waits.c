@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../util/strbuf.h"
+#include "../util/u64set.h"
 #include "model_internal.h"
 
 #define GS_MAX_QUEUE 1000000
@@ -41,20 +42,55 @@ static uint64_t rd(gs_rt *rt, uint64_t base, enum gs_rt_field f)
 	return v;
 }
 
-static bool queue_has(gs_rt *rt, uint64_t q, uint64_t s)
+/* Follows a sudog list from p through field f, at most GS_MAX_QUEUE nodes. Returns the
+ * number of nodes, or -1 when the list cycles (Brent's algorithm: a hostile core can link a
+ * list into a ring, and a ring must not cost a million reads per question). With find, stops
+ * at that node and sets *found. */
+static long walk_sudogs(gs_rt *rt, uint64_t p, enum gs_rt_field f, uint64_t find, bool *found)
 {
-	uint64_t p = rd(rt, q, RT_WAITQ_FIRST);
-	for (unsigned i = 0; p && i < GS_MAX_QUEUE; i++) {
-		if (p == s)
-			return true;
-		p = rd(rt, p, RT_SUDOG_NEXT);
+	uint64_t tort = p;
+	unsigned long power = 1, lam = 0, k = 0;
+	if (found)
+		*found = false;
+	while (p && k < GS_MAX_QUEUE) {
+		if (find && p == find) {
+			*found = true;
+			return (long)k;
+		}
+		k++;
+		p = rd(rt, p, f);
+		if (p && p == tort)
+			return -1;
+		if (++lam == power) {
+			tort = p;
+			power *= 2;
+			lam = 0;
+		}
 	}
-	return false;
+	return (long)k;
+}
+
+/* Whether sudog s waits in channel c's send queue. Each channel's send queue is walked once
+ * per session into a set of sending sudogs: a channel that thousands of selects wait on
+ * (a ClientConn's context) must not be walked once per waiter. */
+static bool in_sendq(gs_rt *rt, uint64_t c, uint64_t s)
+{
+	if (gs_u64set_add(&rt->sendq_walked, c)) {
+		uint64_t p = rd(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_SENDQ], RT_WAITQ_FIRST);
+		gs_u64set seen = {0};
+		for (unsigned k = 0; p && k < GS_MAX_QUEUE && gs_u64set_add(&seen, p); k++) {
+			gs_u64set_add(&rt->sending_sudogs, p);
+			p = rd(rt, p, RT_SUDOG_NEXT);
+		}
+		gs_u64set_free(&seen);
+	}
+	return gs_u64set_has(&rt->sending_sudogs, s);
 }
 
 static void chan_waits(gs_rt *rt, gs_goroutine *g, wait_vec *w)
 {
-	uint64_t s = g->waiting;
+	uint64_t s = g->waiting, tort = s;
+	unsigned long power = 1, lam = 0;
 	for (unsigned i = 0; s && i < GS_MAX_SUDOGS; i++) {
 		uint64_t c = rd(rt, s, RT_SUDOG_C);
 		uint8_t sel = 0;
@@ -62,9 +98,11 @@ static void chan_waits(gs_rt *rt, gs_goroutine *g, wait_vec *w)
 		if (so >= 0)
 			gs_target_read(rt->target, s + (uint64_t)so, &sel, 1, NULL);
 		if (c) {
-			bool recv = queue_has(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_RECVQ], s);
-			bool send = !recv &&
-				    queue_has(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_SENDQ], s);
+			/* A plain send or receive says its direction in the wait reason; a select
+			 * case is a send iff its sudog sits in the channel's send queue. */
+			bool send = sel ? in_sendq(rt, c, s)
+					: strstr(gs_rt_wait_reason(rt, g), "send") != NULL;
+			bool recv = !send;
 			enum gs_wait_kind k;
 			if (sel)
 				k = send ? GS_WAIT_SELECT_SEND : GS_WAIT_SELECT_RECV;
@@ -76,6 +114,13 @@ static void chan_waits(gs_rt *rt, gs_goroutine *g, wait_vec *w)
 			add(w, (gs_waitobj){k, c, 0, -1});
 		}
 		s = rd(rt, s, RT_SUDOG_WAITLINK);
+		if (s && s == tort)
+			break; /* waitlink cycles (hostile core) */
+		if (++lam == power) {
+			tort = s;
+			power *= 2;
+			lam = 0;
+		}
 	}
 }
 
@@ -143,7 +188,8 @@ static void build_sema_index(gs_rt *rt)
 		}
 	}
 	free(stack);
-	qsort(si->w, si->n, sizeof *si->w, cmp_waiter);
+	if (si->n)
+		qsort(si->w, si->n, sizeof *si->w, cmp_waiter);
 }
 
 uint64_t gs_sema_lookup(gs_rt *rt, uint64_t gaddr)
@@ -151,7 +197,7 @@ uint64_t gs_sema_lookup(gs_rt *rt, uint64_t gaddr)
 	if (!rt->sema.built)
 		build_sema_index(rt);
 	gs_sema_waiter key = {gaddr, 0};
-	gs_sema_waiter *hit = bsearch(&key, rt->sema.w, rt->sema.n, sizeof key, cmp_waiter);
+	gs_sema_waiter *hit = rt->sema.n ? bsearch(&key, rt->sema.w, rt->sema.n, sizeof key, cmp_waiter) : NULL;
 	return hit ? hit->addr : 0;
 }
 
@@ -254,13 +300,14 @@ int gs_rt_read_chan(gs_rt *rt, uint64_t addr, gs_chan *out, gs_err *err)
 	for (int q = 0; q < 2; q++) {
 		uint64_t p = rd(rt, addr + (uint64_t)o[q ? RT_HCHAN_SENDQ : RT_HCHAN_RECVQ],
 				RT_WAITQ_FIRST);
-		size_t k = 0;
-		for (; p && k < GS_MAX_QUEUE; k++)
-			p = rd(rt, p, RT_SUDOG_NEXT);
+		long k = walk_sudogs(rt, p, RT_SUDOG_NEXT, 0, NULL);
+		if (k < 0)
+			return gs_errf(err, GS_EMEM, "channel at 0x%llx: %s queue cycles",
+				       (unsigned long long)addr, q ? "send" : "receive");
 		if (q)
-			out->nsend = k;
+			out->nsend = (size_t)k;
 		else
-			out->nrecv = k;
+			out->nrecv = (size_t)k;
 	}
 	return 0;
 }

@@ -73,10 +73,14 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 		/* One extra word so that a pair split across chunks is still seen. */
 		uint64_t want = off + n + 8 <= len ? n + 8 : n;
-		if (gs_target_read(t, base + off, buf, want, NULL) < 0)
-			continue;
+		/* Cores are mapped: scan in place rather than copy. */
+		const uint64_t *w = gs_target_direct(t, base + off, want);
+		if (!w) {
+			if (gs_target_read(t, base + off, buf, want, NULL) < 0)
+				continue;
+			w = (const uint64_t *)buf;
+		}
 		out->bytes_scanned += n;
-		const uint64_t *w = (const uint64_t *)buf;
 		size_t words = (size_t)(want / 8);
 		for (size_t i = 0; i + 1 < words && i < n / 8; i++) {
 			for (size_t k = 0; k < set->n; k++) {
@@ -127,7 +131,8 @@ static void scan_heap(gs_rt *rt, const gs_layout *gl, const itab_set *set,
 
 static size_t dedupe(uint64_t *v, size_t n)
 {
-	qsort(v, n, sizeof *v, cmp_u64);
+	if (n)
+		qsort(v, n, sizeof *v, cmp_u64);
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || v[k - 1] != v[i])

@@ -25,6 +25,8 @@ struct gs_grpc {
 	size_t ntr;
 	gs_stream *st;
 	size_t nst, capst;
+	gs_ctx_info *ctx_scratch; /* one context walk at a time */
+	bool contexts_loaded;
 	gs_owner *own;
 	size_t nown, capown;
 };

@@ -255,10 +255,9 @@ void gs_grpc_close(gs_grpc *g)
 {
 	if (!g)
 		return;
-	for (size_t i = 0; i < g->nst; i++) {
-		free(g->st[i].ctx);
+	for (size_t i = 0; i < g->nst; i++)
 		free(g->st[i].goroutines);
-	}
+	free(g->ctx_scratch);
 	for (size_t i = 0; i < g->ntr; i++)
 		free(g->tr[i].goroutines);
 	free(g->st);

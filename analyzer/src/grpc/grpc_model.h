@@ -55,9 +55,13 @@ typedef struct gs_stream {
 	bool header_received;
 	/* server only */
 	uint64_t ctx_done_chan;
-	/* context */
+	/* context: what ctx.Err() and ctx.Deadline() would say */
 	bool ctx_known;
-	gs_ctx_info *ctx;     /* malloc'd, NULL if unreadable */
+	struct {
+		bool done, has_deadline;
+		char err[160];
+		int64_t deadline_unix_ns;
+	} ctx;
 	/* goroutines that wait on the stream's objects or run its handler */
 	uint64_t *goroutines;
 	size_t ngoroutines;
@@ -109,6 +113,9 @@ const gs_transport *gs_grpc_transport(const gs_grpc *g, size_t i);
 size_t gs_grpc_nstreams(const gs_grpc *g);
 const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i);
 const gs_layout *gs_grpc_layout(const gs_grpc *g);
+
+/* Reads every stream's context (ctx_known / ctx): done before reporting them. */
+void gs_grpc_load_contexts(gs_grpc *g);
 
 /* The gRPC object owning the channel / pollDesc / mutex at addr ("stream 3 recv buffer"). */
 bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap);

@@ -79,7 +79,8 @@ void gs_grpc_build_owners(gs_grpc *g)
 		add(g, t->writer_done, -1, ti, GS_OWN_WRITER_DONE);
 		add(g, t->pollDesc, -1, ti, GS_OWN_SOCKET);
 	}
-	qsort(g->own, g->nown, sizeof *g->own, cmp_owner);
+	if (g->nown)
+		qsort(g->own, g->nown, sizeof *g->own, cmp_owner);
 }
 
 static const gs_owner *find(const gs_grpc *g, uint64_t addr)
@@ -229,14 +230,20 @@ void gs_grpc_find_handlers(gs_grpc *g)
 		uint64_t hi = 0, lo = gr->sched_sp;
 		if (!handler || !lo || hio < 0 ||
 		    gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
-		    hi - lo > MAX_STACK_SCAN || gs_target_read(g->t, lo, buf, hi - lo, NULL) < 0)
+		    hi - lo > MAX_STACK_SCAN)
 			continue;
+		const uint64_t *words = gs_target_direct(g->t, lo, hi - lo);
+		if (!words) {
+			if (gs_target_read(g->t, lo, buf, hi - lo, NULL) < 0)
+				continue;
+			words = buf;
+		}
 		bool linked = false;
 		for (size_t w = 0; w < (hi - lo) / 8 && !linked; w++) {
-			if (!buf[w])
+			if (!words[w])
 				continue;
-			size_t h = slot(&set, buf[w]);
-			if (set.key[h] != buf[w])
+			size_t h = slot(&set, words[w]);
+			if (set.key[h] != words[w])
 				continue;
 			gs_stream *s = &g->st[set.val[h]];
 			if (!s->handler)
@@ -245,7 +252,7 @@ void gs_grpc_find_handlers(gs_grpc *g)
 			linked = true;
 		}
 		if (!linked)
-			find_detached(g, gr->goid, buf, (hi - lo) / 8);
+			find_detached(g, gr->goid, words, (hi - lo) / 8);
 	}
 	free(buf);
 	free(set.key);

@@ -110,16 +110,34 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 	uint64_t rbr = recv_buffer_reader(g, p);
 	if (rbr && st->side == GS_CLIENT)
 		st->ctx_done_chan = gs_grpc_u64(g, rbr, RBR_CTXDONE);
-	if (g->l.offsets[ST_CTX] >= 0) {
-		st->ctx = gs_xcalloc(1, sizeof *st->ctx);
-		if (gs_ctx_read(g->t, g->d, g->ty, gs_rt_bias(g->rt),
-				p + (uint64_t)g->l.offsets[ST_CTX], st->ctx, NULL) == 0) {
-			st->ctx_known = true;
-		} else {
-			free(st->ctx);
-			st->ctx = NULL;
-		}
+}
+
+/* The stream's context (what ctx.Err() and ctx.Deadline() say), read on demand: walking tens
+ * of thousands of context chains is wasted on commands that do not show them. */
+static void read_context(gs_grpc *g, gs_stream *st)
+{
+	if (g->l.offsets[ST_CTX] < 0)
+		return;
+	if (!g->ctx_scratch)
+		g->ctx_scratch = gs_xmalloc(sizeof *g->ctx_scratch);
+	gs_ctx_info *ci = g->ctx_scratch;
+	if (gs_ctx_read(g->t, g->d, g->ty, gs_rt_bias(g->rt), st->addr + (uint64_t)g->l.offsets[ST_CTX],
+			ci, NULL) == 0) {
+		st->ctx_known = true;
+		st->ctx.done = ci->done;
+		st->ctx.has_deadline = ci->has_deadline;
+		st->ctx.deadline_unix_ns = ci->deadline_unix_ns;
+		snprintf(st->ctx.err, sizeof st->ctx.err, "%s", ci->err);
 	}
+}
+
+void gs_grpc_load_contexts(gs_grpc *g)
+{
+	if (g->contexts_loaded)
+		return;
+	g->contexts_loaded = true;
+	for (size_t i = 0; i < g->nst; i++)
+		read_context(g, &g->st[i]);
 }
 
 static void read_outstream(gs_grpc *g, uint64_t os, gs_outstream *out)
@@ -174,7 +192,8 @@ static int cmp_transport(const void *a, const void *b)
 
 void gs_grpc_regroup_streams(gs_grpc *g)
 {
-	qsort(g->st, g->nst, sizeof *g->st, cmp_transport);
+	if (g->nst)
+		qsort(g->st, g->nst, sizeof *g->st, cmp_transport);
 	for (size_t i = 0; i < g->ntr; i++)
 		g->tr[i].nstreams = 0;
 	for (size_t i = g->nst; i-- > 0;) {
@@ -201,7 +220,8 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	gs_err e;
 	if (gs_map_walk(g->t, ml, mp, collect_ptr, &c, &e) < 0)
 		snprintf(tr->problem, sizeof tr->problem, "activeStreams: %.140s", e.msg);
-	qsort(c.v, c.n, sizeof *c.v, cmp_addr);
+	if (c.n)
+		qsort(c.v, c.n, sizeof *c.v, cmp_addr);
 	for (size_t i = 0; i < c.n; i++)
 		gs_grpc_add_stream(g, c.v[i], ti, false);
 	free(c.v);
@@ -216,10 +236,11 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	wq_index *ix = gs_xcalloc(tr->nstreams ? tr->nstreams : 1, sizeof *ix);
 	for (size_t k = 0; k < tr->nstreams; k++)
 		ix[k] = (wq_index){g->st[tr->first_stream + k].wq_addr, tr->first_stream + k};
-	qsort(ix, tr->nstreams, sizeof *ix, cmp_addr);
+	if (tr->nstreams)
+		qsort(ix, tr->nstreams, sizeof *ix, cmp_addr);
 	for (size_t i = 0; i < o.n; i++) {
 		wq_index key = {gs_grpc_u64(g, o.v[i], OS_WQ), 0};
-		wq_index *hit = key.wq ? bsearch(&key, ix, tr->nstreams, sizeof *ix, cmp_addr) : NULL;
+		wq_index *hit = key.wq && tr->nstreams ? bsearch(&key, ix, tr->nstreams, sizeof *ix, cmp_addr) : NULL;
 		if (hit)
 			read_outstream(g, o.v[i], &g->st[hit->index].out);
 	}

@@ -74,13 +74,13 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 				 outstream_state_name(s->out.state), (long long)s->out.bytes_outstanding,
 				 (unsigned long long)s->out.queued_items);
 	gs_strbuf_puts(out, "}");
-	if (s->ctx_known && s->ctx) {
+	if (s->ctx_known) {
 		gs_strbuf_printf(out, ",\"context\":{\"done\":%s,\"err\":",
-				 s->ctx->done ? "true" : "false");
-		gs_strbuf_json_str(out, s->ctx->err);
-		if (s->ctx->has_deadline)
+				 s->ctx.done ? "true" : "false");
+		gs_strbuf_json_str(out, s->ctx.err);
+		if (s->ctx.has_deadline)
 			gs_strbuf_printf(out, ",\"deadline_unix_ns\":%lld",
-					 (long long)s->ctx->deadline_unix_ns);
+					 (long long)s->ctx.deadline_unix_ns);
 		else
 			gs_strbuf_puts(out, ",\"deadline_unix_ns\":null");
 		gs_strbuf_puts(out, "}");
@@ -189,8 +189,8 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 				 s->wq_quota);
 		for (size_t k = 0; k < s->ngoroutines; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)s->goroutines[k]);
-		if (s->ctx_known && s->ctx && s->ctx->done)
-			gs_strbuf_printf(out, "  ctx: %s", s->ctx->err);
+		if (s->ctx_known && s->ctx.done)
+			gs_strbuf_printf(out, "  ctx: %s", s->ctx.err);
 		if (s->detached)
 			gs_strbuf_puts(out, "  (dropped by the transport, handler still running)");
 		gs_strbuf_putc(out, '\n');
@@ -262,12 +262,12 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 	if (s->state < 4)
 		gs_strbuf_printf(out, " (%s)", meaning[s->state]);
 	gs_strbuf_putc(out, '\n');
-	if (s->ctx_known && s->ctx) {
-		gs_strbuf_printf(out, "  context:    %s", s->ctx->done ? s->ctx->err : "not done");
-		if (s->ctx->has_deadline)
+	if (s->ctx_known) {
+		gs_strbuf_printf(out, "  context:    %s", s->ctx.done ? s->ctx.err : "not done");
+		if (s->ctx.has_deadline)
 			gs_strbuf_printf(out, ", deadline at unix %lld.%09lld",
-					 (long long)(s->ctx->deadline_unix_ns / 1000000000),
-					 (long long)(s->ctx->deadline_unix_ns % 1000000000));
+					 (long long)(s->ctx.deadline_unix_ns / 1000000000),
+					 (long long)(s->ctx.deadline_unix_ns % 1000000000));
 		else
 			gs_strbuf_puts(out, ", no deadline (waits forever)");
 		gs_strbuf_putc(out, '\n');

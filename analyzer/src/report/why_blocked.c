@@ -3,6 +3,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/strbuf.h"
+
+/* Verdicts by goroutine id: chains name goroutines, and there can be tens of thousands. */
+typedef struct vindex {
+	uint64_t goid;
+	const gs_verdict *v;
+} vindex;
+
+static int cmp_vindex(const void *a, const void *b)
+{
+	const vindex *x = a, *y = b;
+	return x->goid < y->goid ? -1 : x->goid > y->goid;
+}
+
+static vindex *index_verdicts(const gs_diagnosis *dg)
+{
+	vindex *ix = gs_xcalloc(dg->n ? dg->n : 1, sizeof *ix);
+	for (size_t i = 0; i < dg->n; i++)
+		ix[i] = (vindex){dg->v[i].goid, &dg->v[i]};
+	if (dg->n)
+		qsort(ix, dg->n, sizeof *ix, cmp_vindex);
+	return ix;
+}
+
+static const gs_verdict *find_in(const vindex *ix, size_t n, uint64_t goid)
+{
+	vindex key = {goid, NULL};
+	const vindex *hit = bsearch(&key, ix, n, sizeof key, cmp_vindex);
+	return hit ? hit->v : NULL;
+}
+
 static const gs_verdict *find(const gs_diagnosis *dg, uint64_t goid)
 {
 	for (size_t i = 0; i < dg->n; i++)
@@ -20,6 +51,7 @@ static const char *base(const char *p)
 static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	(void)g;
+	vindex *ix = index_verdicts(dg);
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_goroutine *gr = gs_rt_find_goroutine(rt, v->goid);
@@ -39,7 +71,7 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 		if (v->nchain) {
 			gs_strbuf_puts(out, "  next: ");
 			for (size_t k = 0; k < v->nchain; k++) {
-				const gs_verdict *c = find(dg, v->chain[k]);
+				const gs_verdict *c = find_in(ix, dg->n, v->chain[k]);
 				gs_strbuf_printf(out, "%sgoroutine %llu (%s)", k ? ", " : "",
 						 (unsigned long long)v->chain[k], c ? c->code : "?");
 			}
@@ -53,6 +85,7 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 			gs_strbuf_putc(out, '\n');
 		}
 	}
+	free(ix);
 	size_t counts = 0;
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;

@@ -33,7 +33,23 @@ typedef struct core_impl {
 	size_t size;
 	core_seg *segs; /* sorted by vaddr */
 	size_t nsegs;
+	size_t touched; /* bytes handed out since the mapping was last trimmed */
 } core_impl;
+
+/* A large analysis touches most of a core (every goroutine stack, every heap span); left
+ * mapped, those pages count against the process's memory. Past this many bytes handed out,
+ * the mapping's pages are dropped (MADV_DONTNEED on a read-only private file mapping: the
+ * next touch reads them back from the page cache, so pointers handed out stay valid). */
+#define TRIM_AFTER (96u << 20)
+
+static void maybe_trim(core_impl *c, size_t n)
+{
+	c->touched += n < 4096 ? 4096 : n;
+	if (c->touched < TRIM_AFTER)
+		return;
+	c->touched = 0;
+	madvise(c->map, c->size, MADV_DONTNEED);
+}
 
 /* Index of the last segment starting at or below addr, or SIZE_MAX. */
 static size_t seg_floor(const core_impl *c, uint64_t addr)
@@ -72,6 +88,21 @@ static size_t core_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 	return done;
 }
 
+/* The core is mmapped: a range inside one segment's file bytes needs no copy at all. */
+static const void *core_direct(gs_target *t, uint64_t addr, size_t n)
+{
+	core_impl *c = t->impl;
+	size_t i = seg_floor(c, addr);
+	if (i == SIZE_MAX)
+		return NULL;
+	const core_seg *s = &c->segs[i];
+	uint64_t rel = addr - s->vaddr;
+	if (rel >= s->avail || n > s->avail - rel)
+		return NULL;
+	maybe_trim(t->impl, n);
+	return s->data + rel;
+}
+
 static uint64_t core_next(gs_target *t, uint64_t addr)
 {
 	const core_impl *c = t->impl;
@@ -94,7 +125,7 @@ static void core_destroy(gs_target *t)
 }
 
 static const gs_target_ops core_ops = {
-	.read = core_read, .next = core_next, .destroy = core_destroy,
+	.read = core_read, .next = core_next, .destroy = core_destroy, .direct = core_direct,
 };
 
 static int seg_cmp(const void *a, const void *b)
@@ -209,7 +240,8 @@ static int load_headers(gs_target *t, core_impl *c, const char *path, gs_err *er
 			s->data = avail ? c->map + ph.p_offset : NULL;
 		}
 	}
-	qsort(c->segs, c->nsegs, sizeof *c->segs, seg_cmp);
+	if (c->nsegs)
+		qsort(c->segs, c->nsegs, sizeof *c->segs, seg_cmp);
 	rc = 0;
 out:
 	elf_end(elf);

@@ -290,10 +290,20 @@ static uint64_t source_next(void *ctx, uint64_t addr)
 
 /* ---- reads ---- */
 
+const void *gs_target_direct(gs_target *t, uint64_t addr, size_t n)
+{
+	return t->ops->direct && n ? t->ops->direct(t, addr, n) : NULL;
+}
+
 int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err)
 {
 	if (n == 0)
 		return 0;
+	const void *p = gs_target_direct(t, addr, n);
+	if (p) {
+		memcpy(dst, p, n);
+		return 0;
+	}
 	size_t k = gs_page_cache_read(t->cache, addr, dst, n);
 	if (k == n)
 		return 0;
@@ -305,6 +315,11 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 
 int gs_target_read_u64(gs_target *t, uint64_t addr, uint64_t *v, gs_err *err)
 {
+	const uint8_t *p = gs_target_direct(t, addr, 8);
+	if (p) { /* amd64 only: host and target are both little-endian */
+		memcpy(v, p, 8);
+		return 0;
+	}
 	uint8_t b[8];
 	if (gs_target_read(t, addr, b, sizeof b, err) != 0)
 		return -1;

@@ -20,6 +20,9 @@ typedef struct gs_target_ops {
 	uint64_t (*pause_ns)(const gs_target *t);
 	/* Frees t->impl. */
 	void (*destroy)(gs_target *t);
+	/* Zero-copy: a pointer to n contiguous readable bytes at addr, or NULL (then the
+	 * page cache path is taken). Only backends whose memory is already mapped (cores). */
+	const void *(*direct)(gs_target *t, uint64_t addr, size_t n);
 } gs_target_ops;
 
 typedef struct gs_backing {

@@ -39,7 +39,20 @@ void gs_strbuf_init(gs_strbuf *sb)
 {
 	sb->buf = NULL;
 	sb->len = sb->cap = 0;
+	sb->sink = NULL;
+	sb->sink_ctx = NULL;
 }
+
+void gs_strbuf_flush(gs_strbuf *sb)
+{
+	if (sb->sink && sb->len) {
+		sb->sink(sb->sink_ctx, sb->buf, sb->len);
+		sb->len = 0;
+		sb->buf[0] = '\0';
+	}
+}
+
+#define GS_STRBUF_SINK_AT (1u << 20)
 
 void gs_strbuf_free(gs_strbuf *sb)
 {
@@ -64,6 +77,8 @@ void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n)
 	memcpy(sb->buf + sb->len, p, n);
 	sb->len += n;
 	sb->buf[sb->len] = '\0';
+	if (sb->sink && sb->len >= GS_STRBUF_SINK_AT)
+		gs_strbuf_flush(sb);
 }
 
 void gs_strbuf_putc(gs_strbuf *sb, char c)
@@ -87,6 +102,8 @@ void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...)
 		reserve(sb, (size_t)n);
 		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap2);
 		sb->len += (size_t)n;
+		if (sb->sink && sb->len >= GS_STRBUF_SINK_AT)
+			gs_strbuf_flush(sb);
 	}
 	va_end(ap2);
 }

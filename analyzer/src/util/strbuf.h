@@ -8,6 +8,10 @@
 typedef struct gs_strbuf {
 	char *buf;
 	size_t len, cap;
+	/* Optional sink: when set, the contents are handed to it whenever they pass 1 MiB (and
+	 * by gs_strbuf_flush), so a large report streams instead of piling up in memory. */
+	void (*sink)(void *ctx, const char *p, size_t n);
+	void *sink_ctx;
 } gs_strbuf;
 
 void gs_strbuf_init(gs_strbuf *sb);
@@ -18,6 +22,8 @@ void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n);
 void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a JSON string literal, quotes included. */
 void gs_strbuf_json_str(gs_strbuf *sb, const char *s);
+/* Hands what is buffered to the sink (no-op without one). */
+void gs_strbuf_flush(gs_strbuf *sb);
 /* Detaches the NUL-terminated contents; the buffer is reset. */
 char *gs_strbuf_take(gs_strbuf *sb);
 
