@@ -7,6 +7,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -15,20 +16,17 @@ GS = os.path.join(ROOT, "build", "grpcscope")
 CACHE = os.environ.get("GS_CACHE", "/var/cache/grpcscope")
 
 
-def measure(argv, stdin=None):
+def measure(argv):
     """(seconds, peak RSS in MiB, exit status) of one run."""
     t0 = time.monotonic()
-    p = subprocess.Popen(argv, stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    if stdin:
-        p.stdin.write(stdin.encode())
-        p.stdin.close()
+    p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
     return time.monotonic() - t0, ru.ru_maxrss / 1024.0, os.waitstatus_to_exitcode(status)
 
 
-def bench(name, argv, reps, stdin=None):
-    runs = [measure(argv, stdin) for _ in range(reps)]
+def bench(name, argv, reps):
+    runs = [measure(argv) for _ in range(reps)]
     bad = [r for r in runs if r[2] != 0]
     secs = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
@@ -63,11 +61,31 @@ def main():
             if probe.returncode == 0:
                 extra[cmd], _ = bench("grpcscope " + cmd, [GS, cmd, exe, core], a.reps)
         dlv = delve_for(pair)
-        dv, _ = bench("dlv core ... goroutines", [dlv, "core", exe, core, "--check-go-version=false"],
-                      max(1, a.reps // 2 or 1), stdin="goroutines\nexit\n")
-        dvs, _ = bench("dlv core ... goroutines -t", [dlv, "core", exe, core, "--check-go-version=false"],
-                       1, stdin="goroutines -t\nexit\n")
+        dv = dvs = None
+        with tempfile.TemporaryDirectory() as tmp:
+            for cmd in ("goroutines", "goroutines -t"):
+                init = os.path.join(tmp, "init")
+                with open(init, "w") as f:
+                    f.write(cmd + "\nexit\n")
+                secs, _ = bench("dlv core ... " + cmd, [dlv, "core", exe, core, "--check-go-version=false",
+                                                       "--allow-non-terminal-interactive=true", "--init", init], 1)
+                if cmd == "goroutines":
+                    dv = secs
+                else:
+                    dvs = secs
         print("  ratio delve/grpcscope: goroutines %.1fx, with stacks %.1fx" % (dv / g, dvs / s))
+        gdb_bench(exe, core, extra.get("why-blocked"))
+
+
+def gdb_bench(exe, core, cli_secs):
+    """why-blocked inside gdb (the wrapper over the same library) against the CLI."""
+    script = os.path.join(ROOT, "gdb", "grpcscope.py")
+    if not cli_secs or not os.path.exists(script):
+        return
+    base, _ = bench("gdb -batch (load only)", ["gdb", "-batch", "-nx", "-ex", "source " + script, exe, core], 1)
+    full, _ = bench("gdb -batch why-blocked", ["gdb", "-batch", "-nx", "-ex", "source " + script,
+                                                "-ex", "why-blocked", exe, core], 1)
+    print("  why-blocked inside gdb: %.3f s over gdb's own start, %.2fx the CLI" % (full - base, (full - base) / cli_secs))
 
 
 if __name__ == "__main__":

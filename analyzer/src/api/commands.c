@@ -152,7 +152,7 @@ static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_st
 	gs_strbuf_printf(out, "runtime fields (%s, %s):\n", s->exe_path, gs_rt_go_version(s->rt));
 	int missing = gs_layout_report(l, out, false);
 	gs_err e;
-	gs_grpc *g = gs_session_grpc(s, &e);
+	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (g) {
 		gs_strbuf_puts(out, "grpc-go fields (optional; absent ones are other versions' names):\n");
 		gs_layout_report(gs_grpc_layout(g), out, false);
@@ -172,7 +172,7 @@ static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strb
 			return bad(errmsg, "streams: unknown option %s", argv[i]);
 	}
 	gs_err e = {0};
-	gs_grpc *g = gs_session_grpc(s, &e);
+	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
@@ -198,7 +198,7 @@ static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs
 	if (!spec)
 		return bad(errmsg, "%s", "stream-state: which stream? (ID, TRANSPORT:ID or address)");
 	gs_err e = {0};
-	gs_grpc *g = gs_session_grpc(s, &e);
+	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
@@ -244,7 +244,7 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 		}
 	}
 	gs_err e = {0};
-	gs_grpc *g = gs_session_grpc(s, &e);
+	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
 		free(ids);
 		*errmsg = gs_xstrdup(e.msg);
@@ -257,7 +257,7 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 		char msg[1024];
 		int st;
 		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (ps && (pg = gs_session_grpc(ps, &e)))
+		if (ps && (pg = gs_session_grpc_linked(ps, &e)))
 			gs_grpc_load_contexts(pg);
 		if (!ps || !pg) {
 			free(ids);

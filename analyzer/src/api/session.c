@@ -93,6 +93,14 @@ gs_grpc *gs_session_grpc(gs_session *s, gs_err *err)
 	return s->grpc;
 }
 
+gs_grpc *gs_session_grpc_linked(gs_session *s, gs_err *err)
+{
+	gs_grpc *g = gs_session_grpc(s, err);
+	if (g)
+		gs_grpc_link(g);
+	return g;
+}
+
 void gs_resume(gs_session *s)
 {
 	if (s && s->target)

@@ -27,5 +27,7 @@ struct gs_session {
 
 /* The gRPC model, built on first use; NULL with *err set on failure. */
 gs_grpc *gs_session_grpc(gs_session *s, gs_err *err);
+/* Same, with goroutines linked to streams and transports (gs_grpc_link). */
+gs_grpc *gs_session_grpc_linked(gs_session *s, gs_err *err);
 
 #endif

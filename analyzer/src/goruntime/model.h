@@ -65,6 +65,7 @@ typedef struct gs_goroutine {
 
 	/* Lazily filled. */
 	bool stack_done, waits_done;
+	bool stack_partial;  /* frames end at the user frame (gs_rt_user_frame) */
 	gs_frame *frames;
 	size_t nframes;
 	gs_frame current;    /* the start pc symbolized as is (delve's "current" location) */

@@ -134,7 +134,11 @@ static const pc_info *lookup_pc(gs_rt *rt, uint64_t lpc, bool exact)
 	return p;
 }
 
-static void unwind(gs_rt *rt, gs_goroutine *g)
+static bool is_user(const char *name);
+
+/* Unwinds g; with until_user, stops after the first physical frame that is_user accepts
+ * (all that `goroutines` without --stacks needs). */
+static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 {
 	frame_vec fv = {0};
 	uint64_t pc, sp;
@@ -167,6 +171,10 @@ static void unwind(gs_rt *rt, gs_goroutine *g)
 		}
 		if ((f->flag & FUNCFLAG_TOPFRAME) || strcmp(f->name, "runtime.goexit") == 0)
 			break;
+		if (until_user && pi->nf > 0 && is_user(pi->pf[pi->nf - 1].function)) {
+			g->stack_partial = true;
+			break;
+		}
 		if ((f->flag & FUNCFLAG_SPWRITE) && !innermost) {
 			set_error(g, "stack switch at pc 0x%llx", (unsigned long long)pc);
 			break;
@@ -194,9 +202,15 @@ static void unwind(gs_rt *rt, gs_goroutine *g)
 
 const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n)
 {
-	if (!g->stack_done) {
+	if (!g->stack_done || g->stack_partial) {
+		free(g->frames);
+		free(g->stack_error);
+		g->frames = NULL;
+		g->stack_error = NULL;
+		g->nframes = 0;
 		g->stack_done = true;
-		unwind(rt, g);
+		g->stack_partial = false;
+		unwind(rt, g, false);
 	}
 	*n = g->nframes;
 	return g->frames;
@@ -219,8 +233,12 @@ static bool is_user(const char *name)
  * inlined into user code shows the stdlib line under the user's function). */
 const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g)
 {
-	size_t n;
-	const gs_frame *f = gs_rt_stack(rt, g, &n);
+	if (!g->stack_done) {
+		g->stack_done = true;
+		unwind(rt, g, true);
+	}
+	size_t n = g->nframes;
+	const gs_frame *f = g->frames;
 	size_t group = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (f[i].inlined)

@@ -26,7 +26,7 @@ struct gs_grpc {
 	gs_stream *st;
 	size_t nst, capst;
 	gs_ctx_info *ctx_scratch; /* one context walk at a time */
-	bool contexts_loaded;
+	bool contexts_loaded, linked;
 	gs_owner *own;
 	size_t nown, capown;
 };

@@ -244,11 +244,20 @@ gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err)
 		gs_grpc_read_streams(g, i);
 	}
 	gs_found_transports_free(&f);
+	gs_grpc_build_owners(g);
+	return g;
+}
+
+void gs_grpc_link(gs_grpc *g)
+{
+	if (g->linked)
+		return;
+	g->linked = true;
 	gs_grpc_find_handlers(g);
 	gs_grpc_regroup_streams(g);
+	g->nown = 0; /* stream indexes moved: owners are rebuilt */
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);
-	return g;
 }
 
 void gs_grpc_close(gs_grpc *g)

@@ -104,8 +104,12 @@ typedef struct gs_transport {
 
 typedef struct gs_grpc gs_grpc;
 
-/* Never fails for want of gRPC: a program without grpc-go has no transports. */
+/* Never fails for want of gRPC: a program without grpc-go has no transports. Opening reads
+ * transports, streams and which object owns which channel (enough to name the owners of
+ * wait objects); gs_grpc_link adds the goroutines of each stream and transport (handlers
+ * found by stack scans, streams the transport already dropped). */
 gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
+void gs_grpc_link(gs_grpc *g);
 void gs_grpc_close(gs_grpc *g);
 
 size_t gs_grpc_ntransports(const gs_grpc *g);

@@ -88,8 +88,10 @@ static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts 
 	if (top)
 		gs_strbuf_printf(out, ",\"top_file\":\"%s\",\"top_line\":%d", top->file, top->line);
 	gs_strbuf_printf(out, ",\"address\":\"0x%llx\"", (unsigned long long)g->addr);
-	size_t n;
-	const gs_frame *f = gs_rt_stack(rt, g, &n);
+	size_t n = g->nframes;
+	const gs_frame *f = g->frames; /* down to the user frame (gs_rt_user_frame above) */
+	if (o->stacks)
+		f = gs_rt_stack(rt, g, &n);
 	gs_strbuf_puts(out, ",\"frames\":[");
 	/* Without --stacks: the frames down to the top user frame. */
 	size_t limit = n;
