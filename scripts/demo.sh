@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make demo: unpack the committed snapshot (handler-blocked, Go 1.27 + grpc-go 1.81) and run
-# the analyser's best current command on it.
+# make demo: unpack the committed snapshot (handler-blocked: Go 1.27 + grpc-go 1.81, two
+# clients waiting on handlers, one stuck on a mutex, one on a channel) and ask why-blocked.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 demo=build/demo
@@ -8,5 +8,5 @@ if [ ! -f "$demo/core" ] || [ fixtures/demo/handler-blocked.tar.xz -nt "$demo/co
   rm -rf "$demo" && mkdir -p "$demo"
   tar -xJf fixtures/demo/handler-blocked.tar.xz -C "$demo"
 fi
-echo "\$ grpcscope goroutines --reason '' build/demo/exe build/demo/core" >&2
-build/grpcscope goroutines "$demo/exe" "$demo/core"
+echo "\$ grpcscope why-blocked build/demo/exe build/demo/core"
+build/grpcscope why-blocked "$demo/exe" "$demo/core"

@@ -427,8 +427,18 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 		set_summary(v, "blocked outside gRPC: %s in %s", prim,
 			 top ? top->function : "?");
 	}
-	if (top)
-		gs_verdict_evidence(v, "at %s (%s:%d)", top->function, top->file, top->line);
+	if (top) {
+		/* The user's own line: the physical frame's position, not that of the library
+		 * code inlined into it (which the user location shows, as delve does). */
+		size_t n;
+		const gs_frame *f = gs_rt_stack(d->rt, gr, &n), *site = top;
+		for (size_t i = 0; i < n; i++)
+			if (!f[i].inlined && strcmp(f[i].function, top->function) == 0) {
+				site = &f[i];
+				break;
+			}
+		gs_verdict_evidence(v, "at %s (%s:%d)", site->function, site->file, site->line);
+	}
 	size_t nw;
 	const gs_waitobj *w = gs_rt_waits(d->rt, gr, &nw);
 	if (nw && w[0].kind == GS_WAIT_SEMA) {
