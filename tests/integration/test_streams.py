@@ -96,6 +96,13 @@ def main():
                 owners = [w.get("owner") or "" for w in gor[g["id"]]["waiting_on"]]
                 t.check(any(" stream " in o for o in owners), "%s: goroutine %d waits on a stream object (%s)"
                         % (name, g["id"], owners))
+        clients = [x for x in got["transports"] if x["side"] == "client" and x["state"] == "reachable"
+                   and not x["goaway_received"]]
+        if clients:
+            targets = {c["target"]: c for c in got.get("clientconns", [])}
+            cc = targets.get(clients[0]["remote"])
+            t.check(cc is not None and cc["state"] == "READY" and "READY" in cc["subchannels"],
+                    "%s: the ClientConn to %s is found, READY (%s)" % (name, clients[0]["remote"], got.get("clientconns")))
         scenario_checks(t, name, scen, tr, got, gor)
     t.finish()
 

@@ -58,6 +58,38 @@ static int count_ac(void *ctx, uint64_t key, uint64_t val)
 	return 0;
 }
 
+static void read_clientconn(gs_grpc *g, uint64_t cc, gs_cc_info *out)
+{
+	out->addr = cc;
+	if (gs_rt_read_string(g->rt, cc + (uint64_t)g->l.offsets[CC_TARGET], out->target,
+			      sizeof out->target, NULL) < 0)
+		snprintf(out->target, sizeof out->target, "?");
+	uint64_t csm = gs_grpc_u64(g, cc, CC_CSMGR);
+	snprintf(out->state, sizeof out->state, "%s",
+		 csm && g->l.offsets[CSM_STATE] >= 0 ? state_name(gs_grpc_u64(g, csm, CSM_STATE)) : "?");
+	const gs_dtype *cct = gs_dwarf_type(g->d, "google.golang.org/grpc.ClientConn", NULL);
+	const gs_dmember *cm = cct ? gs_dwarf_member(gs_dwarf_resolve(cct), "conns") : NULL;
+	gs_map_layout ml;
+	ac_count c = {g, {0}};
+	uint64_t conns = gs_grpc_u64(g, cc, CC_CONNS);
+	if (cm && gs_map_layout_resolve(g->d, cm->type, &ml, NULL) == 0 &&
+	    gs_map_walk(g->t, &ml, conns, count_ac, &c, NULL) >= 0) {
+		gs_strbuf sb;
+		gs_strbuf_init(&sb);
+		for (int i = 0; i < 6; i++)
+			if (c.n[i])
+				gs_strbuf_printf(&sb, "%s%u %s", sb.len ? ", " : "", c.n[i],
+						 i < 5 ? state_name((uint64_t)i) : "?");
+		snprintf(out->subchannels, sizeof out->subchannels, "%s", sb.len ? sb.buf : "none");
+		gs_strbuf_free(&sb);
+	} else {
+		snprintf(out->subchannels, sizeof out->subchannels, "unreadable");
+	}
+	if (g->l.offsets[CC_LASTERR] >= 0)
+		error_text(g, cc + (uint64_t)g->l.offsets[CC_LASTERR], out->last_error,
+			   sizeof out->last_error);
+}
+
 bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out)
 {
 	memset(out, 0, sizeof *out);
@@ -87,32 +119,64 @@ bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out)
 	if (!cc)
 		return false;
 	out->addr = cc;
-	if (gs_rt_read_string(g->rt, cc + (uint64_t)g->l.offsets[CC_TARGET], out->target,
-			      sizeof out->target, NULL) < 0)
-		snprintf(out->target, sizeof out->target, "?");
-	uint64_t csm = gs_grpc_u64(g, cc, CC_CSMGR);
-	snprintf(out->state, sizeof out->state, "%s",
-		 csm && g->l.offsets[CSM_STATE] >= 0 ? state_name(gs_grpc_u64(g, csm, CSM_STATE)) : "?");
+	read_clientconn(g, cc, out);
+	return true;
+}
+
+/* ClientConns behind the client transports: the itab word of a transport found in the heap
+ * sits in its holder, and when that holder is an addrConn (its `transport` field), the
+ * addrConn's cc is the ClientConn. Validated by the ClientConn's conns set holding it. */
+typedef struct has_ac {
+	gs_grpc *g;
+	uint64_t ac;
+	bool found;
+} has_ac;
+
+static int find_ac(void *ctx, uint64_t key, uint64_t val)
+{
+	(void)val;
+	has_ac *h = ctx;
+	uint64_t ac = 0;
+	gs_target_read_u64(h->g->t, key, &ac, NULL);
+	if (ac == h->ac)
+		h->found = true;
+	return h->found;
+}
+
+void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n)
+{
+	int64_t ato = g->l.offsets[AC_TRANSPORT], cco = g->l.offsets[AC_CC];
 	const gs_dtype *cct = gs_dwarf_type(g->d, "google.golang.org/grpc.ClientConn", NULL);
 	const gs_dmember *cm = cct ? gs_dwarf_member(gs_dwarf_resolve(cct), "conns") : NULL;
 	gs_map_layout ml;
-	ac_count c = {g, {0}};
-	uint64_t conns = gs_grpc_u64(g, cc, CC_CONNS);
-	if (cm && gs_map_layout_resolve(g->d, cm->type, &ml, NULL) == 0 &&
-	    gs_map_walk(g->t, &ml, conns, count_ac, &c, NULL) >= 0) {
-		gs_strbuf sb;
-		gs_strbuf_init(&sb);
-		for (int i = 0; i < 6; i++)
-			if (c.n[i])
-				gs_strbuf_printf(&sb, "%s%u %s", sb.len ? ", " : "", c.n[i],
-						 i < 5 ? state_name((uint64_t)i) : "?");
-		snprintf(out->subchannels, sizeof out->subchannels, "%s", sb.len ? sb.buf : "none");
-		gs_strbuf_free(&sb);
-	} else {
-		snprintf(out->subchannels, sizeof out->subchannels, "unreadable");
+	if (ato < 0 || cco < 0 || !cm || gs_map_layout_resolve(g->d, cm->type, &ml, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n && g->ncc < GS_MAX_CLIENTCONNS; i++) {
+		if (holders[i] < (uint64_t)ato)
+			continue;
+		uint64_t ac = holders[i] - (uint64_t)ato, cc = 0;
+		if (gs_target_read_u64(g->t, ac + (uint64_t)cco, &cc, NULL) < 0 || !cc || (cc & 7))
+			continue;
+		bool seen = false;
+		for (size_t k = 0; k < g->ncc && !seen; k++)
+			seen = g->cc[k].addr == cc;
+		if (seen)
+			continue;
+		has_ac h = {g, ac, false};
+		if (gs_map_walk(g->t, &ml, gs_grpc_u64(g, cc, CC_CONNS), find_ac, &h, NULL) < 0 || !h.found)
+			continue;
+		g->cc = gs_xrealloc(g->cc, (g->ncc + 1) * sizeof *g->cc);
+		read_clientconn(g, cc, &g->cc[g->ncc]);
+		g->cc[g->ncc++].addr = cc;
 	}
-	if (g->l.offsets[CC_LASTERR] >= 0)
-		error_text(g, cc + (uint64_t)g->l.offsets[CC_LASTERR], out->last_error,
-			   sizeof out->last_error);
-	return true;
+}
+
+size_t gs_grpc_nclientconns(const gs_grpc *g)
+{
+	return g->ncc;
+}
+
+const gs_cc_info *gs_grpc_clientconn(const gs_grpc *g, size_t i)
+{
+	return &g->cc[i];
 }

@@ -87,10 +87,13 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 				if (w[i] != set->itab[k] || !w[i + 1])
 					continue;
 				out->candidates++;
-				if (set->server[k])
+				if (set->server[k]) {
 					push(&out->server, &out->nserver, w[i + 1]);
-				else
+				} else {
 					push(&out->client, &out->nclient, w[i + 1]);
+					push(&out->client_holders, &out->nclient_holders,
+					     base + off + i * 8);
+				}
 			}
 		}
 	}
@@ -191,5 +194,6 @@ void gs_found_transports_free(gs_found_transports *f)
 {
 	free(f->client);
 	free(f->server);
+	free(f->client_holders);
 	memset(f, 0, sizeof *f);
 }

@@ -20,6 +20,8 @@
 typedef struct gs_found_transports {
 	uint64_t *client, *server;
 	size_t nclient, nserver;
+	uint64_t *client_holders; /* where client itab words were found */
+	size_t nclient_holders;
 	size_t candidates;   /* words found before validation (diagnostics) */
 	size_t spans_scanned;
 	uint64_t bytes_scanned;

@@ -137,4 +137,5 @@ const gs_field_spec gs_grpc_fields[GRPC_NFIELDS] = {
 	[PG_BLOCKINGCH] = {GR "pickerGeneration", "blockingCh", NULL, false, "1.81"},
 	[AC_STATE] = {GR "addrConn", "state", NULL, false, NULL},
 	[AC_TRANSPORT] = {GR "addrConn", "transport", NULL, false, NULL},
+	[AC_CC] = {GR "addrConn", "cc", NULL, false, "its ClientConn"},
 };

@@ -27,6 +27,8 @@ struct gs_grpc {
 	size_t nst, capst;
 	gs_ctx_info *ctx_scratch; /* one context walk at a time */
 	bool contexts_loaded, linked;
+	gs_cc_info *cc;
+	size_t ncc;
 	gs_owner *own;
 	size_t nown, capown;
 };
@@ -41,6 +43,10 @@ void gs_grpc_regroup_streams(gs_grpc *g);
 void gs_grpc_build_owners(gs_grpc *g);
 void gs_grpc_find_handlers(gs_grpc *g);
 void gs_grpc_attach_goroutines(gs_grpc *g);
+/* clientconn.c: ClientConns from the holders of client transport itabs (addresses of the
+ * itab words found in the heap). */
+#define GS_MAX_CLIENTCONNS 1024
+void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n);
 /* helpers (grpc_model.c) */
 uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field);
 uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field);

@@ -243,6 +243,7 @@ gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err)
 			read_server(g, tr);
 		gs_grpc_read_streams(g, i);
 	}
+	gs_grpc_read_clientconns(g, f.client_holders, f.nclient_holders);
 	gs_found_transports_free(&f);
 	gs_grpc_build_owners(g);
 	return g;
@@ -272,6 +273,7 @@ void gs_grpc_close(gs_grpc *g)
 	free(g->st);
 	free(g->tr);
 	free(g->own);
+	free(g->cc);
 	if (g->ty)
 		gs_types_close(g->ty);
 	gs_layout_free(&g->l);

@@ -144,5 +144,8 @@ typedef struct gs_cc_info {
 	char last_error[200];
 } gs_cc_info;
 bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out);
+/* The ClientConns found behind the client transports (through their addrConns). */
+size_t gs_grpc_nclientconns(const gs_grpc *g);
+const gs_cc_info *gs_grpc_clientconn(const gs_grpc *g, size_t i);
 
 #endif

@@ -199,7 +199,7 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 
 void gs_report_streams(const gs_grpc *g, bool json, gs_strbuf *out)
 {
-	size_t n = gs_grpc_ntransports(g);
+	size_t n = gs_grpc_ntransports(g), ncc = gs_grpc_nclientconns(g);
 	if (json) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"streams\",\"transports\":[");
 		for (size_t i = 0; i < n; i++) {
@@ -207,9 +207,31 @@ void gs_report_streams(const gs_grpc *g, bool json, gs_strbuf *out)
 				gs_strbuf_putc(out, ',');
 			json_transport(g, gs_grpc_transport(g, i), out);
 		}
+		gs_strbuf_puts(out, "],\"clientconns\":[");
+		for (size_t i = 0; i < ncc; i++) {
+			const gs_cc_info *c = gs_grpc_clientconn(g, i);
+			gs_strbuf_printf(out, "%s{\"address\":\"0x%llx\",\"target\":", i ? "," : "",
+					 (unsigned long long)c->addr);
+			gs_strbuf_json_str(out, c->target);
+			gs_strbuf_puts(out, ",\"state\":");
+			gs_strbuf_json_str(out, c->state);
+			gs_strbuf_puts(out, ",\"subchannels\":");
+			gs_strbuf_json_str(out, c->subchannels);
+			gs_strbuf_puts(out, ",\"last_error\":");
+			gs_strbuf_json_str(out, c->last_error);
+			gs_strbuf_puts(out, "}");
+		}
 		gs_strbuf_puts(out, "]}\n");
 		return;
 	}
+	for (size_t i = 0; i < ncc; i++) {
+		const gs_cc_info *c = gs_grpc_clientconn(g, i);
+		gs_strbuf_printf(out, "client connection 0x%llx  target %s  %s  subchannels: %s%s%s\n",
+				 (unsigned long long)c->addr, c->target, c->state, c->subchannels,
+				 c->last_error[0] ? "  last error: " : "", c->last_error);
+	}
+	if (ncc)
+		gs_strbuf_putc(out, '\n');
 	for (size_t i = 0; i < n; i++) {
 		if (i)
 			gs_strbuf_putc(out, '\n');
