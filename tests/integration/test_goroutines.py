@@ -52,6 +52,12 @@ def main():
                     and ours[i].get("top_line") != dlv[i]["line"]]
         t.check(not bad_line, "%s: top user lines equal delve's%s" % (name, "" if not bad_line else
                 " (differ: %s)" % ["%d ours=%r delve=%r" % (i, ours[i].get("top_line"), dlv[i]["line"]) for i in bad_line[:3]]))
+        nocreator = [i for i, g in ours.items() if i != 1 and not g.get("created_by")]
+        t.check(not nocreator, "%s: every goroutine but 1 has a creator (missing: %s)" % (name, nocreator[:5]))
+        if scen.startswith("peer-silent"):
+            cr = [g["created_by"]["function"] for g in ours.values()
+                  if g["top_function"].endswith("readMessageHeaderClient") or g["top_function"].endswith("readClient")]
+            t.check(cr == ["main.main"], "%s: the client receiver was created by main.main (%s)" % (name, cr))
         tr = truth(d)
         for tg in tr["goroutines"]:
             g = ours.get(tg["id"])

@@ -116,6 +116,11 @@ const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n);
 size_t gs_rt_nhidden(const gs_rt *rt);
 void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status);
 
+/* Where the goroutine was created (the go statement, gopc) and what it runs (startpc):
+ * function, file and line; false when the pc is in no Go function. */
+bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out);
+bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out);
+
 /* Value readers. */
 int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err);
 int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err);

@@ -253,3 +253,26 @@ const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g)
 	}
 	return n ? &g->current : NULL;
 }
+
+/* The runtime backs gopc up to the call instruction before symbolizing it. */
+bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
+{
+	if (!g->gopc)
+		return false;
+	const pc_info *pi = lookup_pc(rt, g->gopc - rt->bias, false);
+	if (!pi->found || pi->nf <= 0)
+		return false;
+	*out = pi->pf[0];
+	return true;
+}
+
+bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
+{
+	if (!g->startpc)
+		return false;
+	const pc_info *pi = lookup_pc(rt, g->startpc - rt->bias, true);
+	if (!pi->found)
+		return false;
+	*out = pi->cur;
+	return true;
+}

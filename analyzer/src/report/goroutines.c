@@ -87,6 +87,21 @@ static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts 
 	gs_strbuf_json_str(out, top ? top->function : "");
 	if (top)
 		gs_strbuf_printf(out, ",\"top_file\":\"%s\",\"top_line\":%d", top->file, top->line);
+	gs_pcframe pf;
+	if (gs_rt_creator(rt, g, &pf)) {
+		gs_strbuf_puts(out, ",\"created_by\":{\"function\":");
+		gs_strbuf_json_str(out, pf.function);
+		gs_strbuf_puts(out, ",\"file\":");
+		gs_strbuf_json_str(out, pf.file);
+		gs_strbuf_printf(out, ",\"line\":%d", pf.line);
+		if (g->parent_goid)
+			gs_strbuf_printf(out, ",\"goroutine\":%llu", (unsigned long long)g->parent_goid);
+		gs_strbuf_puts(out, "}");
+	}
+	if (gs_rt_start_function(rt, g, &pf)) {
+		gs_strbuf_puts(out, ",\"start_function\":");
+		gs_strbuf_json_str(out, pf.function);
+	}
 	gs_strbuf_printf(out, ",\"address\":\"0x%llx\"", (unsigned long long)g->addr);
 	size_t n = g->nframes;
 	const gs_frame *f = g->frames; /* down to the user frame (gs_rt_user_frame above) */
@@ -169,6 +184,13 @@ static void text_stack(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
 				 f[i].inlined ? " (inlined)" : "", f[i].file, f[i].line);
 	if (g->stack_error)
 		gs_strbuf_printf(out, "    ... stack ends early: %s\n", g->stack_error);
+	gs_pcframe pf;
+	if (gs_rt_creator(rt, g, &pf)) {
+		gs_strbuf_printf(out, "    created by %s", pf.function);
+		if (g->parent_goid)
+			gs_strbuf_printf(out, " in goroutine %llu", (unsigned long long)g->parent_goid);
+		gs_strbuf_printf(out, "\n        %s:%d\n", pf.file, pf.line);
+	}
 }
 
 /* Groups goroutines with the same status, wait reason and stack functions. */
