@@ -1,4 +1,5 @@
-# grpcscope — the only entry points: all (default), check, demo, deps, fixtures, install.
+# grpcscope — the only entry points: all (default), check, demo, deps, fixtures, install,
+# fuzz (FUZZ_SECONDS per target).
 CC       ?= gcc
 OPT      ?= -O2 -g
 BUILD    ?= build
@@ -23,7 +24,8 @@ CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all deps check unit integration fixtures demo install clean bench bench-fixtures
+.PHONY: all deps check unit integration fixtures demo install clean bench bench-fixtures \
+        asan fuzz fuzz-build fuzz-bins
 
 all: $(BUILD)/.deps $(BUILD)/grpcscope $(BUILD)/libgrpcscope.so $(BUILD)/libgrpcscope.a
 
@@ -58,7 +60,7 @@ fixtures: all
 unit: all $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check: all $(UNIT_BINS) fixtures
+check: all $(UNIT_BINS) fixtures asan fuzz-build
 	@tests/run-all.sh $(UNIT_BINS)
 
 demo: all
@@ -74,7 +76,30 @@ bench-fixtures: all
 bench: bench-fixtures
 	@bench/run.py
 
+# Sanitizers: the library, CLI and unit tests built with ASan + UBSan into build-asan/;
+# make check runs the unit and integration tests against them (tests/sanitize/).
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan OPT="-O1 -g" \
+	  EXTRA_CFLAGS="$(SAN_FLAGS) -Wno-format-truncation" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
+	  build-asan/grpcscope $(UNIT_SRCS:tests/unit/%.c=build-asan/tests/%)
+
+# libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang into build-fuzz/. make fuzz runs
+# each for FUZZ_SECONDS; make check replays the regressions and runs a short smoke pass.
+FUZZ_SECONDS ?= 60
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+fuzz-build:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-fuzz OPT="-O1 -g" \
+	  EXTRA_CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -Wno-bitwise-instead-of-logical" \
+	  EXTRA_LDFLAGS="-fsanitize=address,undefined" fuzz-bins
+fuzz-bins: $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/%)
+$(BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) $(BUILD)/libgrpcscope.a
+	$(CC) $(GS_CFLAGS) -fsanitize=fuzzer -o $@ $< $(BUILD)/libgrpcscope.a $(GS_LIBS)
+
+fuzz: all fuzz-build
+	@tests/fuzz/run.sh run "$(FUZZ_SECONDS)"
+
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)
