@@ -114,7 +114,7 @@ static void scan_holders(gs_diag *d, long si)
 			continue;
 		if (gr->status != GS_G_WAITING || !lo || hio < 0 ||
 		    gs_target_read_u64(t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
-		    hi - lo > MAX_SCAN_BYTES || gs_target_read(t, lo, buf, hi - lo, NULL) < 0)
+		    hi - lo > MAX_SCAN_BYTES || gs_target_read_bulk(t, lo, buf, hi - lo, NULL) < 0)
 			continue;
 		bool found = false;
 		for (size_t w = 0; w < (hi - lo) / 8 && !found; w++) {

@@ -58,6 +58,8 @@ struct gs_rt {
 	gs_netpoll_index netpoll;
 	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
 	struct gs_pc_cache *pcc;                /* see unwind.c */
+	uint64_t *stackbuf;                     /* unwind.c: one goroutine's stack */
+	size_t stackbuf_cap;
 };
 void gs_pc_cache_free(struct gs_pc_cache *c);
 

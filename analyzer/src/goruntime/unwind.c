@@ -138,12 +138,53 @@ static bool is_user(const char *name);
 
 /* Unwinds g; with until_user, stops after the first physical frame that is_user accepts
  * (all that `goroutines` without --stacks needs). */
+/* The stack between the start sp and stack.hi, read once: the unwinder's reads of return
+ * addresses then cost no page faults on a large core. */
+#define MAX_STACK_WINDOW (256u << 10)
+
+typedef struct stack_window {
+	uint64_t lo, hi;
+	uint64_t *words;
+} stack_window;
+
+static void window_load(gs_rt *rt, gs_goroutine *g, uint64_t sp, stack_window *w)
+{
+	uint64_t hi = 0;
+	w->lo = w->hi = 0;
+	w->words = NULL;
+	if (rt->layout.offsets[RT_G_STACK_HI] < 0 ||
+	    gs_target_read_u64(rt->target, g->addr + (uint64_t)rt->layout.offsets[RT_G_STACK_HI],
+			       &hi, NULL) < 0 ||
+	    hi <= sp || hi - sp > MAX_STACK_WINDOW || (sp & 7))
+		return;
+	if (rt->stackbuf_cap < hi - sp) {
+		rt->stackbuf = gs_xrealloc(rt->stackbuf, hi - sp);
+		rt->stackbuf_cap = hi - sp;
+	}
+	if (gs_target_read_bulk(rt->target, sp, rt->stackbuf, hi - sp, NULL) < 0)
+		return;
+	w->lo = sp;
+	w->hi = hi;
+	w->words = rt->stackbuf;
+}
+
+static int window_u64(gs_rt *rt, const stack_window *w, uint64_t addr, uint64_t *v)
+{
+	if (addr >= w->lo && addr + 8 <= w->hi && !((addr - w->lo) & 7)) {
+		*v = w->words[(addr - w->lo) / 8];
+		return 0;
+	}
+	return gs_target_read_u64(rt->target, addr, v, NULL);
+}
+
 static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 {
 	frame_vec fv = {0};
 	uint64_t pc, sp;
 	bool exact;
 	start_point(rt, g, &pc, &sp, &exact);
+	stack_window win;
+	window_load(rt, g, sp, &win);
 	if (pc == 0 && sp) { /* a call through a nil func value */
 		gs_target_read_u64(rt->target, sp, &pc, NULL);
 		sp += 8;
@@ -185,7 +226,7 @@ static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 			break;
 		}
 		uint64_t fp = sp + (uint64_t)delta + 8, ret;
-		if (gs_target_read_u64(rt->target, fp - 8, &ret, NULL) < 0) {
+		if (window_u64(rt, &win, fp - 8, &ret) < 0) {
 			set_error(g, "return address unreadable at 0x%llx",
 				  (unsigned long long)(fp - 8));
 			break;

@@ -104,7 +104,7 @@ bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out)
 		return false;
 	uint64_t *buf = gs_xmalloc(hi - lo);
 	uint64_t cc = 0;
-	if (gs_target_read(g->t, lo, buf, hi - lo, NULL) == 0) {
+	if (gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) == 0) {
 		for (size_t i = 0; i < (hi - lo) / 8 && !cc; i++) {
 			uint64_t p = buf[i], pw;
 			if (!p || (p & 7) || !(pw = gs_grpc_u64(g, p, CC_PW)) || (pw & 7))

@@ -17,6 +17,7 @@ typedef struct itab_set {
 	uint64_t itab[MAX_ITABS];
 	int server[MAX_ITABS];
 	size_t n;
+	uint64_t lo, span; /* [lo, lo + span] holds every itab of the set */
 } itab_set;
 
 static int cmp_u64(const void *a, const void *b)
@@ -73,16 +74,15 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 		/* One extra word so that a pair split across chunks is still seen. */
 		uint64_t want = off + n + 8 <= len ? n + 8 : n;
-		/* Cores are mapped: scan in place rather than copy. */
-		const uint64_t *w = gs_target_direct(t, base + off, want);
-		if (!w) {
-			if (gs_target_read(t, base + off, buf, want, NULL) < 0)
-				continue;
-			w = (const uint64_t *)buf;
-		}
+		if (gs_target_read(t, base + off, buf, want, NULL) < 0)
+			continue;
+		const uint64_t *w = (const uint64_t *)buf;
 		out->bytes_scanned += n;
 		size_t words = (size_t)(want / 8);
 		for (size_t i = 0; i + 1 < words && i < n / 8; i++) {
+			/* One compare rejects almost every word: itabs sit close together. */
+			if (w[i] - set->lo > set->span)
+				continue;
 			for (size_t k = 0; k < set->n; k++) {
 				if (w[i] != set->itab[k] || !w[i + 1])
 					continue;
@@ -181,6 +181,13 @@ int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_tr
 	collect_itabs(rt, ty, tc ? tc : ~0ull, ts ? ts : ~0ull, &set);
 	if (set.n == 0)
 		return 0;
+	uint64_t hi = set.itab[0];
+	set.lo = set.itab[0];
+	for (size_t k = 1; k < set.n; k++) {
+		set.lo = set.itab[k] < set.lo ? set.itab[k] : set.lo;
+		hi = set.itab[k] > hi ? set.itab[k] : hi;
+	}
+	set.span = hi - set.lo;
 	scan_heap(rt, gl, &set, out);
 	gs_target *t = gs_rt_target(rt);
 	out->nclient = keep_valid(t, gl->offsets, out->client, dedupe(out->client, out->nclient),

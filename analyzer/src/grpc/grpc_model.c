@@ -256,7 +256,6 @@ void gs_grpc_link(gs_grpc *g)
 	g->linked = true;
 	gs_grpc_find_handlers(g);
 	gs_grpc_regroup_streams(g);
-	g->nown = 0; /* stream indexes moved: owners are rebuilt */
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);
 }

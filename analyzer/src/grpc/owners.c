@@ -36,28 +36,53 @@ const char *gs_owner_role_name(gs_owner_role r)
 	return "?";
 }
 
+/* Owners live in an open-addressing table keyed by address (tens of thousands of streams
+ * own five channels each: hashing beats sorting them). Where a stream and its transport
+ * share a channel, the stream, being more specific, is kept. */
+static size_t own_slot(const gs_grpc *g, uint64_t addr)
+{
+	size_t h = (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (g->capown - 1);
+	while (g->own[h].addr && g->own[h].addr != addr)
+		h = (h + 1) & (g->capown - 1);
+	return h;
+}
+
 static void add(gs_grpc *g, uint64_t addr, long stream, long transport, gs_owner_role role)
 {
 	if (!addr)
 		return;
-	if (g->nown == g->capown) {
-		g->capown = g->capown ? g->capown * 2 : 256;
-		g->own = gs_xrealloc(g->own, g->capown * sizeof *g->own);
+	if (2 * (g->nown + 1) > g->capown) {
+		gs_owner *old = g->own;
+		size_t oldcap = g->capown;
+		g->capown = oldcap ? oldcap * 2 : 1024;
+		g->own = gs_xcalloc(g->capown, sizeof *g->own);
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].addr)
+				g->own[own_slot(g, old[i].addr)] = old[i];
+		free(old);
 	}
-	g->own[g->nown++] = (gs_owner){addr, stream, transport, role};
-}
-
-static int cmp_owner(const void *a, const void *b)
-{
-	const gs_owner *x = a, *y = b;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	/* For a channel shared by a stream and its transport, the stream is more specific. */
-	return (x->stream < 0) - (y->stream < 0);
+	gs_owner *o = &g->own[own_slot(g, addr)];
+	if (o->addr && (o->stream >= 0 || stream < 0))
+		return;
+	if (!o->addr)
+		g->nown++;
+	*o = (gs_owner){addr, stream, transport, role};
 }
 
 void gs_grpc_build_owners(gs_grpc *g)
 {
+	/* Sized once for every object that can own a channel: no rehashing. */
+	size_t want = 1024;
+	while (want < 2 * (5 * g->nst + 8 * g->ntr) + 2)
+		want *= 2;
+	if (g->capown < want) {
+		free(g->own);
+		g->own = gs_xcalloc(want, sizeof *g->own);
+		g->capown = want;
+	} else if (g->own) {
+		memset(g->own, 0, g->capown * sizeof *g->own);
+	}
+	g->nown = 0;
 	for (size_t i = 0; i < g->nst; i++) {
 		gs_stream *s = &g->st[i];
 		long si = (long)i, ti = (long)s->transport;
@@ -79,21 +104,14 @@ void gs_grpc_build_owners(gs_grpc *g)
 		add(g, t->writer_done, -1, ti, GS_OWN_WRITER_DONE);
 		add(g, t->pollDesc, -1, ti, GS_OWN_SOCKET);
 	}
-	if (g->nown)
-		qsort(g->own, g->nown, sizeof *g->own, cmp_owner);
 }
 
 static const gs_owner *find(const gs_grpc *g, uint64_t addr)
 {
-	size_t lo = 0, hi = g->nown;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (g->own[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < g->nown && g->own[lo].addr == addr ? &g->own[lo] : NULL;
+	if (!g->capown || !addr)
+		return NULL;
+	const gs_owner *o = &g->own[own_slot(g, addr)];
+	return o->addr == addr ? o : NULL;
 }
 
 bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *transport,
@@ -232,12 +250,9 @@ void gs_grpc_find_handlers(gs_grpc *g)
 		    gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
 		    hi - lo > MAX_STACK_SCAN)
 			continue;
-		const uint64_t *words = gs_target_direct(g->t, lo, hi - lo);
-		if (!words) {
-			if (gs_target_read(g->t, lo, buf, hi - lo, NULL) < 0)
-				continue;
-			words = buf;
-		}
+		if (gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) < 0)
+			continue;
+		const uint64_t *words = buf;
 		bool linked = false;
 		for (size_t w = 0; w < (hi - lo) / 8 && !linked; w++) {
 			if (!words[w])

@@ -34,13 +34,15 @@ typedef struct core_impl {
 	core_seg *segs; /* sorted by vaddr */
 	size_t nsegs;
 	size_t touched; /* bytes handed out since the mapping was last trimmed */
+	size_t last;    /* segment of the previous direct read */
+	int fd;         /* the core, for bulk reads */
 } core_impl;
 
 /* A large analysis touches most of a core (every goroutine stack, every heap span); left
  * mapped, those pages count against the process's memory. Past this many bytes handed out,
  * the mapping's pages are dropped (MADV_DONTNEED on a read-only private file mapping: the
  * next touch reads them back from the page cache, so pointers handed out stay valid). */
-#define TRIM_AFTER (96u << 20)
+#define TRIM_AFTER (128u << 20)
 
 static void maybe_trim(core_impl *c, size_t n)
 {
@@ -82,8 +84,12 @@ static size_t core_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 		size_t k = n - done;
 		if (k > s->avail - rel)
 			k = (size_t)(s->avail - rel);
-		memcpy(out + done, s->data + rel, k);
-		done += k;
+		/* pread rather than the mapping: bulk scans then neither fault page by page nor
+		 * leave the scanned pages in the process's memory. */
+		ssize_t r = pread(c->fd, out + done, k, (off_t)((size_t)(s->data - c->map) + rel));
+		if (r <= 0)
+			break;
+		done += (size_t)r;
 	}
 	return done;
 }
@@ -92,14 +98,20 @@ static size_t core_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 static const void *core_direct(gs_target *t, uint64_t addr, size_t n)
 {
 	core_impl *c = t->impl;
-	size_t i = seg_floor(c, addr);
-	if (i == SIZE_MAX)
-		return NULL;
+	/* Reads come in runs over one segment: try the last one before searching. */
+	size_t i = c->last;
+	if (i >= c->nsegs || addr < c->segs[i].vaddr ||
+	    (i + 1 < c->nsegs && addr >= c->segs[i + 1].vaddr)) {
+		i = seg_floor(c, addr);
+		if (i == SIZE_MAX)
+			return NULL;
+		c->last = i;
+	}
 	const core_seg *s = &c->segs[i];
 	uint64_t rel = addr - s->vaddr;
 	if (rel >= s->avail || n > s->avail - rel)
 		return NULL;
-	maybe_trim(t->impl, n);
+	maybe_trim(c, n);
 	return s->data + rel;
 }
 
@@ -120,6 +132,8 @@ static void core_destroy(gs_target *t)
 		return;
 	if (c->map)
 		munmap(c->map, c->size);
+	if (c->fd > 0)
+		close(c->fd);
 	free(c->segs);
 	free(c);
 }
@@ -270,12 +284,13 @@ gs_target *gs_core_target_open(const char *path, gs_err *err)
 	/* A file truncated after this point raises SIGBUS on access; cores are not expected
 	 * to change under us. */
 	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
 	if (map == MAP_FAILED) {
 		gs_errf(err, GS_EINPUT, "%s: cannot map: %s", path, strerror(errno));
+		close(fd);
 		free(c);
 		return NULL;
 	}
+	c->fd = fd;
 	c->map = map;
 	c->size = size;
 	gs_target *t = gs_target_new(GS_TARGET_CORE, path, &core_ops, c);

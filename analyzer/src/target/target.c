@@ -12,6 +12,8 @@
 #define MAX_BACKING 4096
 
 static size_t source_read(void *ctx, uint64_t addr, void *dst, size_t n);
+
+#define GS_BULK_READ (4u << 10)
 static uint64_t source_next(void *ctx, uint64_t addr);
 
 gs_target *gs_target_new(enum gs_target_kind kind, const char *name, const gs_target_ops *ops,
@@ -292,13 +294,27 @@ static uint64_t source_next(void *ctx, uint64_t addr)
 
 const void *gs_target_direct(gs_target *t, uint64_t addr, size_t n)
 {
-	return t->ops->direct && n ? t->ops->direct(t, addr, n) : NULL;
+	return t->ops->direct && n && n < GS_BULK_READ ? t->ops->direct(t, addr, n) : NULL;
+}
+
+int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err)
+{
+	size_t k = n ? source_read(t, addr, dst, n) : 0;
+	if (k == n)
+		return 0;
+	return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64 " (reading %zu bytes at 0x%" PRIx64 ")",
+		       addr + k, n, addr);
 }
 
 int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err)
 {
 	if (n == 0)
 		return 0;
+	/* Bulk reads (a goroutine's stack, heap spans) go around both the mapping and the page
+	 * cache: one copy costs less than faulting the pages in one by one, leaves nothing in
+	 * the process's memory, and does not evict the small objects the cache is for. */
+	if (n >= GS_BULK_READ)
+		return gs_target_read_bulk(t, addr, dst, n, err);
 	const void *p = gs_target_direct(t, addr, n);
 	if (p) {
 		memcpy(dst, p, n);

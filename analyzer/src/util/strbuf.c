@@ -94,18 +94,26 @@ void gs_strbuf_puts(gs_strbuf *sb, const char *s)
 void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...)
 {
 	va_list ap, ap2;
+	if (sb->cap - sb->len < 128)
+		reserve(sb, 128);
 	va_start(ap, fmt);
 	va_copy(ap2, ap);
-	int n = vsnprintf(NULL, 0, fmt, ap);
+	/* Format straight into the free space; only a line longer than it is formatted twice. */
+	size_t room = sb->cap - sb->len;
+	int n = vsnprintf(sb->buf + sb->len, room, fmt, ap);
 	va_end(ap);
-	if (n > 0) {
+	if (n > 0 && (size_t)n >= room) {
 		reserve(sb, (size_t)n);
 		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap2);
+	}
+	va_end(ap2);
+	if (n > 0) {
 		sb->len += (size_t)n;
 		if (sb->sink && sb->len >= GS_STRBUF_SINK_AT)
 			gs_strbuf_flush(sb);
+	} else if (sb->buf) {
+		sb->buf[sb->len] = '\0';
 	}
-	va_end(ap2);
 }
 
 void gs_strbuf_json_str(gs_strbuf *sb, const char *s)
