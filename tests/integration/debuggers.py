@@ -79,6 +79,66 @@ def check_live_goroutines(t, what, out, tr):
                 % (what, tg["id"], g and g["wait_reason"], tg["wait"]))
 
 
+def check_live_verdicts(t, what, out, tr):
+    """why-blocked --json inside the debugger gives each TRUTH goroutine its verdict."""
+    try:
+        got = {v["goroutine"]: v for v in json.loads(out)["verdicts"]}
+    except (ValueError, KeyError, TypeError) as e:
+        t.fail("%s: why-blocked --json is not JSON (%s): %r" % (what, e, (out or "")[:200]))
+        return
+    for tg in tr["goroutines"]:
+        if tg["verdict"] == "none":
+            continue
+        v = got.get(tg["id"])
+        t.check(v is not None and v["verdict"] == tg["verdict"],
+                "%s: live goroutine %d is %s (want %s)" % (what, tg["id"], v and v["verdict"], tg["verdict"]))
+
+
+def listening_ports(pid):
+    """TCP ports the process listens on (its sockets' inodes matched in /proc/net/tcp)."""
+    inodes = set()
+    for fd in os.listdir("/proc/%d/fd" % pid):
+        try:
+            link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+        except OSError:
+            continue
+        if link.startswith("socket:["):
+            inodes.add(link[8:-1])
+    ports = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(table) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    if cols[3] == "0A" and cols[9] in inodes:  # LISTEN
+                        ports.append(int(cols[1].rsplit(":", 1)[1], 16))
+        except OSError:
+            pass
+    return ports
+
+
+def answers_http2(pid, timeout=5.0):
+    """The process still serves: its gRPC server answers a new HTTP/2 connection with its
+    SETTINGS frame (which only a running Go program sends)."""
+    import socket
+    for port in listening_ports(pid):
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=timeout) as so:
+                so.sendall(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0]))
+                head = b""
+                while len(head) < 9:
+                    chunk = so.recv(9 - len(head))
+                    if not chunk:
+                        break
+                    head += chunk
+                if len(head) == 9 and head[3] == 4:
+                    return True
+        except OSError:
+            continue
+    return False
+
+
 def first_diff(a, b):
     """A short description of where two outputs differ."""
     al, bl = a.splitlines(), b.splitlines()

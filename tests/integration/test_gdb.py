@@ -12,7 +12,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapshots import OUT, Tally  # noqa: E402
-from debuggers import (LIVE, WRAPPER_GDB, check_live_goroutines, cli, first_diff,  # noqa: E402
+from debuggers import (LIVE, answers_http2, check_live_verdicts, WRAPPER_GDB, check_live_goroutines, cli, first_diff,  # noqa: E402
                        start, threads_running, truth_ids, wanted_snapshots)
 
 
@@ -112,8 +112,8 @@ def check_live(t, pair, scen):
     p, tr = start(exe)
     try:
         t0 = time.time()
-        res, allout = gdb(["goroutines --json", "goroutine-bt %d" % tr["goroutines"][0]["id"]],
-                          ["-p", str(p.pid)])
+        res, allout = gdb(["goroutines --json", "goroutine-bt %d" % tr["goroutines"][0]["id"],
+                           "why-blocked --json"], ["-p", str(p.pid)])
         took = time.time() - t0
         what = "%s/%s [gdb -p]" % (pair, scen)
         if res[0] is None:
@@ -123,11 +123,57 @@ def check_live(t, pair, scen):
             t.check(res[1] is not None and ("goroutine %d [" % tr["goroutines"][0]["id"]) in res[1]
                     and "runtime.goexit" in res[1],
                     "%s: goroutine-bt prints the stack (%r)" % (what, (res[1] or "")[:160]))
+            check_live_verdicts(t, what, res[2], tr)
         time.sleep(0.2)
         t.check(threads_running(p.pid), "%s: every thread runs, untraced, after gdb detached" % what)
         t.check(p.poll() is None, "%s: the scenario process is still alive" % what)
+        t.check(answers_http2(p.pid), "%s: its gRPC server still answers a new connection" % what)
         print("     %s: gdb attach + 2 commands + detach in %.2fs" % (what, took))
     finally:
+        p.kill()
+        p.wait()
+
+
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def check_gdbserver(t, pair, scen):
+    """A remote target: gdbserver holds the process, gdb reaches memory and registers only
+    through the remote protocol, and the wrapper reads through gdb."""
+    exe = os.path.join(OUT, pair, scen, "exe")
+    if not os.path.isfile(exe):
+        t.fail("%s/%s: no executable for the gdbserver test" % (pair, scen))
+        return
+    p, tr = start(exe)
+    port = free_port()
+    srv = subprocess.Popen(["gdbserver", "--once", "--attach", "127.0.0.1:%d" % port, str(p.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    what = "%s/%s [gdbserver]" % (pair, scen)
+    try:
+        time.sleep(0.5)
+        args = ["gdb", "-q", "-batch", "-nx", "-ex", "target remote 127.0.0.1:%d" % port,
+                "-ex", "source " + WRAPPER_GDB, "-ex", "echo @@GS-BEGIN 0@@\\n",
+                "-ex", "goroutines --json", "-ex", "echo @@GS-END 0@@\\n", "-ex", "detach", exe]
+        out = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                             stdin=subprocess.DEVNULL, timeout=180,
+                             env=dict(os.environ, DEBUGINFOD_URLS="")).stdout
+        b, e = out.find("@@GS-BEGIN 0@@\n"), out.find("@@GS-END 0@@\n")
+        if b < 0 or e < 0:
+            t.fail("%s: no output block: %s" % (what, out[-400:]))
+        else:
+            check_live_goroutines(t, what, out[b + len("@@GS-BEGIN 0@@\n"):e], tr)
+        srv.wait(timeout=30)
+        time.sleep(0.2)
+        t.check(threads_running(p.pid), "%s: every thread runs, untraced, after gdbserver detached" % what)
+        t.check(p.poll() is None, "%s: the scenario process is still alive" % what)
+        t.check(answers_http2(p.pid), "%s: its gRPC server still answers a new connection" % what)
+    finally:
+        if srv.poll() is None:
+            srv.kill()
         p.kill()
         p.wait()
 
@@ -152,6 +198,14 @@ def main():
             check_live(t, pair, scen)
         except Exception as e:
             t.fail("%s/%s [live]: %s: %s" % (pair, scen, type(e).__name__, e))
+    if subprocess.run(["which", "gdbserver"], capture_output=True).returncode != 0:
+        t.fail("gdbserver is not installed (make deps)")
+    else:
+        for pair, scen in LIVE:
+            try:
+                check_gdbserver(t, pair, scen)
+            except Exception as e:
+                t.fail("%s/%s [gdbserver]: %s: %s" % (pair, scen, type(e).__name__, e))
     t.finish()
 
 

@@ -11,6 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapshots import GRPCSCOPE, OUT, Tally, run  # noqa: E402
+from debuggers import answers_http2  # noqa: E402
 
 
 def start(exe):
@@ -75,6 +76,7 @@ def main():
             time.sleep(0.2)
             t.check(threads_running(p.pid), "%s: process runs on after SIGTERM to grpcscope" % pair)
             t.check(p.poll() is None, "%s: the scenario process is still alive" % pair)
+            t.check(answers_http2(p.pid), "%s: its gRPC server still answers a new connection" % pair)
         finally:
             p.kill()
             p.wait()

@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapshots import OUT, Tally  # noqa: E402
-from debuggers import (LIVE, WRAPPER_LLDB, check_live_goroutines, cli, first_diff,  # noqa: E402
+from debuggers import (LIVE, answers_http2, check_live_verdicts, WRAPPER_LLDB, check_live_goroutines, cli, first_diff,  # noqa: E402
                        start, threads_running, truth_ids, wanted_snapshots)
 
 LLDB_PY = "/usr/lib/llvm-14/lib/python3.11/dist-packages"
@@ -126,8 +126,8 @@ def check_live(t, pair, scen):
     p, tr = start(exe)
     try:
         t0 = time.time()
-        res, allout = lldb(["goroutines --json", "goroutine-bt %d" % tr["goroutines"][0]["id"]],
-                           ["-p", str(p.pid)], tail=["process detach"])
+        res, allout = lldb(["goroutines --json", "goroutine-bt %d" % tr["goroutines"][0]["id"],
+                            "why-blocked --json"], ["-p", str(p.pid)], tail=["process detach"])
         took = time.time() - t0
         what = "%s/%s [lldb -p]" % (pair, scen)
         if res[0] is None:
@@ -137,9 +137,11 @@ def check_live(t, pair, scen):
             t.check(res[1] is not None and ("goroutine %d [" % tr["goroutines"][0]["id"]) in res[1]
                     and "runtime.goexit" in res[1],
                     "%s: goroutine-bt prints the stack (%r)" % (what, (res[1] or "")[:160]))
+            check_live_verdicts(t, what, res[2], tr)
         time.sleep(0.2)
         t.check(threads_running(p.pid), "%s: every thread runs, untraced, after lldb detached" % what)
         t.check(p.poll() is None, "%s: the scenario process is still alive" % what)
+        t.check(answers_http2(p.pid), "%s: its gRPC server still answers a new connection" % what)
         print("     %s: lldb attach + 2 commands + detach in %.2fs" % (what, took))
     finally:
         p.kill()
