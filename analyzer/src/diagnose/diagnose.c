@@ -6,36 +6,10 @@
 #include <string.h>
 
 #include "../util/strbuf.h"
+#include "../util/u64set.h"
 #include "diag_internal.h"
 
 #define MAX_VERDICTS 100000
-
-/* Goroutine ids already judged: open addressing, grown at half load. */
-typedef struct id_set {
-	uint64_t *slot; /* 0 = empty; goids are never 0 */
-	size_t cap, n;
-} id_set;
-
-static bool id_set_add(id_set *s, uint64_t id)
-{
-	if (2 * (s->n + 1) > s->cap) {
-		id_set big = {gs_xcalloc(s->cap ? s->cap * 2 : 64, 8), s->cap ? s->cap * 2 : 64, 0};
-		for (size_t i = 0; i < s->cap; i++)
-			if (s->slot[i])
-				id_set_add(&big, s->slot[i]);
-		free(s->slot);
-		*s = big;
-	}
-	size_t h = (size_t)(id * 0x9e3779b97f4a7c15ull) & (s->cap - 1);
-	while (s->slot[h]) {
-		if (s->slot[h] == id)
-			return false;
-		h = (h + 1) & (s->cap - 1);
-	}
-	s->slot[h] = id;
-	s->n++;
-	return true;
-}
 
 static int cmp_handler(const void *a, const void *b)
 {
@@ -55,7 +29,7 @@ typedef struct run {
 	gs_diag d;
 	uint64_t *todo;
 	size_t len, cap, next, asked;
-	id_set seen;
+	gs_u64set seen; /* goroutine ids already judged */
 	gs_diagnosis *out;
 	size_t vcap;
 } run;
@@ -106,7 +80,7 @@ static void run_free(run *r)
 	free(r->d.handlers);
 	free(r->d.rpeer);
 	free(r->todo);
-	free(r->seen.slot);
+	gs_u64set_free(&r->seen);
 }
 
 static void seed_default(run *r)
@@ -124,7 +98,7 @@ static bool step(run *r, run *other)
 	bool did = false;
 	while (r->next < r->len && r->out->n < MAX_VERDICTS) {
 		size_t i = r->next++;
-		if (!id_set_add(&r->seen, r->todo[i]))
+		if (!gs_u64set_add(&r->seen, r->todo[i]))
 			continue;
 		gs_goroutine *gr = gs_rt_find_goroutine(r->d.rt, r->todo[i]);
 		if (!gr)
