@@ -26,7 +26,7 @@ struct gs_grpc {
 	gs_stream *st;
 	size_t nst, capst;
 	gs_ctx_info *ctx_scratch; /* one context walk at a time */
-	bool contexts_loaded, linked;
+	bool contexts_loaded, linked, details_loaded;
 	gs_cc_info *cc;
 	size_t ncc;
 	gs_owner *own;
@@ -39,6 +39,8 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti);
 size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached);
 /* Orders streams by transport again after detached ones were appended. */
 void gs_grpc_regroup_streams(gs_grpc *g);
+/* Method, queues, windows and outStreams of every stream (once). */
+void gs_grpc_load_details(gs_grpc *g);
 /* owners.c */
 void gs_grpc_build_owners(gs_grpc *g);
 void gs_grpc_find_handlers(gs_grpc *g);

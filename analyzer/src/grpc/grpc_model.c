@@ -258,6 +258,7 @@ void gs_grpc_link(gs_grpc *g)
 	gs_grpc_regroup_streams(g);
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);
+	gs_grpc_load_details(g);
 }
 
 void gs_grpc_close(gs_grpc *g)

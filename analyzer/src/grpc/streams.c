@@ -50,18 +50,50 @@ static uint64_t recv_buffer_reader(gs_grpc *g, uint64_t s)
 	return b.data;
 }
 
+/* What naming a wait object's owner needs: the stream's id and the channels it owns. */
 static void read_stream(gs_grpc *g, gs_stream *st)
 {
 	uint64_t p = st->addr;
 	st->id = gs_grpc_u32(g, p, ST_ID);
 	st->state = gs_grpc_u32(g, p, ST_STATE);
+	strcpy(st->method, "?");
+	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
+	if (rb)
+		st->recv_chan = gs_grpc_u64(g, rb, RB_C);
+	else
+		snprintf(st->problem, sizeof st->problem, "recv buffer unreadable");
+	uint64_t wq = embedded_or_ptr(g, p, ST_WQ, g->wq_ptr);
+	if (wq) {
+		st->wq_addr = wq;
+		st->wq_chan = gs_grpc_u64(g, wq, WQ_CH);
+	}
+	if (st->side == GS_CLIENT) {
+		int64_t o = gs_grpc_off2(g, ST_DONE, CS_DONE);
+		if (o >= 0)
+			gs_target_read_u64(g->t, p + (uint64_t)o, &st->done_chan, NULL);
+		o = gs_grpc_off2(g, ST_HEADERCHAN, CS_HEADERCHAN);
+		if (o >= 0)
+			gs_target_read_u64(g->t, p + (uint64_t)o, &st->header_chan, NULL);
+		uint64_t rbr = recv_buffer_reader(g, p);
+		if (rbr)
+			st->ctx_done_chan = gs_grpc_u64(g, rbr, RBR_CTXDONE);
+	} else {
+		int64_t o = gs_grpc_off2(g, ST_CTXDONE, SS_CTXDONE);
+		if (o >= 0)
+			gs_target_read_u64(g->t, p + (uint64_t)o, &st->ctx_done_chan, NULL);
+	}
+}
+
+/* The rest, read when a command shows streams: method, what is queued, the windows. */
+static void read_details(gs_grpc *g, gs_stream *st)
+{
+	uint64_t p = st->addr;
 	if (g->l.offsets[ST_METHOD] < 0 ||
 	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], st->method,
 			      sizeof st->method, NULL) < 0)
 		strcpy(st->method, "?");
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb) {
-		st->recv_chan = gs_grpc_u64(g, rb, RB_C);
 		gs_chan ch;
 		if (st->recv_chan && gs_rt_read_chan(g->rt, st->recv_chan, &ch, NULL) == 0)
 			st->queued_messages = ch.qcount;
@@ -71,8 +103,6 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 		    blen < (1u << 30))
 			st->queued_messages += blen;
 		st->recv_err = gs_grpc_u64(g, rb, RB_ERR) != 0;
-	} else {
-		snprintf(st->problem, sizeof st->problem, "recv buffer unreadable");
 	}
 	uint64_t fc = embedded_or_ptr(g, p, ST_FC, g->fc_ptr);
 	if (fc) {
@@ -82,34 +112,18 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 		st->in.pending_update = gs_grpc_u32(g, fc, IF_PENDINGUPDATE);
 		st->in.delta = gs_grpc_u32(g, fc, IF_DELTA);
 	}
-	uint64_t wq = embedded_or_ptr(g, p, ST_WQ, g->wq_ptr);
-	if (wq) {
+	if (st->wq_addr) {
 		st->wq_known = true;
-		st->wq_addr = wq;
-		st->wq_chan = gs_grpc_u64(g, wq, WQ_CH);
-		st->wq_done = gs_grpc_u64(g, wq, WQ_DONE);
-		st->wq_quota = (int32_t)gs_grpc_u32(g, wq, WQ_QUOTA);
+		st->wq_done = gs_grpc_u64(g, st->wq_addr, WQ_DONE);
+		st->wq_quota = (int32_t)gs_grpc_u32(g, st->wq_addr, WQ_QUOTA);
 	}
 	if (st->side == GS_CLIENT) {
-		int64_t o = gs_grpc_off2(g, ST_DONE, CS_DONE);
-		if (o >= 0)
-			gs_target_read_u64(g->t, p + (uint64_t)o, &st->done_chan, NULL);
-		o = gs_grpc_off2(g, ST_HEADERCHAN, CS_HEADERCHAN);
-		if (o >= 0)
-			gs_target_read_u64(g->t, p + (uint64_t)o, &st->header_chan, NULL);
-		o = gs_grpc_off2(g, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED);
+		int64_t o = gs_grpc_off2(g, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED);
 		uint32_t hc = 0;
 		if (o >= 0)
 			gs_target_read_u32(g->t, p + (uint64_t)o, &hc, NULL);
 		st->header_received = hc != 0;
-	} else {
-		int64_t o = gs_grpc_off2(g, ST_CTXDONE, SS_CTXDONE);
-		if (o >= 0)
-			gs_target_read_u64(g->t, p + (uint64_t)o, &st->ctx_done_chan, NULL);
 	}
-	uint64_t rbr = recv_buffer_reader(g, p);
-	if (rbr && st->side == GS_CLIENT)
-		st->ctx_done_chan = gs_grpc_u64(g, rbr, RBR_CTXDONE);
 }
 
 /* The stream's context (what ctx.Err() and ctx.Deadline() say), read on demand: walking tens
@@ -226,7 +240,13 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 		gs_grpc_add_stream(g, c.v[i], ti, false);
 	free(c.v);
 	tr->nstreams = g->nst - tr->first_stream;
-	/* The loopy writer's outStreams, joined to streams by their write quota. */
+}
+
+/* The loopy writer's outStreams of transport ti, joined to its streams by write quota. */
+static void read_outstreams(gs_grpc *g, size_t ti)
+{
+	gs_transport *tr = &g->tr[ti];
+	bool server = tr->side == GS_SERVER;
 	uint64_t loopy = gs_grpc_u64(g, tr->addr, server ? GS_LOOPY : GC_LOOPY);
 	uint64_t estd = loopy ? gs_grpc_u64(g, loopy, LW_ESTDSTREAMS) : 0;
 	if (!estd || !g->have_estd_map)
@@ -246,4 +266,15 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	}
 	free(ix);
 	free(o.v);
+}
+
+void gs_grpc_load_details(gs_grpc *g)
+{
+	if (g->details_loaded)
+		return;
+	g->details_loaded = true;
+	for (size_t i = 0; i < g->nst; i++)
+		read_details(g, &g->st[i]);
+	for (size_t i = 0; i < g->ntr; i++)
+		read_outstreams(g, i);
 }
