@@ -15,6 +15,11 @@ struct gs_diag {
 	struct gs_handler_ix { uint64_t goid; long stream; } *handlers; /* sorted by goid */
 	size_t nhandlers;
 	gs_diag *remote;       /* the peer snapshot's diagnosis state, or NULL */
+	/* Goroutines parked on each semaphore / channel (plain send or receive), by address:
+	 * built on first use, sorted by address. */
+	struct gs_parked { uint64_t addr, goid; bool sema; } *parked;
+	size_t nparked;
+	bool parked_built;
 	long *rpeer;           /* per stream: the paired stream in the remote snapshot, or -1 */
 };
 
@@ -23,6 +28,8 @@ long gs_handled_stream(gs_diag *d, uint64_t goid);
 
 /* pairing.c */
 void gs_pair_streams(gs_diag *d);
+/* The goroutines parked on the object at addr: [*first, *first + return value). */
+size_t gs_parked_on(gs_diag *d, uint64_t addr, const struct gs_parked **first);
 /* Pairs streams of d with those of the remote snapshot (both directions). */
 void gs_pair_remote(gs_diag *d, gs_diag *r);
 /* The goroutines that act for stream si: its handler, those waiting to receive or send on

@@ -79,6 +79,7 @@ static void run_free(run *r)
 	free(r->d.holders_done);
 	free(r->d.handlers);
 	free(r->d.rpeer);
+	free(r->d.parked);
 	free(r->todo);
 	gs_u64set_free(&r->seen);
 }

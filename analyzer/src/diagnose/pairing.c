@@ -175,3 +175,47 @@ size_t gs_stream_principals(gs_diag *d, long si, uint64_t *out, size_t max)
 		out[n++] = d->holders[si][i];
 	return n;
 }
+
+static int cmp_parked(const void *a, const void *b)
+{
+	const struct gs_parked *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+size_t gs_parked_on(gs_diag *d, uint64_t addr, const struct gs_parked **first)
+{
+	if (!d->parked_built) {
+		d->parked_built = true;
+		size_t cap = 0;
+		for (size_t i = 0; i < gs_rt_ngoroutines(d->rt); i++) {
+			gs_goroutine *g = gs_rt_goroutine(d->rt, i);
+			size_t nw;
+			const gs_waitobj *w = gs_rt_waits(d->rt, g, &nw);
+			for (size_t k = 0; k < nw; k++) {
+				bool sema = w[k].kind == GS_WAIT_SEMA;
+				if (!sema && w[k].kind != GS_WAIT_CHAN_RECV && w[k].kind != GS_WAIT_CHAN_SEND)
+					continue;
+				if (d->nparked == cap) {
+					cap = cap ? cap * 2 : 256;
+					d->parked = gs_xrealloc(d->parked, cap * sizeof *d->parked);
+				}
+				d->parked[d->nparked++] = (struct gs_parked){w[k].addr, g->goid, sema};
+			}
+		}
+		if (d->nparked)
+			qsort(d->parked, d->nparked, sizeof *d->parked, cmp_parked);
+	}
+	size_t lo = 0, hi = d->nparked;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (d->parked[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t end = lo;
+	while (end < d->nparked && d->parked[end].addr == addr)
+		end++;
+	*first = d->parked + lo;
+	return end - lo;
+}

@@ -9,6 +9,7 @@
 #include "diag_internal.h"
 
 #define MAX_CHAIN 64
+#define MAX_CO_WAITERS 16 /* named per verdict; the rest are counted */
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...)
 {
@@ -441,19 +442,30 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	}
 	size_t nw;
 	const gs_waitobj *w = gs_rt_waits(d->rt, gr, &nw);
-	if (nw && w[0].kind == GS_WAIT_SEMA) {
-		/* Go records no mutex owner: name the other goroutines queued on the same object. */
-		for (size_t i = 0; i < gs_rt_ngoroutines(d->rt); i++) {
-			gs_goroutine *o = gs_rt_goroutine(d->rt, i);
-			size_t on;
-			const gs_waitobj *ow = o == gr ? NULL : gs_rt_waits(d->rt, o, &on);
-			for (size_t k = 0; ow && k < on; k++)
-				if (ow[k].kind == GS_WAIT_SEMA && ow[k].addr == w[0].addr) {
-					gs_verdict_evidence(v, "goroutine %llu waits on the same object",
-							    (unsigned long long)o->goid);
-					gs_verdict_blame(v, o->goid);
-				}
+	bool sema = nw && w[0].kind == GS_WAIT_SEMA;
+	bool chan = nw && (w[0].kind == GS_WAIT_CHAN_RECV || w[0].kind == GS_WAIT_CHAN_SEND);
+	if (sema || chan) {
+		/* Go records no mutex owner and no channel's would-be sender: name the other
+		 * goroutines parked on the same object, which the runtime does show. */
+		const struct gs_parked *p;
+		size_t np = gs_parked_on(d, w[0].addr, &p);
+		size_t named = 0, more = 0;
+		for (size_t i = 0; i < np; i++) {
+			if (p[i].goid == gr->goid || p[i].sema != sema)
+				continue;
+			if (named == MAX_CO_WAITERS) {
+				more++;
+				continue;
+			}
+			named++;
+			gs_verdict_evidence(v, "goroutine %llu waits on the same %s",
+					    (unsigned long long)p[i].goid, sema ? "object" : "channel");
+			gs_verdict_blame(v, p[i].goid);
 		}
+		if (more)
+			gs_verdict_evidence(v, "... and %zu more goroutines wait on it", more);
+	}
+	if (sema) {
 		gs_verdict_evidence(v, "the runtime does not record which goroutine holds it");
 	}
 }
