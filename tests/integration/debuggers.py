@@ -1,5 +1,6 @@
 """Shared helpers for the gdb and lldb wrapper tests: which snapshots they use, running the
-CLI for the expected output, starting a live scenario, and checking it runs again."""
+CLI for the expected output, starting a live scenario, and checking it runs again; and the
+checks both wrappers pass, each driven by a Debugger (how to run that debugger)."""
 import json
 import os
 import subprocess
@@ -152,3 +153,145 @@ def first_diff(a, b):
 
 WRAPPER_GDB = os.path.join(ROOT, "gdb", "grpcscope.py")
 WRAPPER_LLDB = os.path.join(ROOT, "lldb", "grpcscope.py")
+
+
+class Debugger:
+    """How the shared checks drive one debugger with its wrapper loaded.
+    on_core(cmds, exe, core, env) and on_pid(cmds, pid) run the commands and return
+    ({i: text of command i or None}, all output); bias_cmd prints "bias 0x..." (the load-bias
+    hint the wrapper hands a callback target); error_prefix starts a command's error in its
+    output block; plain_error(text) tells a debugger error without a Python traceback."""
+
+    def __init__(self, name, on_core, on_pid, bias_cmd, error_prefix, plain_error):
+        self.name, self.on_core, self.on_pid = name, on_core, on_pid
+        self.bias_cmd, self.error_prefix, self.plain_error = bias_cmd, error_prefix, plain_error
+
+
+def compare(t, what, got, want):
+    t.check(got == want, "%s: equals the CLI%s"
+            % (what, "" if got == want else " (%s)" % (first_diff(got, want) if got is not None
+                                                        else "no output block")))
+
+
+def check_core(t, dbg, name, d, callbacks):
+    """Every command through the wrapper prints what the CLI prints on the snapshot (or fails
+    with its message), with the core passed by path or read through the debugger."""
+    exe, core = os.path.abspath(os.path.join(d, "exe")), os.path.abspath(os.path.join(d, "core"))
+    goid = truth_ids(d)[0]
+    cmds = [("goroutines", ["goroutines"]),
+            ("goroutines --json", ["goroutines", "--json"]),
+            ("goroutines --stacks --status waiting", ["goroutines", "--stacks", "--status", "waiting"]),
+            ("goroutine-bt %d" % goid, ["goroutines", "--stacks", "--id", str(goid)]),
+            ("grpcscope goroutines --group", ["goroutines", "--group"]),
+            ("grpcscope selfcheck", ["selfcheck"])]
+    if not callbacks:
+        cmds.append(("grpcscope info", ["info"]))
+        # the PIE bias the wrapper hands a callback target, as the library finds it in the core
+        cmds.append((dbg.bias_cmd, None))
+    # Not yet in the library everywhere: whatever the CLI says, the wrapper says too.
+    cmds += [("streams", ["streams"]), ("why-blocked", ["why-blocked"])]
+    how = "callbacks" if callbacks else "core"
+    env = {"GRPCSCOPE_FORCE_CALLBACKS": "1"} if callbacks else {}
+    t0 = time.time()
+    res, allout = dbg.on_core([c for c, _ in cmds], exe, core, env)
+    took = time.time() - t0
+    if res[0] is None:
+        t.fail("%s [%s %s]: %s ran no command: %s" % (name, dbg.name, how, dbg.name, allout[-500:]))
+        return
+    if len(set(res.values())) == 1 and res[0].startswith(dbg.error_prefix + "grpcscope: ") \
+            and cli(["goroutines"], d)[0] == 0:
+        t.fail("%s [%s %s]: every command fails where the CLI succeeds: %s"
+               % (name, dbg.name, how, res[0].strip()))
+        return
+    for i, (c, argv) in enumerate(cmds):
+        if argv is None:
+            rc, out, err = cli(["info", "--json"], d)
+            want = "bias %s" % json.loads(out).get("load_bias", "0x0") if rc == 0 else "?"
+            t.check(res[i] is not None and res[i].strip() == want,
+                    "%s [%s]: the wrapper's load-bias hint %r is the library's %r"
+                    % (name, how, (res[i] or "").strip(), want))
+            continue
+        rc, out, err = cli(argv, d)
+        what = "%s [%s %s] %s" % (name, dbg.name, how, c)
+        if rc == 0:
+            compare(t, what, res[i], out)
+        else:
+            msg = err.strip().splitlines()[-1] if err.strip() else "?"
+            t.check(res[i] is not None and (dbg.error_prefix + msg) in res[i]
+                    and "Traceback" not in res[i],
+                    "%s: fails with the CLI's message %r (got %r)"
+                    % (what, msg, (res[i] or "").strip()[-200:]))
+    print("     %s [%s %s]: %d commands in %.2fs" % (name, dbg.name, how, len(cmds), took))
+
+
+def check_errors(t, dbg, name, d):
+    """Bad usage through the wrapper: a debugger error with the library's message, no
+    traceback."""
+    exe, core = os.path.abspath(os.path.join(d, "exe")), os.path.abspath(os.path.join(d, "core"))
+    cmds = ["goroutines --bogus", "goroutine-bt", "grpcscope nosuchcommand"]
+    res, _ = dbg.on_core(cmds, exe, core, {})
+    for i, c in enumerate(cmds):
+        r = res[i] or ""
+        t.check(dbg.plain_error(r), "%s [%s] %s: a plain %s error (%r)"
+                % (name, dbg.name, c, dbg.name, r.strip()[-160:]))
+    rc, out, err = cli(["nosuchcommand"], d)
+    msg = err.strip().splitlines()[-1].replace("grpcscope: ", "") if err.strip() else "?"
+    t.check(msg in (res[2] or ""), "%s [%s] unknown command passes the library's message %r"
+            % (name, dbg.name, msg))
+
+
+def check_running_after(t, what, p, detached):
+    """After the debugger let go: no thread stopped or traced, the process alive and serving."""
+    time.sleep(0.2)
+    t.check(threads_running(p.pid), "%s: every thread runs, untraced, after %s detached"
+            % (what, detached))
+    t.check(p.poll() is None, "%s: the scenario process is still alive" % what)
+    t.check(answers_http2(p.pid), "%s: its gRPC server still answers a new connection" % what)
+
+
+def check_live(t, dbg, pair, scen):
+    """Attached to a live scenario: the TRUTH goroutines with their waits and verdicts, a
+    goroutine's stack, and the process runs on after the debugger detaches."""
+    exe = os.path.join(OUT, pair, scen, "exe")
+    if not os.path.isfile(exe):
+        t.fail("%s/%s: no executable for the live test (%s)" % (pair, scen, exe))
+        return
+    p, tr = start(exe)
+    try:
+        t0 = time.time()
+        res, allout = dbg.on_pid(["goroutines --json", "goroutine-bt %d" % tr["goroutines"][0]["id"],
+                                  "why-blocked --json"], p.pid)
+        took = time.time() - t0
+        what = "%s/%s [%s -p]" % (pair, scen, dbg.name)
+        if res[0] is None:
+            t.fail("%s: %s ran no command: %s" % (what, dbg.name, allout[-500:]))
+        else:
+            check_live_goroutines(t, what, res[0], tr)
+            t.check(res[1] is not None and ("goroutine %d [" % tr["goroutines"][0]["id"]) in res[1]
+                    and "runtime.goexit" in res[1],
+                    "%s: goroutine-bt prints the stack (%r)" % (what, (res[1] or "")[:160]))
+            check_live_verdicts(t, what, res[2], tr)
+        check_running_after(t, what, p, dbg.name)
+        print("     %s: %s attach + 2 commands + detach in %.2fs" % (what, dbg.name, took))
+    finally:
+        p.kill()
+        p.wait()
+
+
+def check_all(t, dbg):
+    """The snapshot, error and live checks of one debugger."""
+    snaps = wanted_snapshots(t)
+    for name, d in snaps:
+        for callbacks in (False, True):
+            try:
+                check_core(t, dbg, name, d, callbacks)
+            except Exception as e:  # a snapshot being regenerated under us, a hung debugger
+                t.fail("%s [%s]: %s: %s" % (name, "callbacks" if callbacks else "core",
+                                             type(e).__name__, e))
+    if snaps:
+        check_errors(t, dbg, *snaps[0])
+    for pair, scen in LIVE:
+        try:
+            check_live(t, dbg, pair, scen)
+        except Exception as e:
+            t.fail("%s/%s [live]: %s: %s" % (pair, scen, type(e).__name__, e))

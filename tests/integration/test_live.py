@@ -11,30 +11,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapshots import GRPCSCOPE, OUT, Tally, run  # noqa: E402
-from debuggers import answers_http2  # noqa: E402
-
-
-def start(exe):
-    p = subprocess.Popen([exe], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        line = p.stdout.readline()
-        if not line:
-            break
-        if line.startswith("TRUTH "):
-            return p, json.loads(line[6:])
-    p.kill()
-    raise RuntimeError("%s did not reach its TRUTH line" % exe)
-
-
-def threads_running(pid):
-    """True when every thread is in a running/sleeping state and none is traced."""
-    for tid in os.listdir("/proc/%d/task" % pid):
-        with open("/proc/%d/task/%s/status" % (pid, tid)) as f:
-            st = dict(l.split(":", 1) for l in f if ":" in l)
-        if st["State"].strip()[0] in "tT" or st["TracerPid"].strip() != "0":
-            return False
-    return True
+from debuggers import answers_http2, check_live_goroutines, start, threads_running  # noqa: E402
 
 
 def main():
@@ -47,14 +24,8 @@ def main():
         p, tr = start(exe)
         try:
             rc, out, err = run(["goroutines", "--json", "--pid", str(p.pid)])
-            got = json.loads(out) if rc == 0 else {"goroutines": []}
             t.check(rc == 0, "%s: goroutines --pid exit %d %s" % (pair, rc, err.strip()))
-            ours = {g["id"]: g for g in got["goroutines"]}
-            for tg in tr["goroutines"]:
-                g = ours.get(tg["id"])
-                t.check(g is not None and g["wait_reason"] == tg["wait"],
-                        "%s: live goroutine %d waits [%s] (TRUTH [%s])"
-                        % (pair, tg["id"], g and g["wait_reason"], tg["wait"]))
+            check_live_goroutines(t, pair, out if rc == 0 else '{"goroutines": []}', tr)
             t.check(threads_running(p.pid), "%s: every thread runs again after the read" % pair)
             rc, out, err = run(["info", "--json", "--pid", str(p.pid)])
             info = json.loads(out) if rc == 0 else {}

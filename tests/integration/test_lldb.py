@@ -4,17 +4,14 @@ CLI prints on the same snapshot — with the core passed by path and through lld
 (GRPCSCOPE_FORCE_CALLBACKS=1, the path a live target takes); library errors come back as
 lldb errors; attached to a live scenario, the TRUTH goroutines are found and the process runs
 on after lldb detaches. lldb 14's Python module on Debian 12 needs PYTHONPATH set (below)."""
-import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from snapshots import OUT, Tally  # noqa: E402
-from debuggers import (LIVE, answers_http2, check_live_verdicts, WRAPPER_LLDB, check_live_goroutines, cli, first_diff,  # noqa: E402
-                       start, threads_running, truth_ids, wanted_snapshots)
+from snapshots import Tally  # noqa: E402
+from debuggers import WRAPPER_LLDB, Debugger, check_all  # noqa: E402
 
 LLDB_PY = "/usr/lib/llvm-14/lib/python3.11/dist-packages"
 
@@ -55,97 +52,11 @@ def lldb(cmds, target_args, env_extra=None, tail=(), timeout=180):
     return res, p.stdout
 
 
-def check_core(t, name, d, callbacks):
-    exe, core = os.path.abspath(os.path.join(d, "exe")), os.path.abspath(os.path.join(d, "core"))
-    goid = truth_ids(d)[0]
-    cmds = [("goroutines", ["goroutines"]),
-            ("goroutines --json", ["goroutines", "--json"]),
-            ("goroutines --stacks --status waiting", ["goroutines", "--stacks", "--status", "waiting"]),
-            ("goroutine-bt %d" % goid, ["goroutines", "--stacks", "--id", str(goid)]),
-            ("grpcscope goroutines --group", ["goroutines", "--group"]),
-            ("grpcscope selfcheck", ["selfcheck"])]
-    if not callbacks:
-        cmds.append(("grpcscope info", ["info"]))
-        # the PIE bias the wrapper hands a callback target, as the library finds it in the core
-        cmds.append(('script import grpcscope; print("bias 0x%x" % grpcscope._bias(lldb.debugger.GetSelectedTarget()))', None))
-    cmds += [("streams", ["streams"]), ("why-blocked", ["why-blocked"])]
-    how = "callbacks" if callbacks else "core"
-    env = {"GRPCSCOPE_FORCE_CALLBACKS": "1"} if callbacks else {}
-    t0 = time.time()
-    res, allout = lldb([c for c, _ in cmds], ["--core", core, exe], env)
-    took = time.time() - t0
-    if res[0] is None:
-        t.fail("%s [lldb %s]: lldb ran no command: %s" % (name, how, allout[-500:]))
-        return
-    if len(set(res.values())) == 1 and res[0].startswith("error: grpcscope: ") \
-            and cli(["goroutines"], d)[0] == 0:
-        t.fail("%s [lldb %s]: every command fails where the CLI succeeds: %s"
-               % (name, how, res[0].strip()))
-        return
-    for i, (c, argv) in enumerate(cmds):
-        if argv is None:
-            rc, out, err = cli(["info", "--json"], d)
-            want = "bias %s" % json.loads(out).get("load_bias", "0x0") if rc == 0 else "?"
-            t.check(res[i] is not None and res[i].strip() == want,
-                    "%s [%s]: the wrapper's load-bias hint %r is the library's %r"
-                    % (name, how, (res[i] or "").strip(), want))
-            continue
-        rc, out, err = cli(argv, d)
-        what = "%s [lldb %s] %s" % (name, how, c)
-        if rc == 0:
-            t.check(res[i] == out, "%s: equals the CLI%s" % (
-                what, "" if res[i] == out else " (%s)" % (
-                    first_diff(res[i], out) if res[i] is not None else "no output block")))
-        else:
-            msg = err.strip().splitlines()[-1] if err.strip() else "?"
-            t.check(res[i] is not None and ("error: " + msg) in res[i] and "Traceback" not in res[i],
-                    "%s: fails with the CLI's message %r (got %r)"
-                    % (what, msg, (res[i] or "").strip()[-200:]))
-    print("     %s [lldb %s]: %d commands in %.2fs" % (name, how, len(cmds), took))
-
-
-def check_errors(t, name, d):
-    exe, core = os.path.abspath(os.path.join(d, "exe")), os.path.abspath(os.path.join(d, "core"))
-    cmds = ["goroutines --bogus", "goroutine-bt", "grpcscope nosuchcommand"]
-    res, _ = lldb(cmds, ["--core", core, exe])
-    for i, c in enumerate(cmds):
-        r = res[i] or ""
-        t.check(r.startswith("error: ") and "Traceback" not in r,
-                "%s [lldb] %s: a plain lldb error (%r)" % (name, c, r.strip()[-160:]))
-    rc, out, err = cli(["nosuchcommand"], d)
-    msg = err.strip().splitlines()[-1].replace("grpcscope: ", "") if err.strip() else "?"
-    t.check(msg in (res[2] or ""), "%s [lldb] unknown command passes the library's message %r"
-            % (name, msg))
-
-
-def check_live(t, pair, scen):
-    exe = os.path.join(OUT, pair, scen, "exe")
-    if not os.path.isfile(exe):
-        t.fail("%s/%s: no executable for the live test (%s)" % (pair, scen, exe))
-        return
-    p, tr = start(exe)
-    try:
-        t0 = time.time()
-        res, allout = lldb(["goroutines --json", "goroutine-bt %d" % tr["goroutines"][0]["id"],
-                            "why-blocked --json"], ["-p", str(p.pid)], tail=["process detach"])
-        took = time.time() - t0
-        what = "%s/%s [lldb -p]" % (pair, scen)
-        if res[0] is None:
-            t.fail("%s: lldb ran no command: %s" % (what, allout[-500:]))
-        else:
-            check_live_goroutines(t, what, res[0], tr)
-            t.check(res[1] is not None and ("goroutine %d [" % tr["goroutines"][0]["id"]) in res[1]
-                    and "runtime.goexit" in res[1],
-                    "%s: goroutine-bt prints the stack (%r)" % (what, (res[1] or "")[:160]))
-            check_live_verdicts(t, what, res[2], tr)
-        time.sleep(0.2)
-        t.check(threads_running(p.pid), "%s: every thread runs, untraced, after lldb detached" % what)
-        t.check(p.poll() is None, "%s: the scenario process is still alive" % what)
-        t.check(answers_http2(p.pid), "%s: its gRPC server still answers a new connection" % what)
-        print("     %s: lldb attach + 2 commands + detach in %.2fs" % (what, took))
-    finally:
-        p.kill()
-        p.wait()
+LLDB = Debugger("lldb", lambda cmds, exe, core, env: lldb(cmds, ["--core", core, exe], env),
+                lambda cmds, pid: lldb(cmds, ["-p", str(pid)], tail=["process detach"]),
+                'script import grpcscope; print("bias 0x%x" % '
+                'grpcscope._bias(lldb.debugger.GetSelectedTarget()))',
+                "error: ", lambda r: r.startswith("error: ") and "Traceback" not in r)
 
 
 def main():
@@ -157,21 +68,7 @@ def main():
     if not ok:
         t.fail("lldb is not installed")
         t.finish()
-    snaps = wanted_snapshots(t)
-    for name, d in snaps:
-        for callbacks in (False, True):
-            try:
-                check_core(t, name, d, callbacks)
-            except Exception as e:  # a snapshot being regenerated under us, a hung debugger
-                t.fail("%s [%s]: %s: %s" % (name, "callbacks" if callbacks else "core",
-                                             type(e).__name__, e))
-    if snaps:
-        check_errors(t, *snaps[0])
-    for pair, scen in LIVE:
-        try:
-            check_live(t, pair, scen)
-        except Exception as e:
-            t.fail("%s/%s [live]: %s: %s" % (pair, scen, type(e).__name__, e))
+    check_all(t, LLDB)
     t.finish()
 
 

@@ -19,6 +19,10 @@ def scenario_checks(t, name, scen, tr, got, gor):
     client = [s for s in streams if s["side"] == "client"]
     server = [s for s in streams if s["side"] == "server"]
     base = scen.split("-pie")[0].split("-nocgo")[0]
+    if base == "peer-silent":
+        t.check(all(s["header_sent"] for s in server) and all(s["header_received"] for s in client),
+                "%s: the handler's headers were sent and the client received them" % name)
+        t.check(all(s["status"] is None for s in client), "%s: the client stream has no final status" % name)
     if base == "send-flow-control":
         t.check(any(s["inbound"] and s["inbound"]["pending_data"] > 0 for s in client),
                 "%s: the client stream holds unread bytes" % name)

@@ -1,67 +1,15 @@
 /* pclntab: real binaries from tests/unit/data/build-gobins.sh (dir in $GS_TEST_GOBINS),
  * plus copies of one with a corrupted table. Line numbers refer to data/gobin/main.go. */
-#include "gs_check.h"
-
-#include <dirent.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
+#define GOBINS_TEMP_TEMPLATE "/tmp/gs_test_pclntab_XXXXXX"
+#include "gobins.h"
 
 #include "../../analyzer/src/binary/pclntab.h"
 
-#define MAX_BINS 32
 #define LINE_LEAF 12
 #define LINE_INLINED_CALL 18
 #define LINE_CALLER 22
 #define LINE_CALLER_CALL 23
 #define LINE_RECURSE 28
-
-typedef struct gobin {
-	char path[512];
-	char version[64]; /* what `go version` said, e.g. go1.27.4 */
-} gobin;
-
-/* The binaries build-gobins.sh made: each has a BIN.version next to it. */
-static int list_gobins(gobin *out, int max)
-{
-	const char *dir = getenv("GS_TEST_GOBINS");
-	if (!dir || !*dir)
-		return 0;
-	DIR *d = opendir(dir);
-	if (!d)
-		return 0;
-	int n = 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL && n < max) {
-		char vpath[600];
-		snprintf(vpath, sizeof vpath, "%s/%s.version", dir, e->d_name);
-		FILE *f = fopen(vpath, "r");
-		if (!f)
-			continue;
-		gobin *g = &out[n];
-		snprintf(g->path, sizeof g->path, "%s/%s", dir, e->d_name);
-		if (fgets(g->version, sizeof g->version, f))
-			g->version[strcspn(g->version, "\n")] = '\0';
-		fclose(f);
-		n++;
-	}
-	closedir(d);
-	return n;
-}
-
-static int need_gobins(gobin *out)
-{
-	int n = list_gobins(out, MAX_BINS);
-	ck_assert_msg(n > 0, "GS_TEST_GOBINS is unset or holds no Go binaries: build them with "
-			     "tests/unit/data/build-gobins.sh DIR and set GS_TEST_GOBINS=DIR");
-	return n;
-}
-
-static bool ends_with(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-	return n >= m && strcmp(s + n - m, suffix) == 0;
-}
 
 typedef struct opened {
 	gs_binary *b;
@@ -314,28 +262,6 @@ START_TEST(test_pclntab_table_consistent)
 END_TEST
 
 /* ---- corrupted copies ---- */
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	ck_assert_ptr_nonnull(f);
-	fseek(f, 0, SEEK_END);
-	*len = (size_t)ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *buf = malloc(*len);
-	ck_assert_uint_eq(fread(buf, 1, *len, f), *len);
-	fclose(f);
-	return buf;
-}
-
-static void write_temp(char *path, const char *buf, size_t len)
-{
-	strcpy(path, "/tmp/gs_test_pclntab_XXXXXX");
-	int fd = mkstemp(path);
-	ck_assert_int_ge(fd, 0);
-	ck_assert_int_eq(write(fd, buf, len), (ssize_t)len);
-	close(fd);
-}
 
 /* A Go 1.20+ binary to corrupt, its bytes, and where its .gopclntab starts in the file. */
 static char *load_victim(size_t *len, size_t *tab, size_t *tabsize)

@@ -138,4 +138,9 @@ const gs_field_spec gs_grpc_fields[GRPC_NFIELDS] = {
 	[AC_STATE] = {GR "addrConn", "state", NULL, false, NULL},
 	[AC_TRANSPORT] = {GR "addrConn", "transport", NULL, false, NULL},
 	[AC_CC] = {GR "addrConn", "cc", NULL, false, "its ClientConn"},
+	[STS_S] = {"google.golang.org/grpc/internal/status.Status", "s", NULL, false, "*spb.Status"},
+	[SPB_CODE] = {"google.golang.org/genproto/googleapis/rpc/status.Status", "Code", NULL, false, NULL},
+	[SPB_MESSAGE] = {"google.golang.org/genproto/googleapis/rpc/status.Status", "Message", NULL, false, NULL},
+	[ST_HEADERSENT] = {ST, "headerSent", NULL, false, "server, 1.33/1.64"},
+	[SS_HEADERSENT] = {SS, "headerSent", "v", false, "server, 1.81 (atomic.Bool)"},
 };

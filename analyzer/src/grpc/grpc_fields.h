@@ -45,6 +45,8 @@ enum gs_grpc_field {
 	/* the grpc layer above transports: client streams, ClientConn, picker */
 	CLS_ATTEMPT, CSA_S, CC_TARGET, CC_PW, CC_CSMGR, CC_CONNS, CC_LASTERR, CSM_STATE,
 	PW_BLOCKINGCH, PW_GEN, PG_BLOCKINGCH, AC_STATE, AC_TRANSPORT, AC_CC,
+	/* a stream's final status and server headers */
+	STS_S, SPB_CODE, SPB_MESSAGE, ST_HEADERSENT, SS_HEADERSENT,
 	GRPC_NFIELDS
 };
 

@@ -53,6 +53,11 @@ typedef struct gs_stream {
 	/* client only */
 	uint64_t done_chan, header_chan;
 	bool header_received;
+	bool has_status;     /* the final status is set (the stream has ended) */
+	int32_t status_code;
+	char status_message[160];
+	/* server only */
+	bool header_sent;
 	/* server only */
 	uint64_t ctx_done_chan;
 	/* context: what ctx.Err() and ctx.Deadline() would say */

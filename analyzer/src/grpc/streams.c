@@ -123,6 +123,24 @@ static void read_details(gs_grpc *g, gs_stream *st)
 		if (o >= 0)
 			gs_target_read_u32(g->t, p + (uint64_t)o, &hc, NULL);
 		st->header_received = hc != 0;
+		/* status.Status{s *spb.Status{Code, Message}}, set once the stream ended. */
+		uint64_t sp = 0, pb = 0;
+		o = gs_grpc_off2(g, ST_STATUS, CS_STATUS);
+		if (o >= 0 && gs_target_read_u64(g->t, p + (uint64_t)o, &sp, NULL) == 0 && sp &&
+		    (pb = gs_grpc_u64(g, sp, STS_S)) != 0) {
+			st->has_status = true;
+			st->status_code = (int32_t)gs_grpc_u32(g, pb, SPB_CODE);
+			if (g->l.offsets[SPB_MESSAGE] < 0 ||
+			    gs_rt_read_string(g->rt, pb + (uint64_t)g->l.offsets[SPB_MESSAGE],
+					      st->status_message, sizeof st->status_message, NULL) < 0)
+				st->status_message[0] = '\0';
+		}
+	} else {
+		int64_t o = gs_grpc_off2(g, ST_HEADERSENT, SS_HEADERSENT);
+		uint32_t hs = 0;
+		if (o >= 0)
+			gs_target_read_u32(g->t, p + (uint64_t)o, &hs, NULL);
+		st->header_sent = hs != 0;
 	}
 }
 

@@ -87,9 +87,19 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 	} else {
 		gs_strbuf_puts(out, ",\"context\":null");
 	}
-	if (s->side == GS_CLIENT)
+	if (s->side == GS_CLIENT) {
 		gs_strbuf_printf(out, ",\"header_received\":%s",
 				 s->header_received ? "true" : "false");
+		if (s->has_status) {
+			gs_strbuf_printf(out, ",\"status\":{\"code\":%d,\"message\":", s->status_code);
+			gs_strbuf_json_str(out, s->status_message);
+			gs_strbuf_puts(out, "}");
+		} else {
+			gs_strbuf_puts(out, ",\"status\":null");
+		}
+	} else {
+		gs_strbuf_printf(out, ",\"header_sent\":%s", s->header_sent ? "true" : "false");
+	}
 	gs_strbuf_puts(out, ",\"goroutines\":");
 	json_ids(out, s->goroutines, s->ngoroutines);
 	if (s->handler)
@@ -330,6 +340,11 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 	if (s->side == GS_CLIENT)
 		gs_strbuf_printf(out, "  headers:    %s\n",
 				 s->header_received ? "received" : "not received yet");
+	else
+		gs_strbuf_printf(out, "  headers:    %s\n", s->header_sent ? "sent" : "not sent yet");
+	if (s->has_status)
+		gs_strbuf_printf(out, "  status:     code %d%s%s\n", s->status_code,
+				 s->status_message[0] ? ": " : "", s->status_message);
 	if (s->handler)
 		gs_strbuf_printf(out, "  handler:    goroutine %llu\n", (unsigned long long)s->handler);
 	for (size_t k = 0; k < s->ngoroutines; k++) {
