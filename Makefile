@@ -48,7 +48,7 @@ $(BUILD)/libgrpcscope.so: $(LIB_OBJS)
 $(BUILD)/grpcscope: $(CLI_OBJS) $(BUILD)/libgrpcscope.a
 	$(CC) -o $@ $(CLI_OBJS) $(BUILD)/libgrpcscope.a $(GS_LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h $(BUILD)/libgrpcscope.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUILD)/libgrpcscope.a
 	@mkdir -p $(dir $@)
 	$(CC) $(GS_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgrpcscope.a $(GS_LIBS) $(CHECK_LIBS)
 

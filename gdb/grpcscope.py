@@ -10,92 +10,22 @@
 # `grpcscope COMMAND EXE CORE` prints. A core file is passed by path; a live process or a
 # remote target is read through gdb (a read-memory callback plus the threads' registers).
 # No analysis happens here. Set GRPCSCOPE_FORCE_CALLBACKS=1 to read a core through gdb too.
-import ctypes
 import os
 import re
+import sys
 
 import gdb
 
-_GS_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.normpath(os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                                                 "..", "python")))
+import grpcscope_lib  # noqa: E402  (python/grpcscope_lib.py: the library, shared with lldb)
 
-
-# ---- the library ---------------------------------------------------------------------------
-
-class _GsThread(ctypes.Structure):
-    _fields_ = [("tid", ctypes.c_int64), ("rip", ctypes.c_uint64), ("rsp", ctypes.c_uint64),
-                ("rbp", ctypes.c_uint64), ("fs_base", ctypes.c_uint64)]
-
-
-_GS_READ_FN = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_uint64,
-                               ctypes.c_void_p, ctypes.c_size_t)
-
-
-class _GsOptions(ctypes.Structure):
-    _fields_ = [("exe", ctypes.c_char_p), ("core", ctypes.c_char_p), ("pid", ctypes.c_int),
-                ("force", ctypes.c_int), ("read_memory", _GS_READ_FN),
-                ("read_ctx", ctypes.c_void_p), ("threads", ctypes.POINTER(_GsThread)),
-                ("nthreads", ctypes.c_size_t), ("load_bias_hint", ctypes.c_uint64),
-                ("has_bias_hint", ctypes.c_int)]
-
-
-def _gs_lib_candidates():
-    env = os.environ.get("GRPCSCOPE_LIB")
-    c = [env] if env else []
-    c.append(os.path.join(_GS_HERE, "..", "build", "libgrpcscope.so"))  # the repository
-    c.append(os.path.join(_GS_HERE, "..", "..", "..", "lib", "libgrpcscope.so"))  # PREFIX/share/grpcscope/gdb
-    return [os.path.normpath(p) for p in c]
-
-
-def _gs_load_lib():
-    tried = []
-    for path in _gs_lib_candidates():
-        if not os.path.isfile(path):
-            tried.append(path)
-            continue
-        # RTLD_DEEPBIND: gdb itself links elfutils libdw, whose dwarf_* functions have
-        # the same names as libdwarf's; the library must bind to its own libdwarf.
-        lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL | getattr(os, "RTLD_DEEPBIND", 0))
-        lib.gs_open.restype = ctypes.c_void_p
-        lib.gs_open.argtypes = [ctypes.POINTER(_GsOptions), ctypes.POINTER(ctypes.c_int),
-                                ctypes.c_char_p, ctypes.c_size_t]
-        lib.gs_command.restype = ctypes.c_int
-        lib.gs_command.argtypes = [ctypes.c_void_p, ctypes.c_int,
-                                   ctypes.POINTER(ctypes.c_char_p),
-                                   ctypes.POINTER(ctypes.c_void_p),
-                                   ctypes.POINTER(ctypes.c_void_p)]
-        lib.gs_close.argtypes = [ctypes.c_void_p]
-        lib.gs_close.restype = None
-        lib.gs_free.argtypes = [ctypes.c_void_p]
-        lib.gs_free.restype = None
-        lib.gs_usage.restype = ctypes.c_char_p
-        lib.gs_version.restype = ctypes.c_char_p
-        return lib, None
-    return None, "grpcscope: libgrpcscope.so not found (looked at %s); set GRPCSCOPE_LIB" % (
-        ", ".join(tried))
-
-
-_gs_lib, _gs_lib_error = _gs_load_lib()
-
-
-def _gs_usage():
-    return _gs_lib.gs_usage().decode() if _gs_lib else ""
+_gs_lib, _gs_lib_error = grpcscope_lib.LIB, grpcscope_lib.LIB_ERROR
+_gs_usage = grpcscope_lib.usage
 
 
 def _gs_help(cmd, synopsis):
-    """Help text: the synopsis and the command's block from the library's usage."""
-    lines, block = _gs_usage().splitlines(), []
-    for i, l in enumerate(lines):
-        if re.match(r"^  %s(\s|$)" % re.escape(cmd), l):
-            block.append(l)
-            for m in lines[i + 1:]:
-                if not m.startswith("    "):
-                    break
-                block.append(m)
-            break
-    text = synopsis + "\n"
-    if block:
-        text += "\n" + "\n".join(block) + "\n"
-    return text + "\nThe output is the grpcscope command's, over the target gdb is debugging."
+    return grpcscope_lib.help_text(cmd, synopsis, "gdb")
 
 
 # ---- the target gdb is debugging -------------------------------------------------------------
@@ -180,27 +110,13 @@ def _gs_threads():
     return out
 
 
-def _gs_reader(inf):
-    page = 4096
-
-    def read(_ctx, addr, dst, n):
+def _gs_read(inf):
+    def read(addr, n):
         try:
-            try:
-                data = inf.read_memory(addr, n).tobytes()
-            except gdb.MemoryError:
-                data = b""  # partly readable: the readable prefix, page by page
-                while len(data) < n:
-                    a = addr + len(data)
-                    k = min(n - len(data), page - a % page)
-                    try:
-                        data += inf.read_memory(a, k).tobytes()
-                    except gdb.MemoryError:
-                        break
-            ctypes.memmove(dst, data, len(data))
-            return len(data)
-        except Exception:  # never let an exception cross into C
-            return 0
-    return _GS_READ_FN(read)
+            return inf.read_memory(addr, n).tobytes()
+        except gdb.MemoryError:
+            return None
+    return read
 
 
 # ---- sessions, cached until the target changes ------------------------------------------------
@@ -242,29 +158,14 @@ def _gs_session(force):
         return s
     _gs_invalidate()
     key = key[:-1] + (_gs_state["generation"],)
-    o = _GsOptions()
-    o.exe = exe.encode()
-    o.force = 1 if force else 0
-    keep = []
     if core:
-        o.core = core.encode()
+        h, keep, err = grpcscope_lib.open_target(exe, force, core=core)
     else:
-        reader = _gs_reader(inf)
         ths = _gs_threads()
-        arr = (_GsThread * max(1, len(ths)))(*[_GsThread(*t) for t in ths])
-        keep = [reader, arr]
-        o.read_memory = reader
-        o.threads = arr
-        o.nthreads = len(ths)
-        bias = _gs_bias(exe)
-        if bias is not None:
-            o.load_bias_hint = bias & 0xFFFFFFFFFFFFFFFF
-            o.has_bias_hint = 1
-    status = ctypes.c_int(0)
-    err = ctypes.create_string_buffer(1024)
-    h = _gs_lib.gs_open(ctypes.byref(o), ctypes.byref(status), err, len(err))
+        h, keep, err = grpcscope_lib.open_target(exe, force, read=_gs_read(inf), threads=ths,
+                                                 bias=_gs_bias(exe))
     if not h:
-        raise gdb.GdbError("grpcscope: " + err.value.decode(errors="replace"))
+        raise gdb.GdbError(err)
     s = _GsSession(key, h, keep)
     _gs_state["session"] = s
     return s
@@ -272,14 +173,7 @@ def _gs_session(force):
 
 def _gs_run(s, argv):
     """Runs one library command: (status, output, message)."""
-    a = (ctypes.c_char_p * len(argv))(*[x.encode() for x in argv])
-    out, msg = ctypes.c_void_p(), ctypes.c_void_p()
-    rc = _gs_lib.gs_command(s.handle, len(argv), a, ctypes.byref(out), ctypes.byref(msg))
-    text = ctypes.string_at(out.value).decode(errors="replace") if out.value else ""
-    m = ctypes.string_at(msg.value).decode(errors="replace") if msg.value else ""
-    _gs_lib.gs_free(out)
-    _gs_lib.gs_free(msg)
-    return rc, text, m
+    return grpcscope_lib.run(s.handle, argv)
 
 
 def _gs_execute(argv):

@@ -11,97 +11,26 @@
 # none). A core file is passed by path when lldb can tell it; a live process (or a core whose
 # path is unknown) is read through lldb: a read-memory callback plus the threads' registers.
 # Set GRPCSCOPE_FORCE_CALLBACKS=1 to read a core through lldb too.
-import ctypes
 import os
-import re
 import shlex
+import sys
 
 import lldb
 
-_HERE = os.path.dirname(os.path.realpath(__file__))
+sys.path.insert(0, os.path.normpath(os.path.join(os.path.dirname(os.path.realpath(__file__)),
+                                                 "..", "python")))
+import grpcscope_lib  # noqa: E402  (python/grpcscope_lib.py: the library, shared with gdb)
 
-
-# ---- the library ---------------------------------------------------------------------------
-
-class _Thread(ctypes.Structure):
-    _fields_ = [("tid", ctypes.c_int64), ("rip", ctypes.c_uint64), ("rsp", ctypes.c_uint64),
-                ("rbp", ctypes.c_uint64), ("fs_base", ctypes.c_uint64)]
-
-
-_READ_FN = ctypes.CFUNCTYPE(ctypes.c_size_t, ctypes.c_void_p, ctypes.c_uint64,
-                            ctypes.c_void_p, ctypes.c_size_t)
-
-
-class _Options(ctypes.Structure):
-    _fields_ = [("exe", ctypes.c_char_p), ("core", ctypes.c_char_p), ("pid", ctypes.c_int),
-                ("force", ctypes.c_int), ("read_memory", _READ_FN),
-                ("read_ctx", ctypes.c_void_p), ("threads", ctypes.POINTER(_Thread)),
-                ("nthreads", ctypes.c_size_t), ("load_bias_hint", ctypes.c_uint64),
-                ("has_bias_hint", ctypes.c_int)]
-
-
-def _lib_candidates():
-    env = os.environ.get("GRPCSCOPE_LIB")
-    c = [env] if env else []
-    c.append(os.path.join(_HERE, "..", "build", "libgrpcscope.so"))  # the repository
-    c.append(os.path.join(_HERE, "..", "..", "..", "lib", "libgrpcscope.so"))  # PREFIX/share/grpcscope/lldb
-    return [os.path.normpath(p) for p in c]
-
-
-def _load_lib():
-    tried = []
-    for path in _lib_candidates():
-        if not os.path.isfile(path):
-            tried.append(path)
-            continue
-        # RTLD_DEEPBIND: the library binds to its own libdwarf even when the host process
-        # carries elfutils' libdw, whose dwarf_* functions have the same names.
-        lib = ctypes.CDLL(path, mode=os.RTLD_LOCAL | getattr(os, "RTLD_DEEPBIND", 0))
-        lib.gs_open.restype = ctypes.c_void_p
-        lib.gs_open.argtypes = [ctypes.POINTER(_Options), ctypes.POINTER(ctypes.c_int),
-                                ctypes.c_char_p, ctypes.c_size_t]
-        lib.gs_command.restype = ctypes.c_int
-        lib.gs_command.argtypes = [ctypes.c_void_p, ctypes.c_int,
-                                   ctypes.POINTER(ctypes.c_char_p),
-                                   ctypes.POINTER(ctypes.c_void_p),
-                                   ctypes.POINTER(ctypes.c_void_p)]
-        lib.gs_close.argtypes = [ctypes.c_void_p]
-        lib.gs_close.restype = None
-        lib.gs_free.argtypes = [ctypes.c_void_p]
-        lib.gs_free.restype = None
-        lib.gs_usage.restype = ctypes.c_char_p
-        lib.gs_version.restype = ctypes.c_char_p
-        return lib, None
-    return None, "grpcscope: libgrpcscope.so not found (looked at %s); set GRPCSCOPE_LIB" % (
-        ", ".join(tried))
-
-
-_lib, _lib_error = _load_lib()
+_lib, _lib_error = grpcscope_lib.LIB, grpcscope_lib.LIB_ERROR
+_usage = grpcscope_lib.usage
 
 
 class _Error(Exception):
     pass
 
 
-def _usage():
-    return _lib.gs_usage().decode() if _lib else ""
-
-
 def _help(cmd, synopsis):
-    """Help text: the synopsis and the command's block from the library's usage."""
-    lines, block = _usage().splitlines(), []
-    for i, l in enumerate(lines):
-        if re.match(r"^  %s(\s|$)" % re.escape(cmd), l):
-            block.append(l)
-            for m in lines[i + 1:]:
-                if not m.startswith("    "):
-                    break
-                block.append(m)
-            break
-    text = synopsis + "\n"
-    if block:
-        text += "\n" + "\n".join(block) + "\n"
-    return text + "\nThe output is the grpcscope command's, over the target lldb is debugging."
+    return grpcscope_lib.help_text(cmd, synopsis, "lldb")
 
 
 # ---- the target lldb is debugging ------------------------------------------------------------
@@ -173,28 +102,12 @@ def _threads(process):
     return out
 
 
-def _reader(process):
-    page = 4096
-
-    def read(_ctx, addr, dst, n):
-        try:
-            err = lldb.SBError()
-            data = process.ReadMemory(addr, n, err)
-            if not err.Success() or data is None or len(data) < n:
-                data = b""  # partly readable: the readable prefix, page by page
-                while len(data) < n:
-                    a = addr + len(data)
-                    k = min(n - len(data), page - a % page)
-                    err = lldb.SBError()
-                    chunk = process.ReadMemory(a, k, err)
-                    if not err.Success() or not chunk:
-                        break
-                    data += chunk[:k]
-            ctypes.memmove(dst, data, len(data))
-            return len(data)
-        except Exception:  # never let an exception cross into C
-            return 0
-    return _READ_FN(read)
+def _read(process):
+    def read(addr, n):
+        err = lldb.SBError()
+        data = process.ReadMemory(addr, n, err)
+        return data if err.Success() else None
+    return read
 
 
 # ---- sessions, cached while the process stays stopped ----------------------------------------
@@ -233,29 +146,14 @@ def _session(debugger, force):
     if s is not None and s.key == key:
         return s
     _drop()
-    o = _Options()
-    o.exe = exe.encode()
-    o.force = 1 if force else 0
-    keep = []
     if core:
-        o.core = core.encode()
+        h, keep, err = grpcscope_lib.open_target(exe, force, core=core)
     else:
-        reader = _reader(process)
-        ths = _threads(process)
-        arr = (_Thread * max(1, len(ths)))(*[_Thread(*t) for t in ths])
-        keep = [reader, arr, process]
-        o.read_memory = reader
-        o.threads = arr
-        o.nthreads = len(ths)
-        bias = _bias(target)
-        if bias is not None:
-            o.load_bias_hint = bias & 0xFFFFFFFFFFFFFFFF
-            o.has_bias_hint = 1
-    status = ctypes.c_int(0)
-    err = ctypes.create_string_buffer(1024)
-    h = _lib.gs_open(ctypes.byref(o), ctypes.byref(status), err, len(err))
+        h, keep, err = grpcscope_lib.open_target(exe, force, read=_read(process),
+                                                 threads=_threads(process), bias=_bias(target))
+        keep.append(process)
     if not h:
-        raise _Error("grpcscope: " + err.value.decode(errors="replace"))
+        raise _Error(err)
     s = _Session(key, h, keep)
     _state["session"] = s
     return s
@@ -263,14 +161,7 @@ def _session(debugger, force):
 
 def _run(s, argv):
     """Runs one library command: (status, output, message)."""
-    a = (ctypes.c_char_p * len(argv))(*[x.encode() for x in argv])
-    out, msg = ctypes.c_void_p(), ctypes.c_void_p()
-    rc = _lib.gs_command(s.handle, len(argv), a, ctypes.byref(out), ctypes.byref(msg))
-    text = ctypes.string_at(out.value).decode(errors="replace") if out.value else ""
-    m = ctypes.string_at(msg.value).decode(errors="replace") if msg.value else ""
-    _lib.gs_free(out)
-    _lib.gs_free(msg)
-    return rc, text, m
+    return grpcscope_lib.run(s.handle, argv)
 
 
 def _execute(debugger, argv, result):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # make install PREFIX=...: the command, the library (+ pkg-config file), the header, and the
-# gdb and lldb wrappers.
+# gdb and lldb wrappers with the module they share (python/grpcscope_lib.py).
 set -euo pipefail
 prefix=$1 build=$2
 cd "$(dirname "$0")/.."
@@ -8,7 +8,7 @@ install -d "$prefix/bin" "$prefix/lib/pkgconfig" "$prefix/include" "$prefix/shar
 install -m 755 "$build/grpcscope" "$prefix/bin/"
 install -m 644 "$build/libgrpcscope.a" "$build/libgrpcscope.so" "$prefix/lib/"
 install -m 644 analyzer/include/grpcscope.h "$prefix/include/"
-for f in gdb/grpcscope.py lldb/grpcscope.py; do
+for f in gdb/grpcscope.py lldb/grpcscope.py python/grpcscope_lib.py; do
   [ -f "$f" ] && install -D -m 644 "$f" "$prefix/share/grpcscope/$f"
 done
 cat > "$prefix/lib/pkgconfig/grpcscope.pc" <<PC
