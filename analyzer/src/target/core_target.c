@@ -33,25 +33,10 @@ typedef struct core_impl {
 	size_t size;
 	core_seg *segs; /* sorted by vaddr */
 	size_t nsegs;
-	size_t touched; /* bytes handed out since the mapping was last trimmed */
 	size_t last;    /* segment of the previous direct read */
 	int fd;         /* the core, for bulk reads */
 } core_impl;
 
-/* A large analysis touches most of a core (every goroutine stack, every heap span); left
- * mapped, those pages count against the process's memory. Past this many bytes handed out,
- * the mapping's pages are dropped (MADV_DONTNEED on a read-only private file mapping: the
- * next touch reads them back from the page cache, so pointers handed out stay valid). */
-#define TRIM_AFTER (128u << 20)
-
-static void maybe_trim(core_impl *c, size_t n)
-{
-	c->touched += n < 4096 ? 4096 : n;
-	if (c->touched < TRIM_AFTER)
-		return;
-	c->touched = 0;
-	madvise(c->map, c->size, MADV_DONTNEED);
-}
 
 /* Index of the last segment starting at or below addr, or SIZE_MAX. */
 static size_t seg_floor(const core_impl *c, uint64_t addr)
@@ -111,7 +96,6 @@ static const void *core_direct(gs_target *t, uint64_t addr, size_t n)
 	uint64_t rel = addr - s->vaddr;
 	if (rel >= s->avail || n > s->avail - rel)
 		return NULL;
-	maybe_trim(c, n);
 	return s->data + rel;
 }
 
