@@ -86,6 +86,16 @@ def main():
             ok = rc == 0 and len(json.loads(out)["goroutines"]) > 0
             t.check(ok and time.time() - t0 < 60,
                     "core cut mid-segment: goroutines still listed (exit %d, %s)" % (rc, err.strip()[:200]))
+            rc, out, err = run(["info", "--json", exe, p])
+            miss = json.loads(out).get("missing_bytes", 0) if rc == 0 else 0
+            t.check(miss > 0, "core cut mid-segment: info reports %d missing bytes" % miss)
+            rc, out, err = run(["why-blocked", exe, p])
+            t.check(rc == 0 and out.startswith("warning: ") and "truncated" in out.splitlines()[0],
+                    "core cut mid-segment: the text report starts with a truncation warning (%r)"
+                    % out.splitlines()[:1])
+            rc, out, err = run(["info", "--json", exe, core])
+            t.check(rc == 0 and json.loads(out).get("missing_bytes") == 0,
+                    "the pristine core has no missing bytes")
             for cmd in ("streams", "why-blocked"):
                 rc, out, err = run([cmd, "--json", exe, p])
                 j = json.loads(out) if rc == 0 else {}

@@ -131,6 +131,7 @@ static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf 
 		.threads = gs_target_nthreads(s->target),
 		.pause_ns = gs_target_pause_ns(s->target),
 		.open_ns = s->open_ns,
+		.missing_bytes = gs_target_missing_bytes(s->target),
 	};
 	gs_report_info(s->rt, &in, json, out);
 	return 0;
@@ -299,11 +300,27 @@ static const struct {
 	{"why-blocked", cmd_why_blocked},
 };
 
+/* A truncated core still analyses, but what was lost reads as absent: say so first (text
+ * output; JSON carries it in info's missing_bytes). */
+static void truncation_warning(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb)
+{
+	uint64_t miss = gs_target_missing_bytes(s->target);
+	if (!miss || strcmp(argv[0], "info") == 0)
+		return;
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--dot") == 0)
+			return;
+	gs_strbuf_printf(sb, "warning: %s is truncated: %llu bytes of the process's memory are "
+			     "missing; goroutines, streams and verdicts there can be absent or unknown\n\n",
+			 gs_target_name(s->target), (unsigned long long)miss);
+}
+
 static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, char **errmsg)
 {
 	*errmsg = NULL;
 	if (argc < 1)
 		return bad(errmsg, "%s", "no command (see --help)");
+	truncation_warning(s, argc, argv, sb);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].fn(s, argc, argv, sb, errmsg);

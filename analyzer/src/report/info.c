@@ -37,6 +37,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 				 in->threads, n, waiting, running);
 		if (in->target_kind == GS_TARGET_LIVE)
 			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
+		gs_strbuf_printf(out, ",\"missing_bytes\":%llu", (unsigned long long)in->missing_bytes);
 		gs_strbuf_puts(out, "}\n");
 		return;
 	}
@@ -54,4 +55,8 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
 	if (in->target_kind == GS_TARGET_LIVE)
 		gs_strbuf_printf(out, "paused for:   %.3f ms\n", in->pause_ns / 1e6);
+	if (in->missing_bytes)
+		gs_strbuf_printf(out, "TRUNCATED:    %llu bytes of the process's memory are missing from "
+				      "the core; objects there read as unreadable\n",
+				 (unsigned long long)in->missing_bytes);
 }

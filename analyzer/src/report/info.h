@@ -15,6 +15,7 @@ typedef struct gs_info {
 	uint64_t bias;
 	size_t threads;
 	uint64_t pause_ns, open_ns;
+	uint64_t missing_bytes;
 } gs_info;
 
 void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out);

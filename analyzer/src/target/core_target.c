@@ -35,6 +35,7 @@ typedef struct core_impl {
 	size_t nsegs;
 	size_t last;    /* segment of the previous direct read */
 	int fd;         /* the core, for bulk reads */
+	uint64_t missing; /* dumped bytes beyond the end of a truncated file */
 } core_impl;
 
 
@@ -99,6 +100,12 @@ static const void *core_direct(gs_target *t, uint64_t addr, size_t n)
 	return s->data + rel;
 }
 
+static uint64_t core_missing(const gs_target *t)
+{
+	const core_impl *c = t->impl;
+	return c->missing;
+}
+
 static uint64_t core_next(gs_target *t, uint64_t addr)
 {
 	const core_impl *c = t->impl;
@@ -124,6 +131,7 @@ static void core_destroy(gs_target *t)
 
 static const gs_target_ops core_ops = {
 	.read = core_read, .next = core_next, .destroy = core_destroy, .direct = core_direct,
+	.missing = core_missing,
 };
 
 static int seg_cmp(const void *a, const void *b)
@@ -236,6 +244,10 @@ static int load_headers(gs_target *t, core_impl *c, const char *path, gs_err *er
 				avail = s->memsz;
 			s->avail = avail;
 			s->data = avail ? c->map + ph.p_offset : NULL;
+			/* Dumped bytes the file no longer holds: a core cut short in a copy. */
+			uint64_t want = ph.p_filesz < s->memsz ? ph.p_filesz : s->memsz;
+			if (avail < want)
+				c->missing += want - avail;
 		}
 	}
 	if (c->nsegs)

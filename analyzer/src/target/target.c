@@ -72,6 +72,11 @@ const char *gs_target_name(const gs_target *t)
 	return t->name;
 }
 
+uint64_t gs_target_missing_bytes(const gs_target *t)
+{
+	return t->ops->missing ? t->ops->missing(t) : 0;
+}
+
 uint64_t gs_target_pause_ns(const gs_target *t)
 {
 	return t->ops->pause_ns ? t->ops->pause_ns(t) : 0;

@@ -103,6 +103,10 @@ const char *gs_target_exe_path(const gs_target *t);
 int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64_t size,
 			  uint64_t file_offset, gs_err *err);
 
+/* Memory the process had that this target cannot give back: the dumped bytes past the end
+ * of a truncated core file. Objects there read as unreadable. 0 when nothing is lost. */
+uint64_t gs_target_missing_bytes(const gs_target *t);
+
 /* For a live target: nanoseconds the process has been (or was) paused. 0 otherwise. */
 uint64_t gs_target_pause_ns(const gs_target *t);
 

@@ -23,6 +23,8 @@ typedef struct gs_target_ops {
 	/* Zero-copy: a pointer to n contiguous readable bytes at addr, or NULL (then the
 	 * page cache path is taken). Only backends whose memory is already mapped (cores). */
 	const void *(*direct)(gs_target *t, uint64_t addr, size_t n);
+	/* Bytes the process had that this source lost (a truncated core); NULL: none. */
+	uint64_t (*missing)(const gs_target *t);
 } gs_target_ops;
 
 typedef struct gs_backing {
