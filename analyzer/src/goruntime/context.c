@@ -1,6 +1,7 @@
 /* Walking context.Context chains. */
 #include "context.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -203,7 +204,9 @@ static int read_layer(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias,
 int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t iface_addr,
 		gs_ctx_info *out, gs_err *err)
 {
-	memset(out, 0, sizeof *out);
+	/* Only the layers a walk fills are cleared: the struct is 20 KiB and callers walk the
+	 * contexts of every stream. */
+	memset(out, 0, offsetof(gs_ctx_info, layers));
 	ctx_layout l = { 0 };
 	resolve(d, &l);
 	bool err_decided = false, deadline_decided = false;
@@ -229,6 +232,7 @@ int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t
 			break;
 		}
 		gs_ctx_layer *ly = &out->layers[out->depth++];
+		memset(ly, 0, sizeof *ly);
 		ly->type_addr = v.type;
 		ly->data = v.data;
 		uint64_t parent = 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../util/strbuf.h"
+#include "../util/u64set.h"
 #include "grpc_internal.h"
 
 #define MAX_STACK_SCAN (1u << 20)
@@ -212,8 +213,26 @@ static void find_detached(gs_grpc *g, uint64_t goid, const uint64_t *words, size
 	}
 }
 
+/* Whether a goroutine with this start pc was started by the grpc server (decided once per
+ * start pc: tens of thousands of goroutines share a handful). */
+static bool server_started(gs_grpc *g, uint64_t startpc, gs_u64set *yes, gs_u64set *no)
+{
+	if (!startpc)
+		return false;
+	if (gs_u64set_has(yes, startpc))
+		return true;
+	if (gs_u64set_has(no, startpc))
+		return false;
+	gs_func sf;
+	bool r = gs_pclntab_find(gs_rt_pclntab(g->rt), startpc - gs_rt_bias(g->rt), &sf) == 0 &&
+		 strstr(sf.name, "grpc.(*Server).") != NULL;
+	gs_u64set_add(r ? yes : no, startpc);
+	return r;
+}
+
 void gs_grpc_find_handlers(gs_grpc *g)
 {
+	gs_u64set started = {0}, other = {0}, hframes = {0}, oframes = {0};
 	size_t nserver = 0, nservertr = 0;
 	for (size_t i = 0; i < g->nst; i++)
 		nserver += g->st[i].side == GS_SERVER;
@@ -236,15 +255,19 @@ void gs_grpc_find_handlers(gs_grpc *g)
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
 		/* Only goroutines the grpc server started can run a handler: skip the rest before
 		 * paying for an unwind. */
-		gs_func sf;
-		if (gs_pclntab_find(gs_rt_pclntab(g->rt), gr->startpc - gs_rt_bias(g->rt), &sf) < 0 ||
-		    !strstr(sf.name, "grpc.(*Server)."))
+		if (!server_started(g, gr->startpc, &started, &other))
 			continue;
 		size_t n;
 		const gs_frame *f = gs_rt_stack(g->rt, gr, &n);
 		bool handler = false;
-		for (size_t k = 0; k < n && !handler; k++)
-			handler = is_handler_frame(f[k].function);
+		for (size_t k = 0; k < n && !handler; k++) {
+			/* Function names are pclntab strings: decide once per name. */
+			uint64_t key = (uint64_t)(uintptr_t)f[k].function;
+			if (!gs_u64set_has(&hframes, key) && !gs_u64set_has(&oframes, key))
+				gs_u64set_add(is_handler_frame(f[k].function) ? &hframes : &oframes,
+					      key);
+			handler = gs_u64set_has(&hframes, key);
+		}
 		uint64_t hi = 0, lo = gr->sched_sp;
 		if (!handler || !lo || hio < 0 ||
 		    gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
@@ -272,6 +295,10 @@ void gs_grpc_find_handlers(gs_grpc *g)
 	free(buf);
 	free(set.key);
 	free(set.val);
+	gs_u64set_free(&started);
+	gs_u64set_free(&other);
+	gs_u64set_free(&hframes);
+	gs_u64set_free(&oframes);
 }
 
 void gs_grpc_attach_goroutines(gs_grpc *g)
