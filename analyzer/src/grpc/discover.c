@@ -74,9 +74,12 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 		/* One extra word so that a pair split across chunks is still seen. */
 		uint64_t want = off + n + 8 <= len ? n + 8 : n;
-		if (gs_target_read(t, base + off, buf, want, NULL) < 0)
-			continue;
-		const uint64_t *w = (const uint64_t *)buf;
+		const uint64_t *w = gs_target_map(t, base + off, want);
+		if (!w) {
+			if (gs_target_read(t, base + off, buf, want, NULL) < 0)
+				continue;
+			w = (const uint64_t *)buf;
+		}
 		out->bytes_scanned += n;
 		size_t words = (size_t)(want / 8);
 		for (size_t i = 0; i + 1 < words && i < n / 8; i++) {

@@ -100,6 +100,22 @@ static const void *core_direct(gs_target *t, uint64_t addr, size_t n)
 	return s->data + rel;
 }
 
+static const void *core_map(gs_target *t, uint64_t addr, size_t n)
+{
+	const core_impl *c = t->impl;
+	size_t i = seg_floor(c, addr);
+	if (i == SIZE_MAX)
+		return NULL;
+	const core_seg *s = &c->segs[i];
+	uint64_t rel = addr - s->vaddr;
+	if (rel >= s->avail || n > s->avail - rel)
+		return NULL;
+	const uint8_t *p = s->data + rel;
+	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095, hi = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
+	madvise((void *)lo, hi - lo, MADV_POPULATE_READ); /* best effort: faults otherwise */
+	return p;
+}
+
 static uint64_t core_missing(const gs_target *t)
 {
 	const core_impl *c = t->impl;
@@ -131,7 +147,7 @@ static void core_destroy(gs_target *t)
 
 static const gs_target_ops core_ops = {
 	.read = core_read, .next = core_next, .destroy = core_destroy, .direct = core_direct,
-	.missing = core_missing,
+	.missing = core_missing, .map = core_map,
 };
 
 static int seg_cmp(const void *a, const void *b)

@@ -72,6 +72,11 @@ const char *gs_target_name(const gs_target *t)
 	return t->name;
 }
 
+const void *gs_target_map(gs_target *t, uint64_t addr, size_t n)
+{
+	return t->ops->map && n ? t->ops->map(t, addr, n) : NULL;
+}
+
 uint64_t gs_target_missing_bytes(const gs_target *t)
 {
 	return t->ops->missing ? t->ops->missing(t) : 0;

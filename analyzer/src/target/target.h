@@ -77,6 +77,11 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
  * targets give pointers. */
 const void *gs_target_direct(gs_target *t, uint64_t addr, size_t n);
 
+/* A large range (a heap span) to scan in place: a pointer valid until the target closes,
+ * with the pages made present up front; NULL when the target has no such mapping (then use
+ * gs_target_read_bulk). Its pages then also serve later small reads without faults. */
+const void *gs_target_map(gs_target *t, uint64_t addr, size_t n);
+
 /* Like gs_target_read, for a range read once and whole (a goroutine's stack, a heap span):
  * copied straight from the backend, around the page cache and any mapping. */
 int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err);
