@@ -470,6 +470,25 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	}
 }
 
+/* Parked in the transport's own receive, send or stream-opening code: a gRPC wait even when
+ * the object it waits on could not be tied to a stream (a corrupt map, an unreadable stream). */
+static bool in_transport_wait(gs_diag *d, gs_goroutine *gr)
+{
+	const gs_frame *top = gs_rt_user_frame(d->rt, gr);
+	if (!top)
+		return false;
+	static const char *const fns[] = {
+		"transport.(*recvBufferReader).read", "transport.(*http2Client).Write",
+		"transport.(*http2Client).write", "transport.(*http2Server).Write",
+		"transport.(*http2Server).write", "transport.(*http2Client).NewStream",
+		"transport.(*ClientStream).waitOnHeader", "transport.(*Stream).waitOnHeader",
+	};
+	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
+		if (strstr(top->function, fns[i]))
+			return true;
+	return false;
+}
+
 bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr)
 {
 	if (gr->status != GS_G_WAITING)
@@ -477,7 +496,7 @@ bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr)
 	grpc_waits w = classify(d, gr);
 	if (w.recv >= 0 || w.send >= 0 || w.header >= 0 || w.quota >= 0)
 		return true;
-	if (handled_stream(d, gr->goid) >= 0)
+	if (handled_stream(d, gr->goid) >= 0 || in_transport_wait(d, gr))
 		return true;
 	return stack_has(d, gr, "grpc.(*pickerWrapper).pick") ||
 	       stack_has(d, gr, "grpc.(*Server).GracefulStop") ||
@@ -519,7 +538,28 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 				for (size_t k = 0; k < d->nholders[i] && si < 0; k++)
 					if (d->holders[i][k] == gr->goid)
 						si = (long)i;
-		if (si >= 0 || reached || w.any_grpc)
+		if (si < 0 && in_transport_wait(d, gr)) {
+			/* Never guess: say what was seen and what could not be read. */
+			const gs_frame *top = gs_rt_user_frame(d->rt, gr);
+			v->code = "unknown";
+			set_summary(v, "waits in gRPC (%s) on an object no readable stream or transport owns",
+				    top->function);
+			size_t nw;
+			const gs_waitobj *wo = gs_rt_waits(d->rt, gr, &nw);
+			for (size_t k = 0; k < nw; k++)
+				gs_verdict_evidence(v, "waits on %s at 0x%llx, owner unknown",
+						    wo[k].kind == GS_WAIT_SEMA ? "a semaphore" : "channel",
+						    (unsigned long long)wo[k].addr);
+			for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++) {
+				const gs_transport *t = gs_grpc_transport(d->g, i);
+				if (t->problem[0])
+					gs_verdict_evidence(v, "transport 0x%llx: %s", (unsigned long long)t->addr,
+							    t->problem);
+			}
+			if (gs_target_missing_bytes(gs_rt_target(d->rt)))
+				gs_verdict_evidence(v, "the core is truncated: %llu bytes of memory are missing",
+						    (unsigned long long)gs_target_missing_bytes(gs_rt_target(d->rt)));
+		} else if (si >= 0 || reached || w.any_grpc)
 			outside_rule(d, gr, si, v);
 		else {
 			v->code = "unknown";
