@@ -307,7 +307,7 @@ static void read_ctx(snap *s, const char *global, gs_ctx_info *ci)
 
 static void check_contexts(snap *s)
 {
-	gs_ctx_info *ci = malloc(sizeof *ci);
+	gs_ctx_info *ci = calloc(1, sizeof *ci); /* the walker's cache starts empty */
 	read_ctx(s, "main.ctxChain", ci);
 	ck_assert_msg(ci->depth == 4, "%s: chain depth %zu", s->go_version, ci->depth);
 	static const enum gs_ctx_kind want[] = { GS_CTX_VALUE, GS_CTX_TIMER, GS_CTX_CANCEL,

@@ -201,6 +201,32 @@ static int read_layer(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias,
 	return 0;
 }
 
+static void copy_name(char *dst, size_t cap, const char *src)
+{
+	size_t n = strnlen(src, cap - 1);
+	memmove(dst, src, n);
+	dst[n] = '\0';
+}
+
+/* A handful of context types recur in every chain: name each once. */
+static int cached_type_name(gs_ctx_info *out, gs_types *ty, uint64_t type_addr, char *buf,
+			    size_t cap, gs_err *err)
+{
+	for (size_t i = 0; i < out->cache.nnames; i++)
+		if (out->cache.names[i].type_addr == type_addr) {
+			copy_name(buf, cap, out->cache.names[i].name);
+			return 0;
+		}
+	int rc = gs_type_name(ty, type_addr, buf, cap, err);
+	if (rc == 0 && out->cache.nnames < sizeof out->cache.names / sizeof out->cache.names[0]) {
+		out->cache.names[out->cache.nnames].type_addr = type_addr;
+		copy_name(out->cache.names[out->cache.nnames].name, sizeof out->cache.names[0].name,
+			  buf);
+		out->cache.nnames++;
+	}
+	return rc;
+}
+
 int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t iface_addr,
 		gs_ctx_info *out, gs_err *err)
 {
@@ -208,7 +234,15 @@ int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t
 	 * contexts of every stream. */
 	memset(out, 0, offsetof(gs_ctx_info, layers));
 	ctx_layout l = { 0 };
-	resolve(d, &l);
+	_Static_assert(sizeof l <= sizeof out->cache.layout, "ctx_layout cache too small");
+	if (out->cache.dwarf == d) {
+		memcpy(&l, out->cache.layout, sizeof l);
+	} else {
+		resolve(d, &l);
+		memcpy(out->cache.layout, &l, sizeof l);
+		out->cache.dwarf = d;
+		out->cache.nnames = 0;
+	}
 	bool err_decided = false, deadline_decided = false;
 	uint64_t at = iface_addr;
 	for (size_t depth = 0;; depth++) {
@@ -236,7 +270,7 @@ int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t
 		ly->type_addr = v.type;
 		ly->data = v.data;
 		uint64_t parent = 0;
-		int rc = gs_type_name(ty, v.type, ly->type_name, sizeof ly->type_name, &lerr);
+		int rc = cached_type_name(out, ty, v.type, ly->type_name, sizeof ly->type_name, &lerr);
 		if (rc < 0) {
 			snprintf(ly->type_name, sizeof ly->type_name, "?");
 			ly->kind = GS_CTX_OTHER;

@@ -49,6 +49,15 @@ typedef struct gs_ctx_info {
 	bool truncated;           /* the walk did not reach a root; why is in problem */
 	char problem[200];
 	gs_ctx_layer layers[GS_CTX_MAX_DEPTH];
+	/* Reused across calls (callers walk thousands of contexts with one gs_ctx_info): the
+	 * layouts resolved for this DWARF and the names of the dynamic types seen so far.
+	 * Zero it once before the first call. */
+	struct {
+		const void *dwarf;
+		int64_t layout[11];
+		struct { uint64_t type_addr; char name[128]; } names[16];
+		size_t nnames;
+	} cache;
 } gs_ctx_info;
 
 /* Walks the context.Context interface value stored at iface_addr. bias: PIE load bias

@@ -151,7 +151,7 @@ static void read_context(gs_grpc *g, gs_stream *st)
 	if (g->l.offsets[ST_CTX] < 0)
 		return;
 	if (!g->ctx_scratch)
-		g->ctx_scratch = gs_xmalloc(sizeof *g->ctx_scratch);
+		g->ctx_scratch = gs_xcalloc(1, sizeof *g->ctx_scratch);
 	gs_ctx_info *ci = g->ctx_scratch;
 	if (gs_ctx_read(g->t, g->d, g->ty, gs_rt_bias(g->rt), st->addr + (uint64_t)g->l.offsets[ST_CTX],
 			ci, NULL) == 0) {
