@@ -73,6 +73,25 @@ def delve_goroutines(d):
     return res
 
 
+def each_snapshot(t, commands):
+    """Yields (pair, scenario, dir, name, [JSON of each command]) for every snapshot; an
+    incomplete snapshot or a failing command is a failure of its own, and is skipped."""
+    snaps = snapshots()
+    t.check(len(snaps) > 0, "snapshots exist")
+    for pair, scen, d in snaps:
+        name = "%s/%s" % (pair, scen)
+        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+        if not os.path.exists(core):
+            t.fail("%s: incomplete snapshot" % name)
+            continue
+        try:
+            results = [run_json(c + [exe, core]) for c in commands]
+        except Exception as e:  # noqa: BLE001 - any failure is a test failure
+            t.fail("%s: %s" % (name, e))
+            continue
+        yield pair, scen, d, name, results
+
+
 class Tally:
     def __init__(self, name):
         self.name, self.passed, self.failed = name, 0, 0

@@ -8,7 +8,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from snapshots import Tally, run_json, snapshots, truth  # noqa: E402
+from snapshots import Tally, each_snapshot, truth  # noqa: E402
 
 LINKED_ROLES = {"client-recv", "server-recv", "client-send", "server-send", "server-handler",
                 "handler-mutex", "handler-chan", "handler-select", "client-unary"}
@@ -64,20 +64,8 @@ def scenario_checks(t, name, scen, tr, got, gor):
 
 def main():
     t = Tally("streams")
-    snaps = snapshots()
-    t.check(len(snaps) > 0, "snapshots exist")
-    for pair, scen, d in snaps:
-        name = "%s/%s" % (pair, scen)
-        exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
-        if not os.path.exists(core):
-            t.fail("%s: incomplete snapshot" % name)
-            continue
-        try:
-            got = run_json(["streams", exe, core])
-            gor = {g["id"]: g for g in run_json(["goroutines", exe, core])["goroutines"]}
-        except Exception as e:  # noqa: BLE001
-            t.fail("%s: %s" % (name, e))
-            continue
+    for pair, scen, d, name, (got, gj) in each_snapshot(t, [["streams"], ["goroutines"]]):
+        gor = {g["id"]: g for g in gj["goroutines"]}
         tr = truth(d)
         found = collections.Counter((s["side"], s["method"]) for x in got["transports"] for s in x["streams"]
                                     if not s.get("detached"))

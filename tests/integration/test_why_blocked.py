@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from snapshots import Tally, run, run_json, snapshots, truth  # noqa: E402
+from snapshots import Tally, each_snapshot, run, run_json, truth  # noqa: E402
 
 CATALOG = {"peer-silent", "send-flow-control", "stream-quota", "no-ready-transport",
            "transport-closing", "reader-throttled", "writer-blocked", "handler-blocked",
@@ -42,20 +42,9 @@ def peer_checks(t, name, d, tr):
 
 def main():
     t = Tally("why-blocked")
-    snaps = snapshots()
-    t.check(len(snaps) > 0, "snapshots exist")
-    for pair, scen, d in snaps:
-        name = "%s/%s" % (pair, scen)
+    for pair, scen, d, name, (got, gj) in each_snapshot(t, [["why-blocked"], ["goroutines"]]):
         exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
-        if not os.path.exists(core):
-            t.fail("%s: incomplete snapshot" % name)
-            continue
-        try:
-            got = run_json(["why-blocked", exe, core])
-            gor = {g["id"]: g for g in run_json(["goroutines", exe, core])["goroutines"]}
-        except Exception as e:  # noqa: BLE001
-            t.fail("%s: %s" % (name, e))
-            continue
+        gor = {g["id"]: g for g in gj["goroutines"]}
         verdicts = {v["goroutine"]: v for v in got["verdicts"]}
         t.check(all(v["verdict"] in CATALOG for v in got["verdicts"]),
                 "%s: every verdict code is in the catalog" % name)

@@ -7,6 +7,7 @@
  * bucket it comes from is not evacuated, its entries are read there (once, from the lower
  * of the two new indices it splits into), else from the new bucket. No hashing needed. */
 #include "maps.h"
+#include "maps_walk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,23 +22,6 @@ enum { TH_EMPTY_ONE = 1, TH_EVAC_EMPTY = 4, TH_MIN = 5 };
 /* Overflow chains are short in practice (the runtime grows a map that has too many). */
 #define MAX_CHAIN 65536
 
-typedef struct walk {
-	gs_target *t;
-	const gs_map_layout *l;
-	uint64_t map;
-	uint8_t *buf;
-	int64_t visited, limit;
-	gs_map_visit_fn fn;
-	void *ctx;
-	bool stop;
-} walk;
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static int visit_chain(walk *w, uint64_t b, gs_err *err)
 {

@@ -5,6 +5,7 @@
  * slots; table.index is the first of them, so a table is visited only at its own index.
  * Growth is not incremental: the directory always references complete tables. */
 #include "maps.h"
+#include "maps_walk.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -15,23 +16,6 @@
 #define MAX_DIRLEN (1ull << 24)
 #define MAX_GROUPS (1ull << 16)
 
-typedef struct walk {
-	gs_target *t;
-	const gs_map_layout *l;
-	uint64_t map;
-	uint8_t *buf;
-	int64_t visited, limit;
-	gs_map_visit_fn fn;
-	void *ctx;
-	bool stop;
-} walk;
-
-static uint64_t get_u64(const uint8_t *p)
-{
-	uint64_t v;
-	memcpy(&v, p, 8);
-	return v;
-}
 
 static int visit_group(walk *w, uint64_t g, gs_err *err)
 {
