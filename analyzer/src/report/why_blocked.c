@@ -34,13 +34,6 @@ static const gs_verdict *find_in(const vindex *ix, size_t n, uint64_t goid)
 	return hit ? hit->v : NULL;
 }
 
-static const gs_verdict *find(const gs_diagnosis *dg, uint64_t goid)
-{
-	for (size_t i = 0; i < dg->n; i++)
-		if (dg->v[i].goid == goid)
-			return &dg->v[i];
-	return NULL;
-}
 
 static const char *base(const char *p)
 {
@@ -134,45 +127,84 @@ static void json(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 	gs_strbuf_puts(out, "]}\n");
 }
 
-/* Marks goroutine edges that lie on a cycle of the blame graph (DFS with colours). */
-static bool on_cycle(const gs_diagnosis *dg, uint64_t from, uint64_t to)
+/* Strongly connected components of the blame graph (Tarjan, iterative): an edge lies on a
+ * cycle iff both its ends are in one component. One pass, linear in verdicts and edges. */
+typedef struct scc_state {
+	const gs_diagnosis *dg;
+	const vindex *ix;
+	long *index, *low, *comp;
+	bool *onstack;
+	size_t *stack, sp, next_index;
+	long ncomp;
+} scc_state;
+
+static long verdict_index(const scc_state *st, uint64_t goid)
 {
-	/* An edge from->to is on a cycle iff `from` is reachable from `to`. */
-	size_t cap = dg->n + 1, sp = 0;
-	uint64_t *stack = malloc(cap * 8 * 4 + 8);
-	uint64_t *seen = calloc(dg->n + 1, 8);
-	size_t nseen = 0;
-	bool found = false;
-	if (!stack || !seen) {
-		free(stack);
-		free(seen);
-		return false;
-	}
-	stack[sp++] = to;
-	while (sp && !found) {
-		uint64_t x = stack[--sp];
-		if (x == from) {
-			found = true;
-			break;
-		}
-		bool dup = false;
-		for (size_t i = 0; i < nseen && !dup; i++)
-			dup = seen[i] == x;
-		if (dup || nseen > dg->n)
+	const gs_verdict *v = find_in(st->ix, st->dg->n, goid);
+	return v ? (long)(v - st->dg->v) : -1;
+}
+
+static void strongconnect(scc_state *st, size_t root)
+{
+	/* Explicit call stack of (node, next edge). */
+	size_t *node = gs_xcalloc(st->dg->n + 1, sizeof *node);
+	size_t *edge = gs_xcalloc(st->dg->n + 1, sizeof *edge);
+	size_t depth = 0;
+	node[0] = root;
+	edge[0] = 0;
+	st->index[root] = st->low[root] = (long)st->next_index++;
+	st->stack[st->sp++] = root;
+	st->onstack[root] = true;
+	for (;;) {
+		size_t v = node[depth];
+		const gs_verdict *vv = &st->dg->v[v];
+		if (edge[depth] < vv->nchain) {
+			long w = verdict_index(st, vv->chain[edge[depth]++]);
+			if (w < 0)
+				continue;
+			if (st->index[w] < 0) {
+				st->index[w] = st->low[w] = (long)st->next_index++;
+				st->stack[st->sp++] = (size_t)w;
+				st->onstack[w] = true;
+				node[++depth] = (size_t)w;
+				edge[depth] = 0;
+			} else if (st->onstack[w] && st->index[w] < st->low[v]) {
+				st->low[v] = st->index[w];
+			}
 			continue;
-		seen[nseen++] = x;
-		const gs_verdict *v = find(dg, x);
-		for (size_t k = 0; v && k < v->nchain && sp < cap * 4; k++)
-			stack[sp++] = v->chain[k];
+		}
+		if (st->low[v] == st->index[v]) {
+			size_t w;
+			do {
+				w = st->stack[--st->sp];
+				st->onstack[w] = false;
+				st->comp[w] = st->ncomp;
+			} while (w != v);
+			st->ncomp++;
+		}
+		if (depth == 0)
+			break;
+		size_t parent = node[--depth];
+		if (st->low[v] < st->low[parent])
+			st->low[parent] = st->low[v];
 	}
-	free(stack);
-	free(seen);
-	return found;
+	free(node);
+	free(edge);
 }
 
 static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
+	size_t n = dg->n ? dg->n : 1;
+	vindex *ix = index_verdicts(dg);
+	scc_state st = {dg, ix, gs_xmalloc(n * sizeof(long)), gs_xmalloc(n * sizeof(long)),
+			gs_xmalloc(n * sizeof(long)), gs_xcalloc(n, sizeof(bool)),
+			gs_xmalloc(n * sizeof(size_t)), 0, 0, 0};
+	for (size_t i = 0; i < dg->n; i++)
+		st.index[i] = -1;
+	for (size_t i = 0; i < dg->n; i++)
+		if (st.index[i] < 0)
+			strongconnect(&st, i);
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_strbuf_printf(out, "  g%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n",
@@ -191,13 +223,20 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 						 (unsigned long long)gs_grpc_stream(g, (size_t)p)->addr);
 		}
 		for (size_t k = 0; k < v->nchain; k++) {
-			bool cyc = on_cycle(dg, v->goid, v->chain[k]);
+			long w = verdict_index(&st, v->chain[k]);
+			bool cyc = w >= 0 && st.comp[w] == st.comp[i];
 			gs_strbuf_printf(out, "  g%llu -> g%llu [label=\"blames\"%s];\n",
 					 (unsigned long long)v->goid, (unsigned long long)v->chain[k],
 					 cyc ? ",color=red,penwidth=2,xlabel=\"cycle\"" : "");
 		}
 	}
 	gs_strbuf_puts(out, "}\n");
+	free(ix);
+	free(st.index);
+	free(st.low);
+	free(st.comp);
+	free(st.onstack);
+	free(st.stack);
 }
 
 void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
