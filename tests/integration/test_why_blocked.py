@@ -72,6 +72,13 @@ def main():
             if ok and subprocess.run(["which", "dot"], capture_output=True).returncode == 0:
                 ok = subprocess.run(["dot", "-Tsvg"], input=out, capture_output=True, text=True).returncode == 0
             t.check(ok, "%s: --dot gives a graph (%s)" % (name, err.strip()))
+            t.check("cycle" not in out, "%s: --dot marks no cycle (clients wait on handlers)" % name)
+        if scen == "many-streams":
+            # Each client waits for its server stream and each handler for its client: every
+            # pair blames the other, so the graph has cycles and --dot must mark them.
+            rc, out, err = run(["why-blocked", "--dot", exe, core])
+            t.check(rc == 0 and out.count('xlabel="cycle"') >= 2,
+                    "%s: --dot marks the mutual waits as cycles (%d)" % (name, out.count("cycle")))
     t.finish()
 
 
