@@ -196,6 +196,80 @@ static void attach_threads(gs_rt *rt)
 	}
 }
 
+/* Goroutine structs are read in address order, neighbours in one copy: read through the
+ * core's mapping they would pull most of the heap into the process's memory (tens of
+ * thousands of g's lie scattered between other objects of their size class). */
+#define G_RUN_MAX ((uint64_t)64 << 10)
+#define G_RUN_GAP ((uint64_t)4 << 10)
+
+static int cmp_u64p(const void *a, const void *b)
+{
+	uint64_t x = **(const uint64_t *const *)a, y = **(const uint64_t *const *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
+{
+	const int64_t *o = rt->layout.offsets;
+	uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
+	g->addr = addr;
+	g->status = st;
+	g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
+	if (st == GS_G_DEADEXTRA || st == GS_G_DEAD || st == GS_G_IDLE)
+		return;
+	g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
+	g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
+	g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
+	g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
+	g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
+	g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
+	g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_PC]);
+	if (o[RT_GOBUF_BP] >= 0)
+		g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
+	g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
+	g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
+	g->m = field_u64(buf, gsize, o[RT_G_M]);
+	g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
+	g->stack_lo = field_u64(buf, gsize, o[RT_G_STACK_LO]);
+	g->stack_hi = field_u64(buf, gsize, o[RT_G_STACK_HI]);
+}
+
+/* Fills raw[i] for every readable ptrs[i]; ok[i] tells which were read. */
+static void read_gs(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize,
+		    gs_goroutine *raw, bool *ok)
+{
+	const uint64_t **ord = gs_xcalloc(n ? n : 1, sizeof *ord);
+	size_t m = 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (ptrs[i] && ptrs[i] + gsize > ptrs[i])
+			ord[m++] = &ptrs[i];
+	qsort(ord, m, sizeof *ord, cmp_u64p);
+	uint8_t *run = gs_xmalloc(G_RUN_MAX + gsize);
+	for (size_t a = 0; a < m;) {
+		uint64_t lo = *ord[a], hi = lo + gsize;
+		size_t b = a + 1;
+		while (b < m && *ord[b] + gsize - lo <= G_RUN_MAX && *ord[b] <= hi + G_RUN_GAP) {
+			if (*ord[b] + gsize > hi)
+				hi = *ord[b] + gsize;
+			b++;
+		}
+		bool whole = gs_target_read_bulk(rt->target, lo, run, hi - lo, NULL) == 0;
+		for (size_t k = a; k < b; k++) {
+			size_t i = (size_t)(ord[k] - ptrs);
+			const uint8_t *p = run + (*ord[k] - lo);
+			/* A run with a hole in it: each g on its own. */
+			if (!whole && gs_target_read(rt->target, *ord[k], run + (*ord[k] - lo), gsize,
+						      NULL) < 0)
+				continue;
+			parse_g(rt, p, gsize, *ord[k], &raw[i]);
+			ok[i] = true;
+		}
+		a = b;
+	}
+	free(run);
+	free(ord);
+}
+
 static int load_goroutines(gs_rt *rt, gs_err *err)
 {
 	uint64_t allgs, hdr[3];
@@ -212,43 +286,30 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 		free(ptrs);
 		return gs_err_wrap(err, "reading the allgs array");
 	}
-	const int64_t *o = rt->layout.offsets;
 	size_t gsize = rt->layout.sizes[RT_G_GOID];
-	uint8_t *buf = gs_xmalloc(gsize);
+	bool *ok = gs_xcalloc(n ? n : 1, sizeof *ok);
 	rt->gs = gs_xcalloc(n ? n : 1, sizeof *rt->gs);
+	read_gs(rt, ptrs, n, gsize, rt->gs, ok);
+	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
-		if (!ptrs[i] || gs_target_read(rt->target, ptrs[i], buf, gsize, NULL) < 0) {
+		if (!ok[i]) {
 			rt->unreadable_gs++;
 			continue;
 		}
-		uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
-		if (st == GS_G_DEADEXTRA) {
+		gs_goroutine g = rt->gs[i];
+		if (g.status == GS_G_DEADEXTRA) {
 			rt->hidden = gs_xrealloc(rt->hidden, (rt->nhidden + 1) * sizeof *rt->hidden);
-			rt->hidden[rt->nhidden].goid = field_u64(buf, gsize, o[RT_G_GOID]);
-			rt->hidden[rt->nhidden++].status = st;
+			rt->hidden[rt->nhidden].goid = g.goid;
+			rt->hidden[rt->nhidden++].status = g.status;
 			continue;
 		}
-		if (st == GS_G_DEAD || st == GS_G_IDLE)
+		if (g.status == GS_G_DEAD || g.status == GS_G_IDLE)
 			continue;
-		gs_goroutine *g = &rt->gs[rt->ngs++];
-		g->addr = ptrs[i];
-		g->status = st;
-		g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
-		g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
-		g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
-		g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
-		g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
-		g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
-		g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + rt->layout.offsets[RT_GOBUF_SP]);
-		g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + rt->layout.offsets[RT_GOBUF_PC]);
-		if (o[RT_GOBUF_BP] >= 0)
-			g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
-		g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
-		g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
-		g->m = field_u64(buf, gsize, o[RT_G_M]);
-		g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
+		rt->gs[rt->ngs++] = g;
 	}
-	free(buf);
+	if (rt->ngs < n)
+		memset(&rt->gs[rt->ngs], 0, (size_t)(n - rt->ngs) * sizeof *rt->gs);
+	free(ok);
 	free(ptrs);
 	rt->by_goid = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid);
 	rt->by_addr = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr);
@@ -333,6 +394,7 @@ void gs_rt_close(gs_rt *rt)
 	gs_u64set_free(&rt->sendq_walked);
 	gs_pc_cache_free(rt->pcc);
 	free(rt->stackbuf);
+	free(rt->framebuf);
 	gs_u64set_free(&rt->sending_sudogs);
 	gs_layout_free(&rt->layout);
 	free(rt);

@@ -58,6 +58,7 @@ typedef struct gs_goroutine {
 	int64_t waitsince;   /* nanotime, 0 = not recorded */
 	uint64_t gopc, startpc, parent_goid;
 	uint64_t sched_sp, sched_pc, sched_bp;
+	uint64_t stack_lo, stack_hi; /* 0 when the layout lacks them */
 	uint64_t syscallsp, syscallpc;
 	uint64_t m;          /* *runtime.m, 0 if none */
 	uint64_t waiting;    /* first sudog */
@@ -107,6 +108,9 @@ int64_t gs_rt_wait_minutes(const gs_rt *rt, const gs_goroutine *g);
 
 /* Unwinds (once) and returns the frames; *n set. Never fails: problems are in g->stack_error. */
 const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n);
+/* Frees what gs_rt_stack or gs_rt_user_frame computed for g (a listing of every stack need
+ * not hold them all at once); asking again recomputes it. */
+void gs_rt_stack_release(gs_goroutine *g);
 /* The topmost frame outside package runtime (delve's "User" location), or NULL. */
 const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g);
 /* Wait objects (once): channels, semaphores, netpoll. */

@@ -60,6 +60,8 @@ struct gs_rt {
 	struct gs_pc_cache *pcc;                /* see unwind.c */
 	uint64_t *stackbuf;                     /* unwind.c: one goroutine's stack */
 	size_t stackbuf_cap;
+	gs_frame *framebuf;                     /* unwind.c: frames being collected */
+	size_t framebuf_cap;
 };
 void gs_pc_cache_free(struct gs_pc_cache *c);
 

@@ -17,18 +17,21 @@
 #define FUNCFLAG_TOPFRAME 0x1
 #define FUNCFLAG_SPWRITE 0x2
 
+/* Frames are collected in the model's scratch buffer and kept in an exact-size copy: tens
+ * of thousands of goroutines each holding a doubled buffer add up to tens of MB. */
 typedef struct frame_vec {
-	gs_frame *v;
-	size_t n, cap;
+	gs_rt *rt;
+	size_t n;
 } frame_vec;
 
 static void push(frame_vec *fv, const gs_frame *f)
 {
-	if (fv->n == fv->cap) {
-		fv->cap = fv->cap ? fv->cap * 2 : 16;
-		fv->v = gs_xrealloc(fv->v, fv->cap * sizeof *fv->v);
+	gs_rt *rt = fv->rt;
+	if (fv->n == rt->framebuf_cap) {
+		rt->framebuf_cap = rt->framebuf_cap ? rt->framebuf_cap * 2 : 64;
+		rt->framebuf = gs_xrealloc(rt->framebuf, rt->framebuf_cap * sizeof *rt->framebuf);
 	}
-	fv->v[fv->n++] = *f;
+	rt->framebuf[fv->n++] = *f;
 }
 
 static void set_error(gs_goroutine *g, const char *fmt, unsigned long long a)
@@ -41,15 +44,11 @@ static void set_error(gs_goroutine *g, const char *fmt, unsigned long long a)
 
 /* Where to start: thread registers for a running goroutine whose sp is on its own stack,
  * syscallsp/pc in a syscall, the saved context otherwise. */
-static void start_point(gs_rt *rt, gs_goroutine *g, uint64_t *pc, uint64_t *sp, bool *exact)
+static void start_point(const gs_goroutine *g, uint64_t *pc, uint64_t *sp, bool *exact)
 {
 	*exact = false;
 	if (g->status == GS_G_RUNNING && g->thread) {
-		uint64_t lo = 0, hi = 0;
-		gs_target_read_u64(rt->target, g->addr + rt->layout.offsets[RT_G_STACK_LO], &lo,
-				   NULL);
-		gs_target_read_u64(rt->target, g->addr + rt->layout.offsets[RT_G_STACK_HI], &hi,
-				   NULL);
+		uint64_t lo = g->stack_lo, hi = g->stack_hi;
 		uint64_t rsp = g->thread->regs.rsp;
 		if (rsp >= lo && rsp < hi) {
 			*pc = g->thread->regs.rip;
@@ -149,13 +148,10 @@ typedef struct stack_window {
 
 static void window_load(gs_rt *rt, gs_goroutine *g, uint64_t sp, stack_window *w)
 {
-	uint64_t hi = 0;
+	uint64_t hi = g->stack_hi;
 	w->lo = w->hi = 0;
 	w->words = NULL;
-	if (rt->layout.offsets[RT_G_STACK_HI] < 0 ||
-	    gs_target_read_u64(rt->target, g->addr + (uint64_t)rt->layout.offsets[RT_G_STACK_HI],
-			       &hi, NULL) < 0 ||
-	    hi <= sp || hi - sp > MAX_STACK_WINDOW || (sp & 7))
+	if (hi <= sp || hi - sp > MAX_STACK_WINDOW || (sp & 7))
 		return;
 	if (rt->stackbuf_cap < hi - sp) {
 		rt->stackbuf = gs_xrealloc(rt->stackbuf, hi - sp);
@@ -179,10 +175,10 @@ static int window_u64(gs_rt *rt, const stack_window *w, uint64_t addr, uint64_t 
 
 static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 {
-	frame_vec fv = {0};
+	frame_vec fv = {rt, 0};
 	uint64_t pc, sp;
 	bool exact;
-	start_point(rt, g, &pc, &sp, &exact);
+	start_point(g, &pc, &sp, &exact);
 	stack_window win;
 	window_load(rt, g, sp, &win);
 	if (pc == 0 && sp) { /* a call through a nil func value */
@@ -237,8 +233,24 @@ static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 	}
 	if (fv.n >= GS_MAX_FRAMES)
 		g->stack_truncated = true;
-	g->frames = fv.v;
+	g->frames = NULL;
+	if (fv.n) {
+		g->frames = gs_xmalloc(fv.n * sizeof *g->frames);
+		memcpy(g->frames, rt->framebuf, fv.n * sizeof *g->frames);
+	}
 	g->nframes = fv.n;
+}
+
+void gs_rt_stack_release(gs_goroutine *g)
+{
+	free(g->frames);
+	free(g->stack_error);
+	g->frames = NULL;
+	g->stack_error = NULL;
+	g->nframes = 0;
+	g->stack_done = false;
+	g->stack_partial = false;
+	g->stack_truncated = false;
 }
 
 const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n)

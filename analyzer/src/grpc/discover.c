@@ -74,12 +74,10 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 		/* One extra word so that a pair split across chunks is still seen. */
 		uint64_t want = off + n + 8 <= len ? n + 8 : n;
-		const uint64_t *w = gs_target_map(t, base + off, want);
-		if (!w) {
-			if (gs_target_read(t, base + off, buf, want, NULL) < 0)
-				continue;
-			w = (const uint64_t *)buf;
-		}
+		/* Copied, not mapped: the scanned heap must not stay in the process's memory. */
+		if (gs_target_read_bulk(t, base + off, buf, want, NULL) < 0)
+			continue;
+		const uint64_t *w = (const uint64_t *)buf;
 		out->bytes_scanned += n;
 		size_t words = (size_t)(want / 8);
 		for (size_t i = 0; i + 1 < words && i < n / 8; i++) {
@@ -119,13 +117,19 @@ static void scan_heap(gs_rt *rt, const gs_layout *gl, const itab_set *set,
 	if (nspans && gs_target_read(t, hdr[0], spans, nspans * 8, NULL) == 0) {
 		for (uint64_t i = 0; i < nspans; i++) {
 			uint64_t start, npages;
-			uint8_t state;
+			uint8_t state, sclass = 0;
 			if (!spans[i] ||
 			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_START], &start, NULL) < 0 ||
 			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_NPAGES], &npages, NULL) < 0 ||
 			    gs_target_read(t, spans[i] + (uint64_t)o[SPAN_STATE], &state, 1, NULL) < 0)
 				continue;
 			if (state != SPAN_IN_USE || npages == 0 || npages > (1u << 20))
+				continue;
+			/* A noscan span holds no pointers, so no interface value: most of a busy
+			 * heap (message bytes, frame buffers) is skipped here. */
+			if (o[SPAN_CLASS] >= 0 &&
+			    (gs_target_read(t, spans[i] + (uint64_t)o[SPAN_CLASS], &sclass, 1, NULL) < 0 ||
+			     (sclass & 1)))
 				continue;
 			out->spans_scanned++;
 			scan_span(t, start, npages * PAGE_SIZE_GO, set, buf, out);

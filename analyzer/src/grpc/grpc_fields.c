@@ -111,6 +111,7 @@ const gs_field_spec gs_grpc_fields[GRPC_NFIELDS] = {
 	[SPAN_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL},
 	[SPAN_ELEMSIZE] = {"runtime.mspan", "elemsize", NULL, false, NULL},
 	[SPAN_STATE] = {"runtime.mspan", "state", "s", false, "1 = in use"},
+	[SPAN_CLASS] = {"runtime.mspan", "spanclass", NULL, false, "size class << 1 | noscan"},
 	[MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL},
 	[MD_TYPES] = {"runtime.moduledata", "types", NULL, false, "type descriptors base"},
 	[MD_ITABOFFSET] = {"runtime.moduledata", "itaboffset", NULL, false, "1.27"},

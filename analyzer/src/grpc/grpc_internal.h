@@ -2,13 +2,15 @@
 #ifndef GS_GRPC_INTERNAL_H
 #define GS_GRPC_INTERNAL_H
 
+#include "../util/strpool.h"
 #include "../goruntime/maps.h"
 #include "grpc_model.h"
 
+/* 16 bytes: the owner table has a slot for each of hundreds of thousands of channels. */
 typedef struct gs_owner {
 	uint64_t addr;
-	long stream, transport;
-	gs_owner_role role;
+	int32_t stream;     /* -1: the transport itself */
+	uint32_t transport : 24, role : 8;
 } gs_owner;
 
 struct gs_grpc {
@@ -31,6 +33,7 @@ struct gs_grpc {
 	size_t ncc;
 	gs_owner *own;
 	size_t nown, capown;
+	gs_strpool strings; /* what the streams' string fields point to */
 };
 
 /* streams.c */

@@ -274,6 +274,7 @@ void gs_grpc_close(gs_grpc *g)
 	free(g->tr);
 	free(g->own);
 	free(g->cc);
+	gs_strpool_free(&g->strings);
 	if (g->ty)
 		gs_types_close(g->ty);
 	gs_layout_free(&g->l);

@@ -38,7 +38,7 @@ typedef struct gs_stream {
 	size_t transport;    /* index into the transports */
 	enum gs_side side;
 	uint32_t id;
-	char method[160];
+	const char *method;  /* interned; "?" when unreadable */
 	uint32_t state;      /* streamState */
 	/* receive side */
 	uint64_t recv_chan;  /* recvBuffer.c */
@@ -55,7 +55,7 @@ typedef struct gs_stream {
 	bool header_received;
 	bool has_status;     /* the final status is set (the stream has ended) */
 	int32_t status_code;
-	char status_message[160];
+	const char *status_message; /* interned, "" if none */
 	/* server only */
 	bool header_sent;
 	/* server only */
@@ -64,14 +64,14 @@ typedef struct gs_stream {
 	bool ctx_known;
 	struct {
 		bool done, has_deadline;
-		char err[160];
+		const char *err; /* interned, "" while not done */
 		int64_t deadline_unix_ns;
 	} ctx;
 	/* goroutines that wait on the stream's objects or run its handler */
 	uint64_t *goroutines;
 	size_t ngoroutines;
 	uint64_t handler;    /* server handler goroutine id, 0 if not found */
-	char problem[160];   /* what could not be read, or "" */
+	const char *problem; /* what could not be read (interned), or "" */
 	/* Not in the transport's activeStreams (closed or reset by the transport) but still
 	 * referenced by the handler goroutine that runs it. */
 	bool detached;

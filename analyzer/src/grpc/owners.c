@@ -50,7 +50,7 @@ static size_t own_slot(const gs_grpc *g, uint64_t addr)
 
 static void add(gs_grpc *g, uint64_t addr, long stream, long transport, gs_owner_role role)
 {
-	if (!addr)
+	if (!addr || transport > 0xffffff || stream > INT32_MAX)
 		return;
 	if (2 * (g->nown + 1) > g->capown) {
 		gs_owner *old = g->own;
@@ -67,7 +67,7 @@ static void add(gs_grpc *g, uint64_t addr, long stream, long transport, gs_owner
 		return;
 	if (!o->addr)
 		g->nown++;
-	*o = (gs_owner){addr, stream, transport, role};
+	*o = (gs_owner){addr, (int32_t)stream, (uint32_t)transport, (uint32_t)role};
 }
 
 void gs_grpc_build_owners(gs_grpc *g)
@@ -122,8 +122,8 @@ bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *trans
 	if (!o)
 		return false;
 	*stream = o->stream;
-	*transport = o->transport;
-	*role = o->role;
+	*transport = (long)o->transport;
+	*role = (gs_owner_role)o->role;
 	return true;
 }
 
@@ -137,7 +137,7 @@ bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
 	if (o->stream >= 0) {
 		const gs_stream *s = &g->st[o->stream];
 		snprintf(buf, cap, "%s stream %u %s", s->side == GS_CLIENT ? "client" : "server", s->id,
-			 gs_owner_role_name(o->role));
+			 gs_owner_role_name((gs_owner_role)o->role));
 	} else {
 		snprintf(buf, cap, "%s transport %s %s", t->side == GS_CLIENT ? "client" : "server",
 			 t->side == GS_CLIENT ? t->remote : t->local, gs_owner_role_name(o->role));

@@ -56,12 +56,11 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 	uint64_t p = st->addr;
 	st->id = gs_grpc_u32(g, p, ST_ID);
 	st->state = gs_grpc_u32(g, p, ST_STATE);
-	strcpy(st->method, "?");
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb)
 		st->recv_chan = gs_grpc_u64(g, rb, RB_C);
 	else
-		snprintf(st->problem, sizeof st->problem, "recv buffer unreadable");
+		st->problem = "recv buffer unreadable";
 	uint64_t wq = embedded_or_ptr(g, p, ST_WQ, g->wq_ptr);
 	if (wq) {
 		st->wq_addr = wq;
@@ -88,10 +87,11 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 static void read_details(gs_grpc *g, gs_stream *st)
 {
 	uint64_t p = st->addr;
-	if (g->l.offsets[ST_METHOD] < 0 ||
-	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], st->method,
-			      sizeof st->method, NULL) < 0)
-		strcpy(st->method, "?");
+	char text[160];
+	if (g->l.offsets[ST_METHOD] >= 0 &&
+	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text, sizeof text,
+			      NULL) == 0)
+		st->method = gs_strpool_intern(&g->strings, text);
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb) {
 		gs_chan ch;
@@ -130,10 +130,10 @@ static void read_details(gs_grpc *g, gs_stream *st)
 		    (pb = gs_grpc_u64(g, sp, STS_S)) != 0) {
 			st->has_status = true;
 			st->status_code = (int32_t)gs_grpc_u32(g, pb, SPB_CODE);
-			if (g->l.offsets[SPB_MESSAGE] < 0 ||
+			if (g->l.offsets[SPB_MESSAGE] >= 0 &&
 			    gs_rt_read_string(g->rt, pb + (uint64_t)g->l.offsets[SPB_MESSAGE],
-					      st->status_message, sizeof st->status_message, NULL) < 0)
-				st->status_message[0] = '\0';
+					      text, sizeof text, NULL) == 0)
+				st->status_message = gs_strpool_intern(&g->strings, text);
 		}
 	} else {
 		int64_t o = gs_grpc_off2(g, ST_HEADERSENT, SS_HEADERSENT);
@@ -159,7 +159,7 @@ static void read_context(gs_grpc *g, gs_stream *st)
 		st->ctx.done = ci->done;
 		st->ctx.has_deadline = ci->has_deadline;
 		st->ctx.deadline_unix_ns = ci->deadline_unix_ns;
-		snprintf(st->ctx.err, sizeof st->ctx.err, "%s", ci->err);
+		st->ctx.err = gs_strpool_intern(&g->strings, ci->err);
 	}
 }
 
@@ -204,6 +204,8 @@ size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached)
 	}
 	gs_stream *st = &g->st[g->nst];
 	memset(st, 0, sizeof *st);
+	st->method = "?";
+	st->status_message = st->ctx.err = st->problem = "";
 	st->addr = addr;
 	st->transport = ti;
 	st->side = g->tr[ti].side;

@@ -242,6 +242,7 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 		gs_strbuf_putc(out, '\n');
 		if (o->stacks)
 			text_stack(rt, g, out);
+		gs_rt_stack_release(g); /* printed: seventy thousand stacks need not stay */
 	}
 	for (size_t k = 0; k < ng; k++) {
 		gs_goroutine *g = groups[k].first;
@@ -271,6 +272,7 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 		if (k++)
 			gs_strbuf_putc(out, ',');
 		json_goroutine(rt, g, o, out);
+		gs_rt_stack_release(g);
 	}
 	/* Kept by the runtime for cgo callbacks but never printed by it (delve lists them). */
 	gs_strbuf_puts(out, "],\"not_shown\":[");

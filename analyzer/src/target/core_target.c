@@ -2,7 +2,10 @@
  *
  * The file is mapped read-only and never read whole: a gcore of a Go program is mostly
  * sparse reserved heap. libelf checks the ELF and program headers; the notes are parsed by
- * core_notes.c. Bytes of a PT_LOAD beyond p_filesz (not dumped, or cut off by a truncated
+ * core_notes.c. Memory is copied out with pread (through the target's page cache for small
+ * objects), never touched through the mapping: mapped pages count in the process's RSS, and
+ * the kernel maps tens of KiB around each fault, so reading objects scattered over a large
+ * heap that way grew RSS to the heap's size. Bytes of a PT_LOAD beyond p_filesz (not dumped, or cut off by a truncated
  * file) are left to the backing regions that target.c consults.
  */
 #include <errno.h>
@@ -33,11 +36,9 @@ typedef struct core_impl {
 	size_t size;
 	core_seg *segs; /* sorted by vaddr */
 	size_t nsegs;
-	size_t last;    /* segment of the previous direct read */
 	int fd;         /* the core, for bulk reads */
 	uint64_t missing; /* dumped bytes beyond the end of a truncated file */
 } core_impl;
-
 
 /* Index of the last segment starting at or below addr, or SIZE_MAX. */
 static size_t seg_floor(const core_impl *c, uint64_t addr)
@@ -70,50 +71,12 @@ static size_t core_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 		size_t k = n - done;
 		if (k > s->avail - rel)
 			k = (size_t)(s->avail - rel);
-		/* pread rather than the mapping: bulk scans then neither fault page by page nor
-		 * leave the scanned pages in the process's memory. */
 		ssize_t r = pread(c->fd, out + done, k, (off_t)((size_t)(s->data - c->map) + rel));
 		if (r <= 0)
 			break;
 		done += (size_t)r;
 	}
 	return done;
-}
-
-/* The core is mmapped: a range inside one segment's file bytes needs no copy at all. */
-static const void *core_direct(gs_target *t, uint64_t addr, size_t n)
-{
-	core_impl *c = t->impl;
-	/* Reads come in runs over one segment: try the last one before searching. */
-	size_t i = c->last;
-	if (i >= c->nsegs || addr < c->segs[i].vaddr ||
-	    (i + 1 < c->nsegs && addr >= c->segs[i + 1].vaddr)) {
-		i = seg_floor(c, addr);
-		if (i == SIZE_MAX)
-			return NULL;
-		c->last = i;
-	}
-	const core_seg *s = &c->segs[i];
-	uint64_t rel = addr - s->vaddr;
-	if (rel >= s->avail || n > s->avail - rel)
-		return NULL;
-	return s->data + rel;
-}
-
-static const void *core_map(gs_target *t, uint64_t addr, size_t n)
-{
-	const core_impl *c = t->impl;
-	size_t i = seg_floor(c, addr);
-	if (i == SIZE_MAX)
-		return NULL;
-	const core_seg *s = &c->segs[i];
-	uint64_t rel = addr - s->vaddr;
-	if (rel >= s->avail || n > s->avail - rel)
-		return NULL;
-	const uint8_t *p = s->data + rel;
-	uintptr_t lo = (uintptr_t)p & ~(uintptr_t)4095, hi = ((uintptr_t)p + n + 4095) & ~(uintptr_t)4095;
-	madvise((void *)lo, hi - lo, MADV_POPULATE_READ); /* best effort: faults otherwise */
-	return p;
 }
 
 static uint64_t core_missing(const gs_target *t)
@@ -146,8 +109,8 @@ static void core_destroy(gs_target *t)
 }
 
 static const gs_target_ops core_ops = {
-	.read = core_read, .next = core_next, .destroy = core_destroy, .direct = core_direct,
-	.missing = core_missing, .map = core_map,
+	.read = core_read, .next = core_next, .destroy = core_destroy,
+	.missing = core_missing,
 };
 
 static int seg_cmp(const void *a, const void *b)

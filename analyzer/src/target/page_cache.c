@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "../util/strbuf.h"
 
@@ -13,7 +14,6 @@ enum { PAGE_NONE, PAGE_FULL, PAGE_PARTIAL };
 
 typedef struct pc_entry {
 	uint64_t page;
-	uint8_t *data;	/* GS_PAGE_SIZE bytes, kept across reuse of the entry */
 	uint8_t *valid; /* bit per byte, only for PAGE_PARTIAL */
 	uint32_t hnext; /* hash chain */
 	uint32_t prev, next; /* LRU list, head = most recently used */
@@ -23,7 +23,11 @@ typedef struct pc_entry {
 struct gs_page_cache {
 	gs_page_source src;
 	pc_entry *entries;
+	uint8_t *data; /* cap pages, entry i's at data + i * GS_PAGE_SIZE */
+	size_t data_bytes;
 	uint32_t cap, used;
+	uint32_t last; /* entry of the previous read: most reads repeat a page */
+	uint32_t populated; /* entries whose data pages are known present */
 	uint32_t *buckets;
 	uint32_t bucket_bits;
 	uint32_t head, tail;
@@ -47,6 +51,15 @@ gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes)
 	pc->src = *src;
 	pc->cap = (uint32_t)cap;
 	pc->entries = gs_xcalloc(cap, sizeof *pc->entries);
+	/* One block, made present in steps as entries come into use (populate_upto): faulting
+	 * fresh pages in one by one costs more than the reads the cache saves, and a small
+	 * snapshot should not pay for the whole cache. */
+	pc->data_bytes = cap * GS_PAGE_SIZE;
+	void *d = mmap(NULL, pc->data_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	pc->data = d == MAP_FAILED ? gs_xmalloc(pc->data_bytes) : d;
+	if (d == MAP_FAILED)
+		pc->data_bytes = 0; /* malloc'd: freed, not unmapped */
 	pc->bucket_bits = 1;
 	while (((size_t)1 << pc->bucket_bits) < cap * 2)
 		pc->bucket_bits++;
@@ -59,10 +72,12 @@ void gs_page_cache_free(gs_page_cache *pc)
 {
 	if (!pc)
 		return;
-	for (uint32_t i = 0; i < pc->cap; i++) {
-		free(pc->entries[i].data);
+	for (uint32_t i = 0; i < pc->cap; i++)
 		free(pc->entries[i].valid);
-	}
+	if (pc->data_bytes)
+		munmap(pc->data, pc->data_bytes);
+	else
+		free(pc->data);
 	free(pc->entries);
 	free(pc->buckets);
 	free(pc);
@@ -75,6 +90,7 @@ void gs_page_cache_invalidate(gs_page_cache *pc)
 		pc->entries[i].valid = NULL;
 	}
 	pc->used = 0;
+	pc->last = NIL;
 	pc->head = pc->tail = NIL;
 	memset(pc->buckets, 0xff, sizeof *pc->buckets << pc->bucket_bits);
 }
@@ -139,16 +155,19 @@ static int bit(const uint8_t *bits, size_t b)
 
 /* Reads one page from the source, hopping over holes when the source can say where the
  * next readable bytes are. */
+static uint8_t *data_of(const gs_page_cache *pc, const pc_entry *e)
+{
+	return pc->data + (size_t)(e - pc->entries) * GS_PAGE_SIZE;
+}
+
 static void fill(gs_page_cache *pc, pc_entry *e)
 {
 	uint8_t bits[GS_PAGE_SIZE / 8];
+	uint8_t *data = data_of(pc, e);
 	size_t p = 0, total = 0;
 	memset(bits, 0, sizeof bits);
-	if (!e->data)
-		e->data = gs_xmalloc(GS_PAGE_SIZE);
-	memset(e->data, 0, GS_PAGE_SIZE);
 	while (p < GS_PAGE_SIZE) {
-		size_t k = pc->src.read(pc->src.ctx, e->page + p, e->data + p, GS_PAGE_SIZE - p);
+		size_t k = pc->src.read(pc->src.ctx, e->page + p, data + p, GS_PAGE_SIZE - p);
 		pc->stats.source_reads++;
 		if (k > GS_PAGE_SIZE - p)
 			k = GS_PAGE_SIZE - p;
@@ -173,18 +192,39 @@ static void fill(gs_page_cache *pc, pc_entry *e)
 	}
 }
 
+#define POPULATE_STEP 1024u /* entries: 4 MiB */
+
+static void populate_upto(gs_page_cache *pc, uint32_t i)
+{
+	uint32_t to = i + POPULATE_STEP < pc->cap ? i + POPULATE_STEP : pc->cap;
+#ifdef MADV_POPULATE_WRITE
+	if (pc->data_bytes)
+		madvise(pc->data + (size_t)pc->populated * GS_PAGE_SIZE,
+			(size_t)(to - pc->populated) * GS_PAGE_SIZE, MADV_POPULATE_WRITE);
+#endif
+	pc->populated = to;
+}
+
 static pc_entry *get_page(gs_page_cache *pc, uint64_t page)
 {
+	/* The previous page is already at the front of the LRU list. */
+	if (pc->last != NIL && pc->entries[pc->last].page == page) {
+		pc->stats.hits++;
+		return &pc->entries[pc->last];
+	}
 	uint32_t i = lookup(pc, page);
 	if (i != NIL) {
 		pc->stats.hits++;
 		lru_unlink(pc, i);
 		lru_push_front(pc, i);
+		pc->last = i;
 		return &pc->entries[i];
 	}
 	pc->stats.misses++;
 	if (pc->used < pc->cap) {
 		i = pc->used++;
+		if (i >= pc->populated)
+			populate_upto(pc, i);
 	} else {
 		i = pc->tail;
 		pc->stats.evictions++;
@@ -200,6 +240,7 @@ static pc_entry *get_page(gs_page_cache *pc, uint64_t page)
 	e->hnext = pc->buckets[b];
 	pc->buckets[b] = i;
 	lru_push_front(pc, i);
+	pc->last = i;
 	return e;
 }
 
@@ -224,7 +265,7 @@ size_t gs_page_cache_read(gs_page_cache *pc, uint64_t addr, void *dst, size_t n)
 		if (e->state == PAGE_PARTIAL)
 			for (ok = 0; ok < chunk && bit(e->valid, off + ok); ok++)
 				;
-		memcpy(out + done, e->data + off, ok);
+		memcpy(out + done, data_of(pc, e) + off, ok);
 		done += ok;
 		if (ok < chunk)
 			break;

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -70,11 +71,6 @@ enum gs_target_kind gs_target_kind(const gs_target *t)
 const char *gs_target_name(const gs_target *t)
 {
 	return t->name;
-}
-
-const void *gs_target_map(gs_target *t, uint64_t addr, size_t n)
-{
-	return t->ops->map && n ? t->ops->map(t, addr, n) : NULL;
 }
 
 uint64_t gs_target_missing_bytes(const gs_target *t)
@@ -302,11 +298,6 @@ static uint64_t source_next(void *ctx, uint64_t addr)
 
 /* ---- reads ---- */
 
-const void *gs_target_direct(gs_target *t, uint64_t addr, size_t n)
-{
-	return t->ops->direct && n && n < GS_BULK_READ ? t->ops->direct(t, addr, n) : NULL;
-}
-
 int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err)
 {
 	size_t k = n ? source_read(t, addr, dst, n) : 0;
@@ -325,11 +316,6 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 	 * the process's memory, and does not evict the small objects the cache is for. */
 	if (n >= GS_BULK_READ)
 		return gs_target_read_bulk(t, addr, dst, n, err);
-	const void *p = gs_target_direct(t, addr, n);
-	if (p) {
-		memcpy(dst, p, n);
-		return 0;
-	}
 	size_t k = gs_page_cache_read(t->cache, addr, dst, n);
 	if (k == n)
 		return 0;
@@ -341,11 +327,6 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 
 int gs_target_read_u64(gs_target *t, uint64_t addr, uint64_t *v, gs_err *err)
 {
-	const uint8_t *p = gs_target_direct(t, addr, 8);
-	if (p) { /* amd64 only: host and target are both little-endian */
-		memcpy(v, p, 8);
-		return 0;
-	}
 	uint8_t b[8];
 	if (gs_target_read(t, addr, b, sizeof b, err) != 0)
 		return -1;

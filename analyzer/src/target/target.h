@@ -71,16 +71,6 @@ const char *gs_target_name(const gs_target *t);
 /* Reads exactly n bytes at addr. 0 on success; -1 (GS_EMEM, "unreadable at 0x...") when
  * any byte is not available. */
 int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err);
-/* Zero-copy access to small objects: a pointer to n (< 4 KiB) readable bytes at addr, valid
- * until the target closes, or NULL when the bytes are not contiguous in memory the target
- * maps (then use gs_target_read, which is also the better way for larger ranges). Only core
- * targets give pointers. */
-const void *gs_target_direct(gs_target *t, uint64_t addr, size_t n);
-
-/* A large range (a heap span) to scan in place: a pointer valid until the target closes,
- * with the pages made present up front; NULL when the target has no such mapping (then use
- * gs_target_read_bulk). Its pages then also serve later small reads without faults. */
-const void *gs_target_map(gs_target *t, uint64_t addr, size_t n);
 
 /* Like gs_target_read, for a range read once and whole (a goroutine's stack, a heap span):
  * copied straight from the backend, around the page cache and any mapping. */

@@ -20,12 +20,6 @@ typedef struct gs_target_ops {
 	uint64_t (*pause_ns)(const gs_target *t);
 	/* Frees t->impl. */
 	void (*destroy)(gs_target *t);
-	/* Zero-copy: a pointer to n contiguous readable bytes at addr, or NULL (then the
-	 * page cache path is taken). Only backends whose memory is already mapped (cores). */
-	const void *(*direct)(gs_target *t, uint64_t addr, size_t n);
-	/* Maps [addr, addr+n) for scanning in place, its page tables filled in one go (large
-	 * scans would otherwise fault page by page); NULL when not one mapped range. */
-	const void *(*map)(gs_target *t, uint64_t addr, size_t n);
 	/* Bytes the process had that this source lost (a truncated core); NULL: none. */
 	uint64_t (*missing)(const gs_target *t);
 } gs_target_ops;
