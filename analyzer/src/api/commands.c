@@ -100,6 +100,9 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 	}
 	o.ids = ids;
 	o.nids = nids;
+	/* While the heap is scanned for transports: the goroutines' top frames and waits. */
+	gs_session_grpc_begin(s);
+	gs_report_goroutines_prepare(s->rt, &o);
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;

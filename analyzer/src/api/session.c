@@ -86,10 +86,19 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	return s;
 }
 
+void gs_session_grpc_begin(gs_session *s)
+{
+	if (!s->grpc && !s->grpc_pending)
+		s->grpc_pending = gs_grpc_begin(s->rt);
+}
+
 gs_grpc *gs_session_grpc(gs_session *s, gs_err *err)
 {
-	if (!s->grpc)
-		s->grpc = gs_grpc_open(s->rt, err);
+	if (!s->grpc) {
+		gs_session_grpc_begin(s);
+		s->grpc = gs_grpc_finish(s->grpc_pending, err);
+		s->grpc_pending = NULL;
+	}
 	return s->grpc;
 }
 
@@ -112,6 +121,7 @@ void gs_close(gs_session *s)
 	if (!s)
 		return;
 	gs_grpc_close(s->grpc);
+	gs_grpc_close(s->grpc_pending);
 	gs_rt_close(s->rt);
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);

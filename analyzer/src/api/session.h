@@ -20,11 +20,15 @@ struct gs_session {
 	gs_dwarf *dwarf;
 	gs_rt *rt;
 	gs_grpc *grpc;      /* opened on first use */
+	gs_grpc *grpc_pending; /* begun (heap scan running), not finished */
 	char *exe_path;
 	char *grpc_version; /* NULL when unknown */
 	uint64_t open_ns;   /* time to open, for info */
 };
 
+/* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a
+ * command calls it first, works on the runtime model, then calls gs_session_grpc. */
+void gs_session_grpc_begin(gs_session *s);
 /* The gRPC model, built on first use; NULL with *err set on failure. */
 gs_grpc *gs_session_grpc(gs_session *s, gs_err *err);
 /* Same, with goroutines linked to streams and transports (gs_grpc_link). */

@@ -137,36 +137,55 @@ static bool is_user(const char *name);
 
 /* Unwinds g; with until_user, stops after the first physical frame that is_user accepts
  * (all that `goroutines` without --stacks needs). */
-/* The stack between the start sp and stack.hi, read once: the unwinder's reads of return
- * addresses then cost no page faults on a large core. */
+/* The stack from the start sp towards stack.hi, copied in one read and grown on demand
+ * (the first user frame is usually near the top, the full stack is wanted whole): the
+ * unwinder's reads of return addresses then cost neither syscalls nor cache pages. */
 #define MAX_STACK_WINDOW (256u << 10)
+#define FIRST_WINDOW (2u << 10)
 
 typedef struct stack_window {
-	uint64_t lo, hi;
+	uint64_t lo, hi; /* what words holds */
+	uint64_t top;    /* stack.hi: how far it may grow */
 	uint64_t *words;
 } stack_window;
 
-static void window_load(gs_rt *rt, gs_goroutine *g, uint64_t sp, stack_window *w)
+static bool window_read(gs_rt *rt, stack_window *w, uint64_t len)
 {
-	uint64_t hi = g->stack_hi;
-	w->lo = w->hi = 0;
-	w->words = NULL;
-	if (hi <= sp || hi - sp > MAX_STACK_WINDOW || (sp & 7))
-		return;
-	if (rt->stackbuf_cap < hi - sp) {
-		rt->stackbuf = gs_xrealloc(rt->stackbuf, hi - sp);
-		rt->stackbuf_cap = hi - sp;
+	if (rt->stackbuf_cap < len) {
+		rt->stackbuf = gs_xrealloc(rt->stackbuf, len);
+		rt->stackbuf_cap = len;
 	}
-	if (gs_target_read_bulk(rt->target, sp, rt->stackbuf, hi - sp, NULL) < 0)
-		return;
-	w->lo = sp;
-	w->hi = hi;
+	if (gs_target_read_bulk(rt->target, w->lo, rt->stackbuf, len, NULL) < 0)
+		return false;
+	w->hi = w->lo + len;
 	w->words = rt->stackbuf;
+	return true;
 }
 
-static int window_u64(gs_rt *rt, const stack_window *w, uint64_t addr, uint64_t *v)
+static void window_load(gs_rt *rt, gs_goroutine *g, uint64_t sp, bool whole, stack_window *w)
 {
-	if (addr >= w->lo && addr + 8 <= w->hi && !((addr - w->lo) & 7)) {
+	uint64_t hi = g->stack_hi;
+	*w = (stack_window){0};
+	if (hi <= sp || hi - sp > MAX_STACK_WINDOW || (sp & 7))
+		return;
+	w->lo = sp;
+	w->top = hi;
+	if (!window_read(rt, w, whole || hi - sp < FIRST_WINDOW ? hi - sp : FIRST_WINDOW))
+		*w = (stack_window){0};
+}
+
+static int window_u64(gs_rt *rt, stack_window *w, uint64_t addr, uint64_t *v)
+{
+	if (w->words && addr >= w->hi && addr + 8 <= w->top) {
+		uint64_t len = 2 * (w->hi - w->lo);
+		if (len < addr + 8 - w->lo)
+			len = addr + 8 - w->lo;
+		if (len > w->top - w->lo)
+			len = w->top - w->lo;
+		if (!window_read(rt, w, len))
+			*w = (stack_window){0};
+	}
+	if (w->words && addr >= w->lo && addr + 8 <= w->hi && !((addr - w->lo) & 7)) {
 		*v = w->words[(addr - w->lo) / 8];
 		return 0;
 	}
@@ -180,7 +199,7 @@ static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 	bool exact;
 	start_point(g, &pc, &sp, &exact);
 	stack_window win;
-	window_load(rt, g, sp, &win);
+	window_load(rt, g, sp, !until_user, &win);
 	if (pc == 0 && sp) { /* a call through a nil func value */
 		gs_target_read_u64(rt->target, sp, &pc, NULL);
 		sp += 8;

@@ -1,5 +1,7 @@
 #include "discover.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -100,20 +102,69 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 	}
 }
 
-static void scan_heap(gs_rt *rt, const gs_layout *gl, const itab_set *set,
-		      gs_found_transports *out)
+/* The scan: spans listed up front, then taken in batches by the worker thread and, once
+ * gs_find_transports_finish is called, by the caller too. Scanning only copies memory with
+ * the target's bulk read (pread on a core), so the two share nothing but the batch
+ * counter; other targets (live, debugger callbacks) are scanned by the caller alone. */
+#define SPAN_BATCH 64
+
+typedef struct span_range {
+	uint64_t start, len;
+} span_range;
+
+typedef struct scan_part {
+	gs_found_transports found;
+	uint8_t *buf;
+} scan_part;
+
+struct gs_heap_scan {
+	gs_rt *rt;
+	const gs_layout *gl;
+	itab_set set;
+	span_range *spans;
+	size_t nspans;
+	atomic_size_t next;
+	scan_part part[2]; /* [0] the caller's, [1] the worker's */
+	pthread_t worker;
+	bool threaded;
+};
+
+static void scan_batches(gs_heap_scan *hs, scan_part *p)
 {
-	gs_target *t = gs_rt_target(rt);
-	const int64_t *o = gl->offsets;
+	gs_target *t = gs_rt_target(hs->rt);
+	for (;;) {
+		size_t b = atomic_fetch_add(&hs->next, SPAN_BATCH);
+		if (b >= hs->nspans)
+			return;
+		size_t e = b + SPAN_BATCH < hs->nspans ? b + SPAN_BATCH : hs->nspans;
+		for (size_t i = b; i < e; i++) {
+			p->found.spans_scanned++;
+			scan_span(t, hs->spans[i].start, hs->spans[i].len, &hs->set, p->buf, &p->found);
+		}
+	}
+}
+
+static void *scan_worker(void *arg)
+{
+	gs_heap_scan *hs = arg;
+	scan_batches(hs, &hs->part[1]);
+	return NULL;
+}
+
+/* The in-use, pointer-holding spans of runtime.mheap_.allspans. */
+static void list_spans(gs_heap_scan *hs)
+{
+	gs_target *t = gs_rt_target(hs->rt);
+	const int64_t *o = hs->gl->offsets;
 	uint64_t mheap, hdr[2];
 	if (o[MHEAP_ALLSPANS] < 0 || o[SPAN_START] < 0 || o[SPAN_NPAGES] < 0 ||
-	    o[SPAN_STATE] < 0 || gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    o[SPAN_STATE] < 0 || gs_rt_global(hs->rt, "runtime.mheap_", &mheap, NULL) < 0 ||
 	    gs_target_read(t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
 	    hdr[1] > MAX_SPANS)
 		return;
 	uint64_t nspans = hdr[1];
 	uint64_t *spans = gs_xcalloc(nspans ? nspans : 1, 8);
-	uint8_t *buf = gs_xmalloc(CHUNK + 8);
+	hs->spans = gs_xcalloc(nspans ? nspans : 1, sizeof *hs->spans);
 	if (nspans && gs_target_read(t, hdr[0], spans, nspans * 8, NULL) == 0) {
 		for (uint64_t i = 0; i < nspans; i++) {
 			uint64_t start, npages;
@@ -131,11 +182,9 @@ static void scan_heap(gs_rt *rt, const gs_layout *gl, const itab_set *set,
 			    (gs_target_read(t, spans[i] + (uint64_t)o[SPAN_CLASS], &sclass, 1, NULL) < 0 ||
 			     (sclass & 1)))
 				continue;
-			out->spans_scanned++;
-			scan_span(t, start, npages * PAGE_SIZE_GO, set, buf, out);
+			hs->spans[hs->nspans++] = (span_range){start, npages * PAGE_SIZE_GO};
 		}
 	}
-	free(buf);
 	free(spans);
 }
 
@@ -174,34 +223,75 @@ static size_t keep_valid(gs_target *t, const int64_t *o, uint64_t *v, size_t n, 
 	return k;
 }
 
-int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
-		       gs_err *err)
+gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout *gl)
 {
-	(void)err;
-	memset(out, 0, sizeof *out);
+	gs_heap_scan *hs = gs_xcalloc(1, sizeof *hs);
+	hs->rt = rt;
+	hs->gl = gl;
+	atomic_init(&hs->next, 0);
 	uint64_t tc = 0, ts = 0;
 	gs_type_addr_for_name(ty, "*transport.http2Client", &tc, NULL);
 	gs_type_addr_for_name(ty, "*transport.http2Server", &ts, NULL);
 	if (!tc && !ts)
-		return 0; /* no grpc-go transports linked in */
-	itab_set set = {0};
-	collect_itabs(rt, ty, tc ? tc : ~0ull, ts ? ts : ~0ull, &set);
-	if (set.n == 0)
-		return 0;
-	uint64_t hi = set.itab[0];
-	set.lo = set.itab[0];
-	for (size_t k = 1; k < set.n; k++) {
-		set.lo = set.itab[k] < set.lo ? set.itab[k] : set.lo;
-		hi = set.itab[k] > hi ? set.itab[k] : hi;
+		return hs; /* no grpc-go transports linked in */
+	collect_itabs(rt, ty, tc ? tc : ~0ull, ts ? ts : ~0ull, &hs->set);
+	if (hs->set.n == 0)
+		return hs;
+	uint64_t hi = hs->set.itab[0];
+	hs->set.lo = hs->set.itab[0];
+	for (size_t k = 1; k < hs->set.n; k++) {
+		hs->set.lo = hs->set.itab[k] < hs->set.lo ? hs->set.itab[k] : hs->set.lo;
+		hi = hs->set.itab[k] > hi ? hs->set.itab[k] : hi;
 	}
-	set.span = hi - set.lo;
-	scan_heap(rt, gl, &set, out);
-	gs_target *t = gs_rt_target(rt);
-	out->nclient = keep_valid(t, gl->offsets, out->client, dedupe(out->client, out->nclient),
+	hs->set.span = hi - hs->set.lo;
+	list_spans(hs);
+	for (int k = 0; k < 2; k++)
+		hs->part[k].buf = gs_xmalloc(CHUNK + 8);
+	hs->threaded = gs_target_kind(gs_rt_target(rt)) == GS_TARGET_CORE && hs->nspans > SPAN_BATCH &&
+		       pthread_create(&hs->worker, NULL, scan_worker, hs) == 0;
+	return hs;
+}
+
+static void append(uint64_t **v, size_t *n, const uint64_t *w, size_t m)
+{
+	for (size_t i = 0; i < m; i++)
+		push(v, n, w[i]);
+}
+
+int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err *err)
+{
+	(void)err;
+	memset(out, 0, sizeof *out);
+	if (!hs)
+		return 0;
+	scan_batches(hs, &hs->part[0]);
+	if (hs->threaded)
+		pthread_join(hs->worker, NULL);
+	*out = hs->part[0].found;
+	const gs_found_transports *w = &hs->part[1].found;
+	append(&out->client, &out->nclient, w->client, w->nclient);
+	append(&out->server, &out->nserver, w->server, w->nserver);
+	append(&out->client_holders, &out->nclient_holders, w->client_holders, w->nclient_holders);
+	out->candidates += w->candidates;
+	out->spans_scanned += w->spans_scanned;
+	out->bytes_scanned += w->bytes_scanned;
+	gs_found_transports_free(&hs->part[1].found);
+	gs_target *t = gs_rt_target(hs->rt);
+	out->nclient = keep_valid(t, hs->gl->offsets, out->client, dedupe(out->client, out->nclient),
 				  false);
-	out->nserver = keep_valid(t, gl->offsets, out->server, dedupe(out->server, out->nserver),
+	out->nserver = keep_valid(t, hs->gl->offsets, out->server, dedupe(out->server, out->nserver),
 				  true);
+	free(hs->part[0].buf);
+	free(hs->part[1].buf);
+	free(hs->spans);
+	free(hs);
 	return 0;
+}
+
+int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
+		       gs_err *err)
+{
+	return gs_find_transports_finish(gs_find_transports_start(rt, ty, gl), out, err);
 }
 
 void gs_found_transports_free(gs_found_transports *f)

@@ -29,6 +29,12 @@ typedef struct gs_found_transports {
 
 int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
 		       gs_err *err);
+/* The same in two steps: start lists the spans and, on a core, has a worker thread begin the
+ * scan; finish joins in, waits for the worker and validates. The caller may read the target
+ * in between (the worker only copies memory with bulk reads); every start needs a finish. */
+typedef struct gs_heap_scan gs_heap_scan;
+gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout *gl);
+int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err *err);
 void gs_found_transports_free(gs_found_transports *f);
 
 #endif

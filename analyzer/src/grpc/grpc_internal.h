@@ -4,6 +4,7 @@
 
 #include "../util/strpool.h"
 #include "../goruntime/maps.h"
+#include "discover.h"
 #include "grpc_model.h"
 
 /* 16 bytes: the owner table has a slot for each of hundreds of thousands of channels. */
@@ -34,6 +35,7 @@ struct gs_grpc {
 	gs_owner *own;
 	size_t nown, capown;
 	gs_strpool strings; /* what the streams' string fields point to */
+	gs_heap_scan *scan; /* between gs_grpc_begin and gs_grpc_finish */
 };
 
 /* streams.c */

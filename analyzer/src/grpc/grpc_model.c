@@ -211,7 +211,7 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GS_LOOPY), gs_grpc_u64(g, a, GS_CONTROLBUF));
 }
 
-gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err)
+gs_grpc *gs_grpc_begin(gs_rt *rt)
 {
 	gs_grpc *g = gs_xcalloc(1, sizeof *g);
 	g->rt = rt;
@@ -227,8 +227,18 @@ gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err)
 	g->have_client_map = map_layout(g->d, TP "http2Client", "activeStreams", &g->client_map);
 	g->have_server_map = map_layout(g->d, TP "http2Server", "activeStreams", &g->server_map);
 	g->have_estd_map = map_layout(g->d, TP "loopyWriter", "estdStreams", &g->estd_map);
+	g->scan = gs_find_transports_start(rt, g->ty, &g->l);
+	return g;
+}
+
+gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
+{
+	if (!g->scan)
+		return g;
 	gs_found_transports f;
-	if (gs_find_transports(rt, g->ty, &g->l, &f, err) < 0) {
+	int rc = gs_find_transports_finish(g->scan, &f, err);
+	g->scan = NULL;
+	if (rc < 0) {
 		gs_grpc_close(g);
 		return NULL;
 	}
@@ -249,6 +259,11 @@ gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err)
 	return g;
 }
 
+gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err)
+{
+	return gs_grpc_finish(gs_grpc_begin(rt), err);
+}
+
 void gs_grpc_link(gs_grpc *g)
 {
 	if (g->linked)
@@ -265,6 +280,11 @@ void gs_grpc_close(gs_grpc *g)
 {
 	if (!g)
 		return;
+	if (g->scan) { /* begun, never finished: the worker must be joined */
+		gs_found_transports f;
+		gs_find_transports_finish(g->scan, &f, NULL);
+		gs_found_transports_free(&f);
+	}
 	for (size_t i = 0; i < g->nst; i++)
 		free(g->st[i].goroutines);
 	free(g->ctx_scratch);

@@ -114,6 +114,11 @@ typedef struct gs_grpc gs_grpc;
  * wait objects); gs_grpc_link adds the goroutines of each stream and transport (handlers
  * found by stack scans, streams the transport already dropped). */
 gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
+/* gs_grpc_open in two steps, so that the heap scan for transports (a worker thread on a
+ * core) runs while the caller does other work on the runtime model: begin never fails;
+ * finish returns NULL (and frees) on failure. Close also takes a begun model. */
+gs_grpc *gs_grpc_begin(gs_rt *rt);
+gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err);
 void gs_grpc_link(gs_grpc *g);
 void gs_grpc_close(gs_grpc *g);
 

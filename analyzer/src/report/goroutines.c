@@ -257,6 +257,18 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 			 total);
 }
 
+void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
+{
+	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (!selected(rt, g, o))
+			continue;
+		size_t n;
+		gs_rt_user_frame(rt, g);
+		gs_rt_waits(rt, g, &n);
+	}
+}
+
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 {
 	if (!o->json) {

@@ -22,6 +22,9 @@ typedef struct gs_goroutines_opts {
 	void *owner_ctx;
 } gs_goroutines_opts;
 
+/* Computes what the report will show of each selected goroutine that needs no gRPC model
+ * (top frames, waits), so that it can run while the model is being built. */
+void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o);
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out);
 
 /* "chan", "select", "semaphore", "netpoll", "sleep", ... */

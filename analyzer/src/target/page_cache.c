@@ -1,5 +1,6 @@
 #include "page_cache.h"
 
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -165,12 +166,19 @@ static void fill(gs_page_cache *pc, pc_entry *e)
 	uint8_t bits[GS_PAGE_SIZE / 8];
 	uint8_t *data = data_of(pc, e);
 	size_t p = 0, total = 0;
-	memset(bits, 0, sizeof bits);
+	bool first = true;
 	while (p < GS_PAGE_SIZE) {
 		size_t k = pc->src.read(pc->src.ctx, e->page + p, data + p, GS_PAGE_SIZE - p);
 		pc->stats.source_reads++;
 		if (k > GS_PAGE_SIZE - p)
 			k = GS_PAGE_SIZE - p;
+		if (first && k == GS_PAGE_SIZE) {
+			e->state = PAGE_FULL; /* the common case, without the bookkeeping below */
+			return;
+		}
+		if (first)
+			memset(bits, 0, sizeof bits);
+		first = false;
 		set_bits(bits, p, p + k);
 		total += k;
 		p += k;
