@@ -248,6 +248,8 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 		}
 	}
 	gs_err e = {0};
+	gs_session_grpc_begin(s);
+	gs_diagnose_prepare(s->rt);
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
 		free(ids);

@@ -119,6 +119,16 @@ static bool step(run *r, run *other)
 	return did;
 }
 
+void gs_diagnose_prepare(gs_rt *rt)
+{
+	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		size_t n;
+		gs_rt_stack(rt, g, &n);
+		gs_rt_waits(rt, g, &n);
+	}
+}
+
 int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
 		     size_t n, gs_diagnosis *out, gs_diagnosis *peer_out, gs_err *err)
 {

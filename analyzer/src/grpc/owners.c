@@ -249,7 +249,6 @@ void gs_grpc_find_handlers(gs_grpc *g)
 		set.key[h] = g->st[i].addr;
 		set.val[h] = i;
 	}
-	int64_t hio = gs_rt_off(g->rt, RT_G_STACK_HI);
 	uint64_t *buf = gs_xmalloc(MAX_STACK_SCAN);
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
@@ -268,10 +267,8 @@ void gs_grpc_find_handlers(gs_grpc *g)
 					      key);
 			handler = gs_u64set_has(&hframes, key);
 		}
-		uint64_t hi = 0, lo = gr->sched_sp;
-		if (!handler || !lo || hio < 0 ||
-		    gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
-		    hi - lo > MAX_STACK_SCAN)
+		uint64_t hi = gr->stack_hi, lo = gr->sched_sp;
+		if (!handler || !lo || hi <= lo || hi - lo > MAX_STACK_SCAN)
 			continue;
 		if (gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) < 0)
 			continue;
