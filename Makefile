@@ -25,7 +25,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 
 .PHONY: all deps check unit integration fixtures demo install clean bench bench-fixtures \
-        asan fuzz fuzz-build fuzz-bins
+        asan tsan fuzz fuzz-build fuzz-bins
 
 all: $(BUILD)/.deps $(BUILD)/grpcscope $(BUILD)/libgrpcscope.so $(BUILD)/libgrpcscope.a
 
@@ -60,7 +60,7 @@ fixtures: all
 unit: all $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
 
-check: all $(UNIT_BINS) fixtures asan fuzz-build
+check: all $(UNIT_BINS) fixtures asan tsan fuzz-build
 	@tests/run-all.sh $(UNIT_BINS)
 
 demo: all
@@ -84,6 +84,13 @@ asan:
 	  EXTRA_CFLAGS="$(SAN_FLAGS) -Wno-format-truncation" EXTRA_LDFLAGS="-fsanitize=address,undefined" \
 	  build-asan/grpcscope $(UNIT_SRCS:tests/unit/%.c=build-asan/tests/%)
 
+# ThreadSanitizer build of the CLI (clang) into build-tsan/: make check runs the two-thread
+# commands under it (tests/sanitize/run-tsan.sh).
+tsan:
+	@$(MAKE) --no-print-directory CC=clang BUILD=build-tsan OPT="-O1 -g" \
+	  EXTRA_CFLAGS="-fsanitize=thread -Wno-bitwise-instead-of-logical" \
+	  EXTRA_LDFLAGS="-fsanitize=thread" build-tsan/grpcscope
+
 # libFuzzer targets (tests/fuzz/fuzz_*.c), built with clang into build-fuzz/. make fuzz runs
 # each for FUZZ_SECONDS; make check replays the regressions and runs a short smoke pass.
 FUZZ_SECONDS ?= 60
@@ -100,6 +107,6 @@ fuzz: all fuzz-build
 	@tests/fuzz/run.sh run "$(FUZZ_SECONDS)"
 
 clean:
-	rm -rf $(BUILD) build-asan build-fuzz
+	rm -rf $(BUILD) build-asan build-tsan build-fuzz
 
 -include $(LIB_OBJS:.o=.d) $(CLI_OBJS:.o=.d)

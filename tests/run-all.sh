@@ -49,6 +49,7 @@ run_suite asan-unit "${san[@]}" tests/run-unit.sh build-asan/tests/test_*
 run_suite asan-integration "${san[@]}" tests/sanitize/run-integration.sh asan-integration \
   "$PWD/build-asan/grpcscope" $(ls tests/integration/test_*.py | grep -v -e test_gdb -e test_lldb)
 run_suite valgrind tests/sanitize/run-valgrind.sh
+run_suite tsan tests/sanitize/run-tsan.sh
 run_suite fuzz-smoke tests/fuzz/run.sh smoke "${GS_FUZZ_SMOKE_RUNS:-500}"
 
 echo "check: $total_pass passed, $total_fail failed"

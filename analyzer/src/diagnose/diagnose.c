@@ -121,11 +121,10 @@ static bool step(run *r, run *other)
 
 void gs_diagnose_prepare(gs_rt *rt)
 {
+	gs_rt_prepare(rt, NULL, true);
 	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
-		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		size_t n;
-		gs_rt_stack(rt, g, &n);
-		gs_rt_waits(rt, g, &n);
+		gs_rt_waits(rt, gs_rt_goroutine(rt, i), &n);
 	}
 }
 

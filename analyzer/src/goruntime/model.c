@@ -392,9 +392,7 @@ void gs_rt_close(gs_rt *rt)
 	gs_sema_index_free(&rt->sema);
 	gs_netpoll_index_free(&rt->netpoll);
 	gs_u64set_free(&rt->sendq_walked);
-	gs_pc_cache_free(rt->pcc);
-	free(rt->stackbuf);
-	free(rt->framebuf);
+	gs_unwinder_free(rt->uw);
 	gs_u64set_free(&rt->sending_sudogs);
 	gs_layout_free(&rt->layout);
 	free(rt);

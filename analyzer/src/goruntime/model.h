@@ -111,6 +111,10 @@ const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n);
 /* Frees what gs_rt_stack or gs_rt_user_frame computed for g (a listing of every stack need
  * not hold them all at once); asking again recomputes it. */
 void gs_rt_stack_release(gs_goroutine *g);
+/* Unwinds every goroutine (which[i] selects, NULL = all) ahead of gs_rt_stack (full) or
+ * gs_rt_user_frame (!full), on two threads for a core. Not to be called while another
+ * thread works on the same goroutines. */
+void gs_rt_prepare(gs_rt *rt, const bool *which, bool full);
 /* The topmost frame outside package runtime (delve's "User" location), or NULL. */
 const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g);
 /* Wait objects (once): channels, semaphores, netpoll. */

@@ -57,12 +57,8 @@ struct gs_rt {
 	gs_sema_index sema;
 	gs_netpoll_index netpoll;
 	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
-	struct gs_pc_cache *pcc;                /* see unwind.c */
-	uint64_t *stackbuf;                     /* unwind.c: one goroutine's stack */
-	size_t stackbuf_cap;
-	gs_frame *framebuf;                     /* unwind.c: frames being collected */
-	size_t framebuf_cap;
+	struct gs_unwinder *uw;                 /* unwind.c: the calling thread's */
 };
-void gs_pc_cache_free(struct gs_pc_cache *c);
+void gs_unwinder_free(struct gs_unwinder *u);
 
 #endif

@@ -5,6 +5,8 @@
  * an inlined body is named as the user sees it. Stops at TopFrame functions (goexit,
  * mstart), at SPWrite functions past the innermost frame, and at anything unreadable.
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,22 +19,6 @@
 #define FUNCFLAG_TOPFRAME 0x1
 #define FUNCFLAG_SPWRITE 0x2
 
-/* Frames are collected in the model's scratch buffer and kept in an exact-size copy: tens
- * of thousands of goroutines each holding a doubled buffer add up to tens of MB. */
-typedef struct frame_vec {
-	gs_rt *rt;
-	size_t n;
-} frame_vec;
-
-static void push(frame_vec *fv, const gs_frame *f)
-{
-	gs_rt *rt = fv->rt;
-	if (fv->n == rt->framebuf_cap) {
-		rt->framebuf_cap = rt->framebuf_cap ? rt->framebuf_cap * 2 : 64;
-		rt->framebuf = gs_xrealloc(rt->framebuf, rt->framebuf_cap * sizeof *rt->framebuf);
-	}
-	rt->framebuf[fv->n++] = *f;
-}
 
 static void set_error(gs_goroutine *g, const char *fmt, unsigned long long a)
 {
@@ -82,12 +68,57 @@ struct gs_pc_cache {
 	size_t cap, n;
 };
 
-void gs_pc_cache_free(struct gs_pc_cache *c)
+/* One thread's unwinding state: its pc cache and scratch buffers. The model keeps the
+ * calling thread's; gs_rt_prepare gives its worker another. A worker reads memory with
+ * bulk reads only (the page cache is not shared between threads). */
+struct gs_unwinder {
+	struct gs_pc_cache pcc;
+	uint64_t *stackbuf; /* one goroutine's stack */
+	size_t stackbuf_cap;
+	gs_frame *framebuf; /* frames being collected */
+	size_t framebuf_cap;
+	bool bulk_only;
+};
+
+void gs_unwinder_free(struct gs_unwinder *u)
 {
-	if (c) {
-		free(c->slot);
-		free(c);
+	if (u) {
+		free(u->pcc.slot);
+		free(u->stackbuf);
+		free(u->framebuf);
+		free(u);
 	}
+}
+
+/* Frames are collected in the model's scratch buffer and kept in an exact-size copy: tens
+ * of thousands of goroutines each holding a doubled buffer add up to tens of MB. */
+typedef struct frame_vec {
+	struct gs_unwinder *u;
+	size_t n;
+} frame_vec;
+
+static void push(frame_vec *fv, const gs_frame *f)
+{
+	struct gs_unwinder *u = fv->u;
+	if (fv->n == u->framebuf_cap) {
+		u->framebuf_cap = u->framebuf_cap ? u->framebuf_cap * 2 : 64;
+		u->framebuf = gs_xrealloc(u->framebuf, u->framebuf_cap * sizeof *u->framebuf);
+	}
+	u->framebuf[fv->n++] = *f;
+}
+
+static struct gs_unwinder *main_unwinder(gs_rt *rt)
+{
+	if (!rt->uw)
+		rt->uw = gs_xcalloc(1, sizeof *rt->uw);
+	return rt->uw;
+}
+
+static int read_word(gs_rt *rt, const struct gs_unwinder *u, uint64_t addr, uint64_t *v)
+{
+	if (u->bulk_only)
+		return gs_target_read_bulk(rt->target, addr, v, 8, NULL);
+	return gs_target_read_u64(rt->target, addr, v, NULL);
 }
 
 static pc_info *pc_slot(struct gs_pc_cache *c, uint64_t key)
@@ -98,11 +129,10 @@ static pc_info *pc_slot(struct gs_pc_cache *c, uint64_t key)
 	return &c->slot[h];
 }
 
-static const pc_info *lookup_pc(gs_rt *rt, uint64_t lpc, bool exact)
+static const pc_info *lookup_pc(gs_rt *rt, struct gs_unwinder *u, uint64_t lpc, bool exact)
 {
-	struct gs_pc_cache *c = rt->pcc;
-	if (!c) {
-		c = rt->pcc = gs_xcalloc(1, sizeof *c);
+	struct gs_pc_cache *c = &u->pcc;
+	if (!c->slot) {
 		c->cap = 1024;
 		c->slot = gs_xcalloc(c->cap, sizeof *c->slot);
 	}
@@ -149,20 +179,21 @@ typedef struct stack_window {
 	uint64_t *words;
 } stack_window;
 
-static bool window_read(gs_rt *rt, stack_window *w, uint64_t len)
+static bool window_read(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint64_t len)
 {
-	if (rt->stackbuf_cap < len) {
-		rt->stackbuf = gs_xrealloc(rt->stackbuf, len);
-		rt->stackbuf_cap = len;
+	if (u->stackbuf_cap < len) {
+		u->stackbuf = gs_xrealloc(u->stackbuf, len);
+		u->stackbuf_cap = len;
 	}
-	if (gs_target_read_bulk(rt->target, w->lo, rt->stackbuf, len, NULL) < 0)
+	if (gs_target_read_bulk(rt->target, w->lo, u->stackbuf, len, NULL) < 0)
 		return false;
 	w->hi = w->lo + len;
-	w->words = rt->stackbuf;
+	w->words = u->stackbuf;
 	return true;
 }
 
-static void window_load(gs_rt *rt, gs_goroutine *g, uint64_t sp, bool whole, stack_window *w)
+static void window_load(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, uint64_t sp,
+			bool whole, stack_window *w)
 {
 	uint64_t hi = g->stack_hi;
 	*w = (stack_window){0};
@@ -170,11 +201,12 @@ static void window_load(gs_rt *rt, gs_goroutine *g, uint64_t sp, bool whole, sta
 		return;
 	w->lo = sp;
 	w->top = hi;
-	if (!window_read(rt, w, whole || hi - sp < FIRST_WINDOW ? hi - sp : FIRST_WINDOW))
+	if (!window_read(rt, u, w, whole || hi - sp < FIRST_WINDOW ? hi - sp : FIRST_WINDOW))
 		*w = (stack_window){0};
 }
 
-static int window_u64(gs_rt *rt, stack_window *w, uint64_t addr, uint64_t *v)
+static int window_u64(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint64_t addr,
+		      uint64_t *v)
 {
 	if (w->words && addr >= w->hi && addr + 8 <= w->top) {
 		uint64_t len = 2 * (w->hi - w->lo);
@@ -182,31 +214,32 @@ static int window_u64(gs_rt *rt, stack_window *w, uint64_t addr, uint64_t *v)
 			len = addr + 8 - w->lo;
 		if (len > w->top - w->lo)
 			len = w->top - w->lo;
-		if (!window_read(rt, w, len))
+		if (!window_read(rt, u, w, len))
 			*w = (stack_window){0};
 	}
 	if (w->words && addr >= w->lo && addr + 8 <= w->hi && !((addr - w->lo) & 7)) {
 		*v = w->words[(addr - w->lo) / 8];
 		return 0;
 	}
-	return gs_target_read_u64(rt->target, addr, v, NULL);
+	return read_word(rt, u, addr, v);
 }
 
-static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
+static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until_user)
 {
-	frame_vec fv = {rt, 0};
+	frame_vec fv = {u, 0};
 	uint64_t pc, sp;
 	bool exact;
 	start_point(g, &pc, &sp, &exact);
 	stack_window win;
-	window_load(rt, g, sp, !until_user, &win);
+	window_load(rt, u, g, sp, !until_user, &win);
 	if (pc == 0 && sp) { /* a call through a nil func value */
-		gs_target_read_u64(rt->target, sp, &pc, NULL);
+		if (read_word(rt, u, sp, &pc) < 0)
+			pc = 0;
 		sp += 8;
 	}
 	for (bool innermost = true; fv.n < GS_MAX_FRAMES; innermost = false) {
 		uint64_t lpc = pc - rt->bias;
-		const pc_info *pi = pc ? lookup_pc(rt, lpc, exact) : NULL;
+		const pc_info *pi = pc ? lookup_pc(rt, u, lpc, exact) : NULL;
 		if (!pi || !pi->found) {
 			if (!fv.n || pc)
 				set_error(g, "unknown pc 0x%llx", (unsigned long long)pc);
@@ -241,7 +274,7 @@ static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 			break;
 		}
 		uint64_t fp = sp + (uint64_t)delta + 8, ret;
-		if (window_u64(rt, &win, fp - 8, &ret) < 0) {
+		if (window_u64(rt, u, &win, fp - 8, &ret) < 0) {
 			set_error(g, "return address unreadable at 0x%llx",
 				  (unsigned long long)(fp - 8));
 			break;
@@ -255,9 +288,21 @@ static void unwind(gs_rt *rt, gs_goroutine *g, bool until_user)
 	g->frames = NULL;
 	if (fv.n) {
 		g->frames = gs_xmalloc(fv.n * sizeof *g->frames);
-		memcpy(g->frames, rt->framebuf, fv.n * sizeof *g->frames);
+		memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
 	}
 	g->nframes = fv.n;
+}
+
+static void full_unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g)
+{
+	free(g->frames);
+	free(g->stack_error);
+	g->frames = NULL;
+	g->stack_error = NULL;
+	g->nframes = 0;
+	g->stack_done = true;
+	g->stack_partial = false;
+	unwind(rt, u, g, false);
 }
 
 void gs_rt_stack_release(gs_goroutine *g)
@@ -274,16 +319,8 @@ void gs_rt_stack_release(gs_goroutine *g)
 
 const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n)
 {
-	if (!g->stack_done || g->stack_partial) {
-		free(g->frames);
-		free(g->stack_error);
-		g->frames = NULL;
-		g->stack_error = NULL;
-		g->nframes = 0;
-		g->stack_done = true;
-		g->stack_partial = false;
-		unwind(rt, g, false);
-	}
+	if (!g->stack_done || g->stack_partial)
+		full_unwind(rt, main_unwinder(rt), g);
 	*n = g->nframes;
 	return g->frames;
 }
@@ -307,7 +344,7 @@ const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g)
 {
 	if (!g->stack_done) {
 		g->stack_done = true;
-		unwind(rt, g, true);
+		unwind(rt, main_unwinder(rt), g, true);
 	}
 	size_t n = g->nframes;
 	const gs_frame *f = g->frames;
@@ -331,7 +368,7 @@ bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
 {
 	if (!g->gopc)
 		return false;
-	const pc_info *pi = lookup_pc(rt, g->gopc - rt->bias, false);
+	const pc_info *pi = lookup_pc(rt, main_unwinder(rt), g->gopc - rt->bias, false);
 	if (!pi->found || pi->nf <= 0)
 		return false;
 	*out = pi->pf[0];
@@ -342,9 +379,66 @@ bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
 {
 	if (!g->startpc)
 		return false;
-	const pc_info *pi = lookup_pc(rt, g->startpc - rt->bias, true);
+	const pc_info *pi = lookup_pc(rt, main_unwinder(rt), g->startpc - rt->bias, true);
 	if (!pi->found)
 		return false;
 	*out = pi->cur;
 	return true;
+}
+
+/* ---- unwinding many goroutines on two threads ---- */
+
+#define PREP_BATCH 64
+
+typedef struct prep {
+	gs_rt *rt;
+	const bool *which;
+	bool full;
+	atomic_size_t next;
+} prep;
+
+static void prep_run(prep *p, struct gs_unwinder *u)
+{
+	gs_rt *rt = p->rt;
+	for (;;) {
+		size_t b = atomic_fetch_add(&p->next, PREP_BATCH);
+		if (b >= rt->ngs)
+			return;
+		size_t e = b + PREP_BATCH < rt->ngs ? b + PREP_BATCH : rt->ngs;
+		for (size_t i = b; i < e; i++) {
+			gs_goroutine *g = &rt->gs[i];
+			if (p->which && !p->which[i])
+				continue;
+			if (p->full && (!g->stack_done || g->stack_partial)) {
+				full_unwind(rt, u, g);
+			} else if (!g->stack_done) {
+				g->stack_done = true;
+				unwind(rt, u, g, true);
+			}
+		}
+	}
+}
+
+static void *prep_worker(void *arg)
+{
+	struct gs_unwinder u = {.bulk_only = true};
+	prep_run(arg, &u);
+	free(u.pcc.slot);
+	free(u.stackbuf);
+	free(u.framebuf);
+	return NULL;
+}
+
+void gs_rt_prepare(gs_rt *rt, const bool *which, bool full)
+{
+	prep p = {.rt = rt, .which = which, .full = full};
+	atomic_init(&p.next, 0);
+	pthread_t worker;
+	/* Each goroutine is claimed by one thread and only its own g is written. The worker
+	 * reads with bulk reads (pread on a core), so it needs a core target. */
+	bool threaded = gs_target_kind(rt->target) == GS_TARGET_CORE &&
+			rt->ngs > 4 * PREP_BATCH && pthread_create(&worker, NULL, prep_worker, &p) == 0;
+	prep_run(&p, main_unwinder(rt));
+	if (threaded)
+		pthread_join(worker, NULL);
 }

@@ -259,14 +259,18 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 
 void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
 {
-	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
-		gs_goroutine *g = gs_rt_goroutine(rt, i);
-		if (!selected(rt, g, o))
-			continue;
+	size_t total = gs_rt_ngoroutines(rt);
+	bool *which = gs_xcalloc(total ? total : 1, sizeof *which);
+	for (size_t i = 0; i < total; i++)
+		which[i] = selected(rt, gs_rt_goroutine(rt, i), o);
+	/* Top frames only: full stacks are unwound as they are printed, and let go after. */
+	gs_rt_prepare(rt, which, false);
+	for (size_t i = 0; i < total; i++) {
 		size_t n;
-		gs_rt_user_frame(rt, g);
-		gs_rt_waits(rt, g, &n);
+		if (which[i])
+			gs_rt_waits(rt, gs_rt_goroutine(rt, i), &n);
 	}
+	free(which);
 }
 
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
