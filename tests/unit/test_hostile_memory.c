@@ -12,6 +12,7 @@
 #include "gs_check.h"
 
 #include "../fuzz/imgsession.h"
+#include "../../analyzer/src/diagnose/verdicts.h"
 
 #define UNMAPPED 0x00000dead0000000ull
 #define MAX_READS 3000000u /* callback reads a command may take on a corrupted image */
@@ -186,6 +187,23 @@ START_TEST(test_allgs_absurd)
 	ck_assert_int_eq(mi_read_base(&f.mi, allgs, &arr, 8), 0);
 	mi_write_u64(&f.mi, arr, UNMAPPED);
 	run_all(&f, "allgs[0] unmapped");
+	/* ... and the one that is not is named, in text and JSON, not dropped */
+	s = imgfix_session(&f, &err);
+	ck_assert_ptr_nonnull(s);
+	char *out = NULL, want[80];
+	snprintf(want, sizeof want, "goroutine at 0x%llx: unreadable", (unsigned long long)UNMAPPED);
+	ck_assert_int_eq(imgfix_run(s, &out, "goroutines", NULL, NULL), 0);
+	ck_assert_msg(strstr(out, want) != NULL, "goroutines does not say: %s", want);
+	gs_free(out);
+	snprintf(want, sizeof want, "\"unreadable\":{\"count\":1,\"addresses\":[\"0x%llx\"]}",
+		 (unsigned long long)UNMAPPED);
+	ck_assert_int_eq(imgfix_run(s, &out, "goroutines", "--json", NULL), 0);
+	ck_assert_msg(strstr(out, want) != NULL, "goroutines --json lacks %s", want);
+	gs_free(out);
+	ck_assert_int_eq(imgfix_run(s, &out, "info", NULL, NULL), 0);
+	ck_assert_msg(strstr(out, "unreadable:   1 goroutine") != NULL, "info: %s", out);
+	gs_free(out);
+	imgfix_session_close(s);
 	imgfix_close(&f);
 }
 END_TEST
@@ -251,6 +269,88 @@ START_TEST(test_active_streams_corrupt)
 }
 END_TEST
 
+/* A verdict that rests on memory that cannot be read says unknown and names the address:
+ * the recv buffer channel of a peer-silent stream made unreadable, then the stream's
+ * inbound flow control, then the transport's control buffer. */
+static const gs_verdict *verdict_of(const gs_diagnosis *dg, uint64_t goid)
+{
+	for (size_t i = 0; i < dg->n; i++)
+		if (dg->v[i].goid == goid)
+			return &dg->v[i];
+	return NULL;
+}
+
+/* Whether an evidence line says "unreadable at 0x..." with an address in [lo, lo + len). */
+static bool evidence_names(const gs_verdict *v, uint64_t lo, uint64_t len)
+{
+	for (size_t i = 0; i < v->nevidence; i++) {
+		const char *p = strstr(v->evidence[i], "unreadable at 0x");
+		if (getenv("GS_HOSTILE_VERBOSE"))
+			fprintf(stderr, "  evidence: %s\n", v->evidence[i]);
+		if (!p)
+			continue;
+		uint64_t a = strtoull(p + strlen("unreadable at "), NULL, 16);
+		if (a >= lo && a < lo + len)
+			return true;
+	}
+	return false;
+}
+
+START_TEST(test_unreadable_stream_state)
+{
+	imgfix f;
+	if (open_fix(&f, (size_t)_i) < 0)
+		return;
+	gs_err err = {0};
+	gs_session *s = imgfix_session(&f, &err);
+	ck_assert_ptr_nonnull(s);
+	gs_grpc *g = gs_session_grpc_linked(s, &err);
+	ck_assert_ptr_nonnull(g);
+	gs_grpc_load_contexts(g);
+	gs_diagnosis dg;
+	ck_assert_int_eq(gs_diagnose(s->rt, g, NULL, 0, &dg, &err), 0);
+	/* a pristine peer-silent verdict on a stream, and what it was read from */
+	uint64_t goid = 0, chan = 0, cbuf_owner = 0;
+	for (size_t i = 0; i < dg.n && !goid; i++) {
+		const gs_verdict *v = &dg.v[i];
+		if (strcmp(v->code, "peer-silent") == 0 && v->stream >= 0) {
+			const gs_stream *st = gs_grpc_stream(g, (size_t)v->stream);
+			goid = v->goid;
+			chan = st->recv_chan;
+			cbuf_owner = gs_grpc_transport(g, st->transport)->addr;
+		}
+	}
+	gs_diagnosis_free(&dg);
+	int64_t cbo = gs_grpc_layout(g)->offsets[GC_CONTROLBUF];
+	imgfix_session_close(s);
+	ck_assert_msg(goid && chan, "no peer-silent verdict with a recv buffer");
+	uint64_t cb = 0;
+	ck_assert_int_eq(mi_read_base(&f.mi, cbuf_owner + (uint64_t)cbo, &cb, 8), 0);
+	for (int c = 0; c < 2; c++) {
+		mi_reset(&f.mi);
+		uint64_t hole = c == 0 ? chan : cb;
+		mi_hole(&f.mi, hole, 64);
+		run_all(&f, c == 0 ? "recv buffer channel unreadable" : "control buffer unreadable");
+		s = imgfix_session(&f, &err);
+		g = gs_session_grpc_linked(s, &err);
+		ck_assert_ptr_nonnull(g);
+		gs_grpc_load_contexts(g);
+		ck_assert_int_eq(gs_diagnose(s->rt, g, &goid, 1, &dg, &err), 0);
+		const gs_verdict *v = verdict_of(&dg, goid);
+		ck_assert_msg(v != NULL, "case %d: no verdict for goroutine %llu", c,
+			      (unsigned long long)goid);
+		ck_assert_msg(strcmp(v->code, "unknown") == 0, "case %d: verdict %s, not unknown", c,
+			      v->code);
+		ck_assert_msg(evidence_names(v, hole, 64),
+			      "case %d: no evidence naming an address in the hole at 0x%llx (%s)", c,
+			      (unsigned long long)hole, v->summary);
+		gs_diagnosis_free(&dg);
+		imgfix_session_close(s);
+	}
+	imgfix_close(&f);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("hostile_memory");
@@ -259,6 +359,7 @@ static Suite *make_suite(void)
 	tcase_add_loop_test(tc, test_cyclic_sudog_lists, 0, 2);
 	tcase_add_loop_test(tc, test_allgs_absurd, 0, 2);
 	tcase_add_loop_test(tc, test_active_streams_corrupt, 0, 2);
+	tcase_add_loop_test(tc, test_unreadable_stream_state, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
 }

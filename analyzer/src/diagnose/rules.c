@@ -182,12 +182,32 @@ static void describe_stream(gs_verdict *v, const gs_stream *s, const char *what)
 	add_summary(v, "%s %s stream %u %s", what, side(s), s->id, s->method);
 }
 
+/* Never judge on memory that could not be read: name the object and the address instead. */
+static bool unreadable_rule(gs_verdict *v, const gs_stream *s, const gs_transport *t,
+			    const char *what)
+{
+	if (!s->unreadable && !t->unreadable)
+		return false;
+	v->code = "unknown";
+	describe_stream(v, s, what);
+	add_summary(v, "%s", ", but memory its verdict rests on is unreadable");
+	if (s->unreadable)
+		gs_verdict_evidence(v, "stream 0x%llx: unreadable at 0x%llx", (unsigned long long)s->addr,
+				    (unsigned long long)s->unreadable);
+	if (t->unreadable)
+		gs_verdict_evidence(v, "transport 0x%llx: unreadable at 0x%llx",
+				    (unsigned long long)t->addr, (unsigned long long)t->unreadable);
+	return true;
+}
+
 static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 {
 	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
 	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 	v->stream = si;
 	evidence_transport(v, t);
+	if (unreadable_rule(v, s, t, "waits to receive on"))
+		return true;
 	gs_verdict_evidence(v, "recv buffer: %llu message%s queued, %u bytes unread%s",
 			    (unsigned long long)s->queued_messages, s->queued_messages == 1 ? "" : "s",
 			    s->in.pending_data, s->recv_err ? ", end of stream queued" : "");
@@ -252,6 +272,8 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 	v->stream = si;
 	evidence_transport(v, t);
+	if (unreadable_rule(v, s, t, "waits to send on"))
+		return true;
 	if (s->wq_known)
 		gs_verdict_evidence(v, "write quota: %d bytes (Send blocks at <= 0)", s->wq_quota);
 	if (s->out.known)
@@ -308,6 +330,14 @@ static bool quota_rule(gs_diag *d, long ti, gs_verdict *v)
 			    t->max_concurrent, (long long)t->stream_quota, t->waiting_streams,
 			    t->waiting_streams == 1 ? "" : "s");
 	gs_verdict_evidence(v, "%zu streams hold the quota on this transport", t->nstreams);
+	if (t->unreadable) {
+		v->code = "unknown";
+		set_summary(v, "opening a stream to %s waits on its transport, but the transport's state is unreadable",
+			    t->remote);
+		gs_verdict_evidence(v, "transport 0x%llx: unreadable at 0x%llx", (unsigned long long)t->addr,
+				    (unsigned long long)t->unreadable);
+		return true;
+	}
 	v->code = transport_unhealthy(t) ? "transport-closing" : "stream-quota";
 	set_summary(v,
 		 "opening a stream to %s waits for the peer's MAX_CONCURRENT_STREAMS (%u streams open, none free)",
@@ -555,6 +585,19 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 				if (t->problem[0])
 					gs_verdict_evidence(v, "transport 0x%llx: %s", (unsigned long long)t->addr,
 							    t->problem);
+			}
+			const gs_unreadable_transport *ut;
+			size_t nut = gs_grpc_unreadable_transports(d->g, &ut);
+			for (size_t i = 0; i < nut; i++)
+				gs_verdict_evidence(v, "possible %s transport 0x%llx: unreadable at 0x%llx",
+						    ut[i].server ? "server" : "client",
+						    (unsigned long long)ut[i].addr, (unsigned long long)ut[i].at);
+			for (size_t i = 0, k = 0; i < gs_grpc_nstreams(d->g) && k < 8; i++) {
+				const gs_stream *s = gs_grpc_stream(d->g, i);
+				if (s->unreadable && ++k)
+					gs_verdict_evidence(v, "stream 0x%llx: unreadable at 0x%llx",
+							    (unsigned long long)s->addr,
+							    (unsigned long long)s->unreadable);
 			}
 			if (gs_target_missing_bytes(gs_rt_target(d->rt)))
 				gs_verdict_evidence(v, "the core is truncated: %llu bytes of memory are missing",

@@ -36,14 +36,15 @@ typedef struct gs_diagnosis {
 	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
 } gs_diagnosis;
 
-/* With a second snapshot of the process at the other end of some connections (client core
- * and server core of one incident): connections are paired across the two by their socket
- * addresses, chains continue into the peer (peer_chain), and the peer's goroutines get
- * verdicts of their own in peer_out. */
 /* What the rules read of every goroutine without the gRPC model (full stacks, waits),
  * computed up front: called between gs_session_grpc_begin and gs_session_grpc, it runs
  * while the heap is scanned for transports, and no goroutine is unwound twice. */
 void gs_diagnose_prepare(gs_rt *rt);
+
+/* With a second snapshot of the process at the other end of some connections (client core
+ * and server core of one incident): connections are paired across the two by their socket
+ * addresses, chains continue into the peer (peer_chain), and the peer's goroutines get
+ * verdicts of their own in peer_out. */
 int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
 		     size_t n, gs_diagnosis *out, gs_diagnosis *peer_out, gs_err *err);
 

@@ -293,6 +293,10 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i]) {
+			if (!rt->unreadable_g)
+				rt->unreadable_g = gs_xcalloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_g);
+			if (rt->unreadable_gs < GS_MAX_UNREADABLE_GS)
+				rt->unreadable_g[rt->unreadable_gs] = ptrs[i];
 			rt->unreadable_gs++;
 			continue;
 		}
@@ -393,6 +397,7 @@ void gs_rt_close(gs_rt *rt)
 	gs_netpoll_index_free(&rt->netpoll);
 	gs_u64set_free(&rt->sendq_walked);
 	gs_unwinder_free(rt->uw);
+	free(rt->unreadable_g);
 	gs_u64set_free(&rt->sending_sudogs);
 	gs_layout_free(&rt->layout);
 	free(rt);
@@ -427,6 +432,13 @@ gs_goroutine *gs_rt_goroutine_by_addr(gs_rt *rt, uint64_t gaddr)
 }
 
 size_t gs_rt_nhidden(const gs_rt *rt) { return rt->nhidden; }
+
+size_t gs_rt_unreadable(const gs_rt *rt, const uint64_t **addrs, size_t *listed)
+{
+	*addrs = rt->unreadable_g;
+	*listed = rt->unreadable_gs < GS_MAX_UNREADABLE_GS ? rt->unreadable_gs : GS_MAX_UNREADABLE_GS;
+	return rt->unreadable_gs;
+}
 
 void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status)
 {

@@ -50,6 +50,7 @@ struct gs_rt {
 	gs_goroutine *gs;
 	size_t ngs;
 	size_t unreadable_gs;
+	uint64_t *unreadable_g; /* their addresses (the first GS_MAX_UNREADABLE_GS) */
 	struct { uint64_t goid; uint32_t status; } *hidden;
 	size_t nhidden;
 	gs_goid_index *by_goid, *by_addr;

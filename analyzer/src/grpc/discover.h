@@ -17,12 +17,23 @@
 #include "../goruntime/iface.h"
 #include "../goruntime/model.h"
 
+#define GS_MAX_UNREADABLE_TRANSPORTS 16
+
+typedef struct gs_unreadable_transport {
+	uint64_t addr; /* the candidate */
+	uint64_t at;   /* the address that could not be read */
+	bool server;
+} gs_unreadable_transport;
+
 typedef struct gs_found_transports {
 	uint64_t *client, *server;
 	size_t nclient, nserver;
 	uint64_t *client_holders; /* where client itab words were found */
 	size_t nclient_holders;
 	size_t candidates;   /* words found before validation (diagnostics) */
+	/* candidates that could be transports but whose memory is unreadable */
+	gs_unreadable_transport unreadable[GS_MAX_UNREADABLE_TRANSPORTS];
+	size_t nunreadable;
 	size_t spans_scanned;
 	uint64_t bytes_scanned;
 } gs_found_transports;

@@ -36,6 +36,9 @@ struct gs_grpc {
 	size_t nown, capown;
 	gs_strpool strings; /* what the streams' string fields point to */
 	gs_heap_scan *scan; /* between gs_grpc_begin and gs_grpc_finish */
+	uint64_t bad;       /* first unreadable address since reset (gs_grpc_u64 and co.) */
+	gs_unreadable_transport unreadable_tr[GS_MAX_UNREADABLE_TRANSPORTS];
+	size_t nunreadable_tr;
 };
 
 /* streams.c */
@@ -55,8 +58,12 @@ void gs_grpc_attach_goroutines(gs_grpc *g);
 #define GS_MAX_CLIENTCONNS 1024
 void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n);
 /* helpers (grpc_model.c) */
+/* Field readers: 0 when the field is absent or the base is 0; a failed read also records
+ * its address in g->bad (when unset), so a reader can tell "0" from "unreadable". */
 uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field);
 uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field);
+/* gs_target_read at base + the field's offset, recording a failure in g->bad; -1 then. */
+int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n);
 int64_t gs_grpc_off2(const gs_grpc *g, int a, int b); /* first resolved of two fields */
 
 #endif

@@ -9,21 +9,31 @@
 
 #define MAX_CBUF_ITEMS 100000
 
+int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n)
+{
+	if (!base || off < 0)
+		return -1;
+	if (gs_target_read(g->t, base + (uint64_t)off, dst, n, NULL) == 0)
+		return 0;
+	memset(dst, 0, n);
+	if (!g->bad)
+		g->bad = base + (uint64_t)off;
+	return -1;
+}
+
 uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field)
 {
 	uint64_t v = 0;
-	int64_t off = g->l.offsets[field];
-	if (base && off >= 0)
-		gs_target_read_u64(g->t, base + (uint64_t)off, &v, NULL);
+	if (base && g->l.offsets[field] >= 0)
+		gs_grpc_read(g, base, g->l.offsets[field], &v, 8);
 	return v;
 }
 
 uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field)
 {
 	uint32_t v = 0;
-	int64_t off = g->l.offsets[field];
-	if (base && off >= 0)
-		gs_target_read_u32(g->t, base + (uint64_t)off, &v, NULL);
+	if (base && g->l.offsets[field] >= 0)
+		gs_grpc_read(g, base, g->l.offsets[field], &v, 4);
 	return v;
 }
 
@@ -118,20 +128,21 @@ static void read_conn(gs_grpc *g, gs_transport *tr, uint64_t conn_iface)
 static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, uint64_t cb)
 {
 	if (loopy) {
-		tr->loopy_known = true;
+		uint64_t before = g->bad;
+		g->bad = 0;
 		tr->send_quota = gs_grpc_u32(g, loopy, LW_SENDQUOTA);
 		tr->oiws = gs_grpc_u32(g, loopy, LW_OIWS);
 		uint8_t dr = 0;
-		if (g->l.offsets[LW_DRAINING] >= 0)
-			gs_target_read(g->t, loopy + (uint64_t)g->l.offsets[LW_DRAINING], &dr, 1, NULL);
+		gs_grpc_read(g, loopy, g->l.offsets[LW_DRAINING], &dr, 1);
 		tr->draining_loopy = dr != 0;
+		tr->loopy_known = g->bad == 0; /* an unread quota is not a zero quota */
+		g->bad = before;
 	}
 	if (!cb)
 		return;
 	tr->cbuf_chan = gs_grpc_u64(g, cb, CB_CH);
 	uint8_t cw = 0;
-	if (g->l.offsets[CB_CONSUMERWAITING] >= 0)
-		gs_target_read(g->t, cb + (uint64_t)g->l.offsets[CB_CONSUMERWAITING], &cw, 1, NULL);
+	gs_grpc_read(g, cb, g->l.offsets[CB_CONSUMERWAITING], &cw, 1);
 	tr->consumer_waiting = cw != 0;
 	tr->cbuf_response_frames = (int64_t)gs_grpc_u64(g, cb, CB_TRF);
 	/* trfChan: atomic.Value (1.33, 1.64) or atomic.Pointer (1.81): non-nil data = throttled.
@@ -141,7 +152,7 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 		uint64_t w[2] = {0};
 		const gs_dtype *tt = member_type(g->d, TP "controlBuffer", "trfChan");
 		size_t n = tt && gs_dwarf_resolve(tt)->size >= 16 ? 16 : 8;
-		gs_target_read(g->t, cb + (uint64_t)to, w, n, NULL);
+		gs_grpc_read(g, cb, to, w, n);
 		uint64_t data = n == 16 ? w[1] : w[0];
 		tr->throttled = data != 0;
 		tr->trf_chan = data;
@@ -154,22 +165,47 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 	tr->cbuf_items = k;
 }
 
+static void read_conn_window(gs_grpc *g, gs_transport *tr, uint64_t fc)
+{
+	if (!fc)
+		return;
+	uint64_t before = g->bad;
+	g->bad = 0;
+	tr->conn_in_limit = gs_grpc_u32(g, fc, TF_LIMIT);
+	tr->conn_in_unacked = gs_grpc_u32(g, fc, TF_UNACKED);
+	tr->conn_in_known = g->bad == 0;
+	g->bad = before;
+}
+
+/* What a verdict on this transport rests on and could not be read: said, never guessed. */
+static void note_unreadable(gs_grpc *g, gs_transport *tr)
+{
+	tr->unreadable = g->bad;
+	if (g->bad && !tr->problem[0])
+		snprintf(tr->problem, sizeof tr->problem, "unreadable at 0x%llx",
+			 (unsigned long long)g->bad);
+	g->bad = 0;
+}
+
 static void read_client(gs_grpc *g, gs_transport *tr)
 {
 	uint64_t a = tr->addr;
 	tr->side = GS_CLIENT;
 	read_conn(g, tr, a + (uint64_t)g->l.offsets[GC_CONN]);
+	g->bad = 0; /* from here on, what the verdicts rest on */
 	tr->state = gs_grpc_u64(g, a, GC_STATE);
 	tr->goaway_reason = 0;
-	if (g->l.offsets[GC_GOAWAY_REASON] >= 0) {
-		uint8_t r = 0;
-		gs_target_read(g->t, a + (uint64_t)g->l.offsets[GC_GOAWAY_REASON], &r, 1, NULL);
-		tr->goaway_reason = r;
-	}
+	uint8_t r = 0;
+	gs_grpc_read(g, a, g->l.offsets[GC_GOAWAY_REASON], &r, 1);
+	tr->goaway_reason = r;
 	tr->goaway_chan = gs_grpc_u64(g, a, GC_GOAWAY);
 	gs_chan ch;
-	if (tr->goaway_chan && gs_rt_read_chan(g->rt, tr->goaway_chan, &ch, NULL) == 0)
-		tr->goaway_received = ch.closed;
+	if (tr->goaway_chan) {
+		if (gs_rt_read_chan(g->rt, tr->goaway_chan, &ch, NULL) == 0)
+			tr->goaway_received = ch.closed;
+		else if (!g->bad)
+			g->bad = tr->goaway_chan;
+	}
 	tr->max_concurrent = gs_grpc_u32(g, a, GC_MAX_CONCURRENT);
 	tr->stream_quota = (int64_t)gs_grpc_u64(g, a, GC_STREAM_QUOTA);
 	tr->waiting_streams = gs_grpc_u32(g, a, GC_WAITING_STREAMS);
@@ -179,16 +215,11 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 	tr->reader_done = gs_grpc_u64(g, a, GC_READERDONE);
 	tr->writer_done = gs_grpc_u64(g, a, GC_WRITERDONE);
 	uint8_t ka = 0;
-	if (g->l.offsets[GC_KEEPALIVE_ENABLED] >= 0)
-		gs_target_read(g->t, a + (uint64_t)g->l.offsets[GC_KEEPALIVE_ENABLED], &ka, 1, NULL);
+	gs_grpc_read(g, a, g->l.offsets[GC_KEEPALIVE_ENABLED], &ka, 1);
 	tr->keepalive_enabled = ka != 0;
-	uint64_t fc = gs_grpc_u64(g, a, GC_FC);
-	if (fc) {
-		tr->conn_in_known = true;
-		tr->conn_in_limit = gs_grpc_u32(g, fc, TF_LIMIT);
-		tr->conn_in_unacked = gs_grpc_u32(g, fc, TF_UNACKED);
-	}
+	read_conn_window(g, tr, gs_grpc_u64(g, a, GC_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GC_LOOPY), gs_grpc_u64(g, a, GC_CONTROLBUF));
+	note_unreadable(g, tr);
 }
 
 static void read_server(gs_grpc *g, gs_transport *tr)
@@ -196,19 +227,16 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 	uint64_t a = tr->addr;
 	tr->side = GS_SERVER;
 	read_conn(g, tr, a + (uint64_t)g->l.offsets[GS_CONN]);
+	g->bad = 0; /* from here on, what the verdicts rest on */
 	tr->state = gs_grpc_u64(g, a, GS_STATE);
 	/* A GOAWAY was sent once Drain set drainChan (1.33) or drainEvent (1.64+). */
 	tr->goaway_sent = gs_grpc_u64(g, a, GS_DRAINCHAN) || gs_grpc_u64(g, a, GS_DRAINEVENT);
 	tr->max_concurrent = gs_grpc_u32(g, a, GS_MAXSTREAMS);
 	tr->ctx_done_chan = gs_grpc_u64(g, a, GS_DONE);
 	tr->reader_done = gs_grpc_u64(g, a, GS_READERDONE);
-	uint64_t fc = gs_grpc_u64(g, a, GS_FC);
-	if (fc) {
-		tr->conn_in_known = true;
-		tr->conn_in_limit = gs_grpc_u32(g, fc, TF_LIMIT);
-		tr->conn_in_unacked = gs_grpc_u32(g, fc, TF_UNACKED);
-	}
+	read_conn_window(g, tr, gs_grpc_u64(g, a, GS_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GS_LOOPY), gs_grpc_u64(g, a, GS_CONTROLBUF));
+	note_unreadable(g, tr);
 }
 
 gs_grpc *gs_grpc_begin(gs_rt *rt)
@@ -254,6 +282,8 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 		gs_grpc_read_streams(g, i);
 	}
 	gs_grpc_read_clientconns(g, f.client_holders, f.nclient_holders);
+	memcpy(g->unreadable_tr, f.unreadable, f.nunreadable * sizeof *f.unreadable);
+	g->nunreadable_tr = f.nunreadable;
 	gs_found_transports_free(&f);
 	gs_grpc_build_owners(g);
 	return g;
@@ -304,5 +334,10 @@ void gs_grpc_close(gs_grpc *g)
 size_t gs_grpc_ntransports(const gs_grpc *g) { return g->ntr; }
 const gs_transport *gs_grpc_transport(const gs_grpc *g, size_t i) { return &g->tr[i]; }
 size_t gs_grpc_nstreams(const gs_grpc *g) { return g->nst; }
+size_t gs_grpc_unreadable_transports(const gs_grpc *g, const gs_unreadable_transport **v)
+{
+	*v = g->unreadable_tr;
+	return g->nunreadable_tr;
+}
 const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i) { return &g->st[i]; }
 const gs_layout *gs_grpc_layout(const gs_grpc *g) { return &g->l; }

@@ -15,6 +15,7 @@
 #include "../goruntime/context.h"
 #include "../goruntime/iface.h"
 #include "../goruntime/model.h"
+#include "discover.h"
 #include "grpc_fields.h"
 
 enum gs_side { GS_CLIENT = 0, GS_SERVER = 1 };
@@ -72,6 +73,7 @@ typedef struct gs_stream {
 	size_t ngoroutines;
 	uint64_t handler;    /* server handler goroutine id, 0 if not found */
 	const char *problem; /* what could not be read (interned), or "" */
+	uint64_t unreadable; /* the first address of the stream's state that could not be read */
 	/* Not in the transport's activeStreams (closed or reset by the transport) but still
 	 * referenced by the handler goroutine that runs it. */
 	bool detached;
@@ -105,6 +107,7 @@ typedef struct gs_transport {
 	uint64_t *goroutines;          /* goroutines waiting on transport-level objects */
 	size_t ngoroutines;
 	char problem[160];
+	uint64_t unreadable; /* an address a verdict would rest on that could not be read, or 0 */
 } gs_transport;
 
 typedef struct gs_grpc gs_grpc;
@@ -124,6 +127,8 @@ void gs_grpc_close(gs_grpc *g);
 
 size_t gs_grpc_ntransports(const gs_grpc *g);
 const gs_transport *gs_grpc_transport(const gs_grpc *g, size_t i);
+/* Heap candidates that may be transports but could not be read (see discover.h). */
+size_t gs_grpc_unreadable_transports(const gs_grpc *g, const gs_unreadable_transport **v);
 size_t gs_grpc_nstreams(const gs_grpc *g);
 const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i);
 const gs_layout *gs_grpc_layout(const gs_grpc *g);

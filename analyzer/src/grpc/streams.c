@@ -51,9 +51,24 @@ static uint64_t recv_buffer_reader(gs_grpc *g, uint64_t s)
 }
 
 /* What naming a wait object's owner needs: the stream's id and the channels it owns. */
+/* A stream whose own state could not be read gets a problem naming the address, and its
+ * verdicts say unknown rather than reading zeros as facts. */
+static void note_unreadable(gs_grpc *g, gs_stream *st)
+{
+	if (g->bad && !st->unreadable) {
+		char msg[96];
+		st->unreadable = g->bad;
+		snprintf(msg, sizeof msg, "unreadable at 0x%llx", (unsigned long long)g->bad);
+		if (!st->problem[0])
+			st->problem = gs_strpool_intern(&g->strings, msg);
+	}
+	g->bad = 0;
+}
+
 static void read_stream(gs_grpc *g, gs_stream *st)
 {
 	uint64_t p = st->addr;
+	g->bad = 0;
 	st->id = gs_grpc_u32(g, p, ST_ID);
 	st->state = gs_grpc_u32(g, p, ST_STATE);
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
@@ -67,26 +82,22 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 		st->wq_chan = gs_grpc_u64(g, wq, WQ_CH);
 	}
 	if (st->side == GS_CLIENT) {
-		int64_t o = gs_grpc_off2(g, ST_DONE, CS_DONE);
-		if (o >= 0)
-			gs_target_read_u64(g->t, p + (uint64_t)o, &st->done_chan, NULL);
-		o = gs_grpc_off2(g, ST_HEADERCHAN, CS_HEADERCHAN);
-		if (o >= 0)
-			gs_target_read_u64(g->t, p + (uint64_t)o, &st->header_chan, NULL);
+		gs_grpc_read(g, p, gs_grpc_off2(g, ST_DONE, CS_DONE), &st->done_chan, 8);
+		gs_grpc_read(g, p, gs_grpc_off2(g, ST_HEADERCHAN, CS_HEADERCHAN), &st->header_chan, 8);
 		uint64_t rbr = recv_buffer_reader(g, p);
 		if (rbr)
 			st->ctx_done_chan = gs_grpc_u64(g, rbr, RBR_CTXDONE);
 	} else {
-		int64_t o = gs_grpc_off2(g, ST_CTXDONE, SS_CTXDONE);
-		if (o >= 0)
-			gs_target_read_u64(g->t, p + (uint64_t)o, &st->ctx_done_chan, NULL);
+		gs_grpc_read(g, p, gs_grpc_off2(g, ST_CTXDONE, SS_CTXDONE), &st->ctx_done_chan, 8);
 	}
+	note_unreadable(g, st);
 }
 
 /* The rest, read when a command shows streams: method, what is queued, the windows. */
 static void read_details(gs_grpc *g, gs_stream *st)
 {
 	uint64_t p = st->addr;
+	g->bad = 0;
 	char text[160];
 	if (g->l.offsets[ST_METHOD] >= 0 &&
 	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text, sizeof text,
@@ -95,38 +106,40 @@ static void read_details(gs_grpc *g, gs_stream *st)
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb) {
 		gs_chan ch;
-		if (st->recv_chan && gs_rt_read_chan(g->rt, st->recv_chan, &ch, NULL) == 0)
-			st->queued_messages = ch.qcount;
+		if (st->recv_chan) {
+			if (gs_rt_read_chan(g->rt, st->recv_chan, &ch, NULL) == 0)
+				st->queued_messages = ch.qcount;
+			else if (!g->bad)
+				g->bad = st->recv_chan; /* "nothing queued" would be a guess */
+		}
 		int64_t bo = g->l.offsets[RB_BACKLOG];
 		uint64_t blen = 0;
-		if (bo >= 0 && gs_target_read_u64(g->t, rb + (uint64_t)bo + 8, &blen, NULL) == 0 &&
-		    blen < (1u << 30))
+		if (bo >= 0 && gs_grpc_read(g, rb, bo + 8, &blen, 8) == 0 && blen < (1u << 30))
 			st->queued_messages += blen;
 		st->recv_err = gs_grpc_u64(g, rb, RB_ERR) != 0;
 	}
 	uint64_t fc = embedded_or_ptr(g, p, ST_FC, g->fc_ptr);
 	if (fc) {
-		st->in.known = true;
+		uint64_t before = g->bad;
 		st->in.limit = gs_grpc_u32(g, fc, IF_LIMIT);
 		st->in.pending_data = gs_grpc_u32(g, fc, IF_PENDINGDATA);
 		st->in.pending_update = gs_grpc_u32(g, fc, IF_PENDINGUPDATE);
 		st->in.delta = gs_grpc_u32(g, fc, IF_DELTA);
+		st->in.known = g->bad == before;
 	}
 	if (st->wq_addr) {
-		st->wq_known = true;
+		uint64_t before = g->bad;
 		st->wq_done = gs_grpc_u64(g, st->wq_addr, WQ_DONE);
 		st->wq_quota = (int32_t)gs_grpc_u32(g, st->wq_addr, WQ_QUOTA);
+		st->wq_known = g->bad == before;
 	}
 	if (st->side == GS_CLIENT) {
-		int64_t o = gs_grpc_off2(g, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED);
 		uint32_t hc = 0;
-		if (o >= 0)
-			gs_target_read_u32(g->t, p + (uint64_t)o, &hc, NULL);
+		gs_grpc_read(g, p, gs_grpc_off2(g, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED), &hc, 4);
 		st->header_received = hc != 0;
 		/* status.Status{s *spb.Status{Code, Message}}, set once the stream ended. */
 		uint64_t sp = 0, pb = 0;
-		o = gs_grpc_off2(g, ST_STATUS, CS_STATUS);
-		if (o >= 0 && gs_target_read_u64(g->t, p + (uint64_t)o, &sp, NULL) == 0 && sp &&
+		if (gs_grpc_read(g, p, gs_grpc_off2(g, ST_STATUS, CS_STATUS), &sp, 8) == 0 && sp &&
 		    (pb = gs_grpc_u64(g, sp, STS_S)) != 0) {
 			st->has_status = true;
 			st->status_code = (int32_t)gs_grpc_u32(g, pb, SPB_CODE);
@@ -136,12 +149,11 @@ static void read_details(gs_grpc *g, gs_stream *st)
 				st->status_message = gs_strpool_intern(&g->strings, text);
 		}
 	} else {
-		int64_t o = gs_grpc_off2(g, ST_HEADERSENT, SS_HEADERSENT);
 		uint32_t hs = 0;
-		if (o >= 0)
-			gs_target_read_u32(g->t, p + (uint64_t)o, &hs, NULL);
+		gs_grpc_read(g, p, gs_grpc_off2(g, ST_HEADERSENT, SS_HEADERSENT), &hs, 4);
 		st->header_sent = hs != 0;
 	}
+	note_unreadable(g, st);
 }
 
 /* The stream's context (what ctx.Err() and ctx.Deadline() say), read on demand: walking tens

@@ -255,6 +255,13 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	free(groups);
 	gs_strbuf_printf(out, "%zu goroutine%s shown of %zu\n", shown, shown == 1 ? "" : "s",
 			 total);
+	const uint64_t *bad;
+	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &listed);
+	for (size_t i = 0; i < listed; i++)
+		gs_strbuf_printf(out, "goroutine at 0x%llx: unreadable (listed in runtime.allgs)\n",
+				 (unsigned long long)bad[i]);
+	if (nbad > listed)
+		gs_strbuf_printf(out, "... %zu more unreadable goroutines\n", nbad - listed);
 }
 
 void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
@@ -299,5 +306,11 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 		gs_strbuf_printf(out, "%s{\"id\":%llu,\"status\":\"%s\"}", i ? "," : "",
 				 (unsigned long long)id, gs_rt_status_name(st));
 	}
-	gs_strbuf_puts(out, "]}\n");
+	/* In runtime.allgs but not readable: said, not dropped. */
+	const uint64_t *bad;
+	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &listed);
+	gs_strbuf_printf(out, "],\"unreadable\":{\"count\":%zu,\"addresses\":[", nbad);
+	for (size_t i = 0; i < listed; i++)
+		gs_strbuf_printf(out, "%s\"0x%llx\"", i ? "," : "", (unsigned long long)bad[i]);
+	gs_strbuf_puts(out, "]}}\n");
 }

@@ -16,7 +16,9 @@ static void json_opt_str(gs_strbuf *out, const char *key, const char *v)
 
 void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 {
-	size_t n = gs_rt_ngoroutines(rt), waiting = 0, running = 0;
+	size_t n = gs_rt_ngoroutines(rt), waiting = 0, running = 0, listed;
+	const uint64_t *bad;
+	size_t unreadable = gs_rt_unreadable(rt, &bad, &listed);
 	for (size_t i = 0; i < n; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		waiting += g->status == GS_G_WAITING;
@@ -38,6 +40,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		if (in->target_kind == GS_TARGET_LIVE)
 			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
 		gs_strbuf_printf(out, ",\"missing_bytes\":%llu", (unsigned long long)in->missing_bytes);
+		gs_strbuf_printf(out, ",\"unreadable_goroutines\":%zu", unreadable);
 		gs_strbuf_puts(out, "}\n");
 		return;
 	}
@@ -53,6 +56,10 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_printf(out, "gnu build id: %s\n", in->gnu_build_id);
 	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);
 	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
+	if (unreadable)
+		gs_strbuf_printf(out, "unreadable:   %zu goroutine%s in runtime.allgs (first at 0x%llx)\n",
+				 unreadable, unreadable == 1 ? "" : "s",
+				 (unsigned long long)(listed ? bad[0] : 0));
 	if (in->target_kind == GS_TARGET_LIVE)
 		gs_strbuf_printf(out, "paused for:   %.3f ms\n", in->pause_ns / 1e6);
 	if (in->missing_bytes)
