@@ -311,8 +311,6 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 			continue;
 		rt->gs[rt->ngs++] = g;
 	}
-	if (rt->ngs < n)
-		memset(&rt->gs[rt->ngs], 0, (size_t)(n - rt->ngs) * sizeof *rt->gs);
 	free(ok);
 	free(ptrs);
 	rt->by_goid = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid);
