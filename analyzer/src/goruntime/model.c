@@ -282,9 +282,18 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 		return gs_errf(err, GS_EINPUT, "runtime.allgs has an absurd length %llu (cap %llu)",
 			       (unsigned long long)n, (unsigned long long)hdr[2]);
 	uint64_t *ptrs = gs_xcalloc(n ? n : 1, 8);
+	bool *slot_lost = NULL;
 	if (n && gs_target_read(rt->target, hdr[0], ptrs, n * 8, err) < 0) {
-		free(ptrs);
-		return gs_err_wrap(err, "reading the allgs array");
+		/* In an intact core an unreadable allgs array is a corrupt one; in a truncated
+		 * core it is memory that was cut off: what is left is read, the rest named. */
+		if (!gs_target_missing_bytes(rt->target)) {
+			free(ptrs);
+			return gs_err_wrap(err, "reading the allgs array");
+		}
+		slot_lost = gs_xcalloc(n, sizeof *slot_lost);
+		for (uint64_t i = 0; i < n; i++)
+			if (gs_target_read(rt->target, hdr[0] + 8 * i, &ptrs[i], 8, NULL) < 0)
+				slot_lost[i] = true;
 	}
 	size_t gsize = rt->layout.sizes[RT_G_GOID];
 	bool *ok = gs_xcalloc(n ? n : 1, sizeof *ok);
@@ -293,10 +302,15 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i]) {
-			if (!rt->unreadable_g)
+			if (!rt->unreadable_g) {
 				rt->unreadable_g = gs_xcalloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_g);
-			if (rt->unreadable_gs < GS_MAX_UNREADABLE_GS)
-				rt->unreadable_g[rt->unreadable_gs] = ptrs[i];
+				rt->unreadable_slot = gs_xcalloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_slot);
+			}
+			if (rt->unreadable_gs < GS_MAX_UNREADABLE_GS) {
+				bool lost = slot_lost && slot_lost[i];
+				rt->unreadable_g[rt->unreadable_gs] = lost ? hdr[0] + 8 * i : ptrs[i];
+				rt->unreadable_slot[rt->unreadable_gs] = lost;
+			}
 			rt->unreadable_gs++;
 			continue;
 		}
@@ -312,6 +326,7 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 		rt->gs[rt->ngs++] = g;
 	}
 	free(ok);
+	free(slot_lost);
 	free(ptrs);
 	rt->by_goid = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid);
 	rt->by_addr = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr);
@@ -396,6 +411,7 @@ void gs_rt_close(gs_rt *rt)
 	gs_u64set_free(&rt->sendq_walked);
 	gs_unwinder_free(rt->uw);
 	free(rt->unreadable_g);
+	free(rt->unreadable_slot);
 	gs_u64set_free(&rt->sending_sudogs);
 	gs_layout_free(&rt->layout);
 	free(rt);
@@ -431,9 +447,11 @@ gs_goroutine *gs_rt_goroutine_by_addr(gs_rt *rt, uint64_t gaddr)
 
 size_t gs_rt_nhidden(const gs_rt *rt) { return rt->nhidden; }
 
-size_t gs_rt_unreadable(const gs_rt *rt, const uint64_t **addrs, size_t *listed)
+size_t gs_rt_unreadable(const gs_rt *rt, const uint64_t **addrs, const bool **slot,
+			size_t *listed)
 {
 	*addrs = rt->unreadable_g;
+	*slot = rt->unreadable_slot;
 	*listed = rt->unreadable_gs < GS_MAX_UNREADABLE_GS ? rt->unreadable_gs : GS_MAX_UNREADABLE_GS;
 	return rt->unreadable_gs;
 }

@@ -123,9 +123,11 @@ const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n);
 /* Goroutines the runtime keeps but never prints (_Gdeadextra, Go 1.26+): ids and status. */
 size_t gs_rt_nhidden(const gs_rt *rt);
 /* Entries of runtime.allgs whose g could not be read: how many; *addrs lists the first
- * *listed of them (NULL pointers in allgs count too, with address 0). */
+ * *listed of them: the g's address, or where slot[i], the address of the allgs slot itself
+ * (cut off a truncated core). NULL pointers in allgs count too, with address 0. */
 #define GS_MAX_UNREADABLE_GS 64
-size_t gs_rt_unreadable(const gs_rt *rt, const uint64_t **addrs, size_t *listed);
+size_t gs_rt_unreadable(const gs_rt *rt, const uint64_t **addrs, const bool **slot,
+			size_t *listed);
 void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status);
 
 /* Where the goroutine was created (the go statement, gopc) and what it runs (startpc):

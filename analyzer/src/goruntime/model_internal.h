@@ -51,6 +51,7 @@ struct gs_rt {
 	size_t ngs;
 	size_t unreadable_gs;
 	uint64_t *unreadable_g; /* their addresses (the first GS_MAX_UNREADABLE_GS) */
+	bool *unreadable_slot;  /* [i]: unreadable_g[i] is an allgs slot (cut off), not a g */
 	struct { uint64_t goid; uint32_t status; } *hidden;
 	size_t nhidden;
 	gs_goid_index *by_goid, *by_addr;

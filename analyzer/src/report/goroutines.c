@@ -256,9 +256,12 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	gs_strbuf_printf(out, "%zu goroutine%s shown of %zu\n", shown, shown == 1 ? "" : "s",
 			 total);
 	const uint64_t *bad;
-	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &listed);
+	const bool *slot;
+	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &slot, &listed);
 	for (size_t i = 0; i < listed; i++)
-		gs_strbuf_printf(out, "goroutine at 0x%llx: unreadable (listed in runtime.allgs)\n",
+		gs_strbuf_printf(out, slot[i] ? "runtime.allgs entry at 0x%llx: unreadable (which "
+						 "goroutine it names is lost)\n"
+					       : "goroutine at 0x%llx: unreadable (listed in runtime.allgs)\n",
 				 (unsigned long long)bad[i]);
 	if (nbad > listed)
 		gs_strbuf_printf(out, "... %zu more unreadable goroutines\n", nbad - listed);
@@ -308,7 +311,8 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 	}
 	/* In runtime.allgs but not readable: said, not dropped. */
 	const uint64_t *bad;
-	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &listed);
+	const bool *slot;
+	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &slot, &listed);
 	gs_strbuf_printf(out, "],\"unreadable\":{\"count\":%zu,\"addresses\":[", nbad);
 	for (size_t i = 0; i < listed; i++)
 		gs_strbuf_printf(out, "%s\"0x%llx\"", i ? "," : "", (unsigned long long)bad[i]);

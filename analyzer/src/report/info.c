@@ -18,7 +18,8 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 {
 	size_t n = gs_rt_ngoroutines(rt), waiting = 0, running = 0, listed;
 	const uint64_t *bad;
-	size_t unreadable = gs_rt_unreadable(rt, &bad, &listed);
+	const bool *slot;
+	size_t unreadable = gs_rt_unreadable(rt, &bad, &slot, &listed);
 	for (size_t i = 0; i < n; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		waiting += g->status == GS_G_WAITING;
