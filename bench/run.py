@@ -26,11 +26,18 @@ def measure(argv):
 
 
 def bench(name, argv, reps):
+    """Median wall time (min and max beside it) and peak RSS of reps runs after one untimed
+    warm-up run: on this VM the kernel drops cold page-cache pages of the core between
+    runs, and the first run after that measures the disk, not the tool."""
+    if reps > 1:
+        measure(argv)
     runs = [measure(argv) for _ in range(reps)]
     bad = [r for r in runs if r[2] != 0]
     secs = statistics.median(r[0] for r in runs)
     rss = max(r[1] for r in runs)
-    print("  %-34s %8.3f s  %8.1f MiB%s" % (name, secs, rss, "  (exit %d!)" % bad[0][2] if bad else ""))
+    spread = "  [%.3f-%.3f]" % (min(r[0] for r in runs), max(r[0] for r in runs)) if reps > 1 else ""
+    print("  %-34s %8.3f s  %8.1f MiB%s%s" % (name, secs, rss, spread,
+                                            "  (exit %d!)" % bad[0][2] if bad else ""))
     return secs, rss
 
 
@@ -41,7 +48,7 @@ def delve_for(pair):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("pairs", nargs="*")
     a = ap.parse_args()
     pairs = a.pairs or sorted(p for p in os.listdir(OUT)

@@ -242,12 +242,15 @@ void gs_grpc_find_handlers(gs_grpc *g)
 		return;
 	addr_set set;
 	set_init(&set, nserver);
+	uint64_t lo = UINT64_MAX, hi = 0; /* one compare rejects most stack words */
 	for (size_t i = 0; i < g->nst; i++) {
 		if (g->st[i].side != GS_SERVER)
 			continue;
 		size_t h = slot(&set, g->st[i].addr);
 		set.key[h] = g->st[i].addr;
 		set.val[h] = i;
+		lo = g->st[i].addr < lo ? g->st[i].addr : lo;
+		hi = g->st[i].addr > hi ? g->st[i].addr : hi;
 	}
 	uint64_t *buf = gs_xmalloc(MAX_STACK_SCAN);
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
@@ -267,15 +270,15 @@ void gs_grpc_find_handlers(gs_grpc *g)
 					      key);
 			handler = gs_u64set_has(&hframes, key);
 		}
-		uint64_t hi = gr->stack_hi, lo = gr->sched_sp;
-		if (!handler || !lo || hi <= lo || hi - lo > MAX_STACK_SCAN)
+		uint64_t top = gr->stack_hi, sp = gr->sched_sp;
+		if (!handler || !sp || top <= sp || top - sp > MAX_STACK_SCAN)
 			continue;
-		if (gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) < 0)
+		if (gs_target_read_bulk(g->t, sp, buf, top - sp, NULL) < 0)
 			continue;
 		const uint64_t *words = buf;
 		bool linked = false;
-		for (size_t w = 0; w < (hi - lo) / 8 && !linked; w++) {
-			if (!words[w])
+		for (size_t w = 0; w < (top - sp) / 8 && !linked; w++) {
+			if (!words[w] || words[w] - lo > hi - lo)
 				continue;
 			size_t h = slot(&set, words[w]);
 			if (set.key[h] != words[w])
@@ -287,7 +290,7 @@ void gs_grpc_find_handlers(gs_grpc *g)
 			linked = true;
 		}
 		if (!linked)
-			find_detached(g, gr->goid, words, (hi - lo) / 8);
+			find_detached(g, gr->goid, words, (top - sp) / 8);
 	}
 	free(buf);
 	free(set.key);
