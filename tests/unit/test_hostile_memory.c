@@ -208,16 +208,28 @@ START_TEST(test_allgs_absurd)
 }
 END_TEST
 
+/* A session over the image and its gRPC model (linked, contexts read: what why-blocked
+ * judges by); both must open. */
+static gs_grpc *session_grpc(imgfix *f, gs_session **s, bool linked)
+{
+	gs_err err = {0};
+	*s = imgfix_session(f, &err);
+	ck_assert_msg(*s != NULL, "session: %s", err.msg);
+	gs_grpc *g = linked ? gs_session_grpc_linked(*s, &err) : gs_session_grpc(*s, &err);
+	ck_assert_msg(g != NULL, "gRPC model: %s", err.msg);
+	if (linked)
+		gs_grpc_load_contexts(g);
+	return g;
+}
+
 START_TEST(test_active_streams_corrupt)
 {
 	imgfix f;
 	if (open_fix(&f, (size_t)_i) < 0)
 		return;
 	gs_err err = {0};
-	gs_session *s = imgfix_session(&f, &err);
-	ck_assert_ptr_nonnull(s);
-	gs_grpc *g = gs_session_grpc(s, &err);
-	ck_assert_ptr_nonnull(g);
+	gs_session *s;
+	gs_grpc *g = session_grpc(&f, &s, false);
 	ck_assert_uint_gt(gs_grpc_ntransports(g), 0);
 	const gs_transport *tr = NULL;
 	for (size_t i = 0; i < gs_grpc_ntransports(g) && !tr; i++)
@@ -302,11 +314,8 @@ START_TEST(test_unreadable_stream_state)
 	if (open_fix(&f, (size_t)_i) < 0)
 		return;
 	gs_err err = {0};
-	gs_session *s = imgfix_session(&f, &err);
-	ck_assert_ptr_nonnull(s);
-	gs_grpc *g = gs_session_grpc_linked(s, &err);
-	ck_assert_ptr_nonnull(g);
-	gs_grpc_load_contexts(g);
+	gs_session *s;
+	gs_grpc *g = session_grpc(&f, &s, true);
 	gs_diagnosis dg;
 	ck_assert_int_eq(gs_diagnose(s->rt, g, NULL, 0, &dg, &err), 0);
 	/* a pristine peer-silent verdict on a stream, and what it was read from */
@@ -331,10 +340,7 @@ START_TEST(test_unreadable_stream_state)
 		uint64_t hole = c == 0 ? chan : cb;
 		mi_hole(&f.mi, hole, 64);
 		run_all(&f, c == 0 ? "recv buffer channel unreadable" : "control buffer unreadable");
-		s = imgfix_session(&f, &err);
-		g = gs_session_grpc_linked(s, &err);
-		ck_assert_ptr_nonnull(g);
-		gs_grpc_load_contexts(g);
+		g = session_grpc(&f, &s, true);
 		ck_assert_int_eq(gs_diagnose(s->rt, g, &goid, 1, &dg, &err), 0);
 		const gs_verdict *v = verdict_of(&dg, goid);
 		ck_assert_msg(v != NULL, "case %d: no verdict for goroutine %llu", c,

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/batch.h"
 #include "../util/strbuf.h"
 #include "model_internal.h"
 
@@ -295,13 +296,8 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 
 static void full_unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g)
 {
-	free(g->frames);
-	free(g->stack_error);
-	g->frames = NULL;
-	g->stack_error = NULL;
-	g->nframes = 0;
+	gs_rt_stack_release(g);
 	g->stack_done = true;
-	g->stack_partial = false;
 	unwind(rt, u, g, false);
 }
 
@@ -400,11 +396,8 @@ typedef struct prep {
 static void prep_run(prep *p, struct gs_unwinder *u)
 {
 	gs_rt *rt = p->rt;
-	for (;;) {
-		size_t b = atomic_fetch_add(&p->next, PREP_BATCH);
-		if (b >= rt->ngs)
-			return;
-		size_t e = b + PREP_BATCH < rt->ngs ? b + PREP_BATCH : rt->ngs;
+	size_t b, e;
+	while (gs_batch_claim(&p->next, rt->ngs, PREP_BATCH, &b, &e)) {
 		for (size_t i = b; i < e; i++) {
 			gs_goroutine *g = &rt->gs[i];
 			if (p->which && !p->which[i])

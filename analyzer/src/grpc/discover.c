@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/batch.h"
 #include "../util/strbuf.h"
 #include "grpc_fields.h"
 
@@ -132,11 +133,8 @@ struct gs_heap_scan {
 static void scan_batches(gs_heap_scan *hs, scan_part *p)
 {
 	gs_target *t = gs_rt_target(hs->rt);
-	for (;;) {
-		size_t b = atomic_fetch_add(&hs->next, SPAN_BATCH);
-		if (b >= hs->nspans)
-			return;
-		size_t e = b + SPAN_BATCH < hs->nspans ? b + SPAN_BATCH : hs->nspans;
+	size_t b, e;
+	while (gs_batch_claim(&hs->next, hs->nspans, SPAN_BATCH, &b, &e)) {
 		for (size_t i = b; i < e; i++) {
 			p->found.spans_scanned++;
 			scan_span(t, hs->spans[i].start, hs->spans[i].len, &hs->set, p->buf, &p->found);
