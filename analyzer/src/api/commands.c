@@ -106,6 +106,7 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
+	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
 	gs_report_goroutines(s->rt, &o, out);
 	free(ids);
 	return 0;

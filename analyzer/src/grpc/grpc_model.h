@@ -138,6 +138,8 @@ void gs_grpc_load_contexts(gs_grpc *g);
 
 /* The gRPC object owning the channel / pollDesc / mutex at addr ("stream 3 recv buffer"). */
 bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap);
+/* A hint that gs_grpc_owner(addr) comes soon: starts loading its table slot. */
+void gs_grpc_owner_prefetch(void *grpc, uint64_t addr);
 /* Details of the owner: which stream (index or -1) / transport (index or -1) and role. */
 typedef enum gs_owner_role {
 	GS_OWN_RECV_BUFFER, GS_OWN_WRITE_QUOTA, GS_OWN_STREAM_DONE, GS_OWN_HEADER,

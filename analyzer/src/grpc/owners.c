@@ -127,6 +127,13 @@ bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *trans
 	return true;
 }
 
+void gs_grpc_owner_prefetch(void *grpc, uint64_t addr)
+{
+	const gs_grpc *g = grpc;
+	if (g && g->capown && addr)
+		__builtin_prefetch(&g->own[own_slot(g, addr)]);
+}
+
 bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
 {
 	const gs_grpc *g = grpc;

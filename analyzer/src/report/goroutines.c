@@ -211,6 +211,18 @@ static bool same_stack(gs_rt *rt, gs_goroutine *a, gs_goroutine *b)
 	return true;
 }
 
+/* Owner lookups land at random in a table of many MB: each is a cache and TLB miss unless
+ * started a few goroutines ahead. Only waits already computed are looked at. */
+#define PREFETCH_AHEAD 8
+
+static void prefetch_owners(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o)
+{
+	size_t nw;
+	const gs_waitobj *w = g->waits_done ? gs_rt_waits(rt, g, &nw) : NULL;
+	for (size_t k = 0; w && k < nw; k++)
+		o->owner_prefetch(o->owner_ctx, w[k].addr);
+}
+
 static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 {
 	size_t shown = 0, total = gs_rt_ngoroutines(rt);
@@ -218,6 +230,8 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	size_t ng = 0;
 	for (size_t i = 0; i < total; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (o->owner_prefetch && i + PREFETCH_AHEAD < total)
+			prefetch_owners(rt, gs_rt_goroutine(rt, i + PREFETCH_AHEAD), o);
 		if (!selected(rt, g, o))
 			continue;
 		shown++;

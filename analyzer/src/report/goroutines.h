@@ -20,6 +20,8 @@ typedef struct gs_goroutines_opts {
 	size_t nids;
 	gs_owner_fn owner;
 	void *owner_ctx;
+	/* Optional: starts loading what owner(addr) will read (a hint, no result). */
+	void (*owner_prefetch)(void *ctx, uint64_t addr);
 } gs_goroutines_opts;
 
 /* Computes what the report will show of each selected goroutine that needs no gRPC model
