@@ -1,9 +1,11 @@
 /* A bounded cache of 4 KiB pages in front of a target's memory source.
  *
- * Every target backend (core mmap, /proc/PID/mem, host-debugger callbacks) is slow or
+ * Every target backend (pread on a core, /proc/PID/mem, host-debugger callbacks) is
  * syscall-bound when read a few bytes at a time, and the layers above read small fields
  * over and over. The cache fetches whole pages, remembers pages (or parts of pages) that
- * could not be read, and evicts the least recently used page when full.
+ * could not be read, and evicts the least recently used page when full. Its memory is one
+ * block, made present a few MiB at a time as it fills, so its share of RSS is bounded by
+ * max_bytes and small snapshots pay little. Not thread-safe.
  *
  * A page may be partly readable (a core segment or a backing region that starts or ends
  * inside it); the cache keeps a per-byte validity map for such pages. It knows nothing of

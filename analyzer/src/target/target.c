@@ -311,9 +311,9 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 {
 	if (n == 0)
 		return 0;
-	/* Bulk reads (a goroutine's stack, heap spans) go around both the mapping and the page
-	 * cache: one copy costs less than faulting the pages in one by one, leaves nothing in
-	 * the process's memory, and does not evict the small objects the cache is for. */
+	/* Bulk reads (a goroutine's stack, heap spans) go around the page cache: one copy
+	 * costs less than filling pages one by one and does not evict the small objects the
+	 * cache is for. */
 	if (n >= GS_BULK_READ)
 		return gs_target_read_bulk(t, addr, dst, n, err);
 	size_t k = gs_page_cache_read(t->cache, addr, dst, n);

@@ -73,7 +73,8 @@ const char *gs_target_name(const gs_target *t);
 int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err);
 
 /* Like gs_target_read, for a range read once and whole (a goroutine's stack, a heap span):
- * copied straight from the backend, around the page cache and any mapping. */
+ * copied straight from the backend, around the page cache. Safe to call from a second
+ * thread on a core target (pread only; see gs_rt_prepare, gs_find_transports_start). */
 int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err);
 
 /* Convenience readers: return 0/-1 like gs_target_read. Little-endian. */
