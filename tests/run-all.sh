@@ -4,21 +4,28 @@
 set -u
 cd "$(dirname "$0")/.."
 total_pass=0 total_fail=0
+recap=() # every failing line, said again at the end: a CI log is often seen only by its tail
 run_suite() { # NAME CMD...: runs a suite, adds its "N passed, N failed" line to the totals
   local name=$1; shift
   echo "== $name"
   local out rc
   out=$("$@" 2>&1); rc=$?
   printf '%s\n' "$out"
+  local l
+  while IFS= read -r l; do recap+=("$name: $l"); done < <(printf '%s\n' "$out" |
+    grep -E '^[[:space:]]*FAIL|:[0-9]+:[EF]:|ERROR: (Address|Thread|Leak)Sanitizer|runtime error:' | head -n 40)
   local line p f
   line=$(printf '%s\n' "$out" | grep -E '[0-9]+ passed, [0-9]+ failed' | tail -n 1)
   if [ -z "$line" ]; then
-    echo "$name: no summary (exit $rc)"; total_fail=$((total_fail + 1)); return
+    echo "$name: no summary (exit $rc)"; recap+=("$name: no summary (exit $rc)")
+    total_fail=$((total_fail + 1)); return
   fi
   p=$(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+')
   f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
   total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
-  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then total_fail=$((total_fail + 1)); fi
+  if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+    total_fail=$((total_fail + 1)); recap+=("$name: exit $rc with no failed check")
+  fi
 }
 
 # Unit tests read small Go binaries built by every toolchain, and real grpc executables.
@@ -52,5 +59,9 @@ run_suite valgrind tests/sanitize/run-valgrind.sh
 run_suite tsan tests/sanitize/run-tsan.sh
 run_suite fuzz-smoke tests/fuzz/run.sh smoke "${GS_FUZZ_SMOKE_RUNS:-500}"
 
+if [ ${#recap[@]} -gt 0 ]; then
+  echo "== failures, again"
+  printf '%s\n' "${recap[@]}"
+fi
 echo "check: $total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ]

@@ -289,6 +289,9 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	out->spans_scanned += w->spans_scanned;
 	out->bytes_scanned += w->bytes_scanned;
 	gs_found_transports_free(&hs->part[1].found);
+	/* The two threads split the spans by timing: sorting makes the order (and the order in
+	 * which client conns are reported) the same on every run. */
+	out->nclient_holders = dedupe(out->client_holders, out->nclient_holders);
 	gs_target *t = gs_rt_target(hs->rt);
 	out->nclient = keep_valid(t, hs->gl->offsets, out->client, dedupe(out->client, out->nclient),
 				  false, out);
