@@ -142,10 +142,12 @@ static int index_unit(gs_dindex *idx, Dwarf_Debug dbg, Dwarf_Die cu, const char 
 	return 0;
 }
 
-int gs_dindex_build(gs_dindex *idx, Dwarf_Debug dbg, const char *path, gs_err *err)
+/* Lists the units: the DIE offset and name of each, nothing below them yet. */
+static int list_units(gs_dindex *idx, Dwarf_Debug dbg, const char *path, gs_err *err)
 {
 	Dwarf_Error de = NULL;
 	int ret = 0;
+	size_t cap = 0;
 	for (;;) {
 		Dwarf_Unsigned next = 0;
 		Dwarf_Half utype = 0;
@@ -165,14 +167,87 @@ int gs_dindex_build(gs_dindex *idx, Dwarf_Debug dbg, const char *path, gs_err *e
 		}
 		if (rc == DW_DLV_NO_ENTRY)
 			continue;
-		ret = index_unit(idx, dbg, cu, path, err);
+		Dwarf_Off off = 0;
+		char *name = NULL;
+		if (dwarf_dieoffset(cu, &off, &de) != DW_DLV_OK) {
+			ret = gs_dwarf_liberr(err, dbg, de, path, "reading a unit DIE offset");
+		} else {
+			if (dwarf_diename(cu, &name, &de) != DW_DLV_OK && de) {
+				dwarf_dealloc_error(dbg, de);
+				de = NULL;
+			}
+			if (idx->nunits == cap) {
+				cap = cap ? cap * 2 : 256;
+				gs_dunit *u = realloc(idx->units, cap * sizeof *u);
+				if (!u) {
+					dwarf_dealloc_die(cu);
+					ret = gs_errf(err, GS_EINTERNAL, "out of memory listing DWARF units");
+					continue;
+				}
+				idx->units = u;
+			}
+			idx->units[idx->nunits++] = (gs_dunit){off, name ? name : "", false};
+		}
 		dwarf_dealloc_die(cu);
 	}
 	return ret;
 }
 
+/* Indexes the top level of every unit named pkg not indexed yet. */
+static int load_package(gs_dindex *idx, Dwarf_Debug dbg, const char *pkg, size_t len,
+			const char *path, gs_err *err)
+{
+	for (size_t i = 0; i < idx->nunits; i++) {
+		gs_dunit *u = &idx->units[i];
+		if (u->indexed || strlen(u->name) != len || memcmp(u->name, pkg, len) != 0)
+			continue;
+		u->indexed = true;
+		Dwarf_Die cu = NULL;
+		Dwarf_Error de = NULL;
+		if (dwarf_offdie_b(dbg, u->die, true, &cu, &de) != DW_DLV_OK)
+			return gs_dwarf_liberr(err, dbg, de, path, "reading a unit DIE");
+		int rc = index_unit(idx, dbg, cu, path, err);
+		dwarf_dealloc_die(cu);
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The package part of a Go name: "a.b/c/d.E.F" is in "a.b/c/d". Names of composite types
+ * ("*T", "map[K]V", "[]T") have none: every type is in the runtime units anyway. */
+static size_t package_len(const char *name)
+{
+	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
+		return 0;
+	const char *slash = strrchr(name, '/');
+	const char *dot = strchr(slash ? slash : name, '.');
+	return dot ? (size_t)(dot - name) : 0;
+}
+
+int gs_dindex_open(gs_dindex *idx, Dwarf_Debug dbg, const char *path, gs_err *err)
+{
+	if (list_units(idx, dbg, path, err) < 0)
+		return -1;
+	return load_package(idx, dbg, "runtime", 7, path, err);
+}
+
+int gs_dindex_lookup(gs_dindex *idx, Dwarf_Debug dbg, const char *name, enum gs_dname_class cls,
+		     const char *path, const gs_dname **out, gs_err *err)
+{
+	*out = gs_dindex_find(idx, name, cls);
+	size_t len = *out ? 0 : package_len(name);
+	if (len) {
+		if (load_package(idx, dbg, name, len, path, err) < 0)
+			return -1;
+		*out = gs_dindex_find(idx, name, cls);
+	}
+	return 0;
+}
+
 void gs_dindex_free(gs_dindex *idx)
 {
 	free(idx->slots);
+	free(idx->units);
 	*idx = (gs_dindex){0};
 }

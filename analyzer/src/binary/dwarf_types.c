@@ -33,7 +33,7 @@ static int ensure_index(gs_dwarf *d, gs_err *err)
 			*err = d->index_err;
 		return -1;
 	}
-	if (gs_dindex_build(&d->names, d->dbg, d->path, &d->index_err) < 0) {
+	if (gs_dindex_open(&d->names, d->dbg, d->path, &d->index_err) < 0) {
 		if (err)
 			*err = d->index_err;
 		return -1;
@@ -97,9 +97,10 @@ void gs_dwarf_close(gs_dwarf *d)
 
 const gs_dtype *gs_dwarf_type(gs_dwarf *d, const char *name, gs_err *err)
 {
-	if (ensure_index(d, err) < 0)
+	const gs_dname *e = NULL;
+	if (ensure_index(d, err) < 0 ||
+	    gs_dindex_lookup(&d->names, d->dbg, name, GS_DN_TYPE, d->path, &e, err) < 0)
 		return NULL;
-	const gs_dname *e = gs_dindex_find(&d->names, name, GS_DN_TYPE);
 	if (!e) {
 		gs_errf(err, GS_ENOTFOUND, "%s: no such type in DWARF", name);
 		return NULL;
@@ -155,9 +156,10 @@ const gs_dmember *gs_dwarf_member(const gs_dtype *t, const char *names)
 static Dwarf_Die named_die(gs_dwarf *d, const char *name, enum gs_dname_class cls,
 			   const char *what, gs_err *err)
 {
-	if (ensure_index(d, err) < 0)
+	const gs_dname *e = NULL;
+	if (ensure_index(d, err) < 0 ||
+	    gs_dindex_lookup(&d->names, d->dbg, name, cls, d->path, &e, err) < 0)
 		return NULL;
-	const gs_dname *e = gs_dindex_find(&d->names, name, cls);
 	if (!e) {
 		gs_errf(err, GS_ENOTFOUND, "%s: no such %s in DWARF", name, what);
 		return NULL;
