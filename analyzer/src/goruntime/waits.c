@@ -75,8 +75,12 @@ static long walk_sudogs(gs_rt *rt, uint64_t p, enum gs_rt_field f, uint64_t find
  * (a ClientConn's context) must not be walked once per waiter. */
 static bool in_sendq(gs_rt *rt, uint64_t c, uint64_t s)
 {
+	/* Most channels a select waits on have nobody sending: one read, no set. */
+	uint64_t first = rd(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_SENDQ], RT_WAITQ_FIRST);
+	if (!first)
+		return false;
 	if (gs_u64set_add(&rt->sendq_walked, c)) {
-		uint64_t p = rd(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_SENDQ], RT_WAITQ_FIRST);
+		uint64_t p = first;
 		gs_u64set seen = {0};
 		for (unsigned k = 0; p && k < GS_MAX_QUEUE && gs_u64set_add(&seen, p); k++) {
 			gs_u64set_add(&rt->sending_sudogs, p);

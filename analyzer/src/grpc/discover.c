@@ -77,7 +77,8 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
 		/* One extra word so that a pair split across chunks is still seen. */
 		uint64_t want = off + n + 8 <= len ? n + 8 : n;
-		/* Copied, not mapped: the scanned heap must not stay in the process's memory. */
+		/* Copied, not mapped: the scanned heap must not stay in the process's memory
+		 * (and a fault on a mapped core maps the pages around it too). */
 		if (gs_target_read_bulk(t, base + off, buf, want, NULL) < 0)
 			continue;
 		const uint64_t *w = (const uint64_t *)buf;
@@ -107,7 +108,8 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
  * gs_find_transports_finish is called, by the caller too. Scanning only copies memory with
  * the target's bulk read (pread on a core), so the two share nothing but the batch
  * counter; other targets (live, debugger callbacks) are scanned by the caller alone. */
-#define SPAN_BATCH 64
+#define SPAN_BATCH 4
+#define MERGE_MAX (256u << 10)
 
 typedef struct span_range {
 	uint64_t start, len;
@@ -149,6 +151,31 @@ static void *scan_worker(void *arg)
 	return NULL;
 }
 
+static int cmp_span(const void *a, const void *b)
+{
+	const span_range *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Spans that follow each other in memory are read as one range of up to MERGE_MAX bytes:
+ * a busy heap is tens of thousands of one-page spans, and a read each costs more in system
+ * calls than in copying. No object straddles two spans, so no interface word pair does. */
+static void merge_adjacent(gs_heap_scan *hs)
+{
+	if (hs->nspans)
+		qsort(hs->spans, hs->nspans, sizeof *hs->spans, cmp_span);
+	size_t k = 0;
+	for (size_t i = 0; i < hs->nspans; i++) {
+		span_range *last = k ? &hs->spans[k - 1] : NULL;
+		if (last && last->start + last->len == hs->spans[i].start &&
+		    last->len + hs->spans[i].len <= MERGE_MAX)
+			last->len += hs->spans[i].len;
+		else
+			hs->spans[k++] = hs->spans[i];
+	}
+	hs->nspans = k;
+}
+
 /* The in-use, pointer-holding spans of runtime.mheap_.allspans. */
 static void list_spans(gs_heap_scan *hs)
 {
@@ -184,6 +211,7 @@ static void list_spans(gs_heap_scan *hs)
 		}
 	}
 	free(spans);
+	merge_adjacent(hs);
 }
 
 static size_t dedupe(uint64_t *v, size_t n)
