@@ -224,6 +224,36 @@ START_TEST(test_dwarf_missing_type)
 }
 END_TEST
 
+/* The index holds the runtime units first and another package's unit only once one of its
+ * names is asked for; a miss in an indexed package reads nothing more. */
+START_TEST(test_dwarf_lazy_packages)
+{
+	size_t n;
+	char **exes = grpc_exes(&n);
+	for (size_t i = 0; i < n; i++) {
+		gs_binary *b;
+		gs_dwarf *d = open_dwarf(exes[i], &b);
+		gs_err err = {0};
+		ck_assert_ptr_nonnull(gs_dwarf_type(d, "runtime.g", &err));
+		size_t runtime_only = gs_dwarf_name_count(d);
+		/* Every type sits in the runtime units, a grpc one too. */
+		ck_assert_msg(gs_dwarf_type(d, "google.golang.org/grpc.ClientConn", &err), "%s", err.msg);
+		uint64_t addr = 0;
+		ck_assert_msg(gs_dwarf_global(d, "os.Args", &addr, NULL, &err) == 0, "%s: %s", exes[i],
+			      err.msg);
+		ck_assert_uint_ne(addr, 0);
+		size_t with_os = gs_dwarf_name_count(d);
+		ck_assert_uint_gt(with_os, runtime_only);
+		ck_assert_int_eq(gs_dwarf_global(d, "os.noSuchGlobal", &addr, NULL, &err), -1);
+		ck_assert_int_eq(err.code, GS_ENOTFOUND);
+		ck_assert_uint_eq(gs_dwarf_name_count(d), with_os);
+		gs_dwarf_close(d);
+		gs_binary_close(b);
+	}
+	free_exes(exes, n);
+}
+END_TEST
+
 static void assert_no_dwarf(const char *path)
 {
 	gs_err err = {0};
@@ -327,6 +357,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_dwarf_grpc_transport);
 	tcase_add_test(tc, test_dwarf_globals_and_constants);
 	tcase_add_test(tc, test_dwarf_missing_type);
+	tcase_add_test(tc, test_dwarf_lazy_packages);
 	tcase_add_test(tc, test_dwarf_stripped_binary);
 	suite_add_tcase(s, tc);
 	return s;
