@@ -214,15 +214,19 @@ static int load_package(gs_dindex *idx, Dwarf_Debug dbg, const char *pkg, size_t
 	return 0;
 }
 
-/* The package part of a Go name: "a.b/c/d.E.F" is in "a.b/c/d". Names of composite types
- * ("*T", "map[K]V", "[]T") have none: every type is in the runtime units anyway. */
-static size_t package_len(const char *name)
+/* Where a Go name's package path may end: "a.b/c/d.E" is in "a.b/c/d", but the dot may
+ * belong to the last path element ("gopkg.in/yaml.v3.Node" is in "gopkg.in/yaml.v3"), so
+ * every dot after the last slash is a candidate. Composite type names ("*T", "map[K]V",
+ * "[]T") have no package: every type is in the runtime units anyway. */
+static const char *next_package_end(const char *name, const char *after)
 {
 	if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= 'A' && name[0] <= 'Z')))
-		return 0;
-	const char *slash = strrchr(name, '/');
-	const char *dot = strchr(slash ? slash : name, '.');
-	return dot ? (size_t)(dot - name) : 0;
+		return NULL;
+	if (!after) {
+		const char *slash = strrchr(name, '/');
+		after = slash ? slash : name;
+	}
+	return strchr(after, '.');
 }
 
 int gs_dindex_open(gs_dindex *idx, Dwarf_Debug dbg, const char *path, gs_err *err)
@@ -236,9 +240,9 @@ int gs_dindex_lookup(gs_dindex *idx, Dwarf_Debug dbg, const char *name, enum gs_
 		     const char *path, const gs_dname **out, gs_err *err)
 {
 	*out = gs_dindex_find(idx, name, cls);
-	size_t len = *out ? 0 : package_len(name);
-	if (len) {
-		if (load_package(idx, dbg, name, len, path, err) < 0)
+	for (const char *dot = next_package_end(name, NULL); !*out && dot;
+	     dot = next_package_end(name, dot + 1)) {
+		if (load_package(idx, dbg, name, (size_t)(dot - name), path, err) < 0)
 			return -1;
 		*out = gs_dindex_find(idx, name, cls);
 	}

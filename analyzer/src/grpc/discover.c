@@ -138,7 +138,7 @@ static void scan_batches(gs_heap_scan *hs, scan_part *p)
 	size_t b, e;
 	while (gs_batch_claim(&hs->next, hs->nspans, SPAN_BATCH, &b, &e)) {
 		for (size_t i = b; i < e; i++) {
-			p->found.spans_scanned++;
+			p->found.ranges_scanned++;
 			scan_span(t, hs->spans[i].start, hs->spans[i].len, &hs->set, p->buf, &p->found);
 		}
 	}
@@ -314,7 +314,7 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	append(&out->server, &out->nserver, w->server, w->nserver);
 	append(&out->client_holders, &out->nclient_holders, w->client_holders, w->nclient_holders);
 	out->candidates += w->candidates;
-	out->spans_scanned += w->spans_scanned;
+	out->ranges_scanned += w->ranges_scanned;
 	out->bytes_scanned += w->bytes_scanned;
 	gs_found_transports_free(&hs->part[1].found);
 	/* The two threads split the spans by timing: sorting makes the order (and the order in

@@ -34,7 +34,7 @@ typedef struct gs_found_transports {
 	/* candidates that could be transports but whose memory is unreadable */
 	gs_unreadable_transport unreadable[GS_MAX_UNREADABLE_TRANSPORTS];
 	size_t nunreadable;
-	size_t spans_scanned;
+	size_t ranges_scanned; /* runs of adjacent spans, each read at once */
 	uint64_t bytes_scanned;
 } gs_found_transports;
 
