@@ -60,6 +60,10 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 		      void *ctx, char **errmsg);
 
 /* Resumes a live target now (no-op otherwise). Closing also resumes. */
+/* How long each phase of the session took so far, as one line ("timing: open ... ms, ...,
+ * total ... ms\n"); free with gs_free. */
+char *gs_timing(gs_session *s);
+
 void gs_resume(gs_session *s);
 void gs_close(gs_session *s);
 void gs_free(void *p);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The commands that run on two threads (the heap scan for transports, the unwinding of many
-# goroutines) under ThreadSanitizer (build-tsan/, make tsan), on every many-streams
+# The commands that run on two threads (the heap scan for transports, reading the g's, the
+# unwinding of many goroutines, their waits beside the gRPC model, the listing's two halves)
+# under ThreadSanitizer (build-tsan/, make tsan), on every many-streams
 # snapshot (hundreds of goroutines: both threads get work). A run passes when it exits 0,
 # TSan reports nothing, and its output is byte-for-byte the output of the normal build.
 # Last line: "tsan: N passed, N failed".
@@ -13,7 +14,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 for d in "$root"/*/many-streams; do
   [ -f "$d/core" ] || { echo "FAIL $d: no core"; fail=$((fail + 1)); continue; }
-  for cmd in "goroutines" "goroutines --stacks" "streams --json" "why-blocked --json"; do
+  for cmd in "goroutines" "goroutines --json" "goroutines --stacks" "streams --json" "why-blocked --json"; do
     name="$(basename "$(dirname "$d")")/many-streams $cmd"
     # shellcheck disable=SC2086
     build-tsan/grpcscope $cmd "$d/exe" "$d/core" >"$tmp/t" 2>"$tmp/e"; rc=$?

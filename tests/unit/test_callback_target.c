@@ -33,6 +33,8 @@ START_TEST(test_callback_target_reads_through_the_cache)
 	ck_assert_ptr_nonnull(t);
 	ck_assert_int_eq(gs_target_kind(t), GS_TARGET_CALLBACKS);
 	ck_assert_str_eq(gs_target_name(t), "debugger");
+	/* A debugger's memory is read on its own thread only: no view for another. */
+	ck_assert_ptr_null(gs_target_view(t));
 
 	uint32_t v;
 	ck_assert_int_eq(gs_target_read_u32(t, 0x7ffe, &v, &err), 0); /* crosses a page */

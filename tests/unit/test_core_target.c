@@ -266,6 +266,26 @@ START_TEST(test_core_target_backing_serves_undumped_bytes)
 
 	ck_assert_int_eq(gs_target_add_backing(t, "/nonexistent/x", 0x1000, 16, 0, &err), -1);
 	ck_assert_int_eq(err.code, GS_EINPUT);
+
+	/* A view (another thread's handle) reads the same bytes, core and backing alike,
+	 * through a cache of its own, and refuses a backing file of its own. */
+	gs_target *v = gs_target_view(t);
+	ck_assert_ptr_nonnull(v);
+	ck_assert_int_eq(gs_target_kind(v), GS_TARGET_CORE);
+	check_range(v, SEG_B, 0x3000);
+	ck_assert_int_eq(gs_target_read(v, 0x900000, b, 16, &err), 0);
+	ck_assert_uint_eq(b[0], byte_at(SEG_B + 0x1000));
+	ck_assert_int_eq(gs_target_read(v, SEG_B + 0x3000, b, 1, &err), -1);
+	ck_assert_uint_eq(gs_target_nthreads(v), gs_target_nthreads(t));
+	ck_assert_int_eq(gs_target_add_backing(v, bpath, 0xa00000, 0x1000, 0, &err), -1);
+	ck_assert_int_eq(err.code, GS_EINTERNAL);
+	gs_target *v2 = gs_target_view(v); /* a view of a view is a view of the target */
+	ck_assert_ptr_nonnull(v2);
+	check_range(v2, SEG_B, 0x3000);
+	gs_target_close(v);
+	check_range(v2, SEG_B, 0x3000);
+	gs_target_close(v2);
+	check_range(t, SEG_B, 0x3000); /* the target outlives its views untouched */
 	gs_target_close(t);
 	cleanup(c);
 	free(c);

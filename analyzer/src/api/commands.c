@@ -100,11 +100,14 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 	}
 	o.ids = ids;
 	o.nids = nids;
+	o.phases = &s->phases;
 	/* While the heap is scanned for transports: the goroutines' top frames and waits. */
 	gs_session_grpc_begin(s);
-	gs_report_goroutines_prepare(s->rt, &o);
+	gs_rt_waits_job *waits = gs_report_goroutines_prepare(s->rt, &o);
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
+	gs_rt_waits_join(waits);
+	gs_phases_mark(o.phases, "waits");
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
 	gs_report_goroutines(s->rt, &o, out);
@@ -339,6 +342,7 @@ int gs_command(gs_session *s, int argc, const char *const *argv, char **out, cha
 	gs_strbuf_init(&sb);
 	int rc = run(s, argc, argv, &sb, errmsg);
 	*out = gs_strbuf_take(&sb);
+	gs_phases_mark(&s->phases, "report");
 	return rc;
 }
 
@@ -352,5 +356,6 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 	int rc = run(s, argc, argv, &sb, errmsg);
 	gs_strbuf_flush(&sb);
 	gs_strbuf_free(&sb);
+	gs_phases_mark(&s->phases, "report");
 	return rc;
 }

@@ -50,20 +50,25 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 			       "%s: cannot tell which executable it ran; give EXE CORE",
 			       gs_target_name(s->target));
 	s->exe_path = gs_xstrdup(exe);
+	gs_phases_mark(&s->phases, "target");
 	s->binary = gs_binary_open(exe, err);
 	if (!s->binary)
 		return -1;
+	gs_phases_mark(&s->phases, "binary");
 	s->pclntab = gs_pclntab_open(s->binary, err);
 	if (!s->pclntab)
 		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
+	gs_phases_mark(&s->phases, "pclntab");
 	s->dwarf = gs_dwarf_open(s->binary, err);
 	if (!s->dwarf)
 		return -1;
+	gs_phases_mark(&s->phases, "dwarf");
 	s->rt = gs_rt_open_with_bias(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
 				     o->has_bias_hint ? &o->load_bias_hint : NULL, err);
 	if (!s->rt)
 		return -1;
 	s->grpc_version = gs_grpc_version(s->binary);
+	gs_phases_mark(&s->phases, "runtime");
 	return 0;
 }
 
@@ -71,6 +76,7 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 {
 	gs_err err = {0};
 	gs_session *s = gs_xcalloc(1, sizeof *s);
+	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
 	if (open_session(s, o, &err) < 0) {
 		if (errbuf && errlen)
@@ -88,8 +94,10 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 
 void gs_session_grpc_begin(gs_session *s)
 {
-	if (!s->grpc && !s->grpc_pending)
+	if (!s->grpc && !s->grpc_pending) {
 		s->grpc_pending = gs_grpc_begin(s->rt);
+		gs_phases_mark(&s->phases, "grpc-begin");
+	}
 }
 
 gs_grpc *gs_session_grpc(gs_session *s, gs_err *err)
@@ -98,6 +106,7 @@ gs_grpc *gs_session_grpc(gs_session *s, gs_err *err)
 		gs_session_grpc_begin(s);
 		s->grpc = gs_grpc_finish(s->grpc_pending, err);
 		s->grpc_pending = NULL;
+		gs_phases_mark(&s->phases, "grpc");
 	}
 	return s->grpc;
 }
@@ -134,6 +143,14 @@ void gs_close(gs_session *s)
 	free(s->exe_path);
 	free(s->grpc_version);
 	free(s);
+}
+
+char *gs_timing(gs_session *s)
+{
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	gs_phases_format(&s->phases, &sb);
+	return gs_strbuf_take(&sb);
 }
 
 void gs_free(void *p)

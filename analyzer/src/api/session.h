@@ -12,6 +12,7 @@
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
 #include "../target/target.h"
+#include "../util/phases.h"
 
 struct gs_session {
 	gs_target *target;
@@ -24,6 +25,7 @@ struct gs_session {
 	char *exe_path;
 	char *grpc_version; /* NULL when unknown */
 	uint64_t open_ns;   /* time to open, for info */
+	gs_phases phases;   /* GRPCSCOPE_TIMING */
 };
 
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a

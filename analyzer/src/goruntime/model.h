@@ -119,6 +119,13 @@ void gs_rt_prepare(gs_rt *rt, const bool *which, bool full);
 const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g);
 /* Wait objects (once): channels, semaphores, netpoll. */
 const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n);
+/* Computes the waits of the selected goroutines (which[i], NULL = all) on a worker thread
+ * that reads through a view of the target (core targets; other targets: at once, here).
+ * Until gs_rt_waits_join the caller may read the model and its memory but must leave those
+ * goroutines' stacks and waits alone. */
+typedef struct gs_rt_waits_job gs_rt_waits_job;
+gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which);
+void gs_rt_waits_join(gs_rt_waits_job *j);
 
 /* Goroutines the runtime keeps but never prints (_Gdeadextra, Go 1.26+): ids and status. */
 size_t gs_rt_nhidden(const gs_rt *rt);
@@ -134,6 +141,14 @@ void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status);
  * function, file and line; false when the pc is in no Go function. */
 bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out);
 bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out);
+/* The same from another thread: u is that thread's own unwinder (its pc cache), made with
+ * gs_unwinder_new; t, what it reads through (NULL: the model's target, bulk reads only). */
+struct gs_unwinder;
+struct gs_unwinder *gs_unwinder_new(gs_target *t);
+void gs_unwinder_free(struct gs_unwinder *u);
+bool gs_rt_creator_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g, gs_pcframe *out);
+bool gs_rt_start_function_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g,
+			       gs_pcframe *out);
 
 /* Value readers. */
 int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err);

@@ -36,6 +36,8 @@ typedef struct gs_netpoll_index {
 } gs_netpoll_index;
 void gs_netpoll_index_free(gs_netpoll_index *ni);
 bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out);
+/* Builds the index now (gs_netpoll_lookup otherwise does on first use). */
+void gs_netpoll_build(gs_rt *rt);
 
 struct gs_rt {
 	gs_target *target;
@@ -61,6 +63,7 @@ struct gs_rt {
 	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
 	struct gs_unwinder *uw;                 /* unwind.c: the calling thread's */
 };
-void gs_unwinder_free(struct gs_unwinder *u);
+/* gs_rt_stack with unwinder u (NULL: the model's, for the calling thread). */
+const gs_frame *gs_rt_stack_with(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, size_t *n);
 
 #endif

@@ -71,10 +71,15 @@ static void build(gs_rt *rt)
 		qsort(ni->w, ni->n, sizeof *ni->w, cmp_pw);
 }
 
-bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out)
+void gs_netpoll_build(gs_rt *rt)
 {
 	if (!rt->netpoll.built)
 		build(rt);
+}
+
+bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out)
+{
+	gs_netpoll_build(rt);
 	gs_poll_waiter key = {gaddr, 0, 0, false};
 	gs_poll_waiter *hit =
 		rt->netpoll.n ? bsearch(&key, rt->netpoll.w, rt->netpoll.n, sizeof key, cmp_pw) : NULL;

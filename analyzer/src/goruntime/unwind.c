@@ -70,8 +70,9 @@ struct gs_pc_cache {
 };
 
 /* One thread's unwinding state: its pc cache and scratch buffers. The model keeps the
- * calling thread's; gs_rt_prepare gives its worker another. A worker reads memory with
- * bulk reads only (the page cache is not shared between threads). */
+ * calling thread's; workers make their own. A worker reads memory with bulk reads only, or
+ * through a view of the target with a page cache of its own (a page cache serves one
+ * thread). */
 struct gs_unwinder {
 	struct gs_pc_cache pcc;
 	uint64_t *stackbuf; /* one goroutine's stack */
@@ -79,7 +80,16 @@ struct gs_unwinder {
 	gs_frame *framebuf; /* frames being collected */
 	size_t framebuf_cap;
 	bool bulk_only;
+	gs_target *t; /* what it reads; NULL: the model's target */
 };
+
+struct gs_unwinder *gs_unwinder_new(gs_target *t)
+{
+	struct gs_unwinder *u = gs_xcalloc(1, sizeof *u);
+	u->t = t;
+	u->bulk_only = t == NULL; /* the model's page cache belongs to its own thread */
+	return u;
+}
 
 void gs_unwinder_free(struct gs_unwinder *u)
 {
@@ -117,9 +127,10 @@ static struct gs_unwinder *main_unwinder(gs_rt *rt)
 
 static int read_word(gs_rt *rt, const struct gs_unwinder *u, uint64_t addr, uint64_t *v)
 {
+	gs_target *t = u->t ? u->t : rt->target;
 	if (u->bulk_only)
-		return gs_target_read_bulk(rt->target, addr, v, 8, NULL);
-	return gs_target_read_u64(rt->target, addr, v, NULL);
+		return gs_target_read_bulk(t, addr, v, 8, NULL);
+	return gs_target_read_u64(t, addr, v, NULL);
 }
 
 static pc_info *pc_slot(struct gs_pc_cache *c, uint64_t key)
@@ -186,7 +197,7 @@ static bool window_read(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint6
 		u->stackbuf = gs_xrealloc(u->stackbuf, len);
 		u->stackbuf_cap = len;
 	}
-	if (gs_target_read_bulk(rt->target, w->lo, u->stackbuf, len, NULL) < 0)
+	if (gs_target_read_bulk(u->t ? u->t : rt->target, w->lo, u->stackbuf, len, NULL) < 0)
 		return false;
 	w->hi = w->lo + len;
 	w->words = u->stackbuf;
@@ -315,8 +326,13 @@ void gs_rt_stack_release(gs_goroutine *g)
 
 const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n)
 {
+	return gs_rt_stack_with(rt, NULL, g, n);
+}
+
+const gs_frame *gs_rt_stack_with(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, size_t *n)
+{
 	if (!g->stack_done || g->stack_partial)
-		full_unwind(rt, main_unwinder(rt), g);
+		full_unwind(rt, u ? u : main_unwinder(rt), g);
 	*n = g->nframes;
 	return g->frames;
 }
@@ -362,9 +378,14 @@ const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g)
 /* The runtime backs gopc up to the call instruction before symbolizing it. */
 bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
 {
+	return gs_rt_creator_with(rt, NULL, g, out);
+}
+
+bool gs_rt_creator_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g, gs_pcframe *out)
+{
 	if (!g->gopc)
 		return false;
-	const pc_info *pi = lookup_pc(rt, main_unwinder(rt), g->gopc - rt->bias, false);
+	const pc_info *pi = lookup_pc(rt, u ? u : main_unwinder(rt), g->gopc - rt->bias, false);
 	if (!pi->found || pi->nf <= 0)
 		return false;
 	*out = pi->pf[0];
@@ -373,9 +394,15 @@ bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
 
 bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
 {
+	return gs_rt_start_function_with(rt, NULL, g, out);
+}
+
+bool gs_rt_start_function_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g,
+			       gs_pcframe *out)
+{
 	if (!g->startpc)
 		return false;
-	const pc_info *pi = lookup_pc(rt, main_unwinder(rt), g->startpc - rt->bias, true);
+	const pc_info *pi = lookup_pc(rt, u ? u : main_unwinder(rt), g->startpc - rt->bias, true);
 	if (!pi->found)
 		return false;
 	*out = pi->cur;

@@ -8,9 +8,12 @@
  * point on the stack (Mutex: sema at +4, RWMutex reader sem at +12, writer sem at +8,
  * WaitGroup sema at +8).
  */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/batch.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "model_internal.h"
@@ -33,12 +36,26 @@ static void add(wait_vec *w, gs_waitobj o)
 	w->v[w->n++] = o;
 }
 
-static uint64_t rd(gs_rt *rt, uint64_t base, enum gs_rt_field f)
+/* Where a waits computation reads: the model's own target, unwinder and send-queue sets on
+ * the calling thread, or a worker's (gs_rt_waits_start). */
+typedef struct wctx {
+	gs_rt *rt;
+	gs_target *t;
+	struct gs_unwinder *uw; /* NULL: the model's */
+	gs_u64set *walked, *sending;
+} wctx;
+
+static wctx main_ctx(gs_rt *rt)
+{
+	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs};
+}
+
+static uint64_t rd(const wctx *c, uint64_t base, enum gs_rt_field f)
 {
 	uint64_t v = 0;
-	int64_t off = rt->layout.offsets[f];
+	int64_t off = c->rt->layout.offsets[f];
 	if (base && off >= 0)
-		gs_target_read_u64(rt->target, base + (uint64_t)off, &v, NULL);
+		gs_target_read_u64(c->t, base + (uint64_t)off, &v, NULL);
 	return v;
 }
 
@@ -46,7 +63,7 @@ static uint64_t rd(gs_rt *rt, uint64_t base, enum gs_rt_field f)
  * number of nodes, or -1 when the list cycles (Brent's algorithm: a hostile core can link a
  * list into a ring, and a ring must not cost a million reads per question). With find, stops
  * at that node and sets *found. */
-static long walk_sudogs(gs_rt *rt, uint64_t p, enum gs_rt_field f, uint64_t find, bool *found)
+static long walk_sudogs(const wctx *c, uint64_t p, enum gs_rt_field f, uint64_t find, bool *found)
 {
 	uint64_t tort = p;
 	unsigned long power = 1, lam = 0, k = 0;
@@ -58,7 +75,7 @@ static long walk_sudogs(gs_rt *rt, uint64_t p, enum gs_rt_field f, uint64_t find
 			return (long)k;
 		}
 		k++;
-		p = rd(rt, p, f);
+		p = rd(c, p, f);
 		if (p && p == tort)
 			return -1;
 		if (++lam == power) {
@@ -73,38 +90,39 @@ static long walk_sudogs(gs_rt *rt, uint64_t p, enum gs_rt_field f, uint64_t find
 /* Whether sudog s waits in channel c's send queue. Each channel's send queue is walked once
  * per session into a set of sending sudogs: a channel that thousands of selects wait on
  * (a ClientConn's context) must not be walked once per waiter. */
-static bool in_sendq(gs_rt *rt, uint64_t c, uint64_t s)
+static bool in_sendq(const wctx *x, uint64_t c, uint64_t s)
 {
 	/* Most channels a select waits on have nobody sending: one read, no set. */
-	uint64_t first = rd(rt, c + (uint64_t)rt->layout.offsets[RT_HCHAN_SENDQ], RT_WAITQ_FIRST);
+	uint64_t first = rd(x, c + (uint64_t)x->rt->layout.offsets[RT_HCHAN_SENDQ], RT_WAITQ_FIRST);
 	if (!first)
 		return false;
-	if (gs_u64set_add(&rt->sendq_walked, c)) {
+	if (gs_u64set_add(x->walked, c)) {
 		uint64_t p = first;
 		gs_u64set seen = {0};
 		for (unsigned k = 0; p && k < GS_MAX_QUEUE && gs_u64set_add(&seen, p); k++) {
-			gs_u64set_add(&rt->sending_sudogs, p);
-			p = rd(rt, p, RT_SUDOG_NEXT);
+			gs_u64set_add(x->sending, p);
+			p = rd(x, p, RT_SUDOG_NEXT);
 		}
 		gs_u64set_free(&seen);
 	}
-	return gs_u64set_has(&rt->sending_sudogs, s);
+	return gs_u64set_has(x->sending, s);
 }
 
-static void chan_waits(gs_rt *rt, gs_goroutine *g, wait_vec *w)
+static void chan_waits(const wctx *x, gs_goroutine *g, wait_vec *w)
 {
+	gs_rt *rt = x->rt;
 	uint64_t s = g->waiting, tort = s;
 	unsigned long power = 1, lam = 0;
 	for (unsigned i = 0; s && i < GS_MAX_SUDOGS; i++) {
-		uint64_t c = rd(rt, s, RT_SUDOG_C);
+		uint64_t c = rd(x, s, RT_SUDOG_C);
 		uint8_t sel = 0;
 		int64_t so = rt->layout.offsets[RT_SUDOG_ISSELECT];
 		if (so >= 0)
-			gs_target_read(rt->target, s + (uint64_t)so, &sel, 1, NULL);
+			gs_target_read(x->t, s + (uint64_t)so, &sel, 1, NULL);
 		if (c) {
 			/* A plain send or receive says its direction in the wait reason; a select
 			 * case is a send iff its sudog sits in the channel's send queue. */
-			bool send = sel ? in_sendq(rt, c, s)
+			bool send = sel ? in_sendq(x, c, s)
 					: strstr(gs_rt_wait_reason(rt, g), "send") != NULL;
 			bool recv = !send;
 			enum gs_wait_kind k;
@@ -117,7 +135,7 @@ static void chan_waits(gs_rt *rt, gs_goroutine *g, wait_vec *w)
 									       : GS_WAIT_CHAN_RECV;
 			add(w, (gs_waitobj){k, c, 0, -1});
 		}
-		s = rd(rt, s, RT_SUDOG_WAITLINK);
+		s = rd(x, s, RT_SUDOG_WAITLINK);
 		if (s && s == tort)
 			break; /* waitlink cycles (hostile core) */
 		if (++lam == power) {
@@ -144,6 +162,7 @@ void gs_sema_index_free(gs_sema_index *s)
 
 static void build_sema_index(gs_rt *rt)
 {
+	wctx mc = main_ctx(rt), *c = &mc;
 	gs_sema_index *si = &rt->sema;
 	si->built = true;
 	uint64_t tab;
@@ -161,7 +180,7 @@ static void build_sema_index(gs_rt *rt)
 	size_t cap = 64, sp = 0, visited = 0;
 	uint64_t *stack = gs_xmalloc(cap * sizeof *stack);
 	for (uint64_t i = 0; i < type->count; i++) {
-		uint64_t treap = rd(rt, tab + i * stride, RT_SEMAROOT_TREAP);
+		uint64_t treap = rd(c, tab + i * stride, RT_SEMAROOT_TREAP);
 		if (!treap)
 			continue;
 		sp = 0;
@@ -169,17 +188,17 @@ static void build_sema_index(gs_rt *rt)
 		while (sp && visited < GS_SEMTAB_MAX_NODES) {
 			uint64_t t = stack[--sp];
 			visited++;
-			uint64_t elem = rd(rt, t, RT_SUDOG_ELEM);
+			uint64_t elem = rd(c, t, RT_SUDOG_ELEM);
 			uint64_t s = t;
 			for (unsigned k = 0; s && k < GS_MAX_QUEUE && visited < GS_SEMTAB_MAX_NODES;
 			     k++, visited++) {
-				uint64_t gp = rd(rt, s, RT_SUDOG_G);
+				uint64_t gp = rd(c, s, RT_SUDOG_G);
 				if (si->n % 256 == 0)
 					si->w = gs_xrealloc(si->w, (si->n + 256) * sizeof *si->w);
 				si->w[si->n++] = (gs_sema_waiter){gp, elem};
-				s = rd(rt, s, RT_SUDOG_WAITLINK);
+				s = rd(c, s, RT_SUDOG_WAITLINK);
 			}
-			uint64_t kids[2] = {rd(rt, t, RT_SUDOG_PREV), rd(rt, t, RT_SUDOG_NEXT)};
+			uint64_t kids[2] = {rd(c, t, RT_SUDOG_PREV), rd(c, t, RT_SUDOG_NEXT)};
 			for (int k = 0; k < 2; k++) {
 				if (!kids[k])
 					continue;
@@ -205,10 +224,10 @@ uint64_t gs_sema_lookup(gs_rt *rt, uint64_t gaddr)
 	return hit ? hit->addr : 0;
 }
 
-static bool stack_has(gs_rt *rt, gs_goroutine *g, const char *suffix)
+static bool stack_has(const wctx *x, gs_goroutine *g, const char *suffix)
 {
 	size_t n;
-	const gs_frame *f = gs_rt_stack(rt, g, &n);
+	const gs_frame *f = gs_rt_stack_with(x->rt, x->uw, g, &n);
 	size_t ls = strlen(suffix);
 	for (size_t i = 0; i < n && i < 12; i++) {
 		size_t lf = strlen(f[i].function);
@@ -219,17 +238,17 @@ static bool stack_has(gs_rt *rt, gs_goroutine *g, const char *suffix)
 }
 
 /* The sync object that holds semaphore word `sema`, from the runtime entry on the stack. */
-static uint64_t sync_object(gs_rt *rt, gs_goroutine *g, uint64_t sema)
+static uint64_t sync_object(const wctx *x, gs_goroutine *g, uint64_t sema)
 {
-	if (stack_has(rt, g, "runtime_SemacquireRWMutexR"))
+	if (stack_has(x, g, "runtime_SemacquireRWMutexR"))
 		return sema - 12;
-	if (stack_has(rt, g, "runtime_SemacquireRWMutex"))
+	if (stack_has(x, g, "runtime_SemacquireRWMutex"))
 		return sema - 8;
-	if (stack_has(rt, g, "runtime_SemacquireMutex"))
+	if (stack_has(x, g, "runtime_SemacquireMutex"))
 		return sema - 4;
-	if (stack_has(rt, g, "runtime_SemacquireWaitGroup") || stack_has(rt, g, "(*WaitGroup).Wait"))
+	if (stack_has(x, g, "runtime_SemacquireWaitGroup") || stack_has(x, g, "(*WaitGroup).Wait"))
 		return sema - 8;
-	if (stack_has(rt, g, "runtime_notifyListWait"))
+	if (stack_has(x, g, "runtime_notifyListWait"))
 		return sema - 16;
 	return sema;
 }
@@ -239,8 +258,9 @@ static bool is_sync_reason(const char *r)
 	return strcmp(r, "semacquire") == 0 || strncmp(r, "sync.", 5) == 0;
 }
 
-static void compute_waits(gs_rt *rt, gs_goroutine *g)
+static void compute_waits(const wctx *x, gs_goroutine *g)
 {
+	gs_rt *rt = x->rt;
 	wait_vec w = {0};
 	const char *r = gs_rt_wait_reason(rt, g);
 	if (g->status != GS_G_WAITING)
@@ -250,16 +270,16 @@ static void compute_waits(gs_rt *rt, gs_goroutine *g)
 	} else if (strcmp(r, "select (no cases)") == 0) {
 		add(&w, (gs_waitobj){GS_WAIT_SELECT_EMPTY, 0, 0, -1});
 	} else if (strncmp(r, "chan ", 5) == 0 || strncmp(r, "select", 6) == 0) {
-		chan_waits(rt, g, &w);
+		chan_waits(x, g, &w);
 	} else if (is_sync_reason(r)) {
 		uint64_t sema = 0;
 		/* 1.26+: the sudog is on g.waiting with no channel. */
-		if (g->waiting && !rd(rt, g->waiting, RT_SUDOG_C))
-			sema = rd(rt, g->waiting, RT_SUDOG_ELEM);
+		if (g->waiting && !rd(x, g->waiting, RT_SUDOG_C))
+			sema = rd(x, g->waiting, RT_SUDOG_ELEM);
 		if (!sema)
 			sema = gs_sema_lookup(rt, g->addr);
 		if (sema)
-			add(&w, (gs_waitobj){GS_WAIT_SEMA, sync_object(rt, g, sema), sema, -1});
+			add(&w, (gs_waitobj){GS_WAIT_SEMA, sync_object(x, g, sema), sema, -1});
 	} else if (strcmp(r, "sleep") == 0) {
 		add(&w, (gs_waitobj){GS_WAIT_SLEEP, 0, 0, -1});
 	} else if (strcmp(r, "IO wait") == 0) {
@@ -276,7 +296,8 @@ const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n)
 {
 	if (!g->waits_done) {
 		g->waits_done = true;
-		compute_waits(rt, g);
+		wctx c = main_ctx(rt);
+		compute_waits(&c, g);
 	}
 	*n = g->nwaits;
 	return g->waits;
@@ -301,10 +322,11 @@ int gs_rt_read_chan(gs_rt *rt, uint64_t addr, gs_chan *out, gs_err *err)
 	uint32_t closed;
 	memcpy(&closed, buf + o[RT_HCHAN_CLOSED], 4);
 	out->closed = closed != 0;
+	wctx c = main_ctx(rt);
 	for (int q = 0; q < 2; q++) {
-		uint64_t p = rd(rt, addr + (uint64_t)o[q ? RT_HCHAN_SENDQ : RT_HCHAN_RECVQ],
+		uint64_t p = rd(&c, addr + (uint64_t)o[q ? RT_HCHAN_SENDQ : RT_HCHAN_RECVQ],
 				RT_WAITQ_FIRST);
-		long k = walk_sudogs(rt, p, RT_SUDOG_NEXT, 0, NULL);
+		long k = walk_sudogs(&c, p, RT_SUDOG_NEXT, 0, NULL);
 		if (k < 0)
 			return gs_errf(err, GS_EMEM, "channel at 0x%llx: %s queue cycles",
 				       (unsigned long long)addr, q ? "send" : "receive");
@@ -314,4 +336,78 @@ int gs_rt_read_chan(gs_rt *rt, uint64_t addr, gs_chan *out, gs_err *err)
 			out->nrecv = (size_t)k;
 	}
 	return 0;
+}
+
+/* ---- waits on a worker thread ---- */
+
+struct gs_rt_waits_job {
+	gs_rt *rt;
+	const bool *which; /* a copy, or NULL */
+	gs_target *view;   /* the worker's own page cache */
+	pthread_t worker;
+	bool threaded;
+};
+
+static void *waits_worker(void *arg)
+{
+	gs_rt_waits_job *j = arg;
+	gs_u64set walked = {0}, sending = {0};
+	struct gs_unwinder *uw = gs_unwinder_new(j->view);
+	wctx c = {j->rt, j->view, uw, &walked, &sending};
+	for (size_t i = 0; i < j->rt->ngs; i++) {
+		gs_goroutine *g = &j->rt->gs[i];
+		if ((!j->which || j->which[i]) && !g->waits_done) {
+			g->waits_done = true;
+			compute_waits(&c, g);
+		}
+	}
+	gs_unwinder_free(uw);
+	gs_u64set_free(&walked);
+	gs_u64set_free(&sending);
+	return NULL;
+}
+
+gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
+{
+	gs_rt_waits_job *j = gs_xcalloc(1, sizeof *j);
+	j->rt = rt;
+	if (which) {
+		bool *w = gs_xmalloc(rt->ngs ? rt->ngs : 1);
+		memcpy(w, which, rt->ngs);
+		j->which = w;
+	}
+	/* The tables every waiter shares are built here, on the caller's thread: the worker
+	 * then only reads them (and never the DWARF they are found with). */
+	bool sync = false, io = false;
+	for (size_t i = 0; i < rt->ngs; i++) {
+		gs_goroutine *g = &rt->gs[i];
+		if ((which && !which[i]) || g->waits_done || g->status != GS_G_WAITING)
+			continue;
+		const char *r = gs_rt_wait_reason(rt, g);
+		sync = sync || is_sync_reason(r);
+		io = io || strcmp(r, "IO wait") == 0;
+	}
+	if (sync && !rt->sema.built)
+		build_sema_index(rt);
+	if (io)
+		gs_netpoll_build(rt);
+	j->view = gs_target_view(rt->target);
+	j->threaded = j->view && pthread_create(&j->worker, NULL, waits_worker, j) == 0;
+	if (!j->threaded) {
+		for (size_t i = 0; i < rt->ngs; i++)
+			if (!which || which[i])
+				gs_rt_waits(rt, &rt->gs[i], &(size_t){0});
+	}
+	return j;
+}
+
+void gs_rt_waits_join(gs_rt_waits_job *j)
+{
+	if (!j)
+		return;
+	if (j->threaded)
+		pthread_join(j->worker, NULL);
+	gs_target_close(j->view);
+	free((bool *)j->which);
+	free(j);
 }

@@ -40,9 +40,14 @@ const char *gs_owner_role_name(gs_owner_role r)
 /* Owners live in an open-addressing table keyed by address (tens of thousands of streams
  * own five channels each: hashing beats sorting them). Where a stream and its transport
  * share a channel, the stream, being more specific, is kept. */
+static size_t own_home(const gs_grpc *g, uint64_t addr)
+{
+	return (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (g->capown - 1);
+}
+
 static size_t own_slot(const gs_grpc *g, uint64_t addr)
 {
-	size_t h = (size_t)((addr >> 3) * 0x9e3779b97f4a7c15ull >> 17) & (g->capown - 1);
+	size_t h = own_home(g, addr);
 	while (g->own[h].addr && g->own[h].addr != addr)
 		h = (h + 1) & (g->capown - 1);
 	return h;
@@ -130,8 +135,9 @@ bool gs_grpc_owner_of(const gs_grpc *g, uint64_t addr, long *stream, long *trans
 void gs_grpc_owner_prefetch(void *grpc, uint64_t addr)
 {
 	const gs_grpc *g = grpc;
+	/* The home slot only: probing here would wait for the very miss being started. */
 	if (g && g->capown && addr)
-		__builtin_prefetch(&g->own[own_slot(g, addr)]);
+		__builtin_prefetch(&g->own[own_home(g, addr)]);
 }
 
 bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)

@@ -1,5 +1,6 @@
 #include "goroutines.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -71,8 +72,9 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o,
-			   gs_strbuf *out)
+/* u: the calling thread's unwinder for pc lookups (NULL: the model's). */
+static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
+			   const gs_goroutines_opts *o, gs_strbuf *out)
 {
 	const gs_frame *top = gs_rt_user_frame(rt, g);
 	gs_strbuf_printf(out, "{\"id\":%llu,\"status\":\"%s\",\"wait_reason\":",
@@ -88,7 +90,7 @@ static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts 
 	if (top)
 		gs_strbuf_printf(out, ",\"top_file\":\"%s\",\"top_line\":%d", top->file, top->line);
 	gs_pcframe pf;
-	if (gs_rt_creator(rt, g, &pf)) {
+	if (gs_rt_creator_with(rt, u, g, &pf)) {
 		gs_strbuf_puts(out, ",\"created_by\":{\"function\":");
 		gs_strbuf_json_str(out, pf.function);
 		gs_strbuf_puts(out, ",\"file\":");
@@ -98,7 +100,7 @@ static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts 
 			gs_strbuf_printf(out, ",\"goroutine\":%llu", (unsigned long long)g->parent_goid);
 		gs_strbuf_puts(out, "}");
 	}
-	if (gs_rt_start_function(rt, g, &pf)) {
+	if (gs_rt_start_function_with(rt, u, g, &pf)) {
 		gs_strbuf_puts(out, ",\"start_function\":");
 		gs_strbuf_json_str(out, pf.function);
 	}
@@ -223,12 +225,116 @@ static void prefetch_owners(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts
 		o->owner_prefetch(o->owner_ctx, w[k].addr);
 }
 
+static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	const gs_frame *top = gs_rt_user_frame(rt, g);
+	text_header(rt, g, out);
+	if (top)
+		gs_strbuf_printf(out, " %s %s:%d", top->function, base_name(top->file), top->line);
+	text_waits(rt, g, o, out);
+	gs_strbuf_putc(out, '\n');
+}
+
+/* ---- plain listings formatted on two threads ----
+ * Without --stacks or --group a line needs nothing that is not computed already (top
+ * frame, waits, owners): the second half of the goroutines is formatted on a worker into a
+ * buffer of its own while the first streams out, and follows it. */
+typedef struct half {
+	gs_rt *rt;
+	const gs_goroutines_opts *o;
+	size_t from, to, shown;
+	gs_strbuf sb;
+	bool lead_comma; /* JSON: a comma before the first item too (the second half) */
+	struct gs_unwinder *uw; /* pc lookups: the worker's own, NULL for the caller */
+} half;
+
+static void format_half(half *h)
+{
+	for (size_t i = h->from; i < h->to; i++) {
+		gs_goroutine *g = gs_rt_goroutine(h->rt, i);
+		if (h->o->owner_prefetch && i + PREFETCH_AHEAD < h->to)
+			prefetch_owners(h->rt, gs_rt_goroutine(h->rt, i + PREFETCH_AHEAD), h->o);
+		if (!selected(h->rt, g, h->o))
+			continue;
+		if (h->o->json) {
+			if (h->shown || h->lead_comma)
+				gs_strbuf_putc(&h->sb, ',');
+			json_goroutine(h->rt, h->uw, g, h->o, &h->sb);
+		} else {
+			text_line(h->rt, g, h->o, &h->sb);
+		}
+		h->shown++;
+		gs_rt_stack_release(g);
+	}
+}
+
+static void *half_worker(void *arg)
+{
+	half *h = arg;
+	h->uw = gs_unwinder_new(NULL);
+	format_half(h);
+	gs_unwinder_free(h->uw);
+	return NULL;
+}
+
+/* Whether every selected goroutine has its top frame and waits computed (the worker must
+ * not unwind or read memory). */
+static bool all_prepared(gs_rt *rt, const gs_goroutines_opts *o)
+{
+	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (selected(rt, g, o) && (!g->stack_done || !g->waits_done))
+			return false;
+	}
+	return true;
+}
+
+/* Formats the goroutines [0, total): the first half into out by the caller, the second on
+ * a worker. Returns how many were shown; false in *ran when no worker could be used. */
+static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out, bool *ran)
+{
+	size_t total = gs_rt_ngoroutines(rt);
+	*ran = false;
+	if (o->stacks || o->group || total < 512 || !all_prepared(rt, o))
+		return 0;
+	half second = {rt, o, total / 2, total, 0, {0}, true, NULL};
+	gs_strbuf_init(&second.sb);
+	pthread_t worker;
+	if (pthread_create(&worker, NULL, half_worker, &second) != 0) {
+		gs_strbuf_free(&second.sb);
+		return 0;
+	}
+	*ran = true;
+	half first = {rt, o, 0, total / 2, 0, {0}, false, NULL};
+	first.sb = *out; /* the caller's buffer, sink and all */
+	format_half(&first);
+	*out = first.sb;
+	pthread_join(worker, NULL);
+	/* The second half's first JSON item came with a comma: not wanted if it is the first. */
+	const char *p = second.sb.buf;
+	size_t n = second.sb.len;
+	if (o->json && first.shown == 0 && n) {
+		p++;
+		n--;
+	}
+	if (n && out->sink) { /* streamed: no copy into out */
+		gs_strbuf_flush(out);
+		out->sink(out->sink_ctx, p, n);
+	} else if (n) {
+		gs_strbuf_put(out, p, n);
+	}
+	gs_strbuf_free(&second.sb);
+	return first.shown + second.shown;
+}
+
 static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 {
 	size_t shown = 0, total = gs_rt_ngoroutines(rt);
 	group *groups = NULL;
 	size_t ng = 0;
-	for (size_t i = 0; i < total; i++) {
+	bool ran;
+	shown = format_halves(rt, o, out, &ran);
+	for (size_t i = 0; !ran && i < total; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (o->owner_prefetch && i + PREFETCH_AHEAD < total)
 			prefetch_owners(rt, gs_rt_goroutine(rt, i + PREFETCH_AHEAD), o);
@@ -247,13 +353,7 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 			groups[k].count++;
 			continue;
 		}
-		const gs_frame *top = gs_rt_user_frame(rt, g);
-		text_header(rt, g, out);
-		if (top)
-			gs_strbuf_printf(out, " %s %s:%d", top->function, base_name(top->file),
-					 top->line);
-		text_waits(rt, g, o, out);
-		gs_strbuf_putc(out, '\n');
+		text_line(rt, g, o, out);
 		if (o->stacks)
 			text_stack(rt, g, out);
 		gs_rt_stack_release(g); /* printed: seventy thousand stacks need not stay */
@@ -281,7 +381,7 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 		gs_strbuf_printf(out, "... %zu more unreadable goroutines\n", nbad - listed);
 }
 
-void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
+gs_rt_waits_job *gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
 {
 	size_t total = gs_rt_ngoroutines(rt);
 	bool *which = gs_xcalloc(total ? total : 1, sizeof *which);
@@ -289,12 +389,10 @@ void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
 		which[i] = selected(rt, gs_rt_goroutine(rt, i), o);
 	/* Top frames only: full stacks are unwound as they are printed, and let go after. */
 	gs_rt_prepare(rt, which, false);
-	for (size_t i = 0; i < total; i++) {
-		size_t n;
-		if (which[i])
-			gs_rt_waits(rt, gs_rt_goroutine(rt, i), &n);
-	}
+	gs_phases_mark(o->phases, "unwind");
+	gs_rt_waits_job *j = gs_rt_waits_start(rt, which);
 	free(which);
+	return j;
 }
 
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
@@ -305,13 +403,15 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 	}
 	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"goroutines\",\"goroutines\":[");
 	size_t k = 0;
-	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+	bool ran;
+	format_halves(rt, o, out, &ran);
+	for (size_t i = 0; !ran && i < gs_rt_ngoroutines(rt); i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (!selected(rt, g, o))
 			continue;
 		if (k++)
 			gs_strbuf_putc(out, ',');
-		json_goroutine(rt, g, o, out);
+		json_goroutine(rt, NULL, g, o, out);
 		gs_rt_stack_release(g);
 	}
 	/* Kept by the runtime for cgo callbacks but never printed by it (delve lists them). */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "../goruntime/model.h"
+#include "../util/phases.h"
 #include "../util/strbuf.h"
 
 /* Writes the owner of the object at addr (e.g. "stream 3 recv buffer") into buf; returns
@@ -22,11 +23,13 @@ typedef struct gs_goroutines_opts {
 	void *owner_ctx;
 	/* Optional: starts loading what owner(addr) will read (a hint, no result). */
 	void (*owner_prefetch)(void *ctx, uint64_t addr);
+	gs_phases *phases; /* optional: marks "unwind" and "waits" */
 } gs_goroutines_opts;
 
-/* Computes what the report will show of each selected goroutine that needs no gRPC model
- * (top frames, waits), so that it can run while the model is being built. */
-void gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o);
+/* Computes what the report will show of each selected goroutine that needs no gRPC model:
+ * top frames here, waits on a worker (gs_rt_waits_start) while the caller builds the model.
+ * gs_rt_waits_join the result before gs_report_goroutines. */
+gs_rt_waits_job *gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o);
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out);
 
 /* "chan", "select", "semaphore", "netpoll", "sleep", ... */

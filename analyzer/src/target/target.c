@@ -30,10 +30,29 @@ gs_target *gs_target_new(enum gs_target_kind kind, const char *name, const gs_ta
 	return t;
 }
 
+gs_target *gs_target_view(gs_target *t)
+{
+	if (t->kind != GS_TARGET_CORE)
+		return NULL;
+	if (t->parent)
+		t = t->parent;
+	gs_target *v = gs_xcalloc(1, sizeof *v);
+	*v = *t;
+	v->parent = t;
+	gs_page_source src = { .ctx = v, .read = source_read, .next = source_next };
+	v->cache = gs_page_cache_new(&src, GS_PAGE_CACHE_DEFAULT_BYTES);
+	return v;
+}
+
 void gs_target_close(gs_target *t)
 {
 	if (!t)
 		return;
+	if (t->parent) { /* a view owns its cache only */
+		gs_page_cache_free(t->cache);
+		free(t);
+		return;
+	}
 	if (t->ops->resume)
 		t->ops->resume(t);
 	t->ops->destroy(t);
@@ -56,7 +75,7 @@ void gs_target_close(gs_target *t)
 
 void gs_target_resume(gs_target *t)
 {
-	if (t && t->ops->resume) {
+	if (t && !t->parent && t->ops->resume) {
 		t->ops->resume(t);
 		/* Pages read while paused describe a process that has moved on. */
 		gs_page_cache_invalidate(t->cache);
@@ -188,6 +207,8 @@ void gs_regs_from_amd64_user(const uint64_t r[GS_AMD64_USER_REGS], gs_regs *o)
 int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64_t size,
 			  uint64_t file_offset, gs_err *err)
 {
+	if (t->parent)
+		return gs_errf(err, GS_EINTERNAL, "backing files are added to a target, not a view");
 	if (size == 0)
 		return 0;
 	if (vaddr + size < vaddr || file_offset > (uint64_t)INT64_MAX)

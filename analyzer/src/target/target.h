@@ -59,6 +59,12 @@ gs_target *gs_live_target_open(int pid, gs_err *err);
 gs_target *gs_callback_target_new(const gs_target_callbacks *cb, gs_err *err);
 void gs_target_add_thread(gs_target *t, const gs_thread *th);
 
+/* A second handle on a core target for another thread: the same memory through the same
+ * file, with a page cache of its own (a page cache serves one thread). NULL for other
+ * kinds. Closed with gs_target_close, before t; t must not change (backing files) while
+ * views are open. */
+gs_target *gs_target_view(gs_target *t);
+
 /* Closing a live target always resumes (detaches from) the process. */
 void gs_target_close(gs_target *t);
 /* Resumes a live target now; later memory reads fail. No-op for other kinds. */

@@ -48,6 +48,9 @@ struct gs_target {
 	size_t nbacking, backing_cap;
 
 	gs_page_cache *cache;
+	/* A view (gs_target_view): everything above is the parent's, read-only; only the
+	 * page cache is the view's own. */
+	gs_target *parent;
 };
 
 gs_target *gs_target_new(enum gs_target_kind kind, const char *name, const gs_target_ops *ops,
