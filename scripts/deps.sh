@@ -2,7 +2,7 @@
 # Installs the system packages grpcscope needs, from the machine's own Debian sources, when
 # any is missing. Idempotent: a machine that has them all is left untouched.
 set -euo pipefail
-pkgs=(gcc make pkg-config libelf-dev libdwarf-dev zlib1g-dev check gdb gdbserver lldb python3-lldb-14
+pkgs=(gcc make pkg-config libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev check gdb gdbserver lldb python3-lldb-14
       python3 clang libclang-rt-14-dev valgrind xz-utils util-linux ca-certificates)
 missing=()
 for p in "${pkgs[@]}"; do

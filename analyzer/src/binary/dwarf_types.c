@@ -5,18 +5,17 @@
  */
 #include "dwarf_types.h"
 
-#include <fcntl.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "dwarf_graph.h"
 #include "dwarf_index.h"
 
 struct gs_dwarf {
 	Dwarf_Debug dbg;
-	int fd;
+	gs_binary *bin;                /* sections come from the session's executable */
+	Dwarf_Obj_Access_Interface obj; /* libdwarf keeps a pointer to it */
 	char *path;
 	bool indexed;
 	gs_err index_err; /* a failed index build is not retried: libdwarf's unit cursor */
@@ -42,6 +41,70 @@ static int ensure_index(gs_dwarf *d, gs_err *err)
 	return 0;
 }
 
+/* libdwarf reads sections through these, from the executable gs_binary has mapped and
+ * (for compressed ones) inflated: nothing is read or decompressed twice, and libdwarf's own
+ * ELF reader (which loads the symbol table for relocations a Go executable never has)
+ * stays out. */
+static int obj_section_info(void *obj, Dwarf_Half i, Dwarf_Obj_Access_Section *out, int *error)
+{
+	const gs_section *s = gs_binary_section_at(((gs_dwarf *)obj)->bin, i);
+	(void)error;
+	if (!s)
+		return DW_DLV_NO_ENTRY;
+	*out = (Dwarf_Obj_Access_Section){.addr = s->addr, .type = s->type, .size = s->size,
+					  .name = s->name};
+	return DW_DLV_OK;
+}
+
+static Dwarf_Endianness obj_byte_order(void *obj)
+{
+	(void)obj;
+	return DW_OBJECT_LSB;
+}
+
+static Dwarf_Small obj_length_size(void *obj)
+{
+	(void)obj;
+	return 4;
+}
+
+static Dwarf_Small obj_pointer_size(void *obj)
+{
+	(void)obj;
+	return 8;
+}
+
+static Dwarf_Unsigned obj_section_count(void *obj)
+{
+	return gs_binary_nsections(((gs_dwarf *)obj)->bin);
+}
+
+static int obj_load_section(void *obj, Dwarf_Half i, Dwarf_Small **data, int *error)
+{
+	gs_dwarf *d = obj;
+	const gs_section *s = gs_binary_section_at(d->bin, i);
+	if (!s)
+		return DW_DLV_NO_ENTRY;
+	gs_err e = {0};
+	const uint8_t *p = gs_binary_section_data(d->bin, s, &e);
+	if (!p) {
+		*error = DW_DLE_SECTION_SIZE_OR_OFFSET_LARGE;
+		return DW_DLV_ERROR;
+	}
+	*data = (Dwarf_Small *)p; /* libdwarf only reads it */
+	return DW_DLV_OK;
+}
+
+static const Dwarf_Obj_Access_Methods obj_methods = {
+	.get_section_info = obj_section_info,
+	.get_byte_order = obj_byte_order,
+	.get_length_size = obj_length_size,
+	.get_pointer_size = obj_pointer_size,
+	.get_section_count = obj_section_count,
+	.load_section = obj_load_section,
+	.relocate_a_section = NULL,
+};
+
 gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err)
 {
 	const char *path = gs_binary_path(b);
@@ -51,14 +114,12 @@ gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err)
 		gs_errf(err, GS_EINTERNAL, "out of memory");
 		return NULL;
 	}
-	d->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (d->fd < 0) {
-		gs_errf(err, GS_EINPUT, "%s: cannot open for DWARF: %m", path);
-		goto fail;
-	}
-	/* dwarf_init_b reads only headers here; sections are loaded (and inflated) on use. */
+	d->bin = b;
+	d->obj.object = d;
+	d->obj.methods = &obj_methods;
+	/* Only the section table is read here; sections are loaded on use. */
 	Dwarf_Error de = NULL;
-	int rc = dwarf_init_b(d->fd, DW_DLC_READ, DW_GROUPNUMBER_ANY, NULL, NULL, &d->dbg, &de);
+	int rc = dwarf_object_init_b(&d->obj, NULL, NULL, DW_GROUPNUMBER_ANY, &d->dbg, &de);
 	if (rc == DW_DLV_NO_ENTRY) {
 		gs_errf(err, GS_EINPUT, "%s: no DWARF debug information (stripped?)", path);
 		goto fail;
@@ -85,10 +146,8 @@ void gs_dwarf_close(gs_dwarf *d)
 		return;
 	if (d->dbg) {
 		Dwarf_Error de = NULL; /* nothing to do about a failure to free */
-		dwarf_finish(d->dbg, &de);
+		dwarf_object_finish(d->dbg, &de);
 	}
-	if (d->fd >= 0)
-		close(d->fd);
 	gs_dindex_free(&d->names);
 	gs_dgraph_free(&d->graph);
 	free(d->path);

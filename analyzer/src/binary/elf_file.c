@@ -10,7 +10,7 @@
 
 #include <gelf.h>
 #include <libelf.h>
-#include <zlib.h>
+#include <libdeflate.h>
 
 #include "../util/strbuf.h"
 
@@ -401,9 +401,14 @@ static const uint8_t *inflate_section(gs_binary *b, size_t i, gs_err *err)
 		return NULL;
 	}
 	uint8_t *out = gs_xmalloc(ch.ch_size ? ch.ch_size : 1);
-	uLongf outlen = ch.ch_size;
-	int zr = uncompress(out, &outlen, b->map + sh.sh_offset + hdr, sh.sh_size - hdr);
-	if (zr != Z_OK || outlen != ch.ch_size) {
+	struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
+	if (!dec)
+		abort(); /* out of memory, as gs_xmalloc */
+	size_t outlen = 0;
+	enum libdeflate_result zr = libdeflate_zlib_decompress(
+		dec, b->map + sh.sh_offset + hdr, sh.sh_size - hdr, out, ch.ch_size, &outlen);
+	libdeflate_free_decompressor(dec);
+	if (zr != LIBDEFLATE_SUCCESS || outlen != ch.ch_size) {
 		free(out);
 		gs_errf(err, GS_EINPUT, "%s: section %s: corrupt zlib data", b->path, s->name);
 		return NULL;
@@ -432,6 +437,13 @@ const uint8_t *gs_binary_section_data(gs_binary *b, const gs_section *s, gs_err 
 		return NULL;
 	}
 	return b->map + s->offset;
+}
+
+size_t gs_binary_nsections(const gs_binary *b) { return b->nsecs; }
+
+const gs_section *gs_binary_section_at(const gs_binary *b, size_t i)
+{
+	return i < b->nsecs ? &b->secs[i] : NULL;
 }
 
 size_t gs_binary_nsegments(const gs_binary *b) { return b->nsegs; }

@@ -62,6 +62,7 @@ typedef struct pc_info {
 	int32_t delta;
 	int nf, ncur;
 	gs_pcframe pf[GS_MAX_INLINE], cur; /* cur: innermost frame at pc itself */
+	uint32_t need; /* stack bytes from sp that reached the user frame from here last time */
 } pc_info;
 
 struct gs_pc_cache {
@@ -205,7 +206,7 @@ static bool window_read(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint6
 }
 
 static void window_load(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, uint64_t sp,
-			bool whole, stack_window *w)
+			bool whole, uint64_t first, stack_window *w)
 {
 	uint64_t hi = g->stack_hi;
 	*w = (stack_window){0};
@@ -213,7 +214,7 @@ static void window_load(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, uint6
 		return;
 	w->lo = sp;
 	w->top = hi;
-	if (!window_read(rt, u, w, whole || hi - sp < FIRST_WINDOW ? hi - sp : FIRST_WINDOW))
+	if (!window_read(rt, u, w, whole || hi - sp < first ? hi - sp : first))
 		*w = (stack_window){0};
 }
 
@@ -242,8 +243,16 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 	uint64_t pc, sp;
 	bool exact;
 	start_point(g, &pc, &sp, &exact);
+	/* Goroutines parked at one pc mostly share the frames above it: the first read is as
+	 * long as the last one from this pc needed to reach the user frame. */
+	const uint64_t pc0 = pc, sp0 = sp;
+	const bool exact0 = exact;
+	uint64_t first = FIRST_WINDOW, reach = 0;
+	const pc_info *pi0 = until_user && pc ? lookup_pc(rt, u, pc - rt->bias, exact) : NULL;
+	if (pi0 && pi0->found && pi0->need)
+		first = pi0->need;
 	stack_window win;
-	window_load(rt, u, g, sp, !until_user, &win);
+	window_load(rt, u, g, sp, !until_user, first, &win);
 	if (pc == 0 && sp) { /* a call through a nil func value */
 		if (read_word(rt, u, sp, &pc) < 0)
 			pc = 0;
@@ -286,6 +295,8 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 			break;
 		}
 		uint64_t fp = sp + (uint64_t)delta + 8, ret;
+		if (fp - sp0 > reach)
+			reach = fp - sp0;
 		if (window_u64(rt, u, &win, fp - 8, &ret) < 0) {
 			set_error(g, "return address unreadable at 0x%llx",
 				  (unsigned long long)(fp - 8));
@@ -294,6 +305,13 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 		pc = ret;
 		sp = fp;
 		exact = false;
+	}
+	if (pi0 && g->stack_partial && reach && reach <= MAX_STACK_WINDOW) {
+		/* Looked up again: the cache may have grown (and moved) since. */
+		pc_info *p = (pc_info *)lookup_pc(rt, u, pc0 - rt->bias, exact0);
+		uint32_t r = (uint32_t)((reach + 63) & ~(uint64_t)63);
+		if (p->found && r > p->need)
+			p->need = r;
 	}
 	if (fv.n >= GS_MAX_FRAMES)
 		g->stack_truncated = true;

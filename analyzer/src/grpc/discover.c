@@ -104,10 +104,11 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 	}
 }
 
-/* The scan: spans listed up front, then taken in batches by the worker thread and, once
- * gs_find_transports_finish is called, by the caller too. Scanning only copies memory with
- * the target's bulk read (pread on a core), so the two share nothing but the batch
- * counter; other targets (live, debugger callbacks) are scanned by the caller alone. */
+/* The scan: spans listed by the worker thread, then taken in batches by it and, once
+ * gs_find_transports_finish is called, by the caller too (after the listing is done).
+ * Scanning only copies memory with the target's bulk read (pread on a core), so the two
+ * share nothing but the batch counter; other targets (live, debugger callbacks) are
+ * listed and scanned by the caller alone. */
 #define SPAN_BATCH 4
 #define MERGE_MAX (256u << 10)
 
@@ -124,8 +125,13 @@ struct gs_heap_scan {
 	gs_rt *rt;
 	const gs_layout *gl;
 	itab_set set;
-	span_range *spans;
+	uint64_t mheap;    /* runtime.mheap_, 0 when unknown */
+	gs_target *view;   /* the worker's, for listing the spans */
+	span_range *spans; /* written by whoever lists them, before `listed` */
 	size_t nspans;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool listed;
 	atomic_size_t next;
 	scan_part part[2]; /* [0] the caller's, [1] the worker's */
 	pthread_t worker;
@@ -144,9 +150,18 @@ static void scan_batches(gs_heap_scan *hs, scan_part *p)
 	}
 }
 
+static void list_spans(gs_heap_scan *hs, gs_target *t);
+
+/* The worker lists the spans itself (through a view of the target: reading thousands of
+ * span structs takes a page cache) while the caller unwinds, then scans. */
 static void *scan_worker(void *arg)
 {
 	gs_heap_scan *hs = arg;
+	list_spans(hs, hs->view);
+	pthread_mutex_lock(&hs->lock);
+	hs->listed = true;
+	pthread_cond_signal(&hs->cond);
+	pthread_mutex_unlock(&hs->lock);
 	scan_batches(hs, &hs->part[1]);
 	return NULL;
 }
@@ -176,14 +191,13 @@ static void merge_adjacent(gs_heap_scan *hs)
 	hs->nspans = k;
 }
 
-/* The in-use, pointer-holding spans of runtime.mheap_.allspans. */
-static void list_spans(gs_heap_scan *hs)
+/* The in-use, pointer-holding spans of runtime.mheap_.allspans, read through t. */
+static void list_spans(gs_heap_scan *hs, gs_target *t)
 {
-	gs_target *t = gs_rt_target(hs->rt);
 	const int64_t *o = hs->gl->offsets;
-	uint64_t mheap, hdr[2];
+	uint64_t mheap = hs->mheap, hdr[2];
 	if (o[MHEAP_ALLSPANS] < 0 || o[SPAN_START] < 0 || o[SPAN_NPAGES] < 0 ||
-	    o[SPAN_STATE] < 0 || gs_rt_global(hs->rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    o[SPAN_STATE] < 0 || !mheap ||
 	    gs_target_read(t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
 	    hdr[1] > MAX_SPANS)
 		return;
@@ -270,6 +284,8 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 	hs->rt = rt;
 	hs->gl = gl;
 	atomic_init(&hs->next, 0);
+	pthread_mutex_init(&hs->lock, NULL);
+	pthread_cond_init(&hs->cond, NULL);
 	uint64_t tc = 0, ts = 0;
 	gs_type_addr_for_name(ty, "*transport.http2Client", &tc, NULL);
 	gs_type_addr_for_name(ty, "*transport.http2Server", &ts, NULL);
@@ -285,11 +301,16 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 		hi = hs->set.itab[k] > hi ? hs->set.itab[k] : hi;
 	}
 	hs->set.span = hi - hs->set.lo;
-	list_spans(hs);
+	if (gs_rt_global(rt, "runtime.mheap_", &hs->mheap, NULL) < 0)
+		hs->mheap = 0;
 	for (int k = 0; k < 2; k++)
 		hs->part[k].buf = gs_xmalloc(CHUNK + 8);
-	hs->threaded = gs_target_kind(gs_rt_target(rt)) == GS_TARGET_CORE && hs->nspans > SPAN_BATCH &&
-		       pthread_create(&hs->worker, NULL, scan_worker, hs) == 0;
+	hs->view = gs_target_view(gs_rt_target(rt));
+	hs->threaded = hs->view && pthread_create(&hs->worker, NULL, scan_worker, hs) == 0;
+	if (!hs->threaded) {
+		list_spans(hs, gs_rt_target(rt));
+		hs->listed = true;
+	}
 	return hs;
 }
 
@@ -305,9 +326,18 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	memset(out, 0, sizeof *out);
 	if (!hs)
 		return 0;
+	if (hs->threaded) {
+		pthread_mutex_lock(&hs->lock);
+		while (!hs->listed)
+			pthread_cond_wait(&hs->cond, &hs->lock);
+		pthread_mutex_unlock(&hs->lock);
+	}
 	scan_batches(hs, &hs->part[0]);
 	if (hs->threaded)
 		pthread_join(hs->worker, NULL);
+	gs_target_close(hs->view);
+	pthread_mutex_destroy(&hs->lock);
+	pthread_cond_destroy(&hs->cond);
 	*out = hs->part[0].found;
 	const gs_found_transports *w = &hs->part[1].found;
 	append(&out->client, &out->nclient, w->client, w->nclient);

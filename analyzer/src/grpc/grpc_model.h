@@ -15,6 +15,7 @@
 #include "../goruntime/context.h"
 #include "../goruntime/iface.h"
 #include "../goruntime/model.h"
+#include "../util/strbuf.h"
 #include "discover.h"
 #include "grpc_fields.h"
 
@@ -138,6 +139,8 @@ void gs_grpc_load_contexts(gs_grpc *g);
 
 /* The gRPC object owning the channel / pollDesc / mutex at addr ("stream 3 recv buffer"). */
 bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap);
+/* The same, appended to out. */
+bool gs_grpc_owner_put(void *grpc, uint64_t addr, gs_strbuf *out);
 /* A hint that gs_grpc_owner(addr) comes soon: starts loading its table slot. */
 void gs_grpc_owner_prefetch(void *grpc, uint64_t addr);
 /* Details of the owner: which stream (index or -1) / transport (index or -1) and role. */

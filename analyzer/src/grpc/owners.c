@@ -140,7 +140,7 @@ void gs_grpc_owner_prefetch(void *grpc, uint64_t addr)
 		__builtin_prefetch(&g->own[own_home(g, addr)]);
 }
 
-bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
+bool gs_grpc_owner_put(void *grpc, uint64_t addr, gs_strbuf *out)
 {
 	const gs_grpc *g = grpc;
 	const gs_owner *o = g ? find(g, addr) : NULL;
@@ -149,13 +149,26 @@ bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
 	const gs_transport *t = &g->tr[o->transport];
 	if (o->stream >= 0) {
 		const gs_stream *s = &g->st[o->stream];
-		snprintf(buf, cap, "%s stream %u %s", s->side == GS_CLIENT ? "client" : "server", s->id,
-			 gs_owner_role_name((gs_owner_role)o->role));
+		gs_strbuf_puts(out, s->side == GS_CLIENT ? "client stream " : "server stream ");
+		gs_strbuf_put_u64(out, s->id);
 	} else {
-		snprintf(buf, cap, "%s transport %s %s", t->side == GS_CLIENT ? "client" : "server",
-			 t->side == GS_CLIENT ? t->remote : t->local, gs_owner_role_name(o->role));
+		gs_strbuf_puts(out, t->side == GS_CLIENT ? "client transport " : "server transport ");
+		gs_strbuf_puts(out, t->side == GS_CLIENT ? t->remote : t->local);
 	}
+	gs_strbuf_putc(out, ' ');
+	gs_strbuf_puts(out, gs_owner_role_name((gs_owner_role)o->role));
 	return true;
+}
+
+bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
+{
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	bool found = gs_grpc_owner_put(grpc, addr, &sb);
+	if (found)
+		snprintf(buf, cap, "%s", sb.buf);
+	gs_strbuf_free(&sb);
+	return found;
 }
 
 static void add_goid(uint64_t **v, size_t *n, uint64_t goid)

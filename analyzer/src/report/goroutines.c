@@ -37,10 +37,10 @@ static const char *direction(enum gs_wait_kind k)
 void gs_describe_wait(const gs_waitobj *w, gs_strbuf *out)
 {
 	switch (w->kind) {
-	case GS_WAIT_CHAN_RECV: gs_strbuf_printf(out, "receive on chan 0x%llx", (unsigned long long)w->addr); break;
-	case GS_WAIT_CHAN_SEND: gs_strbuf_printf(out, "send on chan 0x%llx", (unsigned long long)w->addr); break;
-	case GS_WAIT_SELECT_RECV: gs_strbuf_printf(out, "select receive on chan 0x%llx", (unsigned long long)w->addr); break;
-	case GS_WAIT_SELECT_SEND: gs_strbuf_printf(out, "select send on chan 0x%llx", (unsigned long long)w->addr); break;
+	case GS_WAIT_CHAN_RECV: gs_strbuf_puts(out, "receive on chan "); gs_strbuf_put_hex(out, w->addr); break;
+	case GS_WAIT_CHAN_SEND: gs_strbuf_puts(out, "send on chan "); gs_strbuf_put_hex(out, w->addr); break;
+	case GS_WAIT_SELECT_RECV: gs_strbuf_puts(out, "select receive on chan "); gs_strbuf_put_hex(out, w->addr); break;
+	case GS_WAIT_SELECT_SEND: gs_strbuf_puts(out, "select send on chan "); gs_strbuf_put_hex(out, w->addr); break;
 	case GS_WAIT_SEMA: gs_strbuf_printf(out, "semaphore of sync object 0x%llx", (unsigned long long)w->addr); break;
 	case GS_WAIT_NETPOLL_READ: gs_strbuf_printf(out, "read on fd %lld", (long long)w->fd); break;
 	case GS_WAIT_NETPOLL_WRITE: gs_strbuf_printf(out, "write on fd %lld", (long long)w->fd); break;
@@ -158,23 +158,37 @@ static void text_waits(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, 
 	size_t nw;
 	const gs_waitobj *w = gs_rt_waits(rt, g, &nw);
 	for (size_t i = 0; i < nw; i++) {
-		char owner[256];
 		gs_strbuf_puts(out, i ? "; " : "  waits: ");
 		gs_describe_wait(&w[i], out);
-		if (o->owner && o->owner(o->owner_ctx, w[i].addr, owner, sizeof owner))
-			gs_strbuf_printf(out, " (%s)", owner);
+		if (o->owner_put) {
+			size_t mark = out->len;
+			gs_strbuf_puts(out, " (");
+			if (o->owner_put(o->owner_ctx, w[i].addr, out))
+				gs_strbuf_putc(out, ')');
+			else
+				out->len = mark; /* no owner: the " (" goes */
+		} else {
+			char owner[256];
+			if (o->owner && o->owner(o->owner_ctx, w[i].addr, owner, sizeof owner))
+				gs_strbuf_printf(out, " (%s)", owner);
+		}
 	}
 }
 
 static void text_header(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
 {
 	const char *r = gs_rt_wait_reason(rt, g);
-	gs_strbuf_printf(out, "goroutine %llu [%s", (unsigned long long)g->goid,
-			 *r ? r : gs_rt_status_name(g->status));
+	gs_strbuf_puts(out, "goroutine ");
+	gs_strbuf_put_u64(out, (unsigned long long)g->goid);
+	gs_strbuf_puts(out, " [");
+	gs_strbuf_puts(out, *r ? r : gs_rt_status_name(g->status));
 	int64_t mins = gs_rt_wait_minutes(rt, g);
-	if (mins > 0)
-		gs_strbuf_printf(out, ", %lld minutes", (long long)mins);
-	gs_strbuf_puts(out, "]");
+	if (mins > 0) {
+		gs_strbuf_puts(out, ", ");
+		gs_strbuf_put_i64(out, (long long)mins);
+		gs_strbuf_puts(out, " minutes");
+	}
+	gs_strbuf_putc(out, ']');
 }
 
 static void text_stack(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
@@ -229,8 +243,14 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 {
 	const gs_frame *top = gs_rt_user_frame(rt, g);
 	text_header(rt, g, out);
-	if (top)
-		gs_strbuf_printf(out, " %s %s:%d", top->function, base_name(top->file), top->line);
+	if (top) {
+		gs_strbuf_putc(out, ' ');
+		gs_strbuf_puts(out, top->function);
+		gs_strbuf_putc(out, ' ');
+		gs_strbuf_puts(out, base_name(top->file));
+		gs_strbuf_putc(out, ':');
+		gs_strbuf_put_i64(out, top->line);
+	}
 	text_waits(rt, g, o, out);
 	gs_strbuf_putc(out, '\n');
 }

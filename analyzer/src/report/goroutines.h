@@ -20,6 +20,8 @@ typedef struct gs_goroutines_opts {
 	const uint64_t *ids; /* only these goroutines, or NULL */
 	size_t nids;
 	gs_owner_fn owner;
+	/* The same appended to a buffer (text listings); optional. */
+	bool (*owner_put)(void *ctx, uint64_t addr, gs_strbuf *out);
 	void *owner_ctx;
 	/* Optional: starts loading what owner(addr) will read (a hint, no result). */
 	void (*owner_prefetch)(void *ctx, uint64_t addr);

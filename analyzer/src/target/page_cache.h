@@ -20,6 +20,8 @@
 
 #define GS_PAGE_SIZE 4096u
 #define GS_PAGE_CACHE_DEFAULT_BYTES ((size_t)64 << 20)
+/* A view's (a worker thread's): its passes (waits, span lists) revisit few pages. */
+#define GS_PAGE_CACHE_VIEW_BYTES ((size_t)8 << 20)
 
 typedef struct gs_page_source {
 	void *ctx;

@@ -40,7 +40,7 @@ gs_target *gs_target_view(gs_target *t)
 	*v = *t;
 	v->parent = t;
 	gs_page_source src = { .ctx = v, .read = source_read, .next = source_next };
-	v->cache = gs_page_cache_new(&src, GS_PAGE_CACHE_DEFAULT_BYTES);
+	v->cache = gs_page_cache_new(&src, GS_PAGE_CACHE_VIEW_BYTES);
 	return v;
 }
 

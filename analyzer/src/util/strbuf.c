@@ -71,6 +71,40 @@ static void reserve(gs_strbuf *sb, size_t extra)
 	sb->cap = cap;
 }
 
+void gs_strbuf_put_u64(gs_strbuf *sb, unsigned long long v)
+{
+	char b[24];
+	size_t i = sizeof b;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	gs_strbuf_put(sb, b + i, sizeof b - i);
+}
+
+void gs_strbuf_put_i64(gs_strbuf *sb, long long v)
+{
+	if (v < 0) {
+		gs_strbuf_putc(sb, '-');
+		gs_strbuf_put_u64(sb, 0ull - (unsigned long long)v);
+	} else {
+		gs_strbuf_put_u64(sb, (unsigned long long)v);
+	}
+}
+
+void gs_strbuf_put_hex(gs_strbuf *sb, unsigned long long v)
+{
+	char b[24];
+	size_t i = sizeof b;
+	do {
+		b[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v);
+	b[--i] = 'x';
+	b[--i] = '0';
+	gs_strbuf_put(sb, b + i, sizeof b - i);
+}
+
 void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n)
 {
 	reserve(sb, n);

@@ -20,6 +20,11 @@ void gs_strbuf_putc(gs_strbuf *sb, char c);
 void gs_strbuf_puts(gs_strbuf *sb, const char *s);
 void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n);
 void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Decimal and 0x-prefixed lowercase hex, as %llu, %lld and 0x%llx print them, without
+ * printf's cost (listings print these tens of thousands of times). */
+void gs_strbuf_put_u64(gs_strbuf *sb, unsigned long long v);
+void gs_strbuf_put_i64(gs_strbuf *sb, long long v);
+void gs_strbuf_put_hex(gs_strbuf *sb, unsigned long long v);
 /* Appends s as a JSON string literal, quotes included. */
 void gs_strbuf_json_str(gs_strbuf *sb, const char *s);
 /* Hands what is buffered to the sink (no-op without one). */
