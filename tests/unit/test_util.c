@@ -1,10 +1,16 @@
 /* The small utilities the models lean on: interned strings and batch claiming. */
 #include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "gs_check.h"
 #include "../../analyzer/src/util/batch.h"
+#include "../../analyzer/src/util/phases.h"
+#include "../../analyzer/src/util/radix.h"
+#include "../../analyzer/src/util/strbuf.h"
 #include "../../analyzer/src/util/strpool.h"
 
 START_TEST(test_strpool_one_copy_per_string)
@@ -58,6 +64,95 @@ static void *claimer(void *arg)
 	return NULL;
 }
 
+typedef struct rec {
+	uint32_t tag; /* input position: equal keys must keep their order */
+	uint64_t key;
+} rec;
+
+static int cmp_rec(const void *a, const void *b)
+{
+	const rec *x = a, *y = b;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->tag < y->tag ? -1 : x->tag > y->tag;
+}
+
+START_TEST(test_radix_sort_matches_a_stable_sort)
+{
+	enum { N = 5000 };
+	static rec v[N], want[N], tmp[N];
+	uint64_t x = 88172645463325252ull;
+	/* Keys of every shape: full 64-bit, heap-like (high bytes equal), few distinct (many
+	 * ties), and all equal. */
+	for (int shape = 0; shape < 4; shape++) {
+		for (uint32_t i = 0; i < N; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint64_t k = shape == 0 ? x : shape == 1 ? 0xc000000000ull + (x & 0xffffff8)
+				   : shape == 2 ? x % 7 : 42;
+			v[i] = want[i] = (rec){i, k};
+		}
+		qsort(want, N, sizeof *want, cmp_rec);
+		gs_radix_sort(v, N, sizeof *v, offsetof(rec, key), tmp);
+		for (int i = 0; i < N; i++) {
+			ck_assert_uint_eq(v[i].key, want[i].key);
+			ck_assert_uint_eq(v[i].tag, want[i].tag);
+		}
+	}
+	gs_radix_sort(v, 0, sizeof *v, offsetof(rec, key), tmp); /* nothing to do */
+	gs_radix_sort(v, 1, sizeof *v, offsetof(rec, key), tmp);
+	ck_assert_uint_eq(v[0].key, 42);
+}
+END_TEST
+
+START_TEST(test_strbuf_numbers_print_like_printf)
+{
+	const unsigned long long u[] = {0, 1, 9, 10, 12345, 0x23d4d1f9b500ull, ~0ull};
+	const long long s[] = {0, -1, 7, -120, (long long)(~0ull >> 1), -(long long)(~0ull >> 1) - 1};
+	for (size_t i = 0; i < sizeof u / sizeof u[0]; i++) {
+		gs_strbuf a, b;
+		gs_strbuf_init(&a);
+		gs_strbuf_init(&b);
+		gs_strbuf_put_u64(&a, u[i]);
+		gs_strbuf_putc(&a, ' ');
+		gs_strbuf_put_hex(&a, u[i]);
+		gs_strbuf_printf(&b, "%llu 0x%llx", u[i], u[i]);
+		ck_assert_str_eq(a.buf, b.buf);
+		gs_strbuf_free(&a);
+		gs_strbuf_free(&b);
+	}
+	for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+		gs_strbuf a, b;
+		gs_strbuf_init(&a);
+		gs_strbuf_init(&b);
+		gs_strbuf_put_i64(&a, s[i]);
+		gs_strbuf_printf(&b, "%lld", s[i]);
+		ck_assert_str_eq(a.buf, b.buf);
+		gs_strbuf_free(&a);
+		gs_strbuf_free(&b);
+	}
+}
+END_TEST
+
+START_TEST(test_phases_add_up)
+{
+	gs_phases ph;
+	gs_phases_start(&ph);
+	gs_phases_mark(&ph, "a");
+	gs_phases_mark(&ph, "b");
+	gs_phases_mark(&ph, "a"); /* a second "a" adds to the first */
+	gs_phases_mark(NULL, "ignored");
+	ck_assert_uint_eq(ph.n, 2);
+	ck_assert_uint_eq(ph.p[0].ns + ph.p[1].ns, ph.last - ph.start);
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	gs_phases_format(&ph, &sb);
+	ck_assert_msg(strncmp(sb.buf, "timing: a ", 10) == 0 && strstr(sb.buf, ", b ") &&
+			      strstr(sb.buf, " total ") && sb.buf[sb.len - 1] == '\n',
+		      "%s", sb.buf);
+	gs_strbuf_free(&sb);
+}
+END_TEST
+
 START_TEST(test_batch_claims_each_item_once)
 {
 	static claim_run r;
@@ -83,6 +178,9 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_strpool_one_copy_per_string);
 	tcase_add_test(tc, test_strpool_survives_growth);
 	tcase_add_test(tc, test_batch_claims_each_item_once);
+	tcase_add_test(tc, test_radix_sort_matches_a_stable_sort);
+	tcase_add_test(tc, test_strbuf_numbers_print_like_printf);
+	tcase_add_test(tc, test_phases_add_up);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,6 +1,7 @@
 #include "model.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,6 +9,7 @@
 #include <elf.h>
 
 #include "../util/batch.h"
+#include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "model_internal.h"
 
@@ -205,11 +207,11 @@ static void attach_threads(gs_rt *rt)
 #define G_RUN_MAX ((uint64_t)64 << 10)
 #define G_RUN_GAP ((uint64_t)4 << 10)
 
-static int cmp_u64p(const void *a, const void *b)
-{
-	uint64_t x = **(const uint64_t *const *)a, y = **(const uint64_t *const *)b;
-	return x < y ? -1 : x > y;
-}
+/* A g's address and its allgs index, sorted by address to find the runs. */
+typedef struct gref {
+	uint64_t addr;
+	size_t i;
+} gref;
 
 static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
 {
@@ -245,7 +247,7 @@ typedef struct g_run {
 
 typedef struct read_job {
 	gs_rt *rt;
-	const uint64_t *ptrs, *const *ord;
+	const gref *ord;
 	const g_run *runs;
 	size_t nruns, gsize;
 	gs_goroutine *raw;
@@ -260,16 +262,16 @@ static void read_runs(read_job *j)
 	while (gs_batch_claim(&j->next, j->nruns, 16, &b, &e)) {
 		for (size_t r = b; r < e; r++) {
 			const g_run *x = &j->runs[r];
-			uint64_t lo = *j->ord[x->a], hi = *j->ord[x->b - 1] + gsize;
+			uint64_t lo = j->ord[x->a].addr, hi = j->ord[x->b - 1].addr + gsize;
 			bool whole = gs_target_read_bulk(j->rt->target, lo, run, hi - lo, NULL) == 0;
 			for (size_t k = x->a; k < x->b; k++) {
-				size_t i = (size_t)(j->ord[k] - j->ptrs);
-				uint8_t *p = run + (*j->ord[k] - lo);
+				size_t i = j->ord[k].i;
+				uint64_t addr = j->ord[k].addr;
+				uint8_t *p = run + (addr - lo);
 				/* A run with a hole in it: each g on its own. */
-				if (!whole && gs_target_read_bulk(j->rt->target, *j->ord[k], p, gsize,
-								  NULL) < 0)
+				if (!whole && gs_target_read_bulk(j->rt->target, addr, p, gsize, NULL) < 0)
 					continue;
-				parse_g(j->rt, p, gsize, *j->ord[k], &j->raw[i]);
+				parse_g(j->rt, p, gsize, addr, &j->raw[i]);
 				j->ok[i] = true;
 			}
 		}
@@ -286,26 +288,28 @@ static void *read_worker(void *arg)
 static void read_gs(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize,
 		    gs_goroutine *raw, bool *ok)
 {
-	const uint64_t **ord = gs_xcalloc(n ? n : 1, sizeof *ord);
+	gref *ord = gs_xcalloc(n ? n : 1, sizeof *ord);
 	size_t m = 0;
 	for (uint64_t i = 0; i < n; i++)
 		if (ptrs[i] && ptrs[i] + gsize > ptrs[i])
-			ord[m++] = &ptrs[i];
-	qsort(ord, m, sizeof *ord, cmp_u64p);
+			ord[m++] = (gref){ptrs[i], (size_t)i};
+	gref *tmp = gs_xmalloc((m ? m : 1) * sizeof *tmp);
+	gs_radix_sort(ord, m, sizeof *ord, offsetof(gref, addr), tmp);
+	free(tmp);
 	g_run *runs = gs_xcalloc(m ? m : 1, sizeof *runs);
 	size_t nruns = 0;
 	for (size_t a = 0; a < m;) {
-		uint64_t lo = *ord[a], hi = lo + gsize;
+		uint64_t lo = ord[a].addr, hi = lo + gsize;
 		size_t b = a + 1;
-		while (b < m && *ord[b] + gsize - lo <= G_RUN_MAX && *ord[b] <= hi + G_RUN_GAP) {
-			if (*ord[b] + gsize > hi)
-				hi = *ord[b] + gsize;
+		while (b < m && ord[b].addr + gsize - lo <= G_RUN_MAX && ord[b].addr <= hi + G_RUN_GAP) {
+			if (ord[b].addr + gsize > hi)
+				hi = ord[b].addr + gsize;
 			b++;
 		}
 		runs[nruns++] = (g_run){a, b};
 		a = b;
 	}
-	read_job j = {rt, ptrs, ord, runs, nruns, gsize, raw, ok, 0};
+	read_job j = {rt, ord, runs, nruns, gsize, raw, ok, 0};
 	atomic_init(&j.next, 0);
 	pthread_t worker;
 	bool threaded = gs_target_kind(rt->target) == GS_TARGET_CORE && nruns >= 8 &&
@@ -381,8 +385,10 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 		rt->by_goid[i] = (gs_goid_index){rt->gs[i].goid, rt->gs[i].addr, i};
 		rt->by_addr[i] = rt->by_goid[i];
 	}
-	qsort(rt->by_goid, rt->ngs, sizeof *rt->by_goid, cmp_goid);
-	qsort(rt->by_addr, rt->ngs, sizeof *rt->by_addr, cmp_gaddr);
+	gs_goid_index *tmp = gs_xmalloc((rt->ngs ? rt->ngs : 1) * sizeof *tmp);
+	gs_radix_sort(rt->by_goid, rt->ngs, sizeof *rt->by_goid, offsetof(gs_goid_index, goid), tmp);
+	gs_radix_sort(rt->by_addr, rt->ngs, sizeof *rt->by_addr, offsetof(gs_goid_index, addr), tmp);
+	free(tmp);
 	return 0;
 }
 

@@ -59,6 +59,12 @@ gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes)
 	void *d = mmap(NULL, pc->data_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pc->data = d == MAP_FAILED ? gs_xmalloc(pc->data_bytes) : d;
+#ifdef MADV_HUGEPAGE
+	/* 2 MiB pages where the system has them: one fault (and one TLB entry) for 512 cache
+	 * pages instead of one each. */
+	if (d != MAP_FAILED)
+		madvise(d, pc->data_bytes, MADV_HUGEPAGE);
+#endif
 	if (d == MAP_FAILED)
 		pc->data_bytes = 0; /* malloc'd: freed, not unmapped */
 	pc->bucket_bits = 1;
