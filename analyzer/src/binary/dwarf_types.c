@@ -45,6 +45,20 @@ static int ensure_index(gs_dwarf *d, gs_err *err)
  * (for compressed ones) inflated: nothing is read or decompressed twice, and libdwarf's own
  * ELF reader (which loads the symbol table for relocations a Go executable never has)
  * stays out. */
+/* Sections the analyser never reads through libdwarf (globals are DW_OP_addr expressions,
+ * lines come from the pclntab), which libdwarf would otherwise load, and inflate, when it
+ * sets up each unit: they are shown to it as nameless. */
+static bool unused_section(const char *name)
+{
+	static const char *const unused[] = {".debug_loclists", ".debug_rnglists", ".debug_loc",
+					     ".debug_ranges", ".debug_line", ".debug_frame"};
+	for (size_t k = 0; k < sizeof unused / sizeof unused[0]; k++)
+		if (strcmp(name, unused[k]) == 0 || (name[0] == '.' && name[1] == 'z' &&
+						     strcmp(name + 2, unused[k] + 1) == 0))
+			return true;
+	return false;
+}
+
 static int obj_section_info(void *obj, Dwarf_Half i, Dwarf_Obj_Access_Section *out, int *error)
 {
 	const gs_section *s = gs_binary_section_at(((gs_dwarf *)obj)->bin, i);
@@ -53,6 +67,8 @@ static int obj_section_info(void *obj, Dwarf_Half i, Dwarf_Obj_Access_Section *o
 		return DW_DLV_NO_ENTRY;
 	*out = (Dwarf_Obj_Access_Section){.addr = s->addr, .type = s->type, .size = s->size,
 					  .name = s->name};
+	if (unused_section(s->name))
+		*out = (Dwarf_Obj_Access_Section){.name = ""};
 	return DW_DLV_OK;
 }
 
