@@ -9,11 +9,13 @@
  * WaitGroup sema at +8).
  */
 #include <pthread.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/batch.h"
+#include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "model_internal.h"
@@ -348,19 +350,32 @@ struct gs_rt_waits_job {
 	bool threaded;
 };
 
+typedef struct wref {
+	uint64_t waiting;
+	size_t i;
+} wref;
+
 static void *waits_worker(void *arg)
 {
 	gs_rt_waits_job *j = arg;
 	gs_u64set walked = {0}, sending = {0};
 	struct gs_unwinder *uw = gs_unwinder_new(j->view);
 	wctx c = {j->rt, j->view, uw, &walked, &sending};
-	for (size_t i = 0; i < j->rt->ngs; i++) {
-		gs_goroutine *g = &j->rt->gs[i];
-		if ((!j->which || j->which[i]) && !g->waits_done) {
-			g->waits_done = true;
-			compute_waits(&c, g);
-		}
+	/* In the order of the goroutines' first sudogs: neighbours share pages of the page
+	 * cache, where allgs order would fill a page for almost every goroutine. */
+	size_t n = j->rt->ngs, m = 0;
+	wref *ord = gs_xmalloc((n ? n : 1) * sizeof *ord), *tmp = gs_xmalloc((n ? n : 1) * sizeof *tmp);
+	for (size_t i = 0; i < n; i++)
+		if ((!j->which || j->which[i]) && !j->rt->gs[i].waits_done)
+			ord[m++] = (wref){j->rt->gs[i].waiting, i};
+	gs_radix_sort(ord, m, sizeof *ord, offsetof(wref, waiting), tmp);
+	for (size_t k = 0; k < m; k++) {
+		gs_goroutine *g = &j->rt->gs[ord[k].i];
+		g->waits_done = true;
+		compute_waits(&c, g);
 	}
+	free(ord);
+	free(tmp);
 	gs_unwinder_free(uw);
 	gs_u64set_free(&walked);
 	gs_u64set_free(&sending);
