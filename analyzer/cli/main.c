@@ -161,6 +161,8 @@ int main(int argc, char **argv)
 
 	char err[1024];
 	int status;
+	o.want_grpc = strcmp(cmd[0], "goroutines") == 0 || strcmp(cmd[0], "streams") == 0 ||
+		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0;
 	gs_session *s = gs_open(&o, &status, err, sizeof err);
 	if (!s) {
 		fprintf(stderr, "grpcscope: %s\n", err);

@@ -43,6 +43,9 @@ typedef struct gs_open_options {
 	size_t nthreads;
 	uint64_t load_bias_hint; /* PIE bias as the debugger knows it, 0 if not PIE/unknown */
 	int has_bias_hint;
+	/* The command to come wants the gRPC model (goroutines, streams, why-blocked): its
+	 * heap scan starts while the goroutines are read. */
+	int want_grpc;
 } gs_open_options;
 
 /* Opens a session. On failure returns NULL, sets *status (1 or 2) and writes the message. */

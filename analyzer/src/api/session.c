@@ -39,6 +39,12 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	return t;
 }
 
+static void begin_grpc(gs_rt *rt, void *ctx)
+{
+	gs_session *s = ctx;
+	s->grpc_pending = gs_grpc_begin(rt);
+}
+
 static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 {
 	s->target = open_target(o, err);
@@ -63,8 +69,9 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!s->dwarf)
 		return -1;
 	gs_phases_mark(&s->phases, "dwarf");
-	s->rt = gs_rt_open_with_bias(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
-				     o->has_bias_hint ? &o->load_bias_hint : NULL, err);
+	s->rt = gs_rt_open_early(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
+				 o->has_bias_hint ? &o->load_bias_hint : NULL,
+				 o->want_grpc ? begin_grpc : NULL, s, err);
 	if (!s->rt)
 		return -1;
 	s->grpc_version = gs_grpc_version(s->binary);

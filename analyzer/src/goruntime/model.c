@@ -419,6 +419,13 @@ gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, boo
 gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d,
 			    bool force, const uint64_t *bias_hint, gs_err *err)
 {
+	return gs_rt_open_early(t, b, pcln, d, force, bias_hint, NULL, NULL, err);
+}
+
+gs_rt *gs_rt_open_early(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
+			const uint64_t *bias_hint, void (*early)(gs_rt *rt, void *ctx), void *ctx,
+			gs_err *err)
+{
 	gs_rt *rt = gs_xcalloc(1, sizeof *rt);
 	rt->target = t;
 	rt->binary = b;
@@ -432,6 +439,8 @@ gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwa
 	}
 	load_version(rt);
 	load_wait_reasons(rt);
+	if (early)
+		early(rt, ctx);
 	if (load_goroutines(rt, err) < 0)
 		goto fail;
 	attach_threads(rt);

@@ -38,6 +38,10 @@ void gs_netpoll_index_free(gs_netpoll_index *ni);
 bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out);
 /* Builds the index now (gs_netpoll_lookup otherwise does on first use). */
 void gs_netpoll_build(gs_rt *rt);
+/* The same in two steps, for a worker thread: the address of the chunk list (DWARF, the
+ * caller's thread), then the chunks read through the worker's target t. */
+uint64_t gs_netpoll_list(gs_rt *rt);
+void gs_netpoll_build_from(gs_rt *rt, gs_target *t, uint64_t list);
 
 struct gs_rt {
 	gs_target *target;

@@ -34,23 +34,22 @@ static uint64_t word(const uint8_t *chunk, uint64_t off)
 	return v;
 }
 
-static void build(gs_rt *rt)
+/* Reads the chunks from the list head at address `list` through t. */
+static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 {
 	gs_netpoll_index *ni = &rt->netpoll;
 	ni->built = true;
 	const int64_t *o = rt->layout.offsets;
-	if (o[RT_PD_SELF] < 0 || o[RT_PD_RG] < 0 || o[RT_PD_WG] < 0 || o[RT_PD_FD] < 0)
-		return;
 	uint64_t head;
-	if (gs_rt_global(rt, "runtime.persistentChunks", &head, NULL) < 0 ||
-	    gs_target_read_u64(rt->target, head, &head, NULL) < 0)
+	if (!list || o[RT_PD_SELF] < 0 || o[RT_PD_RG] < 0 || o[RT_PD_WG] < 0 || o[RT_PD_FD] < 0 ||
+	    gs_target_read_u64(t, list, &head, NULL) < 0)
 		return;
 	uint64_t maxoff = (uint64_t)o[RT_PD_SELF];
 	if ((uint64_t)o[RT_PD_RG] > maxoff)
 		maxoff = (uint64_t)o[RT_PD_RG];
 	uint8_t *chunk = gs_xmalloc(CHUNK_SIZE);
 	for (unsigned c = 0; head && c < MAX_CHUNKS; c++) {
-		if (gs_target_read(rt->target, head, chunk, CHUNK_SIZE, NULL) < 0)
+		if (gs_target_read(t, head, chunk, CHUNK_SIZE, NULL) < 0)
 			break;
 		for (uint64_t off = 8; off + maxoff + 8 <= CHUNK_SIZE; off += 8) {
 			uint64_t p = head + off;
@@ -71,10 +70,22 @@ static void build(gs_rt *rt)
 		qsort(ni->w, ni->n, sizeof *ni->w, cmp_pw);
 }
 
+uint64_t gs_netpoll_list(gs_rt *rt)
+{
+	uint64_t list;
+	return gs_rt_global(rt, "runtime.persistentChunks", &list, NULL) == 0 ? list : 0;
+}
+
+void gs_netpoll_build_from(gs_rt *rt, gs_target *t, uint64_t list)
+{
+	if (!rt->netpoll.built)
+		build_from(rt, t, list);
+}
+
 void gs_netpoll_build(gs_rt *rt)
 {
 	if (!rt->netpoll.built)
-		build(rt);
+		build_from(rt, rt->target, gs_netpoll_list(rt));
 }
 
 bool gs_netpoll_lookup(gs_rt *rt, uint64_t gaddr, gs_waitobj *out)

@@ -346,6 +346,8 @@ struct gs_rt_waits_job {
 	gs_rt *rt;
 	const bool *which; /* a copy, or NULL */
 	gs_target *view;   /* the worker's own page cache */
+	bool io;           /* the netpoll index is wanted: built by the worker */
+	uint64_t netpoll_list;
 	pthread_t worker;
 	bool threaded;
 };
@@ -361,6 +363,8 @@ static void *waits_worker(void *arg)
 	gs_u64set walked = {0}, sending = {0};
 	struct gs_unwinder *uw = gs_unwinder_new(j->view);
 	wctx c = {j->rt, j->view, uw, &walked, &sending};
+	if (j->io)
+		gs_netpoll_build_from(j->rt, j->view, j->netpoll_list);
 	/* In the order of the goroutines' first sudogs: neighbours share pages of the page
 	 * cache, where allgs order would fill a page for almost every goroutine. */
 	size_t n = j->rt->ngs, m = 0;
@@ -391,8 +395,9 @@ gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
 		memcpy(w, which, rt->ngs);
 		j->which = w;
 	}
-	/* The tables every waiter shares are built here, on the caller's thread: the worker
-	 * then only reads them (and never the DWARF they are found with). */
+	/* The tables every waiter shares are found here, on the caller's thread, for the
+	 * DWARF lookups they take: the semaphore table is built here too, the netpoll index
+	 * (megabytes of chunks to read) by the worker. The worker never touches DWARF. */
 	bool sync = false, io = false;
 	for (size_t i = 0; i < rt->ngs; i++) {
 		gs_goroutine *g = &rt->gs[i];
@@ -404,9 +409,10 @@ gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
 	}
 	if (sync && !rt->sema.built)
 		build_sema_index(rt);
-	if (io)
-		gs_netpoll_build(rt);
 	j->view = gs_target_view(rt->target);
+	j->io = io && !rt->netpoll.built;
+	if (j->io && j->view)
+		j->netpoll_list = gs_netpoll_list(rt);
 	j->threaded = j->view && pthread_create(&j->worker, NULL, waits_worker, j) == 0;
 	if (!j->threaded) {
 		for (size_t i = 0; i < rt->ngs; i++)
