@@ -45,19 +45,32 @@ typedef struct wctx {
 	gs_target *t;
 	struct gs_unwinder *uw; /* NULL: the model's */
 	gs_u64set *walked, *sending;
+	/* A run of neighbouring sudogs copied in one read (waits_worker): reads inside it
+	 * are served from the copy. */
+	const uint8_t *ov;
+	uint64_t ov_lo, ov_hi;
 } wctx;
 
 static wctx main_ctx(gs_rt *rt)
 {
-	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs};
+	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs, NULL, 0, 0};
+}
+
+static int rd_bytes(const wctx *c, uint64_t a, void *dst, size_t n)
+{
+	if (c->ov && a >= c->ov_lo && a <= c->ov_hi && n <= c->ov_hi - a) {
+		memcpy(dst, c->ov + (a - c->ov_lo), n);
+		return 0;
+	}
+	return gs_target_read(c->t, a, dst, n, NULL);
 }
 
 static uint64_t rd(const wctx *c, uint64_t base, enum gs_rt_field f)
 {
 	uint64_t v = 0;
 	int64_t off = c->rt->layout.offsets[f];
-	if (base && off >= 0)
-		gs_target_read_u64(c->t, base + (uint64_t)off, &v, NULL);
+	if (base && off >= 0 && rd_bytes(c, base + (uint64_t)off, &v, 8) < 0)
+		v = 0;
 	return v;
 }
 
@@ -119,8 +132,8 @@ static void chan_waits(const wctx *x, gs_goroutine *g, wait_vec *w)
 		uint64_t c = rd(x, s, RT_SUDOG_C);
 		uint8_t sel = 0;
 		int64_t so = rt->layout.offsets[RT_SUDOG_ISSELECT];
-		if (so >= 0)
-			gs_target_read(x->t, s + (uint64_t)so, &sel, 1, NULL);
+		if (so >= 0 && rd_bytes(x, s + (uint64_t)so, &sel, 1) < 0)
+			sel = 0;
 		if (c) {
 			/* A plain send or receive says its direction in the wait reason; a select
 			 * case is a send iff its sudog sits in the channel's send queue. */
@@ -352,6 +365,9 @@ struct gs_rt_waits_job {
 	bool threaded;
 };
 
+#define SUDOG_RUN_MAX ((uint64_t)64 << 10)
+#define SUDOG_RUN_GAP ((uint64_t)2 << 10)
+
 typedef struct wref {
 	uint64_t waiting;
 	size_t i;
@@ -362,7 +378,7 @@ static void *waits_worker(void *arg)
 	gs_rt_waits_job *j = arg;
 	gs_u64set walked = {0}, sending = {0};
 	struct gs_unwinder *uw = gs_unwinder_new(j->view);
-	wctx c = {j->rt, j->view, uw, &walked, &sending};
+	wctx c = {j->rt, j->view, uw, &walked, &sending, NULL, 0, 0};
 	if (j->io)
 		gs_netpoll_build_from(j->rt, j->view, j->netpoll_list);
 	/* In the order of the goroutines' first sudogs: neighbours share pages of the page
@@ -373,11 +389,30 @@ static void *waits_worker(void *arg)
 		if ((!j->which || j->which[i]) && !j->rt->gs[i].waits_done)
 			ord[m++] = (wref){j->rt->gs[i].waiting, i};
 	gs_radix_sort(ord, m, sizeof *ord, offsetof(wref, waiting), tmp);
-	for (size_t k = 0; k < m; k++) {
-		gs_goroutine *g = &j->rt->gs[ord[k].i];
-		g->waits_done = true;
-		compute_waits(&c, g);
+	/* Runs of sudogs close together are copied with one read each. */
+	uint64_t ssize = j->rt->layout.sizes[RT_SUDOG_G];
+	uint8_t *run = ssize && ssize <= 1024 ? gs_xmalloc(SUDOG_RUN_MAX + ssize) : NULL;
+	for (size_t a = 0; a < m;) {
+		size_t b = a + 1;
+		while (run && ord[a].waiting && b < m && ord[b].waiting - ord[a].waiting + ssize <= SUDOG_RUN_MAX &&
+		       ord[b].waiting - ord[b - 1].waiting <= SUDOG_RUN_GAP)
+			b++;
+		uint64_t lo = ord[a].waiting, len = ord[b - 1].waiting - lo + ssize;
+		if (b - a > 1 && lo + len > lo &&
+		    gs_target_read_bulk(j->view, lo, run, len, NULL) == 0) {
+			c.ov = run;
+			c.ov_lo = lo;
+			c.ov_hi = lo + len;
+		}
+		for (size_t k = a; k < b; k++) {
+			gs_goroutine *g = &j->rt->gs[ord[k].i];
+			g->waits_done = true;
+			compute_waits(&c, g);
+		}
+		c.ov = NULL;
+		a = b;
 	}
+	free(run);
 	free(ord);
 	free(tmp);
 	gs_unwinder_free(uw);
