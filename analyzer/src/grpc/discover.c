@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../util/batch.h"
+#include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "grpc_fields.h"
 
@@ -22,12 +23,6 @@ typedef struct itab_set {
 	size_t n;
 	uint64_t lo, span; /* [lo, lo + span] holds every itab of the set */
 } itab_set;
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
 
 /* The itabs of runtime.itabTable whose dynamic type is one of the two transport types. */
 static void collect_itabs(gs_rt *rt, gs_types *ty, uint64_t tclient, uint64_t tserver,
@@ -230,8 +225,11 @@ static void list_spans(gs_heap_scan *hs, gs_target *t)
 
 static size_t dedupe(uint64_t *v, size_t n)
 {
-	if (n)
-		qsort(v, n, sizeof *v, cmp_u64);
+	if (n) {
+		uint64_t *tmp = gs_xmalloc(n * sizeof *tmp);
+		gs_radix_sort(v, n, sizeof *v, 0, tmp);
+		free(tmp);
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++)
 		if (k == 0 || v[k - 1] != v[i])

@@ -75,6 +75,8 @@ static void add(gs_grpc *g, uint64_t addr, long stream, long transport, gs_owner
 	*o = (gs_owner){addr, (int32_t)stream, (uint32_t)transport, (uint32_t)role};
 }
 
+#define OWN_AHEAD 8
+
 void gs_grpc_build_owners(gs_grpc *g)
 {
 	/* Sized once for every object that can own a channel: no rehashing. */
@@ -90,6 +92,14 @@ void gs_grpc_build_owners(gs_grpc *g)
 	}
 	g->nown = 0;
 	for (size_t i = 0; i < g->nst; i++) {
+		/* Slots land at random in a table of megabytes: start loading them ahead. */
+		if (i + OWN_AHEAD < g->nst) {
+			const gs_stream *a = &g->st[i + OWN_AHEAD];
+			const uint64_t k[] = {a->recv_chan, a->wq_chan, a->done_chan, a->header_chan,
+					      a->ctx_done_chan};
+			for (size_t j = 0; j < sizeof k / sizeof k[0]; j++)
+				__builtin_prefetch(&g->own[own_home(g, k[j])], 1);
+		}
 		gs_stream *s = &g->st[i];
 		long si = (long)i, ti = (long)s->transport;
 		add(g, s->recv_chan, si, ti, GS_OWN_RECV_BUFFER);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "grpc_internal.h"
 
@@ -281,8 +282,11 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	gs_err e;
 	if (gs_map_walk(g->t, ml, mp, collect_ptr, &c, &e) < 0)
 		snprintf(tr->problem, sizeof tr->problem, "activeStreams: %.140s", e.msg);
-	if (c.n)
-		qsort(c.v, c.n, sizeof *c.v, cmp_addr);
+	if (c.n) {
+		uint64_t *tmp = gs_xmalloc(c.n * sizeof *tmp);
+		gs_radix_sort(c.v, c.n, sizeof *c.v, 0, tmp);
+		free(tmp);
+	}
 	/* Streams of one transport lie close together: each run of neighbours is copied with
 	 * one read and its streams' fields are taken from the copy. */
 	uint64_t osize = stream_size(g);
