@@ -70,18 +70,30 @@ def main():
         dlv = delve_for(pair)
         dv = dvs = None
         with tempfile.TemporaryDirectory() as tmp:
-            for cmd in ("goroutines", "goroutines -t"):
+            # delve's listing three times (its median is the ratio's base); -t once (minutes).
+            for cmd, reps in (("goroutines", 3), ("goroutines -t", 1)):
                 init = os.path.join(tmp, "init")
                 with open(init, "w") as f:
                     f.write(cmd + "\nexit\n")
                 secs, _ = bench("dlv core ... " + cmd, [dlv, "core", exe, core, "--check-go-version=false",
-                                                       "--allow-non-terminal-interactive=true", "--init", init], 1)
+                                                       "--allow-non-terminal-interactive=true", "--init", init], reps)
                 if cmd == "goroutines":
                     dv = secs
                 else:
                     dvs = secs
         print("  ratio delve/grpcscope: goroutines %.1fx, with stacks %.1fx" % (dv / g, dvs / s))
+        phases(exe, core)
         gdb_bench(exe, core, extra.get("why-blocked"))
+
+
+def phases(exe, core):
+    """Where one more run of `goroutines` spends its time (GRPCSCOPE_TIMING)."""
+    env = dict(os.environ, GRPCSCOPE_TIMING="1")
+    p = subprocess.run([GS, "goroutines", exe, core], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True, env=env)
+    line = [l for l in p.stderr.splitlines() if l.startswith("timing:")]
+    if line:
+        print("  goroutines phases: " + line[-1][len("timing: "):])
 
 
 def gdb_bench(exe, core, cli_secs):
