@@ -62,6 +62,19 @@ def truncated_mid_segment(core, dst, vaddr):
     return seg
 
 
+def absurd_allgs(core, exe, dst):
+    """A copy of core whose runtime.allgs claims 2^40 goroutines: the session fails after
+    the runtime layout is known, when the heap scan for transports is already running."""
+    subprocess.run(["cp", "--sparse=always", core, dst], check=True)
+    nm = subprocess.run(["nm", exe], capture_output=True, text=True, check=True).stdout
+    addr = [int(l.split()[0], 16) for l in nm.splitlines() if l.endswith(" runtime.allgs")][0]
+    _, _, segs = phdrs(core)
+    seg = [s for s in segs if s[0] == 1 and s[3] <= addr < s[3] + s[5]][0]
+    with open(dst, "r+b") as g:
+        g.seek(seg[2] + (addr - seg[3]) + 8)  # the slice's len
+        g.write(struct.pack("<Q", 1 << 40))
+
+
 def main():
     t = Tally("hostile-input")
     snaps = snapshots()
@@ -123,6 +136,11 @@ def main():
         fifo = os.path.join(tmp, "fifo.core")
         os.mkfifo(fifo)
         expect_bad(t, "FIFO given as core", ["goroutines", exe, fifo], fifo)
+        # A core that fails late: the commands that start the heap scan early stop it.
+        bad = os.path.join(tmp, "allgs.core")
+        absurd_allgs(core, exe, bad)
+        for cmd in ("goroutines", "streams", "why-blocked"):
+            expect_bad(t, "allgs of absurd length, %s" % cmd, [cmd, exe, bad], "absurd length")
         # --timeout: bad values, then a run that cannot finish in time.
         expect_bad(t, "--timeout without a number", ["goroutines", "--timeout", "soon", exe, core], "--timeout")
         expect_bad(t, "--timeout 0", ["goroutines", "--timeout", "0", exe, core], "--timeout")

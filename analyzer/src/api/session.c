@@ -39,12 +39,6 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	return t;
 }
 
-static void begin_grpc(gs_rt *rt, void *ctx)
-{
-	gs_session *s = ctx;
-	s->grpc_pending = gs_grpc_begin(rt);
-}
-
 static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 {
 	s->target = open_target(o, err);
@@ -69,10 +63,15 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!s->dwarf)
 		return -1;
 	gs_phases_mark(&s->phases, "dwarf");
-	s->rt = gs_rt_open_early(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
-				 o->has_bias_hint ? &o->load_bias_hint : NULL,
-				 o->want_grpc ? begin_grpc : NULL, s, err);
+	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
+				  o->has_bias_hint ? &o->load_bias_hint : NULL, err);
 	if (!s->rt)
+		return -1;
+	/* The heap scan needs only the layout: it runs while the goroutines are read. On
+	 * failure gs_close stops it before the model goes. */
+	if (o->want_grpc)
+		s->grpc_pending = gs_grpc_begin(s->rt);
+	if (gs_rt_load(s->rt, err) < 0)
 		return -1;
 	s->grpc_version = gs_grpc_version(s->binary);
 	gs_phases_mark(&s->phases, "runtime");

@@ -419,12 +419,16 @@ gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, boo
 gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d,
 			    bool force, const uint64_t *bias_hint, gs_err *err)
 {
-	return gs_rt_open_early(t, b, pcln, d, force, bias_hint, NULL, NULL, err);
+	gs_rt *rt = gs_rt_open_layout(t, b, pcln, d, force, bias_hint, err);
+	if (rt && gs_rt_load(rt, err) < 0) {
+		gs_rt_close(rt);
+		return NULL;
+	}
+	return rt;
 }
 
-gs_rt *gs_rt_open_early(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
-			const uint64_t *bias_hint, void (*early)(gs_rt *rt, void *ctx), void *ctx,
-			gs_err *err)
+gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
+			 const uint64_t *bias_hint, gs_err *err)
 {
 	gs_rt *rt = gs_xcalloc(1, sizeof *rt);
 	rt->target = t;
@@ -439,16 +443,19 @@ gs_rt *gs_rt_open_early(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *
 	}
 	load_version(rt);
 	load_wait_reasons(rt);
-	if (early)
-		early(rt, ctx);
-	if (load_goroutines(rt, err) < 0)
-		goto fail;
-	attach_threads(rt);
-	load_now(rt);
 	return rt;
 fail:
 	gs_rt_close(rt);
 	return NULL;
+}
+
+int gs_rt_load(gs_rt *rt, gs_err *err)
+{
+	if (load_goroutines(rt, err) < 0)
+		return -1;
+	attach_threads(rt);
+	load_now(rt);
+	return 0;
 }
 
 void gs_rt_close(gs_rt *rt)

@@ -85,11 +85,12 @@ gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, boo
 /* Same, with the PIE load bias as a host debugger knows it, for targets without an auxv. */
 gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d,
 			    bool force, const uint64_t *bias_hint, gs_err *err);
-/* Same, calling early(rt, ctx) once the runtime's layout is known and before the goroutines
- * are read: work that needs only the layout (the gRPC heap scan) starts there. */
-gs_rt *gs_rt_open_early(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
-			const uint64_t *bias_hint, void (*early)(gs_rt *rt, void *ctx), void *ctx,
-			gs_err *err);
+/* The same in two steps: the executable mapped and the runtime's layout resolved, then the
+ * goroutines read. Work that needs only the layout (the gRPC heap scan) can start between
+ * them; after a failed gs_rt_load the caller stops that work, then closes rt. */
+gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
+			 const uint64_t *bias_hint, gs_err *err);
+int gs_rt_load(gs_rt *rt, gs_err *err);
 void gs_rt_close(gs_rt *rt);
 
 const char *gs_rt_go_version(const gs_rt *rt);
