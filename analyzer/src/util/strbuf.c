@@ -52,8 +52,6 @@ void gs_strbuf_flush(gs_strbuf *sb)
 	}
 }
 
-#define GS_STRBUF_SINK_AT (1u << 20)
-
 void gs_strbuf_free(gs_strbuf *sb)
 {
 	free(sb->buf);
@@ -105,7 +103,7 @@ void gs_strbuf_put_hex(gs_strbuf *sb, unsigned long long v)
 	gs_strbuf_put(sb, b + i, sizeof b - i);
 }
 
-void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n)
+void gs_strbuf_put_slow(gs_strbuf *sb, const void *p, size_t n)
 {
 	reserve(sb, n);
 	memcpy(sb->buf + sb->len, p, n);
@@ -113,16 +111,6 @@ void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n)
 	sb->buf[sb->len] = '\0';
 	if (sb->sink && sb->len >= GS_STRBUF_SINK_AT)
 		gs_strbuf_flush(sb);
-}
-
-void gs_strbuf_putc(gs_strbuf *sb, char c)
-{
-	gs_strbuf_put(sb, &c, 1);
-}
-
-void gs_strbuf_puts(gs_strbuf *sb, const char *s)
-{
-	gs_strbuf_put(sb, s, strlen(s));
 }
 
 void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...)

@@ -4,6 +4,7 @@
 #define GS_UTIL_STRBUF_H
 
 #include <stddef.h>
+#include <string.h>
 
 typedef struct gs_strbuf {
 	char *buf;
@@ -16,9 +17,32 @@ typedef struct gs_strbuf {
 
 void gs_strbuf_init(gs_strbuf *sb);
 void gs_strbuf_free(gs_strbuf *sb);
-void gs_strbuf_putc(gs_strbuf *sb, char c);
-void gs_strbuf_puts(gs_strbuf *sb, const char *s);
-void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n);
+/* Appends with the sink and growth taken care of (the out-of-line path). */
+void gs_strbuf_put_slow(gs_strbuf *sb, const void *p, size_t n);
+
+/* Inline when the bytes fit before the sink's threshold: listings append millions of
+ * small pieces. */
+#define GS_STRBUF_SINK_AT (1u << 20)
+static inline void gs_strbuf_put(gs_strbuf *sb, const void *p, size_t n)
+{
+	if (sb->len + n < sb->cap && (!sb->sink || sb->len + n < GS_STRBUF_SINK_AT)) {
+		memcpy(sb->buf + sb->len, p, n);
+		sb->len += n;
+		sb->buf[sb->len] = '\0';
+		return;
+	}
+	gs_strbuf_put_slow(sb, p, n);
+}
+
+static inline void gs_strbuf_putc(gs_strbuf *sb, char c)
+{
+	gs_strbuf_put(sb, &c, 1);
+}
+
+static inline void gs_strbuf_puts(gs_strbuf *sb, const char *s)
+{
+	gs_strbuf_put(sb, s, strlen(s));
+}
 void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Decimal and 0x-prefixed lowercase hex, as %llu, %lld and 0x%llx print them, without
  * printf's cost (listings print these tens of thousands of times). */
