@@ -1,20 +1,17 @@
 #include "model.h"
 
-#include <pthread.h>
 #include <stddef.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <elf.h>
 
-#include "../util/batch.h"
 #include "../util/radix.h"
 #include "../util/strbuf.h"
+#include "gread.h"
 #include "model_internal.h"
 
 /* Bounds against hostile cores: no real program has more goroutines or wait reasons. */
-#define GS_MAX_GOROUTINES (16u << 20)
 #define GS_MAX_WAITREASONS 256
 #define GS_MAX_MS 65536
 
@@ -24,22 +21,6 @@ static int read_u64_at(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v
 	if (off < 0)
 		return -1;
 	return gs_target_read_u64(rt->target, base + (uint64_t)off, v, NULL);
-}
-
-static uint64_t field_u64(const uint8_t *buf, size_t len, int64_t off)
-{
-	uint64_t v = 0;
-	if (off >= 0 && (size_t)off + 8 <= len)
-		memcpy(&v, buf + off, 8);
-	return v;
-}
-
-static uint32_t field_u32(const uint8_t *buf, size_t len, int64_t off)
-{
-	uint32_t v = 0;
-	if (off >= 0 && (size_t)off + 4 <= len)
-		memcpy(&v, buf + off, 4);
-	return v;
 }
 
 int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err)
@@ -201,126 +182,6 @@ static void attach_threads(gs_rt *rt)
 	}
 }
 
-/* Goroutine structs are read in address order, neighbours in one copy: read through the
- * core's mapping they would pull most of the heap into the process's memory (tens of
- * thousands of g's lie scattered between other objects of their size class). */
-#define G_RUN_MAX ((uint64_t)64 << 10)
-#define G_RUN_GAP ((uint64_t)4 << 10)
-
-/* A g's address and its allgs index, sorted by address to find the runs. */
-typedef struct gref {
-	uint64_t addr;
-	size_t i;
-} gref;
-
-static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
-{
-	const int64_t *o = rt->layout.offsets;
-	uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
-	g->addr = addr;
-	g->status = st;
-	g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
-	if (st == GS_G_DEADEXTRA || st == GS_G_DEAD || st == GS_G_IDLE)
-		return;
-	g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
-	g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
-	g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
-	g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
-	g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
-	g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
-	g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_PC]);
-	if (o[RT_GOBUF_BP] >= 0)
-		g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
-	g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
-	g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
-	g->m = field_u64(buf, gsize, o[RT_G_M]);
-	g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
-	g->stack_lo = field_u64(buf, gsize, o[RT_G_STACK_LO]);
-	g->stack_hi = field_u64(buf, gsize, o[RT_G_STACK_HI]);
-}
-
-/* Fills raw[i] for every readable ptrs[i]; ok[i] tells which were read. The runs of
- * neighbouring g's are read on two threads for a core (bulk reads only, no page cache). */
-typedef struct g_run {
-	size_t a, b; /* ord[a..b) */
-} g_run;
-
-typedef struct read_job {
-	gs_rt *rt;
-	const gref *ord;
-	const g_run *runs;
-	size_t nruns, gsize;
-	gs_goroutine *raw;
-	bool *ok;
-	atomic_size_t next;
-} read_job;
-
-static void read_runs(read_job *j)
-{
-	uint8_t *run = gs_xmalloc(G_RUN_MAX + j->gsize);
-	size_t b, e, gsize = j->gsize;
-	while (gs_batch_claim(&j->next, j->nruns, 16, &b, &e)) {
-		for (size_t r = b; r < e; r++) {
-			const g_run *x = &j->runs[r];
-			uint64_t lo = j->ord[x->a].addr, hi = j->ord[x->b - 1].addr + gsize;
-			bool whole = gs_target_read_bulk(j->rt->target, lo, run, hi - lo, NULL) == 0;
-			for (size_t k = x->a; k < x->b; k++) {
-				size_t i = j->ord[k].i;
-				uint64_t addr = j->ord[k].addr;
-				uint8_t *p = run + (addr - lo);
-				/* A run with a hole in it: each g on its own. */
-				if (!whole && gs_target_read_bulk(j->rt->target, addr, p, gsize, NULL) < 0)
-					continue;
-				parse_g(j->rt, p, gsize, addr, &j->raw[i]);
-				j->ok[i] = true;
-			}
-		}
-	}
-	free(run);
-}
-
-static void *read_worker(void *arg)
-{
-	read_runs(arg);
-	return NULL;
-}
-
-static void read_gs(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize,
-		    gs_goroutine *raw, bool *ok)
-{
-	gref *ord = gs_xcalloc(n ? n : 1, sizeof *ord);
-	size_t m = 0;
-	for (uint64_t i = 0; i < n; i++)
-		if (ptrs[i] && ptrs[i] + gsize > ptrs[i])
-			ord[m++] = (gref){ptrs[i], (size_t)i};
-	gref *tmp = gs_xmalloc((m ? m : 1) * sizeof *tmp);
-	gs_radix_sort(ord, m, sizeof *ord, offsetof(gref, addr), tmp);
-	free(tmp);
-	g_run *runs = gs_xcalloc(m ? m : 1, sizeof *runs);
-	size_t nruns = 0;
-	for (size_t a = 0; a < m;) {
-		uint64_t lo = ord[a].addr, hi = lo + gsize;
-		size_t b = a + 1;
-		while (b < m && ord[b].addr + gsize - lo <= G_RUN_MAX && ord[b].addr <= hi + G_RUN_GAP) {
-			if (ord[b].addr + gsize > hi)
-				hi = ord[b].addr + gsize;
-			b++;
-		}
-		runs[nruns++] = (g_run){a, b};
-		a = b;
-	}
-	read_job j = {rt, ord, runs, nruns, gsize, raw, ok, 0};
-	atomic_init(&j.next, 0);
-	pthread_t worker;
-	bool threaded = gs_target_kind(rt->target) == GS_TARGET_CORE && nruns >= 8 &&
-			pthread_create(&worker, NULL, read_worker, &j) == 0;
-	read_runs(&j);
-	if (threaded)
-		pthread_join(worker, NULL);
-	free(runs);
-	free(ord);
-}
-
 static int load_goroutines(gs_rt *rt, gs_err *err)
 {
 	uint64_t allgs, hdr[3];
@@ -348,8 +209,13 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	}
 	size_t gsize = rt->layout.sizes[RT_G_GOID];
 	bool *ok = gs_xcalloc(n ? n : 1, sizeof *ok);
-	rt->gs = gs_xcalloc(n ? n : 1, sizeof *rt->gs);
-	read_gs(rt, ptrs, n, gsize, rt->gs, ok);
+	rt->gs = slot_lost ? NULL : gs_gread_take(rt->gread, allgs, hdr, ptrs, gsize, ok);
+	if (!rt->gs) {
+		rt->gs = gs_xcalloc(n ? n : 1, sizeof *rt->gs);
+		gs_gread_all(rt, ptrs, n, gsize, rt->gs, ok);
+	}
+	gs_gread_free(rt->gread);
+	rt->gread = NULL;
 	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i]) {
@@ -437,10 +303,15 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 	rt->dwarf = d;
 	if (map_executable(rt, force, bias_hint, err) < 0)
 		goto fail;
+	rt->gread = gs_gread_start(rt); /* reads the g's while DWARF is read */
 	if (gs_layout_resolve(&rt->layout, gs_runtime_fields, RT_NFIELDS, d, err) < 0) {
 		gs_err_wrap(err, "%s", gs_binary_path(b));
 		goto fail;
 	}
+	uint64_t allgs;
+	gs_gread_layout(rt->gread,
+			gs_rt_global(rt, "runtime.allgs", &allgs, NULL) == 0 ? allgs : 0,
+			(size_t)rt->layout.sizes[RT_G_GOID]);
 	load_version(rt);
 	load_wait_reasons(rt);
 	return rt;
@@ -462,6 +333,7 @@ void gs_rt_close(gs_rt *rt)
 {
 	if (!rt)
 		return;
+	gs_gread_free(rt->gread);
 	for (size_t i = 0; i < rt->ngs; i++) {
 		free(rt->gs[i].frames);
 		free(rt->gs[i].waits);

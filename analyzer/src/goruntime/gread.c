@@ -1,0 +1,347 @@
+#include "gread.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "../util/batch.h"
+#include "../util/radix.h"
+#include "../util/strbuf.h"
+#include "model_internal.h"
+
+static uint64_t field_u64(const uint8_t *buf, size_t len, int64_t off)
+{
+	uint64_t v = 0;
+	if (off >= 0 && (size_t)off + 8 <= len)
+		memcpy(&v, buf + off, 8);
+	return v;
+}
+
+static uint32_t field_u32(const uint8_t *buf, size_t len, int64_t off)
+{
+	uint32_t v = 0;
+	if (off >= 0 && (size_t)off + 4 <= len)
+		memcpy(&v, buf + off, 4);
+	return v;
+}
+
+#define G_RUN_MAX ((uint64_t)64 << 10)
+#define G_RUN_GAP ((uint64_t)4 << 10)
+
+/* A g's address and its allgs index, sorted by address to find the runs. */
+typedef struct gref {
+	uint64_t addr;
+	size_t i;
+} gref;
+
+static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
+{
+	const int64_t *o = rt->layout.offsets;
+	uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
+	g->addr = addr;
+	g->status = st;
+	g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
+	if (st == GS_G_DEADEXTRA || st == GS_G_DEAD || st == GS_G_IDLE)
+		return;
+	g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
+	g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
+	g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
+	g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
+	g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
+	g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
+	g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_PC]);
+	if (o[RT_GOBUF_BP] >= 0)
+		g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
+	g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
+	g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
+	g->m = field_u64(buf, gsize, o[RT_G_M]);
+	g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
+	g->stack_lo = field_u64(buf, gsize, o[RT_G_STACK_LO]);
+	g->stack_hi = field_u64(buf, gsize, o[RT_G_STACK_HI]);
+}
+
+/* Fills raw[i] for every readable ptrs[i]; ok[i] tells which were read. The runs of
+ * neighbouring g's are read on two threads for a core (bulk reads only, no page cache). */
+typedef struct g_run {
+	size_t a, b; /* ord[a..b) */
+} g_run;
+
+typedef struct read_job {
+	gs_rt *rt;
+	const gref *ord;
+	const g_run *runs;
+	size_t nruns, gsize;
+	gs_goroutine *raw;
+	bool *ok;
+	atomic_size_t next;
+} read_job;
+
+static void read_runs(read_job *j)
+{
+	uint8_t *run = gs_xmalloc(G_RUN_MAX + j->gsize);
+	size_t b, e, gsize = j->gsize;
+	while (gs_batch_claim(&j->next, j->nruns, 16, &b, &e)) {
+		for (size_t r = b; r < e; r++) {
+			const g_run *x = &j->runs[r];
+			uint64_t lo = j->ord[x->a].addr, hi = j->ord[x->b - 1].addr + gsize;
+			bool whole = gs_target_read_bulk(j->rt->target, lo, run, hi - lo, NULL) == 0;
+			for (size_t k = x->a; k < x->b; k++) {
+				size_t i = j->ord[k].i;
+				uint64_t addr = j->ord[k].addr;
+				uint8_t *p = run + (addr - lo);
+				/* A run with a hole in it: each g on its own. */
+				if (!whole && gs_target_read_bulk(j->rt->target, addr, p, gsize, NULL) < 0)
+					continue;
+				parse_g(j->rt, p, gsize, addr, &j->raw[i]);
+				j->ok[i] = true;
+			}
+		}
+	}
+	free(run);
+}
+
+static void *read_worker(void *arg)
+{
+	read_runs(arg);
+	return NULL;
+}
+
+/* The g's of ptrs in address order, cut into runs of neighbours. */
+static size_t make_runs(const uint64_t *ptrs, uint64_t n, size_t gsize, gref **ordp,
+			g_run **runsp)
+{
+	gref *ord = gs_xcalloc(n ? n : 1, sizeof *ord);
+	size_t m = 0;
+	for (uint64_t i = 0; i < n; i++)
+		if (ptrs[i] && ptrs[i] + gsize > ptrs[i])
+			ord[m++] = (gref){ptrs[i], (size_t)i};
+	gref *tmp = gs_xmalloc((m ? m : 1) * sizeof *tmp);
+	gs_radix_sort(ord, m, sizeof *ord, offsetof(gref, addr), tmp);
+	free(tmp);
+	g_run *runs = gs_xcalloc(m ? m : 1, sizeof *runs);
+	size_t nruns = 0;
+	for (size_t a = 0; a < m;) {
+		uint64_t lo = ord[a].addr, hi = lo + gsize;
+		size_t b = a + 1;
+		while (b < m && ord[b].addr + gsize - lo <= G_RUN_MAX && ord[b].addr <= hi + G_RUN_GAP) {
+			if (ord[b].addr + gsize > hi)
+				hi = ord[b].addr + gsize;
+			b++;
+		}
+		runs[nruns++] = (g_run){a, b};
+		a = b;
+	}
+	*ordp = ord;
+	*runsp = runs;
+	return nruns;
+}
+
+void gs_gread_all(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize, gs_goroutine *raw,
+		  bool *ok)
+{
+	gref *ord;
+	g_run *runs;
+	size_t nruns = make_runs(ptrs, n, gsize, &ord, &runs);
+	read_job j = {rt, ord, runs, nruns, gsize, raw, ok, 0};
+	atomic_init(&j.next, 0);
+	pthread_t worker;
+	bool threaded = gs_target_kind(rt->target) == GS_TARGET_CORE && nruns >= 8 &&
+			pthread_create(&worker, NULL, read_worker, &j) == 0;
+	read_runs(&j);
+	if (threaded)
+		pthread_join(worker, NULL);
+	free(runs);
+	free(ord);
+}
+
+/* ---- ahead of the layout ----
+ * The worker lists the runs and reads them; until the caller says the layout is known, each
+ * g read is copied aside (arena), after that it is parsed at once. The caller, once it
+ * knows the layout, takes runs too, then parses what was copied aside. */
+enum { LAYOUT_UNKNOWN, LAYOUT_READY, CANCELLED };
+
+struct gs_gread {
+	gs_rt *rt;
+	uint64_t allgs, hdr[3], *ptrs;
+	size_t gsize, n;
+	gref *ord;
+	g_run *runs;
+	size_t nruns;
+	atomic_size_t next;   /* runs claimed so far */
+	atomic_int state;     /* LAYOUT_UNKNOWN, LAYOUT_READY or CANCELLED */
+	uint8_t *arena;       /* n * gsize: g's read before the layout was known */
+	size_t arena_len;
+	bool *pending;        /* per slot: its copy in arena waits to be parsed */
+	bool *ok;             /* per slot: read (parsed, or pending) */
+	gs_goroutine *gs;     /* the array parsed into */
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	int setup;            /* 0 running, 1 runs listed and arrays in place, -1 failed */
+	bool joined;
+	pthread_t worker;
+};
+
+static void take_runs(gs_gread *p, uint8_t *buf)
+{
+	size_t b, e;
+	while (gs_batch_claim(&p->next, p->nruns, 4, &b, &e)) {
+		for (size_t r = b; r < e; r++) {
+			int state = atomic_load_explicit(&p->state, memory_order_acquire);
+			if (state == CANCELLED)
+				return;
+			const g_run *x = &p->runs[r];
+			uint64_t lo = p->ord[x->a].addr, hi = p->ord[x->b - 1].addr + p->gsize;
+			bool whole = gs_target_read_bulk(p->rt->target, lo, buf, hi - lo, NULL) == 0;
+			for (size_t k = x->a; k < x->b; k++) {
+				size_t i = p->ord[k].i;
+				uint8_t *g = buf + (p->ord[k].addr - lo);
+				if (!whole && gs_target_read_bulk(p->rt->target, p->ord[k].addr, g,
+								  p->gsize, NULL) < 0)
+					continue;
+				if (state == LAYOUT_READY) {
+					parse_g(p->rt, g, p->gsize, p->ord[k].addr, &p->gs[i]);
+				} else {
+					memcpy(p->arena + i * p->gsize, g, p->gsize);
+					p->pending[i] = true;
+				}
+				p->ok[i] = true;
+			}
+		}
+	}
+}
+
+static int setup(gs_gread *p)
+{
+	gs_target *t = p->rt->target;
+	if (gs_target_read_bulk(t, p->allgs, p->hdr, sizeof p->hdr, NULL) < 0)
+		return -1;
+	uint64_t n = p->hdr[1];
+	if (n == 0 || n > GS_MAX_GOROUTINES || n > p->hdr[2])
+		return -1;
+	p->n = (size_t)n;
+	p->ptrs = gs_xmalloc(n * 8);
+	if (gs_target_read_bulk(t, p->hdr[0], p->ptrs, n * 8, NULL) < 0)
+		return -1;
+	p->nruns = make_runs(p->ptrs, n, p->gsize, &p->ord, &p->runs);
+	p->arena_len = n * p->gsize;
+	void *m = mmap(NULL, p->arena_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+#ifdef MADV_HUGEPAGE
+	madvise(m, p->arena_len, MADV_HUGEPAGE);
+#endif
+	p->arena = m;
+	p->pending = gs_xcalloc(n, sizeof *p->pending);
+	p->ok = gs_xcalloc(n, sizeof *p->ok);
+	p->gs = gs_xcalloc(n, sizeof *p->gs);
+	return 0;
+}
+
+static void *gread_worker(void *arg)
+{
+	gs_gread *p = arg;
+	int rc = setup(p);
+	pthread_mutex_lock(&p->lock);
+	p->setup = rc == 0 ? 1 : -1;
+	pthread_cond_signal(&p->cond);
+	pthread_mutex_unlock(&p->lock);
+	if (rc == 0) {
+		uint8_t *buf = gs_xmalloc(G_RUN_MAX + p->gsize);
+		take_runs(p, buf);
+		free(buf);
+	}
+	return NULL;
+}
+
+gs_gread *gs_gread_start(gs_rt *rt)
+{
+	uint64_t allgs, hsize, g0, gsize;
+	if (gs_target_kind(rt->target) != GS_TARGET_CORE ||
+	    gs_binary_symbol(rt->binary, "runtime.allgs", &allgs, &hsize) < 0 || hsize != 24 ||
+	    gs_binary_symbol(rt->binary, "runtime.g0", &g0, &gsize) < 0 || gsize == 0 ||
+	    gsize > 4096)
+		return NULL;
+	gs_gread *p = gs_xcalloc(1, sizeof *p);
+	p->rt = rt;
+	p->allgs = allgs + rt->bias;
+	p->gsize = (size_t)gsize;
+	atomic_init(&p->next, 0);
+	atomic_init(&p->state, LAYOUT_UNKNOWN);
+	pthread_mutex_init(&p->lock, NULL);
+	pthread_cond_init(&p->cond, NULL);
+	if (pthread_create(&p->worker, NULL, gread_worker, p) != 0) {
+		pthread_mutex_destroy(&p->lock);
+		pthread_cond_destroy(&p->cond);
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+void gs_gread_layout(gs_gread *p, uint64_t allgs, size_t gsize)
+{
+	if (p)
+		atomic_store_explicit(&p->state, p->allgs == allgs && p->gsize == gsize ? LAYOUT_READY
+										       : CANCELLED,
+				      memory_order_release);
+}
+
+static void gread_join(gs_gread *p)
+{
+	if (!p->joined) {
+		pthread_join(p->worker, NULL);
+		p->joined = true;
+	}
+}
+
+gs_goroutine *gs_gread_take(gs_gread *p, uint64_t allgs, const uint64_t hdr[3],
+			    const uint64_t *ptrs, size_t gsize, bool *ok)
+{
+	if (!p || atomic_load(&p->state) != LAYOUT_READY || p->allgs != allgs || p->gsize != gsize)
+		return NULL;
+	pthread_mutex_lock(&p->lock);
+	while (p->setup == 0)
+		pthread_cond_wait(&p->cond, &p->lock);
+	int ready = p->setup;
+	pthread_mutex_unlock(&p->lock);
+	if (ready > 0) {
+		uint8_t *buf = gs_xmalloc(G_RUN_MAX + p->gsize);
+		take_runs(p, buf); /* the runs the worker has not reached */
+		free(buf);
+	}
+	gread_join(p);
+	uint64_t n = hdr[1];
+	if (ready <= 0 || n != p->n || memcmp(p->hdr, hdr, sizeof p->hdr) ||
+	    memcmp(p->ptrs, ptrs, n * 8))
+		return NULL;
+	for (size_t i = 0; i < p->n; i++) {
+		if (p->pending[i])
+			parse_g(p->rt, p->arena + i * gsize, gsize, ptrs[i], &p->gs[i]);
+		ok[i] = p->ok[i];
+	}
+	gs_goroutine *gs = p->gs;
+	p->gs = NULL;
+	return gs;
+}
+
+void gs_gread_free(gs_gread *p)
+{
+	if (!p)
+		return;
+	atomic_store(&p->state, CANCELLED);
+	gread_join(p);
+	if (p->arena)
+		munmap(p->arena, p->arena_len);
+	pthread_mutex_destroy(&p->lock);
+	pthread_cond_destroy(&p->cond);
+	free(p->ord);
+	free(p->runs);
+	free(p->pending);
+	free(p->ok);
+	free(p->ptrs);
+	free(p->gs);
+	free(p);
+}
