@@ -171,6 +171,7 @@ struct gs_gread {
 	g_run *runs;
 	size_t nruns;
 	atomic_size_t next;   /* runs claimed so far */
+	atomic_size_t next_copy; /* slots claimed so far for parsing their copies */
 	atomic_int state;     /* LAYOUT_UNKNOWN, LAYOUT_READY or CANCELLED */
 	uint8_t *arena;       /* n * gsize: g's read before the layout was known */
 	size_t arena_len;
@@ -213,6 +214,16 @@ static void take_runs(gs_gread *p, uint8_t *buf)
 	}
 }
 
+/* Parses the copies made before the layout was known, a batch of slots at a time. */
+static void parse_copies(gs_gread *p)
+{
+	size_t b, e;
+	while (gs_batch_claim(&p->next_copy, p->n, 1024, &b, &e))
+		for (size_t i = b; i < e; i++)
+			if (p->pending[i])
+				parse_g(p->rt, p->arena + i * p->gsize, p->gsize, p->ptrs[i], &p->gs[i]);
+}
+
 static int setup(gs_gread *p)
 {
 	gs_target *t = p->rt->target;
@@ -252,6 +263,9 @@ static void *gread_worker(void *arg)
 		uint8_t *buf = gs_xmalloc(G_RUN_MAX + p->gsize);
 		take_runs(p, buf);
 		free(buf);
+		/* Layout known by now (it usually is): the copies are parsed by both threads. */
+		if (atomic_load_explicit(&p->state, memory_order_acquire) == LAYOUT_READY)
+			parse_copies(p);
 	}
 	return NULL;
 }
@@ -269,6 +283,7 @@ gs_gread *gs_gread_start(gs_rt *rt)
 	p->allgs = allgs + rt->bias;
 	p->gsize = (size_t)gsize;
 	atomic_init(&p->next, 0);
+	atomic_init(&p->next_copy, 0);
 	atomic_init(&p->state, LAYOUT_UNKNOWN);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
@@ -311,17 +326,14 @@ gs_goroutine *gs_gread_take(gs_gread *p, uint64_t allgs, const uint64_t hdr[3],
 		uint8_t *buf = gs_xmalloc(G_RUN_MAX + p->gsize);
 		take_runs(p, buf); /* the runs the worker has not reached */
 		free(buf);
+		parse_copies(p);
 	}
 	gread_join(p);
 	uint64_t n = hdr[1];
 	if (ready <= 0 || n != p->n || memcmp(p->hdr, hdr, sizeof p->hdr) ||
 	    memcmp(p->ptrs, ptrs, n * 8))
 		return NULL;
-	for (size_t i = 0; i < p->n; i++) {
-		if (p->pending[i])
-			parse_g(p->rt, p->arena + i * gsize, gsize, ptrs[i], &p->gs[i]);
-		ok[i] = p->ok[i];
-	}
+	memcpy(ok, p->ok, n * sizeof *ok);
 	gs_goroutine *gs = p->gs;
 	p->gs = NULL;
 	return gs;
