@@ -231,16 +231,18 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 			rt->unreadable_gs++;
 			continue;
 		}
-		gs_goroutine g = rt->gs[i];
-		if (g.status == GS_G_DEADEXTRA) {
+		const gs_goroutine *g = &rt->gs[i];
+		if (g->status == GS_G_DEADEXTRA) {
 			rt->hidden = gs_xrealloc(rt->hidden, (rt->nhidden + 1) * sizeof *rt->hidden);
-			rt->hidden[rt->nhidden].goid = g.goid;
-			rt->hidden[rt->nhidden++].status = g.status;
+			rt->hidden[rt->nhidden].goid = g->goid;
+			rt->hidden[rt->nhidden++].status = g->status;
 			continue;
 		}
-		if (g.status == GS_G_DEAD || g.status == GS_G_IDLE)
+		if (g->status == GS_G_DEAD || g->status == GS_G_IDLE)
 			continue;
-		rt->gs[rt->ngs++] = g;
+		if (rt->ngs != i) /* nothing dropped yet: already in place */
+			rt->gs[rt->ngs] = *g;
+		rt->ngs++;
 	}
 	free(ok);
 	free(slot_lost);
