@@ -8,6 +8,7 @@
 
 #include "gs_check.h"
 #include "../../analyzer/src/util/batch.h"
+#include "../../analyzer/src/util/chunks.h"
 #include "../../analyzer/src/util/phases.h"
 #include "../../analyzer/src/util/radix.h"
 #include "../../analyzer/src/util/strbuf.h"
@@ -153,6 +154,33 @@ START_TEST(test_phases_add_up)
 }
 END_TEST
 
+START_TEST(test_chunks_keep_every_allocation)
+{
+	gs_chunks a = {0}, b = {0};
+	enum { N = 3000 };
+	static unsigned char *p[N];
+	static size_t len[N];
+	for (size_t i = 0; i < N; i++) {
+		len[i] = i % 7 == 0 ? 20000 + i : 1 + i % 97; /* some beyond a quarter chunk */
+		gs_chunks *c = i % 2 ? &a : &b;
+		p[i] = gs_chunks_alloc(c, len[i]);
+		ck_assert_uint_eq((uintptr_t)p[i] % 8, 0);
+		memset(p[i], (int)(i & 0xff), len[i]);
+	}
+	gs_chunks_move(&a, &b); /* b's allocations now live as long as a */
+	ck_assert_ptr_null(b.head);
+	gs_chunks_move(&a, &b); /* moving nothing is fine */
+	static unsigned char want[30000];
+	for (size_t i = 0; i < N; i++) {
+		memset(want, (int)(i & 0xff), len[i]);
+		ck_assert_msg(memcmp(p[i], want, len[i]) == 0, "allocation %zu overwritten", i);
+	}
+	gs_chunks_free(&a);
+	ck_assert_ptr_null(a.head);
+	gs_chunks_free(&b);
+}
+END_TEST
+
 START_TEST(test_batch_claims_each_item_once)
 {
 	static claim_run r;
@@ -181,6 +209,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_radix_sort_matches_a_stable_sort);
 	tcase_add_test(tc, test_strbuf_numbers_print_like_printf);
 	tcase_add_test(tc, test_phases_add_up);
+	tcase_add_test(tc, test_chunks_keep_every_allocation);
 	suite_add_tcase(s, tc);
 	return s;
 }

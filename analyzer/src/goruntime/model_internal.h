@@ -2,6 +2,7 @@
 #ifndef GS_GORUNTIME_MODEL_INTERNAL_H
 #define GS_GORUNTIME_MODEL_INTERNAL_H
 
+#include "../util/chunks.h"
 #include "../util/u64set.h"
 #include "model.h"
 
@@ -67,6 +68,7 @@ struct gs_rt {
 	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
 	struct gs_unwinder *uw;                 /* unwind.c: the calling thread's */
 	struct gs_gread *gread;                 /* gread.c: g's read ahead, until loaded */
+	gs_chunks wait_chunks;                  /* every goroutine's waits array */
 };
 /* gs_rt_stack with unwinder u (NULL: the model's, for the calling thread). */
 const gs_frame *gs_rt_stack_with(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, size_t *n);

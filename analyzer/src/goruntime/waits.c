@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "../util/batch.h"
+#include "../util/chunks.h"
 #include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
@@ -49,11 +50,13 @@ typedef struct wctx {
 	 * are served from the copy. */
 	const uint8_t *ov;
 	uint64_t ov_lo, ov_hi;
+	gs_chunks *chunks; /* where the waits arrays are kept */
 } wctx;
 
 static wctx main_ctx(gs_rt *rt)
 {
-	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs, NULL, 0, 0};
+	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs, NULL, 0, 0,
+		      &rt->wait_chunks};
 }
 
 static int rd_bytes(const wctx *c, uint64_t a, void *dst, size_t n)
@@ -273,10 +276,12 @@ static bool is_sync_reason(const char *r)
 	return strcmp(r, "semacquire") == 0 || strncmp(r, "sync.", 5) == 0;
 }
 
-static void compute_waits(const wctx *x, gs_goroutine *g)
+/* w: scratch, reused from one goroutine to the next. */
+static void compute_waits(const wctx *x, gs_goroutine *g, wait_vec *wp)
 {
 	gs_rt *rt = x->rt;
-	wait_vec w = {0};
+	wait_vec w = *wp;
+	w.n = 0;
 	const char *r = gs_rt_wait_reason(rt, g);
 	if (g->status != GS_G_WAITING)
 		goto done;
@@ -303,8 +308,11 @@ static void compute_waits(const wctx *x, gs_goroutine *g)
 			add(&w, o);
 	}
 done:
-	g->waits = w.v;
+	g->waits = w.n ? gs_chunks_alloc(x->chunks, w.n * sizeof *w.v) : NULL;
+	if (w.n)
+		memcpy(g->waits, w.v, w.n * sizeof *w.v);
 	g->nwaits = w.n;
+	*wp = w;
 }
 
 const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n)
@@ -312,7 +320,9 @@ const gs_waitobj *gs_rt_waits(gs_rt *rt, gs_goroutine *g, size_t *n)
 	if (!g->waits_done) {
 		g->waits_done = true;
 		wctx c = main_ctx(rt);
-		compute_waits(&c, g);
+		wait_vec w = {0};
+		compute_waits(&c, g, &w);
+		free(w.v);
 	}
 	*n = g->nwaits;
 	return g->waits;
@@ -359,6 +369,7 @@ struct gs_rt_waits_job {
 	gs_rt *rt;
 	const bool *which; /* a copy, or NULL */
 	gs_target *view;   /* the worker's own page cache */
+	gs_chunks chunks;  /* the waits arrays it made: the model's at the join */
 	bool io;           /* the netpoll index is wanted: built by the worker */
 	uint64_t netpoll_list;
 	pthread_t worker;
@@ -378,7 +389,8 @@ static void *waits_worker(void *arg)
 	gs_rt_waits_job *j = arg;
 	gs_u64set walked = {0}, sending = {0};
 	struct gs_unwinder *uw = gs_unwinder_new(j->view);
-	wctx c = {j->rt, j->view, uw, &walked, &sending, NULL, 0, 0};
+	wctx c = {j->rt, j->view, uw, &walked, &sending, NULL, 0, 0, &j->chunks};
+	wait_vec w = {0};
 	if (j->io)
 		gs_netpoll_build_from(j->rt, j->view, j->netpoll_list);
 	/* In the order of the goroutines' first sudogs: neighbours share pages of the page
@@ -407,7 +419,7 @@ static void *waits_worker(void *arg)
 		for (size_t k = a; k < b; k++) {
 			gs_goroutine *g = &j->rt->gs[ord[k].i];
 			g->waits_done = true;
-			compute_waits(&c, g);
+			compute_waits(&c, g, &w);
 		}
 		c.ov = NULL;
 		a = b;
@@ -415,6 +427,7 @@ static void *waits_worker(void *arg)
 	free(run);
 	free(ord);
 	free(tmp);
+	free(w.v);
 	gs_unwinder_free(uw);
 	gs_u64set_free(&walked);
 	gs_u64set_free(&sending);
@@ -463,6 +476,7 @@ void gs_rt_waits_join(gs_rt_waits_job *j)
 		return;
 	if (j->threaded)
 		pthread_join(j->worker, NULL);
+	gs_chunks_move(&j->rt->wait_chunks, &j->chunks);
 	gs_target_close(j->view);
 	free((bool *)j->which);
 	free(j);
