@@ -337,7 +337,8 @@ void gs_rt_close(gs_rt *rt)
 		return;
 	gs_gread_free(rt->gread);
 	for (size_t i = 0; i < rt->ngs; i++) {
-		free(rt->gs[i].frames);
+		if (!rt->gs[i].frames_chunked)
+			free(rt->gs[i].frames);
 		free(rt->gs[i].stack_error);
 	}
 	for (size_t i = 0; i < rt->nwait_reasons; i++)
@@ -349,6 +350,7 @@ void gs_rt_close(gs_rt *rt)
 	free(rt->by_addr);
 	free(rt->go_version);
 	gs_chunks_free(&rt->wait_chunks);
+	gs_chunks_free(&rt->frame_chunks);
 	gs_sema_index_free(&rt->sema);
 	gs_netpoll_index_free(&rt->netpoll);
 	gs_u64set_free(&rt->sendq_walked);

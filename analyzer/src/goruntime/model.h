@@ -66,6 +66,7 @@ typedef struct gs_goroutine {
 
 	/* Lazily filled. */
 	bool stack_done, waits_done;
+	bool frames_chunked; /* frames live in the model's chunks, not freed one by one */
 	bool stack_partial;  /* frames end at the user frame (gs_rt_user_frame) */
 	gs_frame *frames;
 	size_t nframes;

@@ -69,6 +69,7 @@ struct gs_rt {
 	struct gs_unwinder *uw;                 /* unwind.c: the calling thread's */
 	struct gs_gread *gread;                 /* gread.c: g's read ahead, until loaded */
 	gs_chunks wait_chunks;                  /* every goroutine's waits array */
+	gs_chunks frame_chunks;                 /* top frames (unwound to the user frame) */
 };
 /* gs_rt_stack with unwinder u (NULL: the model's, for the calling thread). */
 const gs_frame *gs_rt_stack_with(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, size_t *n);

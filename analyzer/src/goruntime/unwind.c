@@ -82,6 +82,7 @@ struct gs_unwinder {
 	size_t framebuf_cap;
 	bool bulk_only;
 	gs_target *t; /* what it reads; NULL: the model's target */
+	gs_chunks *chunks; /* where top frames go (until_user); NULL: malloc */
 };
 
 struct gs_unwinder *gs_unwinder_new(gs_target *t)
@@ -121,8 +122,10 @@ static void push(frame_vec *fv, const gs_frame *f)
 
 static struct gs_unwinder *main_unwinder(gs_rt *rt)
 {
-	if (!rt->uw)
+	if (!rt->uw) {
 		rt->uw = gs_xcalloc(1, sizeof *rt->uw);
+		rt->uw->chunks = &rt->frame_chunks;
+	}
 	return rt->uw;
 }
 
@@ -316,8 +319,12 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 	if (fv.n >= GS_MAX_FRAMES)
 		g->stack_truncated = true;
 	g->frames = NULL;
+	g->frames_chunked = false;
 	if (fv.n) {
-		g->frames = gs_xmalloc(fv.n * sizeof *g->frames);
+		/* Tens of thousands of top-frame arrays live as long as the model: chunks. */
+		g->frames_chunked = until_user && u->chunks;
+		g->frames = g->frames_chunked ? gs_chunks_alloc(u->chunks, fv.n * sizeof *g->frames)
+					      : gs_xmalloc(fv.n * sizeof *g->frames);
 		memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
 	}
 	g->nframes = fv.n;
@@ -332,7 +339,9 @@ static void full_unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g)
 
 void gs_rt_stack_release(gs_goroutine *g)
 {
-	free(g->frames);
+	if (!g->frames_chunked)
+		free(g->frames);
+	g->frames_chunked = false;
 	free(g->stack_error);
 	g->frames = NULL;
 	g->stack_error = NULL;
@@ -436,6 +445,7 @@ typedef struct prep {
 	const bool *which;
 	bool full;
 	atomic_size_t next;
+	gs_chunks worker_chunks; /* the worker's top frames: the model's after the join */
 } prep;
 
 static void prep_run(prep *p, struct gs_unwinder *u)
@@ -459,8 +469,9 @@ static void prep_run(prep *p, struct gs_unwinder *u)
 
 static void *prep_worker(void *arg)
 {
-	struct gs_unwinder u = {.bulk_only = true};
-	prep_run(arg, &u);
+	prep *p = arg;
+	struct gs_unwinder u = {.bulk_only = true, .chunks = &p->worker_chunks};
+	prep_run(p, &u);
 	free(u.pcc.slot);
 	free(u.stackbuf);
 	free(u.framebuf);
@@ -479,4 +490,5 @@ void gs_rt_prepare(gs_rt *rt, const bool *which, bool full)
 	prep_run(&p, main_unwinder(rt));
 	if (threaded)
 		pthread_join(worker, NULL);
+	gs_chunks_move(&rt->frame_chunks, &p.worker_chunks);
 }
