@@ -48,7 +48,7 @@ def delve_for(pair):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=9)
     ap.add_argument("pairs", nargs="*")
     a = ap.parse_args()
     pairs = a.pairs or sorted(p for p in os.listdir(OUT)
