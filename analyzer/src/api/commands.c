@@ -109,7 +109,6 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 	gs_rt_waits_join(waits);
 	gs_phases_mark(o.phases, "waits");
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
-	o.owner_put = o.owner_ctx ? gs_grpc_owner_put : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
 	gs_report_goroutines(s->rt, &o, out);
 	free(ids);

@@ -137,10 +137,9 @@ const gs_layout *gs_grpc_layout(const gs_grpc *g);
 /* Reads every stream's context (ctx_known / ctx): done before reporting them. */
 void gs_grpc_load_contexts(gs_grpc *g);
 
-/* The gRPC object owning the channel / pollDesc / mutex at addr ("stream 3 recv buffer"). */
-bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap);
-/* The same, appended to out. */
-bool gs_grpc_owner_put(void *grpc, uint64_t addr, gs_strbuf *out);
+/* Appends the gRPC object owning the channel / pollDesc / mutex at addr ("client stream 3
+ * recv buffer") to out; false, nothing appended, when none does. */
+bool gs_grpc_owner(void *grpc, uint64_t addr, gs_strbuf *out);
 /* A hint that gs_grpc_owner(addr) comes soon: starts loading its table slot. */
 void gs_grpc_owner_prefetch(void *grpc, uint64_t addr);
 /* Details of the owner: which stream (index or -1) / transport (index or -1) and role. */

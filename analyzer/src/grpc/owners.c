@@ -150,7 +150,7 @@ void gs_grpc_owner_prefetch(void *grpc, uint64_t addr)
 		__builtin_prefetch(&g->own[own_home(g, addr)]);
 }
 
-bool gs_grpc_owner_put(void *grpc, uint64_t addr, gs_strbuf *out)
+bool gs_grpc_owner(void *grpc, uint64_t addr, gs_strbuf *out)
 {
 	const gs_grpc *g = grpc;
 	const gs_owner *o = g ? find(g, addr) : NULL;
@@ -168,17 +168,6 @@ bool gs_grpc_owner_put(void *grpc, uint64_t addr, gs_strbuf *out)
 	gs_strbuf_putc(out, ' ');
 	gs_strbuf_puts(out, gs_owner_role_name((gs_owner_role)o->role));
 	return true;
-}
-
-bool gs_grpc_owner(void *grpc, uint64_t addr, char *buf, size_t cap)
-{
-	gs_strbuf sb;
-	gs_strbuf_init(&sb);
-	bool found = gs_grpc_owner_put(grpc, addr, &sb);
-	if (found)
-		snprintf(buf, cap, "%s", sb.buf);
-	gs_strbuf_free(&sb);
-	return found;
 }
 
 static void add_goid(uint64_t **v, size_t *n, uint64_t goid)

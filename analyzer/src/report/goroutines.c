@@ -72,9 +72,18 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* u: the calling thread's unwinder for pc lookups (NULL: the model's). */
+/* The owner of the object at addr, in tmp (the calling thread's scratch); false: none. */
+static bool owner_of(const gs_goroutines_opts *o, uint64_t addr, gs_strbuf *tmp)
+{
+	if (!o->owner)
+		return false;
+	tmp->len = 0;
+	return o->owner(o->owner_ctx, addr, tmp);
+}
+
+/* u: the calling thread's unwinder for pc lookups (NULL: the model's); tmp: its scratch. */
 static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
-			   const gs_goroutines_opts *o, gs_strbuf *out)
+			   const gs_goroutines_opts *o, gs_strbuf *out, gs_strbuf *tmp)
 {
 	const gs_frame *top = gs_rt_user_frame(rt, g);
 	gs_strbuf_printf(out, "{\"id\":%llu,\"status\":\"%s\",\"wait_reason\":",
@@ -134,7 +143,6 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 	const gs_waitobj *w = gs_rt_waits(rt, g, &nw);
 	gs_strbuf_puts(out, ",\"waiting_on\":[");
 	for (size_t i = 0; i < nw; i++) {
-		char owner[256];
 		gs_strbuf_printf(out, "%s{\"kind\":\"%s\",\"address\":\"0x%llx\"", i ? "," : "",
 				 gs_wait_kind_name(w[i].kind), (unsigned long long)w[i].addr);
 		const char *dir = direction(w[i].kind);
@@ -142,9 +150,9 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 			gs_strbuf_printf(out, ",\"direction\":\"%s\"", dir);
 		if (w[i].fd >= 0)
 			gs_strbuf_printf(out, ",\"fd\":%lld", (long long)w[i].fd);
-		if (o->owner && o->owner(o->owner_ctx, w[i].addr, owner, sizeof owner)) {
+		if (owner_of(o, w[i].addr, tmp)) {
 			gs_strbuf_puts(out, ",\"owner\":");
-			gs_strbuf_json_str(out, owner);
+			gs_strbuf_json_str(out, tmp->buf);
 		} else {
 			gs_strbuf_puts(out, ",\"owner\":null");
 		}
@@ -153,24 +161,18 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 	gs_strbuf_puts(out, "]}");
 }
 
-static void text_waits(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out)
+static void text_waits(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out,
+		       gs_strbuf *tmp)
 {
 	size_t nw;
 	const gs_waitobj *w = gs_rt_waits(rt, g, &nw);
 	for (size_t i = 0; i < nw; i++) {
 		gs_strbuf_puts(out, i ? "; " : "  waits: ");
 		gs_describe_wait(&w[i], out);
-		if (o->owner_put) {
-			size_t mark = out->len;
+		if (owner_of(o, w[i].addr, tmp)) {
 			gs_strbuf_puts(out, " (");
-			if (o->owner_put(o->owner_ctx, w[i].addr, out))
-				gs_strbuf_putc(out, ')');
-			else
-				out->len = mark; /* no owner: the " (" goes */
-		} else {
-			char owner[256];
-			if (o->owner && o->owner(o->owner_ctx, w[i].addr, owner, sizeof owner))
-				gs_strbuf_printf(out, " (%s)", owner);
+			gs_strbuf_put(out, tmp->buf, tmp->len);
+			gs_strbuf_putc(out, ')');
 		}
 	}
 }
@@ -239,7 +241,8 @@ static void prefetch_owners(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts
 		o->owner_prefetch(o->owner_ctx, w[k].addr);
 }
 
-static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out)
+static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out,
+		      gs_strbuf *tmp)
 {
 	const gs_frame *top = gs_rt_user_frame(rt, g);
 	text_header(rt, g, out);
@@ -251,7 +254,7 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 		gs_strbuf_putc(out, ':');
 		gs_strbuf_put_i64(out, top->line);
 	}
-	text_waits(rt, g, o, out);
+	text_waits(rt, g, o, out, tmp);
 	gs_strbuf_putc(out, '\n');
 }
 
@@ -266,6 +269,7 @@ typedef struct half {
 	gs_strbuf sb;
 	bool lead_comma; /* JSON: a comma before the first item too (the second half) */
 	struct gs_unwinder *uw; /* pc lookups: the worker's own, NULL for the caller */
+	gs_strbuf tmp;          /* scratch for owners */
 } half;
 
 static void format_half(half *h)
@@ -279,9 +283,9 @@ static void format_half(half *h)
 		if (h->o->json) {
 			if (h->shown || h->lead_comma)
 				gs_strbuf_putc(&h->sb, ',');
-			json_goroutine(h->rt, h->uw, g, h->o, &h->sb);
+			json_goroutine(h->rt, h->uw, g, h->o, &h->sb, &h->tmp);
 		} else {
-			text_line(h->rt, g, h->o, &h->sb);
+			text_line(h->rt, g, h->o, &h->sb, &h->tmp);
 		}
 		h->shown++;
 		gs_rt_stack_release(g);
@@ -317,7 +321,7 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 	*ran = false;
 	if (o->stacks || o->group || total < 512 || !all_prepared(rt, o))
 		return 0;
-	half second = {rt, o, total / 2, total, 0, {0}, true, NULL};
+	half second = {rt, o, total / 2, total, 0, {0}, true, NULL, {0}};
 	gs_strbuf_init(&second.sb);
 	pthread_t worker;
 	if (pthread_create(&worker, NULL, half_worker, &second) != 0) {
@@ -325,7 +329,7 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 		return 0;
 	}
 	*ran = true;
-	half first = {rt, o, 0, total / 2, 0, {0}, false, NULL};
+	half first = {rt, o, 0, total / 2, 0, {0}, false, NULL, {0}};
 	first.sb = *out; /* the caller's buffer, sink and all */
 	format_half(&first);
 	*out = first.sb;
@@ -344,6 +348,8 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 		gs_strbuf_put(out, p, n);
 	}
 	gs_strbuf_free(&second.sb);
+	gs_strbuf_free(&first.tmp);
+	gs_strbuf_free(&second.tmp);
 	return first.shown + second.shown;
 }
 
@@ -352,6 +358,8 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	size_t shown = 0, total = gs_rt_ngoroutines(rt);
 	group *groups = NULL;
 	size_t ng = 0;
+	gs_strbuf tmp;
+	gs_strbuf_init(&tmp);
 	bool ran;
 	shown = format_halves(rt, o, out, &ran);
 	for (size_t i = 0; !ran && i < total; i++) {
@@ -373,7 +381,7 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 			groups[k].count++;
 			continue;
 		}
-		text_line(rt, g, o, out);
+		text_line(rt, g, o, out, &tmp);
 		if (o->stacks)
 			text_stack(rt, g, out);
 		gs_rt_stack_release(g); /* printed: seventy thousand stacks need not stay */
@@ -387,6 +395,7 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 		text_stack(rt, g, out);
 	}
 	free(groups);
+	gs_strbuf_free(&tmp);
 	gs_strbuf_printf(out, "%zu goroutine%s shown of %zu\n", shown, shown == 1 ? "" : "s",
 			 total);
 	const uint64_t *bad;
@@ -423,6 +432,8 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 	}
 	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"goroutines\",\"goroutines\":[");
 	size_t k = 0;
+	gs_strbuf tmp;
+	gs_strbuf_init(&tmp);
 	bool ran;
 	format_halves(rt, o, out, &ran);
 	for (size_t i = 0; !ran && i < gs_rt_ngoroutines(rt); i++) {
@@ -431,10 +442,11 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 			continue;
 		if (k++)
 			gs_strbuf_putc(out, ',');
-		json_goroutine(rt, NULL, g, o, out);
+		json_goroutine(rt, NULL, g, o, out, &tmp);
 		gs_rt_stack_release(g);
 	}
 	/* Kept by the runtime for cgo callbacks but never printed by it (delve lists them). */
+	gs_strbuf_free(&tmp);
 	gs_strbuf_puts(out, "],\"not_shown\":[");
 	for (size_t i = 0; i < gs_rt_nhidden(rt); i++) {
 		uint64_t id;

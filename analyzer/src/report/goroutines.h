@@ -9,9 +9,9 @@
 #include "../util/phases.h"
 #include "../util/strbuf.h"
 
-/* Writes the owner of the object at addr (e.g. "stream 3 recv buffer") into buf; returns
- * false when no gRPC object owns it. */
-typedef bool (*gs_owner_fn)(void *ctx, uint64_t addr, char *buf, size_t cap);
+/* Appends the owner of the object at addr (e.g. "client stream 3 recv buffer") to out;
+ * returns false, appending nothing, when no gRPC object owns it. */
+typedef bool (*gs_owner_fn)(void *ctx, uint64_t addr, gs_strbuf *out);
 
 typedef struct gs_goroutines_opts {
 	bool json, stacks, group;
@@ -20,8 +20,6 @@ typedef struct gs_goroutines_opts {
 	const uint64_t *ids; /* only these goroutines, or NULL */
 	size_t nids;
 	gs_owner_fn owner;
-	/* The same appended to a buffer (text listings); optional. */
-	bool (*owner_put)(void *ctx, uint64_t addr, gs_strbuf *out);
 	void *owner_ctx;
 	/* Optional: starts loading what owner(addr) will read (a hint, no result). */
 	void (*owner_prefetch)(void *ctx, uint64_t addr);
