@@ -11,6 +11,7 @@
 #include "../../analyzer/src/util/chunks.h"
 #include "../../analyzer/src/util/phases.h"
 #include "../../analyzer/src/util/radix.h"
+#include "../../analyzer/src/util/runs.h"
 #include "../../analyzer/src/util/strbuf.h"
 #include "../../analyzer/src/util/strpool.h"
 
@@ -181,6 +182,38 @@ START_TEST(test_chunks_keep_every_allocation)
 }
 END_TEST
 
+START_TEST(test_runs_cut_where_neighbours_are_far)
+{
+	/* Objects of 0x100 bytes; a gap of at most 0x1000 after one's end; 0x2000 a run. */
+	const uint64_t v[] = {0x10000, 0x10100, 0x11200, 0x12300, 0x12400, 0x20000,
+			      0x20100, 0x20200, 0x20300, ~0ull - 0x80};
+	size_t n = sizeof v / sizeof v[0], ends[16], k = 0;
+	for (size_t a = 0, b; a < n; a = b)
+		ends[k++] = b = gs_run_end(v, sizeof v[0], n, a, 0x100, 0x1000, 0x2000);
+	/* 0x12300 would stretch the first run past 0x2000; 0x20000 is 0xdb00 past the end;
+	 * an object that would wrap around the address space runs alone. */
+	ck_assert_uint_eq(k, 4);
+	ck_assert_uint_eq(ends[0], 3);
+	ck_assert_uint_eq(ends[1], 5);
+	ck_assert_uint_eq(ends[2], 9);
+	ck_assert_uint_eq(ends[3], 10);
+	const uint64_t z[] = {0, 0, 0x100};
+	ck_assert_uint_eq(gs_run_end(z, sizeof z[0], 3, 0, 0x100, 0x1000, 0x2000), 1);
+
+	uint8_t mem[0x300];
+	for (size_t i = 0; i < sizeof mem; i++)
+		mem[i] = (uint8_t)i;
+	gs_run_copy c = {mem, 0x10000, 0x10300}, none = {0};
+	uint32_t w;
+	ck_assert(gs_run_read(&c, 0x10010, &w, 4));
+	ck_assert_uint_eq(w, 0x13121110u);
+	ck_assert(gs_run_read(&c, 0x102fc, &w, 4));  /* the last bytes */
+	ck_assert(!gs_run_read(&c, 0x102fd, &w, 4)); /* one past the end */
+	ck_assert(!gs_run_read(&c, 0xfffc, &w, 4));  /* before it */
+	ck_assert(!gs_run_read(&none, 0x10010, &w, 4));
+}
+END_TEST
+
 START_TEST(test_batch_claims_each_item_once)
 {
 	static claim_run r;
@@ -210,6 +243,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_strbuf_numbers_print_like_printf);
 	tcase_add_test(tc, test_phases_add_up);
 	tcase_add_test(tc, test_chunks_keep_every_allocation);
+	tcase_add_test(tc, test_runs_cut_where_neighbours_are_far);
 	suite_add_tcase(s, tc);
 	return s;
 }

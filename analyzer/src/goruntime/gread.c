@@ -9,6 +9,7 @@
 
 #include "../util/batch.h"
 #include "../util/radix.h"
+#include "../util/runs.h"
 #include "../util/strbuf.h"
 #include "model_internal.h"
 
@@ -31,7 +32,8 @@ static uint32_t field_u32(const uint8_t *buf, size_t len, int64_t off)
 #define G_RUN_MAX ((uint64_t)64 << 10)
 #define G_RUN_GAP ((uint64_t)4 << 10)
 
-/* A g's address and its allgs index, sorted by address to find the runs. */
+/* A g's address and its allgs index, sorted by address to find the runs (gs_run_end: the
+ * address comes first). */
 typedef struct gref {
 	uint64_t addr;
 	size_t i;
@@ -123,16 +125,9 @@ static size_t make_runs(const uint64_t *ptrs, uint64_t n, size_t gsize, gref **o
 	free(tmp);
 	g_run *runs = gs_xcalloc(m ? m : 1, sizeof *runs);
 	size_t nruns = 0;
-	for (size_t a = 0; a < m;) {
-		uint64_t lo = ord[a].addr, hi = lo + gsize;
-		size_t b = a + 1;
-		while (b < m && ord[b].addr + gsize - lo <= G_RUN_MAX && ord[b].addr <= hi + G_RUN_GAP) {
-			if (ord[b].addr + gsize > hi)
-				hi = ord[b].addr + gsize;
-			b++;
-		}
+	for (size_t a = 0, b; a < m; a = b) {
+		b = gs_run_end(ord, sizeof *ord, m, a, gsize, G_RUN_GAP, G_RUN_MAX);
 		runs[nruns++] = (g_run){a, b};
-		a = b;
 	}
 	*ordp = ord;
 	*runsp = runs;

@@ -10,13 +10,12 @@
  */
 #include <pthread.h>
 #include <stddef.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/batch.h"
 #include "../util/chunks.h"
 #include "../util/radix.h"
+#include "../util/runs.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "model_internal.h"
@@ -48,24 +47,19 @@ typedef struct wctx {
 	gs_u64set *walked, *sending;
 	/* A run of neighbouring sudogs copied in one read (waits_worker): reads inside it
 	 * are served from the copy. */
-	const uint8_t *ov;
-	uint64_t ov_lo, ov_hi;
+	gs_run_copy ov;
 	gs_chunks *chunks; /* where the waits arrays are kept */
 } wctx;
 
 static wctx main_ctx(gs_rt *rt)
 {
-	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs, NULL, 0, 0,
+	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs, {0},
 		      &rt->wait_chunks};
 }
 
 static int rd_bytes(const wctx *c, uint64_t a, void *dst, size_t n)
 {
-	if (c->ov && a >= c->ov_lo && a <= c->ov_hi && n <= c->ov_hi - a) {
-		memcpy(dst, c->ov + (a - c->ov_lo), n);
-		return 0;
-	}
-	return gs_target_read(c->t, a, dst, n, NULL);
+	return gs_run_read(&c->ov, a, dst, n) ? 0 : gs_target_read(c->t, a, dst, n, NULL);
 }
 
 static uint64_t rd(const wctx *c, uint64_t base, enum gs_rt_field f)
@@ -379,7 +373,7 @@ struct gs_rt_waits_job {
 #define SUDOG_RUN_MAX ((uint64_t)64 << 10)
 #define SUDOG_RUN_GAP ((uint64_t)2 << 10)
 
-typedef struct wref {
+typedef struct wref { /* the address first: gs_run_end */
 	uint64_t waiting;
 	size_t i;
 } wref;
@@ -389,7 +383,7 @@ static void *waits_worker(void *arg)
 	gs_rt_waits_job *j = arg;
 	gs_u64set walked = {0}, sending = {0};
 	struct gs_unwinder *uw = gs_unwinder_new(j->view);
-	wctx c = {j->rt, j->view, uw, &walked, &sending, NULL, 0, 0, &j->chunks};
+	wctx c = {j->rt, j->view, uw, &walked, &sending, {0}, &j->chunks};
 	wait_vec w = {0};
 	if (j->io)
 		gs_netpoll_build_from(j->rt, j->view, j->netpoll_list);
@@ -404,25 +398,18 @@ static void *waits_worker(void *arg)
 	/* Runs of sudogs close together are copied with one read each. */
 	uint64_t ssize = j->rt->layout.sizes[RT_SUDOG_G];
 	uint8_t *run = ssize && ssize <= 1024 ? gs_xmalloc(SUDOG_RUN_MAX + ssize) : NULL;
-	for (size_t a = 0; a < m;) {
-		size_t b = a + 1;
-		while (run && ord[a].waiting && b < m && ord[b].waiting - ord[a].waiting + ssize <= SUDOG_RUN_MAX &&
-		       ord[b].waiting - ord[b - 1].waiting <= SUDOG_RUN_GAP)
-			b++;
+	for (size_t a = 0, b; a < m; a = b) {
+		b = run ? gs_run_end(ord, sizeof *ord, m, a, ssize, SUDOG_RUN_GAP, SUDOG_RUN_MAX)
+			: a + 1;
 		uint64_t lo = ord[a].waiting, len = ord[b - 1].waiting - lo + ssize;
-		if (b - a > 1 && lo + len > lo &&
-		    gs_target_read_bulk(j->view, lo, run, len, NULL) == 0) {
-			c.ov = run;
-			c.ov_lo = lo;
-			c.ov_hi = lo + len;
-		}
+		if (b - a > 1 && gs_target_read_bulk(j->view, lo, run, len, NULL) == 0)
+			c.ov = (gs_run_copy){run, lo, lo + len};
 		for (size_t k = a; k < b; k++) {
 			gs_goroutine *g = &j->rt->gs[ord[k].i];
 			g->waits_done = true;
 			compute_waits(&c, g, &w);
 		}
-		c.ov = NULL;
-		a = b;
+		c.ov = (gs_run_copy){0};
 	}
 	free(run);
 	free(ord);

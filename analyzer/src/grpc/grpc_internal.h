@@ -2,6 +2,7 @@
 #ifndef GS_GRPC_INTERNAL_H
 #define GS_GRPC_INTERNAL_H
 
+#include "../util/runs.h"
 #include "../util/strpool.h"
 #include "../goruntime/maps.h"
 #include "discover.h"
@@ -37,10 +38,9 @@ struct gs_grpc {
 	gs_strpool strings; /* what the streams' string fields point to */
 	gs_heap_scan *scan; /* between gs_grpc_begin and gs_grpc_finish */
 	uint64_t bad;       /* first unreadable address since reset (gs_grpc_u64 and co.) */
-	/* A run of neighbouring objects copied in one read (streams.c): gs_grpc_read serves
+	/* A run of neighbouring streams copied in one read (streams.c): gs_grpc_read serves
 	 * what lies inside it from the copy. */
-	const uint8_t *ov;
-	uint64_t ov_lo, ov_hi;
+	gs_run_copy ov;
 	gs_unreadable_transport unreadable_tr[GS_MAX_UNREADABLE_TRANSPORTS];
 	size_t nunreadable_tr;
 };

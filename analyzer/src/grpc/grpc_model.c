@@ -14,10 +14,8 @@ int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n)
 	if (!base || off < 0)
 		return -1;
 	uint64_t a = base + (uint64_t)off;
-	if (g->ov && a >= g->ov_lo && a <= g->ov_hi && n <= g->ov_hi - a) {
-		memcpy(dst, g->ov + (a - g->ov_lo), n);
+	if (gs_run_read(&g->ov, a, dst, n))
 		return 0;
-	}
 	if (gs_target_read(g->t, a, dst, n, NULL) == 0)
 		return 0;
 	memset(dst, 0, n);

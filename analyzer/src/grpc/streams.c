@@ -291,22 +291,14 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	 * one read and its streams' fields are taken from the copy. */
 	uint64_t osize = stream_size(g);
 	uint8_t *run = osize ? gs_xmalloc(RUN_MAX + osize) : NULL;
-	for (size_t a = 0; a < c.n;) {
-		size_t b = a + 1;
-		while (osize && b < c.n && c.v[b] - c.v[a] + osize <= RUN_MAX &&
-		       c.v[b] - c.v[b - 1] <= RUN_GAP)
-			b++;
+	for (size_t a = 0, b; a < c.n; a = b) {
+		b = osize ? gs_run_end(c.v, sizeof *c.v, c.n, a, osize, RUN_GAP, RUN_MAX) : a + 1;
 		uint64_t lo = c.v[a], len = c.v[b - 1] - lo + osize;
-		if (osize && b - a > 1 && lo + len > lo &&
-		    gs_target_read_bulk(g->t, lo, run, len, NULL) == 0) {
-			g->ov = run;
-			g->ov_lo = lo;
-			g->ov_hi = lo + len;
-		}
+		if (b - a > 1 && gs_target_read_bulk(g->t, lo, run, len, NULL) == 0)
+			g->ov = (gs_run_copy){run, lo, lo + len};
 		for (size_t i = a; i < b; i++)
 			gs_grpc_add_stream(g, c.v[i], ti, false);
-		g->ov = NULL;
-		a = b;
+		g->ov = (gs_run_copy){0};
 	}
 	free(run);
 	free(c.v);
