@@ -32,9 +32,10 @@ gs_gread *gs_gread_start(gs_rt *rt);
  * what the worker assumed, the g's it reads from now on are parsed at once; otherwise it
  * stops. */
 void gs_gread_layout(gs_gread *p, uint64_t allgs, size_t gsize);
-/* Reads the runs the worker has not reached, waits for it and, when what it read is what the layout describes (allgs at this
- * address with this header and these pointers, g's of gsize bytes), returns the g's parsed
- * (an array of hdr[1], owned by the caller; ok[i] as above). NULL: read them afresh. */
+/* Reads the runs the worker has not reached and waits for it. When what it read is what
+ * the layout describes (allgs at this address with this header and these pointers, g's of
+ * gsize bytes), returns the g's parsed (an array of hdr[1], owned by the caller; ok[i] as
+ * above). NULL: read them afresh. */
 gs_goroutine *gs_gread_take(gs_gread *p, uint64_t allgs, const uint64_t hdr[3],
 			    const uint64_t *ptrs, size_t gsize, bool *ok);
 void gs_gread_free(gs_gread *p);

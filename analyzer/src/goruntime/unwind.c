@@ -470,11 +470,10 @@ static void prep_run(prep *p, struct gs_unwinder *u)
 static void *prep_worker(void *arg)
 {
 	prep *p = arg;
-	struct gs_unwinder u = {.bulk_only = true, .chunks = &p->worker_chunks};
-	prep_run(p, &u);
-	free(u.pcc.slot);
-	free(u.stackbuf);
-	free(u.framebuf);
+	struct gs_unwinder *u = gs_unwinder_new(NULL); /* bulk reads only */
+	u->chunks = &p->worker_chunks;
+	prep_run(p, u);
+	gs_unwinder_free(u);
 	return NULL;
 }
 

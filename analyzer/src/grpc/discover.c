@@ -2,6 +2,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,19 +162,16 @@ static void *scan_worker(void *arg)
 	return NULL;
 }
 
-static int cmp_span(const void *a, const void *b)
-{
-	const span_range *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
 /* Spans that follow each other in memory are read as one range of up to MERGE_MAX bytes:
  * a busy heap is tens of thousands of one-page spans, and a read each costs more in system
  * calls than in copying. No object straddles two spans, so no interface word pair does. */
 static void merge_adjacent(gs_heap_scan *hs)
 {
-	if (hs->nspans)
-		qsort(hs->spans, hs->nspans, sizeof *hs->spans, cmp_span);
+	if (hs->nspans) {
+		span_range *tmp = gs_xmalloc(hs->nspans * sizeof *tmp);
+		gs_radix_sort(hs->spans, hs->nspans, sizeof *hs->spans, offsetof(span_range, start), tmp);
+		free(tmp);
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < hs->nspans; i++) {
 		span_range *last = k ? &hs->spans[k - 1] : NULL;

@@ -37,10 +37,16 @@ static const char *direction(enum gs_wait_kind k)
 void gs_describe_wait(const gs_waitobj *w, gs_strbuf *out)
 {
 	switch (w->kind) {
-	case GS_WAIT_CHAN_RECV: gs_strbuf_puts(out, "receive on chan "); gs_strbuf_put_hex(out, w->addr); break;
-	case GS_WAIT_CHAN_SEND: gs_strbuf_puts(out, "send on chan "); gs_strbuf_put_hex(out, w->addr); break;
-	case GS_WAIT_SELECT_RECV: gs_strbuf_puts(out, "select receive on chan "); gs_strbuf_put_hex(out, w->addr); break;
-	case GS_WAIT_SELECT_SEND: gs_strbuf_puts(out, "select send on chan "); gs_strbuf_put_hex(out, w->addr); break;
+	case GS_WAIT_CHAN_RECV:
+	case GS_WAIT_CHAN_SEND:
+	case GS_WAIT_SELECT_RECV:
+	case GS_WAIT_SELECT_SEND:
+		if (w->kind == GS_WAIT_SELECT_RECV || w->kind == GS_WAIT_SELECT_SEND)
+			gs_strbuf_puts(out, "select ");
+		gs_strbuf_puts(out, strcmp(direction(w->kind), "recv") == 0 ? "receive" : "send");
+		gs_strbuf_puts(out, " on chan ");
+		gs_strbuf_put_hex(out, w->addr);
+		break;
 	case GS_WAIT_SEMA: gs_strbuf_printf(out, "semaphore of sync object 0x%llx", (unsigned long long)w->addr); break;
 	case GS_WAIT_NETPOLL_READ: gs_strbuf_printf(out, "read on fd %lld", (long long)w->fd); break;
 	case GS_WAIT_NETPOLL_WRITE: gs_strbuf_printf(out, "write on fd %lld", (long long)w->fd); break;
