@@ -62,6 +62,12 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	s->dwarf = gs_dwarf_open(s->binary, err);
 	if (!s->dwarf)
 		return -1;
+	if (!gs_dwarf_has_dwarf(s->dwarf)) { /* the production case: type descriptors */
+		s->typedesc = gs_typedesc_open(s->binary, s->pclntab, 0, err);
+		if (!s->typedesc)
+			return -1;
+		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
+	}
 	gs_phases_mark(&s->phases, "dwarf");
 	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
 				  o->has_bias_hint ? &o->load_bias_hint : NULL, err);
@@ -140,6 +146,7 @@ void gs_close(gs_session *s)
 	gs_rt_close(s->rt);
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);
+	gs_typedesc_close(s->typedesc);
 	if (s->pclntab)
 		gs_pclntab_close(s->pclntab);
 	if (s->binary)

@@ -9,6 +9,7 @@
 #include "../binary/dwarf_types.h"
 #include "../binary/elf_file.h"
 #include "../binary/pclntab.h"
+#include "../binary/typedesc.h"
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
 #include "../target/target.h"
@@ -19,6 +20,7 @@ struct gs_session {
 	gs_binary *binary;
 	gs_pclntab *pclntab;
 	gs_dwarf *dwarf;
+	struct gs_typedesc *typedesc; /* only when the executable has no DWARF */
 	gs_rt *rt;
 	gs_grpc *grpc;      /* opened on first use */
 	gs_grpc *grpc_pending; /* begun (heap scan running), not finished */

@@ -11,6 +11,9 @@
 
 #include "dwarf_graph.h"
 #include "dwarf_index.h"
+#include "goglobals.h"
+#include "typedesc.h"
+#include "../util/strbuf.h"
 
 struct gs_dwarf {
 	Dwarf_Debug dbg;
@@ -21,6 +24,11 @@ struct gs_dwarf {
 	gs_err index_err; /* a failed index build is not retried: libdwarf's unit cursor */
 	gs_dindex names;
 	gs_dgraph graph;
+	/* Without DWARF (dbg == NULL): type descriptors, table types, the code's globals. */
+	gs_typedesc *td;
+	const gs_pclntab *pc;
+	const gs_dtype **extra;
+	size_t nextra;
 };
 
 static int ensure_index(gs_dwarf *d, gs_err *err)
@@ -131,6 +139,9 @@ gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err)
 		return NULL;
 	}
 	d->bin = b;
+	/* libdwarf accepts a file whose only "DWARF" is .eh_frame: ask for the real thing. */
+	if (!gs_binary_section(b, ".debug_info") && !gs_binary_section(b, ".zdebug_info"))
+		return d;
 	d->obj.object = d;
 	d->obj.methods = &obj_methods;
 	/* Only the section table is read here; sections are loaded on use. */
@@ -160,6 +171,7 @@ void gs_dwarf_close(gs_dwarf *d)
 {
 	if (!d)
 		return;
+	free(d->extra);
 	if (d->dbg) {
 		Dwarf_Error de = NULL; /* nothing to do about a failure to free */
 		dwarf_object_finish(d->dbg, &de);
@@ -170,9 +182,93 @@ void gs_dwarf_close(gs_dwarf *d)
 	free(d);
 }
 
+void gs_dwarf_use_descriptors(gs_dwarf *d, gs_typedesc *td, const gs_pclntab *pc)
+{
+	d->td = td;
+	d->pc = pc;
+}
+
+gs_typedesc *gs_dwarf_descriptors(const gs_dwarf *d)
+{
+	return d->td;
+}
+
+bool gs_dwarf_has_dwarf(const gs_dwarf *d)
+{
+	return d->dbg != NULL;
+}
+
+void gs_dwarf_add_type(gs_dwarf *d, const gs_dtype *t)
+{
+	d->extra = gs_xrealloc(d->extra, (d->nextra + 1) * sizeof *d->extra);
+	d->extra[d->nextra++] = t;
+}
+
+static const gs_dtype *extra_type(const gs_dwarf *d, const char *name)
+{
+	for (size_t i = 0; i < d->nextra; i++)
+		if (strcmp(d->extra[i]->name, name) == 0)
+			return d->extra[i];
+	return NULL;
+}
+
+/* The type of a runtime global found without DWARF, where callers need it. */
+static const gs_dtype *global_type(gs_dwarf *d, const char *name)
+{
+	if (!d->td)
+		return NULL;
+	if (strcmp(name, "runtime.firstmoduledata") == 0)
+		return gs_typedesc_type(d->td, "runtime.moduledata", NULL);
+	if (strcmp(name, "runtime.waitReasonStrings") == 0) {
+		const gs_dtype *str = gs_typedesc_type(d->td, "string", NULL);
+		size_t n = gs_goglobal_wait_reason_count(d->bin, d->pc);
+		if (!str || !n)
+			return NULL;
+		gs_dtype *t = gs_typedesc_new_type(d->td, "[]string", GS_DK_ARRAY, 16 * n);
+		t->elem = str;
+		t->count = n;
+		t->source = GS_TS_DESCRIPTOR;
+		return t;
+	}
+	if (strcmp(name, "runtime.semtable") == 0) {
+		/* semTable: 251 roots, each padded to a cache line (every Go release here). */
+		const gs_dtype *root = gs_dwarf_type(d, "runtime.semaRoot", NULL);
+		gs_dtype *t = gs_typedesc_new_type(d->td, "runtime.semTable", GS_DK_ARRAY, 251 * 64);
+		t->elem = root;
+		t->count = 251;
+		return root ? t : NULL;
+	}
+	return NULL;
+}
+
+size_t gs_dwarf_global_candidates(gs_dwarf *d, const char *name, uint64_t *out, size_t max)
+{
+	uint64_t a;
+	if (!max)
+		return 0;
+	if (d->dbg && gs_dwarf_global(d, name, &a, NULL, NULL) == 0) {
+		out[0] = a;
+		return 1;
+	}
+	if (gs_binary_symbol(d->bin, name, &a, NULL) == 0) {
+		out[0] = a;
+		return 1;
+	}
+	return !d->dbg && d->pc ? gs_goglobal_candidates(d->bin, d->pc, name, out, max) : 0;
+}
+
 const gs_dtype *gs_dwarf_type(gs_dwarf *d, const char *name, gs_err *err)
 {
 	const gs_dname *e = NULL;
+	if (!d->dbg) {
+		const gs_dtype *t = d->td ? gs_typedesc_type(d->td, name, NULL) : NULL;
+		if (!t)
+			t = extra_type(d, name);
+		if (!t)
+			gs_errf(err, GS_ENOTFOUND, "%s: no such type (no DWARF; no type descriptor)",
+				name);
+		return t;
+	}
 	if (ensure_index(d, err) < 0 ||
 	    gs_dindex_lookup(&d->names, d->dbg, name, GS_DN_TYPE, d->path, &e, err) < 0)
 		return NULL;
@@ -251,6 +347,16 @@ static Dwarf_Die named_die(gs_dwarf *d, const char *name, enum gs_dname_class cl
 int gs_dwarf_global(gs_dwarf *d, const char *name, uint64_t *addr, const gs_dtype **type,
 		    gs_err *err)
 {
+	if (!d->dbg) {
+		uint64_t c[GS_GLOBAL_MAX_CANDIDATES];
+		if (gs_dwarf_global_candidates(d, name, c, 1) == 0)
+			return gs_errf(err, GS_ENOTFOUND, "%s: not found (no DWARF, no symbol)", name);
+		if (addr)
+			*addr = c[0];
+		if (type)
+			*type = global_type(d, name);
+		return 0;
+	}
 	Dwarf_Die die = named_die(d, name, GS_DN_VAR, "variable", err);
 	if (!die)
 		return -1;
@@ -301,6 +407,8 @@ out:
 
 int gs_dwarf_constant(gs_dwarf *d, const char *name, int64_t *value, gs_err *err)
 {
+	if (!d->dbg)
+		return gs_errf(err, GS_ENOTFOUND, "%s: no DWARF constants in this binary", name);
 	Dwarf_Die die = named_die(d, name, GS_DN_CONST, "constant", err);
 	if (!die)
 		return -1;
@@ -338,5 +446,7 @@ int gs_dwarf_constant(gs_dwarf *d, const char *name, int64_t *value, gs_err *err
 
 size_t gs_dwarf_name_count(const gs_dwarf *d)
 {
+	if (!d->dbg)
+		return d->td ? gs_typedesc_count(d->td) : 0;
 	return d->names.n;
 }

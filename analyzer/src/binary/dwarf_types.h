@@ -47,12 +47,34 @@ struct gs_dtype {
 	/* DW_AT_go_runtime_type: the type descriptor's offset from moduledata.types. */
 	bool has_runtime_type;
 	uint64_t runtime_type;
+	/* Where the layout came from (enum gs_tsource), for selfcheck. */
+	uint8_t source;
 };
 
-typedef struct gs_dwarf gs_dwarf;
+/* Where a type's layout came from: DWARF, the runtime's type descriptors, or a per-version
+ * table checked against the snapshot (types the linker gave no descriptor). */
+enum gs_tsource { GS_TS_DWARF, GS_TS_DESCRIPTOR, GS_TS_TABLE };
 
-/* Fails with GS_EINPUT ("EXE: no DWARF debug information") when the binary has none. */
+typedef struct gs_dwarf gs_dwarf;
+struct gs_typedesc;
+struct gs_pclntab;
+
+/* Go's types and globals of one executable. From DWARF when the binary has it; otherwise
+ * (stripped, `-s -w`) from the runtime's type descriptors, the tables of types that have
+ * none, and globals found from the code (gs_dwarf_use_descriptors): the callers see one
+ * interface. A binary without DWARF opens without error. */
 gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err);
+/* Serves lookups from td (owned by the caller, outlives d) when the binary has no DWARF. */
+void gs_dwarf_use_descriptors(gs_dwarf *d, struct gs_typedesc *td, const struct gs_pclntab *pc);
+bool gs_dwarf_has_dwarf(const gs_dwarf *d);
+/* The descriptor source given to gs_dwarf_use_descriptors, or NULL. */
+struct gs_typedesc *gs_dwarf_descriptors(const gs_dwarf *d);
+/* Adds a type built from a table (checked against the snapshot by the caller); it answers
+ * gs_dwarf_type for its name when neither DWARF nor a descriptor does. */
+void gs_dwarf_add_type(gs_dwarf *d, const gs_dtype *t);
+/* Without DWARF: the candidate link addresses of a runtime global (see goglobals.h), most
+ * likely first; with DWARF or symbols, the one address. How many were written. */
+size_t gs_dwarf_global_candidates(gs_dwarf *d, const char *name, uint64_t *out, size_t max);
 void gs_dwarf_close(gs_dwarf *d);
 
 /* A type by its Go name; NULL (GS_ENOTFOUND) if absent. */

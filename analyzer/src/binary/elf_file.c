@@ -47,6 +47,11 @@ struct gs_binary {
 
 	char *gnu_build_id;
 	char *go_build_id;
+
+	/* R_X86_64_RELATIVE relocations of a PIE, sorted by offset: a pointer the file holds
+	 * as 0 gets its link value from the addend. */
+	uint64_t *rel_off, *rel_add;
+	size_t nrel;
 };
 
 static uint64_t hash_name(const char *s)
@@ -313,6 +318,70 @@ static int check_headers(gs_binary *b, gs_err *err)
 	return 0;
 }
 
+static int cmp_rel(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Only PIEs: the RELATIVE entries of every SHT_RELA section, for gs_binary_read_ptr. */
+static void load_relocs(gs_binary *b)
+{
+	size_t n = 0, cap = 0;
+	uint64_t *pairs = NULL;
+	for (size_t i = 0; b->pie && i < b->nsecs; i++) {
+		const gs_section *s = &b->secs[i];
+		if (s->type != SHT_RELA || !in_file(s->offset, s->size, b->map_size))
+			continue;
+		for (uint64_t off = 0; off + 24 <= s->size; off += 24) {
+			const uint8_t *e = b->map + s->offset + off;
+			uint64_t r_off, r_info, r_add;
+			memcpy(&r_off, e, 8);
+			memcpy(&r_info, e + 8, 8);
+			memcpy(&r_add, e + 16, 8);
+			if ((r_info & 0xffffffffu) != R_X86_64_RELATIVE)
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 1024;
+				pairs = gs_xrealloc(pairs, cap * 2 * sizeof *pairs);
+			}
+			pairs[2 * n] = r_off;
+			pairs[2 * n + 1] = r_add;
+			n++;
+		}
+	}
+	if (!n)
+		return;
+	qsort(pairs, n, 2 * sizeof *pairs, cmp_rel);
+	b->rel_off = gs_xmalloc(n * sizeof *b->rel_off);
+	b->rel_add = gs_xmalloc(n * sizeof *b->rel_add);
+	for (size_t i = 0; i < n; i++) {
+		b->rel_off[i] = pairs[2 * i];
+		b->rel_add[i] = pairs[2 * i + 1];
+	}
+	b->nrel = n;
+	free(pairs);
+}
+
+int gs_binary_read_ptr(const gs_binary *b, uint64_t addr, uint64_t *v)
+{
+	if (gs_binary_read(b, addr, v, 8) < 0)
+		return -1;
+	if (*v || !b->nrel)
+		return 0;
+	size_t lo = 0, hi = b->nrel;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (b->rel_off[mid] < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < b->nrel && b->rel_off[lo] == addr)
+		*v = b->rel_add[lo];
+	return 0;
+}
+
 gs_binary *gs_binary_open(const char *path, gs_err *err)
 {
 	gs_binary *b = gs_xcalloc(1, sizeof *b);
@@ -335,6 +404,7 @@ gs_binary *gs_binary_open(const char *path, gs_err *err)
 		load_symbols(b, SHT_DYNSYM);
 	}
 	load_build_ids(b);
+	load_relocs(b);
 	return b;
 fail:
 	gs_binary_close(b);
@@ -362,6 +432,8 @@ void gs_binary_close(gs_binary *b)
 	free(b->symhash);
 	free(b->gnu_build_id);
 	free(b->go_build_id);
+	free(b->rel_off);
+	free(b->rel_add);
 	free(b->path);
 	free(b);
 }

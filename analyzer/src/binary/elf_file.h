@@ -53,6 +53,10 @@ int gs_binary_read(const gs_binary *b, uint64_t addr, void *dst, size_t n);
  * until close. */
 const uint8_t *gs_binary_ptr(const gs_binary *b, uint64_t addr, size_t *avail);
 
+/* A pointer-sized word at a link address, as the loader leaves it: in a PIE whose file holds
+ * 0 there, the addend of its RELATIVE relocation (a link address, not yet biased). */
+int gs_binary_read_ptr(const gs_binary *b, uint64_t addr, uint64_t *v);
+
 /* Symbols from .symtab (falling back to .dynsym). */
 int gs_binary_symbol(const gs_binary *b, const char *name, uint64_t *addr, uint64_t *size);
 

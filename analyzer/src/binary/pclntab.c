@@ -193,33 +193,80 @@ static int parse_header(gs_pclntab *t, const uint8_t *d, size_t size, gs_err *er
 	return 0;
 }
 
-/* Reads moduledata (runtime.firstmoduledata, .go.module from 1.26, or the word in
- * .noptrdata that points at the pclntab, as the runtime's first field does). */
-static bool read_moduledata(const gs_pclntab *t, uint8_t *md, size_t n)
+/* True when md (the first 16+ bytes of a candidate moduledata) points at this table: its
+ * first two words are the pcHeader and funcnametab addresses. */
+static bool is_moduledata(const gs_pclntab *t, const uint8_t *md)
+{
+	return rd64(md) == t->addr &&
+	       rd64(md + 8) == t->addr + (uint64_t)(t->funcnames.p - t->data);
+}
+
+/* Finds moduledata (runtime.firstmoduledata, .go.module from 1.26, or the word in writable
+ * data that points at the pclntab, as the runtime's first field does) and reads n bytes. */
+static bool find_moduledata(const gs_pclntab *t, uint64_t *at, uint8_t *md, size_t n)
 {
 	uint64_t addr;
 	const gs_section *s;
+	if (n < 16)
+		return false;
 	if (gs_binary_symbol(t->bin, "runtime.firstmoduledata", &addr, NULL) == 0 &&
-	    gs_binary_read(t->bin, addr, md, n) == 0 && rd64(md) == t->addr)
+	    gs_binary_read(t->bin, addr, md, n) == 0 && is_moduledata(t, md)) {
+		*at = addr;
 		return true;
+	}
 	if ((s = gs_binary_section(t->bin, ".go.module")) != NULL &&
-	    gs_binary_read(t->bin, s->addr, md, n) == 0 && rd64(md) == t->addr)
+	    gs_binary_read(t->bin, s->addr, md, n) == 0 && is_moduledata(t, md)) {
+		*at = s->addr;
 		return true;
-	if ((s = gs_binary_section(t->bin, ".noptrdata")) == NULL)
-		return false;
-	size_t avail;
-	const uint8_t *p = gs_binary_ptr(t->bin, s->addr, &avail);
-	if (!p)
-		return false;
-	if (avail > s->size)
-		avail = s->size;
-	for (size_t off = 0; off + n <= avail; off += 8) {
-		if (rd64(p + off) == t->addr) {
-			memcpy(md, p + off, n);
-			return true;
+	}
+	/* .noptrdata first (where the linker puts it up to 1.25), then every writable
+	 * segment (sections may be gone). */
+	uint64_t lo[8], len[8];
+	size_t nr = 0;
+	if ((s = gs_binary_section(t->bin, ".noptrdata")) != NULL) {
+		lo[nr] = s->addr;
+		len[nr++] = s->size;
+	}
+	for (size_t i = 0; i < gs_binary_nsegments(t->bin) && nr < 8; i++) {
+		const gs_segment *g = gs_binary_segment(t->bin, i);
+		if (g->flags & 2 /* PF_W */) {
+			lo[nr] = g->vaddr;
+			len[nr++] = g->filesz;
+		}
+	}
+	for (size_t r = 0; r < nr; r++) {
+		size_t avail;
+		const uint8_t *p = gs_binary_ptr(t->bin, lo[r], &avail);
+		if (!p)
+			continue;
+		if (avail > len[r])
+			avail = (size_t)len[r];
+		for (size_t off = 0; off + n <= avail; off += 8) {
+			if (is_moduledata(t, p + off)) {
+				memcpy(md, p + off, n);
+				*at = lo[r] + off;
+				return true;
+			}
 		}
 	}
 	return false;
+}
+
+static bool read_moduledata(const gs_pclntab *t, uint8_t *md, size_t n)
+{
+	uint64_t at;
+	return find_moduledata(t, &at, md, n);
+}
+
+int gs_pclntab_moduledata(const gs_pclntab *t, uint64_t *addr)
+{
+	uint8_t md[16];
+	return t->ptrsize == 8 && find_moduledata(t, addr, md, sizeof md) ? 0 : -1;
+}
+
+uint64_t gs_pclntab_addr(const gs_pclntab *t)
+{
+	return t->addr;
 }
 
 /* 1.26+ writes textStart as 0: the runtime uses moduledata.text instead. */

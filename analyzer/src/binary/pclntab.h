@@ -56,6 +56,12 @@ int32_t gs_pclntab_spdelta(const gs_pclntab *t, const gs_func *f, uint64_t pc, b
 int gs_pclntab_frames(const gs_pclntab *t, const gs_func *f, uint64_t pc, gs_pcframe *out,
 		      int max);
 
+/* Link address of moduledata (runtime.firstmoduledata), found by symbol, by section, or
+ * by the words that point at this table. 0 or -1. */
+int gs_pclntab_moduledata(const gs_pclntab *t, uint64_t *addr);
+/* Link address of the table's header. */
+uint64_t gs_pclntab_addr(const gs_pclntab *t);
+
 /* Function-table size, and iteration (for tests and indexes). */
 uint32_t gs_pclntab_nfuncs(const gs_pclntab *t);
 int gs_pclntab_func_at(const gs_pclntab *t, uint32_t index, gs_func *out);

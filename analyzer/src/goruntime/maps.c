@@ -87,7 +87,7 @@ static int resolve_classic(const gs_dtype *h, const char *what, gs_map_layout *l
 	const gs_dtype *b = pointee(bt);
 	if (!b || !b->nmembers)
 		return gs_errf(err, GS_ENOTFOUND, "map type %s: no bucket type", what);
-	if (member(b, "tophash", &l->b_tophash, NULL, what, err) < 0 ||
+	if (member(b, "tophash|topbits", &l->b_tophash, NULL, what, err) < 0 ||
 	    member(b, "keys", &l->b_keys, &kt, what, err) < 0 ||
 	    member(b, "values|elems", &l->b_values, &vt, what, err) < 0 ||
 	    member(b, "overflow", &l->b_overflow, NULL, what, err) < 0)

@@ -8,7 +8,9 @@
 
 #include "../util/radix.h"
 #include "../util/strbuf.h"
+#include "../binary/goglobals.h"
 #include "gread.h"
+#include "rtables.h"
 #include "model_internal.h"
 
 /* Bounds against hostile cores: no real program has more goroutines or wait reasons. */
@@ -23,18 +25,77 @@ static int read_u64_at(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v
 	return gs_target_read_u64(rt->target, base + (uint64_t)off, v, NULL);
 }
 
+/* persistentChunks heads the list of 256 KiB chunks the runtime allocates off-heap (the
+ * pollDescs among them), each starting with the next one's address: the real head is the
+ * candidate with the longest well-formed chain (an allocator's current chunk is a suffix). */
+static unsigned chunk_chain(gs_rt *rt, uint64_t a)
+{
+	uint64_t p;
+	unsigned n = 0;
+	if (gs_target_read_u64(rt->target, a, &p, NULL) < 0)
+		return 0;
+	for (; p && n < 4096; n++)
+		if ((p & 4095) || gs_target_read_u64(rt->target, p, &p, NULL) < 0)
+			return 0;
+	return p ? 0 : n;
+}
+
+/* A global found without DWARF or symbols is one of several candidates from the code that
+ * uses it: the first whose contents look like what the runtime keeps there wins. */
+static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
+{
+	uint64_t w[3];
+	gs_target *t = rt->target;
+	if (strcmp(name, "runtime.allgs") == 0) {
+		int64_t lo = rt->layout.offsets[RT_G_STACK_LO], hi = rt->layout.offsets[RT_G_STACK_HI];
+		uint64_t g, slo, shi;
+		return gs_target_read(t, a, w, 24, NULL) == 0 && w[0] && !(w[0] & 7) && w[1] &&
+		       w[1] <= w[2] && w[2] <= GS_MAX_GOROUTINES &&
+		       gs_target_read_u64(t, w[0], &g, NULL) == 0 && g && !(g & 7) && lo >= 0 &&
+		       hi >= 0 && gs_target_read_u64(t, g + (uint64_t)lo, &slo, NULL) == 0 &&
+		       gs_target_read_u64(t, g + (uint64_t)hi, &shi, NULL) == 0 && slo < shi &&
+		       shi - slo <= (1ull << 30);
+	}
+	if (strcmp(name, "runtime.allm") == 0) {
+		int64_t link = rt->layout.offsets[RT_M_ALLLINK];
+		uint64_t next;
+		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] && !(w[0] & 7) &&
+		       link >= 0 && gs_target_read_u64(t, w[0] + (uint64_t)link, &next, NULL) == 0 &&
+		       !(next & 7);
+	}
+	if (strcmp(name, "runtime.itabTable") == 0) /* *itabTableType{size, count, entries} */
+		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] &&
+		       gs_target_read(t, w[0], w + 1, 16, NULL) == 0 && w[1] && w[1] <= (1u << 24) &&
+		       !(w[1] & (w[1] - 1)) && w[2] <= w[1];
+	if (strcmp(name, "runtime.sched") == 0) /* goidgen, the first field, counts goroutines */
+		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] && w[0] < (1ull << 40);
+	return gs_target_read(t, a, w, 8, NULL) == 0;
+}
+
 int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err)
 {
-	const gs_dtype *type;
-	if (gs_dwarf_global(rt->dwarf, name, addr, &type, err) == 0) {
-		*addr += rt->bias;
-		return 0;
+	uint64_t c[GS_GLOBAL_MAX_CANDIDATES];
+	size_t n = gs_dwarf_global_candidates(rt->dwarf, name, c, GS_GLOBAL_MAX_CANDIDATES);
+	bool exact = gs_dwarf_has_dwarf(rt->dwarf) ||
+		     gs_binary_symbol(rt->binary, name, addr, NULL) == 0;
+	bool chunks = !exact && strcmp(name, "runtime.persistentChunks") == 0;
+	unsigned best = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned score = exact ? 1 : chunks ? chunk_chain(rt, c[i] + rt->bias)
+				: plausible_global(rt, name, c[i] + rt->bias);
+		if (score > best) {
+			best = score;
+			*addr = c[i] + rt->bias;
+		}
+		if (score && !chunks)
+			break;
 	}
-	uint64_t size;
-	if (gs_binary_symbol(rt->binary, name, addr, &size) == 0) {
-		*addr += rt->bias;
+	if (best)
 		return 0;
-	}
+	if (n && !exact)
+		return gs_errf(err, GS_EINPUT,
+			       "%s: no plausible %s (%zu candidates from the code rejected)",
+			       gs_binary_path(rt->binary), name, n);
 	return gs_errf(err, GS_ENOTFOUND, "%s: no such global", name);
 }
 
@@ -306,6 +367,7 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 	if (map_executable(rt, force, bias_hint, err) < 0)
 		goto fail;
 	rt->gread = gs_gread_start(rt); /* reads the g's while DWARF is read */
+	gs_rt_register_tables(rt);
 	if (gs_layout_resolve(&rt->layout, gs_runtime_fields, RT_NFIELDS, d, err) < 0) {
 		gs_err_wrap(err, "%s", gs_binary_path(b));
 		goto fail;
