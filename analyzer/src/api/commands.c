@@ -140,6 +140,15 @@ static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf 
 		.open_ns = s->open_ns,
 		.missing_bytes = gs_target_missing_bytes(s->target),
 	};
+	char types[96];
+	bool dw = gs_dwarf_has_dwarf(s->dwarf);
+	uint64_t a;
+	snprintf(types, sizeof types, "runtime type descriptors (%zu indexed) and tables",
+		 gs_dwarf_name_count(s->dwarf));
+	in.types_from = dw ? "DWARF" : types;
+	in.symbols_from = dw ? "DWARF"
+		: gs_binary_symbol(s->binary, "runtime.allgs", &a, NULL) == 0 ? "symbol table"
+		: "code and data signatures (no symbol table)";
 	gs_report_info(s->rt, &in, json, out);
 	return 0;
 }
@@ -164,6 +173,23 @@ static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_st
 	if (g) {
 		gs_strbuf_puts(out, "grpc-go fields (optional; absent ones are other versions' names):\n");
 		gs_layout_report(gs_grpc_layout(g), out, false);
+	}
+	gs_strbuf_puts(out, "runtime globals:\n");
+	static const char *const globals[] = {
+		"runtime.allgs", "runtime.allm", "runtime.sched", "runtime.mheap_",
+		"runtime.semtable", "runtime.itabTable", "runtime.persistentChunks",
+		"runtime.waitReasonStrings", "runtime.firstmoduledata"};
+	bool dw = gs_dwarf_has_dwarf(s->dwarf);
+	for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {
+		uint64_t a, sa;
+		const char *src = dw ? "dwarf"
+			: gs_binary_symbol(s->binary, globals[i], &sa, NULL) == 0 ? "symbol"
+			: "code";
+		if (gs_rt_global(s->rt, globals[i], &a, NULL) == 0)
+			gs_strbuf_printf(out, "  %-52s 0x%-12llx ok  %s\n", globals[i],
+					 (unsigned long long)a, src);
+		else
+			gs_strbuf_printf(out, "  %-52s %-14s absent\n", globals[i], "");
 	}
 	gs_strbuf_printf(out, "%d required field%s missing\n", missing, missing == 1 ? "" : "s");
 	return missing ? 1 : 0;

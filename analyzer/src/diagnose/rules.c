@@ -200,7 +200,9 @@ static bool unreadable_rule(gs_verdict *v, const gs_stream *s, const gs_transpor
 	return true;
 }
 
-static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
+/* header: the goroutine waits for the response headers (waitOnHeader: watch and subscribe
+ * servers often send none until the first event), not for a message. */
+static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_verdict *v)
 {
 	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
 	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
@@ -245,8 +247,15 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 		return true;
 	}
 	v->code = "peer-silent";
-	describe_stream(v, s, "waits to receive on");
-	add_summary(v, "%s", ": nothing queued, window open, transport healthy — the peer has not sent");
+	if (header) {
+		gs_verdict_evidence(v, "no response headers yet: the call waits for the server's "
+				       "first reply");
+		describe_stream(v, s, "waits for the response headers of");
+		add_summary(v, "%s", ": none received, transport healthy — the peer has not answered");
+	} else {
+		describe_stream(v, s, "waits to receive on");
+		add_summary(v, "%s", ": nothing queued, window open, transport healthy — the peer has not sent");
+	}
 	blame_peer(d, v, si);
 	(void)gr;
 	return true;
@@ -546,7 +555,7 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 	else if (stack_has(d, gr, "grpc.(*pickerWrapper).pick"))
 		picker_rule(d, gr, v);
 	else if (w.recv >= 0 || w.header >= 0)
-		receive_rule(d, gr, w.recv >= 0 ? w.recv : w.header, v);
+		receive_rule(d, gr, w.recv >= 0 ? w.recv : w.header, w.recv < 0, v);
 	else if (w.send >= 0)
 		send_rule(d, w.send, v);
 	else if (stack_has(d, gr, "grpc.(*Server).GracefulStop") || stack_has(d, gr, "grpc.(*Server).Stop")) {

@@ -86,6 +86,7 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 	l->offsets = gs_xcalloc(n, sizeof *l->offsets);
 	l->sizes = gs_xcalloc(n, sizeof *l->sizes);
 	l->found_as = gs_xcalloc(n, sizeof *l->found_as);
+	l->sources = gs_xcalloc(n, sizeof *l->sources);
 	int first_missing = -1;
 	for (size_t i = 0; i < n; i++) {
 		gs_err e;
@@ -95,6 +96,7 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 			while (t && t->kind == GS_DK_TYPEDEF && t->elem)
 				t = t->elem;
 			l->sizes[i] = t->size;
+			l->sources[i] = t->source;
 			const gs_dmember *m = gs_dwarf_member(t, specs[i].names);
 			if (m) {
 				const char *inner = NULL;
@@ -118,7 +120,13 @@ void gs_layout_free(gs_layout *l)
 	free(l->offsets);
 	free(l->sizes);
 	free(l->found_as);
+	free(l->sources);
 	memset(l, 0, sizeof *l);
+}
+
+const char *gs_tsource_name(int source)
+{
+	return source == GS_TS_DESCRIPTOR ? "descriptor" : source == GS_TS_TABLE ? "table" : "dwarf";
 }
 
 int gs_layout_report(const gs_layout *l, gs_strbuf *sb, bool json)
@@ -136,17 +144,22 @@ int gs_layout_report(const gs_layout *l, gs_strbuf *sb, bool json)
 			gs_strbuf_json_str(sb, s->type);
 			gs_strbuf_puts(sb, ",\"field\":");
 			gs_strbuf_json_str(sb, s->names);
-			gs_strbuf_printf(sb, ",\"offset\":%lld,\"required\":%s,\"state\":\"%s\"}",
+			gs_strbuf_printf(sb, ",\"offset\":%lld,\"required\":%s,\"state\":\"%s\"",
 					 (long long)l->offsets[i], s->required ? "true" : "false",
 					 state);
+			if (ok)
+				gs_strbuf_printf(sb, ",\"source\":\"%s\"",
+						 gs_tsource_name(l->sources[i]));
+			gs_strbuf_putc(sb, '}');
 		} else {
 			char name[160];
 			snprintf(name, sizeof name, "%s.%s%s%s", s->type,
 				 l->found_as[i] ? l->found_as[i] : s->names, s->via ? "." : "",
 				 s->via ? s->via : "");
 			if (ok)
-				gs_strbuf_printf(sb, "  %-52s @%-5lld %s\n", name,
-						 (long long)l->offsets[i], state);
+				gs_strbuf_printf(sb, "  %-52s @%-5lld %s  %s\n", name,
+						 (long long)l->offsets[i], state,
+						 gs_tsource_name(l->sources[i]));
 			else
 				gs_strbuf_printf(sb, "  %-52s        %s%s%s\n", name, state,
 						 s->note ? "  " : "", s->note ? s->note : "");

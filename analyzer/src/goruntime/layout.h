@@ -33,7 +33,11 @@ typedef struct gs_layout {
 	int64_t *offsets;
 	uint64_t *sizes;      /* size of specs[i].type, 0 if the type is absent */
 	const char **found_as; /* member name actually found (for selfcheck), or NULL */
+	uint8_t *sources;      /* enum gs_tsource of specs[i].type, when found */
 } gs_layout;
+
+/* "dwarf", "descriptor" or "table". */
+const char *gs_tsource_name(int source);
 
 /* Resolves every spec against the DWARF. Fails (GS_EINPUT) only if a required field of a
  * present binary is missing: the message lists the first such field. */

@@ -42,7 +42,11 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
 		gs_strbuf_printf(out, ",\"missing_bytes\":%llu", (unsigned long long)in->missing_bytes);
 		gs_strbuf_printf(out, ",\"unreadable_goroutines\":%zu", unreadable);
-		gs_strbuf_puts(out, "}\n");
+		gs_strbuf_puts(out, ",\"sources\":{\"types\":");
+		gs_strbuf_json_str(out, in->types_from ? in->types_from : "");
+		gs_strbuf_puts(out, ",\"globals\":");
+		gs_strbuf_json_str(out, in->symbols_from ? in->symbols_from : "");
+		gs_strbuf_puts(out, "}}\n");
 		return;
 	}
 	gs_strbuf_printf(out, "target:       %s (%s)\n", in->target, kind_name(in->target_kind));
@@ -55,6 +59,8 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_printf(out, "go build id:  %s\n", in->go_build_id);
 	if (in->gnu_build_id)
 		gs_strbuf_printf(out, "gnu build id: %s\n", in->gnu_build_id);
+	gs_strbuf_printf(out, "types from:   %s\n", in->types_from);
+	gs_strbuf_printf(out, "globals from: %s\n", in->symbols_from);
 	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);
 	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
 	if (unreadable)

@@ -16,6 +16,8 @@ typedef struct gs_info {
 	size_t threads;
 	uint64_t pause_ns, open_ns;
 	uint64_t missing_bytes;
+	/* Where struct layouts came from: "DWARF", or the runtime's type descriptors. */
+	const char *types_from, *symbols_from;
 } gs_info;
 
 void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out);
