@@ -39,6 +39,23 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	return t;
 }
 
+/* DWARF from the executable, or from a separate debug file when it has none or one is
+ * given; the pclntab and everything else stay the executable's. No debug file found is
+ * the normal case for production binaries, not an error. */
+static int open_dwarf(gs_session *s, const gs_open_options *o, gs_err *err)
+{
+	gs_debuginfo_opts d = {o->debug_file, o->debug_dirs, o->force != 0};
+	if (gs_debuginfo_find(s->binary, &d, &s->debuginfo, err) < 0)
+		return -1;
+	s->dwarf = gs_dwarf_open(s->debuginfo.file ? s->debuginfo.file : s->binary, err);
+	const char *w = s->debuginfo.warnings;
+	if (!s->dwarf && w) { /* a rejected debug file may be the answer: the warnings die here */
+		size_t n = strlen(err->msg);
+		snprintf(err->msg + n, sizeof err->msg - n, " (%.*s)", (int)strcspn(w, "\n"), w);
+	}
+	return s->dwarf ? 0 : -1;
+}
+
 static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 {
 	s->target = open_target(o, err);
@@ -59,8 +76,7 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!s->pclntab)
 		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
 	gs_phases_mark(&s->phases, "pclntab");
-	s->dwarf = gs_dwarf_open(s->binary, err);
-	if (!s->dwarf)
+	if (open_dwarf(s, o, err) < 0)
 		return -1;
 	gs_phases_mark(&s->phases, "dwarf");
 	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
@@ -140,6 +156,7 @@ void gs_close(gs_session *s)
 	gs_rt_close(s->rt);
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);
+	gs_debuginfo_free(&s->debuginfo);
 	if (s->pclntab)
 		gs_pclntab_close(s->pclntab);
 	if (s->binary)
@@ -157,6 +174,11 @@ char *gs_timing(gs_session *s)
 	gs_strbuf_init(&sb);
 	gs_phases_format(&s->phases, &sb);
 	return gs_strbuf_take(&sb);
+}
+
+const char *gs_open_warnings(gs_session *s)
+{
+	return s->debuginfo.warnings ? s->debuginfo.warnings : "";
 }
 
 void gs_free(void *p)
