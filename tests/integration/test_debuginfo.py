@@ -241,15 +241,23 @@ def check_pair(t, pair, d):
         if rc == 0:  # the type-descriptor fallback read the executable itself
             t.check(json.loads(out).get("debug_file") is None,
                     "%s: (d) no debug file is used" % name)
+        if build_id:  # the same under the build id: another build's id
+            ids2 = os.path.join(tmp, "debugdir2")
+            target = os.path.join(ids2, ".build-id", build_id[:2], build_id[2:] + ".debug")
+            os.makedirs(os.path.dirname(target))
+            shutil.copy(wrong_dbg, target)
+            rc, out, err = gs(["info", "--json", "--debug-dir", ids2, nolink, core], env)
+            t.check(target in err and "GNU build id" in err,
+                    "%s: (d) another build under the build id is rejected with a warning (%s)"
+                    % (name, err.strip()[:300]))
         rc, out, err = gs(["info", "--debug-file", wrong_dbg, exe, core], env)
         t.check(rc == 2 and err.count("\n") == 1 and wrong_dbg in err and
                 "not the debug file" in err,
                 "%s: (d) --debug-file of another build: exit 2 naming it (%d, %s)"
                 % (name, rc, err.strip()[:300]))
         rc, out, err = gs(["info", "--json", "--force", "--debug-file", wrong_dbg, exe, core], env)
-        t.check("not the debug file" not in err and
-                (rc != 0 or ("--force" in err and wrong_dbg in err and
-                             json.loads(out)["debug_file"]["found_by"] == "--debug-file")),
+        t.check("not the debug file" not in err and "--force" in err and wrong_dbg in err and
+                (rc != 0 or json.loads(out)["debug_file"]["found_by"] == "--debug-file"),
                 "%s: (d) --force uses it anyway, with a warning (%d)" % (name, rc))
         rc, out, err = gs(["info", "--debug-file", os.path.join(tmp, "absent.debug"), exe, core],
                           env)

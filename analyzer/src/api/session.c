@@ -48,11 +48,6 @@ static int open_dwarf(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (gs_debuginfo_find(s->binary, &d, &s->debuginfo, err) < 0)
 		return -1;
 	s->dwarf = gs_dwarf_open(s->debuginfo.file ? s->debuginfo.file : s->binary, err);
-	const char *w = s->debuginfo.warnings;
-	if (!s->dwarf && w) { /* a rejected debug file may be the answer: the warnings die here */
-		size_t n = strlen(err->msg);
-		snprintf(err->msg + n, sizeof err->msg - n, " (%.*s)", (int)strcspn(w, "\n"), w);
-	}
 	return s->dwarf ? 0 : -1;
 }
 
@@ -101,6 +96,12 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
 	if (open_session(s, o, &err) < 0) {
+		/* A debug file rejected, or forced on, may explain the failure: say so, since
+		 * the warnings go with the session. */
+		const char *w = s->debuginfo.warnings;
+		size_t n = strlen(err.msg);
+		if (w)
+			snprintf(err.msg + n, sizeof err.msg - n, " (%.*s)", (int)strcspn(w, "\n"), w);
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s", err.msg);
 		if (status)
