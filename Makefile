@@ -11,10 +11,13 @@ ELF_CFLAGS   := $(shell pkg-config --cflags libelf 2>/dev/null)
 ELF_LIBS     := $(shell pkg-config --libs libelf 2>/dev/null || echo -lelf)
 DWARF_CFLAGS := $(shell pkg-config --cflags libdwarf 2>/dev/null || echo -I/usr/include/libdwarf)
 DWARF_LIBS   := $(shell pkg-config --libs libdwarf 2>/dev/null || echo -ldwarf)
+# libdebuginfod: its header only; the library is dlopen'd when a server is asked
+# (binary/debuginfo.c says why).
+DBGD_CFLAGS  := $(shell pkg-config --cflags libdebuginfod 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
 GS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -fvisibility=default \
-             -Ianalyzer/include $(ELF_CFLAGS) $(DWARF_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
+             -Ianalyzer/include $(ELF_CFLAGS) $(DWARF_CFLAGS) $(DBGD_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
 GS_LIBS   := $(DWARF_LIBS) $(ELF_LIBS) -ldeflate -lz -pthread $(EXTRA_LDFLAGS)
 
 LIB_SRCS  := $(sort $(wildcard analyzer/src/*/*.c))

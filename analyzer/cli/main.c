@@ -55,6 +55,22 @@ static int is_number(const char *s)
 	return 1;
 }
 
+/* Appends dir to the ':'-separated list *dirs (malloc'd). -1 if dir holds a ':'. */
+static int debug_dirs_add(char **dirs, const char *dir)
+{
+	if (strchr(dir, ':'))
+		return -1;
+	size_t old = *dirs ? strlen(*dirs) : 0, n = strlen(dir);
+	char *p = realloc(*dirs, old + n + 2);
+	if (!p)
+		return -1;
+	if (old)
+		p[old++] = ':';
+	memcpy(p + old, dir, n + 1);
+	*dirs = p;
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -72,6 +88,7 @@ int main(int argc, char **argv)
 	gs_open_options o = {0};
 	const char **cmd = calloc((size_t)argc + 1, sizeof *cmd);
 	const char **pos = calloc((size_t)argc + 1, sizeof *pos);
+	char *debug_dirs = NULL; /* --debug-dir, repeatable: ':'-joined */
 	int ncmd = 0, npos = 0, rc = 0;
 	double timeout = 0;
 	cmd[ncmd++] = argv[1];
@@ -99,6 +116,19 @@ int main(int argc, char **argv)
 			i++;
 		} else if (strcmp(a, "--force") == 0) {
 			o.force = 1;
+		} else if (strcmp(a, "--debug-file") == 0 || strcmp(a, "--debug-dir") == 0) {
+			if (i + 1 >= argc || !argv[i + 1][0]) {
+				fprintf(stderr, "grpcscope: %s needs a path\n", a);
+				rc = 2;
+				goto out;
+			}
+			if (strcmp(a, "--debug-file") == 0)
+				o.debug_file = argv[++i];
+			else if (debug_dirs_add(&debug_dirs, argv[++i]) < 0) {
+				fprintf(stderr, "grpcscope: %s: ':' separates debug directories\n", argv[i]);
+				rc = 2;
+				goto out;
+			}
 		} else if (a[0] == '-' && a[1]) {
 			cmd[ncmd++] = a;
 			/* options of commands that take a value */
@@ -159,6 +189,7 @@ int main(int argc, char **argv)
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
 
+	o.debug_dirs = debug_dirs;
 	char err[1024];
 	int status;
 	o.want_grpc = strcmp(cmd[0], "goroutines") == 0 || strcmp(cmd[0], "streams") == 0 ||
@@ -169,6 +200,9 @@ int main(int argc, char **argv)
 		rc = status;
 		goto out;
 	}
+	/* Lines, each ending in '\n'. */
+	for (const char *w = gs_open_warnings(s), *nl; (nl = strchr(w, '\n')) != NULL; w = nl + 1)
+		fprintf(stderr, "grpcscope: warning: %.*s\n", (int)(nl - w), w);
 	char *text = NULL, *msg = NULL;
 	if (o.pid > 0) {
 		/* A live process stays paused while the library reads it: buffer the output and
@@ -201,6 +235,7 @@ int main(int argc, char **argv)
 	gs_free(text);
 	gs_free(msg);
 out:
+	free(debug_dirs);
 	free(cmd);
 	free(pos);
 	return rc;

@@ -46,6 +46,13 @@ typedef struct gs_open_options {
 	/* The command to come wants the gRPC model (goroutines, streams, why-blocked): its
 	 * heap scan starts while the goroutines are read. */
 	int want_grpc;
+	/* Separate debug info for an executable without DWARF: a debug file to use instead of
+	 * searching (--debug-file), and the debug directories searched for
+	 * .build-id/xx/rest.debug and debuglinks, ':'-separated (--debug-dir; NULL:
+	 * $GRPCSCOPE_DEBUG_DIR, else /usr/lib/debug). debuginfod is asked when
+	 * DEBUGINFOD_URLS is set. */
+	const char *debug_file;
+	const char *debug_dirs;
 } gs_open_options;
 
 /* Opens a session. On failure returns NULL, sets *status (1 or 2) and writes the message. */
@@ -68,6 +75,10 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 char *gs_timing(gs_session *s);
 
 void gs_resume(gs_session *s);
+/* What opening the session found wrong but went on without (a separate debug file that
+ * was found but does not match), one line each, or "". Owned by the session; front ends
+ * print it on stderr. */
+const char *gs_open_warnings(gs_session *s);
 void gs_close(gs_session *s);
 void gs_free(void *p);
 const char *gs_version(void);

@@ -40,6 +40,10 @@ static const char usage[] =
 	"  --json                    machine-readable output (schema grpcscope/1)\n"
 	"  --force                   read a core whose executable has another build id\n"
 	"  --timeout SECONDS         give up after SECONDS (exit 1); a live process is resumed\n"
+	"  --debug-file PATH         the executable's separate debug info (DWARF) is in PATH\n"
+	"  --debug-dir DIR           where to look for separate debug info (repeatable;\n"
+	"                            default $GRPCSCOPE_DEBUG_DIR, else /usr/lib/debug);\n"
+	"                            debuginfod is asked when DEBUGINFOD_URLS is set\n"
 	"  --help, --version\n";
 
 const char *gs_usage(void)
@@ -139,6 +143,11 @@ static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf 
 		.pause_ns = gs_target_pause_ns(s->target),
 		.open_ns = s->open_ns,
 		.missing_bytes = gs_target_missing_bytes(s->target),
+		.debug_source = (int)s->debuginfo.source,
+		.debug_file = s->debuginfo.file ? gs_binary_path(s->debuginfo.file) : NULL,
+		.debug_found_by = s->debuginfo.found_by,
+		.debug_searched = s->debuginfo.searched,
+		.warnings = s->debuginfo.warnings,
 	};
 	char types[96];
 	bool dw = gs_dwarf_has_dwarf(s->dwarf);

@@ -39,6 +39,18 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	return t;
 }
 
+/* DWARF from the executable, or from a separate debug file when it has none or one is
+ * given; the pclntab and everything else stay the executable's. No debug file found is
+ * the normal case for production binaries, not an error. */
+static int open_dwarf(gs_session *s, const gs_open_options *o, gs_err *err)
+{
+	gs_debuginfo_opts d = {o->debug_file, o->debug_dirs, o->force != 0};
+	if (gs_debuginfo_find(s->binary, &d, &s->debuginfo, err) < 0)
+		return -1;
+	s->dwarf = gs_dwarf_open(s->debuginfo.file ? s->debuginfo.file : s->binary, err);
+	return s->dwarf ? 0 : -1;
+}
+
 static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 {
 	s->target = open_target(o, err);
@@ -59,8 +71,7 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!s->pclntab)
 		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
 	gs_phases_mark(&s->phases, "pclntab");
-	s->dwarf = gs_dwarf_open(s->binary, err);
-	if (!s->dwarf)
+	if (open_dwarf(s, o, err) < 0)
 		return -1;
 	if (!gs_dwarf_has_dwarf(s->dwarf)) { /* the production case: type descriptors */
 		s->typedesc = gs_typedesc_open(s->binary, s->pclntab, 0, err);
@@ -91,6 +102,12 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
 	if (open_session(s, o, &err) < 0) {
+		/* A debug file rejected, or forced on, may explain the failure: say so, since
+		 * the warnings go with the session. */
+		const char *w = s->debuginfo.warnings;
+		size_t n = strlen(err.msg);
+		if (w)
+			snprintf(err.msg + n, sizeof err.msg - n, " (%.*s)", (int)strcspn(w, "\n"), w);
 		if (errbuf && errlen)
 			snprintf(errbuf, errlen, "%s", err.msg);
 		if (status)
@@ -147,6 +164,7 @@ void gs_close(gs_session *s)
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);
 	gs_typedesc_close(s->typedesc);
+	gs_debuginfo_free(&s->debuginfo);
 	if (s->pclntab)
 		gs_pclntab_close(s->pclntab);
 	if (s->binary)
@@ -164,6 +182,11 @@ char *gs_timing(gs_session *s)
 	gs_strbuf_init(&sb);
 	gs_phases_format(&s->phases, &sb);
 	return gs_strbuf_take(&sb);
+}
+
+const char *gs_open_warnings(gs_session *s)
+{
+	return s->debuginfo.warnings ? s->debuginfo.warnings : "";
 }
 
 void gs_free(void *p)

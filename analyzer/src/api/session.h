@@ -6,6 +6,7 @@
 #define GS_API_SESSION_H
 
 #include "grpcscope.h"
+#include "../binary/debuginfo.h"
 #include "../binary/dwarf_types.h"
 #include "../binary/elf_file.h"
 #include "../binary/pclntab.h"
@@ -21,6 +22,7 @@ struct gs_session {
 	gs_pclntab *pclntab;
 	gs_dwarf *dwarf;
 	struct gs_typedesc *typedesc; /* only when the executable has no DWARF */
+	gs_debuginfo debuginfo; /* where the DWARF came from; owns a separate debug file */
 	gs_rt *rt;
 	gs_grpc *grpc;      /* opened on first use */
 	gs_grpc *grpc_pending; /* begun (heap scan running), not finished */

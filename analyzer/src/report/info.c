@@ -1,5 +1,10 @@
 #include "info.h"
 
+#include <stdlib.h>
+#include <string.h>
+
+#include "../binary/debuginfo.h"
+
 static const char *kind_name(int k)
 {
 	return k == GS_TARGET_CORE ? "core" : k == GS_TARGET_LIVE ? "live" : "debugger";
@@ -12,6 +17,46 @@ static void json_opt_str(gs_strbuf *out, const char *key, const char *v)
 		gs_strbuf_json_str(out, v);
 	else
 		gs_strbuf_puts(out, "null");
+}
+
+static void json_debug(gs_strbuf *out, const gs_info *in)
+{
+	static const char *const names[] = {"none", "executable", "separate"};
+	gs_strbuf_printf(out, ",\"debug_info\":\"%s\",\"debug_file\":", names[in->debug_source]);
+	if (in->debug_source == GS_DEBUG_SEPARATE) {
+		gs_strbuf_puts(out, "{\"path\":");
+		gs_strbuf_json_str(out, in->debug_file);
+		gs_strbuf_puts(out, ",\"found_by\":");
+		gs_strbuf_json_str(out, in->debug_found_by);
+		gs_strbuf_puts(out, "}");
+	} else {
+		gs_strbuf_puts(out, "null");
+	}
+	if (in->debug_source == GS_DEBUG_NONE)
+		json_opt_str(out, "debug_searched", in->debug_searched);
+	if (!in->warnings)
+		return;
+	gs_strbuf_puts(out, ",\"warnings\":[");
+	for (const char *p = in->warnings, *nl; (nl = strchr(p, '\n')) != NULL; p = nl + 1) {
+		char *line = strndup(p, (size_t)(nl - p));
+		if (p != in->warnings)
+			gs_strbuf_putc(out, ',');
+		gs_strbuf_json_str(out, line);
+		free(line);
+	}
+	gs_strbuf_puts(out, "]");
+}
+
+static void text_debug(gs_strbuf *out, const gs_info *in)
+{
+	if (in->debug_source == GS_DEBUG_SEPARATE)
+		gs_strbuf_printf(out, "debug info:   %s (%s)\n", in->debug_file, in->debug_found_by);
+	else if (in->debug_source == GS_DEBUG_EXECUTABLE)
+		gs_strbuf_puts(out, "debug info:   in the executable\n");
+	else
+		gs_strbuf_printf(out, "debug info:   none found (searched: %s)\n",
+				 in->debug_searched ? in->debug_searched
+						    : "nothing: no GNU build id, no .gnu_debuglink");
 }
 
 void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
@@ -42,6 +87,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
 		gs_strbuf_printf(out, ",\"missing_bytes\":%llu", (unsigned long long)in->missing_bytes);
 		gs_strbuf_printf(out, ",\"unreadable_goroutines\":%zu", unreadable);
+		json_debug(out, in);
 		gs_strbuf_puts(out, ",\"sources\":{\"types\":");
 		gs_strbuf_json_str(out, in->types_from ? in->types_from : "");
 		gs_strbuf_puts(out, ",\"globals\":");
@@ -59,6 +105,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_printf(out, "go build id:  %s\n", in->go_build_id);
 	if (in->gnu_build_id)
 		gs_strbuf_printf(out, "gnu build id: %s\n", in->gnu_build_id);
+	text_debug(out, in);
 	gs_strbuf_printf(out, "types from:   %s\n", in->types_from);
 	gs_strbuf_printf(out, "globals from: %s\n", in->symbols_from);
 	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);

@@ -18,6 +18,11 @@ typedef struct gs_info {
 	uint64_t missing_bytes;
 	/* Where struct layouts came from: "DWARF", or the runtime's type descriptors. */
 	const char *types_from, *symbols_from;
+	/* Where the DWARF came from (enum gs_debug_source): a separate file's path and how it
+	 * was found, or what was searched in vain. */
+	int debug_source;
+	const char *debug_file, *debug_found_by, *debug_searched;
+	const char *warnings; /* one a line, or NULL */
 } gs_info;
 
 void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out);
