@@ -199,7 +199,7 @@ def main():
             t.fail("%s: %s" % (dpath, e))
         t.finish()
     if len(sys.argv) != 1:
-        print(__doc__.strip().splitlines()[-3], file=sys.stderr)
+        print("\n".join(__doc__.strip().splitlines()[-4:]), file=sys.stderr)
         sys.exit(2)
     names = os.environ.get("GS_THIRDPARTY", "").split() or programs()
     t.check(len(names) >= 2, "at least two third-party programs (%s)" % ", ".join(names))
