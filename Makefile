@@ -56,9 +56,12 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUI
 	$(CC) $(GS_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgrpcscope.a $(GS_LIBS) $(CHECK_LIBS)
 
 # Fixture snapshots: every scenario with every toolchain pair (incremental).
+# The third-party snapshots (fixtures/thirdparty) are built even when a matrix snapshot
+# failed; either failure fails the target.
 fixtures: all
 	@fixtures/fetch-toolchains.sh
-	@fixtures/make-snapshots.sh
+	@fixtures/thirdparty/fetch.sh
+	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; exit $$rc
 
 unit: all $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
