@@ -73,12 +73,16 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	gs_phases_mark(&s->phases, "pclntab");
 	if (open_dwarf(s, o, err) < 0)
 		return -1;
-	if (!gs_dwarf_has_dwarf(s->dwarf)) { /* the production case: type descriptors */
-		s->typedesc = gs_typedesc_open(s->binary, s->pclntab, 0, err);
-		if (!s->typedesc)
-			return -1;
-		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
+	/* Type descriptors: every layout when there is no DWARF (the production case), and
+	 * the dynamic types of interface values (connection wrappers) in any case. */
+	gs_err terr = {0};
+	s->typedesc = gs_typedesc_open(s->binary, s->pclntab, 0, &terr);
+	if (!s->typedesc && !gs_dwarf_has_dwarf(s->dwarf)) {
+		*err = terr;
+		return -1;
 	}
+	if (s->typedesc)
+		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
 	gs_phases_mark(&s->phases, "dwarf");
 	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
 				  o->has_bias_hint ? &o->load_bias_hint : NULL, err);

@@ -64,7 +64,8 @@ struct gs_pclntab;
  * none, and globals found from the code (gs_dwarf_use_descriptors): the callers see one
  * interface. A binary without DWARF opens without error. */
 gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err);
-/* Serves lookups from td (owned by the caller, outlives d) when the binary has no DWARF. */
+/* Serves lookups from td (owned by the caller, outlives d) when the binary has no DWARF;
+ * with DWARF, td is only kept for gs_dwarf_descriptors (dynamic types by address). */
 void gs_dwarf_use_descriptors(gs_dwarf *d, struct gs_typedesc *td, const struct gs_pclntab *pc);
 bool gs_dwarf_has_dwarf(const gs_dwarf *d);
 /* The descriptor source given to gs_dwarf_use_descriptors, or NULL. */

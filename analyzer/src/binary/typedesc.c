@@ -761,6 +761,16 @@ const gs_dtype *gs_typedesc_type(gs_typedesc *td, const char *name, gs_err *err)
 	return t;
 }
 
+const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr)
+{
+	int k = in_types(td, addr) ? kind_of(td, addr) : 0;
+	if (k < K_BOOL || k > K_UNSAFEPTR)
+		return NULL;
+	gs_dtype *t = get_type(td, addr);
+	drain(td);
+	return t;
+}
+
 /* ---- opening ---- */
 
 /* moduledata offsets (amd64) of the fields read here, by layout generation. */

@@ -34,6 +34,9 @@ void gs_typedesc_close(gs_typedesc *td);
 
 /* A type by its full Go name; NULL (GS_ENOTFOUND) when no descriptor has that name. */
 const gs_dtype *gs_typedesc_type(gs_typedesc *td, const char *name, gs_err *err);
+/* The type whose descriptor is at a link address (e.g. an interface value's dynamic type,
+ * less the PIE bias); NULL when addr is not a descriptor. Works without the name index. */
+const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr);
 /* A synthetic type owned by td (for the tables of types without a descriptor). */
 gs_dtype *gs_typedesc_new_type(gs_typedesc *td, const char *name, int kind, uint64_t size);
 void gs_typedesc_set_members(gs_typedesc *td, gs_dtype *t, const gs_dmember *m, size_t n);
