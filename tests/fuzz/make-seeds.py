@@ -52,6 +52,71 @@ def section(exe, name):
         return open(t.name, "rb").read() or None
 
 
+def sections(exe):
+    """{name: (addr, offset, size)} from readelf's section table."""
+    r = subprocess.run(["readelf", "-SW", exe], capture_output=True, text=True)
+    res = {}
+    for line in r.stdout.splitlines():
+        f = line.replace("[ ", "[").split()
+        if len(f) > 6 and f[0].startswith("[") and f[1].startswith("."):
+            res[f[1]] = (int(f[3], 16), int(f[4], 16), int(f[5], 16))
+    return res
+
+
+# moduledata offsets of (types, etypes, typelinks) / (types, typedesclen, etypes, itaboffset,
+# itabsize) by Go minor version, as binary/typedesc.c reads them.
+MD = {19: (280, 288, 336), 26: (296, 304, 360)}
+
+
+def typedesc_seed(exe, minor):
+    """fuzz_typedesc input from a real binary: its types region at its own address (so the
+    absolute pointers inside stay valid) with up to 255 of its typelinks."""
+    secs = sections(exe)
+    pcln = secs.get(".gopclntab") or secs.get(".data.rel.ro.gopclntab")
+    data = open(exe, "rb").read()
+    if not pcln:
+        return None
+    for name in (".go.module", ".noptrdata"):
+        if name not in secs:
+            continue
+        addr, off, size = secs[name]
+        blob = data[off:off + size]
+        i = blob.find(struct.pack("<Q", pcln[0]))
+        while i >= 0 and i % 8:
+            i = blob.find(struct.pack("<Q", pcln[0]), i + 1)
+        if i < 0:
+            continue
+        md = blob[i:i + 600]
+        def w(o):
+            return struct.unpack_from("<Q", md, o)[0]
+        def at(a, n):
+            for sa, so, ss in secs.values():
+                if sa <= a and a + n <= sa + ss and so:
+                    return data[so + a - sa:so + a - sa + n]
+            return b""
+        if minor >= 27:
+            types, tdl, etypes, itoff, itsz = w(296), w(304), w(312), w(320), w(328)
+            links = b""
+        else:
+            o = MD[19] if minor == 19 else MD[26] if minor == 26 else (296, 304, 352)
+            types, etypes = w(o[0]), w(o[1])
+            tl, ntl = w(o[2]), w(o[2] + 8)
+            links = at(tl, 4 * min(ntl, 255))
+            tdl = itoff = itsz = 0
+        region = at(types, min(etypes - types, 1 << 18))
+        return (struct.pack("<QBB", types, minor - 19, len(links) // 4) + links +
+                struct.pack("<QQQ", tdl, itoff, itsz) + region)
+    return None
+
+
+def wait_reason_seed():
+    """A .data section at 0x600000 holding the waitReasonStrings signature."""
+    base = 0x600000
+    strs = b"GC assist markingIO wait"
+    hdrs = struct.pack("<QQQQQQ", 0, 0, base + 48, 17, base + 48 + 17, 7)
+    return hdrs + strs
+
+
 def main():
     out = sys.argv[1]
     pairs = sorted(p for p in os.listdir(FIX)) if os.path.isdir(FIX) else []
@@ -73,6 +138,17 @@ def main():
                 put(out, "fuzz_buildinfo", g + "-modinfo", b"\x01" + bi[i:i + 4096])
         if g.endswith("-stripped"):
             put(out, "fuzz_elf", g, open(exe, "rb").read())
+        vfile = exe + ".version"
+        if os.path.exists(vfile) and not g.endswith("-pie"):
+            v = open(vfile).read().strip()
+            try:
+                minor = int(v.split(".")[1])
+            except (IndexError, ValueError):
+                continue
+            seed = typedesc_seed(exe, minor)
+            if seed:
+                put(out, "fuzz_typedesc", g, seed)
+    put(out, "fuzz_goglobals", "wait-reasons", wait_reason_seed())
     for b in ("/bin/true", "/usr/lib/x86_64-linux-gnu/libz.so.1"):
         if os.path.exists(b):
             put(out, "fuzz_elf", os.path.basename(b), open(os.path.realpath(b), "rb").read())

@@ -217,6 +217,10 @@ size_t gs_goglobal_candidates(const gs_binary *b, const gs_pclntab *pc, const ch
 {
 	if (max > GS_GLOBAL_MAX_CANDIDATES)
 		max = GS_GLOBAL_MAX_CANDIDATES;
+	if (strcmp(name, "runtime.waitReasonStrings") == 0)
+		return find_wait_reasons(b, out, max);
+	if (!pc)
+		return 0; /* everything else is found from code */
 	if (strcmp(name, "runtime.firstmoduledata") == 0) {
 		uint64_t a;
 		if (max && gs_pclntab_moduledata(pc, &a) == 0) {
@@ -247,7 +251,5 @@ size_t gs_goglobal_candidates(const gs_binary *b, const gs_pclntab *pc, const ch
 	}
 	if (strcmp(name, "runtime.persistentChunks") == 0)
 		return common_refs(b, pc, "runtime.persistentalloc1", NULL, false, out, max);
-	if (strcmp(name, "runtime.waitReasonStrings") == 0)
-		return find_wait_reasons(b, out, max);
 	return 0;
 }

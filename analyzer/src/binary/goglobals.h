@@ -21,7 +21,8 @@
 #define GS_GLOBAL_MAX_CANDIDATES 16
 
 /* Candidates for the global `name` ("runtime.allgs", ...): how many were written to out.
- * 0 when the name is not one this finder knows or nothing matched. */
+ * 0 when the name is not one this finder knows or nothing matched. pc may be NULL: then
+ * only the globals found by a data signature are looked for. */
 size_t gs_goglobal_candidates(const gs_binary *b, const gs_pclntab *pc, const char *name,
 			      uint64_t *out, size_t max);
 

@@ -823,12 +823,11 @@ static bool try_layout(gs_typedesc *td, const md_layout *l)
 
 gs_typedesc *gs_typedesc_open(gs_binary *b, const gs_pclntab *pc, int go_minor, gs_err *err)
 {
-	gs_typedesc *td = gs_xcalloc(1, sizeof *td);
-	td->bin = b;
-	if (gs_pclntab_moduledata(pc, &td->md) < 0) {
+	uint64_t md;
+	if (gs_pclntab_moduledata(pc, &md) < 0) {
 		gs_errf(err, GS_EINPUT, "%s: no Go moduledata found (damaged binary?)",
 			gs_binary_path(b));
-		goto fail;
+		return NULL;
 	}
 	if (!go_minor) {
 		gs_buildinfo bi;
@@ -837,28 +836,35 @@ gs_typedesc *gs_typedesc_open(gs_binary *b, const gs_pclntab *pc, int go_minor, 
 			gs_buildinfo_free(&bi);
 		}
 	}
+	return gs_typedesc_open_at(b, md, go_minor, gs_pclntab_format(pc), err);
+}
+
+gs_typedesc *gs_typedesc_open_at(gs_binary *b, uint64_t md, int go_minor, int pcln_format,
+				 gs_err *err)
+{
+	gs_typedesc *td = gs_xcalloc(1, sizeof *td);
+	td->bin = b;
+	td->md = md;
 	td->go_minor = go_minor;
 	bool found = false;
 	for (size_t i = 0; i < sizeof md_layouts / sizeof md_layouts[0] && !found; i++) {
 		const md_layout *l = &md_layouts[i];
 		if (go_minor && (go_minor < l->from || go_minor > l->to))
 			continue;
-		if (!go_minor && gs_pclntab_format(pc) == 18 && l->from != 19)
+		if (!go_minor && pcln_format == 18 && l->from != 19)
 			continue;
 		found = try_layout(td, l);
 	}
 	if (!found) {
 		gs_errf(err, GS_EINPUT, "%s: moduledata at 0x%llx has no plausible type region",
 			gs_binary_path(b), (unsigned long long)td->md);
-		goto fail;
+		gs_typedesc_close(td);
+		return NULL;
 	}
 	td->map_size = go_minor && go_minor <= 23 ? 88 : go_minor >= 27 ? 136 : 112;
-	if (!go_minor && gs_pclntab_format(pc) == 18)
+	if (!go_minor && pcln_format == 18)
 		td->map_size = 88;
 	return td;
-fail:
-	gs_typedesc_close(td);
-	return NULL;
 }
 
 void gs_typedesc_close(gs_typedesc *td)

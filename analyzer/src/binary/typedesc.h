@@ -30,6 +30,10 @@ typedef struct gs_typedesc gs_typedesc;
 /* Finds moduledata and the descriptor region; GS_EINPUT naming the file when the binary's
  * moduledata is missing or implausible. go_minor: 19..27 when known (buildinfo), else 0. */
 gs_typedesc *gs_typedesc_open(gs_binary *b, const gs_pclntab *pc, int go_minor, gs_err *err);
+/* The same with moduledata's link address given (tests and fuzzing: no pclntab needed).
+ * pcln_format: 18 for the 1.18/1.19 header, 20 for later ones, 0 unknown. */
+gs_typedesc *gs_typedesc_open_at(gs_binary *b, uint64_t md, int go_minor, int pcln_format,
+				 gs_err *err);
 void gs_typedesc_close(gs_typedesc *td);
 
 /* A type by its full Go name; NULL (GS_ENOTFOUND) when no descriptor has that name. */
