@@ -16,7 +16,7 @@ DWARF_LIBS   := $(shell pkg-config --libs libdwarf 2>/dev/null || echo -ldwarf)
 DBGD_CFLAGS  := $(shell pkg-config --cflags libdebuginfod 2>/dev/null)
 CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lm -lrt -lpthread)
 
-GS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -fvisibility=default \
+GS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -fvisibility=hidden \
              -Ianalyzer/include $(ELF_CFLAGS) $(DWARF_CFLAGS) $(DBGD_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
 GS_LIBS   := $(DWARF_LIBS) $(ELF_LIBS) -ldeflate -lz -pthread $(EXTRA_LDFLAGS)
 

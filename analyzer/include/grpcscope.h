@@ -18,6 +18,9 @@
 extern "C" {
 #endif
 
+/* The library is built with hidden visibility: only what this header marks is exported. */
+#define GS_PUBLIC __attribute__((visibility("default")))
+
 #define GS_VERSION "0.1.0"
 
 typedef struct gs_session gs_session;
@@ -56,35 +59,35 @@ typedef struct gs_open_options {
 } gs_open_options;
 
 /* Opens a session. On failure returns NULL, sets *status (1 or 2) and writes the message. */
-gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen);
+GS_PUBLIC gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen);
 
 /* Runs one command ("goroutines", "streams", "why-blocked", "info", ...) with its options
  * (argv[0] is the command). *out receives the rendered output (malloc'd, caller frees with
  * gs_free), *errmsg a message on failure. Returns the exit status. */
-int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg);
+GS_PUBLIC int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg);
 
 /* Like gs_command, but the output goes to write(ctx, bytes, n) as it is produced, in pieces
  * of about 1 MiB, instead of being returned: for large reports on cores. */
 typedef void (*gs_write_fn)(void *ctx, const char *p, size_t n);
-int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write_fn write,
+GS_PUBLIC int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write_fn write,
 		      void *ctx, char **errmsg);
 
 /* Resumes a live target now (no-op otherwise). Closing also resumes. */
 /* How long each phase of the session took so far, as one line ("timing: open ... ms, ...,
  * total ... ms\n"); free with gs_free. */
-char *gs_timing(gs_session *s);
+GS_PUBLIC char *gs_timing(gs_session *s);
 
-void gs_resume(gs_session *s);
+GS_PUBLIC void gs_resume(gs_session *s);
 /* What opening the session found wrong but went on without (a separate debug file that
  * was found but does not match), one line each, or "". Owned by the session; front ends
  * print it on stderr. */
-const char *gs_open_warnings(gs_session *s);
-void gs_close(gs_session *s);
-void gs_free(void *p);
-const char *gs_version(void);
+GS_PUBLIC const char *gs_open_warnings(gs_session *s);
+GS_PUBLIC void gs_close(gs_session *s);
+GS_PUBLIC void gs_free(void *p);
+GS_PUBLIC const char *gs_version(void);
 
 /* Usage text of the commands, for front ends. */
-const char *gs_usage(void);
+GS_PUBLIC const char *gs_usage(void);
 
 #ifdef __cplusplus
 }
