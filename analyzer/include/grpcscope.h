@@ -56,6 +56,11 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
  * gs_free), *errmsg a message on failure. Returns the exit status. */
 int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg);
 
+/* Checks a command line as gs_command would parse it, without a session: a front end
+ * calls it before opening a live target, so a usage error never pauses a process.
+ * Returns 0, or 2 with *errmsg set (caller frees with gs_free). */
+int gs_command_check(int argc, const char *const *argv, char **errmsg);
+
 /* Like gs_command, but the output goes to write(ctx, bytes, n) as it is produced, in pieces
  * of about 1 MiB, instead of being returned: for large reports on cores. */
 typedef void (*gs_write_fn)(void *ctx, const char *p, size_t n);

@@ -98,6 +98,10 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 			return bad(errmsg, "goroutines: unknown option %s (see --help)", a);
 		}
 	}
+	if (!s) { /* gs_command_check: the arguments are fine */
+		free(ids);
+		return 0;
+	}
 	o.ids = ids;
 	o.nids = nids;
 	o.phases = &s->phases;
@@ -125,6 +129,8 @@ static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf 
 		else
 			return bad(errmsg, "info: unknown option %s", argv[i]);
 	}
+	if (!s)
+		return 0;
 	gs_info in = {
 		.exe = s->exe_path,
 		.target = gs_target_name(s->target),
@@ -150,6 +156,8 @@ static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_st
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	if (argc > 2 || (argc == 2 && !json))
 		return bad(errmsg, "selfcheck: unknown option %s", argv[argc - 1]);
+	if (!s)
+		return 0;
 	const gs_layout *l = gs_rt_layout(s->rt);
 	if (json) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"selfcheck\",\"fields\":[");
@@ -179,6 +187,8 @@ static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strb
 		else
 			return bad(errmsg, "streams: unknown option %s", argv[i]);
 	}
+	if (!s)
+		return 0;
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
@@ -205,6 +215,8 @@ static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs
 	}
 	if (!spec)
 		return bad(errmsg, "%s", "stream-state: which stream? (ID, TRANSPORT:ID or address)");
+	if (!s)
+		return 0;
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
@@ -250,6 +262,10 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 			free(ids);
 			return bad(errmsg, "why-blocked: unexpected argument %s", argv[i]);
 		}
+	}
+	if (!s) {
+		free(ids);
+		return 0;
 	}
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
@@ -333,6 +349,17 @@ static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, 
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].fn(s, argc, argv, sb, errmsg);
+	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
+}
+
+int gs_command_check(int argc, const char *const *argv, char **errmsg)
+{
+	*errmsg = NULL;
+	if (argc < 1)
+		return bad(errmsg, "%s", "no command (see --help)");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(NULL, argc, argv, NULL, errmsg);
 	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
 }
 

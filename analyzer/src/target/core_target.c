@@ -239,7 +239,9 @@ out:
 
 gs_target *gs_core_target_open(const char *path, gs_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a device must not wait for a writer; it is refused
+	 * below without ever being read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		gs_errf(err, GS_EINPUT, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;

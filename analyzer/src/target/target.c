@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../util/strbuf.h"
@@ -225,9 +226,14 @@ int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64
 		}
 	}
 	if (fd < 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return gs_errf(err, GS_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+		struct stat st;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return gs_errf(err, GS_EINPUT, "%s: not a regular file", path);
+		}
 	}
 	if (t->nbacking == t->backing_cap) {
 		t->backing_cap = t->backing_cap ? t->backing_cap * 2 : 8;
