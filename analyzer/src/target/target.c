@@ -70,6 +70,7 @@ void gs_target_close(gs_target *t)
 	free(t->auxv);
 	free(t->backing);
 	free(t->exe_path);
+	free(t->notes_problem);
 	free(t->name);
 	free(t);
 }
@@ -96,6 +97,21 @@ const char *gs_target_name(const gs_target *t)
 uint64_t gs_target_missing_bytes(const gs_target *t)
 {
 	return t->ops->missing ? t->ops->missing(t) : 0;
+}
+
+const char *gs_target_notes_problem(const gs_target *t)
+{
+	return t->parent ? t->parent->notes_problem : t->notes_problem;
+}
+
+uint64_t gs_target_next_dumped(gs_target *t, uint64_t addr)
+{
+	return t->kind == GS_TARGET_CORE && t->ops->next ? t->ops->next(t, addr) : UINT64_MAX;
+}
+
+int gs_target_mapped(const gs_target *t, uint64_t addr)
+{
+	return t->ops->mapped ? t->ops->mapped(t, addr) : -1;
 }
 
 uint64_t gs_target_pause_ns(const gs_target *t)
