@@ -242,6 +242,8 @@ int main(int argc, char **argv)
 		/* A core: stream, so a large report never piles up in memory. */
 		rc = gs_command_stream(s, ncmd, cmd, write_stdout, &wout, &msg);
 	}
+	/* Damage that may make the answer incomplete: said on stderr, whatever the format. */
+	char *warnings = gs_warnings(s);
 	/* GRPCSCOPE_TIMING=1: the phases' wall times on stderr (bench/ reads them). */
 	const char *tv = getenv("GRPCSCOPE_TIMING");
 	char *timing = tv && *tv && strcmp(tv, "0") ? gs_timing(s) : NULL;
@@ -262,6 +264,9 @@ int main(int argc, char **argv)
 		write_stdout(&wout, text, strlen(text));
 	if (fflush(stdout) != 0 && !wout.err)
 		wout.err = errno ? errno : EIO;
+	if (warnings)
+		fputs(warnings, stderr);
+	gs_free(warnings);
 	if (msg)
 		fprintf(stderr, "grpcscope: %s\n", msg);
 	if (wout.err) {

@@ -67,6 +67,12 @@ typedef void (*gs_write_fn)(void *ctx, const char *p, size_t n);
 int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write_fn write,
 		      void *ctx, char **errmsg);
 
+/* What may make the answers of this session incomplete (a truncated core, lost notes,
+ * unreadable or implausible goroutines, --force over a mismatch, gRPC objects read in part),
+ * as "warning: ...\n" lines, after a command ran (its JSON carries the same in
+ * "warnings"); NULL when nothing. Free with gs_free. Front ends print it on stderr. */
+char *gs_warnings(gs_session *s);
+
 /* Resumes a live target now (no-op otherwise). Closing also resumes. */
 /* How long each phase of the session took so far, as one line ("timing: open ... ms, ...,
  * total ... ms\n"); free with gs_free. */

@@ -45,6 +45,10 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!s->target)
 		return -1;
 	const char *exe = o->exe ? o->exe : gs_target_exe_path(s->target);
+	if (!exe && gs_target_notes_problem(s->target))
+		return gs_errf(err, GS_EINPUT,
+			       "%s: %s, so the executable it ran is not recorded; give EXE CORE",
+			       gs_target_name(s->target), gs_target_notes_problem(s->target));
 	if (!exe)
 		return gs_errf(err, GS_EINPUT,
 			       "%s: cannot tell which executable it ran; give EXE CORE",
@@ -148,6 +152,9 @@ void gs_close(gs_session *s)
 		gs_target_close(s->target); /* resumes a live process */
 	free(s->exe_path);
 	free(s->grpc_version);
+	for (size_t i = 0; i < s->nextra_warnings; i++)
+		free(s->extra_warnings[i]);
+	free(s->extra_warnings);
 	free(s);
 }
 

@@ -10,6 +10,7 @@
 #include "../util/strbuf.h"
 #include "gread.h"
 #include "identity.h"
+#include "plausible.h"
 #include "model_internal.h"
 
 /* Bounds against hostile cores: no real program has more goroutines or wait reasons. */
@@ -204,6 +205,7 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	}
 	gs_gread_free(rt->gread);
 	rt->gread = NULL;
+	gs_plausible_check(rt, ptrs, n, rt->gs, ok); /* garbage is named, never listed */
 	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i]) {
@@ -338,6 +340,7 @@ void gs_rt_close(gs_rt *rt)
 	free(rt->by_addr);
 	free(rt->go_version);
 	free(rt->forced_mismatch);
+	gs_plausible_free(rt);
 	gs_chunks_free(&rt->wait_chunks);
 	gs_chunks_free(&rt->frame_chunks);
 	gs_sema_index_free(&rt->sema);

@@ -1,5 +1,7 @@
 #include "info.h"
 
+#include "../goruntime/plausible.h"
+
 static const char *kind_name(int k)
 {
 	return k == GS_TARGET_CORE ? "core" : k == GS_TARGET_LIVE ? "live" : "debugger";
@@ -42,6 +44,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
 		gs_strbuf_printf(out, ",\"missing_bytes\":%llu", (unsigned long long)in->missing_bytes);
 		gs_strbuf_printf(out, ",\"unreadable_goroutines\":%zu", unreadable);
+		gs_strbuf_printf(out, ",\"implausible_goroutines\":%zu", gs_rt_implausible(rt));
 		gs_strbuf_puts(out, "}\n");
 		return;
 	}
@@ -58,8 +61,9 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);
 	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
 	if (unreadable)
-		gs_strbuf_printf(out, "unreadable:   %zu goroutine%s in runtime.allgs (first at 0x%llx)\n",
-				 unreadable, unreadable == 1 ? "" : "s",
+		gs_strbuf_printf(out, "unreadable:   %zu goroutine%s in runtime.allgs (%zu of them "
+				      "implausible; first at 0x%llx)\n",
+				 unreadable, unreadable == 1 ? "" : "s", gs_rt_implausible(rt),
 				 (unsigned long long)(listed ? bad[0] : 0));
 	if (in->target_kind == GS_TARGET_LIVE)
 		gs_strbuf_printf(out, "paused for:   %.3f ms\n", in->pause_ns / 1e6);
