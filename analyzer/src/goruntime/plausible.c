@@ -91,6 +91,13 @@ static bool implausible(gs_rt *rt, const bounds *b, const gs_goroutine *g, char 
 			return true;
 		}
 	}
+	/* Where it was created and what it runs: code of the program, when recorded. */
+	if (b->text_hi && ((g->gopc && (g->gopc < b->text_lo || g->gopc >= b->text_hi)) ||
+			   (g->startpc && (g->startpc < b->text_lo || g->startpc >= b->text_hi)))) {
+		snprintf(why, n, "creator pc 0x%" PRIx64 " or start pc 0x%" PRIx64 " is outside the "
+			 "program's text", g->gopc, g->startpc);
+		return true;
+	}
 	if (g->status != GS_G_WAITING)
 		return false;
 	/* Parked: the runtime saved where it stopped, on its own stack, in its own text. */
