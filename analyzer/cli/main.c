@@ -38,11 +38,40 @@ typedef struct out_state {
 	int err;
 } out_state;
 
+/* A control character other than a line break or tab never reaches the terminal: the
+ * library escapes the strings it takes from a snapshot, and this is the last guard. */
+static int is_unsafe(unsigned char c)
+{
+	return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
+}
+
+static void write_safe(FILE *f, const char *p, size_t n, int *err)
+{
+	size_t from = 0;
+	for (size_t i = 0; i <= n && !*err; i++) {
+		if (i < n && !is_unsafe((unsigned char)p[i]))
+			continue;
+		if (i > from && fwrite(p + from, 1, i - from, f) != i - from)
+			*err = errno ? errno : EIO;
+		if (i < n && !*err && fprintf(f, "\\x%02x", (unsigned char)p[i]) < 0)
+			*err = errno ? errno : EIO;
+		from = i + 1;
+	}
+}
+
 static void write_stdout(void *ctx, const char *p, size_t n)
 {
 	out_state *o = ctx;
-	if (!o->err && fwrite(p, 1, n, stdout) != n)
-		o->err = errno ? errno : EIO;
+	write_safe(stdout, p, n, &o->err);
+}
+
+/* "grpcscope: MSG\n" on stderr, MSG escaped (it may name a path recorded in the core). */
+static void say(const char *msg)
+{
+	int e = 0;
+	fputs("grpcscope: ", stderr);
+	write_safe(stderr, msg, strlen(msg), &e);
+	fputc('\n', stderr);
 }
 
 /* Command arguments are told from file names by their syntax, never by which files exist:
@@ -228,7 +257,7 @@ int main(int argc, char **argv)
 		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0;
 	gs_session *s = gs_open(&o, &status, err, sizeof err);
 	if (!s) {
-		fprintf(stderr, "grpcscope: %s\n", err);
+		say(err);
 		rc = status;
 		goto out;
 	}
@@ -264,11 +293,13 @@ int main(int argc, char **argv)
 		write_stdout(&wout, text, strlen(text));
 	if (fflush(stdout) != 0 && !wout.err)
 		wout.err = errno ? errno : EIO;
-	if (warnings)
-		fputs(warnings, stderr);
+	if (warnings) {
+		int e = 0;
+		write_safe(stderr, warnings, strlen(warnings), &e);
+	}
 	gs_free(warnings);
 	if (msg)
-		fprintf(stderr, "grpcscope: %s\n", msg);
+		say(msg);
 	if (wout.err) {
 		fprintf(stderr, "grpcscope: cannot write the output: %s\n", strerror(wout.err));
 		if (rc == 0)

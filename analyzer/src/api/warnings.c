@@ -57,6 +57,17 @@ static void grpc_warnings(gs_session *s, void (*emit)(void *, const char *), voi
 {
 	if (!s->grpc)
 		return;
+	char m[256];
+	const gs_unreadable_transport *u;
+	size_t nu = gs_grpc_unreadable_transports(s->grpc, &u);
+	if (nu) {
+		snprintf(m, sizeof m, "%zu possible %s transport%s in the heap could not be read "
+			 "(first at 0x%llx: unreadable at 0x%llx) and %s left out", nu,
+			 u[0].server ? "server" : "client", nu == 1 ? "" : "s",
+			 (unsigned long long)u[0].addr, (unsigned long long)u[0].at,
+			 nu == 1 ? "is" : "are");
+		emit(ctx, m);
+	}
 	size_t nt = 0, ns = 0;
 	for (size_t i = 0; i < gs_grpc_ntransports(s->grpc); i++)
 		nt += gs_grpc_transport(s->grpc, i)->problem[0] != '\0';
@@ -66,7 +77,6 @@ static void grpc_warnings(gs_session *s, void (*emit)(void *, const char *), voi
 	}
 	if (!nt && !ns)
 		return;
-	char m[256];
 	snprintf(m, sizeof m, "%zu transport%s and %zu stream%s could not be read whole (see "
 		 "their problem): what rests on them is unknown", nt, nt == 1 ? "" : "s", ns,
 		 ns == 1 ? "" : "s");

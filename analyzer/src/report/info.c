@@ -48,8 +48,10 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_puts(out, "}\n");
 		return;
 	}
-	gs_strbuf_printf(out, "target:       %s (%s)\n", in->target, kind_name(in->target_kind));
-	gs_strbuf_printf(out, "executable:   %s%s\n", in->exe, in->pie ? " (PIE)" : "");
+	char e1[1024], e2[1024];
+	gs_strbuf_printf(out, "target:       %s (%s)\n", GS_SAFE(in->target, e1),
+			 kind_name(in->target_kind));
+	gs_strbuf_printf(out, "executable:   %s%s\n", GS_SAFE(in->exe, e2), in->pie ? " (PIE)" : "");
 	if (in->pie)
 		gs_strbuf_printf(out, "load bias:    0x%llx\n", (unsigned long long)in->bias);
 	gs_strbuf_printf(out, "go:           %s\n", in->go_version);

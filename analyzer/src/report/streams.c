@@ -156,8 +156,10 @@ static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 
 static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *out)
 {
+	char e1[256], e2[256];
 	gs_strbuf_printf(out, "%s transport 0x%llx  %s -> %s  fd %lld  %s", side_name(t->side),
-			 (unsigned long long)t->addr, t->local, t->remote, (long long)t->fd,
+			 (unsigned long long)t->addr, GS_SAFE(t->local, e1), GS_SAFE(t->remote, e2),
+			 (long long)t->fd,
 			 gs_transport_state_name(t->state));
 	if (t->goaway_received)
 		gs_strbuf_puts(out, "  GOAWAY received");
@@ -193,14 +195,16 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 			 "RECV-MSG", "RECV-BYTES", "IN-WINDOW", "WRITE-QUO", "GOROUTINES");
 	for (size_t i = 0; i < t->nstreams; i++) {
 		const gs_stream *s = gs_grpc_stream(g, t->first_stream + i);
-		gs_strbuf_printf(out, "  %-6u %-40s %-10s %8llu %10u %10lld %10d  ", s->id, s->method,
+		char e1[512];
+		gs_strbuf_printf(out, "  %-6u %-40s %-10s %8llu %10u %10lld %10d  ", s->id,
+				 GS_SAFE(s->method, e1),
 				 gs_stream_state_name(s->state), (unsigned long long)s->queued_messages,
 				 s->in.pending_data, (long long)inbound_window_left(&s->in),
 				 s->wq_quota);
 		for (size_t k = 0; k < s->ngoroutines; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)s->goroutines[k]);
 		if (s->ctx_known && s->ctx.done)
-			gs_strbuf_printf(out, "  ctx: %s", s->ctx.err);
+			gs_strbuf_printf(out, "  ctx: %s", GS_SAFE(s->ctx.err, e1));
 		if (s->detached)
 			gs_strbuf_puts(out, "  (dropped by the transport, handler still running)");
 		gs_strbuf_putc(out, '\n');
@@ -283,10 +287,11 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 		return;
 	}
 	char a[32], b[32];
-	gs_strbuf_printf(out, "%s stream %u  %s  (0x%llx)\n", side_name(s->side), s->id, s->method,
-			 (unsigned long long)s->addr);
+	char e1[512], e2[256], e3[256];
+	gs_strbuf_printf(out, "%s stream %u  %s  (0x%llx)\n", side_name(s->side), s->id,
+			 GS_SAFE(s->method, e1), (unsigned long long)s->addr);
 	gs_strbuf_printf(out, "  transport:  0x%llx  %s -> %s  %s%s\n", (unsigned long long)t->addr,
-			 t->local, t->remote, gs_transport_state_name(t->state),
+			 GS_SAFE(t->local, e2), GS_SAFE(t->remote, e3), gs_transport_state_name(t->state),
 			 t->goaway_received ? ", GOAWAY received" : t->goaway_sent ? ", GOAWAY sent" : "");
 	gs_strbuf_printf(out, "  state:      %s", gs_stream_state_name(s->state));
 	static const char *const meaning[] = {"open both ways", "we sent END_STREAM",
@@ -295,7 +300,7 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 		gs_strbuf_printf(out, " (%s)", meaning[s->state]);
 	gs_strbuf_putc(out, '\n');
 	if (s->ctx_known) {
-		gs_strbuf_printf(out, "  context:    %s", s->ctx.done ? s->ctx.err : "not done");
+		gs_strbuf_printf(out, "  context:    %s", s->ctx.done ? GS_SAFE(s->ctx.err, e1) : "not done");
 		if (s->ctx.has_deadline)
 			gs_strbuf_printf(out, ", deadline at unix %lld.%09lld",
 					 (long long)(s->ctx.deadline_unix_ns / 1000000000),
@@ -344,7 +349,7 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 		gs_strbuf_printf(out, "  headers:    %s\n", s->header_sent ? "sent" : "not sent yet");
 	if (s->has_status)
 		gs_strbuf_printf(out, "  status:     code %d%s%s\n", s->status_code,
-				 s->status_message[0] ? ": " : "", s->status_message);
+				 s->status_message[0] ? ": " : "", GS_SAFE(s->status_message, e1));
 	if (s->handler)
 		gs_strbuf_printf(out, "  handler:    goroutine %llu\n", (unsigned long long)s->handler);
 	for (size_t k = 0; k < s->ngoroutines; k++) {
