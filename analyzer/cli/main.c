@@ -65,12 +65,18 @@ static void write_stdout(void *ctx, const char *p, size_t n)
 	write_safe(stdout, p, n, &o->err);
 }
 
-/* "grpcscope: MSG\n" on stderr, MSG escaped (it may name a path recorded in the core). */
+/* "grpcscope: MSG\n" on stderr, MSG escaped (it may name a path recorded in the core):
+ * one line, whatever the path holds. */
 static void say(const char *msg)
 {
 	int e = 0;
 	fputs("grpcscope: ", stderr);
-	write_safe(stderr, msg, strlen(msg), &e);
+	for (const char *p = msg; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else
+			write_safe(stderr, p, 1, &e);
+	}
 	fputc('\n', stderr);
 }
 

@@ -436,8 +436,9 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 static void text_emit(void *ctx, const char *msg)
 {
 	gs_strbuf *sb = ctx;
+	char safe[2048];
 	gs_strbuf_puts(sb, "warning: ");
-	gs_strbuf_puts(sb, msg);
+	gs_strbuf_puts(sb, GS_SAFE(msg, safe));
 	gs_strbuf_putc(sb, '\n');
 }
 
