@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdbool.h>
+#include <unistd.h>
 
 /* The value of "Key:\t..." in /proc/PID/status (first word), or "" when absent. */
 static void status_field(int pid, const char *key, char *out, size_t n)
@@ -58,11 +60,16 @@ void gs_live_trace_cause(int pid, int errnum, char *buf, size_t n)
 		snprintf(buf, n, "a zombie (it has exited; nothing is left to read)");
 		return;
 	}
+	if (pid == getpid()) {
+		snprintf(buf, n, "it is this process itself (a process cannot trace its own threads)");
+		return;
+	}
 	int scope = ptrace_scope();
-	if (errnum == EPERM && scope >= 1) {
+	bool root = geteuid() == 0;
+	if (errnum == EPERM && (scope == 3 || (scope >= 1 && !root))) {
 		snprintf(buf, n, "not permitted: /proc/sys/kernel/yama/ptrace_scope is %d (%s)",
 			 scope, scope == 1 ? "only a parent may trace; run as root or set it to 0"
-				: scope == 2 ? "only root may trace" : "tracing is disabled");
+				: scope == 2 ? "only root may trace" : "tracing is disabled until reboot");
 		return;
 	}
 	if (errnum == EPERM || errnum == EACCES) {
