@@ -249,6 +249,11 @@ def truncated(t, a, pie, tmp, intact):
                     "%s: %s warns on stderr (exit %d)" % (what, cmd, rc))
     p = os.path.join(tmp, "cut99.core")
     refused(t, "a cut core without EXE", ["why-blocked", p], [p, "give EXE CORE"])
+    p = os.path.join(tmp, "headers.core")
+    with open(core, "rb") as f, open(p, "wb") as g:
+        g.write(f.read(20000))
+    refused(t, "a core cut before the runtime's globals", ["why-blocked", exe, p],
+            [p, "nothing left to analyse"])
     pexe, pcore = os.path.join(pie, "exe"), os.path.join(pie, "core")
     p = os.path.join(tmp, "pie99.core")
     dl.cut(pcore, p, 0.99)

@@ -75,8 +75,19 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	 * failure gs_close stops it before the model goes. */
 	if (o->want_grpc)
 		s->grpc_pending = gs_grpc_begin(s->rt);
-	if (gs_rt_load(s->rt, err) < 0)
+	if (gs_rt_load(s->rt, err) < 0) {
+		/* Cut short before the runtime's own globals: nothing to analyse, and the file is
+		 * the problem. */
+		if (err && err->code == GS_EMEM && gs_target_missing_bytes(s->target)) {
+			char why[sizeof err->msg];
+			snprintf(why, sizeof why, "%s", err->msg);
+			return gs_errf(err, GS_EINPUT, "%s: truncated before the runtime's state (%s; "
+				       "%llu bytes missing): nothing left to analyse",
+				       gs_target_name(s->target), why,
+				       (unsigned long long)gs_target_missing_bytes(s->target));
+		}
 		return -1;
+	}
 	s->grpc_version = gs_grpc_version(s->binary);
 	gs_phases_mark(&s->phases, "runtime");
 	return 0;
