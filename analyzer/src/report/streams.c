@@ -125,23 +125,30 @@ static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 			 (long long)t->fd, gs_transport_state_name(t->state),
 			 t->goaway_received ? "true" : "false", t->goaway_sent ? "true" : "false",
 			 t->goaway_reason);
-	if (t->side == GS_CLIENT)
+	if (t->implausible)
+		gs_strbuf_puts(out, ",\"implausible\":true");
+	else if (t->side == GS_CLIENT)
 		gs_strbuf_printf(out, ",\"max_concurrent_streams\":%u,\"stream_quota\":%lld,"
 				      "\"waiting_for_quota\":%u,\"next_stream_id\":%u",
 				 t->max_concurrent, (long long)t->stream_quota, t->waiting_streams,
 				 t->next_id);
 	else
 		gs_strbuf_printf(out, ",\"max_concurrent_streams\":%u", t->max_concurrent);
-	if (t->conn_in_known)
+	if (t->conn_in_known && !t->implausible)
 		gs_strbuf_printf(out, ",\"conn_inbound\":{\"limit\":%u,\"unacked\":%u}",
 				 t->conn_in_limit, t->conn_in_unacked);
-	if (t->loopy_known)
+	if (t->loopy_known && !t->implausible)
 		gs_strbuf_printf(out, ",\"conn_outbound\":{\"send_quota\":%u,\"initial_window\":%u}",
 				 t->send_quota, t->oiws);
-	gs_strbuf_printf(out, ",\"control_buffer\":{\"items\":%llu,\"response_frames\":%lld,"
-			      "\"reader_throttled\":%s,\"writer_waiting\":%s}",
-			 (unsigned long long)t->cbuf_items, (long long)t->cbuf_response_frames,
-			 t->throttled ? "true" : "false", t->consumer_waiting ? "true" : "false");
+	if (!t->implausible)
+		gs_strbuf_printf(out, ",\"control_buffer\":{\"items\":%llu,\"response_frames\":%lld,"
+				      "\"reader_throttled\":%s,\"writer_waiting\":%s}",
+				 (unsigned long long)t->cbuf_items, (long long)t->cbuf_response_frames,
+				 t->throttled ? "true" : "false", t->consumer_waiting ? "true" : "false");
+	if (t->problem[0]) { /* what could not be read, or why its values are not shown */
+		gs_strbuf_puts(out, ",\"problem\":");
+		gs_strbuf_json_str(out, t->problem);
+	}
 	gs_strbuf_printf(out, ",\"keepalive\":%s,\"goroutines\":",
 			 t->keepalive_enabled ? "true" : "false");
 	json_ids(out, t->goroutines, t->ngoroutines);
@@ -166,7 +173,9 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 	if (t->goaway_sent)
 		gs_strbuf_puts(out, "  GOAWAY sent");
 	gs_strbuf_putc(out, '\n');
-	if (t->side == GS_CLIENT)
+	if (t->implausible)
+		gs_strbuf_printf(out, "  %zu streams; its other values are not shown\n", t->nstreams);
+	else if (t->side == GS_CLIENT)
 		gs_strbuf_printf(out, "  %zu streams; peer allows %u concurrent, quota left %lld, "
 				      "%u waiting for quota; next id %u\n",
 				 t->nstreams, t->max_concurrent, (long long)t->stream_quota,
@@ -174,13 +183,14 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 	else
 		gs_strbuf_printf(out, "  %zu streams; max concurrent %u\n", t->nstreams,
 				 t->max_concurrent);
-	if (t->conn_in_known || t->loopy_known)
+	if ((t->conn_in_known || t->loopy_known) && !t->implausible)
 		gs_strbuf_printf(out, "  connection window: in %u limit, %u unacked; out %u send quota\n",
 				 t->conn_in_limit, t->conn_in_unacked, t->send_quota);
-	gs_strbuf_printf(out, "  control buffer: %llu items%s%s\n",
-			 (unsigned long long)t->cbuf_items,
-			 t->throttled ? ", READER THROTTLED" : "",
-			 t->consumer_waiting ? ", writer idle" : "");
+	if (!t->implausible)
+		gs_strbuf_printf(out, "  control buffer: %llu items%s%s\n",
+				 (unsigned long long)t->cbuf_items,
+				 t->throttled ? ", READER THROTTLED" : "",
+				 t->consumer_waiting ? ", writer idle" : "");
 	if (t->ngoroutines) {
 		gs_strbuf_puts(out, "  goroutines:");
 		for (size_t i = 0; i < t->ngoroutines; i++)
