@@ -209,6 +209,28 @@ def over_transport(t, a, tmp):
                         % (what, got[0].get("problem") if got else None))
 
 
+def over_stream(t, a, tmp):
+    """Random bytes over a stream's header: not listed with a garbage id or state."""
+    exe, core = os.path.join(a, "exe"), os.path.join(a, "core")
+    rc, s0, _ = run_j(["streams", exe, core])
+    sts = [s for x in s0.get("transports", []) for s in x["streams"]] if rc == 0 else []
+    if not t.check(sts, "the intact core has streams"):
+        return
+    st = sts[0]
+    p = dl.copy(core, os.path.join(tmp, "st.core"))
+    dl.scribble(p, int(st["address"], 16), 64, 9)
+    rc, j, err = run_j(["streams", exe, p])
+    got = [s for x in j.get("transports", []) for s in x["streams"]
+           if s["address"] == st["address"]] if rc == 0 else []
+    t.check(rc == 0 and warnings_of(j) and "warning:" in err and
+            (not got or (got[0]["id"] == st["id"] and got[0]["state"] == st["state"])),
+            "random bytes over a stream: left out or unchanged where it counts, with a "
+            "warning (exit %d, %r)" % (rc, err[:200]))
+    rc, j, err = run_j(["why-blocked", exe, p])
+    t.check(rc == 0 and warnings_of(j) and "warning:" in err,
+            "random bytes over a stream: why-blocked warns (exit %d)" % rc)
+
+
 def over_notes(t, a, tmp):
     exe, core = os.path.join(a, "exe"), os.path.join(a, "core")
     note = dl.note_segment(core)
@@ -418,6 +440,7 @@ def main():
         over_gs(t, a, tmp, intact)
         over_allgs(t, a, tmp, intact)
         over_transport(t, a, tmp)
+        over_stream(t, a, tmp)
         over_notes(t, a, tmp)
         truncated(t, a, pie, tmp, intact)
         special_files(t, a, tmp)

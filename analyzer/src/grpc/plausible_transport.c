@@ -30,6 +30,20 @@ static bool why_not(const gs_transport *t, char *why, size_t n)
 	return false;
 }
 
+bool gs_stream_implausible(const gs_stream *st, char *why, size_t n)
+{
+	/* Every stream of a gRPC connection is opened by the client: odd ids (RFC 9113 5.1.1). */
+	if (st->id == 0 || st->id > H2_MAX || !(st->id & 1)) {
+		snprintf(why, n, "stream id %u is no client-opened HTTP/2 stream id", st->id);
+		return true;
+	}
+	if (st->state > 3) {
+		snprintf(why, n, "state %u is none of grpc-go's", st->state);
+		return true;
+	}
+	return false;
+}
+
 void gs_transport_check(gs_transport *tr)
 {
 	char why[120];

@@ -6,6 +6,7 @@
 #include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "grpc_internal.h"
+#include "plausible_transport.h"
 
 #define MAX_ITL 100000
 
@@ -224,6 +225,17 @@ size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached)
 	st->side = g->tr[ti].side;
 	st->detached = detached;
 	read_stream(g, st);
+	/* A damaged stream is named on its transport, never listed with its garbage. */
+	char why[120];
+	if (gs_stream_implausible(st, why, sizeof why)) {
+		gs_transport *tr = &g->tr[ti];
+		if (!tr->unreadable)
+			tr->unreadable = addr;
+		if (!tr->problem[0])
+			snprintf(tr->problem, sizeof tr->problem, "stream at 0x%llx implausible "
+				 "(damaged memory?): %.90s", (unsigned long long)addr, why);
+		return SIZE_MAX;
+	}
 	return g->nst++;
 }
 
