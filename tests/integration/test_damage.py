@@ -397,6 +397,17 @@ def arguments(t, a, tmp):
         sleeper.wait()
 
 
+def untraceable(t):
+    """Live targets that cannot be read say why."""
+    rc, out, err = run(["goroutines", "--pid", "2"])
+    t.check(rc == 2 and "kernel thread" in err, "pid 2: %r" % err.strip())
+    z = subprocess.Popen(["sleep", "0"])
+    time.sleep(0.3)  # exited, not reaped
+    rc, out, err = run(["goroutines", "--pid", str(z.pid)])
+    z.wait()
+    t.check(rc == 2 and "zombie" in err, "a zombie: %r" % err.strip())
+
+
 def traced(t):
     """A process another tracer holds: the message names that tracer."""
     tracee = subprocess.Popen(["sleep", "60"])
@@ -446,6 +457,7 @@ def main():
         special_files(t, a, tmp)
         escapes(t, a, tmp)
         arguments(t, a, tmp)
+        untraceable(t)
         traced(t)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -60,6 +60,12 @@ void gs_live_trace_cause(int pid, int errnum, char *buf, size_t n)
 		snprintf(buf, n, "a zombie (it has exited; nothing is left to read)");
 		return;
 	}
+	char exe[64], target[8];
+	snprintf(exe, sizeof exe, "/proc/%d/exe", pid);
+	if (readlink(exe, target, sizeof target) < 0 && errno == ENOENT && state[0]) {
+		snprintf(buf, n, "a kernel thread (there is no program to read)");
+		return;
+	}
 	if (pid == getpid()) {
 		snprintf(buf, n, "it is this process itself (a process cannot trace its own threads)");
 		return;
