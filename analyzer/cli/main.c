@@ -231,10 +231,23 @@ int main(int argc, char **argv)
 		rc = 2;
 		goto out;
 	}
-	if (o.core && !is_file(o.core)) {
+	/* The files named are regular files (never a FIFO to block on), before anything opens:
+	 * the core, and --peer's one or two. */
+	const char *check[4] = { o.core };
+	int nfcheck = o.core ? 1 : 0;
+	for (int i = 1; i < ncmd; i++) {
+		if (strcmp(cmd[i], "--peer") != 0)
+			continue;
+		for (int k = i + 1; k < ncmd && k <= i + 2 && nfcheck < 4; k++)
+			if (cmd[k][0] != '-' && !is_number(cmd[k]))
+				check[nfcheck++] = cmd[k];
+	}
+	for (int i = 0; i < nfcheck; i++) {
 		struct stat st;
-		fprintf(stderr, "grpcscope: %s: %s\n", o.core,
-			stat(o.core, &st) == 0 ? "not a regular file" : strerror(errno));
+		if (is_file(check[i]))
+			continue;
+		fprintf(stderr, "grpcscope: %s: %s\n", check[i],
+			stat(check[i], &st) == 0 ? "not a regular file" : strerror(errno));
 		rc = 2;
 		goto out;
 	}

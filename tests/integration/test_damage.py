@@ -390,6 +390,9 @@ def arguments(t, a, tmp):
         t.check(rc == 2 and "--bogus" in err and time.time() - t0 < 10,
                 "a usage error with --pid is reported before the process is touched (%r)"
                 % err.strip()[:200])
+        refused(t, "--pid with a --peer file that is missing",
+                ["why-blocked", "--pid", str(sleeper.pid), "--peer", "/typo/peer.core"],
+                ["/typo/peer.core"])
         refused(t, "why-blocked with a stray word and --pid",
                 ["why-blocked", "frob", "nicate", "--pid", str(sleeper.pid)], ["nicate"])
     finally:
