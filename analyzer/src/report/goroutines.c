@@ -104,8 +104,11 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 		gs_strbuf_puts(out, ",\"wait_minutes\":null");
 	gs_strbuf_puts(out, ",\"top_function\":");
 	gs_strbuf_json_str(out, top ? top->function : "");
-	if (top)
-		gs_strbuf_printf(out, ",\"top_file\":\"%s\",\"top_line\":%d", top->file, top->line);
+	if (top) { /* the file name comes from the binary: a JSON string like any other */
+		gs_strbuf_puts(out, ",\"top_file\":");
+		gs_strbuf_json_str(out, top->file);
+		gs_strbuf_printf(out, ",\"top_line\":%d", top->line);
+	}
 	gs_pcframe pf;
 	if (gs_rt_creator_with(rt, u, g, &pf)) {
 		gs_strbuf_puts(out, ",\"created_by\":{\"function\":");
