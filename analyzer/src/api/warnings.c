@@ -14,8 +14,9 @@ static void notes_warning(gs_session *s, void (*emit)(void *, const char *), voi
 	char m[1400];
 	snprintf(m, sizeof m, "%s: %s: %s%s", gs_target_name(s->target), p,
 		 gs_target_nthreads(s->target) ? "some thread registers may be missing"
-					       : "thread registers are missing, so running "
-						 "goroutines show no stack",
+					       : "thread registers are missing, so a running "
+						 "goroutine's stack is where it last stopped, not where "
+						 "it runs",
 		 gs_target_exe_path(s->target) ? ""
 					       : "; the executable is the one given on the "
 						 "command line");
