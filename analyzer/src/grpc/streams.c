@@ -101,10 +101,14 @@ static void read_details(gs_grpc *g, gs_stream *st)
 	uint64_t p = st->addr;
 	g->bad = 0;
 	char text[160];
-	if (g->l.offsets[ST_METHOD] >= 0 &&
-	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text, sizeof text,
-			      NULL) == 0)
-		st->method = gs_strpool_intern(&g->strings, text);
+	if (g->l.offsets[ST_METHOD] >= 0) {
+		/* A gRPC method is "/service/method": anything else is damaged memory. */
+		if (gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text,
+				      sizeof text, NULL) == 0 && text[0] == '/')
+			st->method = gs_strpool_intern(&g->strings, text);
+		else if (!st->problem[0])
+			st->problem = "method unreadable or implausible (damaged memory?)";
+	}
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb) {
 		gs_chan ch;
@@ -174,6 +178,8 @@ static void read_context(gs_grpc *g, gs_stream *st)
 		st->ctx.has_deadline = ci->has_deadline;
 		st->ctx.deadline_unix_ns = ci->deadline_unix_ns;
 		st->ctx.err = gs_strpool_intern(&g->strings, ci->err);
+	} else if (!st->problem[0]) {
+		st->problem = "context unreadable";
 	}
 }
 
