@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../binary/grpc_version.h"
+#include "../goruntime/identity.h"
 #include "../util/strbuf.h"
 
 static uint64_t now_ns(void)
@@ -85,6 +86,14 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 				       "%llu bytes missing): nothing left to analyse",
 				       gs_target_name(s->target), why,
 				       (unsigned long long)gs_target_missing_bytes(s->target));
+		}
+		/* Forced over a mismatch: the mismatch is the likelier cause. */
+		const char *forced = gs_rt_forced_mismatch(s->rt);
+		if (err && forced) {
+			char why[sizeof err->msg];
+			snprintf(why, sizeof why, "%s", err->msg);
+			return gs_errf(err, GS_EINPUT, "%s (read with --force although %.600s)", why,
+				       forced);
 		}
 		return -1;
 	}

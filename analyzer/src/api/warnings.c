@@ -92,9 +92,6 @@ void gs_session_warnings(gs_session *s, void (*emit)(void *ctx, const char *msg)
 	const char *forced = s->rt ? gs_rt_forced_mismatch(s->rt) : NULL;
 	if (forced) {
 		snprintf(m, sizeof m, "read with --force although %s", forced);
-		char *cut = strstr(m, "; use --force");
-		if (cut)
-			*cut = '\0';
 		emit(ctx, m);
 	}
 	notes_warning(s, emit, ctx);

@@ -18,8 +18,8 @@ static uint64_t page_down(uint64_t v) { return v & ~(uint64_t)(PAGE - 1); }
 
 static int mismatch(gs_err *err, gs_target *t, gs_binary *b, const char *why)
 {
-	return gs_errf(err, GS_EINPUT, "%s is not the executable of %s: %s; use --force to read "
-		       "it anyway", gs_binary_path(b), gs_target_name(t), why);
+	return gs_errf(err, GS_EINPUT, "%s is not the executable of %s: %s", gs_binary_path(b),
+		       gs_target_name(t), why);
 }
 
 /* e_phoff and e_phnum from the file's ELF header. */

@@ -20,7 +20,7 @@
 #include "../util/err.h"
 
 /* 0 when nothing contradicts b being the executable of t loaded at bias; otherwise -1 with
- * err (GS_EINPUT) naming both files and the first contradiction. */
+ * err (GS_EINPUT): "EXE is not the executable of CORE: <the first contradiction>". */
 int gs_identity_check(gs_target *t, gs_binary *b, uint64_t bias, gs_err *err);
 
 /* The PIE bias from the target's memory alone: the dumped region that starts with the

@@ -120,7 +120,7 @@ static int map_executable(gs_rt *rt, bool force, const uint64_t *bias_hint, gs_e
 	gs_err e = {0};
 	if (gs_identity_check(rt->target, rt->binary, rt->bias, &e) < 0) {
 		if (!force)
-			return gs_errf(err, e.code, "%s", e.msg);
+			return gs_errf(err, e.code, "%s; use --force to read it anyway", e.msg);
 		rt->forced_mismatch = gs_xstrdup(e.msg);
 	}
 	for (size_t i = 0; i < gs_binary_nsegments(rt->binary); i++) {
