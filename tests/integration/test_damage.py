@@ -127,6 +127,11 @@ def wrong_executables(t, a, b, c, pie, other, tmp):
         rc, j, err = run_j(["info", os.path.join(d, "exe"), os.path.join(d, "core")])
         t.check(rc == 0 and warnings_of(j) == [] and err == "",
                 "%s with its own exe: exit %d, no warnings (%r)" % (d, rc, err[:200]))
+    rc, out, err = run(["why-blocked", "--force", os.path.join(c, "exe"), os.path.join(pie, "core")])
+    t.check(rc in (0, 2) and "read with --force although" in err and
+            "not the executable of" in err,
+            "--force over a PIE core with a position-dependent exe says the mismatch (exit %d, %r)"
+            % (rc, err.strip()[:300]))
     rc, out, err = run(["why-blocked", "--force", os.path.join(c, "exe"), core])
     t.check(rc != 0 or "warning: read with --force although" in err,
             "--force over a mismatch warns (exit %d, %r)" % (rc, err[:300]))
