@@ -120,9 +120,14 @@ def wrong_executables(t, a, b, c, pie, other, tmp):
             [os.path.join(c, "exe"), os.path.join(pie, "core")])
     refused(t, "position-dependent core with a PIE exe",
             ["goroutines", os.path.join(pie, "exe"), core], [os.path.join(pie, "exe"), core])
-    refused(t, "PIE core with the PIE exe of another Go version",
+    refused(t, "PIE core with another Go version's exe",
             ["info", os.path.join(other, "exe"), os.path.join(pie, "core")],
-            [os.path.join(pie, "core")])
+            [os.path.join(other, "exe"), os.path.join(pie, "core")])
+    other_pie = os.path.join(os.path.dirname(other), "handler-blocked-pie")
+    if os.path.exists(os.path.join(other_pie, "core")):
+        refused(t, "PIE core with the PIE exe of another Go version",
+                ["why-blocked", os.path.join(other_pie, "exe"), os.path.join(pie, "core")],
+                [os.path.join(other_pie, "exe"), os.path.join(pie, "core")])
     for d in (a, pie):
         rc, j, err = run_j(["info", os.path.join(d, "exe"), os.path.join(d, "core")])
         t.check(rc == 0 and warnings_of(j) == [] and err == "",
