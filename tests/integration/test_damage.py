@@ -144,6 +144,7 @@ def wrong_executables(t, a, b, c, pie, other, tmp):
 
 def over_gs(t, a, tmp, intact):
     exe, core = os.path.join(a, "exe"), os.path.join(a, "core")
+    rc, intact_verdicts, _ = run_j(["why-blocked", exe, core])
     arr, ptrs = dl.allgs(core, exe)
     gsize = g_size(exe)
     live = sorted(p for p in ptrs if p)
@@ -175,6 +176,14 @@ def over_gs(t, a, tmp, intact):
                 ids = by_id(intact)
                 odd = [v["goroutine"] for v in wj["verdicts"] if v["goroutine"] not in ids]
                 t.check(not odd, "%s: every verdict is about a real goroutine %s" % (what, odd))
+                # Nothing lost: the verdicts of goroutines the damage spared are the intact
+                # core's (or unknown, when they rest on what was damaged).
+                iv = {v["goroutine"]: v["verdict"] for v in intact_verdicts["verdicts"]}
+                dv = {v["goroutine"]: v["verdict"] for v in wj["verdicts"]}
+                changed = [(g, iv.get(g), dv.get(g)) for g in spared
+                           if iv.get(g) != dv.get(g) and dv.get(g) != "unknown"]
+                t.check(not changed, "%s: the spared goroutines' verdicts are unchanged %s"
+                        % (what, changed[:5]))
         rc, out, err = run(["why-blocked", exe, p])
         t.check(rc == 0 and "warning:" in err, "%s: why-blocked text warns on stderr" % what)
 
