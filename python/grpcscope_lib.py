@@ -56,6 +56,8 @@ def load_lib():
                                    ctypes.POINTER(ctypes.c_char_p),
                                    ctypes.POINTER(ctypes.c_void_p),
                                    ctypes.POINTER(ctypes.c_void_p)]
+        lib.gs_warnings.restype = ctypes.c_void_p
+        lib.gs_warnings.argtypes = [ctypes.c_void_p]
         lib.gs_close.argtypes = [ctypes.c_void_p]
         lib.gs_close.restype = None
         lib.gs_free.argtypes = [ctypes.c_void_p]
@@ -154,4 +156,10 @@ def run(handle, argv):
     m = ctypes.string_at(msg.value).decode(errors="replace") if msg.value else ""
     LIB.gs_free(out)
     LIB.gs_free(msg)
+    # Damage that may make the answer incomplete: said with the message (on stderr).
+    w = LIB.gs_warnings(handle)
+    if w:
+        warn = ctypes.string_at(w).decode(errors="replace").rstrip("\n")
+        LIB.gs_free(w)
+        m = (m + "\n" + warn) if m else warn
     return rc, text, m

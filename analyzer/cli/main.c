@@ -33,10 +33,80 @@ static void on_timeout(int sig)
 	_exit(1);
 }
 
+/* The first error writing stdout (a full disk, a closed pipe): the run then fails. */
+typedef struct out_state {
+	int err;
+} out_state;
+
+/* A control character other than a line break or tab never reaches the terminal: the
+ * library escapes the strings it takes from a snapshot, and this is the last guard. */
+static int is_unsafe(unsigned char c)
+{
+	return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
+}
+
+static void write_safe(FILE *f, const char *p, size_t n, int *err)
+{
+	size_t from = 0;
+	for (size_t i = 0; i <= n && !*err; i++) {
+		if (i < n && !is_unsafe((unsigned char)p[i]))
+			continue;
+		if (i > from && fwrite(p + from, 1, i - from, f) != i - from)
+			*err = errno ? errno : EIO;
+		if (i < n && !*err && fprintf(f, "\\x%02x", (unsigned char)p[i]) < 0)
+			*err = errno ? errno : EIO;
+		from = i + 1;
+	}
+}
+
 static void write_stdout(void *ctx, const char *p, size_t n)
 {
-	(void)ctx;
-	fwrite(p, 1, n, stdout);
+	out_state *o = ctx;
+	write_safe(stdout, p, n, &o->err);
+}
+
+/* "grpcscope: MSG\n" on stderr, MSG escaped (it may name a path recorded in the core):
+ * one line, whatever the path holds. */
+static void say(const char *msg)
+{
+	int e = 0;
+	fputs("grpcscope: ", stderr);
+	for (const char *p = msg; *p; p++) {
+		if (*p == '\n')
+			fputs("\\n", stderr);
+		else
+			write_safe(stderr, p, 1, &e);
+	}
+	fputc('\n', stderr);
+}
+
+/* Command arguments are told from file names by their syntax, never by which files exist:
+ * goroutine ids are numbers; a stream is a number, an address or TRANSPORT:ID. */
+static int is_hex_or_dec(const char *s, size_t n)
+{
+	size_t i = 0;
+	int hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+	if (hex)
+		i = 2;
+	if (i >= n)
+		return 0;
+	for (; i < n; i++)
+		if (!(s[i] >= '0' && s[i] <= '9') &&
+		    !(hex && ((s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F'))))
+			return 0;
+	return 1;
+}
+
+static int is_command_arg(const char *cmd, const char *a)
+{
+	if (strcmp(cmd, "stream-state") == 0) {
+		const char *colon = strchr(a, ':');
+		if (colon)
+			return is_hex_or_dec(a, (size_t)(colon - a)) &&
+			       is_hex_or_dec(colon + 1, strlen(colon + 1));
+		return is_hex_or_dec(a, strlen(a));
+	}
+	return is_hex_or_dec(a, strlen(a));
 }
 
 static int is_file(const char *p)
@@ -146,30 +216,71 @@ int main(int argc, char **argv)
 			pos[npos++] = a;
 		}
 	}
-	/* Trailing positionals name the snapshot: EXE CORE, or CORE; the rest belong to the
-	 * command (stream ids, goroutine ids). */
-	if (o.pid <= 0) {
-		if (npos == 0) {
+	/* Positionals: the command's own arguments (ids, a stream) and one or two files,
+	 * EXE CORE or CORE (with --pid: at most EXE). */
+	const char *files[3];
+	int nfiles = 0, nargs = 0;
+	for (int i = 0; i < npos; i++) {
+		if (is_command_arg(cmd[0], pos[i])) {
+			pos[nargs++] = pos[i];
+		} else if (nfiles < 2) {
+			files[nfiles++] = pos[i];
+		} else {
+			fprintf(stderr, "grpcscope: %s: one file too many (give EXE CORE, CORE or "
+					"--pid PID)\n", pos[i]);
+			rc = 2;
+			goto out;
+		}
+	}
+	npos = nargs;
+	if (o.pid > 0) {
+		if (nfiles > 1) {
+			fprintf(stderr, "grpcscope: %s: a core file and --pid together (give one)\n",
+				files[1]);
+			rc = 2;
+			goto out;
+		}
+		o.exe = nfiles ? files[0] : NULL;
+	} else {
+		if (nfiles == 0) {
 			fprintf(stderr, "grpcscope: no snapshot: give EXE CORE, CORE or --pid PID\n");
 			rc = 2;
 			goto out;
 		}
-		const char *last = pos[npos - 1];
-		if (!is_file(last)) {
-			fprintf(stderr, "%s: %s\n", last,
-				access(last, F_OK) == 0 ? "not a regular file" : strerror(ENOENT));
-			rc = 2;
-			goto out;
-		}
-		o.core = last;
-		npos--;
-		if (npos > 0 && is_file(pos[npos - 1])) {
-			o.exe = pos[npos - 1];
-			npos--;
-		}
+		o.core = files[nfiles - 1];
+		o.exe = nfiles == 2 ? files[0] : NULL;
 	}
 	for (int i = 0; i < npos; i++)
 		cmd[ncmd++] = pos[i];
+	/* The whole command line is checked before any target is touched: a usage error must
+	 * never pause a live process. */
+	char *usage_err = NULL;
+	if (gs_command_check(ncmd, cmd, &usage_err) != 0) {
+		fprintf(stderr, "grpcscope: %s\n", usage_err ? usage_err : "bad usage");
+		gs_free(usage_err);
+		rc = 2;
+		goto out;
+	}
+	/* The files named are regular files (never a FIFO to block on), before anything opens:
+	 * the core, and --peer's one or two. */
+	const char *check[4] = { o.core };
+	int nfcheck = o.core ? 1 : 0;
+	for (int i = 1; i < ncmd; i++) {
+		if (strcmp(cmd[i], "--peer") != 0)
+			continue;
+		for (int k = i + 1; k < ncmd && k <= i + 2 && nfcheck < 4; k++)
+			if (cmd[k][0] != '-' && !is_number(cmd[k]))
+				check[nfcheck++] = cmd[k];
+	}
+	for (int i = 0; i < nfcheck; i++) {
+		struct stat st;
+		if (is_file(check[i]))
+			continue;
+		fprintf(stderr, "grpcscope: %s: %s\n", check[i],
+			stat(check[i], &st) == 0 ? "not a regular file" : strerror(errno));
+		rc = 2;
+		goto out;
+	}
 
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -196,7 +307,7 @@ int main(int argc, char **argv)
 		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0;
 	gs_session *s = gs_open(&o, &status, err, sizeof err);
 	if (!s) {
-		fprintf(stderr, "grpcscope: %s\n", err);
+		say(err);
 		rc = status;
 		goto out;
 	}
@@ -204,14 +315,17 @@ int main(int argc, char **argv)
 	for (const char *w = gs_open_warnings(s), *nl; (nl = strchr(w, '\n')) != NULL; w = nl + 1)
 		fprintf(stderr, "grpcscope: warning: %.*s\n", (int)(nl - w), w);
 	char *text = NULL, *msg = NULL;
+	out_state wout = {0};
 	if (o.pid > 0) {
 		/* A live process stays paused while the library reads it: buffer the output and
 		 * print it only once the process runs again. */
 		rc = gs_command(s, ncmd, cmd, &text, &msg);
 	} else {
 		/* A core: stream, so a large report never piles up in memory. */
-		rc = gs_command_stream(s, ncmd, cmd, write_stdout, NULL, &msg);
+		rc = gs_command_stream(s, ncmd, cmd, write_stdout, &wout, &msg);
 	}
+	/* Damage that may make the answer incomplete: said on stderr, whatever the format. */
+	char *warnings = gs_warnings(s);
 	/* GRPCSCOPE_TIMING=1: the phases' wall times on stderr (bench/ reads them). */
 	const char *tv = getenv("GRPCSCOPE_TIMING");
 	char *timing = tv && *tv && strcmp(tv, "0") ? gs_timing(s) : NULL;
@@ -229,9 +343,21 @@ int main(int argc, char **argv)
 		setitimer(ITIMER_REAL, &off, NULL);
 	}
 	if (text)
-		fputs(text, stdout);
+		write_stdout(&wout, text, strlen(text));
+	if (fflush(stdout) != 0 && !wout.err)
+		wout.err = errno ? errno : EIO;
+	if (warnings) {
+		int e = 0;
+		write_safe(stderr, warnings, strlen(warnings), &e);
+	}
+	gs_free(warnings);
 	if (msg)
-		fprintf(stderr, "grpcscope: %s\n", msg);
+		say(msg);
+	if (wout.err) {
+		fprintf(stderr, "grpcscope: cannot write the output: %s\n", strerror(wout.err));
+		if (rc == 0)
+			rc = 1;
+	}
 	gs_free(text);
 	gs_free(msg);
 out:

@@ -66,11 +66,22 @@ GS_PUBLIC gs_session *gs_open(const gs_open_options *o, int *status, char *errbu
  * gs_free), *errmsg a message on failure. Returns the exit status. */
 GS_PUBLIC int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg);
 
+/* Checks a command line as gs_command would parse it, without a session: a front end
+ * calls it before opening a live target, so a usage error never pauses a process.
+ * Returns 0, or 2 with *errmsg set (caller frees with gs_free). */
+GS_PUBLIC int gs_command_check(int argc, const char *const *argv, char **errmsg);
+
 /* Like gs_command, but the output goes to write(ctx, bytes, n) as it is produced, in pieces
  * of about 1 MiB, instead of being returned: for large reports on cores. */
 typedef void (*gs_write_fn)(void *ctx, const char *p, size_t n);
 GS_PUBLIC int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write_fn write,
 		      void *ctx, char **errmsg);
+
+/* What may make the answers of this session incomplete (a truncated core, lost notes,
+ * unreadable or implausible goroutines, --force over a mismatch, gRPC objects read in part),
+ * as "warning: ...\n" lines, after a command ran (its JSON carries the same in
+ * "warnings"); NULL when nothing. Free with gs_free. Front ends print it on stderr. */
+GS_PUBLIC char *gs_warnings(gs_session *s);
 
 /* Resumes a live target now (no-op otherwise). Closing also resumes. */
 /* How long each phase of the session took so far, as one line ("timing: open ... ms, ...,

@@ -110,9 +110,9 @@ def main():
             miss = json.loads(out).get("missing_bytes", 0) if rc == 0 else 0
             t.check(miss > 0, "core cut mid-segment: info reports %d missing bytes" % miss)
             rc, out, err = run(["why-blocked", exe, p])
-            t.check(rc == 0 and out.startswith("warning: ") and "truncated" in out.splitlines()[0],
-                    "core cut mid-segment: the text report starts with a truncation warning (%r)"
-                    % out.splitlines()[:1])
+            t.check(rc == 0 and err.startswith("warning: ") and "truncated" in err.splitlines()[0],
+                    "core cut mid-segment: a truncation warning on stderr (%r)"
+                    % err.splitlines()[:1])
             rc, out, err = run(["info", "--json", exe, core])
             t.check(rc == 0 and json.loads(out).get("missing_bytes") == 0,
                     "the pristine core has no missing bytes")

@@ -186,6 +186,18 @@ static void expect_open_error(core_img *c, size_t n, const char *needle)
 	ck_assert_msg(strstr(err.msg, needle), "'%s' in '%s'", needle, err.msg);
 }
 
+/* Damaged notes do not stop the core from opening: what came before the damage is kept
+ * and the problem is named. */
+static void expect_notes_problem(core_img *c, size_t n, const char *needle)
+{
+	gs_err err = { 0 };
+	gs_target *t = gs_core_target_open(save(c, n), &err);
+	ck_assert_msg(t != NULL, "%s", err.msg);
+	const char *p = gs_target_notes_problem(t);
+	ck_assert_msg(p && strstr(p, needle), "'%s' in '%s'", needle, p ? p : "(none)");
+	gs_target_close(t);
+}
+
 static void check_range(gs_target *t, uint64_t addr, size_t n)
 {
 	uint8_t buf[0x3000];
@@ -361,7 +373,7 @@ END_TEST
 START_TEST(test_core_target_truncated_in_notes)
 {
 	core_img *c = new_img();
-	expect_open_error(c, NOTES_OFF + 200, "truncated core file");
+	expect_notes_problem(c, NOTES_OFF + 200, "cut off");
 	cleanup(c);
 	free(c);
 }
@@ -392,16 +404,16 @@ START_TEST(test_core_target_garbage_notes)
 	core_img *c = new_img();
 	uint32_t huge = 0xfffffff0;
 	memcpy(c->buf + NOTES_OFF, &huge, 4); /* first namesz */
-	expect_open_error(c, CORE_SIZE, "corrupt core notes");
+	expect_notes_problem(c, CORE_SIZE, "corrupt core notes");
 
 	build(c);
 	memcpy(c->buf + NOTES_OFF + 4, &huge, 4); /* first descsz */
-	expect_open_error(c, CORE_SIZE, "corrupt core notes");
+	expect_notes_problem(c, CORE_SIZE, "corrupt core notes");
 
 	build(c);
 	uint32_t small = 100;
 	memcpy(c->buf + NOTES_OFF + 4, &small, 4); /* NT_PRSTATUS too short, then misaligned */
-	expect_open_error(c, CORE_SIZE, "corrupt core notes");
+	expect_notes_problem(c, CORE_SIZE, "corrupt core notes");
 	cleanup(c);
 	free(c);
 }
@@ -422,11 +434,11 @@ START_TEST(test_core_target_garbage_nt_file)
 	}
 	uint64_t count = 1000;
 	memcpy(p + off + 12 + 8, &count, 8);
-	expect_open_error(c, CORE_SIZE, "NT_FILE");
+	expect_notes_problem(c, CORE_SIZE, "NT_FILE");
 	count = 2;
 	memcpy(p + off + 12 + 8, &count, 8);
 	memset(p + off + 12 + 8 + 16 + 48, 'x', 34); /* paths without their NULs */
-	expect_open_error(c, CORE_SIZE, "NT_FILE path");
+	expect_notes_problem(c, CORE_SIZE, "NT_FILE path");
 	cleanup(c);
 	free(c);
 }

@@ -195,7 +195,7 @@ START_TEST(test_allgs_absurd)
 	ck_assert_int_eq(imgfix_run(s, &out, "goroutines", NULL, NULL), 0);
 	ck_assert_msg(strstr(out, want) != NULL, "goroutines does not say: %s", want);
 	gs_free(out);
-	snprintf(want, sizeof want, "\"unreadable\":{\"count\":1,\"addresses\":[\"0x%llx\"]}",
+	snprintf(want, sizeof want, "\"unreadable\":{\"count\":1,\"addresses\":[\"0x%llx\"]",
 		 (unsigned long long)UNMAPPED);
 	ck_assert_int_eq(imgfix_run(s, &out, "goroutines", "--json", NULL), 0);
 	ck_assert_msg(strstr(out, want) != NULL, "goroutines --json lacks %s", want);

@@ -135,6 +135,26 @@ START_TEST(test_strbuf_numbers_print_like_printf)
 }
 END_TEST
 
+/* Snapshot strings: the terminal sees no control character, JSON stays valid UTF-8. */
+START_TEST(test_strings_from_a_snapshot_are_escaped)
+{
+	char buf[128];
+	const char *plain = "/usr/bin/ok \xc3\xa9t\xc3\xa9";
+	ck_assert_ptr_eq(gs_text_safe(plain, buf, sizeof buf, false), plain);
+	ck_assert_str_eq(gs_text_safe("a\x1b[31mb\nc\x7f", buf, sizeof buf, false),
+			 "a\\x1b[31mb\\nc\\x7f");
+	ck_assert_str_eq(gs_text_safe("x\xff\xc3y\xc2\x9bz", buf, sizeof buf, false),
+			 "x\\xff\\xc3y\\u009bz");
+	ck_assert_str_eq(gs_text_safe("say \"hi\"\\", buf, sizeof buf, true), "say \\\"hi\\\"\\\\");
+	ck_assert_str_eq(gs_text_safe("\x1b\x1b\x1b\x1b", buf, 9, false), "\\x1b\\x1b");
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	gs_strbuf_json_str(&sb, "a\x1b\xff\xc3\xa9\xed\xa0\x80\xc2\x85\"");
+	ck_assert_str_eq(sb.buf, "\"a\\u001b\\ufffd\xc3\xa9\\ufffd\\ufffd\\ufffd\\u0085\\\"\"");
+	gs_strbuf_free(&sb);
+}
+END_TEST
+
 START_TEST(test_phases_add_up)
 {
 	gs_phases ph;
@@ -242,6 +262,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_radix_sort_matches_a_stable_sort);
 	tcase_add_test(tc, test_strbuf_numbers_print_like_printf);
 	tcase_add_test(tc, test_phases_add_up);
+	tcase_add_test(tc, test_strings_from_a_snapshot_are_escaped);
 	tcase_add_test(tc, test_chunks_keep_every_allocation);
 	tcase_add_test(tc, test_runs_cut_where_neighbours_are_far);
 	suite_add_tcase(s, tc);

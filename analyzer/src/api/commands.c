@@ -10,6 +10,7 @@
 #include "../report/why_blocked.h"
 #include "../util/strbuf.h"
 #include "session.h"
+#include "warnings.h"
 
 static const char usage[] =
 	"usage: grpcscope COMMAND [OPTIONS] EXE CORE\n"
@@ -102,6 +103,10 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 			return bad(errmsg, "goroutines: unknown option %s (see --help)", a);
 		}
 	}
+	if (!s) { /* gs_command_check: the arguments are fine */
+		free(ids);
+		return 0;
+	}
 	o.ids = ids;
 	o.nids = nids;
 	o.phases = &s->phases;
@@ -129,6 +134,8 @@ static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf 
 		else
 			return bad(errmsg, "info: unknown option %s", argv[i]);
 	}
+	if (!s)
+		return 0;
 	gs_info in = {
 		.exe = s->exe_path,
 		.target = gs_target_name(s->target),
@@ -168,6 +175,8 @@ static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_st
 	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
 	if (argc > 2 || (argc == 2 && !json))
 		return bad(errmsg, "selfcheck: unknown option %s", argv[argc - 1]);
+	if (!s)
+		return 0;
 	const gs_layout *l = gs_rt_layout(s->rt);
 	if (json) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"selfcheck\",\"fields\":[");
@@ -214,6 +223,8 @@ static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strb
 		else
 			return bad(errmsg, "streams: unknown option %s", argv[i]);
 	}
+	if (!s)
+		return 0;
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
@@ -240,6 +251,8 @@ static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs
 	}
 	if (!spec)
 		return bad(errmsg, "%s", "stream-state: which stream? (ID, TRANSPORT:ID or address)");
+	if (!s)
+		return 0;
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
@@ -255,6 +268,14 @@ static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs
 	gs_grpc_load_contexts(g);
 	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
 	return 0;
+}
+
+/* The --peer snapshot's damage is the answer's too. */
+static void peer_warning(void *ctx, const char *msg)
+{
+	char m[1200];
+	snprintf(m, sizeof m, "peer: %s", msg);
+	gs_session_warn(ctx, m);
 }
 
 static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
@@ -286,6 +307,10 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 			return bad(errmsg, "why-blocked: unexpected argument %s", argv[i]);
 		}
 	}
+	if (!s) {
+		free(ids);
+		return 0;
+	}
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
 	gs_diagnose_prepare(s->rt);
@@ -311,6 +336,8 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 			return ps ? 1 : st;
 		}
 	}
+	if (ps)
+		gs_session_warnings(ps, peer_warning, s);
 	gs_diagnosis dg, pdg;
 	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, ids, nids, &dg, &pdg, &e) < 0) {
 		free(ids);
@@ -344,19 +371,46 @@ static const struct {
 	{"why-blocked", cmd_why_blocked},
 };
 
-/* A truncated core still analyses, but what was lost reads as absent: say so first (text
- * output; JSON carries it in info's missing_bytes). */
-static void truncation_warning(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb)
+/* JSON output gets the session's warnings after its "command" key: spliced into the first
+ * piece of output that reaches the sink (every command has built what its answer rests on
+ * before it prints), or into the whole output when it is returned at once. */
+typedef struct splice {
+	gs_session *s;
+	gs_write_fn write;
+	void *ctx;
+	bool done;
+} splice;
+
+static void splice_into(gs_session *s, const char *p, size_t n, gs_strbuf *out)
 {
-	uint64_t miss = gs_target_missing_bytes(s->target);
-	if (!miss || strcmp(argv[0], "info") == 0)
+	size_t at = gs_json_warnings_at(p, n);
+	gs_strbuf_put(out, p, at);
+	if (at)
+		gs_json_warnings(s, out);
+	gs_strbuf_put(out, p + at, n - at);
+}
+
+static void splice_write(void *arg, const char *p, size_t n)
+{
+	splice *sp = arg;
+	if (sp->done) {
+		sp->write(sp->ctx, p, n);
 		return;
+	}
+	sp->done = true;
+	gs_strbuf tmp;
+	gs_strbuf_init(&tmp);
+	splice_into(sp->s, p, n, &tmp);
+	sp->write(sp->ctx, tmp.buf ? tmp.buf : "", tmp.len);
+	gs_strbuf_free(&tmp);
+}
+
+static bool wants_json(int argc, const char *const *argv)
+{
 	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") == 0 || strcmp(argv[i], "--dot") == 0)
-			return;
-	gs_strbuf_printf(sb, "warning: %s is truncated: %llu bytes of the process's memory are "
-			     "missing; goroutines, streams and verdicts there can be absent or unknown\n\n",
-			 gs_target_name(s->target), (unsigned long long)miss);
+		if (strcmp(argv[i], "--json") == 0)
+			return true;
+	return false;
 }
 
 static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, char **errmsg)
@@ -364,10 +418,20 @@ static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, 
 	*errmsg = NULL;
 	if (argc < 1)
 		return bad(errmsg, "%s", "no command (see --help)");
-	truncation_warning(s, argc, argv, sb);
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		if (strcmp(argv[0], commands[i].name) == 0)
 			return commands[i].fn(s, argc, argv, sb, errmsg);
+	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
+}
+
+int gs_command_check(int argc, const char *const *argv, char **errmsg)
+{
+	*errmsg = NULL;
+	if (argc < 1)
+		return bad(errmsg, "%s", "no command (see --help)");
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+		if (strcmp(argv[0], commands[i].name) == 0)
+			return commands[i].fn(NULL, argc, argv, NULL, errmsg);
 	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
 }
 
@@ -376,6 +440,13 @@ int gs_command(gs_session *s, int argc, const char *const *argv, char **out, cha
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	int rc = run(s, argc, argv, &sb, errmsg);
+	if (wants_json(argc, argv) && sb.len) {
+		gs_strbuf all;
+		gs_strbuf_init(&all);
+		splice_into(s, sb.buf, sb.len, &all);
+		gs_strbuf_free(&sb);
+		sb = all;
+	}
 	*out = gs_strbuf_take(&sb);
 	gs_phases_mark(&s->phases, "report");
 	return rc;
@@ -386,11 +457,34 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 {
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
-	sb.sink = write;
-	sb.sink_ctx = ctx;
+	splice sp = { s, write, ctx, false };
+	bool json = wants_json(argc, argv);
+	sb.sink = json ? splice_write : write;
+	sb.sink_ctx = json ? (void *)&sp : ctx;
 	int rc = run(s, argc, argv, &sb, errmsg);
 	gs_strbuf_flush(&sb);
 	gs_strbuf_free(&sb);
 	gs_phases_mark(&s->phases, "report");
 	return rc;
+}
+
+static void text_emit(void *ctx, const char *msg)
+{
+	gs_strbuf *sb = ctx;
+	char safe[2048];
+	gs_strbuf_puts(sb, "warning: ");
+	gs_strbuf_puts(sb, GS_SAFE(msg, safe));
+	gs_strbuf_putc(sb, '\n');
+}
+
+char *gs_warnings(gs_session *s)
+{
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	gs_session_warnings(s, text_emit, &sb);
+	if (!sb.len) {
+		gs_strbuf_free(&sb);
+		return NULL;
+	}
+	return gs_strbuf_take(&sb);
 }

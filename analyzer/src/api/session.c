@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "../binary/grpc_version.h"
+#include "../goruntime/identity.h"
 #include "../util/strbuf.h"
 
 static uint64_t now_ns(void)
@@ -57,6 +58,10 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!s->target)
 		return -1;
 	const char *exe = o->exe ? o->exe : gs_target_exe_path(s->target);
+	if (!exe && gs_target_notes_problem(s->target))
+		return gs_errf(err, GS_EINPUT,
+			       "%s: %s, so the executable it ran is not recorded; give EXE CORE",
+			       gs_target_name(s->target), gs_target_notes_problem(s->target));
 	if (!exe)
 		return gs_errf(err, GS_EINPUT,
 			       "%s: cannot tell which executable it ran; give EXE CORE",
@@ -92,8 +97,27 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	 * failure gs_close stops it before the model goes. */
 	if (o->want_grpc)
 		s->grpc_pending = gs_grpc_begin(s->rt);
-	if (gs_rt_load(s->rt, err) < 0)
+	if (gs_rt_load(s->rt, err) < 0) {
+		/* Cut short before the runtime's own globals: nothing to analyse, and the file is
+		 * the problem. */
+		if (err && err->code == GS_EMEM && gs_target_missing_bytes(s->target)) {
+			char why[sizeof err->msg];
+			snprintf(why, sizeof why, "%s", err->msg);
+			return gs_errf(err, GS_EINPUT, "%s: truncated before the runtime's state (%s; "
+				       "%llu bytes missing): nothing left to analyse",
+				       gs_target_name(s->target), why,
+				       (unsigned long long)gs_target_missing_bytes(s->target));
+		}
+		/* Forced over a mismatch: the mismatch is the likelier cause. */
+		const char *forced = gs_rt_forced_mismatch(s->rt);
+		if (err && forced) {
+			char why[sizeof err->msg];
+			snprintf(why, sizeof why, "%s", err->msg);
+			return gs_errf(err, GS_EINPUT, "%s (read with --force although %.600s)", why,
+				       forced);
+		}
 		return -1;
+	}
 	s->grpc_version = gs_grpc_version(s->binary);
 	gs_phases_mark(&s->phases, "runtime");
 	return 0;
@@ -177,6 +201,9 @@ void gs_close(gs_session *s)
 		gs_target_close(s->target); /* resumes a live process */
 	free(s->exe_path);
 	free(s->grpc_version);
+	for (size_t i = 0; i < s->nextra_warnings; i++)
+		free(s->extra_warnings[i]);
+	free(s->extra_warnings);
 	free(s);
 }
 

@@ -30,6 +30,8 @@ struct gs_session {
 	char *grpc_version; /* NULL when unknown */
 	uint64_t open_ns;   /* time to open, for info */
 	gs_phases phases;   /* GRPCSCOPE_TIMING */
+	char **extra_warnings; /* warnings.c: the commands' own */
+	size_t nextra_warnings;
 };
 
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a

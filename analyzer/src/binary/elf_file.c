@@ -242,7 +242,8 @@ static void load_build_ids(gs_binary *b)
 
 static int map_file(gs_binary *b, gs_err *err)
 {
-	b->fd = open(b->path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO or device named as the executable is refused, never waited on. */
+	b->fd = open(b->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (b->fd < 0) {
 		if (errno == ENOENT)
 			return gs_errf(err, GS_EINPUT, "%s: no such file", b->path);

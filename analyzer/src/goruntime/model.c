@@ -10,6 +10,8 @@
 #include "../util/strbuf.h"
 #include "../binary/goglobals.h"
 #include "gread.h"
+#include "identity.h"
+#include "plausible.h"
 #include "rtables.h"
 #include "model_internal.h"
 
@@ -158,43 +160,30 @@ static void load_wait_reasons(gs_rt *rt)
 }
 
 /* PIE executables are relocated by the loader: the bias is where AT_ENTRY landed minus the
- * file's e_entry. Read-only segments a core did not dump are served from the executable. */
-/* The Go build id note sits in the first text page, which every core dumps: compare it
- * with the executable's before the executable is allowed to back any memory. */
-static int check_identity(gs_rt *rt, gs_err *err)
-{
-	const gs_section *s = gs_binary_section(rt->binary, ".note.go.buildid");
-	if (!s)
-		s = gs_binary_section(rt->binary, ".note.gnu.build-id");
-	if (!s || s->size == 0 || s->size > 4096)
-		return 0;
-	const uint8_t *want = gs_binary_section_data(rt->binary, s, NULL);
-	uint8_t got[4096];
-	if (!want || gs_target_read(rt->target, s->addr + rt->bias, got, s->size, NULL) < 0)
-		return 0; /* not dumped: nothing to compare */
-	if (memcmp(want, got, s->size) == 0)
-		return 0;
-	return gs_errf(err, GS_EINPUT,
-		       "%s: build id does not match the program in %s (another build?); "
-		       "use --force to read it anyway",
-		       gs_binary_path(rt->binary), gs_target_name(rt->target));
-}
-
+ * file's e_entry (without an auxv: where the target holds the file's first page).
+ * Read-only segments a core did not dump are served from the executable, once identity.c
+ * found nothing that says it is another program's. */
 static int map_executable(gs_rt *rt, bool force, const uint64_t *bias_hint, gs_err *err)
 {
 	uint64_t entry;
 	rt->bias = 0;
 	if (gs_binary_is_pie(rt->binary)) {
-		if (gs_target_auxv(rt->target, AT_ENTRY, &entry) < 0 && bias_hint)
-			entry = gs_binary_entry(rt->binary) + *bias_hint;
-		else if (gs_target_auxv(rt->target, AT_ENTRY, &entry) < 0)
+		if (gs_target_auxv(rt->target, AT_ENTRY, &entry) == 0)
+			rt->bias = entry - gs_binary_entry(rt->binary);
+		else if (bias_hint)
+			rt->bias = *bias_hint;
+		else if (gs_identity_bias_from_memory(rt->target, rt->binary, &rt->bias) < 0)
 			return gs_errf(err, GS_EINPUT,
-				       "%s: PIE executable but the target has no AT_ENTRY to "
-				       "find its load address", gs_binary_path(rt->binary));
-		rt->bias = entry - gs_binary_entry(rt->binary);
+				       "%s: PIE executable, and %s records no AT_ENTRY nor holds its "
+				       "first page: its load address is unknown",
+				       gs_binary_path(rt->binary), gs_target_name(rt->target));
 	}
-	if (!force && check_identity(rt, err) < 0)
-		return -1;
+	gs_err e = {0};
+	if (gs_identity_check(rt->target, rt->binary, rt->bias, &e) < 0) {
+		if (!force)
+			return gs_errf(err, e.code, "%s; use --force to read it anyway", e.msg);
+		rt->forced_mismatch = gs_xstrdup(e.msg);
+	}
 	for (size_t i = 0; i < gs_binary_nsegments(rt->binary); i++) {
 		const gs_segment *s = gs_binary_segment(rt->binary, i);
 		if (s->filesz == 0)
@@ -277,6 +266,7 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	}
 	gs_gread_free(rt->gread);
 	rt->gread = NULL;
+	gs_plausible_check(rt, ptrs, n, rt->gs, ok); /* garbage is named, never listed */
 	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i]) {
@@ -411,6 +401,8 @@ void gs_rt_close(gs_rt *rt)
 	free(rt->by_goid);
 	free(rt->by_addr);
 	free(rt->go_version);
+	free(rt->forced_mismatch);
+	gs_plausible_free(rt);
 	gs_chunks_free(&rt->wait_chunks);
 	gs_chunks_free(&rt->frame_chunks);
 	gs_sema_index_free(&rt->sema);

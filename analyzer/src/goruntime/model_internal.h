@@ -70,6 +70,8 @@ struct gs_rt {
 	struct gs_gread *gread;                 /* gread.c: g's read ahead, until loaded */
 	gs_chunks wait_chunks;                  /* every goroutine's waits array */
 	gs_chunks frame_chunks;                 /* top frames (unwound to the user frame) */
+	char *forced_mismatch;  /* identity.c's objection that --force overrode, or NULL */
+	struct gs_plausible *plausible; /* plausible.c: g's found implausible */
 };
 /* gs_rt_stack with unwinder u (NULL: the model's, for the calling thread). */
 const gs_frame *gs_rt_stack_with(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, size_t *n);

@@ -47,7 +47,8 @@ struct gs_grpc {
 
 /* streams.c */
 void gs_grpc_read_streams(gs_grpc *g, size_t ti);
-/* Appends a stream (read now) for transport ti; returns its index. */
+/* Appends a stream (read now) for transport ti; returns its index, or SIZE_MAX when the
+ * stream is implausible (named in the transport's problem instead). */
 size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached);
 /* Orders streams by transport again after detached ones were appended. */
 void gs_grpc_regroup_streams(gs_grpc *g);

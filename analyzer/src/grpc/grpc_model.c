@@ -6,6 +6,7 @@
 
 #include "../util/strbuf.h"
 #include "discover.h"
+#include "plausible_transport.h"
 
 #define MAX_CBUF_ITEMS 100000
 
@@ -283,6 +284,7 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 		else
 			read_server(g, tr);
 		gs_grpc_read_streams(g, i);
+		gs_transport_check(tr);
 	}
 	gs_grpc_read_clientconns(g, f.client_holders, f.nclient_holders);
 	memcpy(g->unreadable_tr, f.unreadable, f.nunreadable * sizeof *f.unreadable);

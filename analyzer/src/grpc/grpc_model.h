@@ -109,6 +109,7 @@ typedef struct gs_transport {
 	size_t ngoroutines;
 	char problem[160];
 	uint64_t unreadable; /* an address a verdict would rest on that could not be read, or 0 */
+	bool implausible;    /* its values are impossible (plausible_transport.c): not shown */
 } gs_transport;
 
 typedef struct gs_grpc gs_grpc;

@@ -231,6 +231,8 @@ static void find_detached(gs_grpc *g, uint64_t goid, const uint64_t *words, size
 			if (known)
 				return;
 			size_t si = gs_grpc_add_stream(g, p, ti, true);
+			if (si == SIZE_MAX)
+				return;
 			g->st[si].handler = goid;
 			add_goid(&g->st[si].goroutines, &g->st[si].ngoroutines, goid);
 			return;

@@ -6,6 +6,7 @@
 #include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "grpc_internal.h"
+#include "plausible_transport.h"
 
 #define MAX_ITL 100000
 
@@ -100,10 +101,14 @@ static void read_details(gs_grpc *g, gs_stream *st)
 	uint64_t p = st->addr;
 	g->bad = 0;
 	char text[160];
-	if (g->l.offsets[ST_METHOD] >= 0 &&
-	    gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text, sizeof text,
-			      NULL) == 0)
-		st->method = gs_strpool_intern(&g->strings, text);
+	if (g->l.offsets[ST_METHOD] >= 0) {
+		/* A gRPC method is "/service/method": anything else is damaged memory. */
+		if (gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text,
+				      sizeof text, NULL) == 0 && text[0] == '/')
+			st->method = gs_strpool_intern(&g->strings, text);
+		else if (!st->problem[0])
+			st->problem = "method unreadable or implausible (damaged memory?)";
+	}
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb) {
 		gs_chan ch;
@@ -173,6 +178,8 @@ static void read_context(gs_grpc *g, gs_stream *st)
 		st->ctx.has_deadline = ci->has_deadline;
 		st->ctx.deadline_unix_ns = ci->deadline_unix_ns;
 		st->ctx.err = gs_strpool_intern(&g->strings, ci->err);
+	} else if (!st->problem[0]) {
+		st->problem = "context unreadable";
 	}
 }
 
@@ -224,6 +231,17 @@ size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached)
 	st->side = g->tr[ti].side;
 	st->detached = detached;
 	read_stream(g, st);
+	/* A damaged stream is named on its transport, never listed with its garbage. */
+	char why[120];
+	if (gs_stream_implausible(st, why, sizeof why)) {
+		gs_transport *tr = &g->tr[ti];
+		if (!tr->unreadable)
+			tr->unreadable = addr;
+		if (!tr->problem[0])
+			snprintf(tr->problem, sizeof tr->problem, "stream at 0x%llx implausible "
+				 "(damaged memory?): %.90s", (unsigned long long)addr, why);
+		return SIZE_MAX;
+	}
 	return g->nst++;
 }
 

@@ -1,5 +1,7 @@
 #include "goroutines.h"
 
+#include "../goruntime/plausible.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +104,11 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 		gs_strbuf_puts(out, ",\"wait_minutes\":null");
 	gs_strbuf_puts(out, ",\"top_function\":");
 	gs_strbuf_json_str(out, top ? top->function : "");
-	if (top)
-		gs_strbuf_printf(out, ",\"top_file\":\"%s\",\"top_line\":%d", top->file, top->line);
+	if (top) { /* the file name comes from the binary: a JSON string like any other */
+		gs_strbuf_puts(out, ",\"top_file\":");
+		gs_strbuf_json_str(out, top->file);
+		gs_strbuf_printf(out, ",\"top_line\":%d", top->line);
+	}
 	gs_pcframe pf;
 	if (gs_rt_creator_with(rt, u, g, &pf)) {
 		gs_strbuf_puts(out, ",\"created_by\":{\"function\":");
@@ -407,11 +412,17 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	const uint64_t *bad;
 	const bool *slot;
 	size_t listed, nbad = gs_rt_unreadable(rt, &bad, &slot, &listed);
-	for (size_t i = 0; i < listed; i++)
-		gs_strbuf_printf(out, slot[i] ? "runtime.allgs entry at 0x%llx: unreadable (which "
-						 "goroutine it names is lost)\n"
-					       : "goroutine at 0x%llx: unreadable (listed in runtime.allgs)\n",
-				 (unsigned long long)bad[i]);
+	for (size_t i = 0; i < listed; i++) {
+		const char *why = slot[i] ? NULL : gs_rt_implausible_reason(rt, bad[i]);
+		if (why)
+			gs_strbuf_printf(out, "goroutine at 0x%llx: implausible, left out (%s)\n",
+					 (unsigned long long)bad[i], why);
+		else
+			gs_strbuf_printf(out, slot[i] ? "runtime.allgs entry at 0x%llx: unreadable (which "
+							 "goroutine it names is lost)\n"
+						       : "goroutine at 0x%llx: unreadable (listed in runtime.allgs)\n",
+					 (unsigned long long)bad[i]);
+	}
 	if (nbad > listed)
 		gs_strbuf_printf(out, "... %zu more unreadable goroutines\n", nbad - listed);
 }
@@ -468,5 +479,16 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 	gs_strbuf_printf(out, "],\"unreadable\":{\"count\":%zu,\"addresses\":[", nbad);
 	for (size_t i = 0; i < listed; i++)
 		gs_strbuf_printf(out, "%s\"0x%llx\"", i ? "," : "", (unsigned long long)bad[i]);
+	/* Those read but implausible (damaged memory), with the reason. */
+	gs_strbuf_puts(out, "],\"implausible\":[");
+	for (size_t i = 0, k = 0; i < listed; i++) {
+		const char *why = slot[i] ? NULL : gs_rt_implausible_reason(rt, bad[i]);
+		if (!why)
+			continue;
+		gs_strbuf_printf(out, "%s{\"address\":\"0x%llx\",\"reason\":", k++ ? "," : "",
+				 (unsigned long long)bad[i]);
+		gs_strbuf_json_str(out, why);
+		gs_strbuf_putc(out, '}');
+	}
 	gs_strbuf_puts(out, "]}}\n");
 }

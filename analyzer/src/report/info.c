@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../binary/debuginfo.h"
+#include "../goruntime/plausible.h"
 
 static const char *kind_name(int k)
 {
@@ -87,6 +88,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 			gs_strbuf_printf(out, ",\"pause_ms\":%.3f", in->pause_ns / 1e6);
 		gs_strbuf_printf(out, ",\"missing_bytes\":%llu", (unsigned long long)in->missing_bytes);
 		gs_strbuf_printf(out, ",\"unreadable_goroutines\":%zu", unreadable);
+		gs_strbuf_printf(out, ",\"implausible_goroutines\":%zu", gs_rt_implausible(rt));
 		json_debug(out, in);
 		gs_strbuf_puts(out, ",\"sources\":{\"types\":");
 		gs_strbuf_json_str(out, in->types_from ? in->types_from : "");
@@ -95,8 +97,10 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_puts(out, "}}\n");
 		return;
 	}
-	gs_strbuf_printf(out, "target:       %s (%s)\n", in->target, kind_name(in->target_kind));
-	gs_strbuf_printf(out, "executable:   %s%s\n", in->exe, in->pie ? " (PIE)" : "");
+	char e1[1024], e2[1024];
+	gs_strbuf_printf(out, "target:       %s (%s)\n", GS_SAFE(in->target, e1),
+			 kind_name(in->target_kind));
+	gs_strbuf_printf(out, "executable:   %s%s\n", GS_SAFE(in->exe, e2), in->pie ? " (PIE)" : "");
 	if (in->pie)
 		gs_strbuf_printf(out, "load bias:    0x%llx\n", (unsigned long long)in->bias);
 	gs_strbuf_printf(out, "go:           %s\n", in->go_version);
@@ -111,8 +115,9 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);
 	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
 	if (unreadable)
-		gs_strbuf_printf(out, "unreadable:   %zu goroutine%s in runtime.allgs (first at 0x%llx)\n",
-				 unreadable, unreadable == 1 ? "" : "s",
+		gs_strbuf_printf(out, "unreadable:   %zu goroutine%s in runtime.allgs (%zu of them "
+				      "implausible; first at 0x%llx)\n",
+				 unreadable, unreadable == 1 ? "" : "s", gs_rt_implausible(rt),
 				 (unsigned long long)(listed ? bad[0] : 0));
 	if (in->target_kind == GS_TARGET_LIVE)
 		gs_strbuf_printf(out, "paused for:   %.3f ms\n", in->pause_ns / 1e6);

@@ -125,23 +125,30 @@ static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 			 (long long)t->fd, gs_transport_state_name(t->state),
 			 t->goaway_received ? "true" : "false", t->goaway_sent ? "true" : "false",
 			 t->goaway_reason);
-	if (t->side == GS_CLIENT)
+	if (t->implausible)
+		gs_strbuf_puts(out, ",\"implausible\":true");
+	else if (t->side == GS_CLIENT)
 		gs_strbuf_printf(out, ",\"max_concurrent_streams\":%u,\"stream_quota\":%lld,"
 				      "\"waiting_for_quota\":%u,\"next_stream_id\":%u",
 				 t->max_concurrent, (long long)t->stream_quota, t->waiting_streams,
 				 t->next_id);
 	else
 		gs_strbuf_printf(out, ",\"max_concurrent_streams\":%u", t->max_concurrent);
-	if (t->conn_in_known)
+	if (t->conn_in_known && !t->implausible)
 		gs_strbuf_printf(out, ",\"conn_inbound\":{\"limit\":%u,\"unacked\":%u}",
 				 t->conn_in_limit, t->conn_in_unacked);
-	if (t->loopy_known)
+	if (t->loopy_known && !t->implausible)
 		gs_strbuf_printf(out, ",\"conn_outbound\":{\"send_quota\":%u,\"initial_window\":%u}",
 				 t->send_quota, t->oiws);
-	gs_strbuf_printf(out, ",\"control_buffer\":{\"items\":%llu,\"response_frames\":%lld,"
-			      "\"reader_throttled\":%s,\"writer_waiting\":%s}",
-			 (unsigned long long)t->cbuf_items, (long long)t->cbuf_response_frames,
-			 t->throttled ? "true" : "false", t->consumer_waiting ? "true" : "false");
+	if (!t->implausible)
+		gs_strbuf_printf(out, ",\"control_buffer\":{\"items\":%llu,\"response_frames\":%lld,"
+				      "\"reader_throttled\":%s,\"writer_waiting\":%s}",
+				 (unsigned long long)t->cbuf_items, (long long)t->cbuf_response_frames,
+				 t->throttled ? "true" : "false", t->consumer_waiting ? "true" : "false");
+	if (t->problem[0]) { /* what could not be read, or why its values are not shown */
+		gs_strbuf_puts(out, ",\"problem\":");
+		gs_strbuf_json_str(out, t->problem);
+	}
 	gs_strbuf_printf(out, ",\"keepalive\":%s,\"goroutines\":",
 			 t->keepalive_enabled ? "true" : "false");
 	json_ids(out, t->goroutines, t->ngoroutines);
@@ -156,15 +163,19 @@ static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 
 static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *out)
 {
+	char e1[256], e2[256];
 	gs_strbuf_printf(out, "%s transport 0x%llx  %s -> %s  fd %lld  %s", side_name(t->side),
-			 (unsigned long long)t->addr, t->local, t->remote, (long long)t->fd,
+			 (unsigned long long)t->addr, GS_SAFE(t->local, e1), GS_SAFE(t->remote, e2),
+			 (long long)t->fd,
 			 gs_transport_state_name(t->state));
 	if (t->goaway_received)
 		gs_strbuf_puts(out, "  GOAWAY received");
 	if (t->goaway_sent)
 		gs_strbuf_puts(out, "  GOAWAY sent");
 	gs_strbuf_putc(out, '\n');
-	if (t->side == GS_CLIENT)
+	if (t->implausible)
+		gs_strbuf_printf(out, "  %zu streams; its other values are not shown\n", t->nstreams);
+	else if (t->side == GS_CLIENT)
 		gs_strbuf_printf(out, "  %zu streams; peer allows %u concurrent, quota left %lld, "
 				      "%u waiting for quota; next id %u\n",
 				 t->nstreams, t->max_concurrent, (long long)t->stream_quota,
@@ -172,13 +183,14 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 	else
 		gs_strbuf_printf(out, "  %zu streams; max concurrent %u\n", t->nstreams,
 				 t->max_concurrent);
-	if (t->conn_in_known || t->loopy_known)
+	if ((t->conn_in_known || t->loopy_known) && !t->implausible)
 		gs_strbuf_printf(out, "  connection window: in %u limit, %u unacked; out %u send quota\n",
 				 t->conn_in_limit, t->conn_in_unacked, t->send_quota);
-	gs_strbuf_printf(out, "  control buffer: %llu items%s%s\n",
-			 (unsigned long long)t->cbuf_items,
-			 t->throttled ? ", READER THROTTLED" : "",
-			 t->consumer_waiting ? ", writer idle" : "");
+	if (!t->implausible)
+		gs_strbuf_printf(out, "  control buffer: %llu items%s%s\n",
+				 (unsigned long long)t->cbuf_items,
+				 t->throttled ? ", READER THROTTLED" : "",
+				 t->consumer_waiting ? ", writer idle" : "");
 	if (t->ngoroutines) {
 		gs_strbuf_puts(out, "  goroutines:");
 		for (size_t i = 0; i < t->ngoroutines; i++)
@@ -193,14 +205,16 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 			 "RECV-MSG", "RECV-BYTES", "IN-WINDOW", "WRITE-QUO", "GOROUTINES");
 	for (size_t i = 0; i < t->nstreams; i++) {
 		const gs_stream *s = gs_grpc_stream(g, t->first_stream + i);
-		gs_strbuf_printf(out, "  %-6u %-40s %-10s %8llu %10u %10lld %10d  ", s->id, s->method,
+		char e1[512];
+		gs_strbuf_printf(out, "  %-6u %-40s %-10s %8llu %10u %10lld %10d  ", s->id,
+				 GS_SAFE(s->method, e1),
 				 gs_stream_state_name(s->state), (unsigned long long)s->queued_messages,
 				 s->in.pending_data, (long long)inbound_window_left(&s->in),
 				 s->wq_quota);
 		for (size_t k = 0; k < s->ngoroutines; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)s->goroutines[k]);
 		if (s->ctx_known && s->ctx.done)
-			gs_strbuf_printf(out, "  ctx: %s", s->ctx.err);
+			gs_strbuf_printf(out, "  ctx: %s", GS_SAFE(s->ctx.err, e1));
 		if (s->detached)
 			gs_strbuf_puts(out, "  (dropped by the transport, handler still running)");
 		gs_strbuf_putc(out, '\n');
@@ -283,10 +297,11 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 		return;
 	}
 	char a[32], b[32];
-	gs_strbuf_printf(out, "%s stream %u  %s  (0x%llx)\n", side_name(s->side), s->id, s->method,
-			 (unsigned long long)s->addr);
+	char e1[512], e2[256], e3[256];
+	gs_strbuf_printf(out, "%s stream %u  %s  (0x%llx)\n", side_name(s->side), s->id,
+			 GS_SAFE(s->method, e1), (unsigned long long)s->addr);
 	gs_strbuf_printf(out, "  transport:  0x%llx  %s -> %s  %s%s\n", (unsigned long long)t->addr,
-			 t->local, t->remote, gs_transport_state_name(t->state),
+			 GS_SAFE(t->local, e2), GS_SAFE(t->remote, e3), gs_transport_state_name(t->state),
 			 t->goaway_received ? ", GOAWAY received" : t->goaway_sent ? ", GOAWAY sent" : "");
 	gs_strbuf_printf(out, "  state:      %s", gs_stream_state_name(s->state));
 	static const char *const meaning[] = {"open both ways", "we sent END_STREAM",
@@ -295,7 +310,7 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 		gs_strbuf_printf(out, " (%s)", meaning[s->state]);
 	gs_strbuf_putc(out, '\n');
 	if (s->ctx_known) {
-		gs_strbuf_printf(out, "  context:    %s", s->ctx.done ? s->ctx.err : "not done");
+		gs_strbuf_printf(out, "  context:    %s", s->ctx.done ? GS_SAFE(s->ctx.err, e1) : "not done");
 		if (s->ctx.has_deadline)
 			gs_strbuf_printf(out, ", deadline at unix %lld.%09lld",
 					 (long long)(s->ctx.deadline_unix_ns / 1000000000),
@@ -344,7 +359,7 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 		gs_strbuf_printf(out, "  headers:    %s\n", s->header_sent ? "sent" : "not sent yet");
 	if (s->has_status)
 		gs_strbuf_printf(out, "  status:     code %d%s%s\n", s->status_code,
-				 s->status_message[0] ? ": " : "", s->status_message);
+				 s->status_message[0] ? ": " : "", GS_SAFE(s->status_message, e1));
 	if (s->handler)
 		gs_strbuf_printf(out, "  handler:    goroutine %llu\n", (unsigned long long)s->handler);
 	for (size_t k = 0; k < s->ngoroutines; k++) {

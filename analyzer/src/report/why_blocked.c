@@ -53,14 +53,15 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 			gs_strbuf_putc(out, '\n');
 		gs_strbuf_printf(out, "goroutine %llu: %s%s\n", (unsigned long long)v->goid, v->code,
 				 v->reached ? "  (reached through a chain)" : "");
-		gs_strbuf_printf(out, "  %s\n", v->summary);
+		char e1[1024], e2[1024];
+		gs_strbuf_printf(out, "  %s\n", GS_SAFE(v->summary, e1));
 		if (gr)
 			gs_strbuf_printf(out, "  [%s] at %s %s:%d\n", *gs_rt_wait_reason(rt, gr)
 					 ? gs_rt_wait_reason(rt, gr) : gs_rt_status_name(gr->status),
-					 top ? top->function : "?", top ? base(top->file) : "?",
-					 top ? top->line : 0);
+					 top ? GS_SAFE(top->function, e1) : "?",
+					 top ? GS_SAFE(base(top->file), e2) : "?", top ? top->line : 0);
 		for (size_t k = 0; k < v->nevidence; k++)
-			gs_strbuf_printf(out, "    - %s\n", v->evidence[k]);
+			gs_strbuf_printf(out, "    - %s\n", GS_SAFE(v->evidence[k], e1));
 		if (v->nchain) {
 			gs_strbuf_puts(out, "  next: ");
 			for (size_t k = 0; k < v->nchain; k++) {
@@ -211,9 +212,10 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 				 (unsigned long long)v->goid, (unsigned long long)v->goid, v->code);
 		if (v->stream >= 0) {
 			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
+			char lbl[512];
 			gs_strbuf_printf(out, "  s%llx [shape=ellipse,label=\"%s stream %u\\n%s\"];\n",
 					 (unsigned long long)s->addr, s->side == GS_CLIENT ? "client" : "server",
-					 s->id, s->method);
+					 s->id, gs_text_safe(s->method, lbl, sizeof lbl, true));
 			gs_strbuf_printf(out, "  g%llu -> s%llx [label=\"waits on\"];\n",
 					 (unsigned long long)v->goid, (unsigned long long)s->addr);
 			long p = dg->peer[v->stream];
@@ -269,6 +271,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		return;
 	}
 	text(rt, g, dg, out);
-	gs_strbuf_printf(out, "\n=== peer snapshot %s\n\n", peer_name);
+	char e[1024];
+	gs_strbuf_printf(out, "\n=== peer snapshot %s\n\n", GS_SAFE(peer_name, e));
 	text(prt, pg, pdg, out);
 }

@@ -13,6 +13,7 @@
 #include <gelf.h>
 #include <inttypes.h>
 #include <libelf.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -108,9 +109,16 @@ static void core_destroy(gs_target *t)
 	free(c);
 }
 
+static int core_mapped(const gs_target *t, uint64_t addr)
+{
+	const core_impl *c = t->impl;
+	size_t i = seg_floor(c, addr);
+	return i != SIZE_MAX && addr - c->segs[i].vaddr < c->segs[i].memsz;
+}
+
 static const gs_target_ops core_ops = {
 	.read = core_read, .next = core_next, .destroy = core_destroy,
-	.missing = core_missing,
+	.missing = core_missing, .mapped = core_mapped,
 };
 
 static int seg_cmp(const void *a, const void *b)
@@ -200,16 +208,27 @@ static int load_headers(gs_target *t, core_impl *c, const char *path, gs_err *er
 			goto out;
 		}
 		if (ph.p_type == PT_NOTE) {
-			if (ph.p_offset > c->size || ph.p_filesz > c->size - ph.p_offset) {
-				gs_errf(err, GS_EINPUT,
-					"%s: truncated core file (notes at %" PRIu64 "+%" PRIu64
-					" beyond the file's %zu bytes)", path, (uint64_t)ph.p_offset,
-					(uint64_t)ph.p_filesz, c->size);
-				goto out;
+			/* gcore writes the notes last: a core cut short loses them first. What is
+			 * there is kept; the rest is a problem the layers above report. */
+			uint64_t have = ph.p_offset >= c->size ? 0 : c->size - ph.p_offset;
+			if (have > ph.p_filesz)
+				have = ph.p_filesz;
+			gs_err ne = { 0 };
+			int bad = gs_core_parse_notes(t, path, c->map + (have ? ph.p_offset : 0),
+						      (size_t)have, ph.p_offset, &ne);
+			char why[1100];
+			if (have < ph.p_filesz)
+				snprintf(why, sizeof why, "its notes are cut off (%" PRIu64 " of %" PRIu64
+					 " bytes present)", have, (uint64_t)ph.p_filesz);
+			else if (bad) {
+				const char *m = ne.msg;
+				size_t pl = strlen(path);
+				if (strncmp(m, path, pl) == 0 && m[pl] == ':')
+					m += pl + 2; /* the layers above name the file */
+				snprintf(why, sizeof why, "%s", m);
 			}
-			if (gs_core_parse_notes(t, path, c->map + ph.p_offset, ph.p_filesz,
-						ph.p_offset, err) != 0)
-				goto out;
+			if ((have < ph.p_filesz || bad) && !t->notes_problem)
+				t->notes_problem = gs_xstrdup(why);
 		} else if (ph.p_type == PT_LOAD && ph.p_memsz) {
 			core_seg *s = &c->segs[c->nsegs++];
 			s->vaddr = ph.p_vaddr;
@@ -239,7 +258,9 @@ out:
 
 gs_target *gs_core_target_open(const char *path, gs_err *err)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO or a device must not wait for a writer; it is refused
+	 * below without ever being read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0) {
 		gs_errf(err, GS_EINPUT, "%s: cannot open: %s", path, strerror(errno));
 		return NULL;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../util/strbuf.h"
+#include "live_cause.h"
 #include "live_proc.h"
 #include "target_impl.h"
 
@@ -184,7 +185,9 @@ static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
 		if (errno == ESRCH)
 			return 1;
-		return gs_errf(err, GS_EINPUT, "pid %d: cannot trace: %s", l->pid, strerror(errno));
+		char why[256];
+		gs_live_trace_cause(l->pid, errno, why, sizeof why);
+		return gs_errf(err, GS_EINPUT, "pid %d: cannot trace: %s", l->pid, why);
 	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;

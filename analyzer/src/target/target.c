@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../util/strbuf.h"
@@ -69,6 +70,7 @@ void gs_target_close(gs_target *t)
 	free(t->auxv);
 	free(t->backing);
 	free(t->exe_path);
+	free(t->notes_problem);
 	free(t->name);
 	free(t);
 }
@@ -95,6 +97,21 @@ const char *gs_target_name(const gs_target *t)
 uint64_t gs_target_missing_bytes(const gs_target *t)
 {
 	return t->ops->missing ? t->ops->missing(t) : 0;
+}
+
+const char *gs_target_notes_problem(const gs_target *t)
+{
+	return t->parent ? t->parent->notes_problem : t->notes_problem;
+}
+
+uint64_t gs_target_next_dumped(gs_target *t, uint64_t addr)
+{
+	return t->kind == GS_TARGET_CORE && t->ops->next ? t->ops->next(t, addr) : UINT64_MAX;
+}
+
+int gs_target_mapped(const gs_target *t, uint64_t addr)
+{
+	return t->ops->mapped ? t->ops->mapped(t, addr) : -1;
 }
 
 uint64_t gs_target_pause_ns(const gs_target *t)
@@ -225,9 +242,14 @@ int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64
 		}
 	}
 	if (fd < 0) {
-		fd = open(path, O_RDONLY | O_CLOEXEC);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 		if (fd < 0)
 			return gs_errf(err, GS_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+		struct stat st;
+		if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+			close(fd);
+			return gs_errf(err, GS_EINPUT, "%s: not a regular file", path);
+		}
 	}
 	if (t->nbacking == t->backing_cap) {
 		t->backing_cap = t->backing_cap ? t->backing_cap * 2 : 8;

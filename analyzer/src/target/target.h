@@ -109,6 +109,19 @@ int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64
  * of a truncated core file. Objects there read as unreadable. 0 when nothing is lost. */
 uint64_t gs_target_missing_bytes(const gs_target *t);
 
+/* Why a core's notes (threads, file mappings, auxv) are incomplete: cut off with the end
+ * of a truncated file, or corrupt; what came before the problem is kept. NULL when they
+ * are whole (and for other targets). */
+const char *gs_target_notes_problem(const gs_target *t);
+
+/* The lowest address above addr's region where the backend holds bytes (a core's next
+ * dumped segment); UINT64_MAX when none, or for targets that cannot tell. */
+uint64_t gs_target_next_dumped(gs_target *t, uint64_t addr);
+
+/* 1 when addr is in the process's address space as the target records it (a core's
+ * segments, dumped or not), 0 when it is not, -1 when the target cannot tell. */
+int gs_target_mapped(const gs_target *t, uint64_t addr);
+
 /* For a live target: nanoseconds the process has been (or was) paused. 0 otherwise. */
 uint64_t gs_target_pause_ns(const gs_target *t);
 

@@ -22,6 +22,9 @@ typedef struct gs_target_ops {
 	void (*destroy)(gs_target *t);
 	/* Bytes the process had that this source lost (a truncated core); NULL: none. */
 	uint64_t (*missing)(const gs_target *t);
+	/* 1 when addr lies in the process's address space as the source records it (a core's
+	 * PT_LOAD, dumped or not), 0 when not; NULL: unknown. */
+	int (*mapped)(const gs_target *t, uint64_t addr);
 } gs_target_ops;
 
 typedef struct gs_backing {
@@ -44,6 +47,7 @@ struct gs_target {
 	uint64_t *auxv; /* type, value pairs */
 	size_t nauxv;
 	char *exe_path;
+	char *notes_problem; /* why a core's notes are incomplete (cut short, corrupt), or NULL */
 	gs_backing *backing;
 	size_t nbacking, backing_cap;
 

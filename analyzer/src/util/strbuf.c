@@ -138,24 +138,122 @@ void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...)
 	}
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1-4), 0 when p starts none (stray
+ * continuation byte, overlong form, surrogate, beyond U+10FFFF, cut short). */
+static size_t utf8_len(const unsigned char *p)
+{
+	unsigned c = p[0];
+	size_t n;
+	unsigned min;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	unsigned cp = c & (0x3f >> (n - 1));
+	for (size_t i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* U+0080..U+009F: C1 controls, which some terminals obey as escape sequences. */
+static bool is_c1(const unsigned char *p, size_t n)
+{
+	return n == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+}
+
+/* Strings come from the snapshot: whatever bytes they hold, the JSON stays valid UTF-8.
+ * A byte that is not part of well-formed UTF-8 becomes U+FFFD; control characters
+ * (C0, DEL, C1) are escaped. */
 void gs_strbuf_json_str(gs_strbuf *sb, const char *s)
 {
 	gs_strbuf_putc(sb, '"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	for (const unsigned char *p = (const unsigned char *)s; *p;) {
 		switch (*p) {
-		case '"': gs_strbuf_puts(sb, "\\\""); break;
-		case '\\': gs_strbuf_puts(sb, "\\\\"); break;
-		case '\n': gs_strbuf_puts(sb, "\\n"); break;
-		case '\t': gs_strbuf_puts(sb, "\\t"); break;
-		case '\r': gs_strbuf_puts(sb, "\\r"); break;
-		default:
-			if (*p < 0x20)
-				gs_strbuf_printf(sb, "\\u%04x", *p);
-			else
-				gs_strbuf_putc(sb, (char)*p);
+		case '"': gs_strbuf_puts(sb, "\\\""); p++; continue;
+		case '\\': gs_strbuf_puts(sb, "\\\\"); p++; continue;
+		case '\n': gs_strbuf_puts(sb, "\\n"); p++; continue;
+		case '\t': gs_strbuf_puts(sb, "\\t"); p++; continue;
+		case '\r': gs_strbuf_puts(sb, "\\r"); p++; continue;
+		default: break;
+		}
+		if (*p < 0x20 || *p == 0x7f) {
+			gs_strbuf_printf(sb, "\\u%04x", *p);
+			p++;
+			continue;
+		}
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			gs_strbuf_puts(sb, "\\ufffd");
+			p++;
+		} else if (is_c1(p, n)) {
+			gs_strbuf_printf(sb, "\\u%04x", p[1]);
+			p += n;
+		} else {
+			gs_strbuf_put(sb, p, n);
+			p += n;
 		}
 	}
 	gs_strbuf_putc(sb, '"');
+}
+
+/* The escape for the byte(s) at p in text, in esc: its length, 0 when they are shown as
+ * they are; *used: how many bytes of p it stands for. */
+static size_t text_escape(const unsigned char *p, bool quote, char esc[8], size_t *used)
+{
+	size_t n = *p < 0x80 ? 1 : utf8_len(p);
+	*used = n ? n : 1;
+	switch (*p) {
+	case '\n': memcpy(esc, "\\n", 3); return 2;
+	case '\t': memcpy(esc, "\\t", 3); return 2;
+	case '\r': memcpy(esc, "\\r", 3); return 2;
+	case '"':
+	case '\\':
+		if (!quote)
+			return 0;
+		esc[0] = '\\';
+		esc[1] = (char)*p;
+		return 2;
+	default: break;
+	}
+	if (*p < 0x20 || *p == 0x7f || n == 0)
+		return (size_t)snprintf(esc, 8, "\\x%02x", *p);
+	if (is_c1(p, n))
+		return (size_t)snprintf(esc, 8, "\\u%04x", p[1]);
+	return 0;
+}
+
+const char *gs_text_safe(const char *s, char *buf, size_t cap, bool quote)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	char esc[8];
+	size_t used, k = 0;
+	for (; *p; p += used)
+		if (text_escape(p, quote, esc, &used))
+			break;
+	if (!*p || cap == 0)
+		return s; /* the common case: nothing to escape */
+	for (p = (const unsigned char *)s; *p; p += used) {
+		size_t e = text_escape(p, quote, esc, &used);
+		const char *src = e ? esc : (const char *)p;
+		size_t len = e ? e : used;
+		if (k + len >= cap)
+			break;
+		memcpy(buf + k, src, len);
+		k += len;
+	}
+	buf[k] = '\0';
+	return buf;
 }
 
 char *gs_strbuf_take(gs_strbuf *sb)

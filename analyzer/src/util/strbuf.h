@@ -3,6 +3,7 @@
 #ifndef GS_UTIL_STRBUF_H
 #define GS_UTIL_STRBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -51,6 +52,11 @@ void gs_strbuf_put_i64(gs_strbuf *sb, long long v);
 void gs_strbuf_put_hex(gs_strbuf *sb, unsigned long long v);
 /* Appends s as a JSON string literal, quotes included. */
 void gs_strbuf_json_str(gs_strbuf *sb, const char *s);
+/* s as it may be shown on a terminal: control characters (C0, DEL, C1) and bytes that are
+ * not UTF-8 escaped (\n, \t, \r, else \xNN or \u00NN); with quote, '"' and '\\' too (a DOT
+ * label). Returns s itself when nothing needs escaping, else buf (cut to cap). */
+const char *gs_text_safe(const char *s, char *buf, size_t cap, bool quote);
+#define GS_SAFE(s, buf) gs_text_safe((s), (buf), sizeof(buf), false)
 /* Hands what is buffered to the sink (no-op without one). */
 void gs_strbuf_flush(gs_strbuf *sb);
 /* Detaches the NUL-terminated contents; the buffer is reset. */
