@@ -3,7 +3,10 @@
 #   goroutines [--stacks] [--group] [--status S] [--reason R] [--id N] [--json]
 #   goroutine-bt GOID...          the stack of one goroutine (goroutines --stacks --id GOID)
 #   streams, stream-state STREAM, why-blocked [GOID...]
-#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, ...)
+#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, help, ...)
+#
+# Lines are parsed, and commands and options completed, by the library's grammar: the
+# options are the CLI's, minus those that choose the target (EXE, CORE, --pid).
 #
 # A thin front end over libgrpcscope.so: it hands the library the target gdb is debugging
 # and prints what the library renders, unchanged, so every command prints what
@@ -22,10 +25,6 @@ import grpcscope_lib  # noqa: E402  (python/grpcscope_lib.py: the library, share
 
 _gs_lib, _gs_lib_error = grpcscope_lib.LIB, grpcscope_lib.LIB_ERROR
 _gs_usage = grpcscope_lib.usage
-
-
-def _gs_help(cmd, synopsis):
-    return grpcscope_lib.help_text(cmd, synopsis, "gdb")
 
 
 # ---- the target gdb is debugging -------------------------------------------------------------
@@ -135,7 +134,7 @@ def _gs_invalidate(*_args):
     s = _gs_state["session"]
     _gs_state["session"] = None
     if s is not None and _gs_lib is not None:
-        _gs_lib.gs_close(s.handle)
+        grpcscope_lib.close(s.handle, s.keep)
 
 
 for _ev in ("stop", "cont", "exited", "new_objfile", "clear_objfiles", "memory_changed",
@@ -144,7 +143,8 @@ for _ev in ("stop", "cont", "exited", "new_objfile", "clear_objfiles", "memory_c
         getattr(gdb.events, _ev).connect(_gs_invalidate)
 
 
-def _gs_session(force):
+def _gs_session(line):
+    """The session over gdb's target, opened with the line's --force and debug-info options."""
     if _gs_lib is None:
         raise gdb.GdbError(_gs_lib_error)
     inf = gdb.selected_inferior()
@@ -152,17 +152,17 @@ def _gs_session(force):
         raise gdb.GdbError("grpcscope: no process or core file; run, attach or load a core")
     exe = _gs_exe()
     core = None if os.environ.get("GRPCSCOPE_FORCE_CALLBACKS") else _gs_core_path()
-    key = (inf.num, exe, core, bool(force), _gs_state["generation"])
+    key = (inf.num, exe, core, line.open_key, _gs_state["generation"])
     s = _gs_state["session"]
     if s is not None and s.key == key:
         return s
     _gs_invalidate()
     key = key[:-1] + (_gs_state["generation"],)
     if core:
-        h, keep, err = grpcscope_lib.open_target(exe, force, core=core)
+        h, keep, err = grpcscope_lib.open_target(exe, line, core=core)
     else:
         ths = _gs_threads()
-        h, keep, err = grpcscope_lib.open_target(exe, force, read=_gs_read(inf), threads=ths,
+        h, keep, err = grpcscope_lib.open_target(exe, line, read=_gs_read(inf), threads=ths,
                                                  bias=_gs_bias(exe))
     if not h:
         raise gdb.GdbError(err)
@@ -176,84 +176,52 @@ def _gs_run(s, argv):
     return grpcscope_lib.run(s.handle, argv)
 
 
-def _gs_execute(argv):
-    """Runs argv (argv[0] the command) like the CLI does and prints its output."""
-    if "--help" in argv[1:] or "-h" in argv[1:]:
-        gdb.write(_gs_usage())
+def _gs_execute(words):
+    """Runs a typed line (words[0] the command) like the CLI does and prints its output."""
+    if _gs_lib is None:
+        raise gdb.GdbError(_gs_lib_error)
+    line = grpcscope_lib.Line(words)
+    if line.error:
+        raise gdb.GdbError(line.error)
+    if line.help is not None:
+        gdb.write(grpcscope_lib.help_text(line.help, "gdb") + "\n" if line.help else _gs_usage())
         return
-    if "--version" in argv[1:]:
-        gdb.write("grpcscope %s\n" % _gs_lib.gs_version().decode())
+    if line.version:
+        gdb.write("grpcscope %s\n" % grpcscope_lib.version())
         return
-    force = "--force" in argv[1:]
-    argv = [a for a in argv if a != "--force"]
-    s = _gs_session(force)
-    rc, out, msg = _gs_run(s, argv)
+    s = _gs_session(line)
+    rc, out, msg = _gs_run(s, line.argv)
     if out:
         gdb.write(out)
     if rc != 0:
-        raise gdb.GdbError("grpcscope: " + (msg or "%s failed (status %d)" % (argv[0], rc)))
+        raise gdb.GdbError("grpcscope: " + (msg or "%s failed (status %d)" % (line.argv[0], rc)))
     if msg:
         gdb.write("grpcscope: %s\n" % msg, gdb.STDERR)
 
 
-# ---- completion ------------------------------------------------------------------------------
+# ---- completion: the library's grammar, ids from the target ----------------------------------
 
 def _gs_ids(kind):
-    """Goroutine or stream ids of the current target, asked once per session."""
+    """Goroutine ids or stream specs of the current target, asked once per session."""
     try:
-        s = _gs_session(False)
+        s = _gs_session(grpcscope_lib.Line(["info"]))
     except Exception:
         return []
     if kind not in s.completions:
-        import json
-        ids = []
-        try:
-            if kind == "goroutine":
-                rc, out, _ = _gs_run(s, ["goroutines", "--json"])
-                if rc == 0:
-                    ids = [str(g["id"]) for g in json.loads(out).get("goroutines", [])]
-            else:
-                rc, out, _ = _gs_run(s, ["streams", "--json"])
-                if rc == 0:
-                    for t in json.loads(out).get("transports", []):
-                        for st in t.get("streams", []):
-                            ids.append(str(st["id"]))
-                            if t.get("address"):
-                                ids.append("%s:%s" % (t["address"], st["id"]))
-                            if st.get("address"):
-                                ids.append(st["address"])
-        except Exception:
-            ids = []
-        s.completions[kind] = sorted(set(ids), key=lambda x: (len(x), x))
+        s.completions[kind] = grpcscope_lib.session_ids(s.handle, kind)
     return s.completions[kind]
 
 
-_GS_OPTIONS = {
-    "goroutines": ["--stacks", "--group", "--status", "--reason", "--id", "--json", "--force"],
-    "goroutine-bt": ["--json", "--force"],
-    "streams": ["--json", "--force"],
-    "stream-state": ["--json", "--force"],
-    "why-blocked": ["--json", "--force"],
-    "info": ["--json", "--force"],
-    "selfcheck": ["--json", "--force"],
-}
-_GS_STATUSES = ["idle", "runnable", "running", "syscall", "waiting", "dead", "copystack",
-                "preempted"]
+def _gs_complete(words, text, word):
+    """gdb replaces `word` (which its word-break characters may start after a '/' or ':')
+    by each candidate: the library completes the whole typed word."""
+    cur = text[len(text) - len(_gs_last_word(text)):]
+    skip = len(cur) - len(word or "")
+    return [c[skip:] for c in grpcscope_lib.complete(words, cur, _gs_ids) if skip >= 0]
 
 
-def _gs_complete(cmd, words, word):
-    prev = words[-1] if words else ""
-    if prev == "--id" or (cmd in ("why-blocked", "goroutine-bt") and not word.startswith("-")):
-        cands = _gs_ids("goroutine")
-    elif prev == "--status":
-        cands = _GS_STATUSES
-    elif prev == "--reason":
-        return []
-    elif cmd == "stream-state" and not word.startswith("-"):
-        cands = _gs_ids("stream")
-    else:
-        cands = _GS_OPTIONS.get(cmd, ["--json", "--force"])
-    return [c for c in cands if c.startswith(word)]
+def _gs_last_word(text):
+    return "" if not text or text[-1].isspace() else text.split()[-1]
 
 
 # ---- commands --------------------------------------------------------------------------------
@@ -262,35 +230,26 @@ def _gs_split(arg):
     return gdb.string_to_argv(arg) if arg else []
 
 
-def _gs_words_before(text, word):
-    return _gs_split(text[:len(text) - len(word)])
+def _gs_words_before(text):
+    w = _gs_last_word(text)
+    try:
+        return _gs_split(text[:len(text) - len(w)])
+    except gdb.error:
+        return text.split()[:-1] if w else text.split()
 
 
-def _gs_bt_args(args):
-    """goroutine-bt GOID... -> --id GOID..."""
-    if not [a for a in args if not a.startswith("-")]:
-        raise gdb.GdbError("usage: goroutine-bt GOID... [--json]")
-    out = []
-    for a in args:
-        out += [a] if a.startswith("-") else ["--id", a]
-    return out
-
-
-def _gs_make(name, libcmd, synopsis, prefix_args=()):
+def _gs_make(name):
     class _Cmd(gdb.Command):
-        __doc__ = _gs_help(libcmd, synopsis)
+        __doc__ = grpcscope_lib.help_text(name, "gdb") if _gs_lib else name
 
         def __init__(self):
             super().__init__(name, gdb.COMMAND_DATA)
 
         def invoke(self, arg, from_tty):
-            args = _gs_split(arg)
-            if name == "goroutine-bt":
-                args = _gs_bt_args(args)
-            _gs_execute([libcmd] + list(prefix_args) + args)
+            _gs_execute([name] + _gs_split(arg))
 
         def complete(self, text, word):
-            return _gs_complete(name, _gs_words_before(text, word), word)
+            return _gs_complete([name] + _gs_words_before(text), text, word)
     _Cmd()
 
 
@@ -304,31 +263,17 @@ debugging, e.g. `grpcscope info`, `grpcscope selfcheck`, `grpcscope goroutines -
 
     def invoke(self, arg, from_tty):
         args = _gs_split(arg)
-        if not args or args[0] in ("--help", "-h", "help"):
+        if not args:
             if _gs_lib is None:
                 raise gdb.GdbError(_gs_lib_error)
             gdb.write(_gs_usage())
             return
-        if args[0] == "--version":
-            args = ["grpcscope", "--version"]
-        if args[0] == "goroutine-bt":
-            args = ["goroutines", "--stacks"] + _gs_bt_args(args[1:])
         _gs_execute(args)
 
     def complete(self, text, word):
-        words = _gs_words_before(text, word)
-        if not words:
-            return [c for c in sorted(_GS_OPTIONS) if c.startswith(word)]
-        return _gs_complete(words[0], words[1:] or [""], word)
+        return _gs_complete(_gs_words_before(text), text, word)
 
 
 _GsPrefix()
-_gs_make("goroutines", "goroutines",
-         "goroutines [--stacks] [--group] [--status S] [--reason R] [--id N]... [--json]")
-_gs_make("goroutine-bt", "goroutines", "goroutine-bt GOID... [--json]: the stack of a goroutine",
-         ("--stacks",))
-_gs_make("streams", "streams", "streams [--json]: every gRPC transport with its streams")
-_gs_make("stream-state", "stream-state",
-         "stream-state STREAM [--json]: one stream in depth (id, TRANSPORT:ID or address)")
-_gs_make("why-blocked", "why-blocked",
-         "why-blocked [GOID...] [--json]: a verdict for each blocked goroutine")
+for _name in ("goroutines", "goroutine-bt", "streams", "stream-state", "why-blocked"):
+    _gs_make(_name)

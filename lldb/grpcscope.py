@@ -3,7 +3,13 @@
 #   goroutines [--stacks] [--group] [--status S] [--reason R] [--id N] [--json]
 #   goroutine-bt GOID...          the stack of one goroutine (goroutines --stacks --id GOID)
 #   streams, stream-state STREAM, why-blocked [GOID...]
-#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, ...)
+#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, help, ...)
+#   grpcscope-complete LINE       what completes LINE's last word (commands, options, ids)
+#
+# Lines are parsed, and completed, by the library's grammar: the options are the CLI's,
+# minus those that choose the target (EXE, CORE, --pid). lldb 14 (Debian 12) gives Python
+# commands no completion hook: lldb completes the command names, grpcscope-complete the
+# rest.
 #
 # A thin front end over libgrpcscope.so: it hands the library the target lldb is debugging
 # and prints what the library renders, unchanged, so every command prints what
@@ -27,10 +33,6 @@ _usage = grpcscope_lib.usage
 
 class _Error(Exception):
     pass
-
-
-def _help(cmd, synopsis):
-    return grpcscope_lib.help_text(cmd, synopsis, "lldb")
 
 
 # ---- the target lldb is debugging ------------------------------------------------------------
@@ -124,10 +126,11 @@ def _drop():
     s = _state["session"]
     _state["session"] = None
     if s is not None and _lib is not None:
-        _lib.gs_close(s.handle)
+        grpcscope_lib.close(s.handle, s.keep)
 
 
-def _session(debugger, force):
+def _session(debugger, line):
+    """The session over lldb's target, opened with the line's --force and debug-info options."""
     if _lib is None:
         raise _Error(_lib_error)
     target = debugger.GetSelectedTarget()
@@ -140,16 +143,16 @@ def _session(debugger, force):
         raise _Error("grpcscope: the process is running; stop it first")
     exe = _exe(target)
     core = None if os.environ.get("GRPCSCOPE_FORCE_CALLBACKS") else _core_path(process)
-    key = (exe, core, bool(force), process.GetUniqueID(), process.GetProcessID(),
+    key = (exe, core, line.open_key, process.GetUniqueID(), process.GetProcessID(),
            process.GetStopID(True))
     s = _state["session"]
     if s is not None and s.key == key:
         return s
     _drop()
     if core:
-        h, keep, err = grpcscope_lib.open_target(exe, force, core=core)
+        h, keep, err = grpcscope_lib.open_target(exe, line, core=core)
     else:
-        h, keep, err = grpcscope_lib.open_target(exe, force, read=_read(process),
+        h, keep, err = grpcscope_lib.open_target(exe, line, read=_read(process),
                                                  threads=_threads(process), bias=_bias(target))
         keep.append(process)
     if not h:
@@ -164,28 +167,31 @@ def _run(s, argv):
     return grpcscope_lib.run(s.handle, argv)
 
 
-def _execute(debugger, argv, result):
-    """Runs argv (argv[0] the command) like the CLI does; output and errors into result."""
+def _execute(debugger, words, result):
+    """Runs a typed line (words[0] the command) like the CLI does; output and errors into
+    result."""
     try:
-        if "--help" in argv[1:] or "-h" in argv[1:]:
-            if _lib is None:
-                raise _Error(_lib_error)
-            result.Print(_usage())
+        if _lib is None:
+            raise _Error(_lib_error)
+        line = grpcscope_lib.Line(words)
+        if line.error:
+            raise _Error(line.error)
+        if line.help is not None:
+            result.Print(grpcscope_lib.help_text(line.help, "lldb") + "\n" if line.help
+                         else _usage())
             return
-        if "--version" in argv[1:]:
-            result.Print("grpcscope %s\n" % _lib.gs_version().decode())
+        if line.version:
+            result.Print("grpcscope %s\n" % grpcscope_lib.version())
             return
-        force = "--force" in argv[1:]
-        argv = [a for a in argv if a != "--force"]
-        s = _session(debugger, force)
-        rc, out, msg = _run(s, argv)
+        s = _session(debugger, line)
+        rc, out, msg = _run(s, line.argv)
     except _Error as e:
         result.SetError(str(e))
         return
     if out:
         result.Print(out)
     if rc != 0:
-        result.SetError("grpcscope: " + (msg or "%s failed (status %d)" % (argv[0], rc)))
+        result.SetError("grpcscope: " + (msg or "%s failed (status %d)" % (line.argv[0], rc)))
     elif msg:
         result.AppendWarning("grpcscope: " + msg)
 
@@ -197,64 +203,75 @@ def _split(command):
         raise _Error("grpcscope: %s" % e)
 
 
-def _bt_args(args):
-    """goroutine-bt GOID... -> --id GOID..."""
-    if not [a for a in args if not a.startswith("-")]:
-        raise _Error("usage: goroutine-bt GOID... [--json]")
-    out = []
-    for a in args:
-        out += [a] if a.startswith("-") else ["--id", a]
-    return out
-
-
-def _command(libcmd, bt=False):
+def _command(name):
     def fn(debugger, command, result, internal_dict):
         try:
             args = _split(command)
-            if bt:
-                args = ["--stacks"] + _bt_args(args)
         except _Error as e:
             result.SetError(str(e))
             return
-        _execute(debugger, [libcmd] + args, result)
+        _execute(debugger, [name] + args, result)
+    fn.__doc__ = grpcscope_lib.help_text(name, "lldb") if _lib else name
     return fn
 
 
 def grpcscope(debugger, command, result, internal_dict):
     """grpcscope COMMAND [OPTIONS] [ARGS]: runs any grpcscope command over the target lldb is
 debugging, e.g. `grpcscope info`, `grpcscope selfcheck`, `grpcscope goroutines --json`.
-`grpcscope --help` lists the commands."""
+`grpcscope help` lists the commands, `grpcscope help COMMAND` explains one."""
     try:
         args = _split(command)
-        if not args or args[0] in ("--help", "-h", "help"):
-            args = ["grpcscope", "--help"]
-        elif args[0] == "--version":
-            args = ["grpcscope", "--version"]
-        elif args[0] == "goroutine-bt":
-            args = ["goroutines", "--stacks"] + _bt_args(args[1:])
     except _Error as e:
         result.SetError(str(e))
+        return
+    if not args:
+        if _lib is None:
+            result.SetError(_lib_error)
+        else:
+            result.Print(_usage())
         return
     _execute(debugger, args, result)
 
 
+def _ids(debugger):
+    def ids(kind):
+        try:
+            s = _session(debugger, grpcscope_lib.Line(["info"]))
+        except Exception:
+            return []
+        return grpcscope_lib.session_ids(s.handle, kind)
+    return ids
+
+
+def complete_line(debugger, command):
+    """Candidates for the last word of command (a line as typed after `grpcscope`, or a
+    line starting with one of the wrapper's own commands)."""
+    try:
+        words = shlex.split(command or "")
+    except ValueError:
+        words = (command or "").split()
+    cur = "" if not command or command[-1].isspace() else (words.pop() if words else "")
+    return grpcscope_lib.complete(words, cur, _ids(debugger))
+
+
+def grpcscope_complete(debugger, command, result, internal_dict):
+    """grpcscope-complete LINE: what completes the last word of LINE (end LINE with a space
+for the next word), e.g. `grpcscope-complete why-blocked --`. lldb 14 has no completion
+hook for Python commands: this is the grammar's completion, one candidate per line."""
+    for c in complete_line(debugger, command):
+        result.Print(c + "\n")
+
+
 goroutines = _command("goroutines")
-goroutines.__doc__ = _help(
-    "goroutines", "goroutines [--stacks] [--group] [--status S] [--reason R] [--id N]... [--json]")
-goroutine_bt = _command("goroutines", bt=True)
-goroutine_bt.__doc__ = _help("goroutines", "goroutine-bt GOID... [--json]: the stack of a goroutine")
+goroutine_bt = _command("goroutine-bt")
 streams = _command("streams")
-streams.__doc__ = _help("streams", "streams [--json]: every gRPC transport with its streams")
 stream_state = _command("stream-state")
-stream_state.__doc__ = _help(
-    "stream-state", "stream-state STREAM [--json]: one stream in depth (id, TRANSPORT:ID or address)")
 why_blocked = _command("why-blocked")
-why_blocked.__doc__ = _help(
-    "why-blocked", "why-blocked [GOID...] [--json]: a verdict for each blocked goroutine")
 
 _COMMANDS = [("grpcscope", "grpcscope"), ("goroutines", "goroutines"),
              ("goroutine-bt", "goroutine_bt"), ("streams", "streams"),
-             ("stream-state", "stream_state"), ("why-blocked", "why_blocked")]
+             ("stream-state", "stream_state"), ("why-blocked", "why_blocked"),
+             ("grpcscope-complete", "grpcscope_complete")]
 
 
 def __lldb_init_module(debugger, internal_dict):

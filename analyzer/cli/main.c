@@ -3,10 +3,10 @@
 #include <errno.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -80,207 +80,46 @@ static void say(const char *msg)
 	fputc('\n', stderr);
 }
 
-/* Command arguments are told from file names by their syntax, never by which files exist:
- * goroutine ids are numbers; a stream is a number, an address or TRANSPORT:ID. */
-static int is_hex_or_dec(const char *s, size_t n)
-{
-	size_t i = 0;
-	int hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-	if (hex)
-		i = 2;
-	if (i >= n)
-		return 0;
-	for (; i < n; i++)
-		if (!(s[i] >= '0' && s[i] <= '9') &&
-		    !(hex && ((s[i] >= 'a' && s[i] <= 'f') || (s[i] >= 'A' && s[i] <= 'F'))))
-			return 0;
-	return 1;
-}
-
-static int is_command_arg(const char *cmd, const char *a)
-{
-	if (strcmp(cmd, "stream-state") == 0) {
-		const char *colon = strchr(a, ':');
-		if (colon)
-			return is_hex_or_dec(a, (size_t)(colon - a)) &&
-			       is_hex_or_dec(colon + 1, strlen(colon + 1));
-		return is_hex_or_dec(a, strlen(a));
-	}
-	return is_hex_or_dec(a, strlen(a));
-}
-
-static int is_file(const char *p)
-{
-	struct stat st;
-	return stat(p, &st) == 0 && S_ISREG(st.st_mode);
-}
-
-static int is_number(const char *s)
-{
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
-}
-
-/* Appends dir to the ':'-separated list *dirs (malloc'd). -1 if dir holds a ':'. */
-static int debug_dirs_add(char **dirs, const char *dir)
-{
-	if (strchr(dir, ':'))
-		return -1;
-	size_t old = *dirs ? strlen(*dirs) : 0, n = strlen(dir);
-	char *p = realloc(*dirs, old + n + 2);
-	if (!p)
-		return -1;
-	if (old)
-		p[old++] = ':';
-	memcpy(p + old, dir, n + 1);
-	*dirs = p;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(gs_usage(), argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
-	}
-	if (strcmp(argv[1], "--version") == 0) {
-		printf("grpcscope %s\n", gs_version());
-		return 0;
+	if (argc < 2) {
+		fputs(gs_usage(), stderr);
+		return 2;
 	}
 	/* Freed memory stays with the allocator: handing blocks back to the kernel while worker
 	 * threads run interrupts every core to flush its TLB, and the process ends soon. */
 	mallopt(M_MMAP_THRESHOLD, 256 << 20);
 	mallopt(M_TRIM_THRESHOLD, 1 << 30);
-	gs_open_options o = {0};
-	const char **cmd = calloc((size_t)argc + 1, sizeof *cmd);
-	const char **pos = calloc((size_t)argc + 1, sizeof *pos);
-	char *debug_dirs = NULL; /* --debug-dir, repeatable: ':'-joined */
-	int ncmd = 0, npos = 0, rc = 0;
-	double timeout = 0;
-	cmd[ncmd++] = argv[1];
-	for (int i = 2; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--help") == 0) {
-			fputs(gs_usage(), stdout);
-			rc = 0;
-			goto out;
-		} else if (strcmp(a, "--pid") == 0) {
-			if (i + 1 >= argc || !is_number(argv[i + 1])) {
-				fprintf(stderr, "grpcscope: --pid needs a process id\n");
-				rc = 2;
-				goto out;
-			}
-			o.pid = atoi(argv[++i]);
-		} else if (strcmp(a, "--timeout") == 0) {
-			char *end = NULL;
-			timeout = i + 1 < argc ? strtod(argv[i + 1], &end) : 0;
-			if (i + 1 >= argc || *end || !(timeout > 0) || timeout > 1e6) {
-				fprintf(stderr, "grpcscope: --timeout needs a number of seconds\n");
-				rc = 2;
-				goto out;
-			}
-			i++;
-		} else if (strcmp(a, "--force") == 0) {
-			o.force = 1;
-		} else if (strcmp(a, "--debug-file") == 0 || strcmp(a, "--debug-dir") == 0) {
-			if (i + 1 >= argc || !argv[i + 1][0]) {
-				fprintf(stderr, "grpcscope: %s needs a path\n", a);
-				rc = 2;
-				goto out;
-			}
-			if (strcmp(a, "--debug-file") == 0)
-				o.debug_file = argv[++i];
-			else if (debug_dirs_add(&debug_dirs, argv[++i]) < 0) {
-				fprintf(stderr, "grpcscope: %s: ':' separates debug directories\n", argv[i]);
-				rc = 2;
-				goto out;
-			}
-		} else if (a[0] == '-' && a[1]) {
-			cmd[ncmd++] = a;
-			/* options of commands that take a value */
-			if ((strcmp(a, "--status") == 0 || strcmp(a, "--reason") == 0 ||
-			     strcmp(a, "--id") == 0) && i + 1 < argc)
-				cmd[ncmd++] = argv[++i];
-			/* --peer [EXE2] CORE2: one or two files */
-			if (strcmp(a, "--peer") == 0 && i + 1 < argc) {
-				cmd[ncmd++] = argv[++i];
-				if (i + 2 < argc && is_file(argv[i + 1]) && is_file(argv[i + 2]) &&
-				    i + 3 < argc)
-					cmd[ncmd++] = argv[++i];
-			}
-		} else {
-			pos[npos++] = a;
-		}
-	}
-	/* Positionals: the command's own arguments (ids, a stream) and one or two files,
-	 * EXE CORE or CORE (with --pid: at most EXE). */
-	const char *files[3];
-	int nfiles = 0, nargs = 0;
-	for (int i = 0; i < npos; i++) {
-		if (is_command_arg(cmd[0], pos[i])) {
-			pos[nargs++] = pos[i];
-		} else if (nfiles < 2) {
-			files[nfiles++] = pos[i];
-		} else {
-			fprintf(stderr, "grpcscope: %s: one file too many (give EXE CORE, CORE or "
-					"--pid PID)\n", pos[i]);
-			rc = 2;
-			goto out;
-		}
-	}
-	npos = nargs;
-	if (o.pid > 0) {
-		if (nfiles > 1) {
-			fprintf(stderr, "grpcscope: %s: a core file and --pid together (give one)\n",
-				files[1]);
-			rc = 2;
-			goto out;
-		}
-		o.exe = nfiles ? files[0] : NULL;
-	} else {
-		if (nfiles == 0) {
-			fprintf(stderr, "grpcscope: no snapshot: give EXE CORE, CORE or --pid PID\n");
-			rc = 2;
-			goto out;
-		}
-		o.core = files[nfiles - 1];
-		o.exe = nfiles == 2 ? files[0] : NULL;
-	}
-	for (int i = 0; i < npos; i++)
-		cmd[ncmd++] = pos[i];
-	/* The whole command line is checked before any target is touched: a usage error must
-	 * never pause a live process. */
-	char *usage_err = NULL;
-	if (gs_command_check(ncmd, cmd, &usage_err) != 0) {
-		fprintf(stderr, "grpcscope: %s\n", usage_err ? usage_err : "bad usage");
-		gs_free(usage_err);
+	/* The whole command line is checked by the library's grammar before any target is
+	 * touched: a usage error must never pause a live process. */
+	gs_options *o = gs_options_new();
+	const char **cmd = NULL;
+	char *perr = NULL;
+	int ncmd = 0, rc = 0;
+	if (!o || gs_parse_line(o, argc - 1, (const char *const *)argv + 1, GS_LINE_CLI,
+				&perr) != 0) {
+		say(perr ? perr : "out of memory");
+		gs_free(perr);
 		rc = 2;
 		goto out;
 	}
-	/* The files named are regular files (never a FIFO to block on), before anything opens:
-	 * the core, and --peer's one or two. */
-	const char *check[4] = { o.core };
-	int nfcheck = o.core ? 1 : 0;
-	for (int i = 1; i < ncmd; i++) {
-		if (strcmp(cmd[i], "--peer") != 0)
-			continue;
-		for (int k = i + 1; k < ncmd && k <= i + 2 && nfcheck < 4; k++)
-			if (cmd[k][0] != '-' && !is_number(cmd[k]))
-				check[nfcheck++] = cmd[k];
-	}
-	for (int i = 0; i < nfcheck; i++) {
-		struct stat st;
-		if (is_file(check[i]))
-			continue;
-		fprintf(stderr, "grpcscope: %s: %s\n", check[i],
-			stat(check[i], &st) == 0 ? "not a regular file" : strerror(errno));
-		rc = 2;
+	if (gs_options_get(o, "version")) {
+		printf("grpcscope %s\n", gs_version());
 		goto out;
 	}
+	if (gs_options_get(o, "help")) {
+		char *h = gs_help(gs_options_get(o, "help"));
+		fputs(h, stdout);
+		gs_free(h);
+		goto out;
+	}
+	const char *tv = gs_options_get(o, "timeout");
+	double timeout = tv ? strtod(tv, NULL) : 0;
+	bool live = gs_options_get(o, "pid") != NULL;
+	ncmd = gs_options_argc(o);
+	cmd = calloc((size_t)ncmd + 1, sizeof *cmd);
+	for (int i = 0; cmd && i < ncmd; i++)
+		cmd[i] = gs_options_arg(o, i);
 
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;
@@ -300,12 +139,9 @@ int main(int argc, char **argv)
 		setitimer(ITIMER_REAL, &it, NULL);
 	}
 
-	o.debug_dirs = debug_dirs;
 	char err[1024];
 	int status;
-	o.want_grpc = strcmp(cmd[0], "goroutines") == 0 || strcmp(cmd[0], "streams") == 0 ||
-		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0;
-	gs_session *s = gs_open(&o, &status, err, sizeof err);
+	gs_session *s = gs_open_with(o, &status, err, sizeof err);
 	if (!s) {
 		say(err);
 		rc = status;
@@ -316,7 +152,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "grpcscope: warning: %.*s\n", (int)(nl - w), w);
 	char *text = NULL, *msg = NULL;
 	out_state wout = {0};
-	if (o.pid > 0) {
+	if (live) {
 		/* A live process stays paused while the library reads it: buffer the output and
 		 * print it only once the process runs again. */
 		rc = gs_command(s, ncmd, cmd, &text, &msg);
@@ -327,8 +163,8 @@ int main(int argc, char **argv)
 	/* Damage that may make the answer incomplete: said on stderr, whatever the format. */
 	char *warnings = gs_warnings(s);
 	/* GRPCSCOPE_TIMING=1: the phases' wall times on stderr (bench/ reads them). */
-	const char *tv = getenv("GRPCSCOPE_TIMING");
-	char *timing = tv && *tv && strcmp(tv, "0") ? gs_timing(s) : NULL;
+	const char *tm = getenv("GRPCSCOPE_TIMING");
+	char *timing = tm && *tm && strcmp(tm, "0") ? gs_timing(s) : NULL;
 	struct timespec c0, c1;
 	clock_gettime(CLOCK_MONOTONIC, &c0);
 	gs_close(s);
@@ -361,8 +197,7 @@ int main(int argc, char **argv)
 	gs_free(text);
 	gs_free(msg);
 out:
-	free(debug_dirs);
 	free(cmd);
-	free(pos);
+	gs_options_free(o);
 	return rc;
 }

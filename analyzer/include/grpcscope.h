@@ -97,8 +97,57 @@ GS_PUBLIC void gs_close(gs_session *s);
 GS_PUBLIC void gs_free(void *p);
 GS_PUBLIC const char *gs_version(void);
 
-/* Usage text of the commands, for front ends. */
+/* Usage text of every command, for front ends (built once from the grammar). */
 GS_PUBLIC const char *gs_usage(void);
+
+/* ---- options and the command grammar ---------------------------------------------------
+ *
+ * What to open and which command to run, set by name so that no front end depends on the
+ * layout of gs_open_options (the Python wrappers use only these). One grammar, in the
+ * library, decides which commands and options exist, which take values, and what each
+ * misuse is told: the CLI and the gdb and lldb wrappers parse their lines with it. */
+typedef struct gs_options gs_options;
+
+GS_PUBLIC gs_options *gs_options_new(void);
+GS_PUBLIC void gs_options_free(gs_options *o);
+/* Sets an option by name: "exe", "core" (paths; NULL clears), "pid", "force" ("1"/"0"),
+ * "debug-file", "debug-dir" (appends one directory), "timeout" (seconds, kept for the
+ * front end), "want-grpc". Returns 0, or 2 with *errmsg (free with gs_free; errmsg may be
+ * NULL). */
+GS_PUBLIC int gs_options_set(gs_options *o, const char *name, const char *value, char **errmsg);
+/* An option's value as a string, NULL when unset: the names above ("debug-dirs" for the
+ * joined directories), and after gs_parse_line: "command" (the command to run), "help"
+ * (help was asked: "" for all commands or the command's name), "version". The string is
+ * o's. */
+GS_PUBLIC const char *gs_options_get(const gs_options *o, const char *name);
+/* A host debugger's target: its memory through read(ctx, ...), its threads one by one,
+ * and the PIE load bias when the debugger knows it. */
+GS_PUBLIC void gs_options_set_reader(gs_options *o, gs_read_memory_fn read, void *ctx);
+GS_PUBLIC int gs_options_add_thread(gs_options *o, int64_t tid, uint64_t rip, uint64_t rsp,
+				    uint64_t rbp, uint64_t fs_base);
+GS_PUBLIC void gs_options_set_bias(gs_options *o, uint64_t bias);
+/* gs_open with these options; keep o until the session is closed. */
+GS_PUBLIC gs_session *gs_open_with(const gs_options *o, int *status, char *errbuf, size_t errlen);
+
+#define GS_LINE_CLI 1      /* a whole command line: EXE CORE, CORE or --pid PID, --timeout */
+#define GS_LINE_DEBUGGER 2 /* a line typed in gdb or lldb: no files, no --pid */
+/* Parses a line (argv: the words after the program name) with the grammar: the snapshot's
+ * files and options go into o, the command's own words into gs_options_argc/arg (to hand
+ * to gs_command). With GS_LINE_CLI, the core and --peer files must be regular files.
+ * Returns 0, or 2 with a one-line *errmsg about what was typed (free with gs_free).
+ * --help, help [COMMAND], --version and version are answered by gs_options_get. */
+GS_PUBLIC int gs_parse_line(gs_options *o, int argc, const char *const *argv, int mode,
+			    char **errmsg);
+GS_PUBLIC int gs_options_argc(const gs_options *o);
+GS_PUBLIC const char *gs_options_arg(const gs_options *o, int i);
+/* Usage of one command, or of all (command NULL or ""); NULL for an unknown command.
+ * Free with gs_free. */
+GS_PUBLIC char *gs_help(const char *command);
+/* Completion of the word being typed after argv (argv[0] the command; argc 0: the command
+ * name), for mode GS_LINE_CLI or GS_LINE_DEBUGGER: candidates one per line. A line
+ * starting with ':' asks the front end for what only it knows: ":goroutine" (ids),
+ * ":stream" (ID, TRANSPORT:ID, 0xADDR), ":file", ":dir". Free with gs_free. */
+GS_PUBLIC char *gs_complete(int argc, const char *const *argv, const char *word, int mode);
 
 #ifdef __cplusplus
 }

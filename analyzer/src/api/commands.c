@@ -1,5 +1,6 @@
 /* Command dispatch: parses a command's own options and renders its result. */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,47 +10,27 @@
 #include "../report/streams.h"
 #include "../report/why_blocked.h"
 #include "../util/strbuf.h"
+#include "grammar.h"
 #include "session.h"
 #include "warnings.h"
 
-static const char usage[] =
-	"usage: grpcscope COMMAND [OPTIONS] EXE CORE\n"
-	"       grpcscope COMMAND [OPTIONS] CORE\n"
-	"       grpcscope COMMAND [OPTIONS] --pid PID\n"
-	"\n"
-	"commands:\n"
-	"  info                      the snapshot: Go and grpc-go versions, threads, counts\n"
-	"  goroutines                every goroutine: status, wait reason, top user frame,\n"
-	"                            what it waits on\n"
-	"      --stacks              full stacks\n"
-	"      --group               group goroutines with identical stacks\n"
-	"      --status S            only goroutines in status S (waiting, runnable, ...)\n"
-	"      --reason R            only goroutines whose wait reason contains R\n"
-	"      --id N                only goroutine N (repeatable)\n"
-	"  streams                   every gRPC transport with its streams: state, flow\n"
-	"                            windows, recv buffers, goroutines\n"
-	"  stream-state STREAM       one stream in depth; STREAM is an id (when unique),\n"
-	"                            TRANSPORT:ID, or the stream's address\n"
-	"  why-blocked [GOID...]     a verdict for each goroutine blocked in or on gRPC, with\n"
-	"                            evidence and the goroutines it blames next\n"
-	"      --dot                 the wait-for graph for Graphviz\n"
-	"      --peer [EXE2] CORE2   the process at the other end (e.g. the server's core):\n"
-	"                            connections are paired and chains cross into it\n"
-	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
-	"\n"
-	"options:\n"
-	"  --json                    machine-readable output (schema grpcscope/1)\n"
-	"  --force                   read a core whose executable has another build id\n"
-	"  --timeout SECONDS         give up after SECONDS (exit 1); a live process is resumed\n"
-	"  --debug-file PATH         the executable's separate debug info (DWARF) is in PATH\n"
-	"  --debug-dir DIR           where to look for separate debug info (repeatable;\n"
-	"                            default $GRPCSCOPE_DEBUG_DIR, else /usr/lib/debug);\n"
-	"                            debuginfod is asked when DEBUGINFOD_URLS is set\n"
-	"  --help, --version\n";
+/* The usage text, built once from the grammar: gs_usage returns a pointer that lives as
+ * long as the library. */
+static pthread_once_t usage_once = PTHREAD_ONCE_INIT;
+static char *usage_text;
+
+static void build_usage(void)
+{
+	gs_strbuf sb;
+	gs_strbuf_init(&sb);
+	gs_grammar_usage(&sb, NULL);
+	usage_text = gs_strbuf_take(&sb);
+}
 
 const char *gs_usage(void)
 {
-	return usage;
+	pthread_once(&usage_once, build_usage);
+	return usage_text;
 }
 
 static int bad(char **errmsg, const char *fmt, const char *arg)
@@ -71,36 +52,34 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
-static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
-			  char **errmsg)
+static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
 	gs_goroutines_opts o = {0};
 	uint64_t *ids = NULL;
 	size_t nids = 0;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		if (strcmp(a, "--json") == 0)
-			o.json = true;
-		else if (strcmp(a, "--stacks") == 0)
-			o.stacks = true;
-		else if (strcmp(a, "--group") == 0)
-			o.group = true;
-		else if (strcmp(a, "--status") == 0 && i + 1 < argc)
-			o.status = argv[++i];
-		else if (strcmp(a, "--reason") == 0 && i + 1 < argc)
-			o.reason = argv[++i];
-		else if ((strcmp(a, "--id") == 0 && i + 1 < argc) || a[0] != '-') {
-			const char *v = a[0] == '-' ? argv[++i] : a;
+	/* goroutine-bt GOID... is goroutines --stacks --id GOID... */
+	o.stacks = strcmp(cl->cmd->name, "goroutine-bt") == 0;
+	for (size_t i = 0; i < cl->nitems; i++) {
+		const gs_item *it = &cl->items[i];
+		const char *n = it->opt ? it->opt->name : NULL;
+		if (!n || strcmp(n, "--id") == 0) {
 			uint64_t id;
-			if (parse_u64(v, &id) < 0) {
+			if (parse_u64(it->v1, &id) < 0) {
 				free(ids);
-				return bad(errmsg, "goroutines: not a goroutine id: %s", v);
+				return bad(errmsg, "goroutines: not a goroutine id: %s", it->v1);
 			}
 			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
 			ids[nids++] = id;
-		} else {
-			free(ids);
-			return bad(errmsg, "goroutines: unknown option %s (see --help)", a);
+		} else if (strcmp(n, "--json") == 0) {
+			o.json = true;
+		} else if (strcmp(n, "--stacks") == 0) {
+			o.stacks = true;
+		} else if (strcmp(n, "--group") == 0) {
+			o.group = true;
+		} else if (strcmp(n, "--status") == 0) {
+			o.status = it->v1;
+		} else if (strcmp(n, "--reason") == 0) {
+			o.reason = it->v1;
 		}
 	}
 	if (!s) { /* gs_command_check: the arguments are fine */
@@ -124,16 +103,10 @@ static int cmd_goroutines(gs_session *s, int argc, const char *const *argv, gs_s
 	return 0;
 }
 
-static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
-		    char **errmsg)
+static int cmd_info(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			return bad(errmsg, "info: unknown option %s", argv[i]);
-	}
+	(void)errmsg;
+	bool json = gs_cmdline_get(cl, "--json") != NULL;
 	if (!s)
 		return 0;
 	gs_info in = {
@@ -169,12 +142,10 @@ static int cmd_info(gs_session *s, int argc, const char *const *argv, gs_strbuf 
 	return 0;
 }
 
-static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
-			 char **errmsg)
+static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
-	bool json = argc > 1 && strcmp(argv[1], "--json") == 0;
-	if (argc > 2 || (argc == 2 && !json))
-		return bad(errmsg, "selfcheck: unknown option %s", argv[argc - 1]);
+	(void)errmsg;
+	bool json = gs_cmdline_get(cl, "--json") != NULL;
 	if (!s)
 		return 0;
 	const gs_layout *l = gs_rt_layout(s->rt);
@@ -213,16 +184,9 @@ static int cmd_selfcheck(gs_session *s, int argc, const char *const *argv, gs_st
 	return missing ? 1 : 0;
 }
 
-static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
-		       char **errmsg)
+static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
-	bool json = false;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else
-			return bad(errmsg, "streams: unknown option %s", argv[i]);
-	}
+	bool json = gs_cmdline_get(cl, "--json") != NULL;
 	if (!s)
 		return 0;
 	gs_err e = {0};
@@ -236,21 +200,14 @@ static int cmd_streams(gs_session *s, int argc, const char *const *argv, gs_strb
 	return 0;
 }
 
-static int cmd_stream_state(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+static int cmd_stream_state(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			    char **errmsg)
 {
-	bool json = false;
+	bool json = gs_cmdline_get(cl, "--json") != NULL;
 	const char *spec = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0)
-			json = true;
-		else if (argv[i][0] != '-' && !spec)
-			spec = argv[i];
-		else
-			return bad(errmsg, "stream-state: unexpected argument %s", argv[i]);
-	}
-	if (!spec)
-		return bad(errmsg, "%s", "stream-state: which stream? (ID, TRANSPORT:ID or address)");
+	for (size_t i = 0; i < cl->nitems && !spec; i++)
+		if (!cl->items[i].opt)
+			spec = cl->items[i].v1;
 	if (!s)
 		return 0;
 	gs_err e = {0};
@@ -278,33 +235,34 @@ static void peer_warning(void *ctx, const char *msg)
 	gs_session_warn(ctx, m);
 }
 
-static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_strbuf *out,
+static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			   char **errmsg)
 {
 	enum gs_format fmt = GS_FMT_TEXT;
 	uint64_t *ids = NULL;
 	size_t nids = 0;
 	gs_open_options po = {0};
-	for (int i = 1; i < argc; i++) {
+	if (gs_cmdline_count(cl, "--peer") > 1)
+		return bad(errmsg, "why-blocked: --peer %s: following chains into more than one "
+			   "other snapshot is not supported yet", gs_cmdline_get(cl, "--peer")->v1);
+	for (size_t i = 0; i < cl->nitems; i++) {
+		const gs_item *it = &cl->items[i];
+		const char *n = it->opt ? it->opt->name : NULL;
 		uint64_t id;
-		if (strcmp(argv[i], "--json") == 0)
-			fmt = GS_FMT_JSON;
-		else if (strcmp(argv[i], "--dot") == 0)
-			fmt = GS_FMT_DOT;
-		else if (strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
-			/* --peer CORE or --peer EXE CORE */
-			if (i + 2 < argc && argv[i + 2][0] != '-' && parse_u64(argv[i + 2], &id) < 0) {
-				po.exe = argv[++i];
-				po.core = argv[++i];
-			} else {
-				po.core = argv[++i];
+		if (!n) {
+			if (parse_u64(it->v1, &id) < 0) {
+				free(ids);
+				return bad(errmsg, "why-blocked: not a goroutine id: %s", it->v1);
 			}
-		} else if (argv[i][0] != '-' && parse_u64(argv[i], &id) == 0) {
 			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
 			ids[nids++] = id;
-		} else {
-			free(ids);
-			return bad(errmsg, "why-blocked: unexpected argument %s", argv[i]);
+		} else if (strcmp(n, "--json") == 0) {
+			fmt = GS_FMT_JSON;
+		} else if (strcmp(n, "--dot") == 0) {
+			fmt = GS_FMT_DOT;
+		} else if (strcmp(n, "--peer") == 0) {
+			po.exe = it->v2 ? it->v1 : NULL; /* --peer CORE or --peer EXE CORE */
+			po.core = it->v2 ? it->v2 : it->v1;
 		}
 	}
 	if (!s) {
@@ -357,14 +315,17 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 	return 0;
 }
 
-typedef int (*cmd_fn)(gs_session *, int, const char *const *, gs_strbuf *, char **);
+typedef int (*cmd_fn)(gs_session *, const gs_cmdline *, gs_strbuf *, char **);
 
+/* What each command of the grammar runs; a command the grammar knows and this build does
+ * not implement says so. */
 static const struct {
 	const char *name;
 	cmd_fn fn;
 } commands[] = {
 	{"info", cmd_info},
 	{"goroutines", cmd_goroutines},
+	{"goroutine-bt", cmd_goroutines},
 	{"selfcheck", cmd_selfcheck},
 	{"streams", cmd_streams},
 	{"stream-state", cmd_stream_state},
@@ -405,42 +366,44 @@ static void splice_write(void *arg, const char *p, size_t n)
 	gs_strbuf_free(&tmp);
 }
 
-static bool wants_json(int argc, const char *const *argv)
-{
-	for (int i = 1; i < argc; i++)
-		if (strcmp(argv[i], "--json") == 0)
-			return true;
-	return false;
-}
-
-static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, char **errmsg)
+/* Parses argv with the grammar and runs the command (s NULL: only checks; each command
+ * returns before using the session). */
+static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, char **errmsg,
+	       bool *json)
 {
 	*errmsg = NULL;
-	if (argc < 1)
-		return bad(errmsg, "%s", "no command (see --help)");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].fn(s, argc, argv, sb, errmsg);
-	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
+	*json = false;
+	gs_cmdline cl;
+	char err[1024];
+	if (gs_cmdline_parse(argc, argv, GS_PARSE_COMMAND, &cl, err, sizeof err) != 0) {
+		gs_cmdline_free(&cl);
+		*errmsg = gs_xstrdup(err);
+		return 2;
+	}
+	*json = gs_cmdline_get(&cl, "--json") != NULL;
+	cmd_fn fn = NULL;
+	for (size_t i = 0; i < sizeof commands / sizeof commands[0] && !fn; i++)
+		if (strcmp(cl.cmd->name, commands[i].name) == 0)
+			fn = commands[i].fn;
+	int rc = !fn ? bad(errmsg, "%s: not built into this version of grpcscope", cl.cmd->name)
+		 : fn(s, &cl, sb, errmsg);
+	gs_cmdline_free(&cl);
+	return rc;
 }
 
 int gs_command_check(int argc, const char *const *argv, char **errmsg)
 {
-	*errmsg = NULL;
-	if (argc < 1)
-		return bad(errmsg, "%s", "no command (see --help)");
-	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
-		if (strcmp(argv[0], commands[i].name) == 0)
-			return commands[i].fn(NULL, argc, argv, NULL, errmsg);
-	return bad(errmsg, "unknown command '%s' (see --help)", argv[0]);
+	bool json;
+	return run(NULL, argc, argv, NULL, errmsg, &json);
 }
 
 int gs_command(gs_session *s, int argc, const char *const *argv, char **out, char **errmsg)
 {
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
-	int rc = run(s, argc, argv, &sb, errmsg);
-	if (wants_json(argc, argv) && sb.len) {
+	bool json;
+	int rc = run(s, argc, argv, &sb, errmsg, &json);
+	if (json && sb.len) {
 		gs_strbuf all;
 		gs_strbuf_init(&all);
 		splice_into(s, sb.buf, sb.len, &all);
@@ -458,10 +421,15 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	splice sp = { s, write, ctx, false };
-	bool json = wants_json(argc, argv);
+	/* JSON or not is known before the first byte reaches the sink */
+	gs_cmdline cl;
+	char err[16];
+	bool json = gs_cmdline_parse(argc, argv, GS_PARSE_COMMAND, &cl, err, sizeof err) == 0 &&
+		    gs_cmdline_get(&cl, "--json") != NULL;
+	gs_cmdline_free(&cl);
 	sb.sink = json ? splice_write : write;
 	sb.sink_ctx = json ? (void *)&sp : ctx;
-	int rc = run(s, argc, argv, &sb, errmsg);
+	int rc = run(s, argc, argv, &sb, errmsg, &json);
 	gs_strbuf_flush(&sb);
 	gs_strbuf_free(&sb);
 	gs_phases_mark(&s->phases, "report");
