@@ -251,6 +251,8 @@ def complete_line(debugger, command):
     except ValueError:
         words = (command or "").split()
     cur = "" if not command or command[-1].isspace() else (words.pop() if words else "")
+    if words and words[0] == "grpcscope":
+        words = words[1:]
     return grpcscope_lib.complete(words, cur, _ids(debugger))
 
 

@@ -160,11 +160,16 @@ class Debugger:
     on_core(cmds, exe, core, env) and on_pid(cmds, pid) run the commands and return
     ({i: text of command i or None}, all output); bias_cmd prints "bias 0x..." (the load-bias
     hint the wrapper hands a callback target); error_prefix starts a command's error in its
-    output block; plain_error(text) tells a debugger error without a Python traceback."""
+    output block; plain_error(text) tells a debugger error without a Python traceback;
+    complete_cmd and completions drive completion (check_completion)."""
 
-    def __init__(self, name, on_core, on_pid, bias_cmd, error_prefix, plain_error):
+    def __init__(self, name, on_core, on_pid, bias_cmd, error_prefix, plain_error,
+                 complete_cmd=None, completions=None):
         self.name, self.on_core, self.on_pid = name, on_core, on_pid
         self.bias_cmd, self.error_prefix, self.plain_error = bias_cmd, error_prefix, plain_error
+        # complete_cmd(line): the debugger command that lists the completions of line;
+        # completions(output, line): the set of candidate words in its output
+        self.complete_cmd, self.completions = complete_cmd, completions
 
 
 def compare(t, what, got, want):
@@ -290,8 +295,78 @@ def check_all(t, dbg):
                                              type(e).__name__, e))
     if snaps:
         check_errors(t, dbg, *snaps[0])
+        try:
+            check_completion(t, dbg, *snaps[0])
+        except Exception as e:
+            t.fail("%s [%s completion]: %s: %s" % (snaps[0][0], dbg.name, type(e).__name__, e))
     for pair, scen in LIVE:
         try:
             check_live(t, dbg, pair, scen)
         except Exception as e:
             t.fail("%s/%s [live]: %s: %s" % (pair, scen, type(e).__name__, e))
+
+
+def grammar_options(cmd):
+    """The options of cmd as the library's grammar lists them (`grpcscope help CMD`), less
+    those that only the command line has (--pid, --timeout: the debugger owns the target)."""
+    rc, out, _ = run(["help", cmd])
+    opts = []
+    for line in out.splitlines():
+        m = line.split()
+        if line.startswith("  -") and m:
+            opts.append(m[0].rstrip(","))
+    return [o for o in opts if o not in ("--pid", "--timeout")]
+
+
+def grammar_commands():
+    """The commands of the grammar (`grpcscope help`)."""
+    rc, out, _ = run(["help"])
+    cmds, on = [], False
+    for line in out.splitlines():
+        if line == "commands:":
+            on = True
+        elif on and not line.strip():
+            break
+        elif on and line.startswith("  ") and not line.startswith("   "):
+            cmds.append(line.split()[0])
+    return cmds
+
+
+def check_completion(t, dbg, name, d):
+    """Every command and option completes in the debugger, from the library's grammar:
+    command names, each command's options (why-blocked's --dot and --peer included), every
+    goroutine status after --status, and goroutine ids from the target."""
+    exe, core = os.path.abspath(os.path.join(d, "exe")), os.path.abspath(os.path.join(d, "core"))
+    cmds = grammar_commands()
+    lines = ["grpcscope ", "grpcscope why-bl", "goroutines --status ", "why-blocked ",
+             "goroutines --id "]
+    lines += ["grpcscope %s -" % c for c in cmds]
+    lines += ["%s -" % c for c in ("goroutines", "goroutine-bt", "streams", "stream-state",
+                                    "why-blocked")]
+    lines += ["why-blocked --"]
+    res, allout = dbg.on_core([dbg.complete_cmd(l) for l in lines], exe, core, {})
+    got = {l: dbg.completions(res[i] or "", l) for i, l in enumerate(lines)}
+    what = "%s [%s completion]" % (name, dbg.name)
+    t.check(set(cmds) | {"help", "version"} <= got["grpcscope "],
+            "%s: `grpcscope ` offers every command (%s)" % (what, sorted(got["grpcscope "])))
+    t.check(got["grpcscope why-bl"] == {"why-blocked"},
+            "%s: `grpcscope why-bl` -> why-blocked (%s)" % (what, got["grpcscope why-bl"]))
+    t.check({"--dot", "--peer", "--json", "--force"} <= got["why-blocked --"],
+            "%s: `why-blocked --` offers --dot, --peer, --json, --force (%s)"
+            % (what, sorted(got["why-blocked --"])))
+    for c in cmds:
+        for key in ("grpcscope %s -" % c, "%s -" % c):
+            if key not in got:
+                continue
+            want = set(grammar_options(c))
+            t.check(want and want <= got[key] and "--pid" not in got[key],
+                    "%s: `%s` offers %s (missing %s)"
+                    % (what, key, sorted(want), sorted(want - got[key])))
+    statuses = {"idle", "runnable", "running", "syscall", "waiting", "dead", "copystack",
+                "preempted", "leaked"}
+    t.check(statuses <= got["goroutines --status "],
+            "%s: --status offers every status (missing %s)"
+            % (what, sorted(statuses - got["goroutines --status "])))
+    ids = {str(i) for i in truth_ids(d)}
+    t.check(ids and ids <= got["why-blocked "] and ids <= got["goroutines --id "],
+            "%s: goroutine ids of the target complete (TRUTH %s)" % (what, sorted(ids)))

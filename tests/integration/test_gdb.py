@@ -2,8 +2,9 @@
 """gdb front end (gdb/grpcscope.py): on fixture cores, every command prints exactly what the
 CLI prints on the same snapshot — through the core path and through gdb's memory
 (GRPCSCOPE_FORCE_CALLBACKS=1, the path a live or remote target takes); library errors come
-back as gdb errors; attached to a live scenario, the TRUTH goroutines are found and the
-process runs on after gdb detaches."""
+back as gdb errors; `complete` offers every command and option of the library's grammar;
+attached to a live scenario, the TRUTH goroutines are found and the process runs on after
+gdb detaches."""
 import os
 import subprocess
 import sys
@@ -38,9 +39,16 @@ def plain_error(r):
     return r.strip() != "" and "Traceback" not in r and "Python Exception" not in r
 
 
+def completions(out, line):
+    """gdb's `complete LINE` prints each candidate as the whole completed line."""
+    head = line[:len(line) - len(line.split(" ")[-1])]
+    return {l[len(head):] for l in out.splitlines() if l.startswith(head) and l[len(head):]}
+
+
 GDB = Debugger("gdb", lambda cmds, exe, core, env: gdb(cmds, [exe, core], env),
                lambda cmds, pid: gdb(cmds, ["-p", str(pid)]),
-               'python print("bias 0x%x" % _gs_bias(_gs_exe()))', "", plain_error)
+               'python print("bias 0x%x" % _gs_bias(_gs_exe()))', "", plain_error,
+               lambda line: "complete " + line, completions)
 
 
 def free_port():

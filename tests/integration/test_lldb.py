@@ -2,8 +2,10 @@
 """lldb front end (lldb/grpcscope.py): on fixture cores, every command prints exactly what the
 CLI prints on the same snapshot — with the core passed by path and through lldb's memory
 (GRPCSCOPE_FORCE_CALLBACKS=1, the path a live target takes); library errors come back as
-lldb errors; attached to a live scenario, the TRUTH goroutines are found and the process runs
-on after lldb detaches. lldb 14's Python module on Debian 12 needs PYTHONPATH set (below)."""
+lldb errors; every command and option of the library's grammar completes (grpcscope-complete,
+and lldb's own completion for command names); attached to a live scenario, the TRUTH
+goroutines are found and the process runs on after lldb detaches. lldb 14's Python module on
+Debian 12 needs PYTHONPATH set (below)."""
 import os
 import subprocess
 import sys
@@ -52,11 +54,32 @@ def lldb(cmds, target_args, env_extra=None, tail=(), timeout=180):
     return res, p.stdout
 
 
+def completions(out, line):
+    """grpcscope-complete prints one candidate per line."""
+    return {l for l in out.splitlines() if l and not l.startswith("error")}
+
+
 LLDB = Debugger("lldb", lambda cmds, exe, core, env: lldb(cmds, ["--core", core, exe], env),
                 lambda cmds, pid: lldb(cmds, ["-p", str(pid)], tail=["process detach"]),
                 'script import grpcscope; print("bias 0x%x" % '
                 'grpcscope._bias(lldb.debugger.GetSelectedTarget()))',
-                "error: ", lambda r: r.startswith("error: ") and "Traceback" not in r)
+                "error: ", lambda r: r.startswith("error: ") and "Traceback" not in r,
+                lambda line: "grpcscope-complete " + line, completions)
+
+
+def check_native_completion(t):
+    """lldb's own completion (SBCommandInterpreter.HandleCompletion, what TAB runs) knows the
+    wrapper's command names. lldb 14 has no hook for a Python command's options: those come
+    from grpcscope-complete (checked with the other completions)."""
+    cmd = ('script m = lldb.SBStringList(); lldb.debugger.GetCommandInterpreter()'
+           '.HandleCompletion("%s", %d, 0, -1, m); '
+           'print(sorted(m.GetStringAtIndex(i) for i in range(m.GetSize())))')
+    lines = [("why-bl", "why-blocked"), ("goroutine-", "goroutine-bt"),
+             ("grpcscope-c", "grpcscope-complete"), ("stream-s", "stream-state")]
+    res, allout = lldb([cmd % (p, len(p)) for p, _ in lines], [])
+    for i, (p, want) in enumerate(lines):
+        t.check(res[i] is not None and repr(want) in res[i],
+                "lldb completes %r to %s (%r)" % (p, want, (res[i] or allout[-200:]).strip()))
 
 
 def main():
@@ -69,6 +92,7 @@ def main():
         t.fail("lldb is not installed")
         t.finish()
     check_all(t, LLDB)
+    check_native_completion(t)
     t.finish()
 
 
