@@ -101,9 +101,13 @@ def command_help(cmd):
 
 
 def help_text(cmd, debugger):
-    """Help of a debugger command: the library's usage of cmd, inside the debugger."""
-    return (command_help(cmd) + "\nInside %s, the target is the one %s is debugging: no EXE, "
-            "CORE, --pid or --timeout." % (debugger, debugger))
+    """Help of a debugger command: its one-line summary (what the debugger's command list
+    shows), then the library's usage of cmd, inside the debugger."""
+    usage_ = command_help(cmd)
+    summary = next((" ".join(l.split()) for l in usage_.splitlines()
+                    if l.startswith("  " + cmd)), cmd)
+    return (summary + "\n\n" + usage_ + "\nInside %s, the target is the one %s is debugging: "
+            "no EXE, CORE, --pid or --timeout." % (debugger, debugger))
 
 
 class Line:

@@ -296,7 +296,5 @@ char *gs_complete(int argc, const char *const *argv, const char *word, int mode)
 	gs_strbuf_init(&sb);
 	gs_grammar_complete(argc, argv, word ? word : "",
 			    mode == GS_LINE_DEBUGGER ? GS_PARSE_DEBUGGER : GS_PARSE_CLI, &sb);
-	if (!sb.len)
-		gs_strbuf_putc(&sb, 0), sb.len = 0;
-	return gs_strbuf_take(&sb);
+	return gs_strbuf_take(&sb); /* "" when nothing completes */
 }
