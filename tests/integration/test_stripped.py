@@ -2,10 +2,10 @@
 """Without DWARF and without symbols, the same answers (issue 12).
 
 For every fixture snapshot whose executable has DWARF or a symbol table, a copy of it stripped
-with `objcopy --strip-all` reads the same core: `info`, `goroutines`, `streams` and
-`why-blocked` JSON (and `why-blocked --peer` for two-process snapshots) must equal the
-original run's, except for what says where an answer came from (normalise()); `selfcheck`
-on the stripped copy must exit 0. One check per comparison. Snapshots built without DWARF and
+with `objcopy --strip-all` reads the same core: `info`, `goroutines` (with and without
+`--stacks`), `streams` and `why-blocked` JSON (and `why-blocked --peer` for two-process
+snapshots) must equal the original run's, except for what says where an answer came from
+(normalise()); `selfcheck` on the stripped copy must exit 0. One check per comparison. Snapshots built without DWARF and
 symbols (the -sw variants) are checked against their TRUTH by the other tests; stripping
 them again changes nothing, so they are only listed here.
 
@@ -23,7 +23,7 @@ import tempfile
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapshots import Tally, elf_sections, run, snapshots  # noqa: E402
 
-COMMANDS = (["info"], ["goroutines"], ["streams"], ["why-blocked"])
+COMMANDS = (["info"], ["goroutines"], ["goroutines", "--stacks"], ["streams"], ["why-blocked"])
 
 # What may differ between the DWARF run and the stripped run: markers of where a field, type
 # or global came from, and warnings that say DWARF (or the symbol table) is missing.
