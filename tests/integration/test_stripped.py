@@ -5,12 +5,14 @@ For every fixture snapshot whose executable has DWARF or a symbol table, a copy 
 with `objcopy --strip-all` reads the same core: `info`, `goroutines` (with and without
 `--stacks`), `streams` and `why-blocked` JSON (and `why-blocked --peer` for two-process
 snapshots) must equal the original run's, except for what says where an answer came from
-(normalise()); `selfcheck` on the stripped copy must exit 0. One check per comparison. Snapshots built without DWARF and
-symbols (the -sw variants) are checked against their TRUTH by the other tests; stripping
-them again changes nothing, so they are only listed here.
+(normalise()); `selfcheck` on the stripped copy must exit 0. One check per comparison.
+Snapshots built without DWARF and symbols (the -sw variants) are checked against their TRUTH
+by the other tests; stripping them again changes nothing, so they are only listed here. A
+live process of each peer-silent-sw build is read with --pid.
 
-GS_STRIP_DRY_RUN=1 copies the executable through `objcopy` without removing anything: a run
-of this test's own logic (copying, comparing, normalising) while grpcscope still needs DWARF.
+GS_STRIP_DRY_RUN=1 copies the executable through `objcopy` without removing anything, and
+runs the live checks on peer-silent: a run of this test's own logic (copying, comparing,
+normalising) while grpcscope still needs DWARF.
 """
 import json
 import os
@@ -22,6 +24,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from snapshots import Tally, elf_sections, run, snapshots  # noqa: E402
+from debuggers import check_live_goroutines, check_live_verdicts, start, threads_running  # noqa: E402
 
 COMMANDS = (["info"], ["goroutines"], ["goroutines", "--stacks"], ["streams"], ["why-blocked"])
 
@@ -107,6 +110,30 @@ def compare(t, name, what, original, stripped, paths):
     t.check(d is None, "%s: %s equal with the stripped executable%s" % (name, what, "" if d is None else ": " + d))
 
 
+def live_checks(t, snaps):
+    """A live process of every -s -w build of peer-silent, read with --pid."""
+    want = "peer-silent" if os.environ.get("GS_STRIP_DRY_RUN") else "peer-silent-sw"
+    lives = [(p, d) for p, scen, d in snaps if scen == want]
+    t.check(len(lives) > 0, "%s snapshots exist for the live checks" % want)
+    for pair, d in lives:
+        name = "%s/%s live" % (pair, want)
+        try:
+            p, tr = start(os.path.join(d, "exe"))
+        except (OSError, RuntimeError) as e:
+            t.fail("%s: %s" % (name, e))
+            continue
+        try:
+            rc, out, err = run(["goroutines", "--json", "--pid", str(p.pid)])
+            t.check(rc == 0, "%s: goroutines --pid exit %d %s" % (name, rc, err.strip()[:200]))
+            check_live_goroutines(t, name, out if rc == 0 else '{"goroutines": []}', tr)
+            rc, out, err = run(["why-blocked", "--json", "--pid", str(p.pid)])
+            check_live_verdicts(t, name, out if rc == 0 else None, tr)
+            t.check(threads_running(p.pid), "%s: every thread runs again after the reads" % name)
+        finally:
+            p.kill()
+            p.wait()
+
+
 def main():
     t = Tally("stripped")
     snaps = snapshots()
@@ -151,6 +178,7 @@ def main():
             os.unlink(bare)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    live_checks(t, snaps)
     t.finish()
 
 
