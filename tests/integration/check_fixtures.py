@@ -139,7 +139,7 @@ def check_snapshot(out, pair, name):
     dlv = parse_dlv(os.path.join(d, "dlv-goroutines.txt"))
     if not dlv and not has_dwarf(os.path.join(d, "exe")):
         res.append((True, "no DWARF: delve cannot read the core, as expected (%s); the runtime's dump is the oracle"
-                    % first_line(os.path.join(d, "dlv-goroutines.txt"))))
+                    % last_line(os.path.join(d, "dlv-goroutines.txt"))))
         return res
     if not dlv:
         res.append((False, "delve listed no goroutines"))
@@ -178,12 +178,11 @@ def check_snapshot(out, pair, name):
     return res
 
 
-def first_line(path):
+def last_line(path):
+    """Delve's last word (its error comes after its warnings)."""
     with open(path, errors="replace") as f:
-        for line in f:
-            if line.strip():
-                return line.strip()[:120]
-    return "empty"
+        lines = [line.strip() for line in f if line.strip()]
+    return lines[-1][-120:] if lines else "empty"
 
 
 def check_runtime_dump(d, truth):
