@@ -143,10 +143,13 @@ def runtime_goroutines(d):
                                   "file": None, "line": 0})
     out = {}
     for gid, g in res.items():
-        top = _user_frame(g["frames"]) or {"function": "", "file": "", "line": 0}
-        # The runtime prints the innermost frame's line from pc-1 (delve and grpcscope from
-        # pc): a line there is not comparable.
-        line = None if g["frames"] and top is g["frames"][0] else top["line"]
+        fr = g["frames"]
+        top = _user_frame(fr) or {"function": "", "file": "", "line": 0}
+        # Lines that are not comparable: the runtime prints the innermost frame's line from
+        # pc-1 (delve and grpcscope from pc), and a frame with inlined calls at its pc at its
+        # call site (delve and grpcscope: the innermost inlined call's line).
+        i = next((k for k, f in enumerate(fr) if f is top), 0)
+        line = None if i == 0 or fr[i - 1]["inlined"] else top["line"]
         out[gid] = {"file": top["file"], "line": line, "function": top["function"],
                     "reason": g["reason"], "status": g["status"]}
     return out
