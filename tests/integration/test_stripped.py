@@ -61,7 +61,7 @@ def first_difference(a, b, where="$"):
     if isinstance(a, dict) and isinstance(b, dict):
         for k in sorted(set(a) | set(b)):
             if k not in a or k not in b:
-                return "%s.%s only %s" % (where, k, "with DWARF" if k in a else "stripped")
+                return "%s.%s only %s" % (where, k, "in the original's" if k in a else "in the stripped's")
             d = first_difference(a[k], b[k], "%s.%s" % (where, k))
             if d:
                 return d
@@ -72,10 +72,10 @@ def first_difference(a, b, where="$"):
             if d:
                 return d
         if len(a) != len(b):
-            return "%s: %d entries with DWARF, %d stripped" % (where, len(a), len(b))
+            return "%s: %d entries original, %d stripped" % (where, len(a), len(b))
         return None
     if a != b:
-        return "%s: %s with DWARF, %s stripped" % (where, json.dumps(a)[:100], json.dumps(b)[:100])
+        return "%s: %s original, %s stripped" % (where, json.dumps(a)[:100], json.dumps(b)[:100])
     return None
 
 
@@ -104,7 +104,7 @@ def compare(t, name, what, original, stripped, paths):
     a, why_a = json_of(original)
     b, why_b = json_of(stripped)
     if a is None or b is None:
-        t.fail("%s: %s: %s" % (name, what, "with DWARF " + why_a if a is None else "stripped " + why_b))
+        t.fail("%s: %s: %s" % (name, what, "original " + why_a if a is None else "stripped " + why_b))
         return
     d = first_difference(normalise(a, paths), normalise(b, paths))
     t.check(d is None, "%s: %s equal with the stripped executable%s" % (name, what, "" if d is None else ": " + d))
@@ -127,7 +127,8 @@ def live_checks(t, snaps):
             t.check(rc == 0, "%s: goroutines --pid exit %d %s" % (name, rc, err.strip()[:200]))
             check_live_goroutines(t, name, out if rc == 0 else '{"goroutines": []}', tr)
             rc, out, err = run(["why-blocked", "--json", "--pid", str(p.pid)])
-            check_live_verdicts(t, name, out if rc == 0 else None, tr)
+            if t.check(rc == 0, "%s: why-blocked --pid exit %d %s" % (name, rc, err.strip()[:200])):
+                check_live_verdicts(t, name, out, tr)
             t.check(threads_running(p.pid), "%s: every thread runs again after the reads" % name)
         finally:
             p.kill()
