@@ -30,7 +30,7 @@ COMMANDS = (["info"], ["goroutines"], ["goroutines", "--stacks"], ["streams"], [
 
 # What may differ between the DWARF run and the stripped run: markers of where a field, type
 # or global came from, and warnings that say DWARF (or the symbol table) is missing.
-IGNORED_KEYS = {"source", "sources", "debug_info", "debug_file"}
+IGNORED_KEYS = {"source", "sources", "debug_info", "debug_file", "debug_searched"}
 IGNORED_WARNING = re.compile(r"dwarf|symbol table|\.symtab", re.IGNORECASE)
 
 
