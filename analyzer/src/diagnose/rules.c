@@ -152,18 +152,42 @@ static void blame_stream(gs_diag *d, gs_verdict *v, long si)
 		gs_verdict_blame(v, ids[i]);
 }
 
+/* How a pairing was made, when addresses alone did not make it. */
+static const char *how_note(uint8_t how)
+{
+	switch (how) {
+	case GS_PAIR_PIPE: return ", the other end of the same in-memory pipe";
+	case GS_PAIR_STATE:
+		return ", paired among the transports on the same socket address by stream ids, "
+		       "methods and windows (the only one that agrees)";
+	default: return "";
+	}
+}
+
 static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 {
 	long p = d->peer[si];
 	long rp = d->rpeer ? d->rpeer[si] : -1;
+	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 	if (p < 0 && rp >= 0) {
 		const gs_stream *ps = gs_grpc_stream(d->remote->g, (size_t)rp);
-		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)", side(ps), ps->id,
-				    (unsigned long long)ps->addr);
+		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)%s", side(ps), ps->id,
+				    (unsigned long long)ps->addr, how_note(d->rhow[si]));
 		uint64_t ids[MAX_CHAIN];
 		size_t n = gs_stream_principals(d->remote, rp, ids, MAX_CHAIN);
 		for (size_t i = 0; i < n; i++)
 			gs_verdict_blame_peer(v, ids[i]);
+		return;
+	}
+	if (p < 0 && (d->how[si] == GS_PAIR_AMBIGUOUS || (d->rhow && d->rhow[si] == GS_PAIR_AMBIGUOUS))) {
+		bool here = d->how[si] == GS_PAIR_AMBIGUOUS;
+		gs_verdict_evidence(v, "peer: ambiguous — %u %s transports %s on %s look alike (same "
+				       "socket address, stream ids, methods and windows): not followed",
+				    here ? d->nalike[si] : d->rnalike[si],
+				    s->side == GS_CLIENT ? "server" : "client",
+				    here ? "in this process" : "in the peer snapshot",
+				    s->side == GS_CLIENT ? t->remote : t->local);
 		return;
 	}
 	if (p < 0) {
@@ -172,8 +196,8 @@ static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 		return;
 	}
 	const gs_stream *ps = gs_grpc_stream(d->g, (size_t)p);
-	gs_verdict_evidence(v, "peer: %s stream %u in this process (0x%llx)", side(ps), ps->id,
-			    (unsigned long long)ps->addr);
+	gs_verdict_evidence(v, "peer: %s stream %u in this process (0x%llx)%s", side(ps), ps->id,
+			    (unsigned long long)ps->addr, how_note(d->how[si]));
 	blame_stream(d, v, p);
 }
 
