@@ -123,6 +123,33 @@ static bool transport_unhealthy(const gs_transport *t)
 	return t->state != 0 || t->goaway_received || t->goaway_sent;
 }
 
+/* Really going down: closing, or a client stream the peer's GOAWAY refused (its id above
+ * the GOAWAY's last stream id). A draining transport (GOAWAY sent or received) is not: its
+ * open streams run on until they end by themselves. */
+static bool stream_going_down(const gs_stream *s, const gs_transport *t)
+{
+	if (t->state == 1)
+		return true;
+	return s->side == GS_CLIENT && t->goaway_received && s->id > t->goaway_last_id;
+}
+
+/* The draining, as evidence for a verdict about the stream itself. */
+static void evidence_draining(gs_verdict *v, const gs_stream *s, const gs_transport *t)
+{
+	if (!transport_unhealthy(t))
+		return;
+	if (s->side == GS_CLIENT && t->goaway_received)
+		gs_verdict_evidence(v, "the transport drains after a GOAWAY from the peer (last stream id %u%s%s): "
+				       "stream %u is below it and keeps running — draining ends no open stream",
+				    t->goaway_last_id, t->goaway_debug[0] ? "; " : "", t->goaway_debug, s->id);
+	else if (s->side == GS_SERVER && t->goaway_sent)
+		gs_verdict_evidence(v, "the transport drains after sending GOAWAY (streams up to %u run on): "
+				       "stream %u keeps running — draining ends no open stream",
+				    t->max_stream_id, s->id);
+	else
+		gs_verdict_evidence(v, "the transport is draining: open streams run on");
+}
+
 static void evidence_transport(gs_verdict *v, const gs_transport *t)
 {
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
@@ -241,13 +268,14 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 		gs_verdict_evidence(v, "inbound window: %lld of %u bytes free", (long long)window_left(s),
 				    s->in.limit + s->in.delta);
 	evidence_context(v, s);
-	if (transport_unhealthy(t)) {
+	if (stream_going_down(s, t)) {
 		v->code = "transport-closing";
 		describe_stream(v, s, "waits to receive on");
 		add_summary(v, "%s", " while its transport is going away");
 		blame_peer(d, v, si);
 		return true;
 	}
+	evidence_draining(v, s, t);
 	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits on");
@@ -275,10 +303,14 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 		gs_verdict_evidence(v, "no response headers yet: the call waits for the server's "
 				       "first reply");
 		describe_stream(v, s, "waits for the response headers of");
-		add_summary(v, "%s", ": none received, transport healthy — the peer has not answered");
+		add_summary(v, "%s", transport_unhealthy(t)
+				? ": none received, transport draining but the stream alive — the peer has not answered"
+				: ": none received, transport healthy — the peer has not answered");
 	} else {
 		describe_stream(v, s, "waits to receive on");
-		add_summary(v, "%s", ": nothing queued, window open, transport healthy — the peer has not sent");
+		add_summary(v, "%s", transport_unhealthy(t)
+				? ": nothing queued, window open, transport draining but the stream alive — the peer has not sent"
+				: ": nothing queued, window open, transport healthy — the peer has not sent");
 	}
 	blame_peer(d, v, si);
 	(void)gr;
@@ -317,12 +349,13 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 	if (t->loopy_known)
 		gs_verdict_evidence(v, "connection send quota: %u bytes", t->send_quota);
 	evidence_context(v, s);
-	if (transport_unhealthy(t)) {
+	if (stream_going_down(s, t)) {
 		v->code = "transport-closing";
 		describe_stream(v, s, "waits to send on");
 		add_summary(v, "%s", " while its transport is going away");
 		return true;
 	}
+	evidence_draining(v, s, t);
 	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits to send on");
@@ -586,11 +619,22 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		v->code = "transport-closing";
 		set_summary(v,
 			 "the server is stopping and waits for its handlers to return");
+		for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++) {
+			const gs_transport *t = gs_grpc_transport(d->g, i);
+			if (t->side == GS_SERVER && (t->goaway_sent || t->state != 0))
+				gs_verdict_evidence(v, "server transport 0x%llx %s -> %s is %s%s",
+						    (unsigned long long)t->addr, t->local, t->remote,
+						    t->state == 1 ? "closing" : "draining",
+						    t->goaway_sent ? ", GOAWAY sent" : "");
+		}
 		for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
 			const gs_stream *s = gs_grpc_stream(d->g, i);
 			if (s->side == GS_SERVER && s->handler) {
-				gs_verdict_evidence(v, "server stream %u %s: handler goroutine %llu still runs",
-						    s->id, s->method, (unsigned long long)s->handler);
+				gs_verdict_evidence(v, "server stream %u %s: handler goroutine %llu still runs%s",
+						    s->id, s->method, (unsigned long long)s->handler,
+						    s->ctx_known && !s->ctx.done
+							    ? "; its context is not done (draining cancels no stream)"
+							    : "");
 				gs_verdict_blame(v, s->handler);
 			}
 		}
