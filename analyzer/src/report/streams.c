@@ -158,8 +158,9 @@ static void json_goaway(const gs_transport *t, gs_strbuf *out)
 static void text_goaway(const gs_transport *t, gs_strbuf *out)
 {
 	if (t->side == GS_CLIENT && t->goaway_received) {
-		gs_strbuf_printf(out, "  GOAWAY received: last stream id %u (streams up to it run on), "
-				      "reason %s", t->goaway_last_id,
+		gs_strbuf_printf(out, "  GOAWAY received: last stream id %u (%s), reason %s",
+				 t->goaway_last_id, t->state == 1 ? "the transport is closing"
+								  : "streams up to it run on",
 				 gs_goaway_reason_name(t->goaway_reason));
 		if (t->goaway_debug[0]) {
 			gs_strbuf_puts(out, "; ");
@@ -167,8 +168,11 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 		}
 		gs_strbuf_putc(out, '\n');
 	} else if (t->side == GS_SERVER && t->goaway_sent) {
-		gs_strbuf_printf(out, "  GOAWAY sent: draining; streams up to %u run on, no new ones "
-				      "accepted\n", t->max_stream_id);
+		if (t->state == 1)
+			gs_strbuf_puts(out, "  GOAWAY sent; the transport is closing\n");
+		else
+			gs_strbuf_printf(out, "  GOAWAY sent: draining; streams up to %u run on, no new "
+					      "ones accepted\n", t->max_stream_id);
 	}
 }
 
