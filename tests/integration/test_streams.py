@@ -65,6 +65,10 @@ def scenario_checks(t, name, scen, tr, got, gor):
                     for x in got["transports"]) and len(got["transports"]) == 2,
                 "%s: both transports' sockets are reached through *tls.Conn (%s)"
                 % (name, [(x.get("connection"), x["fd"]) for x in got["transports"]]))
+    elif base == "pipes":
+        kinds = sorted((x.get("connection") or {}).get("kind", "tcp") for x in got["transports"])
+        t.check(kinds == ["bufconn", "bufconn", "pipe", "pipe"],
+                "%s: two transports over bufconn, two over net.Pipe (%s)" % (name, kinds))
     elif base == "unix":
         sock = "unix:" + tr["params"]["socket"]
         t.check(all((x.get("connection") or {}).get("kind") == "unix" and x["fd"] >= 0 and

@@ -228,6 +228,9 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 		gs_strbuf_puts(out, "  GOAWAY received");
 	if (t->goaway_sent)
 		gs_strbuf_puts(out, "  GOAWAY sent");
+	if (strcmp(t->conn_kind, "pipe") == 0 || strcmp(t->conn_kind, "bufconn") == 0)
+		gs_strbuf_printf(out, "  in memory (%s)",
+				 t->conn_kind[0] == 'p' ? "net.Pipe" : "grpc test/bufconn");
 	if (t->via[0] && !t->opaque[0])
 		gs_strbuf_printf(out, "  via %s", t->via);
 	if (t->opaque[0])
