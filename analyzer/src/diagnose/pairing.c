@@ -41,8 +41,10 @@ static by_id *sorted_streams(gs_grpc *g, const gs_transport *t)
 }
 
 /* One snapshot's side of a pairing. */
+typedef struct ends_ix ends_ix;
 typedef struct side_out {
 	gs_grpc *g;
+	const ends_ix *ix;
 	long *peer;
 	uint8_t *how;
 	uint16_t *nalike;
@@ -110,17 +112,89 @@ static int agreement_any(gs_grpc *ga, const gs_transport *a, gs_grpc *gb, const 
 	return a->side == GS_CLIENT ? agreement(ga, a, gb, b) : agreement(gb, b, ga, a);
 }
 
-/* The transport of gb that is a's other end: its index, with *nalike the number of
+/* The transports of one snapshot sorted by their address pair and by their pipe objects, so
+ * that a transport's possible other ends are found by binary search, not by a scan. */
+typedef struct end_key {
+	const char *local, *remote;
+	uint64_t pin, pout;
+	size_t idx;
+} end_key;
+
+typedef struct ends_ix {
+	gs_grpc *g;
+	end_key *by_addr, *by_pipe;
+	size_t n;
+} ends_ix;
+
+static int cmp_addr(const void *x, const void *y)
+{
+	const end_key *a = x, *b = y;
+	int c = strcmp(a->local, b->local);
+	return c ? c : strcmp(a->remote, b->remote);
+}
+
+static int cmp_pipe(const void *x, const void *y)
+{
+	const end_key *a = x, *b = y;
+	return a->pout < b->pout ? -1 : a->pout > b->pout;
+}
+
+static void ix_build(ends_ix *ix, gs_grpc *g)
+{
+	ix->g = g;
+	ix->n = gs_grpc_ntransports(g);
+	ix->by_addr = gs_xcalloc(ix->n ? ix->n : 1, sizeof *ix->by_addr);
+	ix->by_pipe = gs_xcalloc(ix->n ? ix->n : 1, sizeof *ix->by_pipe);
+	for (size_t i = 0; i < ix->n; i++) {
+		const gs_transport *t = gs_grpc_transport(g, i);
+		ix->by_addr[i] = (end_key){t->local, t->remote, t->pipe_in, t->pipe_out, i};
+	}
+	memcpy(ix->by_pipe, ix->by_addr, ix->n * sizeof *ix->by_addr);
+	if (ix->n) {
+		qsort(ix->by_addr, ix->n, sizeof *ix->by_addr, cmp_addr);
+		qsort(ix->by_pipe, ix->n, sizeof *ix->by_pipe, cmp_pipe);
+	}
+}
+
+static void ix_free(ends_ix *ix)
+{
+	free(ix->by_addr);
+	free(ix->by_pipe);
+}
+
+/* The run of ix's keys that may hold a's other ends: [*first, return value). */
+static size_t ix_range(const ends_ix *ix, const gs_transport *a, const end_key **v, size_t *first)
+{
+	end_key key = {a->remote, a->local, 0, a->pipe_in, 0};
+	int (*cmp)(const void *, const void *) = in_memory(a) ? cmp_pipe : cmp_addr;
+	*v = in_memory(a) ? ix->by_pipe : ix->by_addr;
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (cmp(&(*v)[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (hi < ix->n && cmp(&(*v)[hi], &key) == 0)
+		hi++;
+	return hi;
+}
+
+/* The transport of ib that is a's other end: its index, with *nalike the number of
  * candidates that agree best (1: found; more: ambiguous, -1 returned; 0: none). *by_state
  * says whether addresses alone did not decide. */
-static long best_end(gs_grpc *ga, const gs_transport *a, gs_grpc *gb, size_t *nalike,
+static long best_end(gs_grpc *ga, const gs_transport *a, const ends_ix *ib, size_t *nalike,
 		     bool *by_state)
 {
-	size_t n = 0;
+	gs_grpc *gb = ib->g;
+	const end_key *v;
+	size_t first, end = ix_range(ib, a, &v, &first), n = 0;
 	long only = -1;
-	for (size_t k = 0; k < gs_grpc_ntransports(gb); k++)
-		if (ends_match(a, gs_grpc_transport(gb, k)) && n++ == 0)
-			only = (long)k;
+	for (size_t i = first; i < end; i++)
+		if (ends_match(a, gs_grpc_transport(gb, v[i].idx)) && n++ == 0)
+			only = (long)v[i].idx;
 	*by_state = n > 1;
 	*nalike = n;
 	if (n <= 1)
@@ -128,14 +202,14 @@ static long best_end(gs_grpc *ga, const gs_transport *a, gs_grpc *gb, size_t *na
 	int best = -1;
 	long at = -1;
 	size_t nbest = 0;
-	for (size_t k = 0; k < gs_grpc_ntransports(gb); k++) {
-		const gs_transport *b = gs_grpc_transport(gb, k);
+	for (size_t i = first; i < end; i++) {
+		const gs_transport *b = gs_grpc_transport(gb, v[i].idx);
 		if (!ends_match(a, b))
 			continue;
 		int sc = agreement_any(ga, a, gb, b);
 		if (sc > best) {
 			best = sc;
-			at = (long)k;
+			at = (long)v[i].idx;
 			nbest = 1;
 		} else if (sc == best) {
 			nbest++;
@@ -154,7 +228,7 @@ static void mark_ambiguous(side_out *a, const gs_transport *t, size_t nalike)
 }
 
 /* Server transports left unpaired because several client transports looked alike. */
-static void mark_ambiguous_servers(side_out *a, gs_grpc *gb)
+static void mark_ambiguous_servers(side_out *a, const ends_ix *ib)
 {
 	for (size_t i = 0; i < gs_grpc_ntransports(a->g); i++) {
 		const gs_transport *t = gs_grpc_transport(a->g, i);
@@ -163,7 +237,7 @@ static void mark_ambiguous_servers(side_out *a, gs_grpc *gb)
 		if (t->side != GS_SERVER || !t->nstreams || a->peer[t->first_stream] >= 0 ||
 		    a->how[t->first_stream] == GS_PAIR_AMBIGUOUS)
 			continue;
-		if (best_end(a->g, t, gb, &nalike, &by_state) < 0 || nalike > 1)
+		if (best_end(a->g, t, ib, &nalike, &by_state) < 0 || nalike > 1)
 			mark_ambiguous(a, t, nalike);
 	}
 }
@@ -177,10 +251,10 @@ static void pair_side(side_out *a, side_out *b, bool client_side)
 			continue;
 		size_t nalike, back_alike = 0;
 		bool by_state, back_state = false;
-		long k = best_end(a->g, ta, b->g, &nalike, &by_state);
+		long k = best_end(a->g, ta, b->ix, &nalike, &by_state);
 		/* The choice must hold both ways: a's best end has a as its own best end. */
 		if (k >= 0 &&
-		    best_end(b->g, gs_grpc_transport(b->g, (size_t)k), a->g, &back_alike, &back_state) !=
+		    best_end(b->g, gs_grpc_transport(b->g, (size_t)k), a->ix, &back_alike, &back_state) !=
 			    (long)i) {
 			nalike = back_alike > nalike ? back_alike : nalike;
 			k = -1;
@@ -210,12 +284,17 @@ static void pair_side(side_out *a, side_out *b, bool client_side)
 
 void gs_pair_remote(gs_diag *d, gs_diag *r)
 {
-	side_out a = {d->g, d->rpeer, d->rhow, d->rnalike};
-	side_out b = {r->g, r->rpeer, r->rhow, r->rnalike};
+	ends_ix ia, ib;
+	ix_build(&ia, d->g);
+	ix_build(&ib, r->g);
+	side_out a = {d->g, &ia, d->rpeer, d->rhow, d->rnalike};
+	side_out b = {r->g, &ib, r->rpeer, r->rhow, r->rnalike};
 	pair_side(&a, &b, true);
 	pair_side(&b, &a, true);
-	mark_ambiguous_servers(&a, r->g);
-	mark_ambiguous_servers(&b, d->g);
+	mark_ambiguous_servers(&a, &ib);
+	mark_ambiguous_servers(&b, &ia);
+	ix_free(&ia);
+	ix_free(&ib);
 }
 
 void gs_pair_streams(gs_diag *d)
@@ -223,9 +302,12 @@ void gs_pair_streams(gs_diag *d)
 	size_t n = gs_grpc_nstreams(d->g);
 	for (size_t i = 0; i < n; i++)
 		d->peer[i] = -1;
-	side_out a = {d->g, d->peer, d->how, d->nalike};
+	ends_ix ix;
+	ix_build(&ix, d->g);
+	side_out a = {d->g, &ix, d->peer, d->how, d->nalike};
 	pair_side(&a, &a, true);
-	mark_ambiguous_servers(&a, d->g);
+	mark_ambiguous_servers(&a, &ix);
+	ix_free(&ix);
 }
 
 /* Goroutines whose live stack holds the stream, directly or through the grpc clientStream
