@@ -65,6 +65,13 @@ def scenario_checks(t, name, scen, tr, got, gor):
                     for x in got["transports"]) and len(got["transports"]) == 2,
                 "%s: both transports' sockets are reached through *tls.Conn (%s)"
                 % (name, [(x.get("connection"), x["fd"]) for x in got["transports"]]))
+    elif base == "wrapped":
+        conns = [x.get("connection") or {} for x in got["transports"] if x["side"] == "client"]
+        p = tr["params"]
+        t.check(any(c.get("via") == p["followed"] and not c.get("not_followed") for c in conns) and
+                any(c.get("not_followed") == p["not_followed"] for c in conns),
+                "%s: the client conns: %s crossed, %s named as not followed (%s)"
+                % (name, p["followed"], p["not_followed"], conns))
     elif base == "pipes":
         kinds = sorted((x.get("connection") or {}).get("kind", "tcp") for x in got["transports"])
         t.check(kinds == ["bufconn", "bufconn", "pipe", "pipe"],
