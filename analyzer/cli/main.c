@@ -220,10 +220,12 @@ int main(int argc, char **argv)
 	 * EXE CORE or CORE (with --pid: at most EXE). */
 	const char *files[3];
 	int nfiles = 0, nargs = 0;
+	/* diff: EXE CORE_EARLIER CORE_LATER (or CORE_EARLIER CORE_LATER) */
+	int maxfiles = strcmp(cmd[0], "diff") == 0 ? 3 : 2;
 	for (int i = 0; i < npos; i++) {
 		if (is_command_arg(cmd[0], pos[i])) {
 			pos[nargs++] = pos[i];
-		} else if (nfiles < 2) {
+		} else if (nfiles < maxfiles) {
 			files[nfiles++] = pos[i];
 		} else {
 			fprintf(stderr, "grpcscope: %s: one file too many (give EXE CORE, CORE or "
@@ -247,6 +249,15 @@ int main(int argc, char **argv)
 			rc = 2;
 			goto out;
 		}
+		if (maxfiles == 3) { /* the later core goes to the command */
+			if (nfiles < 2) {
+				fprintf(stderr, "grpcscope: diff: give EXE CORE_EARLIER CORE_LATER\n");
+				rc = 2;
+				goto out;
+			}
+			cmd[ncmd++] = "--later";
+			cmd[ncmd++] = files[--nfiles];
+		}
 		o.core = files[nfiles - 1];
 		o.exe = nfiles == 2 ? files[0] : NULL;
 	}
@@ -263,9 +274,11 @@ int main(int argc, char **argv)
 	}
 	/* The files named are regular files (never a FIFO to block on), before anything opens:
 	 * the core, and --peer's one or two. */
-	const char *check[4] = { o.core };
+	const char *check[5] = { o.core };
 	int nfcheck = o.core ? 1 : 0;
 	for (int i = 1; i < ncmd; i++) {
+		if (strcmp(cmd[i], "--later") == 0 && i + 1 < ncmd && nfcheck < 5)
+			check[nfcheck++] = cmd[i + 1];
 		if (strcmp(cmd[i], "--peer") != 0)
 			continue;
 		for (int k = i + 1; k < ncmd && k <= i + 2 && nfcheck < 4; k++)
@@ -304,7 +317,8 @@ int main(int argc, char **argv)
 	char err[1024];
 	int status;
 	o.want_grpc = strcmp(cmd[0], "goroutines") == 0 || strcmp(cmd[0], "streams") == 0 ||
-		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0;
+		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0 ||
+		      strcmp(cmd[0], "diff") == 0;
 	gs_session *s = gs_open(&o, &status, err, sizeof err);
 	if (!s) {
 		say(err);
