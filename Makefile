@@ -58,7 +58,13 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUI
 # Fixture snapshots: every scenario with every toolchain pair (incremental).
 # The third-party snapshots (fixtures/thirdparty) are built even when a matrix snapshot
 # failed; either failure fails the target.
-fixtures: all
+# Snapshots come from pinned inputs and carry a stamp of their inputs' hash: they live in the
+# cache, outside the clone, so that a fresh clone (CI) rebuilds only what changed. A clone
+# that already has its own fixtures/out directory keeps it.
+fixtures/out fixtures/out-thirdparty:
+	@mkdir -p "$(GS_CACHE)/fixtures/$(notdir $@)" && ln -sfn "$(GS_CACHE)/fixtures/$(notdir $@)" $@
+
+fixtures: all | fixtures/out fixtures/out-thirdparty
 	@fixtures/fetch-toolchains.sh
 	@fixtures/thirdparty/fetch.sh
 	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; exit $$rc
@@ -75,7 +81,7 @@ demo: all
 install: all
 	@scripts/install.sh "$(PREFIX)" "$(BUILD)"
 
-bench-fixtures: all
+bench-fixtures: all | fixtures/out
 	@fixtures/fetch-toolchains.sh
 	@GS_BENCH=1 fixtures/make-snapshots.sh
 

@@ -82,8 +82,25 @@ def main():
                 else:
                     dvs = secs
         print("  ratio delve/grpcscope: goroutines %.1fx, with stacks %.1fx" % (dv / g, dvs / s))
+        if "why-blocked" in extra:
+            print("  ratio delve goroutines / grpcscope why-blocked: %.1fx" % (dv / extra["why-blocked"]))
         phases(exe, core)
+        stripped_bench(exe, core, a.reps, {"goroutines": g, **extra})
         gdb_bench(exe, core, extra.get("why-blocked"))
+
+
+def stripped_bench(exe, core, reps, dwarf_secs):
+    """The same core read with a copy of the executable stripped of DWARF and symbols
+    (objcopy --strip-all, as Debian ships binaries): layouts from type descriptors, globals
+    from code. Issue 12's aim: within 1.2x of the DWARF run."""
+    with tempfile.TemporaryDirectory() as tmp:
+        s = os.path.join(tmp, "exe-stripped")
+        subprocess.run(["objcopy", "--strip-all", exe, s], check=True)
+        for cmd in ("goroutines", "why-blocked"):
+            if cmd not in dwarf_secs:
+                continue
+            secs, _ = bench("grpcscope %s (stripped exe)" % cmd, [GS, cmd, s, core], reps)
+            print("  stripped/DWARF %s: %.2fx" % (cmd, secs / dwarf_secs[cmd]))
 
 
 def phases(exe, core):

@@ -6,6 +6,7 @@ pkgs=(gcc make pkg-config libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev chec
       python3 clang libclang-rt-14-dev valgrind xz-utils util-linux ca-certificates
       libdebuginfod-dev debuginfod iproute2 strace)
 missing=()
+pkgs+=(binutils)  # objcopy and readelf: the stripped fixtures and test_stripped.py
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done

@@ -13,7 +13,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t out[64];
-	bool lea[64];
+	uint8_t lea[64];
 	size_t n = gs_rip_targets(data, size, 0x401000, out, lea, 64);
 	if (n > 64)
 		abort();

@@ -27,6 +27,18 @@ def snapshots():
     return found
 
 
+def elf_sections(exe):
+    """The section names of an executable (readelf, from binutils)."""
+    p = subprocess.run(["readelf", "-S", "-W", exe], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise RuntimeError("readelf %s: %s" % (exe, p.stderr.strip()))
+    return set(re.findall(r"\]\s+(\S+)", p.stdout))
+
+
+def has_dwarf(exe):
+    return bool({".debug_info", ".zdebug_info"} & elf_sections(exe))
+
+
 def truth(d):
     with open(os.path.join(d, "truth.json")) as f:
         return json.load(f)
@@ -71,6 +83,86 @@ def delve_goroutines(d):
                                     "function": m.group(4), "reason": reason,
                                     "thread": "(thread" in rest}
     return res
+
+
+# The Go runtime's SIGQUIT dump (GOTRACEBACK=system), taken right after gcore:
+#   "goroutine 18 gp=0xc000102a80 m=nil [select, 2 minutes]:" (no gp=/m= before Go 1.23),
+# then per frame a "pkg.fn(args)" line ("(...)" for an inlined frame) and a "\tfile:line" line.
+_RT_HEAD = re.compile(r"^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[(.*)\]:$")
+_RT_FILE = re.compile(r"^\t(.*):(\d+)(?: |$)")
+# Header words that are a status, not a wait reason (a waiting goroutine without a reason
+# shows "waiting").
+_RT_STATUS = {"idle", "runnable", "running", "syscall", "waiting", "dead", "copystack"}
+
+
+def _user_frame(frames):
+    """Delve's "User" rule (fixtures/README.md): the first physical frame not in the private
+    runtime nor internal/; without one, the innermost physical frame."""
+    def user(name):
+        if "." not in name or name.startswith(("internal/", "runtime/internal")):
+            return False
+        if name.startswith("runtime."):
+            rest = name[len("runtime."):]
+            return rest[:1].isupper()
+        return True
+    phys = [f for f in frames if not f["inlined"]]
+    for f in phys:
+        if user(f["function"]):
+            return f
+    return phys[0] if phys else None
+
+
+def runtime_goroutines(d):
+    """{goid: {"file", "line", "function", "reason", "status"}} from runtime-goroutines.txt,
+    in the shape of delve_goroutines (the oracle when delve cannot read the core)."""
+    res, cur = {}, None
+    with open(os.path.join(d, "runtime-goroutines.txt"), errors="replace") as f:
+        for line in f:
+            line = line.rstrip("\n")
+            m = _RT_HEAD.match(line)
+            if m:
+                word = m.group(2).split(", ")[0]
+                cur = {"id": int(m.group(1)), "frames": [],
+                       "status": word if word in _RT_STATUS else "waiting",
+                       "reason": "" if word in _RT_STATUS else word}
+                if cur["id"] != 0:  # 0: the thread that took the signal
+                    res[cur["id"]] = cur
+                continue
+            if cur is None or not line or line.startswith("created by ") or line.startswith("..."):
+                if not line:
+                    cur = None
+                continue
+            fm = _RT_FILE.match(line)
+            if fm:
+                if cur["frames"] and cur["frames"][-1]["file"] is None:
+                    cur["frames"][-1].update(file=fm.group(1), line=int(fm.group(2)))
+                continue
+            if line.startswith("\t") or "(" not in line:
+                continue
+            cur["frames"].append({"function": line[:line.rindex("(")], "inlined": line.endswith("(...)"),
+                                  "file": None, "line": 0})
+    out = {}
+    for gid, g in res.items():
+        fr = g["frames"]
+        top = _user_frame(fr) or {"function": "", "file": "", "line": 0}
+        # Lines that are not comparable: the runtime prints the innermost frame's line from
+        # pc-1 (delve and grpcscope from pc), and a frame with inlined calls at its pc at its
+        # call site (delve and grpcscope: the innermost inlined call's line).
+        i = next((k for k, f in enumerate(fr) if f is top), 0)
+        line = None if i == 0 or fr[i - 1]["inlined"] else top["line"]
+        out[gid] = {"file": top["file"], "line": line, "function": top["function"],
+                    "reason": g["reason"], "status": g["status"]}
+    return out
+
+
+def goroutine_oracle(d):
+    """("delve", list) when delve read the core, else ("runtime dump", list): the Go
+    runtime's own dump, for executables without DWARF, which delve cannot read."""
+    dlv = delve_goroutines(d)
+    forced = os.environ.get("GS_GOROUTINE_ORACLE") == "runtime"  # to try the dump where delve reads
+    if (dlv and not forced) or not os.path.exists(os.path.join(d, "runtime-goroutines.txt")):
+        return "delve", dlv
+    return "runtime dump", runtime_goroutines(d)
 
 
 def each_snapshot(t, commands):

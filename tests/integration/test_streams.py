@@ -18,7 +18,7 @@ def scenario_checks(t, name, scen, tr, got, gor):
     streams = [s for x in got["transports"] for s in x["streams"]]
     client = [s for s in streams if s["side"] == "client"]
     server = [s for s in streams if s["side"] == "server"]
-    base = scen.split("-pie")[0].split("-nocgo")[0]
+    base = tr["scenario"]  # a build variant (-pie, -sw-nocgo, ...) checks as its scenario
     if base == "peer-silent":
         t.check(all(s["header_sent"] for s in server) and all(s["header_received"] for s in client),
                 "%s: the handler's headers were sent and the client received them" % name)
@@ -47,11 +47,41 @@ def scenario_checks(t, name, scen, tr, got, gor):
             owners = [w.get("owner") or "" for w in gor[g["id"]]["waiting_on"]]
             t.check(any("stream quota" in o for o in owners),
                     "%s: goroutine %d waits on the transport's stream quota (%s)" % (name, g["id"], owners))
-    elif base == "goaway":
+    elif base in ("goaway", "max-age"):
         t.check(any(x["side"] == "server" and x["goaway_sent"] for x in got["transports"]) and
                 any(x["side"] == "client" and (x["goaway_received"] or x["state"] == "draining")
                     for x in got["transports"]),
                 "%s: the server sent a GOAWAY and the client got it" % name)
+        # The client's view of the GOAWAY: the open stream's id is the last one the server
+        # takes; from grpc-go 1.64 the debug data names the server's reason.
+        why = "graceful_stop" if base == "goaway" else "max_age"
+        ga = [x["goaway"] for x in got["transports"] if x["side"] == "client" and x.get("goaway")
+              and x["streams"]]
+        t.check(len(ga) == 1 and ga[0]["last_stream_id"] >= 1 and
+                (tr["grpc"].startswith("1.33") or why in ga[0]["debug"]),
+                "%s: the client transport's GOAWAY: last stream id, debug data %r (%s)" % (name, why, ga))
+    elif base == "tls":
+        t.check(all("tls.Conn" in (x.get("connection") or {}).get("via", "") and x["fd"] >= 0
+                    for x in got["transports"]) and len(got["transports"]) == 2,
+                "%s: both transports' sockets are reached through *tls.Conn (%s)"
+                % (name, [(x.get("connection"), x["fd"]) for x in got["transports"]]))
+    elif base == "wrapped":
+        conns = [x.get("connection") or {} for x in got["transports"] if x["side"] == "client"]
+        p = tr["params"]
+        t.check(any(c.get("via") == p["followed"] and not c.get("not_followed") for c in conns) and
+                any(c.get("not_followed") == p["not_followed"] for c in conns),
+                "%s: the client conns: %s crossed, %s named as not followed (%s)"
+                % (name, p["followed"], p["not_followed"], conns))
+    elif base == "pipes":
+        kinds = sorted((x.get("connection") or {}).get("kind", "tcp") for x in got["transports"])
+        t.check(kinds == ["bufconn", "bufconn", "pipe", "pipe"],
+                "%s: two transports over bufconn, two over net.Pipe (%s)" % (name, kinds))
+    elif base == "unix":
+        sock = "unix:" + tr["params"]["socket"]
+        t.check(all((x.get("connection") or {}).get("kind") == "unix" and x["fd"] >= 0 and
+                    sock in (x["local"], x["remote"]) for x in got["transports"]),
+                "%s: every transport is on unix socket %s (%s)"
+                % (name, sock, [(x["local"], x["remote"]) for x in got["transports"]]))
     elif base == "cancelled":
         t.check(any(s["context"] and s["context"]["done"] and s["context"]["err"] == "context canceled"
                     for s in server), "%s: the cancelled stream's context says context canceled" % name)
@@ -92,9 +122,13 @@ def main():
                    and not x["goaway_received"]]
         if clients:
             targets = {c["target"]: c for c in got.get("clientconns", [])}
-            cc = targets.get(clients[0]["remote"])
+            remote = clients[0]["remote"]
+            cc = targets.get(remote) or targets.get(remote[len("unix:"):] if remote.startswith("unix:") else remote)
             t.check(cc is not None and cc["state"] == "READY" and "READY" in cc["subchannels"],
                     "%s: the ClientConn to %s is found, READY (%s)" % (name, clients[0]["remote"], got.get("clientconns")))
+        unknown = [(x["address"], x["local"], x["remote"]) for x in got["transports"]
+                   if "?" in (x["local"], x["remote"])]
+        t.check(not unknown, "%s: every transport's addresses are known (%s)" % (name, unknown))
         scenario_checks(t, name, scen, tr, got, gor)
     t.finish()
 

@@ -60,6 +60,14 @@ def main():
             missing = set(g["blames"]) - set(v["chain"])
             t.check(not missing, "%s: goroutine %d's chain %s names %s" % (name, g["id"], v["chain"], g["blames"]))
             t.check(len(v["evidence"]) > 0, "%s: goroutine %d's verdict has evidence" % (name, g["id"]))
+            # Two connections to one unix socket in the same state: the pairing is ambiguous,
+            # said so, and no handler is blamed (fixtures/README.md, unix).
+            if g["role"] == "client-recv-ambiguous":
+                t.check(any("peer: ambiguous" in e for e in v["evidence"]),
+                        "%s: goroutine %d's evidence says the pairing is ambiguous" % (name, g["id"]))
+                wrong = set(truth(d)["params"].get("ambiguous_handlers") or []) & set(v["chain"])
+                t.check(not wrong, "%s: goroutine %d's chain blames no look-alike handler (%s)"
+                        % (name, g["id"], sorted(wrong)))
             # A client parked in waitOnHeader waits for the response headers, not a message
             # (issue 12: watch/subscribe servers send none until the first event).
             in_header = "waitOnHeader" in g.get("function", "") or any(

@@ -217,7 +217,7 @@ START_TEST(test_rip_targets_forms)
 		0x90, 0x90, 0x90,
 	};
 	uint64_t out[8];
-	bool lea[8];
+	uint8_t lea[8];
 	size_t n = gs_rip_targets(code, sizeof code, 0x1000, out, lea, 8);
 	/* Every offset is tried, so bytes inside an instruction may add false targets; the
 	 * real ones must all be there, the LEA marked as one. */
@@ -227,7 +227,7 @@ START_TEST(test_rip_targets_forms)
 		while (j < n && out[j] != want[w])
 			j++;
 		ck_assert_msg(j < n, "target 0x%llx not found", (unsigned long long)want[w]);
-		ck_assert(lea[j] == (w == 0));
+		ck_assert(lea[j] == (w == 0 ? GS_REF_LEA : GS_REF_OTHER));
 	}
 }
 END_TEST

@@ -320,6 +320,13 @@ static int check_files(gs_cmdline *cl, const long *owner, char *err, size_t errl
 		memmove(&cl->files[k], &cl->files[k + 1], (cl->nfiles - k - 1) * sizeof *cl->files);
 		cl->nfiles--;
 	}
+	if (cl->cmd->later && !gs_cmdline_get(cl, "--later")) {
+		/* diff [EXE] CORE_EARLIER CORE_LATER: the last file is the later moment */
+		if (pid || cl->nfiles < 2)
+			return fail(err, errlen, "%s: give EXE CORE_EARLIER CORE_LATER", cl->cmd->name);
+		cl->items[cl->nitems++] = (gs_item){gs_grammar_option(cl->cmd, "--later"),
+						    cl->files[--cl->nfiles], NULL};
+	}
 	if (cl->nfiles > 2)
 		return fail(err, errlen, "%s: one file too many (give EXE CORE, CORE or --pid PID)",
 			    cl->files[2]);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/diff.h"
 #include "../report/goroutines.h"
 #include "../report/info.h"
 #include "../report/streams.h"
@@ -315,6 +316,56 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	return 0;
 }
 
+/* The later snapshot's damage is the answer's too. */
+static void later_warning(void *ctx, const char *msg)
+{
+	char m[1200];
+	snprintf(m, sizeof m, "later snapshot: %s", msg);
+	gs_session_warn(ctx, m);
+}
+
+/* diff [--json] --later CORE2: this session's core is the earlier moment; the later core is
+ * read with the same executable and must be of the same process. */
+static int cmd_diff(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
+{
+	bool json = gs_cmdline_get(cl, "--json") != NULL;
+	const gs_item *later = gs_cmdline_get(cl, "--later");
+	gs_open_options lo = {0};
+	if (!later)
+		return bad(errmsg, "%s", "diff: give EXE CORE_EARLIER CORE_LATER");
+	lo.core = later->v1;
+	if (!s)
+		return 0;
+	gs_err e = {0};
+	gs_grpc *g1 = gs_session_grpc_linked(s, &e);
+	if (!g1) {
+		*errmsg = gs_xstrdup(e.msg);
+		return 1;
+	}
+	lo.exe = s->exe_path;
+	lo.want_grpc = 1;
+	char msg[1024];
+	int st;
+	gs_session *ls = gs_open(&lo, &st, msg, sizeof msg);
+	gs_grpc *g2 = ls ? gs_session_grpc_linked(ls, &e) : NULL;
+	if (!g2) {
+		*errmsg = gs_xstrdup(ls ? e.msg : msg);
+		gs_close(ls);
+		return ls ? 1 : st;
+	}
+	gs_session_warnings(ls, later_warning, s);
+	gs_diff d;
+	if (gs_diff_models(s->rt, g1, ls->rt, g2, &d, &e) < 0) {
+		*errmsg = gs_xstrdup(e.msg);
+		gs_close(ls);
+		return e.code == GS_EINPUT ? 2 : 1;
+	}
+	gs_report_diff(s->rt, g1, ls->rt, g2, &d, json, out);
+	gs_diff_free(&d);
+	gs_close(ls);
+	return 0;
+}
+
 typedef int (*cmd_fn)(gs_session *, const gs_cmdline *, gs_strbuf *, char **);
 
 /* What each command of the grammar runs; a command the grammar knows and this build does
@@ -330,6 +381,7 @@ static const struct {
 	{"streams", cmd_streams},
 	{"stream-state", cmd_stream_state},
 	{"why-blocked", cmd_why_blocked},
+	{"diff", cmd_diff},
 };
 
 /* JSON output gets the session's warnings after its "command" key: spliced into the first

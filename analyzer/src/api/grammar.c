@@ -41,7 +41,7 @@ static const gs_optspec goroutines_opts[] = {
 
 static const gs_optspec why_blocked_opts[] = {
 	{"--dot", NULL, GS_V_NONE, NULL, 0, "the wait-for graph for Graphviz"},
-	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT,
+	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end (e.g. the server's core):\n"
 	 "connections are paired and chains cross into it"},
 	END,
@@ -49,8 +49,14 @@ static const gs_optspec why_blocked_opts[] = {
 
 static const gs_optspec report_opts[] = {
 	{"-o", NULL, GS_V_FILE, "FILE", 0, "write the report to FILE (default: stdout)"},
-	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT,
+	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end, as for why-blocked"},
+	END,
+};
+
+static const gs_optspec diff_opts[] = {
+	{"--later", NULL, GS_V_FILE, "CORE_LATER", GS_OPT_READ,
+	 "the later snapshot (on the command line, the third file)"},
 	END,
 };
 
@@ -72,6 +78,11 @@ static const gs_cmdspec commands[] = {
 	 "a verdict for each goroutine blocked in or on gRPC, with\n"
 	 "evidence and the goroutines it blames next",
 	 why_blocked_opts},
+	{"diff", "", GS_POS_NONE, 0, 0, true,
+	 "EXE CORE_EARLIER CORE_LATER: one process at two moments,\n"
+	 "stuck or slow? streams progressed or unchanged,\n"
+	 "goroutines parked or moved",
+	 diff_opts, true},
 	{"report", "", GS_POS_NONE, 0, 0, true, "one self-contained HTML postmortem report",
 	 report_opts},
 	{"selfcheck", "", GS_POS_NONE, 0, 0, false,
@@ -251,6 +262,17 @@ void gs_grammar_usage(gs_strbuf *out, const gs_cmdspec *cmd)
 	char left[64];
 	if (cmd) {
 		cmd_left(left, sizeof left, cmd);
+		if (cmd->later) {
+			gs_strbuf_printf(out, "usage: grpcscope %s [OPTIONS] EXE CORE_EARLIER CORE_LATER\n"
+					 "       grpcscope %s [OPTIONS] CORE_EARLIER CORE_LATER\n\n",
+					 cmd->name, cmd->name);
+			entry(out, 2, cmd->name, cmd->help);
+			gs_strbuf_puts(out, "\noptions:\n");
+			options_of(out, cmd->opts, 2);
+			gs_strbuf_puts(out, "\ncommon options:\n");
+			options_of(out, common, 2);
+			return;
+		}
 		const char *sp = *cmd->args ? " " : "";
 		gs_strbuf_printf(out, "usage: grpcscope %s [OPTIONS] EXE CORE%s%s\n"
 				 "       grpcscope %s [OPTIONS] CORE%s%s\n"

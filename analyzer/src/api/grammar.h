@@ -39,6 +39,7 @@ enum gs_pos {
 #define GS_OPT_OPEN 2u   /* chooses or opens the snapshot: the front end's, not the command's */
 #define GS_OPT_CLI 4u    /* only on the command line (inside a debugger, the debugger decides) */
 #define GS_OPT_META 8u   /* --help, --version: the front end answers them */
+#define GS_OPT_READ 16u  /* names a file read before anything opens: must be a regular file */
 
 typedef struct gs_optspec {
 	const char *name;    /* "--stacks", "-o" */
@@ -57,6 +58,7 @@ typedef struct gs_cmdspec {
 	bool want_grpc;      /* reads the gRPC model (its heap scan starts at open) */
 	const char *help;
 	const gs_optspec *opts; /* terminated by a NULL name */
+	bool later;          /* diff: a third file, CORE_LATER, becomes --later */
 } gs_cmdspec;
 
 /* Every command, in the order help lists them; *n receives the count. */

@@ -188,7 +188,7 @@ gs_session *gs_open_with(const gs_options *o, int *status, char *errbuf, size_t 
 }
 
 /* The files the command line names for reading are regular files (never a FIFO to block
- * on): the core and --peer's, checked before anything opens. */
+ * on): the core, --peer's and diff's later core, checked before anything opens. */
 static int check_regular(const char *path, char **errmsg)
 {
 	struct stat st;
@@ -260,7 +260,7 @@ int gs_parse_line(gs_options *o, int argc, const char *const *argv, int mode, ch
 		return rc;
 	for (size_t i = 0; i < o->cl.nitems; i++) {
 		const gs_item *it = &o->cl.items[i];
-		if (!it->opt || it->opt->val != GS_V_PEER)
+		if (!it->opt || !(it->opt->flags & GS_OPT_READ))
 			continue;
 		if ((rc = check_regular(it->v1, errmsg)) != 0 ||
 		    (it->v2 && (rc = check_regular(it->v2, errmsg)) != 0))

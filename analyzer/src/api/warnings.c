@@ -84,6 +84,33 @@ static void grpc_warnings(gs_session *s, void (*emit)(void *, const char *), voi
 	emit(ctx, m);
 }
 
+/* Without DWARF or symbols a runtime global comes from the code that uses it, checked
+ * against the snapshot: one that could not be found or confirmed is said, with what it
+ * costs, never guessed. */
+static void global_warnings(gs_session *s, void (*emit)(void *, const char *), void *ctx)
+{
+	static const char *const globals[][2] = {
+		{"runtime.allm", "running goroutines are not matched to their threads"},
+		{"runtime.sched", "wait times rest on the goroutines' own clocks only"},
+		{"runtime.semtable", "mutex and semaphore waits are not resolved"},
+		{"runtime.persistentChunks", "file-descriptor waits are not shown"},
+		{"runtime.itabTable", "transports are not found"},
+		{"runtime.mheap_", "transports are not found"},
+		{"runtime.waitReasonStrings", "wait reasons are unknown"},
+	};
+	if (!s->rt || gs_dwarf_has_dwarf(s->dwarf))
+		return;
+	for (size_t i = 0; i < sizeof globals / sizeof globals[0]; i++) {
+		uint64_t a;
+		gs_err e = {0};
+		if (gs_rt_global(s->rt, globals[i][0], &a, &e) == 0)
+			continue;
+		char m[1400];
+		snprintf(m, sizeof m, "%s (no DWARF or symbols): %s", e.msg, globals[i][1]);
+		emit(ctx, m);
+	}
+}
+
 void gs_session_warnings(gs_session *s, void (*emit)(void *ctx, const char *msg), void *ctx)
 {
 	if (!s || !s->target)
@@ -104,6 +131,7 @@ void gs_session_warnings(gs_session *s, void (*emit)(void *ctx, const char *msg)
 	}
 	if (s->rt)
 		goroutine_warnings(s, emit, ctx);
+	global_warnings(s, emit, ctx);
 	grpc_warnings(s, emit, ctx);
 	for (size_t i = 0; i < s->nextra_warnings; i++)
 		emit(ctx, s->extra_warnings[i]);

@@ -16,8 +16,8 @@ static uint32_t rd32(const uint8_t *p)
 /* Matches the memory-operand forms Go's compiler emits for globals: [REX] op modrm disp32
  * with mod=00 rm=101 (RIP-relative). Scanning every offset instead of decoding finds a few
  * false targets; they land outside the data segments or fail validation. */
-size_t gs_rip_targets(const uint8_t *code, size_t n, uint64_t entry, uint64_t *out, bool *lea,
-		      size_t max)
+size_t gs_rip_targets(const uint8_t *code, size_t n, uint64_t entry, uint64_t *out,
+		      uint8_t *kind, size_t max)
 {
 	size_t k = 0;
 	for (size_t i = 0; i + 6 <= n && k < max; i++) {
@@ -52,8 +52,9 @@ size_t gs_rip_targets(const uint8_t *code, size_t n, uint64_t entry, uint64_t *o
 		int32_t disp = (int32_t)rd32(code + modrm + 1);
 		uint64_t next = entry + modrm + 5 + imm;
 		out[k] = next + (uint64_t)(int64_t)disp;
-		if (lea)
-			lea[k] = op == 0x8d;
+		if (kind)
+			kind[k] = op == 0x8d ? GS_REF_LEA
+				: op == 0x0f && code[j + 1] == 0xb1 ? GS_REF_CAS : GS_REF_OTHER;
 		k++;
 	}
 	return k;
@@ -71,7 +72,7 @@ static bool in_writable(const gs_binary *b, uint64_t a)
 
 /* The targets in writable memory of one function's instructions; 0 if it is absent. */
 static size_t func_refs(const gs_binary *b, const gs_pclntab *pc, const char *fn,
-			uint64_t *out, bool *lea, size_t max)
+			uint64_t *out, uint8_t *kind, size_t max)
 {
 	gs_func f;
 	if (gs_pclntab_lookup(pc, fn, &f) < 0 || f.end <= f.entry || f.end - f.entry > (1u << 20))
@@ -82,14 +83,14 @@ static size_t func_refs(const gs_binary *b, const gs_pclntab *pc, const char *fn
 		return 0;
 	size_t n = f.end - f.entry < avail ? (size_t)(f.end - f.entry) : avail;
 	uint64_t all[MAX_REFS];
-	bool isl[MAX_REFS];
-	size_t m = gs_rip_targets(code, n, f.entry, all, isl, MAX_REFS), k = 0;
+	uint8_t kinds[MAX_REFS];
+	size_t m = gs_rip_targets(code, n, f.entry, all, kinds, MAX_REFS), k = 0;
 	for (size_t i = 0; i < m && k < max; i++) {
 		if (!in_writable(b, all[i]))
 			continue;
 		out[k] = all[i];
-		if (lea)
-			lea[k] = isl[i];
+		if (kind)
+			kind[k] = kinds[i];
 		k++;
 	}
 	return k;
@@ -128,20 +129,40 @@ static size_t find_allgs(const gs_binary *b, const gs_pclntab *pc, uint64_t *out
 	return k;
 }
 
-/* Targets common to two functions that both use the global (mheap_, semtable). */
+/* Targets of f1 (of instructions of kind `only`, unless GS_REF_OTHER) that f2 uses too, when
+ * f2 is given: two functions that both use the global (mheap_, semtable). */
 static size_t common_refs(const gs_binary *b, const gs_pclntab *pc, const char *f1,
-			  const char *f2, bool lea_only, uint64_t *out, size_t max)
+			  const char *f2, int only, uint64_t *out, size_t max)
 {
 	uint64_t r1[MAX_REFS], r2[MAX_REFS];
-	bool l1[MAX_REFS];
-	size_t n1 = func_refs(b, pc, f1, r1, l1, MAX_REFS);
+	uint8_t k1[MAX_REFS];
+	size_t n1 = func_refs(b, pc, f1, r1, k1, MAX_REFS);
 	size_t n2 = f2 ? func_refs(b, pc, f2, r2, NULL, MAX_REFS) : 0;
 	size_t k = 0;
 	for (size_t i = 0; i < n1; i++) {
-		if (lea_only && !l1[i])
+		if (only != GS_REF_OTHER && k1[i] != only)
 			continue;
 		if (!f2 || n2 == 0 || has(r2, n2, r1[i]))
 			k = add_unique(out, k, max, r1[i]);
+	}
+	return k;
+}
+
+/* Targets fn both loads and takes the address of: persistentalloc1 reads persistentChunks
+ * and passes &persistentChunks to atomic.Casuintptr, while the allocator state it also
+ * uses (globalAlloc, memstats) is only addressed. */
+static size_t loaded_and_addressed(const gs_binary *b, const gs_pclntab *pc, const char *fn,
+				   uint64_t *out, size_t max)
+{
+	uint64_t r[MAX_REFS];
+	uint8_t kind[MAX_REFS];
+	size_t n = func_refs(b, pc, fn, r, kind, MAX_REFS), k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (kind[i] != GS_REF_LEA)
+			continue;
+		for (size_t j = 0; j < n; j++)
+			if (r[j] == r[i] && kind[j] != GS_REF_LEA)
+				k = add_unique(out, k, max, r[i]);
 	}
 	return k;
 }
@@ -233,23 +254,23 @@ size_t gs_goglobal_candidates(const gs_binary *b, const gs_pclntab *pc, const ch
 		return find_allgs(b, pc, out, max);
 	if (strcmp(name, "runtime.mheap_") == 0) {
 		size_t k = common_refs(b, pc, "runtime.(*mcentral).grow",
-				       "runtime.(*mcache).allocLarge", true, out, max);
+				       "runtime.(*mcache).allocLarge", GS_REF_LEA, out, max);
 		return sort_small(out, k); /* mheap_ itself: the lowest of the LEAs */
 	}
 	if (strcmp(name, "runtime.semtable") == 0)
-		return common_refs(b, pc, "runtime.semacquire1", "runtime.semrelease1", true, out,
-				   max);
+		return common_refs(b, pc, "runtime.semacquire1", "runtime.semrelease1", GS_REF_LEA,
+				   out, max);
 	if (strcmp(name, "runtime.sched") == 0) {
-		size_t k = common_refs(b, pc, "runtime.newproc1", NULL, true, out, max);
+		size_t k = common_refs(b, pc, "runtime.newproc1", NULL, GS_REF_LEA, out, max);
 		return sort_small(out, k); /* goidgen.Add(...): the lowest LEA is sched+0 */
 	}
 	if (strcmp(name, "runtime.allm") == 0)
-		return common_refs(b, pc, "runtime.mcommoninit", NULL, false, out, max);
+		return common_refs(b, pc, "runtime.mcommoninit", NULL, GS_REF_OTHER, out, max);
 	if (strcmp(name, "runtime.itabTable") == 0) {
 		/* t := (*itabTableType)(atomic.Loadp(&itabTable)) */
-		return common_refs(b, pc, "runtime.getitab", NULL, false, out, max);
+		return common_refs(b, pc, "runtime.getitab", NULL, GS_REF_OTHER, out, max);
 	}
 	if (strcmp(name, "runtime.persistentChunks") == 0)
-		return common_refs(b, pc, "runtime.persistentalloc1", NULL, false, out, max);
+		return loaded_and_addressed(b, pc, "runtime.persistentalloc1", out, max);
 	return 0;
 }

@@ -30,9 +30,12 @@ size_t gs_goglobal_candidates(const gs_binary *b, const gs_pclntab *pc, const ch
  * against), or 0 when the code does not say. */
 size_t gs_goglobal_wait_reason_count(const gs_binary *b, const gs_pclntab *pc);
 
+/* What kind of instruction a RIP-relative operand came from. */
+enum gs_ref_kind { GS_REF_OTHER, GS_REF_LEA, GS_REF_CAS /* CMPXCHG: atomic.Cas on it */ };
+
 /* The RIP-relative targets of the instructions of [entry, end): for tests and the finder.
- * lea[i] says whether out[i] came from an LEA. Returns how many. */
-size_t gs_rip_targets(const uint8_t *code, size_t n, uint64_t entry, uint64_t *out, bool *lea,
-		      size_t max);
+ * kind[i] (if not NULL) says what out[i] came from. Returns how many. */
+size_t gs_rip_targets(const uint8_t *code, size_t n, uint64_t entry, uint64_t *out,
+		      uint8_t *kind, size_t max);
 
 #endif

@@ -21,6 +21,19 @@ struct gs_diag {
 	size_t nparked;
 	bool parked_built;
 	long *rpeer;           /* per stream: the paired stream in the remote snapshot, or -1 */
+	/* How each stream was paired (enum gs_pair_how), in this snapshot and with the remote
+	 * one; for GS_PAIR_AMBIGUOUS, how many transports looked alike. */
+	uint8_t *how, *rhow;
+	uint16_t *nalike, *rnalike;
+};
+
+enum gs_pair_how {
+	GS_PAIR_NONE,      /* no transport at the other end found */
+	GS_PAIR_ADDRESS,   /* the only transport with the mirrored addresses (TCP) */
+	GS_PAIR_PIPE,      /* the other end of the same in-memory pipe */
+	GS_PAIR_STATE,     /* one of several on the same addresses (a unix socket path): the only
+			    * one whose streams, ids, methods and windows agree */
+	GS_PAIR_AMBIGUOUS, /* several look alike: not paired */
 };
 
 /* The stream whose handler goroutine is goid, or -1. */

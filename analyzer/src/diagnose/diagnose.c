@@ -57,6 +57,10 @@ static void run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
 	r->d.rpeer = gs_xcalloc(n1, sizeof(long));
 	for (size_t i = 0; i < ns; i++)
 		r->d.rpeer[i] = -1;
+	r->d.how = gs_xcalloc(n1, 1);
+	r->d.rhow = gs_xcalloc(n1, 1);
+	r->d.nalike = gs_xcalloc(n1, sizeof(uint16_t));
+	r->d.rnalike = gs_xcalloc(n1, sizeof(uint16_t));
 	r->d.handlers = gs_xcalloc(n1, sizeof *r->d.handlers);
 	for (size_t i = 0; i < ns; i++)
 		if (gs_grpc_stream(g, i)->handler)
@@ -79,6 +83,10 @@ static void run_free(run *r)
 	free(r->d.holders_done);
 	free(r->d.handlers);
 	free(r->d.rpeer);
+	free(r->d.how);
+	free(r->d.rhow);
+	free(r->d.nalike);
+	free(r->d.rnalike);
 	free(r->d.parked);
 	free(r->todo);
 	gs_u64set_free(&r->seen);

@@ -1,8 +1,14 @@
-/* Pairing streams of one connection seen from both ends in the same snapshot, and finding
- * the goroutines that act for a stream.
+/* Pairing streams of one connection seen from both ends (in one snapshot, or across two),
+ * and finding the goroutines that act for a stream.
  *
  * A client transport's local address is its server transport's remote address and vice
- * versa; a stream keeps its id on both sides.
+ * versa; a stream keeps its id on both sides. Over TCP the address pair names one
+ * connection. Over a unix socket every connection to one path has the same pair (the path
+ * and an unnamed client end), so among transports on the same path the one whose state
+ * agrees is taken — same stream ids with the same methods, the client's last stream id the
+ * server's highest, each side's connection send quota what the other's window left — and
+ * only when exactly one does, both ways; otherwise the streams are marked ambiguous and not
+ * paired. In-memory pipes pair by the pipe objects themselves.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,36 +17,6 @@
 #include "diag_internal.h"
 
 #define MAX_SCAN_BYTES (1u << 20)
-
-/* Streams of a client transport in `a` and its server transport in `b`: the same socket pair
- * seen from both ends, stream ids equal. Records b's index in out[a's index]. */
-static void pair_into(gs_grpc *ga, gs_grpc *gb, long *out, bool client_side)
-{
-	for (size_t i = 0; i < gs_grpc_ntransports(ga); i++) {
-		const gs_transport *a = gs_grpc_transport(ga, i);
-		if ((a->side == GS_CLIENT) != client_side || a->local[0] == '?')
-			continue;
-		for (size_t k = 0; k < gs_grpc_ntransports(gb); k++) {
-			const gs_transport *b = gs_grpc_transport(gb, k);
-			if (b->side == a->side || strcmp(a->local, b->remote) != 0 ||
-			    strcmp(a->remote, b->local) != 0)
-				continue;
-			for (size_t x = 0; x < a->nstreams; x++)
-				for (size_t y = 0; y < b->nstreams; y++)
-					if (gs_grpc_stream(ga, a->first_stream + x)->id ==
-					    gs_grpc_stream(gb, b->first_stream + y)->id)
-						out[a->first_stream + x] = (long)(b->first_stream + y);
-		}
-	}
-}
-
-void gs_pair_remote(gs_diag *d, gs_diag *r)
-{
-	pair_into(d->g, r->g, d->rpeer, true);
-	pair_into(d->g, r->g, d->rpeer, false);
-	pair_into(r->g, d->g, r->rpeer, true);
-	pair_into(r->g, d->g, r->rpeer, false);
-}
 
 /* Streams of transport t sorted by id, for pairing in O(n log n). */
 typedef struct by_id {
@@ -64,33 +40,274 @@ static by_id *sorted_streams(gs_grpc *g, const gs_transport *t)
 	return v;
 }
 
+/* One snapshot's side of a pairing. */
+typedef struct ends_ix ends_ix;
+typedef struct side_out {
+	gs_grpc *g;
+	const ends_ix *ix;
+	long *peer;
+	uint8_t *how;
+	uint16_t *nalike;
+} side_out;
+
+static bool in_memory(const gs_transport *t)
+{
+	return t->pipe_in && t->pipe_out;
+}
+
+/* Whether b could be the other end of a: opposite sides, mirrored addresses (or the same
+ * pipe, crossed). */
+static bool ends_match(const gs_transport *a, const gs_transport *b)
+{
+	if (a->side == b->side)
+		return false;
+	if (in_memory(a) || in_memory(b))
+		return a->pipe_in == b->pipe_out && a->pipe_out == b->pipe_in;
+	return a->local[0] != '?' && a->remote[0] != '?' && strcmp(a->local, b->remote) == 0 &&
+	       strcmp(a->remote, b->local) == 0;
+}
+
+/* How well the state of client c and server s agrees; -1 when it cannot be one connection
+ * (a stream id both have, with different methods). */
+static int agreement(gs_grpc *gc, const gs_transport *c, gs_grpc *gsv, const gs_transport *s)
+{
+	by_id *x = sorted_streams(gc, c), *y = sorted_streams(gsv, s);
+	size_t i = 0, k = 0, shared = 0;
+	int score = 0;
+	while (i < c->nstreams && k < s->nstreams) {
+		if (x[i].id < y[k].id) {
+			i++;
+		} else if (x[i].id > y[k].id) {
+			k++;
+		} else {
+			const char *m1 = gs_grpc_stream(gc, x[i].index)->method;
+			const char *m2 = gs_grpc_stream(gsv, y[k].index)->method;
+			if (strcmp(m1, "?") && strcmp(m2, "?") && strcmp(m1, m2)) {
+				score = -1;
+				break;
+			}
+			shared++;
+			i++;
+			k++;
+		}
+	}
+	free(x);
+	free(y);
+	if (score < 0)
+		return -1;
+	score += (int)shared;
+	if (shared == c->nstreams && shared == s->nstreams)
+		score++;
+	if (c->next_id >= 3 && c->next_id - 2 == s->max_stream_id)
+		score++;
+	if (c->conn_in_known && s->loopy_known && c->conn_in_limit - c->conn_in_unacked == s->send_quota)
+		score++;
+	if (s->conn_in_known && c->loopy_known && s->conn_in_limit - s->conn_in_unacked == c->send_quota)
+		score++;
+	return score;
+}
+
+static int agreement_any(gs_grpc *ga, const gs_transport *a, gs_grpc *gb, const gs_transport *b)
+{
+	return a->side == GS_CLIENT ? agreement(ga, a, gb, b) : agreement(gb, b, ga, a);
+}
+
+/* The transports of one snapshot sorted by their address pair and by their pipe objects, so
+ * that a transport's possible other ends are found by binary search, not by a scan. */
+typedef struct end_key {
+	const char *local, *remote;
+	uint64_t pin, pout;
+	size_t idx;
+} end_key;
+
+typedef struct ends_ix {
+	gs_grpc *g;
+	end_key *by_addr, *by_pipe;
+	size_t n;
+} ends_ix;
+
+static int cmp_addr(const void *x, const void *y)
+{
+	const end_key *a = x, *b = y;
+	int c = strcmp(a->local, b->local);
+	return c ? c : strcmp(a->remote, b->remote);
+}
+
+static int cmp_pipe(const void *x, const void *y)
+{
+	const end_key *a = x, *b = y;
+	return a->pout < b->pout ? -1 : a->pout > b->pout;
+}
+
+static void ix_build(ends_ix *ix, gs_grpc *g)
+{
+	ix->g = g;
+	ix->n = gs_grpc_ntransports(g);
+	ix->by_addr = gs_xcalloc(ix->n ? ix->n : 1, sizeof *ix->by_addr);
+	ix->by_pipe = gs_xcalloc(ix->n ? ix->n : 1, sizeof *ix->by_pipe);
+	for (size_t i = 0; i < ix->n; i++) {
+		const gs_transport *t = gs_grpc_transport(g, i);
+		ix->by_addr[i] = (end_key){t->local, t->remote, t->pipe_in, t->pipe_out, i};
+	}
+	memcpy(ix->by_pipe, ix->by_addr, ix->n * sizeof *ix->by_addr);
+	if (ix->n) {
+		qsort(ix->by_addr, ix->n, sizeof *ix->by_addr, cmp_addr);
+		qsort(ix->by_pipe, ix->n, sizeof *ix->by_pipe, cmp_pipe);
+	}
+}
+
+static void ix_free(ends_ix *ix)
+{
+	free(ix->by_addr);
+	free(ix->by_pipe);
+}
+
+/* The run of ix's keys that may hold a's other ends: [*first, return value). */
+static size_t ix_range(const ends_ix *ix, const gs_transport *a, const end_key **v, size_t *first)
+{
+	end_key key = {a->remote, a->local, 0, a->pipe_in, 0};
+	int (*cmp)(const void *, const void *) = in_memory(a) ? cmp_pipe : cmp_addr;
+	*v = in_memory(a) ? ix->by_pipe : ix->by_addr;
+	size_t lo = 0, hi = ix->n;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (cmp(&(*v)[mid], &key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*first = lo;
+	while (hi < ix->n && cmp(&(*v)[hi], &key) == 0)
+		hi++;
+	return hi;
+}
+
+/* The transport of ib that is a's other end: its index, with *nalike the number of
+ * candidates that agree best (1: found; more: ambiguous, -1 returned; 0: none). *by_state
+ * says whether addresses alone did not decide. */
+static long best_end(gs_grpc *ga, const gs_transport *a, const ends_ix *ib, size_t *nalike,
+		     bool *by_state)
+{
+	gs_grpc *gb = ib->g;
+	const end_key *v;
+	size_t first, end = ix_range(ib, a, &v, &first), n = 0;
+	long only = -1;
+	for (size_t i = first; i < end; i++)
+		if (ends_match(a, gs_grpc_transport(gb, v[i].idx)) && n++ == 0)
+			only = (long)v[i].idx;
+	*by_state = n > 1;
+	*nalike = n;
+	if (n <= 1)
+		return only;
+	int best = -1;
+	long at = -1;
+	size_t nbest = 0;
+	for (size_t i = first; i < end; i++) {
+		const gs_transport *b = gs_grpc_transport(gb, v[i].idx);
+		if (!ends_match(a, b))
+			continue;
+		int sc = agreement_any(ga, a, gb, b);
+		if (sc > best) {
+			best = sc;
+			at = (long)v[i].idx;
+			nbest = 1;
+		} else if (sc == best) {
+			nbest++;
+		}
+	}
+	*nalike = best < 0 ? 0 : nbest;
+	return nbest == 1 ? at : -1;
+}
+
+static void mark_ambiguous(side_out *a, const gs_transport *t, size_t nalike)
+{
+	for (size_t x = 0; nalike > 1 && x < t->nstreams; x++) {
+		a->how[t->first_stream + x] = GS_PAIR_AMBIGUOUS;
+		a->nalike[t->first_stream + x] = (uint16_t)(nalike > 65535 ? 65535 : nalike);
+	}
+}
+
+/* Server transports left unpaired because several client transports looked alike. */
+static void mark_ambiguous_servers(side_out *a, const ends_ix *ib)
+{
+	for (size_t i = 0; i < gs_grpc_ntransports(a->g); i++) {
+		const gs_transport *t = gs_grpc_transport(a->g, i);
+		size_t nalike;
+		bool by_state;
+		if (t->side != GS_SERVER || !t->nstreams || a->peer[t->first_stream] >= 0 ||
+		    a->how[t->first_stream] == GS_PAIR_AMBIGUOUS)
+			continue;
+		if (best_end(a->g, t, ib, &nalike, &by_state) < 0 || nalike > 1)
+			mark_ambiguous(a, t, nalike);
+	}
+}
+
+/* Pairs the client (or server, !client_side) transports of a with their ends in b. */
+static void pair_side(side_out *a, side_out *b, bool client_side)
+{
+	for (size_t i = 0; i < gs_grpc_ntransports(a->g); i++) {
+		const gs_transport *ta = gs_grpc_transport(a->g, i);
+		if ((ta->side == GS_CLIENT) != client_side)
+			continue;
+		size_t nalike, back_alike = 0;
+		bool by_state, back_state = false;
+		long k = best_end(a->g, ta, b->ix, &nalike, &by_state);
+		/* The choice must hold both ways: a's best end has a as its own best end. */
+		if (k >= 0 &&
+		    best_end(b->g, gs_grpc_transport(b->g, (size_t)k), a->ix, &back_alike, &back_state) !=
+			    (long)i) {
+			nalike = back_alike > nalike ? back_alike : nalike;
+			k = -1;
+		}
+		by_state = by_state || back_state;
+		if (k < 0) {
+			mark_ambiguous(a, ta, nalike);
+			continue;
+		}
+		const gs_transport *tb = gs_grpc_transport(b->g, (size_t)k);
+		uint8_t how = in_memory(ta) ? GS_PAIR_PIPE : by_state ? GS_PAIR_STATE : GS_PAIR_ADDRESS;
+		by_id *sb = sorted_streams(b->g, tb);
+		for (size_t x = 0; x < ta->nstreams; x++) {
+			size_t ai = ta->first_stream + x;
+			by_id key = {gs_grpc_stream(a->g, ai)->id, 0};
+			by_id *hit = tb->nstreams ? bsearch(&key, sb, tb->nstreams, sizeof key, cmp_by_id) : NULL;
+			if (!hit)
+				continue;
+			a->peer[ai] = (long)hit->index;
+			a->how[ai] = how;
+			b->peer[hit->index] = (long)ai;
+			b->how[hit->index] = how;
+		}
+		free(sb);
+	}
+}
+
+void gs_pair_remote(gs_diag *d, gs_diag *r)
+{
+	ends_ix ia, ib;
+	ix_build(&ia, d->g);
+	ix_build(&ib, r->g);
+	side_out a = {d->g, &ia, d->rpeer, d->rhow, d->rnalike};
+	side_out b = {r->g, &ib, r->rpeer, r->rhow, r->rnalike};
+	pair_side(&a, &b, true);
+	pair_side(&b, &a, true);
+	mark_ambiguous_servers(&a, &ib);
+	mark_ambiguous_servers(&b, &ia);
+	ix_free(&ia);
+	ix_free(&ib);
+}
+
 void gs_pair_streams(gs_diag *d)
 {
 	size_t n = gs_grpc_nstreams(d->g);
 	for (size_t i = 0; i < n; i++)
 		d->peer[i] = -1;
-	for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++) {
-		const gs_transport *a = gs_grpc_transport(d->g, i);
-		if (a->side != GS_CLIENT || a->local[0] == '?')
-			continue;
-		for (size_t k = 0; k < gs_grpc_ntransports(d->g); k++) {
-			const gs_transport *b = gs_grpc_transport(d->g, k);
-			if (b->side != GS_SERVER || strcmp(a->local, b->remote) != 0 ||
-			    strcmp(a->remote, b->local) != 0)
-				continue;
-			by_id *sb = sorted_streams(d->g, b);
-			for (size_t x = 0; x < a->nstreams; x++) {
-				size_t ai = a->first_stream + x;
-				by_id key = {gs_grpc_stream(d->g, ai)->id, 0};
-				by_id *hit = bsearch(&key, sb, b->nstreams, sizeof key, cmp_by_id);
-				if (hit) {
-					d->peer[ai] = (long)hit->index;
-					d->peer[hit->index] = (long)ai;
-				}
-			}
-			free(sb);
-		}
-	}
+	ends_ix ix;
+	ix_build(&ix, d->g);
+	side_out a = {d->g, &ix, d->peer, d->how, d->nalike};
+	pair_side(&a, &a, true);
+	mark_ambiguous_servers(&a, &ix);
+	ix_free(&ix);
 }
 
 /* Goroutines whose live stack holds the stream, directly or through the grpc clientStream

@@ -123,6 +123,33 @@ static bool transport_unhealthy(const gs_transport *t)
 	return t->state != 0 || t->goaway_received || t->goaway_sent;
 }
 
+/* Really going down: closing, or a client stream the peer's GOAWAY refused (its id above
+ * the GOAWAY's last stream id). A draining transport (GOAWAY sent or received) is not: its
+ * open streams run on until they end by themselves. */
+static bool stream_going_down(const gs_stream *s, const gs_transport *t)
+{
+	if (t->state == 1)
+		return true;
+	return s->side == GS_CLIENT && t->goaway_received && s->id > t->goaway_last_id;
+}
+
+/* The draining, as evidence for a verdict about the stream itself. */
+static void evidence_draining(gs_verdict *v, const gs_stream *s, const gs_transport *t)
+{
+	if (!transport_unhealthy(t))
+		return;
+	if (s->side == GS_CLIENT && t->goaway_received)
+		gs_verdict_evidence(v, "the transport drains after a GOAWAY from the peer (last stream id %u%s%s): "
+				       "stream %u is below it and keeps running — draining ends no open stream",
+				    t->goaway_last_id, t->goaway_debug[0] ? "; " : "", t->goaway_debug, s->id);
+	else if (s->side == GS_SERVER && t->goaway_sent)
+		gs_verdict_evidence(v, "the transport drains after sending GOAWAY (streams up to %u run on): "
+				       "stream %u keeps running — draining ends no open stream",
+				    t->max_stream_id, s->id);
+	else
+		gs_verdict_evidence(v, "the transport is draining: open streams run on");
+}
+
 static void evidence_transport(gs_verdict *v, const gs_transport *t)
 {
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
@@ -152,18 +179,42 @@ static void blame_stream(gs_diag *d, gs_verdict *v, long si)
 		gs_verdict_blame(v, ids[i]);
 }
 
+/* How a pairing was made, when addresses alone did not make it. */
+static const char *how_note(uint8_t how)
+{
+	switch (how) {
+	case GS_PAIR_PIPE: return ", the other end of the same in-memory pipe";
+	case GS_PAIR_STATE:
+		return ", paired among the transports on the same socket address by stream ids, "
+		       "methods and windows (the only one that agrees)";
+	default: return "";
+	}
+}
+
 static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 {
 	long p = d->peer[si];
 	long rp = d->rpeer ? d->rpeer[si] : -1;
+	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
+	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 	if (p < 0 && rp >= 0) {
 		const gs_stream *ps = gs_grpc_stream(d->remote->g, (size_t)rp);
-		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)", side(ps), ps->id,
-				    (unsigned long long)ps->addr);
+		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)%s", side(ps), ps->id,
+				    (unsigned long long)ps->addr, how_note(d->rhow[si]));
 		uint64_t ids[MAX_CHAIN];
 		size_t n = gs_stream_principals(d->remote, rp, ids, MAX_CHAIN);
 		for (size_t i = 0; i < n; i++)
 			gs_verdict_blame_peer(v, ids[i]);
+		return;
+	}
+	if (p < 0 && (d->how[si] == GS_PAIR_AMBIGUOUS || (d->rhow && d->rhow[si] == GS_PAIR_AMBIGUOUS))) {
+		bool here = d->how[si] == GS_PAIR_AMBIGUOUS;
+		gs_verdict_evidence(v, "peer: ambiguous — %u %s transports %s on %s look alike (same "
+				       "socket address, stream ids, methods and windows): not followed",
+				    here ? d->nalike[si] : d->rnalike[si],
+				    s->side == GS_CLIENT ? "server" : "client",
+				    here ? "in this process" : "in the peer snapshot",
+				    s->side == GS_CLIENT ? t->remote : t->local);
 		return;
 	}
 	if (p < 0) {
@@ -172,8 +223,8 @@ static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 		return;
 	}
 	const gs_stream *ps = gs_grpc_stream(d->g, (size_t)p);
-	gs_verdict_evidence(v, "peer: %s stream %u in this process (0x%llx)", side(ps), ps->id,
-			    (unsigned long long)ps->addr);
+	gs_verdict_evidence(v, "peer: %s stream %u in this process (0x%llx)%s", side(ps), ps->id,
+			    (unsigned long long)ps->addr, how_note(d->how[si]));
 	blame_stream(d, v, p);
 }
 
@@ -217,13 +268,14 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 		gs_verdict_evidence(v, "inbound window: %lld of %u bytes free", (long long)window_left(s),
 				    s->in.limit + s->in.delta);
 	evidence_context(v, s);
-	if (transport_unhealthy(t)) {
+	if (stream_going_down(s, t)) {
 		v->code = "transport-closing";
 		describe_stream(v, s, "waits to receive on");
 		add_summary(v, "%s", " while its transport is going away");
 		blame_peer(d, v, si);
 		return true;
 	}
+	evidence_draining(v, s, t);
 	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits on");
@@ -251,10 +303,14 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 		gs_verdict_evidence(v, "no response headers yet: the call waits for the server's "
 				       "first reply");
 		describe_stream(v, s, "waits for the response headers of");
-		add_summary(v, "%s", ": none received, transport healthy — the peer has not answered");
+		add_summary(v, "%s", transport_unhealthy(t)
+				? ": none received, transport draining but the stream alive — the peer has not answered"
+				: ": none received, transport healthy — the peer has not answered");
 	} else {
 		describe_stream(v, s, "waits to receive on");
-		add_summary(v, "%s", ": nothing queued, window open, transport healthy — the peer has not sent");
+		add_summary(v, "%s", transport_unhealthy(t)
+				? ": nothing queued, window open, transport draining but the stream alive — the peer has not sent"
+				: ": nothing queued, window open, transport healthy — the peer has not sent");
 	}
 	blame_peer(d, v, si);
 	(void)gr;
@@ -293,12 +349,13 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 	if (t->loopy_known)
 		gs_verdict_evidence(v, "connection send quota: %u bytes", t->send_quota);
 	evidence_context(v, s);
-	if (transport_unhealthy(t)) {
+	if (stream_going_down(s, t)) {
 		v->code = "transport-closing";
 		describe_stream(v, s, "waits to send on");
 		add_summary(v, "%s", " while its transport is going away");
 		return true;
 	}
+	evidence_draining(v, s, t);
 	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits to send on");
@@ -562,11 +619,22 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		v->code = "transport-closing";
 		set_summary(v,
 			 "the server is stopping and waits for its handlers to return");
+		for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++) {
+			const gs_transport *t = gs_grpc_transport(d->g, i);
+			if (t->side == GS_SERVER && (t->goaway_sent || t->state != 0))
+				gs_verdict_evidence(v, "server transport 0x%llx %s -> %s is %s%s",
+						    (unsigned long long)t->addr, t->local, t->remote,
+						    t->state == 1 ? "closing" : "draining",
+						    t->goaway_sent ? ", GOAWAY sent" : "");
+		}
 		for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
 			const gs_stream *s = gs_grpc_stream(d->g, i);
 			if (s->side == GS_SERVER && s->handler) {
-				gs_verdict_evidence(v, "server stream %u %s: handler goroutine %llu still runs",
-						    s->id, s->method, (unsigned long long)s->handler);
+				gs_verdict_evidence(v, "server stream %u %s: handler goroutine %llu still runs%s",
+						    s->id, s->method, (unsigned long long)s->handler,
+						    s->ctx_known && !s->ctx.done
+							    ? "; its context is not done (draining cancels no stream)"
+							    : "");
 				gs_verdict_blame(v, s->handler);
 			}
 		}

@@ -42,6 +42,27 @@ static unsigned chunk_chain(gs_rt *rt, uint64_t a)
 	return p ? 0 : n;
 }
 
+/* allm heads the list of m's (alllink): it ends, and some m's procid is a thread of the
+ * snapshot (every one is, unless threads were lost). */
+static bool plausible_allm(gs_rt *rt, uint64_t a)
+{
+	int64_t link = rt->layout.offsets[RT_M_ALLLINK], pid = rt->layout.offsets[RT_M_PROCID];
+	uint64_t m;
+	size_t threads = gs_target_nthreads(rt->target), matched = 0;
+	if (link < 0 || pid < 0 || gs_target_read_u64(rt->target, a, &m, NULL) < 0 || !m)
+		return false;
+	for (unsigned k = 0; m; k++) {
+		uint64_t procid;
+		if ((m & 7) || k >= GS_MAX_MS ||
+		    gs_target_read_u64(rt->target, m + (uint64_t)pid, &procid, NULL) < 0 ||
+		    gs_target_read_u64(rt->target, m + (uint64_t)link, &m, NULL) < 0)
+			return false;
+		for (size_t i = 0; i < threads; i++)
+			matched += (uint64_t)gs_target_thread(rt->target, i)->tid == procid;
+	}
+	return threads == 0 || matched > 0;
+}
+
 /* A global found without DWARF or symbols is one of several candidates from the code that
  * uses it: the first whose contents look like what the runtime keeps there wins. */
 static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
@@ -58,13 +79,8 @@ static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
 		       gs_target_read_u64(t, g + (uint64_t)hi, &shi, NULL) == 0 && slo < shi &&
 		       shi - slo <= (1ull << 30);
 	}
-	if (strcmp(name, "runtime.allm") == 0) {
-		int64_t link = rt->layout.offsets[RT_M_ALLLINK];
-		uint64_t next;
-		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] && !(w[0] & 7) &&
-		       link >= 0 && gs_target_read_u64(t, w[0] + (uint64_t)link, &next, NULL) == 0 &&
-		       !(next & 7);
-	}
+	if (strcmp(name, "runtime.allm") == 0) /* the list of m's, whose procids are threads */
+		return plausible_allm(rt, a);
 	if (strcmp(name, "runtime.itabTable") == 0) /* *itabTableType{size, count, entries} */
 		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] &&
 		       gs_target_read(t, w[0], w + 1, 16, NULL) == 0 && w[1] && w[1] <= (1u << 24) &&

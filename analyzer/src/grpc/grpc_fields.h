@@ -47,6 +47,11 @@ enum gs_grpc_field {
 	PW_BLOCKINGCH, PW_GEN, PG_BLOCKINGCH, AC_STATE, AC_TRANSPORT, AC_CC,
 	/* a stream's final status and server headers */
 	STS_S, SPB_CODE, SPB_MESSAGE, ST_HEADERSENT, SS_HEADERSENT,
+	/* addresses cached by the transports, unix socket addresses (conn.c) */
+	GC_REMOTEADDR, GC_LOCALADDR, GS_REMOTEADDR, GS_LOCALADDR, GS_PEER, PEER_ADDR,
+	PEER_LOCALADDR, UNIXADDR_NAME,
+	/* GOAWAY details */
+	GC_GOAWAY_DEBUG, GC_GOAWAY_CODE,
 	GRPC_NFIELDS
 };
 

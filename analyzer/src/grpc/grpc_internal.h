@@ -62,6 +62,11 @@ void gs_grpc_attach_goroutines(gs_grpc *g);
  * itab words found in the heap). */
 #define GS_MAX_CLIENTCONNS 1024
 void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n);
+/* conn.c: addresses (the transport's cached net.Addr values, 0 when it has none) and the
+ * socket or pipe behind the net.Conn interface value at conn_iface. */
+void gs_grpc_read_conn(gs_grpc *g, gs_transport *tr, uint64_t conn_iface, uint64_t local_iface,
+		       uint64_t remote_iface);
+bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap);
 /* helpers (grpc_model.c) */
 /* Field readers: 0 when the field is absent or the base is 0; a failed read also records
  * its address in g->bad (when unset), so a reader can tell "0" from "unreadable". */

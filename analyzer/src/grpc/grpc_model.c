@@ -66,69 +66,6 @@ static bool map_layout(gs_dwarf *d, const char *type, const char *member, gs_map
 	return t && gs_map_layout_resolve(d, t, out, NULL) == 0;
 }
 
-/* "127.0.0.1:50051" from a net.Addr interface holding *net.TCPAddr. */
-static void format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
-{
-	gs_iface ifc;
-	snprintf(buf, cap, "?");
-	if (gs_iface_read(g->ty, iface_addr, false, &ifc, NULL) < 0 || !ifc.data)
-		return;
-	if (!gs_type_is(g->ty, ifc.type, "*net.TCPAddr"))
-		return;
-	uint64_t ip[2] = {0}, port = 0;
-	if (gs_target_read(g->t, ifc.data + (uint64_t)g->l.offsets[TCPADDR_IP], ip, 16, NULL) < 0 ||
-	    gs_target_read_u64(g->t, ifc.data + (uint64_t)g->l.offsets[TCPADDR_PORT], &port,
-			       NULL) < 0)
-		return;
-	uint8_t b[16] = {0};
-	size_t n = ip[1] <= 16 ? ip[1] : 0;
-	if (n && gs_target_read(g->t, ip[0], b, n, NULL) < 0)
-		return;
-	static const uint8_t v4mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-	if (n == 4 || (n == 16 && memcmp(b, v4mapped, 12) == 0)) {
-		const uint8_t *p = n == 4 ? b : b + 12;
-		snprintf(buf, cap, "%u.%u.%u.%u:%llu", p[0], p[1], p[2], p[3],
-			 (unsigned long long)port);
-	} else if (n == 16) {
-		gs_strbuf sb;
-		gs_strbuf_init(&sb);
-		gs_strbuf_putc(&sb, '[');
-		for (int i = 0; i < 16; i += 2)
-			gs_strbuf_printf(&sb, "%s%x", i ? ":" : "", (unsigned)(b[i] << 8 | b[i + 1]));
-		gs_strbuf_printf(&sb, "]:%llu", (unsigned long long)port);
-		snprintf(buf, cap, "%s", sb.buf);
-		gs_strbuf_free(&sb);
-	} else {
-		snprintf(buf, cap, ":%llu", (unsigned long long)port);
-	}
-}
-
-/* The socket behind a net.Conn: *net.TCPConn{conn{fd *netFD}} -> addresses, fd, pollDesc. */
-static void read_conn(gs_grpc *g, gs_transport *tr, uint64_t conn_iface)
-{
-	const int64_t *o = g->l.offsets;
-	gs_iface ifc;
-	snprintf(tr->local, sizeof tr->local, "?");
-	snprintf(tr->remote, sizeof tr->remote, "?");
-	tr->fd = -1;
-	if (gs_iface_read(g->ty, conn_iface, false, &ifc, NULL) < 0 || !ifc.data)
-		return;
-	if (!gs_type_is(g->ty, ifc.type, "*net.TCPConn") || o[CONN_FD] < 0 || o[NETFD_PFD] < 0)
-		return; /* TLS and other wrappers: not followed yet */
-	uint64_t fd = 0;
-	if (gs_target_read_u64(g->t, ifc.data + (uint64_t)o[CONN_FD], &fd, NULL) < 0 || !fd)
-		return;
-	format_addr(g, fd + (uint64_t)o[NETFD_LADDR], tr->local, sizeof tr->local);
-	format_addr(g, fd + (uint64_t)o[NETFD_RADDR], tr->remote, sizeof tr->remote);
-	uint64_t pfd = fd + (uint64_t)o[NETFD_PFD], sysfd = 0, rctx = 0;
-	if (o[FD_SYSFD] >= 0 && gs_target_read_u64(g->t, pfd + (uint64_t)o[FD_SYSFD], &sysfd, NULL) == 0)
-		tr->fd = (int64_t)sysfd;
-	if (o[FD_PD] >= 0 && o[PD_RUNTIMECTX] >= 0 &&
-	    gs_target_read_u64(g->t, pfd + (uint64_t)o[FD_PD] + (uint64_t)o[PD_RUNTIMECTX], &rctx,
-			       NULL) == 0)
-		tr->pollDesc = rctx;
-}
-
 static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, uint64_t cb)
 {
 	if (loopy) {
@@ -194,14 +131,24 @@ static void note_unreadable(gs_grpc *g, gs_transport *tr)
 static void read_client(gs_grpc *g, gs_transport *tr)
 {
 	uint64_t a = tr->addr;
+	const int64_t *o = g->l.offsets;
 	tr->side = GS_CLIENT;
-	read_conn(g, tr, a + (uint64_t)g->l.offsets[GC_CONN]);
+	gs_grpc_read_conn(g, tr, a + (uint64_t)o[GC_CONN],
+			  o[GC_LOCALADDR] >= 0 ? a + (uint64_t)o[GC_LOCALADDR] : 0,
+			  o[GC_REMOTEADDR] >= 0 ? a + (uint64_t)o[GC_REMOTEADDR] : 0);
 	g->bad = 0; /* from here on, what the verdicts rest on */
 	tr->state = gs_grpc_u64(g, a, GC_STATE);
 	tr->goaway_reason = 0;
 	uint8_t r = 0;
 	gs_grpc_read(g, a, g->l.offsets[GC_GOAWAY_REASON], &r, 1);
 	tr->goaway_reason = r;
+	tr->goaway_last_id = gs_grpc_u32(g, a, GC_PREV_GOAWAY_ID);
+	tr->goaway_code = -1;
+	if (o[GC_GOAWAY_CODE] >= 0)
+		tr->goaway_code = gs_grpc_u32(g, a, GC_GOAWAY_CODE);
+	if (o[GC_GOAWAY_DEBUG] >= 0)
+		gs_rt_read_string(g->rt, a + (uint64_t)o[GC_GOAWAY_DEBUG], tr->goaway_debug,
+				  sizeof tr->goaway_debug, NULL);
 	tr->goaway_chan = gs_grpc_u64(g, a, GC_GOAWAY);
 	gs_chan ch;
 	if (tr->goaway_chan) {
@@ -229,13 +176,26 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 static void read_server(gs_grpc *g, gs_transport *tr)
 {
 	uint64_t a = tr->addr;
+	const int64_t *o = g->l.offsets;
 	tr->side = GS_SERVER;
-	read_conn(g, tr, a + (uint64_t)g->l.offsets[GS_CONN]);
+	/* 1.33 caches remoteAddr/localAddr; 1.64+ keeps them in peer (peer.Peer by value). */
+	uint64_t la = 0, ra = 0;
+	if (o[GS_LOCALADDR] >= 0)
+		la = a + (uint64_t)o[GS_LOCALADDR];
+	else if (o[GS_PEER] >= 0 && o[PEER_LOCALADDR] >= 0)
+		la = a + (uint64_t)(o[GS_PEER] + o[PEER_LOCALADDR]);
+	if (o[GS_REMOTEADDR] >= 0)
+		ra = a + (uint64_t)o[GS_REMOTEADDR];
+	else if (o[GS_PEER] >= 0 && o[PEER_ADDR] >= 0)
+		ra = a + (uint64_t)(o[GS_PEER] + o[PEER_ADDR]);
+	gs_grpc_read_conn(g, tr, a + (uint64_t)o[GS_CONN], la, ra);
 	g->bad = 0; /* from here on, what the verdicts rest on */
 	tr->state = gs_grpc_u64(g, a, GS_STATE);
 	/* A GOAWAY was sent once Drain set drainChan (1.33) or drainEvent (1.64+). */
 	tr->goaway_sent = gs_grpc_u64(g, a, GS_DRAINCHAN) || gs_grpc_u64(g, a, GS_DRAINEVENT);
 	tr->max_concurrent = gs_grpc_u32(g, a, GS_MAXSTREAMS);
+	tr->max_stream_id = gs_grpc_u32(g, a, GS_MAXSTREAMID);
+	tr->goaway_code = -1;
 	tr->ctx_done_chan = gs_grpc_u64(g, a, GS_DONE);
 	tr->reader_done = gs_grpc_u64(g, a, GS_READERDONE);
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GS_FC));

@@ -83,12 +83,26 @@ typedef struct gs_stream {
 typedef struct gs_transport {
 	uint64_t addr;
 	enum gs_side side;
-	char local[64], remote[64];
+	char local[64], remote[64]; /* "?" when unknown (see conn.c for the forms) */
 	int64_t fd;
 	uint64_t pollDesc;
+	/* The connection under the transport: "tcp", "unix", "pipe" (net.Pipe), "bufconn", or
+	 * "" when no socket or pipe was reached; the wrappers crossed to get there
+	 * ("credentials.syscallConn > *tls.Conn"); the type where the descent stopped, when it
+	 * did ("*cmux.MuxConn"); for in-memory pipes, the objects each direction goes through
+	 * (one end's in is the other's out). */
+	const char *conn_kind;
+	char via[160], opaque[96];
+	uint64_t pipe_in, pipe_out;
 	int64_t state;       /* 0 reachable, 1 closing, 2 draining */
 	bool goaway_received, goaway_sent;
 	uint32_t goaway_reason;
+	/* client: the last GOAWAY's Last-Stream-ID, debug data (1.64+) and error code (1.81,
+	 * -1 unknown); server: the highest stream id it accepted (what its GOAWAY carries) */
+	uint32_t goaway_last_id;
+	char goaway_debug[128];
+	int64_t goaway_code;
+	uint32_t max_stream_id;
 	/* client: the peer's limit and what is left; server: our own MaxStreams */
 	uint32_t max_concurrent;
 	int64_t stream_quota;

@@ -113,6 +113,69 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 	gs_strbuf_puts(out, "}");
 }
 
+/* Only what plain TCP does not say: wrappers crossed, a non-TCP kind, where the descent
+ * stopped. */
+static void json_conn(const gs_transport *t, gs_strbuf *out)
+{
+	bool plain = strcmp(t->conn_kind, "tcp") == 0 && !t->via[0] && !t->opaque[0];
+	if (plain)
+		return;
+	gs_strbuf_puts(out, ",\"connection\":{\"kind\":");
+	gs_strbuf_json_str(out, t->conn_kind[0] ? t->conn_kind : "unknown");
+	gs_strbuf_puts(out, ",\"via\":");
+	gs_strbuf_json_str(out, t->via);
+	if (t->opaque[0]) {
+		gs_strbuf_puts(out, ",\"not_followed\":");
+		gs_strbuf_json_str(out, t->opaque);
+	}
+	gs_strbuf_puts(out, "}");
+}
+
+const char *gs_goaway_reason_name(uint32_t r)
+{
+	static const char *const n[] = {"none", "no-reason", "too-many-pings"};
+	return r < 3 ? n[r] : "?";
+}
+
+static void json_goaway(const gs_transport *t, gs_strbuf *out)
+{
+	if (!t->goaway_received && !t->goaway_sent)
+		return;
+	if (t->side == GS_CLIENT) {
+		gs_strbuf_printf(out, ",\"goaway\":{\"last_stream_id\":%u,\"reason\":\"%s\"",
+				 t->goaway_last_id, gs_goaway_reason_name(t->goaway_reason));
+		if (t->goaway_code >= 0)
+			gs_strbuf_printf(out, ",\"code\":%lld", (long long)t->goaway_code);
+		gs_strbuf_puts(out, ",\"debug\":");
+		gs_strbuf_json_str(out, t->goaway_debug);
+		gs_strbuf_puts(out, "}");
+	} else {
+		gs_strbuf_printf(out, ",\"goaway\":{\"max_stream_id\":%u}", t->max_stream_id);
+	}
+}
+
+/* The text lines of a transport's GOAWAY state, when it has one. */
+static void text_goaway(const gs_transport *t, gs_strbuf *out)
+{
+	if (t->side == GS_CLIENT && t->goaway_received) {
+		gs_strbuf_printf(out, "  GOAWAY received: last stream id %u (%s), reason %s",
+				 t->goaway_last_id, t->state == 1 ? "the transport is closing"
+								  : "streams up to it run on",
+				 gs_goaway_reason_name(t->goaway_reason));
+		if (t->goaway_debug[0]) {
+			gs_strbuf_puts(out, "; ");
+			gs_strbuf_puts(out, t->goaway_debug);
+		}
+		gs_strbuf_putc(out, '\n');
+	} else if (t->side == GS_SERVER && t->goaway_sent) {
+		if (t->state == 1)
+			gs_strbuf_puts(out, "  GOAWAY sent; the transport is closing\n");
+		else
+			gs_strbuf_printf(out, "  GOAWAY sent: draining; streams up to %u run on, no new "
+					      "ones accepted\n", t->max_stream_id);
+	}
+}
+
 static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *out)
 {
 	gs_strbuf_printf(out, "{\"address\":\"0x%llx\",\"side\":\"%s\",\"local\":",
@@ -125,6 +188,8 @@ static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 			 (long long)t->fd, gs_transport_state_name(t->state),
 			 t->goaway_received ? "true" : "false", t->goaway_sent ? "true" : "false",
 			 t->goaway_reason);
+	json_conn(t, out);
+	json_goaway(t, out);
 	if (t->implausible)
 		gs_strbuf_puts(out, ",\"implausible\":true");
 	else if (t->side == GS_CLIENT)
@@ -172,7 +237,16 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 		gs_strbuf_puts(out, "  GOAWAY received");
 	if (t->goaway_sent)
 		gs_strbuf_puts(out, "  GOAWAY sent");
+	if (strcmp(t->conn_kind, "pipe") == 0 || strcmp(t->conn_kind, "bufconn") == 0)
+		gs_strbuf_printf(out, "  in memory (%s)",
+				 t->conn_kind[0] == 'p' ? "net.Pipe" : "grpc test/bufconn");
+	if (t->via[0] && !t->opaque[0])
+		gs_strbuf_printf(out, "  via %s", t->via);
+	if (t->opaque[0])
+		gs_strbuf_printf(out, "  via %s%s%s (not followed)", t->via, t->via[0] ? " > " : "",
+				 t->opaque);
 	gs_strbuf_putc(out, '\n');
+	text_goaway(t, out);
 	if (t->implausible)
 		gs_strbuf_printf(out, "  %zu streams; its other values are not shown\n", t->nstreams);
 	else if (t->side == GS_CLIENT)
