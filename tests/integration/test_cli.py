@@ -96,6 +96,14 @@ def main():
             ["why-blocked", exe, core, "--peer", core, "--peer", core],
             "more than one other snapshot is not supported yet")
 
+    refused(t, "diff with one core", ["diff", core], "diff: give EXE CORE_EARLIER CORE_LATER")
+    refused(t, "diff with --pid", ["diff", "--pid", "1", exe],
+            "diff: give EXE CORE_EARLIER CORE_LATER")
+    refused(t, "diff's later core missing", ["diff", exe, core, "/typo/later.core"],
+            "/typo/later.core: No such file")
+    same(t, "diff's third file is --later", ["diff", "--json", exe, core, core],
+         ["diff", "--json", "--later", core, exe, core])
+
     # help and version as commands; --help of one command; no arguments: usage, exit 2.
     rc, out, err = run(["help", "why-blocked"])
     t.check(rc == 0 and out.startswith("usage: grpcscope why-blocked [OPTIONS] EXE CORE")
@@ -107,7 +115,7 @@ def main():
     rc2, out2, _ = run(["--help"])
     t.check(rc == 0 and out == out2 and all(c in out for c in (
         "info", "goroutines", "goroutine-bt", "streams", "stream-state", "why-blocked",
-        "report", "selfcheck", "--peer", "--debug-dir", "--timeout")),
+        "diff", "report", "selfcheck", "--peer", "--debug-dir", "--timeout")),
         "help and --help list every command and option")
     rc, out, _ = run(["version"])
     rc2, out2, _ = run(["--version"])

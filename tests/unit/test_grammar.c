@@ -256,6 +256,36 @@ START_TEST(test_peer_files)
 }
 END_TEST
 
+/* diff [EXE] CORE_EARLIER CORE_LATER: the third file is the later moment. */
+START_TEST(test_diff_files)
+{
+	gs_cmdline cl;
+	const char *a[] = {"diff", "E", "C1", "C2", "--json"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(a), a), 0);
+	ck_assert_uint_eq(cl.nfiles, 2);
+	ck_assert_str_eq(cl.files[1], "C1");
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--later")->v1, "C2");
+	int argc;
+	const char **v = gs_cmdline_argv(&cl, &argc);
+	ck_assert_int_eq(argc, 4); /* diff --json --later C2 */
+	ck_assert_str_eq(v[2], "--later");
+	ck_assert_str_eq(v[3], "C2");
+	free(v);
+	gs_cmdline_free(&cl);
+	const char *b[] = {"diff", "C1", "C2"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(b), b), 0);
+	ck_assert_uint_eq(cl.nfiles, 1);
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--later")->v1, "C2");
+	gs_cmdline_free(&cl);
+	const char *c[] = {"diff", "C1"};
+	refused(GS_PARSE_CLI, N(c), c, "diff: give EXE CORE_EARLIER CORE_LATER");
+	const char *d[] = {"diff", "E", "C1", "C2", "C3"};
+	refused(GS_PARSE_CLI, N(d), d, "C2: one file too many");
+	const char *e[] = {"info", "E", "C1", "C2"};
+	refused(GS_PARSE_CLI, N(e), e, "C2: one file too many");
+}
+END_TEST
+
 START_TEST(test_help_and_version)
 {
 	gs_cmdline cl;
@@ -405,6 +435,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, test_positionals_by_form);
 	tcase_add_test(tc, test_double_dash_ends_options);
 	tcase_add_test(tc, test_peer_files);
+	tcase_add_test(tc, test_diff_files);
 	tcase_add_test(tc, test_help_and_version);
 	tcase_add_test(tc, test_usage_from_the_table);
 	tcase_add_test(tc, test_completion);

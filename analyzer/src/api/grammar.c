@@ -62,31 +62,31 @@ static const gs_optspec diff_opts[] = {
 
 static const gs_cmdspec commands[] = {
 	{"info", "", GS_POS_NONE, 0, 0, false,
-	 "the snapshot: Go and grpc-go versions, threads, counts", no_opts},
+	 "the snapshot: Go and grpc-go versions, threads, counts", no_opts, false},
 	{"goroutines", "[GOID...]", GS_POS_GOIDS, 0, -1, true,
 	 "every goroutine: status, wait reason, top user frame,\nwhat it waits on",
-	 goroutines_opts},
+	 goroutines_opts, false},
 	{"goroutine-bt", "GOID...", GS_POS_GOIDS, 1, -1, true,
-	 "the stacks of these goroutines (goroutines --stacks --id)", no_opts},
+	 "the stacks of these goroutines (goroutines --stacks --id)", no_opts, false},
 	{"streams", "", GS_POS_NONE, 0, 0, true,
 	 "every gRPC transport with its streams: state, flow\nwindows, recv buffers, goroutines",
-	 no_opts},
+	 no_opts, false},
 	{"stream-state", "STREAM", GS_POS_STREAM, 1, 1, true,
 	 "one stream in depth; STREAM is an id (when unique),\nTRANSPORT:ID, or the stream's address",
-	 no_opts},
+	 no_opts, false},
 	{"why-blocked", "[GOID...]", GS_POS_GOIDS, 0, -1, true,
 	 "a verdict for each goroutine blocked in or on gRPC, with\n"
 	 "evidence and the goroutines it blames next",
-	 why_blocked_opts},
+	 why_blocked_opts, false},
 	{"diff", "", GS_POS_NONE, 0, 0, true,
 	 "EXE CORE_EARLIER CORE_LATER: one process at two moments,\n"
 	 "stuck or slow? streams progressed or unchanged,\n"
 	 "goroutines parked or moved",
 	 diff_opts, true},
 	{"report", "", GS_POS_NONE, 0, 0, true, "one self-contained HTML postmortem report",
-	 report_opts},
+	 report_opts, false},
 	{"selfcheck", "", GS_POS_NONE, 0, 0, false,
-	 "every runtime field the analyser reads: found or missing", no_opts},
+	 "every runtime field the analyser reads: found or missing", no_opts, false},
 };
 
 const gs_cmdspec *gs_grammar_commands(size_t *n)
