@@ -149,6 +149,14 @@ def main():
             if seed:
                 put(out, "fuzz_typedesc", g, seed)
     put(out, "fuzz_goglobals", "wait-reasons", wait_reason_seed())
+    # command lines: mode byte, then NUL-separated words
+    for i, line in enumerate((
+            [1, "why-blocked", "--json", "EXE", "CORE", "--peer", "E2", "C2", "26"],
+            [1, "diff", "EXE", "C1", "C2"], [1, "goroutines", "--status=waiting", "--", "-x"],
+            [2, "stream-state", "0xc000123000:3"], [0, "goroutines", "--id", "3", "--reason", "r"],
+            [1, "help", "why-blocked"], [1, "report", "-o", "r.html", "CORE"])):
+        put(out, "fuzz_cmdline", "line%d" % i,
+            bytes([line[0]]) + b"\0".join(w.encode() for w in line[1:]))
     for b in ("/bin/true", "/usr/lib/x86_64-linux-gnu/libz.so.1"):
         if os.path.exists(b):
             put(out, "fuzz_elf", os.path.basename(b), open(os.path.realpath(b), "rb").read())

@@ -283,6 +283,9 @@ START_TEST(test_diff_files)
 	refused(GS_PARSE_CLI, N(d), d, "C2: one file too many");
 	const char *e[] = {"info", "E", "C1", "C2"};
 	refused(GS_PARSE_CLI, N(e), e, "C2: one file too many");
+	/* found by fuzz_cmdline: an empty word is no file (its --later would not parse back) */
+	const char *f[] = {"diff", "E", "", ""};
+	refused(GS_PARSE_CLI, N(f), f, "diff: an empty argument where a file was expected");
 }
 END_TEST
 

@@ -381,6 +381,9 @@ static int parse(int argc, const char *const *argv, enum gs_parse_mode mode, gs_
 				rc = unknown_command(a, err, errlen);
 		} else if (gs_grammar_is_positional(cl->cmd, a)) {
 			cl->items[cl->nitems++] = (gs_item){NULL, a, NULL};
+		} else if (mode == GS_PARSE_CLI && !*a) {
+			rc = fail(err, errlen, "%s: an empty argument where a file was expected",
+				  cl->cmd->name);
 		} else if (mode == GS_PARSE_CLI) {
 			owner[cl->nfiles] = done ? -1 : peer;
 			cl->files[cl->nfiles++] = a;
