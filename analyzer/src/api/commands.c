@@ -264,12 +264,15 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 	uint64_t *ids = NULL;
 	size_t nids = 0;
 	gs_open_options po = {0};
+	bool all = false;
 	for (int i = 1; i < argc; i++) {
 		uint64_t id;
 		if (strcmp(argv[i], "--json") == 0)
 			fmt = GS_FMT_JSON;
 		else if (strcmp(argv[i], "--dot") == 0)
 			fmt = GS_FMT_DOT;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
 		else if (strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
 			/* --peer CORE or --peer EXE CORE */
 			if (i + 2 < argc && argv[i + 2][0] != '-' && parse_u64(argv[i + 2], &id) < 0) {
@@ -286,6 +289,8 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 			return bad(errmsg, "why-blocked: unexpected argument %s", argv[i]);
 		}
 	}
+	if (all && fmt == GS_FMT_TEXT)
+		fmt = GS_FMT_TEXT_ALL;
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
 	gs_diagnose_prepare(s->rt);
