@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../report/goroutines.h"
+#include "cmd_report.h"
 #include "../report/info.h"
 #include "../report/streams.h"
 #include "../report/why_blocked.h"
@@ -30,10 +31,16 @@ static const char usage[] =
 	"  stream-state STREAM       one stream in depth; STREAM is an id (when unique),\n"
 	"                            TRANSPORT:ID, or the stream's address\n"
 	"  why-blocked [GOID...]     a verdict for each goroutine blocked in or on gRPC, with\n"
-	"                            evidence and the goroutines it blames next\n"
+	"                            evidence and the goroutines it blames next; text is\n"
+	"                            grouped by root cause, largest first\n"
+	"      --all                 every verdict, one block each\n"
 	"      --dot                 the wait-for graph for Graphviz\n"
 	"      --peer [EXE2] CORE2   the process at the other end (e.g. the server's core):\n"
 	"                            connections are paired and chains cross into it\n"
+	"  report                    one self-contained HTML page for a postmortem: facts,\n"
+	"                            root causes, wait-for graph, streams, goroutine groups\n"
+	"      -o FILE               write it to FILE (default: standard output)\n"
+	"      --peer [EXE2] CORE2   as for why-blocked\n"
 	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
 	"\n"
 	"options:\n"
@@ -347,6 +354,7 @@ static const struct {
 	{"streams", cmd_streams},
 	{"stream-state", cmd_stream_state},
 	{"why-blocked", cmd_why_blocked},
+	{"report", gs_cmd_report},
 };
 
 /* A truncated core still analyses, but what was lost reads as absent: say so first (text
