@@ -1,9 +1,13 @@
 #include "svg_graph.h"
 
 #include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 gs_gnode *gs_graph_node(gs_graph *g)
 {
@@ -157,7 +161,7 @@ static bool graphviz_svg(const gs_graph *g, gs_strbuf *out)
 	if (gvc)
 		gv_freecontext(gvc);
 	free(dot_text);
-	/* Graphviz keeps plugins loaded and registered with atexit: leave the libraries open. */
+	/* The child exits next: the libraries stay open. */
 	return ok;
 }
 
@@ -237,11 +241,63 @@ static void own_svg(const gs_graph *g, gs_strbuf *out)
 	free(fill);
 }
 
+/* Graphviz runs in a child process: its global state, font caches and warnings stay out of
+ * this process (and of a debugger that loaded the library), and a crash or a layout that
+ * takes too long costs only the drawing. The SVG comes back through a pipe. */
+#define GRAPHVIZ_SECONDS 20
+
+static bool graphviz_isolated(const gs_graph *g, gs_strbuf *out)
+{
+	int fd[2];
+	if (pipe(fd) != 0)
+		return false;
+	pid_t pid = fork();
+	if (pid < 0) {
+		close(fd[0]);
+		close(fd[1]);
+		return false;
+	}
+	if (pid == 0) {
+		close(fd[0]);
+		int devnull = open("/dev/null", O_WRONLY);
+		if (devnull >= 0)
+			dup2(devnull, STDERR_FILENO);
+		alarm(GRAPHVIZ_SECONDS);
+		gs_strbuf sb;
+		gs_strbuf_init(&sb);
+		if (!graphviz_svg(g, &sb))
+			_exit(1);
+		for (size_t off = 0; off < sb.len;) {
+			ssize_t k = write(fd[1], sb.buf + off, sb.len - off);
+			if (k <= 0)
+				_exit(1);
+			off += (size_t)k;
+		}
+		_exit(0); /* no atexit handlers: the parent's state is not the child's to tear down */
+	}
+	close(fd[1]);
+	size_t start = out->len;
+	char buf[65536];
+	ssize_t k;
+	while ((k = read(fd[0], buf, sizeof buf)) > 0 || (k < 0 && errno == EINTR))
+		if (k > 0)
+			gs_strbuf_put(out, buf, (size_t)k);
+	close(fd[0]);
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && out->len - start > 4 &&
+		  memcmp(out->buf + start, "<svg", 4) == 0;
+	if (!ok)
+		out->len = start;
+	return ok;
+}
+
 void gs_graph_svg(const gs_graph *g, gs_strbuf *out, const char **engine)
 {
 	/* GRPCSCOPE_OWN_LAYOUT=1: the fallback, as on a machine without Graphviz (tests). */
 	const char *own = getenv("GRPCSCOPE_OWN_LAYOUT");
-	if (!(own && *own && strcmp(own, "0")) && graphviz_svg(g, out)) {
+	if (!(own && *own && strcmp(own, "0")) && graphviz_isolated(g, out)) {
 		*engine = "Graphviz dot";
 		return;
 	}

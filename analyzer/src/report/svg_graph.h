@@ -1,6 +1,6 @@
 /* A small directed graph drawn as inline SVG: by Graphviz's dot layout when libgvc can be
- * loaded (dlopen: no link-time dependency, nothing loaded by other commands), else by a
- * layered layout of its own. Nodes carry an id and CSS classes that the page links to. */
+ * loaded (dlopen in a child process: no link-time dependency, nothing loaded by other
+ * commands or kept in this process), else by a layered layout of its own. Nodes carry an id and CSS classes that the page links to. */
 #ifndef GS_REPORT_SVG_GRAPH_H
 #define GS_REPORT_SVG_GRAPH_H
 
