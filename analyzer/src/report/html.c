@@ -90,12 +90,11 @@ static void facts(const gs_html_input *in, gs_strbuf *out)
 	gs_strbuf_puts(out, "</table>\n");
 }
 
-static void group_html(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
-		       const char *prefix, gs_strbuf *out)
+static void group_html(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j, const char *prefix,
+		       gs_strbuf *out)
 {
 	const gs_vgroup *grp = &gr->g[j];
 	const gs_verdict *v = &dg->v[grp->members[0]];
-	(void)rt;
 	gs_strbuf_printf(out, "<div class=\"group\" id=\"%sgroup-%zu\" data-verdict=\"%s\" data-count=\"%zu\">"
 			      "<h3>[%zu] <span class=\"code\">%s</span>: %zu goroutine%s",
 			 prefix, j + 1, grp->code, grp->n, j + 1, grp->code, grp->n, grp->n == 1 ? "" : "s");
@@ -147,14 +146,14 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 			      "(directly or through chains) first.</p>\n<div id=\"groups\">\n",
 			 in->dg->n, in->groups->n);
 	for (size_t j = 0; j < in->groups->n; j++)
-		group_html(in->rt, in->dg, in->groups, j, "", out);
+		group_html(in->dg, in->groups, j, "", out);
 	gs_strbuf_puts(out, "</div>\n");
 	if (in->peer_name) {
 		gs_strbuf_puts(out, "<h2 id=\"peer-causes\">Root causes in the peer ");
 		esc(out, in->peer_name);
 		gs_strbuf_puts(out, "</h2>\n<div id=\"peer-groups\">\n");
 		for (size_t j = 0; j < in->pgroups->n; j++)
-			group_html(NULL, in->pdg, in->pgroups, j, "peer-", out);
+			group_html(in->pdg, in->pgroups, j, "peer-", out);
 		gs_strbuf_puts(out, "</div>\n");
 	}
 }
