@@ -14,7 +14,7 @@ static const char css[] =
 	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
 	"h1{font-size:1.4em}h2{border-bottom:1px solid #ccc;margin-top:2em}"
 	"code,pre,.mono,td{font-family:monospace;font-size:12px}"
-	"table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}"
+	"table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}td{white-space:nowrap}"
 	"th{background:#f0f0f0;cursor:pointer;user-select:none}"
 	"th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}"
 	"#facts th{cursor:default}.group{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;margin:1em 0}"
