@@ -224,6 +224,12 @@ def main():
                         % (name, len(nodes)))
             except Exception as e:  # noqa: BLE001
                 t.fail("%s: own layout: %s" % (name, e))
+            out_html = os.path.join(tmp, "not-written.html")
+            rc, out, err = run(["report", "-o", out_html, exe, exe])
+            t.check(rc == 2 and out == "" and len(err.strip().splitlines()) == 1 and exe in err and
+                    not os.path.exists(out_html),
+                    "%s: a core that is no core: exit 2, one line naming it, no page written (%d, %s)"
+                    % (name, rc, err.strip()[:200]))
             bad = os.path.join(tmp, "no-such-dir", "r.html")
             rc, out, err = run(["report", "-o", bad, exe, core])
             t.check(rc == 2 and bad in err and len(err.strip().splitlines()) == 1 and
