@@ -2,8 +2,8 @@
 #
 #   goroutines [--stacks] [--group] [--status S] [--reason R] [--id N] [--json]
 #   goroutine-bt GOID...          the stack of one goroutine (goroutines --stacks --id GOID)
-#   streams, stream-state STREAM, why-blocked [GOID...]
-#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, ...)
+#   streams, stream-state STREAM, why-blocked [GOID...] [--all]
+#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, report -o FILE, ...)
 #
 # A thin front end over libgrpcscope.so: it hands the library the target gdb is debugging
 # and prints what the library renders, unchanged, so every command prints what
@@ -233,7 +233,8 @@ _GS_OPTIONS = {
     "goroutine-bt": ["--json", "--force"],
     "streams": ["--json", "--force"],
     "stream-state": ["--json", "--force"],
-    "why-blocked": ["--json", "--force"],
+    "why-blocked": ["--all", "--dot", "--peer", "--json", "--force"],
+    "report": ["-o", "--peer", "--force"],
     "info": ["--json", "--force"],
     "selfcheck": ["--json", "--force"],
 }

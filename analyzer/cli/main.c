@@ -203,7 +203,7 @@ int main(int argc, char **argv)
 			cmd[ncmd++] = a;
 			/* options of commands that take a value */
 			if ((strcmp(a, "--status") == 0 || strcmp(a, "--reason") == 0 ||
-			     strcmp(a, "--id") == 0) && i + 1 < argc)
+			     strcmp(a, "--id") == 0 || strcmp(a, "-o") == 0) && i + 1 < argc)
 				cmd[ncmd++] = argv[++i];
 			/* --peer [EXE2] CORE2: one or two files */
 			if (strcmp(a, "--peer") == 0 && i + 1 < argc) {
@@ -318,7 +318,7 @@ int main(int argc, char **argv)
 	int status;
 	o.want_grpc = strcmp(cmd[0], "goroutines") == 0 || strcmp(cmd[0], "streams") == 0 ||
 		      strcmp(cmd[0], "stream-state") == 0 || strcmp(cmd[0], "why-blocked") == 0 ||
-		      strcmp(cmd[0], "diff") == 0;
+		      strcmp(cmd[0], "diff") == 0 || strcmp(cmd[0], "report") == 0;
 	gs_session *s = gs_open(&o, &status, err, sizeof err);
 	if (!s) {
 		say(err);

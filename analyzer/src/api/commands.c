@@ -6,6 +6,7 @@
 
 #include "../report/diff.h"
 #include "../report/goroutines.h"
+#include "cmd_report.h"
 #include "../report/info.h"
 #include "../report/streams.h"
 #include "../report/why_blocked.h"
@@ -32,10 +33,16 @@ static const char usage[] =
 	"  stream-state STREAM       one stream in depth; STREAM is an id (when unique),\n"
 	"                            TRANSPORT:ID, or the stream's address\n"
 	"  why-blocked [GOID...]     a verdict for each goroutine blocked in or on gRPC, with\n"
-	"                            evidence and the goroutines it blames next\n"
+	"                            evidence and the goroutines it blames next; text is\n"
+	"                            grouped by root cause, largest first\n"
+	"      --all                 every verdict, one block each\n"
 	"      --dot                 the wait-for graph for Graphviz\n"
 	"      --peer [EXE2] CORE2   the process at the other end (e.g. the server's core):\n"
 	"                            connections are paired and chains cross into it\n"
+	"  report                    one self-contained HTML page for a postmortem: facts,\n"
+	"                            root causes, wait-for graph, streams, goroutine groups\n"
+	"      -o FILE               write it to FILE (default: standard output)\n"
+	"      --peer [EXE2] CORE2   as for why-blocked\n"
 	"  selfcheck                 every runtime field the analyser reads: found or missing\n"
 	"\n"
 	"options:\n"
@@ -286,12 +293,15 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 	uint64_t *ids = NULL;
 	size_t nids = 0;
 	gs_open_options po = {0};
+	bool all = false;
 	for (int i = 1; i < argc; i++) {
 		uint64_t id;
 		if (strcmp(argv[i], "--json") == 0)
 			fmt = GS_FMT_JSON;
 		else if (strcmp(argv[i], "--dot") == 0)
 			fmt = GS_FMT_DOT;
+		else if (strcmp(argv[i], "--all") == 0)
+			all = true;
 		else if (strcmp(argv[i], "--peer") == 0 && i + 1 < argc) {
 			/* --peer CORE or --peer EXE CORE */
 			if (i + 2 < argc && argv[i + 2][0] != '-' && parse_u64(argv[i + 2], &id) < 0) {
@@ -308,6 +318,8 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 			return bad(errmsg, "why-blocked: unexpected argument %s", argv[i]);
 		}
 	}
+	if (all && fmt == GS_FMT_TEXT)
+		fmt = GS_FMT_TEXT_ALL;
 	if (!s) {
 		free(ids);
 		return 0;
@@ -428,6 +440,7 @@ static const struct {
 	{"stream-state", cmd_stream_state},
 	{"why-blocked", cmd_why_blocked},
 	{"diff", cmd_diff},
+	{"report", gs_cmd_report},
 };
 
 /* JSON output gets the session's warnings after its "command" key: spliced into the first
