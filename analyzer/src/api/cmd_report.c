@@ -79,6 +79,8 @@ int gs_cmd_report(gs_session *s, int argc, const char *const *argv, gs_strbuf *o
 			return fail(errmsg, 2, "report: unexpected argument %s%s", argv[i], "");
 		}
 	}
+	if (!s)
+		return 0; /* gs_command_check: the arguments only */
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
 	gs_diagnose_prepare(s->rt);
