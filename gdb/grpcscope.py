@@ -2,8 +2,9 @@
 #
 #   goroutines [--stacks] [--group] [--status S] [--reason R] [--id N] [--json]
 #   goroutine-bt GOID...          the stack of one goroutine (goroutines --stacks --id GOID)
-#   streams, stream-state STREAM, why-blocked [GOID...]
-#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, help, ...)
+#   streams, stream-state STREAM, why-blocked [GOID...] [--all]
+#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, help,
+#                                 report -o FILE, ...)
 #
 # Lines are parsed, and commands and options completed, by the library's grammar: the
 # options are the CLI's, minus those that choose the target (EXE, CORE, --pid).

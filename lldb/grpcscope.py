@@ -2,8 +2,9 @@
 #
 #   goroutines [--stacks] [--group] [--status S] [--reason R] [--id N] [--json]
 #   goroutine-bt GOID...          the stack of one goroutine (goroutines --stacks --id GOID)
-#   streams, stream-state STREAM, why-blocked [GOID...]
-#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, help, ...)
+#   streams, stream-state STREAM, why-blocked [GOID...] [--all]
+#   grpcscope COMMAND [ARGS]      any command of the library (info, selfcheck, help,
+#                                 report -o FILE, ...)
 #   grpcscope-complete LINE       what completes LINE's last word (commands, options, ids)
 #
 # Lines are parsed, and completed, by the library's grammar: the options are the CLI's,

@@ -4,7 +4,11 @@
 set -euo pipefail
 pkgs=(gcc make pkg-config libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev check gdb gdbserver lldb python3-lldb-14
       python3 clang libclang-rt-14-dev valgrind xz-utils util-linux ca-certificates
-      libdebuginfod-dev debuginfod iproute2 strace)
+      libdebuginfod-dev debuginfod iproute2 strace
+      libgvc6 chromium)
+# libgvc6: Graphviz's layout library, loaded at run time by `report` for the wait-for graph
+# (dlopen; without it the report draws its own layout). chromium: test_report.py renders the
+# report in a headless browser.
 missing=()
 pkgs+=(binutils)  # objcopy and readelf: the stripped fixtures and test_stripped.py
 for p in "${pkgs[@]}"; do

@@ -1,7 +1,10 @@
 #!/usr/bin/env python3
 """`grpcscope why-blocked` on every fixture snapshot: each goroutine the scenario marks gets
 the verdict its TRUTH line implies, with the goroutines it blames in its chain; idle-by-
-design goroutines (readers, loopy writers, keepalive) get no verdict; DOT output parses."""
+design goroutines (readers, loopy writers, keepalive) get no verdict; DOT output parses.
+Grouping (issue 15): JSON groups hold every verdict exactly once and their counts add up;
+the grouped text names each group once (bounded on many-streams); `--all` text is the
+ungrouped text, byte for byte, as rebuilt here from the JSON of why-blocked and goroutines."""
 import os
 import subprocess
 import sys
@@ -23,6 +26,10 @@ def peer_checks(t, name, d, tr):
     if not t.check(os.path.exists(pcore), "%s: peer-core exists" % name):
         return
     got = run_json(["why-blocked", "--peer", exe, pcore, exe, core])
+    for key, vkey in (("groups", "verdicts"), ("peer_groups", "peer_verdicts")):
+        t.check(sorted(g for grp in got.get(key, []) for g in grp["goroutines"]) ==
+                sorted(v["goroutine"] for v in got[vkey]),
+                "%s --peer: %s hold every one of the %s once" % (name, key, vkey))
     mine = {v["goroutine"]: v for v in got["verdicts"]}
     theirs = {v["goroutine"]: v for v in got["peer_verdicts"]}
     for g in tr["goroutines"]:
@@ -38,6 +45,72 @@ def peer_checks(t, name, d, tr):
         v = theirs.get(g["id"])
         t.check(v is not None and v["verdict"] == g["verdict"], "%s --peer: peer goroutine %d is %s (want %s)"
                 % (name, g["id"], v and v["verdict"], g["verdict"]))
+
+
+def ungrouped_text(verdicts, gor):
+    """The text why-blocked printed before grouping (now --all), rebuilt from the JSON."""
+    codes = {v["goroutine"]: v["verdict"] for v in verdicts}
+    blocks = []
+    for v in verdicts:
+        b = "goroutine %d: %s%s\n" % (v["goroutine"], v["verdict"],
+                                      "  (reached through a chain)" if v["reached"] else "")
+        b += "  %s\n" % v["summary"]
+        g = gor.get(v["goroutine"])
+        if g is not None:
+            top = g["top_function"]
+            b += "  [%s] at %s %s:%d\n" % (g["wait_reason"] or g["status"], top or "?",
+                                          os.path.basename(g["top_file"]) if top else "?",
+                                          g["top_line"] if top else 0)
+        b += "".join("    - %s\n" % e for e in v["evidence"])
+        if v["chain"]:
+            b += "  next: " + ", ".join("goroutine %d (%s)" % (c, codes.get(c, "?"))
+                                        for c in v["chain"]) + "\n"
+        if v["peer_chain"]:
+            b += "  next in the peer: " + ", ".join("goroutine %d" % c for c in v["peer_chain"]) + "\n"
+        blocks.append(b)
+    asked = sum(1 for v in verdicts if not v["reached"])
+    return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %d reached through chains\n" % (
+        "\n" if verdicts else "", asked, "" if asked == 1 else "s", len(verdicts) - asked)
+
+
+def group_checks(t, name, scen, exe, core, got, gor):
+    verdicts, groups = got["verdicts"], got.get("groups")
+    if not t.check(isinstance(groups, list), "%s: JSON has groups" % name):
+        return
+    ids = [g for grp in groups for g in grp["goroutines"]]
+    t.check(sum(grp["count"] for grp in groups) == len(verdicts),
+            "%s: group counts add up to the %d verdicts" % (name, len(verdicts)))
+    t.check(all(grp["count"] == len(grp["goroutines"]) for grp in groups),
+            "%s: each group's count is its number of goroutines" % name)
+    t.check(sorted(ids) == sorted(v["goroutine"] for v in verdicts),
+            "%s: every verdict is in exactly one group" % name)
+    code = {v["goroutine"]: v["verdict"] for v in verdicts}
+    t.check(all(code[g] == grp["verdict"] for grp in groups for g in grp["goroutines"]),
+            "%s: a group's verdict is each member's" % name)
+    t.check(all(groups[i]["blocks"] >= groups[i + 1]["blocks"] for i in range(len(groups) - 1)),
+            "%s: groups ordered by how many goroutines wait on them" % name)
+    rc, out, err = run(["why-blocked", exe, core])
+    heads = [ln for ln in out.splitlines() if ln.startswith("[")]
+    t.check(rc == 0 and len(heads) == len(groups) and
+            all(h.startswith("[%d] %s: %d goroutine" % (i + 1, grp["verdict"], grp["count"]))
+                for i, (h, grp) in enumerate(zip(heads, groups))),
+            "%s: grouped text has one block per JSON group, in order, with its count" % name)
+    rc, out, err = run(["why-blocked", "--all", exe, core])
+    want = ungrouped_text(verdicts, gor)
+    t.check(rc == 0 and out == want, "%s: --all text is the ungrouped text (%d bytes, want %d)"
+            % (name, len(out), len(want)))
+    if scen == "many-streams":
+        rc, out, err = run(["why-blocked", exe, core])
+        lines = out.count("\n")
+        t.check(len(verdicts) >= 400 and lines <= 60,
+                "%s: grouped text of %d verdicts fits a screen or two (%d lines)"
+                % (name, len(verdicts), lines))
+        t.check("200 goroutines" in out and "and 192 more" in out,
+                "%s: grouped text names the counts" % name)
+        rc, out, err = run(["goroutines", "--group", exe, core])
+        sizes = [int(ln.split()[0]) for ln in out.splitlines() if " like goroutine " in ln]
+        t.check(rc == 0 and len(sizes) > 2 and sizes == sorted(sizes, reverse=True) and sizes[0] == 200,
+                "%s: goroutines --group lists groups largest first (%s)" % (name, sizes[:5]))
 
 
 def main():
@@ -79,6 +152,7 @@ def main():
         idle = [gid for gid, v in verdicts.items()
                 if gid in gor and any(x in gor[gid]["top_function"] for x in IDLE)]
         t.check(not idle, "%s: no verdict for idle-by-design goroutines (%s)" % (name, idle))
+        group_checks(t, name, scen, exe, core, got, gor)
         tr = truth(d)
         if tr.get("peer"):
             peer_checks(t, name, d, tr)

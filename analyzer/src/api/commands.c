@@ -7,6 +7,7 @@
 
 #include "../report/diff.h"
 #include "../report/goroutines.h"
+#include "cmd_report.h"
 #include "../report/info.h"
 #include "../report/streams.h"
 #include "../report/why_blocked.h"
@@ -243,6 +244,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	uint64_t *ids = NULL;
 	size_t nids = 0;
 	gs_open_options po = {0};
+	bool all = false;
 	if (gs_cmdline_count(cl, "--peer") > 1)
 		return bad(errmsg, "why-blocked: --peer %s: following chains into more than one "
 			   "other snapshot is not supported yet", gs_cmdline_get(cl, "--peer")->v1);
@@ -261,11 +263,15 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			fmt = GS_FMT_JSON;
 		} else if (strcmp(n, "--dot") == 0) {
 			fmt = GS_FMT_DOT;
+		} else if (strcmp(n, "--all") == 0) {
+			all = true;
 		} else if (strcmp(n, "--peer") == 0) {
 			po.exe = it->v2 ? it->v1 : NULL; /* --peer CORE or --peer EXE CORE */
 			po.core = it->v2 ? it->v2 : it->v1;
 		}
 	}
+	if (all && fmt == GS_FMT_TEXT)
+		fmt = GS_FMT_TEXT_ALL;
 	if (!s) {
 		free(ids);
 		return 0;
@@ -382,6 +388,7 @@ static const struct {
 	{"stream-state", cmd_stream_state},
 	{"why-blocked", cmd_why_blocked},
 	{"diff", cmd_diff},
+	{"report", gs_cmd_report},
 };
 
 /* JSON output gets the session's warnings after its "command" key: spliced into the first

@@ -40,6 +40,7 @@ static const gs_optspec goroutines_opts[] = {
 };
 
 static const gs_optspec why_blocked_opts[] = {
+	{"--all", NULL, GS_V_NONE, NULL, 0, "every verdict, one block each"},
 	{"--dot", NULL, GS_V_NONE, NULL, 0, "the wait-for graph for Graphviz"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end (e.g. the server's core):\n"
@@ -48,7 +49,7 @@ static const gs_optspec why_blocked_opts[] = {
 };
 
 static const gs_optspec report_opts[] = {
-	{"-o", NULL, GS_V_FILE, "FILE", 0, "write the report to FILE (default: stdout)"},
+	{"-o", "--output", GS_V_FILE, "FILE", 0, "write it to FILE (default: standard output)"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end, as for why-blocked"},
 	END,
@@ -76,14 +77,17 @@ static const gs_cmdspec commands[] = {
 	 no_opts, false},
 	{"why-blocked", "[GOID...]", GS_POS_GOIDS, 0, -1, true,
 	 "a verdict for each goroutine blocked in or on gRPC, with\n"
-	 "evidence and the goroutines it blames next",
+	 "evidence and the goroutines it blames next; text is\n"
+	 "grouped by root cause, largest first",
 	 why_blocked_opts, false},
 	{"diff", "", GS_POS_NONE, 0, 0, true,
 	 "EXE CORE_EARLIER CORE_LATER: one process at two moments,\n"
 	 "stuck or slow? streams progressed or unchanged,\n"
 	 "goroutines parked or moved",
 	 diff_opts, true},
-	{"report", "", GS_POS_NONE, 0, 0, true, "one self-contained HTML postmortem report",
+	{"report", "", GS_POS_NONE, 0, 0, true,
+	 "one self-contained HTML page for a postmortem: facts,\n"
+	 "root causes, wait-for graph, streams, goroutine groups",
 	 report_opts, false},
 	{"selfcheck", "", GS_POS_NONE, 0, 0, false,
 	 "every runtime field the analyser reads: found or missing", no_opts, false},

@@ -13,6 +13,7 @@
 #include <libdeflate.h>
 
 #include "../util/strbuf.h"
+#include "../util/hash.h"
 
 /* A decompressed section larger than this is taken as a hostile header, not as data. */
 #define GS_MAX_INFLATED ((uint64_t)1 << 32)
@@ -53,14 +54,6 @@ struct gs_binary {
 	uint64_t *rel_off, *rel_add;
 	size_t nrel;
 };
-
-static uint64_t hash_name(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
 
 /* True when [off, off+len) lies inside a file of the given size. */
 static bool in_file(uint64_t off, uint64_t len, size_t size)
@@ -134,7 +127,7 @@ static void symhash_insert(gs_binary *b, uint32_t idx)
 {
 	size_t mask = b->symhash_cap - 1;
 	const char *name = b->syms[idx].name;
-	for (size_t h = hash_name(name) & mask;; h = (h + 1) & mask) {
+	for (size_t h = gs_hash_str(name) & mask;; h = (h + 1) & mask) {
 		uint32_t slot = b->symhash[h];
 		if (slot == 0) {
 			b->symhash[h] = idx + 1;
@@ -561,7 +554,7 @@ int gs_binary_symbol(const gs_binary *b, const char *name, uint64_t *addr, uint6
 	if (!b->symhash)
 		return -1;
 	size_t mask = b->symhash_cap - 1;
-	for (size_t h = hash_name(name) & mask;; h = (h + 1) & mask) {
+	for (size_t h = gs_hash_str(name) & mask;; h = (h + 1) & mask) {
 		uint32_t slot = b->symhash[h];
 		if (slot == 0)
 			return -1;

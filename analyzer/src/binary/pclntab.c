@@ -5,6 +5,7 @@
 
 #include "../util/strbuf.h"
 #include "varint.h"
+#include "../util/hash.h"
 
 #define MAGIC_116 0xfffffffau
 #define MAGIC_118 0xfffffff0u
@@ -76,14 +77,6 @@ static const uint8_t *func_rec(const gs_pclntab *t, uint32_t i)
 	const uint8_t *e = t->pclntable.p + (size_t)i * t->ftab_entsize;
 	uint64_t off = t->format == 16 ? rdptr(t, e + t->ptrsize) : rd32(e + 4);
 	return t->pclntable.p + off; /* validated at open */
-}
-
-static uint64_t hash_name(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
 }
 
 static int set_layout(gs_pclntab *t)
@@ -366,7 +359,7 @@ static void build_name_index(gs_pclntab *t)
 	size_t mask = t->namehash_cap - 1;
 	for (uint32_t i = 0; i < t->nfunc; i++) {
 		const char *name = func_name(t, func_rec(t, i));
-		for (size_t h = hash_name(name) & mask;; h = (h + 1) & mask) {
+		for (size_t h = gs_hash_str(name) & mask;; h = (h + 1) & mask) {
 			uint32_t slot = t->namehash[h];
 			if (slot == 0) {
 				t->namehash[h] = i + 1;
@@ -448,7 +441,7 @@ int gs_pclntab_find(const gs_pclntab *t, uint64_t pc, gs_func *out)
 int gs_pclntab_lookup(const gs_pclntab *t, const char *name, gs_func *out)
 {
 	size_t mask = t->namehash_cap - 1;
-	for (size_t h = hash_name(name) & mask;; h = (h + 1) & mask) {
+	for (size_t h = gs_hash_str(name) & mask;; h = (h + 1) & mask) {
 		uint32_t slot = t->namehash[h];
 		if (slot == 0)
 			return -1;

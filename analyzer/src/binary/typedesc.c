@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/hash.h"
 #include "../util/strbuf.h"
+#include "../util/u64set.h"
 #include "../util/strpool.h"
 #include "buildinfo.h"
 
@@ -70,21 +72,6 @@ static void *td_alloc(gs_typedesc *td, size_t n)
 	void *p = gs_xcalloc(1, n ? n : 1);
 	td->allocs[td->nallocs++] = p;
 	return p;
-}
-
-static uint64_t hash_str(const char *s)
-{
-	uint64_t h = 1469598103934665603ull;
-	for (; *s; s++)
-		h = (h ^ (uint8_t)*s) * 1099511628211ull;
-	return h;
-}
-
-static uint64_t hash_addr(uint64_t a)
-{
-	a ^= a >> 33;
-	a *= 0xff51afd7ed558ccdull;
-	return a ^ (a >> 33);
 }
 
 static bool in_types(const gs_typedesc *td, uint64_t a)
@@ -337,7 +324,7 @@ static void index_put(gs_typedesc *td, const char *name, uint64_t addr)
 		for (size_t i = 0; i < td->cap; i++) {
 			if (!td->names[i].name)
 				continue;
-			size_t h = hash_str(td->names[i].name) & (ncap - 1);
+			size_t h = gs_hash_str(td->names[i].name) & (ncap - 1);
 			while (ns[h].name)
 				h = (h + 1) & (ncap - 1);
 			ns[h] = td->names[i];
@@ -346,7 +333,7 @@ static void index_put(gs_typedesc *td, const char *name, uint64_t addr)
 		td->names = ns;
 		td->cap = ncap;
 	}
-	size_t h = hash_str(name) & (td->cap - 1);
+	size_t h = gs_hash_str(name) & (td->cap - 1);
 	while (td->names[h].name) {
 		if (strcmp(td->names[h].name, name) == 0)
 			return; /* the first descriptor of a name wins */
@@ -360,7 +347,7 @@ static uint64_t index_get(const gs_typedesc *td, const char *name)
 {
 	if (!td->cap)
 		return 0;
-	size_t h = hash_str(name) & (td->cap - 1);
+	size_t h = gs_hash_str(name) & (td->cap - 1);
 	while (td->names[h].name) {
 		if (strcmp(td->names[h].name, name) == 0)
 			return td->names[h].addr;
@@ -372,39 +359,15 @@ static uint64_t index_get(const gs_typedesc *td, const char *name)
 /* ---- the closure walk ---- */
 
 typedef struct walk {
-	uint64_t *seen; /* open addressing set of descriptor addresses, 0 = empty */
-	size_t cap, n;
+	gs_u64set seen; /* descriptor addresses already queued */
 	uint64_t *queue;
 	size_t qn, qcap;
 } walk;
 
 static void walk_add(walk *w, uint64_t a)
 {
-	if (!a || w->n >= MAX_DESCS)
+	if (!a || w->seen.n >= MAX_DESCS || !gs_u64set_add(&w->seen, a))
 		return;
-	if ((w->n + 1) * 2 > w->cap) {
-		size_t ncap = w->cap ? w->cap * 2 : 8192;
-		uint64_t *ns = gs_xcalloc(ncap, sizeof *ns);
-		for (size_t i = 0; i < w->cap; i++) {
-			if (!w->seen[i])
-				continue;
-			size_t h = hash_addr(w->seen[i]) & (ncap - 1);
-			while (ns[h])
-				h = (h + 1) & (ncap - 1);
-			ns[h] = w->seen[i];
-		}
-		free(w->seen);
-		w->seen = ns;
-		w->cap = ncap;
-	}
-	size_t h = hash_addr(a) & (w->cap - 1);
-	while (w->seen[h]) {
-		if (w->seen[h] == a)
-			return;
-		h = (h + 1) & (w->cap - 1);
-	}
-	w->seen[h] = a;
-	w->n++;
 	if (w->qn == w->qcap) {
 		w->qcap = w->qcap ? w->qcap * 2 : 4096;
 		w->queue = gs_xrealloc(w->queue, w->qcap * sizeof *w->queue);
@@ -505,7 +468,7 @@ static void build_index(gs_typedesc *td)
 	}
 	td->walking = NULL;
 	gs_strbuf_free(&sb);
-	free(w.seen);
+	gs_u64set_free(&w.seen);
 	free(w.queue);
 	td->indexed = true;
 }
@@ -532,7 +495,7 @@ static gs_dtype *get_type(gs_typedesc *td, uint64_t addr)
 		for (size_t i = 0; i < td->bcap; i++) {
 			if (!td->types_by_addr[i].addr)
 				continue;
-			size_t h = hash_addr(td->types_by_addr[i].addr) & (ncap - 1);
+			size_t h = gs_hash_u64(td->types_by_addr[i].addr) & (ncap - 1);
 			while (nb[h].addr)
 				h = (h + 1) & (ncap - 1);
 			nb[h] = td->types_by_addr[i];
@@ -541,7 +504,7 @@ static gs_dtype *get_type(gs_typedesc *td, uint64_t addr)
 		td->types_by_addr = nb;
 		td->bcap = ncap;
 	}
-	size_t h = hash_addr(addr) & (td->bcap - 1);
+	size_t h = gs_hash_u64(addr) & (td->bcap - 1);
 	while (td->types_by_addr[h].addr) {
 		if (td->types_by_addr[h].addr == addr)
 			return td->types_by_addr[h].type;

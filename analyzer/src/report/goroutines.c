@@ -226,7 +226,17 @@ static void text_stack(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
 typedef struct group {
 	gs_goroutine *first;
 	size_t count;
+	size_t order; /* first seen: ties keep the listing's order */
 } group;
+
+/* Largest group first (as panicparse prints them). */
+static int cmp_group_size(const void *a, const void *b)
+{
+	const group *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
 
 static bool same_stack(gs_rt *rt, gs_goroutine *a, gs_goroutine *b)
 {
@@ -387,7 +397,8 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 					break;
 			if (k == ng) {
 				groups = gs_xrealloc(groups, (ng + 1) * sizeof *groups);
-				groups[ng++] = (group){g, 0};
+				groups[ng] = (group){g, 0, ng};
+				ng++;
 			}
 			groups[k].count++;
 			continue;
@@ -397,6 +408,8 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 			text_stack(rt, g, out);
 		gs_rt_stack_release(g); /* printed: seventy thousand stacks need not stay */
 	}
+	if (ng > 1)
+		qsort(groups, ng, sizeof *groups, cmp_group_size);
 	for (size_t k = 0; k < ng; k++) {
 		gs_goroutine *g = groups[k].first;
 		gs_strbuf_printf(out, "%zu goroutine%s like ", groups[k].count,

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diagnose/groups.h"
 #include "../util/strbuf.h"
 
 /* Verdicts by goroutine id: chains name goroutines, and there can be tens of thousands. */
@@ -87,6 +88,120 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts);
 }
 
+/* How many member ids a group's text names before "and N more". */
+#define GROUP_IDS_SHOWN 8
+
+static void group_text(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
+		       gs_strbuf *out)
+{
+	const gs_vgroup *grp = &gr->g[j];
+	const gs_verdict *v = &dg->v[grp->members[0]];
+	size_t more = grp->blocks - grp->n;
+	gs_strbuf_printf(out, "[%zu] %s: %zu goroutine%s%s", j + 1, grp->code, grp->n,
+			 grp->n == 1 ? "" : "s", v->reached ? " (reached through chains)" : "");
+	if (more)
+		gs_strbuf_printf(out, "; %zu more wait%s on %s", more, more == 1 ? "s" : "",
+				 grp->n == 1 ? "it" : "them");
+	gs_strbuf_puts(out, grp->n == 1 ? "\n  goroutine " : "\n  goroutines ");
+	for (size_t m = 0; m < grp->n && m < GROUP_IDS_SHOWN; m++)
+		gs_strbuf_printf(out, "%s%llu", m ? ", " : "",
+				 (unsigned long long)dg->v[grp->members[m]].goid);
+	if (grp->n > GROUP_IDS_SHOWN)
+		gs_strbuf_printf(out, " and %zu more", grp->n - GROUP_IDS_SHOWN);
+	gs_strbuf_putc(out, '\n');
+	/* One member speaks for the group: its summary, location, evidence and chain. */
+	if (grp->n > 1)
+		gs_strbuf_printf(out, "  goroutine %llu: %s\n", (unsigned long long)v->goid,
+				 v->summary);
+	else
+		gs_strbuf_printf(out, "  %s\n", v->summary);
+	if (*grp->reason)
+		gs_strbuf_printf(out, "  [%s] at %s %s:%d\n", grp->reason,
+				 grp->top ? grp->top->function : "?",
+				 grp->top ? base(grp->top->file) : "?", grp->top ? grp->top->line : 0);
+	for (size_t k = 0; k < v->nevidence; k++)
+		gs_strbuf_printf(out, "    - %s\n", v->evidence[k]);
+	if (v->nchain) {
+		gs_strbuf_puts(out, "  next: ");
+		for (size_t k = 0; k < v->nchain; k++) {
+			long w = gs_vgroups_verdict(gr, v->chain[k]);
+			gs_strbuf_printf(out, "%sgoroutine %llu (%s", k ? ", " : "",
+					 (unsigned long long)v->chain[k], w >= 0 ? dg->v[w].code : "?");
+			if (w >= 0)
+				gs_strbuf_printf(out, ", group %zu", gr->group_of[w] + 1);
+			gs_strbuf_putc(out, ')');
+		}
+		gs_strbuf_putc(out, '\n');
+	}
+	if (v->npeer_chain) {
+		gs_strbuf_puts(out, "  next in the peer: ");
+		for (size_t k = 0; k < v->npeer_chain; k++)
+			gs_strbuf_printf(out, "%sgoroutine %llu", k ? ", " : "",
+					 (unsigned long long)v->peer_chain[k]);
+		gs_strbuf_putc(out, '\n');
+	}
+}
+
+/* Grouped by root cause: as many blocks as groups, whatever the number of verdicts. */
+static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	gs_vgroups gr;
+	gs_group_verdicts(rt, g, dg, &gr);
+	for (size_t j = 0; j < gr.n; j++) {
+		if (j)
+			gs_strbuf_putc(out, '\n');
+		group_text(dg, &gr, j, out);
+	}
+	size_t counts = 0;
+	for (size_t i = 0; i < dg->n; i++)
+		counts += !dg->v[i].reached;
+	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains; "
+			      "%zu group%s (--all for every verdict)\n",
+			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts, gr.n,
+			 gr.n == 1 ? "" : "s");
+	gs_vgroups_free(&gr);
+}
+
+static void json_groups(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	gs_vgroups gr;
+	gs_group_verdicts(rt, g, dg, &gr);
+	for (size_t j = 0; j < gr.n; j++) {
+		const gs_vgroup *grp = &gr.g[j];
+		const gs_verdict *v = &dg->v[grp->members[0]];
+		gs_strbuf_printf(out, "%s{\"verdict\":\"%s\",\"count\":%zu,\"blocks\":%zu,\"goroutines\":[",
+				 j ? "," : "", grp->code, grp->n, grp->blocks);
+		for (size_t m = 0; m < grp->n; m++)
+			gs_strbuf_printf(out, "%s%llu", m ? "," : "",
+					 (unsigned long long)dg->v[grp->members[m]].goid);
+		gs_strbuf_puts(out, "],\"method\":");
+		if (grp->method)
+			gs_strbuf_json_str(out, grp->method);
+		else
+			gs_strbuf_puts(out, "null");
+		gs_strbuf_puts(out, ",\"summary\":");
+		gs_strbuf_json_str(out, v->summary);
+		gs_strbuf_puts(out, ",\"wait_reason\":");
+		gs_strbuf_json_str(out, grp->reason);
+		gs_strbuf_puts(out, ",\"location\":");
+		if (grp->top) {
+			gs_strbuf_puts(out, "{\"function\":");
+			gs_strbuf_json_str(out, grp->top->function);
+			gs_strbuf_puts(out, ",\"file\":");
+			gs_strbuf_json_str(out, grp->top->file);
+			gs_strbuf_printf(out, ",\"line\":%d}", grp->top->line);
+		} else {
+			gs_strbuf_puts(out, "null");
+		}
+		if (grp->next >= 0)
+			gs_strbuf_printf(out, ",\"next_group\":%ld", grp->next);
+		else
+			gs_strbuf_puts(out, ",\"next_group\":null");
+		gs_strbuf_printf(out, ",\"reached\":%s}", v->reached ? "true" : "false");
+	}
+	gs_vgroups_free(&gr);
+}
+
 static void json_verdicts(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	for (size_t i = 0; i < dg->n; i++) {
@@ -121,10 +236,12 @@ static void json_verdicts(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *o
 	}
 }
 
-static void json(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
 	json_verdicts(g, dg, out);
+	gs_strbuf_puts(out, "],\"groups\":[");
+	json_groups(rt, g, dg, out);
 	gs_strbuf_puts(out, "]}\n");
 }
 
@@ -245,11 +362,13 @@ void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
 			   enum gs_format fmt, gs_strbuf *out)
 {
 	if (fmt == GS_FMT_JSON)
-		json(g, dg, out);
+		json(rt, g, dg, out);
 	else if (fmt == GS_FMT_DOT)
 		dot(g, dg, out);
-	else
+	else if (fmt == GS_FMT_TEXT_ALL)
 		text(rt, g, dg, out);
+	else
+		text_grouped(rt, g, dg, out);
 }
 
 void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
@@ -259,10 +378,14 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 	if (fmt == GS_FMT_JSON) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
 		json_verdicts(g, dg, out);
+		gs_strbuf_puts(out, "],\"groups\":[");
+		json_groups(rt, g, dg, out);
 		gs_strbuf_puts(out, "],\"peer\":");
 		gs_strbuf_json_str(out, peer_name);
 		gs_strbuf_puts(out, ",\"peer_verdicts\":[");
 		json_verdicts(pg, pdg, out);
+		gs_strbuf_puts(out, "],\"peer_groups\":[");
+		json_groups(prt, pg, pdg, out);
 		gs_strbuf_puts(out, "]}\n");
 		return;
 	}
@@ -270,8 +393,10 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		dot(g, dg, out);
 		return;
 	}
-	text(rt, g, dg, out);
+	void (*render)(gs_rt *, const gs_grpc *, const gs_diagnosis *, gs_strbuf *) =
+		fmt == GS_FMT_TEXT_ALL ? text : text_grouped;
+	render(rt, g, dg, out);
 	char e[1024];
 	gs_strbuf_printf(out, "\n=== peer snapshot %s\n\n", GS_SAFE(peer_name, e));
-	text(prt, pg, pdg, out);
+	render(prt, pg, pdg, out);
 }

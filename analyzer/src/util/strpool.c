@@ -5,18 +5,11 @@
 #include <string.h>
 
 #include "strbuf.h"
-
-static uint64_t hash(const char *s)
-{
-	uint64_t h = 1469598103934665603ull; /* FNV-1a */
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ull;
-	return h;
-}
+#include "hash.h"
 
 static size_t find(char **slot, size_t cap, const char *s)
 {
-	size_t i = (size_t)hash(s) & (cap - 1);
+	size_t i = (size_t)gs_hash_str(s) & (cap - 1);
 	while (slot[i] && strcmp(slot[i], s) != 0)
 		i = (i + 1) & (cap - 1);
 	return i;

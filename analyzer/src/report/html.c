@@ -1,0 +1,434 @@
+#include "html.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpcscope.h"
+#include "streams.h"
+#include "svg_graph.h"
+
+#define esc gs_html_esc
+
+static const char css[] =
+	"body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}"
+	"h1{font-size:1.4em}h2{border-bottom:1px solid #ccc;margin-top:2em}"
+	"code,pre,.mono,td{font-family:monospace;font-size:12px}"
+	"table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}td{white-space:nowrap}"
+	"th{background:#f0f0f0;cursor:pointer;user-select:none}"
+	"th[aria-sort=ascending]::after{content:' \\25B2'}th[aria-sort=descending]::after{content:' \\25BC'}"
+	"#facts th{cursor:default}.group{border:1px solid #ccc;border-radius:6px;padding:.5em 1em;margin:1em 0}"
+	".group h3{margin:.2em 0}.code{font-weight:bold;color:#a00}.ids{word-break:break-all}"
+	"#graph{overflow:auto;max-height:80vh;border:1px solid #eee}"
+	"details.ggroup{margin:.3em 0}details.ggroup pre{background:#f8f8f8;padding:.5em}";
+
+/* Sorting and filtering; the fragment (#filter=TEXT&sort=KEY&desc=1) applies both on load. */
+static const char script[] =
+	"(function(){var t=document.getElementById('streams');if(!t)return;"
+	"var tb=t.tBodies[0],f=document.getElementById('filter'),shown=document.getElementById('shown'),"
+	"ths=t.tHead.rows[0].cells,rows=Array.prototype.slice.call(tb.rows),cur=null,desc=false;"
+	"function apply(){var q=f.value.toLowerCase(),n=0;rows.forEach(function(r){"
+	"var h=q!==''&&r.textContent.toLowerCase().indexOf(q)<0;r.hidden=h;if(!h)n++;});shown.textContent=n;}"
+	"function sortBy(k,d){var c=-1;for(var i=0;i<ths.length;i++){ths[i].removeAttribute('aria-sort');"
+	"if(ths[i].dataset.key===k)c=i;}if(c<0)return;var num=ths[c].dataset.num==='1';"
+	"rows.sort(function(a,b){var x=a.cells[c].textContent,y=b.cells[c].textContent;"
+	"var r=num?(parseFloat(x)||0)-(parseFloat(y)||0):(x<y?-1:x>y?1:0);return d?-r:r;});"
+	"var fr=document.createDocumentFragment();rows.forEach(function(r){fr.appendChild(r);});"
+	"tb.appendChild(fr);ths[c].setAttribute('aria-sort',d?'descending':'ascending');cur=k;desc=d;}"
+	"for(var i=0;i<ths.length;i++)ths[i].addEventListener('click',function(){"
+	"var k=this.dataset.key;sortBy(k,cur===k?!desc:false);});"
+	"f.addEventListener('input',apply);"
+	"var p=new URLSearchParams(location.hash.replace(/^#/,''));"
+	"if(p.get('filter')!==null)f.value=p.get('filter');"
+	"if(p.get('sort'))sortBy(p.get('sort'),p.get('desc')==='1');apply();})();";
+
+static const char *base(const char *p)
+{
+	const char *s = strrchr(p, '/');
+	return s ? s + 1 : p;
+}
+
+static void fact(gs_strbuf *out, const char *k, const char *v)
+{
+	gs_strbuf_printf(out, "<tr><th>%s</th><td>", k);
+	esc(out, v && *v ? v : "unknown");
+	gs_strbuf_puts(out, "</td></tr>\n");
+}
+
+static void facts(const gs_html_input *in, gs_strbuf *out)
+{
+	const gs_info *f = in->info;
+	char buf[64];
+	gs_strbuf_puts(out, "<h2 id=\"snapshot\">Snapshot</h2>\n<table id=\"facts\">\n");
+	fact(out, "snapshot", f->target);
+	fact(out, "executable", f->exe);
+	fact(out, "taken", in->taken);
+	fact(out, "Go", f->go_version);
+	fact(out, "grpc-go", f->grpc_version);
+	fact(out, "Go build id", f->go_build_id);
+	fact(out, "GNU build id", f->gnu_build_id);
+	fact(out, "PIE", f->pie ? "yes" : "no");
+	snprintf(buf, sizeof buf, "%zu", f->threads);
+	fact(out, "threads", buf);
+	snprintf(buf, sizeof buf, "%zu", gs_rt_ngoroutines(in->rt));
+	fact(out, "goroutines", buf);
+	snprintf(buf, sizeof buf, "%zu transports, %zu streams", gs_grpc_ntransports(in->g),
+		 gs_grpc_nstreams(in->g));
+	fact(out, "gRPC", buf);
+	snprintf(buf, sizeof buf, "%zu verdicts in %zu groups", in->dg->n, in->groups->n);
+	fact(out, "blocked", buf);
+	fact(out, "types from", f->types_from);
+	if (f->missing_bytes) {
+		snprintf(buf, sizeof buf, "%llu bytes of memory missing (truncated core)",
+			 (unsigned long long)f->missing_bytes);
+		fact(out, "warning", buf);
+	}
+	if (in->peer_name)
+		fact(out, "peer snapshot", in->peer_name);
+	snprintf(buf, sizeof buf, "grpcscope %s", GS_VERSION);
+	fact(out, "made by", buf);
+	gs_strbuf_puts(out, "</table>\n");
+}
+
+static void group_html(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j, const char *prefix,
+		       gs_strbuf *out)
+{
+	const gs_vgroup *grp = &gr->g[j];
+	const gs_verdict *v = &dg->v[grp->members[0]];
+	gs_strbuf_printf(out, "<div class=\"group\" id=\"%sgroup-%zu\" data-verdict=\"%s\" data-count=\"%zu\">"
+			      "<h3>[%zu] <span class=\"code\">%s</span>: %zu goroutine%s",
+			 prefix, j + 1, grp->code, grp->n, j + 1, grp->code, grp->n, grp->n == 1 ? "" : "s");
+	if (grp->blocks > grp->n)
+		gs_strbuf_printf(out, "; %zu more wait%s on %s", grp->blocks - grp->n,
+				 grp->blocks - grp->n == 1 ? "s" : "", grp->n == 1 ? "it" : "them");
+	gs_strbuf_puts(out, "</h3>\n<p class=\"summary\">");
+	if (grp->n > 1)
+		gs_strbuf_printf(out, "goroutine %llu: ", (unsigned long long)v->goid);
+	esc(out, v->summary);
+	gs_strbuf_puts(out, "</p>\n");
+	if (*grp->reason) {
+		gs_strbuf_puts(out, "<p class=\"where mono\">[");
+		esc(out, grp->reason);
+		gs_strbuf_puts(out, "] at ");
+		esc(out, grp->top ? grp->top->function : "?");
+		gs_strbuf_putc(out, ' ');
+		esc(out, grp->top ? base(grp->top->file) : "?");
+		gs_strbuf_printf(out, ":%d</p>\n", grp->top ? grp->top->line : 0);
+	}
+	gs_strbuf_puts(out, "<ul class=\"evidence\">");
+	for (size_t k = 0; k < v->nevidence; k++) {
+		gs_strbuf_puts(out, "<li>");
+		esc(out, v->evidence[k]);
+		gs_strbuf_puts(out, "</li>");
+	}
+	gs_strbuf_puts(out, "</ul>\n");
+	if (grp->next >= 0)
+		gs_strbuf_printf(out, "<p class=\"next\">next: goroutine %llu in <a href=\"#%sgroup-%ld\">group %ld</a></p>\n",
+				 (unsigned long long)v->chain[0], prefix, grp->next + 1, grp->next + 1);
+	if (v->npeer_chain)
+		gs_strbuf_printf(out, "<p class=\"next\">next in the peer: goroutine %llu</p>\n",
+				 (unsigned long long)v->peer_chain[0]);
+	/* A few ids in sight; many behind a disclosure. */
+	bool fold = grp->n > 8;
+	if (fold)
+		gs_strbuf_printf(out, "<details><summary>%zu goroutines</summary>", grp->n);
+	gs_strbuf_printf(out, "<p class=\"ids mono\">%s", fold ? "" : grp->n == 1 ? "goroutine " : "goroutines ");
+	for (size_t m = 0; m < grp->n; m++)
+		gs_strbuf_printf(out, "%s%llu", m ? " " : "",
+				 (unsigned long long)dg->v[grp->members[m]].goid);
+	gs_strbuf_puts(out, fold ? "</p></details></div>\n" : "</p></div>\n");
+}
+
+static void causes(const gs_html_input *in, gs_strbuf *out)
+{
+	gs_strbuf_printf(out, "<h2 id=\"causes\">Root causes</h2>\n<p>%zu goroutines blocked in or on gRPC, "
+			      "in %zu groups of identical verdicts; the groups most goroutines wait on "
+			      "(directly or through chains) first.</p>\n<div id=\"groups\">\n",
+			 in->dg->n, in->groups->n);
+	for (size_t j = 0; j < in->groups->n; j++)
+		group_html(in->dg, in->groups, j, "", out);
+	gs_strbuf_puts(out, "</div>\n");
+	if (in->peer_name) {
+		gs_strbuf_puts(out, "<h2 id=\"peer-causes\">Root causes in the peer ");
+		esc(out, in->peer_name);
+		gs_strbuf_puts(out, "</h2>\n<div id=\"peer-groups\">\n");
+		for (size_t j = 0; j < in->pgroups->n; j++)
+			group_html(in->pdg, in->pgroups, j, "peer-", out);
+		gs_strbuf_puts(out, "</div>\n");
+	}
+}
+
+/* Whether following nearest blames from w comes back to v (small graphs only). */
+static bool on_cycle(const gs_diagnosis *dg, const gs_vgroups *gr, size_t v, size_t w)
+{
+	for (size_t steps = 0; steps <= dg->n; steps++) {
+		if (w == v)
+			return true;
+		if (!dg->v[w].nchain)
+			return false;
+		long x = gs_vgroups_verdict(gr, dg->v[w].chain[0]);
+		if (x < 0)
+			return false;
+		w = (size_t)x;
+	}
+	return false;
+}
+
+typedef struct gpair {
+	size_t from, to;
+} gpair;
+
+static int cmp_gpair(const void *a, const void *b)
+{
+	const gpair *x = a, *y = b;
+	if (x->from != y->from)
+		return (x->from > y->from) - (x->from < y->from);
+	return (x->to > y->to) - (x->to < y->to);
+}
+
+static void graph(const gs_html_input *in, gs_strbuf *out)
+{
+	const gs_diagnosis *dg = in->dg;
+	const gs_vgroups *gr = in->groups;
+	gs_graph G = {0};
+	bool per_goroutine = dg->n <= GS_HTML_GRAPH_MAX_GOROUTINES;
+	if (per_goroutine) {
+		for (size_t i = 0; i < dg->n; i++) {
+			const gs_verdict *v = &dg->v[i];
+			gs_gnode *n = gs_graph_node(&G);
+			snprintf(n->id, sizeof n->id, "node-g%llu", (unsigned long long)v->goid);
+			n->cls = "goroutine";
+			snprintf(n->label[0], sizeof n->label[0], "goroutine %llu: %s",
+				 (unsigned long long)v->goid, v->code);
+			if (v->stream >= 0) {
+				const gs_stream *s = gs_grpc_stream(in->g, (size_t)v->stream);
+				snprintf(n->label[1], sizeof n->label[1], "%s stream %u %s",
+					 s->side == GS_CLIENT ? "client" : "server", s->id, s->method);
+			}
+			snprintf(n->href, sizeof n->href, "#group-%zu", gr->group_of[i] + 1);
+		}
+		for (size_t i = 0; i < dg->n; i++) {
+			const gs_verdict *v = &dg->v[i];
+			long w = v->nchain ? gs_vgroups_verdict(gr, v->chain[0]) : -1;
+			if (w >= 0)
+				gs_graph_edge(&G, i, (size_t)w, "blames", on_cycle(dg, gr, i, (size_t)w));
+		}
+	} else {
+		for (size_t j = 0; j < gr->n; j++) {
+			gs_gnode *n = gs_graph_node(&G);
+			snprintf(n->id, sizeof n->id, "node-group-%zu", j + 1);
+			n->cls = "group";
+			snprintf(n->label[0], sizeof n->label[0], "[%zu] %s: %zu goroutines", j + 1,
+				 gr->g[j].code, gr->g[j].n);
+			snprintf(n->label[1], sizeof n->label[1], "%s",
+				 gr->g[j].top ? base(gr->g[j].top->function) : "");
+			snprintf(n->href, sizeof n->href, "#group-%zu", j + 1);
+		}
+		/* One edge per pair of groups, labelled with how many blame across it. */
+		gpair *p = gs_xmalloc((dg->n ? dg->n : 1) * sizeof *p);
+		size_t np = 0;
+		for (size_t i = 0; i < dg->n; i++) {
+			long w = dg->v[i].nchain ? gs_vgroups_verdict(gr, dg->v[i].chain[0]) : -1;
+			if (w >= 0)
+				p[np++] = (gpair){gr->group_of[i], gr->group_of[w]};
+		}
+		qsort(p, np, sizeof *p, cmp_gpair);
+		for (size_t a = 0, b; a < np; a = b) {
+			for (b = a; b < np && p[b].from == p[a].from && p[b].to == p[a].to; b++)
+				;
+			char label[32];
+			snprintf(label, sizeof label, "%zu", b - a);
+			gpair back = {p[a].to, p[a].from};
+			bool cyc = p[a].from == p[a].to || bsearch(&back, p, np, sizeof *p, cmp_gpair);
+			gs_graph_edge(&G, p[a].from, p[a].to, label, cyc);
+		}
+		free(p);
+	}
+	const char *engine = "";
+	gs_strbuf svg;
+	gs_strbuf_init(&svg);
+	gs_graph_svg(&G, &svg, &engine);
+	gs_strbuf_printf(out, "<h2 id=\"wait-for\">Wait-for graph</h2>\n<p>%s; an arrow points from a "
+			      "goroutine to the one it waits on (red: a cycle). Drawn by %s.</p>\n"
+			      "<div id=\"graph\" data-nodes=\"%s\">",
+			 per_goroutine ? "One node per goroutine with a verdict"
+				       : "One node per group (too many goroutines to draw each)",
+			 engine, per_goroutine ? "goroutine" : "group");
+	gs_strbuf_put(out, svg.buf, svg.len);
+	gs_strbuf_puts(out, "</div>\n");
+	gs_strbuf_free(&svg);
+	gs_graph_free(&G);
+}
+
+static void streams_table(const gs_html_input *in, gs_strbuf *out)
+{
+	const gs_grpc *g = in->g;
+	size_t ns = gs_grpc_nstreams(g);
+	/* The verdict of each stream's first goroutine with one. */
+	const char **verdict = gs_xcalloc(ns ? ns : 1, sizeof *verdict);
+	for (size_t i = 0; i < in->dg->n; i++) {
+		long s = in->dg->v[i].stream;
+		if (s >= 0 && (size_t)s < ns && !verdict[s])
+			verdict[s] = in->dg->v[i].code;
+	}
+	gs_strbuf_printf(out, "<h2 id=\"transports\">Transports and streams</h2>\n<p>%zu transports, %zu "
+			      "streams. Click a column to sort; the page also takes "
+			      "<code>#filter=TEXT&amp;sort=COLUMN&amp;desc=1</code>.</p>\n"
+			      "<p><label>filter <input id=\"filter\" type=\"search\"></label> "
+			      "<span id=\"shown\">%zu</span> shown</p>\n",
+			 gs_grpc_ntransports(g), ns, ns);
+	static const struct {
+		const char *key, *title;
+		int num;
+	} cols[] = {{"side", "side", 0}, {"transport", "transport", 0}, {"local", "local", 0},
+		    {"remote", "remote", 0}, {"conn", "connection", 0}, {"id", "stream", 1},
+		    {"method", "method", 0}, {"state", "state", 0}, {"queued", "queued msgs", 1},
+		    {"window", "inbound unacked", 1}, {"goroutines", "goroutines", 0},
+		    {"verdict", "verdict", 0}};
+	gs_strbuf_puts(out, "<table id=\"streams\"><thead><tr>");
+	for (size_t c = 0; c < sizeof cols / sizeof cols[0]; c++)
+		gs_strbuf_printf(out, "<th data-key=\"%s\" data-num=\"%d\">%s</th>", cols[c].key,
+				 cols[c].num, cols[c].title);
+	gs_strbuf_puts(out, "</tr></thead><tbody>\n");
+	for (size_t i = 0; i < ns; i++) {
+		const gs_stream *s = gs_grpc_stream(g, i);
+		const gs_transport *t = gs_grpc_transport(g, s->transport);
+		gs_strbuf_printf(out, "<tr><td>%s<td>0x%llx<td>", s->side == GS_CLIENT ? "client" : "server",
+				 (unsigned long long)t->addr);
+		esc(out, t->local);
+		gs_strbuf_puts(out, "<td>");
+		esc(out, t->remote);
+		gs_strbuf_printf(out, "<td>%s<td>%u<td>", gs_transport_state_name(t->state), s->id);
+		esc(out, s->method);
+		gs_strbuf_printf(out, "<td>%s<td>%llu<td>", gs_stream_state_name(s->state),
+				 (unsigned long long)s->queued_messages);
+		if (s->in.known)
+			gs_strbuf_printf(out, "%u", s->in.pending_data + s->in.pending_update);
+		gs_strbuf_puts(out, "<td>");
+		for (size_t k = 0; k < s->ngoroutines; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? " " : "", (unsigned long long)s->goroutines[k]);
+		gs_strbuf_printf(out, "<td>%s\n", verdict[i] ? verdict[i] : "");
+	}
+	gs_strbuf_puts(out, "</tbody></table>\n");
+	free(verdict);
+}
+
+/* ---- goroutines grouped by stack (status, wait reason, functions and lines) ---- */
+typedef struct skey {
+	uint64_t h1, h2;
+	size_t idx;
+} skey;
+
+static int cmp_skey(const void *a, const void *b)
+{
+	const skey *x = a, *y = b;
+	if (x->h1 != y->h1)
+		return x->h1 < y->h1 ? -1 : 1;
+	if (x->h2 != y->h2)
+		return x->h2 < y->h2 ? -1 : 1;
+	return (x->idx > y->idx) - (x->idx < y->idx);
+}
+
+/* Two independent 64-bit hashes (FNV-1a with two offsets): equal stacks, equal keys. */
+static void mix(uint64_t *h1, uint64_t *h2, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	for (size_t i = 0; i < n; i++) {
+		*h1 = (*h1 ^ c[i]) * 0x100000001b3ULL;
+		*h2 = (*h2 ^ c[i]) * 0x9E3779B97F4A7C15ULL + 0x632BE59BD9B4E019ULL;
+	}
+}
+
+typedef struct sgroup {
+	size_t first, n, at; /* first goroutine index, size, position in the sorted keys */
+} sgroup;
+
+static int cmp_sgroup(const void *a, const void *b)
+{
+	const sgroup *x = a, *y = b;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return (x->first > y->first) - (x->first < y->first);
+}
+
+static void goroutine_groups(const gs_html_input *in, gs_strbuf *out)
+{
+	gs_rt *rt = in->rt;
+	size_t n = gs_rt_ngoroutines(rt);
+	skey *k = gs_xmalloc((n ? n : 1) * sizeof *k);
+	for (size_t i = 0; i < n; i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
+		size_t nf;
+		const gs_frame *f = gs_rt_stack(rt, g, &nf);
+		mix(&h1, &h2, &g->status, sizeof g->status);
+		mix(&h1, &h2, &g->waitreason, sizeof g->waitreason);
+		for (size_t j = 0; j < nf; j++) {
+			mix(&h1, &h2, f[j].function, strlen(f[j].function) + 1);
+			mix(&h1, &h2, &f[j].line, sizeof f[j].line);
+		}
+		k[i] = (skey){h1, h2, i};
+	}
+	qsort(k, n, sizeof *k, cmp_skey);
+	sgroup *sg = gs_xmalloc((n ? n : 1) * sizeof *sg);
+	size_t ng = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (i == 0 || k[i].h1 != k[i - 1].h1 || k[i].h2 != k[i - 1].h2)
+			sg[ng++] = (sgroup){k[i].idx, 0, i};
+		sg[ng - 1].n++;
+	}
+	qsort(sg, ng, sizeof *sg, cmp_sgroup);
+	gs_strbuf_printf(out, "<h2 id=\"goroutines\">Goroutines</h2>\n<p>%zu goroutines in %zu groups "
+			      "with identical stacks, largest first.</p>\n<div id=\"ggroups\">\n", n, ng);
+	for (size_t j = 0; j < ng; j++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, sg[j].first);
+		const char *r = gs_rt_wait_reason(rt, g);
+		const gs_frame *top = gs_rt_user_frame(rt, g);
+		gs_strbuf_printf(out, "<details class=\"ggroup\" data-count=\"%zu\"><summary>%zu goroutine%s [",
+				 sg[j].n, sg[j].n, sg[j].n == 1 ? "" : "s");
+		esc(out, *r ? r : gs_rt_status_name(g->status));
+		gs_strbuf_puts(out, "] ");
+		if (top) {
+			esc(out, top->function);
+			gs_strbuf_putc(out, ' ');
+			esc(out, base(top->file));
+			gs_strbuf_printf(out, ":%d", top->line);
+		}
+		gs_strbuf_puts(out, "</summary><pre>");
+		size_t nf;
+		const gs_frame *f = gs_rt_stack(rt, g, &nf);
+		for (size_t i = 0; i < nf; i++) {
+			esc(out, f[i].function);
+			gs_strbuf_puts(out, f[i].inlined ? " (inlined)\n    " : "\n    ");
+			esc(out, f[i].file);
+			gs_strbuf_printf(out, ":%d\n", f[i].line);
+		}
+		gs_strbuf_puts(out, "</pre><p class=\"ids mono\">");
+		/* Members: the keys of one group are adjacent, in goroutine order. */
+		for (size_t m = 0; m < sg[j].n; m++)
+			gs_strbuf_printf(out, "%s%llu", m ? " " : "",
+					 (unsigned long long)gs_rt_goroutine(rt, k[sg[j].at + m].idx)->goid);
+		gs_strbuf_puts(out, "</p></details>\n");
+	}
+	gs_strbuf_puts(out, "</div>\n");
+	free(k);
+	free(sg);
+}
+
+void gs_report_html(const gs_html_input *in, gs_strbuf *out)
+{
+	gs_strbuf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+			    "<meta name=\"generator\" content=\"grpcscope\"><title>grpcscope report: ");
+	esc(out, in->info->target);
+	gs_strbuf_printf(out, "</title><style>%s</style></head><body>\n<h1>grpcscope report: ", css);
+	esc(out, base(in->info->target));
+	gs_strbuf_puts(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
+			    "causes</a> · <a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
+			    "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n");
+	facts(in, out);
+	causes(in, out);
+	graph(in, out);
+	streams_table(in, out);
+	goroutine_groups(in, out);
+	gs_strbuf_printf(out, "<script>%s</script>\n</body></html>\n", script);
+}
