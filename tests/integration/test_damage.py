@@ -393,7 +393,7 @@ def arguments(t, a, tmp):
     exe, core = os.path.join(a, "exe"), os.path.join(a, "core")
     rc, wj, _ = run_j(["why-blocked", exe, core])
     gid = str(wj["verdicts"][0]["goroutine"]) if rc == 0 and wj["verdicts"] else "1"
-    rc, out, err = run(["why-blocked", exe, core, gid])
+    rc, out, err = run(["why-blocked", "--all", exe, core, gid])  # one block a verdict
     t.check(rc == 0 and "goroutine %s:" % gid in out, "why-blocked EXE CORE %s (exit %d, %r)"
             % (gid, rc, err.strip()[:200]))
     rc, out, err = run(["why-blocked", exe, core, "999999"])
