@@ -5,7 +5,6 @@
 # No analysis happens here either. Each wrapper puts <its own dir>/../python on sys.path.
 import ctypes
 import os
-import re
 
 _HERE = os.path.dirname(os.path.realpath(__file__))
 
