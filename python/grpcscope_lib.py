@@ -26,7 +26,8 @@ class Options(ctypes.Structure):
                 ("force", ctypes.c_int), ("read_memory", READ_FN),
                 ("read_ctx", ctypes.c_void_p), ("threads", ctypes.POINTER(Thread)),
                 ("nthreads", ctypes.c_size_t), ("load_bias_hint", ctypes.c_uint64),
-                ("has_bias_hint", ctypes.c_int)]
+                ("has_bias_hint", ctypes.c_int), ("want_grpc", ctypes.c_int),
+                ("progress", ctypes.c_void_p), ("progress_ctx", ctypes.c_void_p)]
 
 
 def lib_candidates():

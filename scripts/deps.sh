@@ -4,6 +4,8 @@
 set -euo pipefail
 pkgs=(gcc make pkg-config libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev check gdb gdbserver lldb python3-lldb-14
       python3 clang libclang-rt-14-dev valgrind xz-utils util-linux ca-certificates)
+# compressed cores: the decompression libraries, and the tools the tests compress with
+pkgs+=(libzstd-dev liblzma-dev liblz4-dev zstd gzip lz4)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

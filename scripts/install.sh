@@ -20,7 +20,7 @@ Name: grpcscope
 Description: which goroutine of a frozen Go gRPC process waits on what, and why
 Version: $(sed -n 's/#define GS_VERSION "\(.*\)"/\1/p' analyzer/include/grpcscope.h)
 Libs: -L\${libdir} -lgrpcscope
-Libs.private: -ldwarf -lelf -ldeflate -lz -pthread
+Libs.private: -ldwarf -lelf -ldeflate -lz -lzstd -llzma -llz4 -pthread
 Cflags: -I\${includedir}
 PC
 echo "installed into $prefix"

@@ -31,6 +31,17 @@ typedef struct gs_api_thread {
 /* Reads up to n bytes at addr into dst; returns how many were read (short = unreadable). */
 typedef size_t (*gs_read_memory_fn)(void *ctx, uint64_t addr, void *dst, size_t n);
 
+/* Where a long step stands: decompressing a compressed core (zstd, xz, gzip, lz4) before it
+ * is read. The library never prints; a front end may show this. */
+typedef struct gs_progress {
+	const char *path;   /* the compressed core */
+	const char *format; /* "zstd", "xz", "gzip", "lz4" */
+	uint64_t in_done, in_total; /* compressed bytes read so far, of the file's size */
+	uint64_t out_done;  /* decompressed bytes so far */
+	int finished;       /* 1 on the last call, whether it worked or not */
+} gs_progress;
+typedef void (*gs_progress_fn)(void *ctx, const gs_progress *p);
+
 typedef struct gs_open_options {
 	const char *exe;  /* executable; NULL: taken from the core's file mappings or /proc */
 	const char *core; /* core file, or NULL */
@@ -46,6 +57,10 @@ typedef struct gs_open_options {
 	/* The command to come wants the gRPC model (goroutines, streams, why-blocked): its
 	 * heap scan starts while the goroutines are read. */
 	int want_grpc;
+	/* Called when a compressed core starts decompressing, every MiB or so, and at the end;
+	 * also for the core of why-blocked --peer. NULL: none. */
+	gs_progress_fn progress;
+	void *progress_ctx;
 } gs_open_options;
 
 /* Opens a session. On failure returns NULL, sets *status (1 or 2) and writes the message. */

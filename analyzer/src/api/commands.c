@@ -229,6 +229,8 @@ static int cmd_why_blocked(gs_session *s, int argc, const char *const *argv, gs_
 	uint64_t *ids = NULL;
 	size_t nids = 0;
 	gs_open_options po = {0};
+	po.progress = s->progress;
+	po.progress_ctx = s->progress_ctx;
 	for (int i = 1; i < argc; i++) {
 		uint64_t id;
 		if (strcmp(argv[i], "--json") == 0)

@@ -26,6 +26,8 @@ struct gs_session {
 	char *grpc_version; /* NULL when unknown */
 	uint64_t open_ns;   /* time to open, for info */
 	gs_phases phases;   /* GRPCSCOPE_TIMING */
+	gs_progress_fn progress; /* from the open options, for a --peer core */
+	void *progress_ctx;
 };
 
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a
