@@ -14,7 +14,11 @@
  *
  * A stream that ends early (a download cut short) is not an error here: what it held is
  * the beginning of the core, which the core target analyses as a truncated core (warning
- * and missing bytes included). A stream whose data is corrupt is an error (GS_EINPUT).
+ * and missing bytes included) when its headers and notes arrived — the kernel writes them
+ * first, gcore last. A stream whose data is corrupt is an error (GS_EINPUT); the formats'
+ * checksums (on by default in the zstd, xz, gzip and lz4 tools) catch corruption at the
+ * latest at the end of the stream. Corruption that makes a gzip stream look longer than
+ * the file (gzip has no block checksums) cannot be told from a cut.
  */
 #ifndef GS_TARGET_CORE_DECOMPRESS_H
 #define GS_TARGET_CORE_DECOMPRESS_H
