@@ -4,18 +4,21 @@ compressed here with each format's own command-line tool, under a name that says
 (`core`), they give byte for byte the output of the uncompressed core for info, goroutines,
 streams and why-blocked, text and JSON, in the `EXE CORE` and `CORE` forms and as a
 `--peer` core. The decompressed copy is sparse (its disk use stays near the original core's)
-and leaves nothing in $TMPDIR, even when the run is killed. A corrupt .zst and a cut .xz give
-exit 2 and one stderr line naming the file (or, for the cut stream, the truncated-core
-warning, when the part that arrived holds the core's headers).
+and leaves nothing in $TMPDIR, even when the run is killed. With stderr a terminal, a slow
+decompression shows a progress line there (otherwise stderr stays empty). A corrupt .zst and
+a cut .xz give exit 2 and one stderr line naming the file (or, for the cut stream, the
+truncated-core warning, when the part that arrived holds the core's headers).
 
 Runs are bounded: zstd (systemd's format, and the fastest) on the peer-silent and
 handler-blocked snapshots of every pair; xz, gzip and lz4 on one snapshot each."""
 import os
+import pty
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -103,6 +106,36 @@ def killed_run_leaves_nothing(t, what, args, cwd, tmp):
     t.check(os.listdir(tmp) == [], "%s: killed, and nothing is left in TMPDIR: %s" % (what, os.listdir(tmp)))
 
 
+def progress_on_a_terminal(t, what, args, cwd, tmp):
+    """With stderr a terminal, a run that decompresses for over a second shows a progress
+    line there (and still prints only its answer on stdout)."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([GRPCSCOPE] + args, cwd=cwd, stdout=subprocess.PIPE, stderr=slave,
+                         env=dict(os.environ, TMPDIR=tmp))
+    os.close(slave)
+    got = []
+
+    def drain():  # a full terminal buffer would stop the writer
+        while True:
+            try:
+                b = os.read(master, 4096)
+            except OSError:
+                return
+            if not b:
+                return
+            got.append(b)
+    reader = threading.Thread(target=drain)
+    reader.start()
+    out = p.stdout.read()
+    p.wait()
+    reader.join(timeout=10)
+    os.close(master)
+    err = b"".join(got).decode(errors="replace")
+    t.check(p.returncode == 0 and "decompressing core (xz):" in err and err.endswith("\n"),
+            "%s: a progress line on the terminal (%d bytes of stdout), ending its line: %r"
+            % (what, len(out), err[-160:]))
+
+
 def one_line_error(t, what, res, name, words):
     rc, out, err = res
     lines = err.decode(errors="replace").strip().splitlines()
@@ -154,6 +187,7 @@ def main():
                 with open(os.path.join(d, "core"), "rb") as f:
                     blocks = os.fstat(f.fileno()).st_blocks
                 watch_disk(t, "%s: goroutines" % name, ["goroutines", exe, "core"], cdir, tmp, blocks)
+                progress_on_a_terminal(t, "%s: info" % name, ["info", exe, "core"], cdir, tmp)
                 killed_run_leaves_nothing(t, "%s: goroutines" % name, ["goroutines", exe, "core"], cdir, tmp)
                 # A cut stream: half the file. gcore writes the notes last, so what arrived
                 # has no notes: exit 2 saying the stream ends early. A core with its notes

@@ -287,9 +287,12 @@ static int run_xz(dstate *d)
 		case LZMA_MEM_ERROR:
 			gs_errf(d->err, GS_EINTERNAL, "%s: out of memory decoding xz", d->path);
 			break;
+		case LZMA_DATA_ERROR: /* also a failed integrity check */
+			corrupt(d, "compressed data is corrupt", s.avail_in);
+			break;
 		default:
-			corrupt(d, r == LZMA_DATA_ERROR ? "compressed data is corrupt"
-							: "integrity check failed", s.avail_in);
+			gs_errf(d->err, GS_EINTERNAL, "%s: the xz decoder failed (liblzma error %d)",
+				d->path, (int)r);
 		}
 		goto out;
 	}
