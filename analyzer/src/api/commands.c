@@ -15,6 +15,7 @@ static const char usage[] =
 	"usage: grpcscope COMMAND [OPTIONS] EXE CORE\n"
 	"       grpcscope COMMAND [OPTIONS] CORE\n"
 	"       grpcscope COMMAND [OPTIONS] --pid PID\n"
+	"CORE may be compressed with zstd, xz, gzip or lz4 (told by its content).\n"
 	"\n"
 	"commands:\n"
 	"  info                      the snapshot: Go and grpc-go versions, threads, counts\n"
