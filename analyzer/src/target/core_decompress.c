@@ -27,7 +27,7 @@
 #define IN_BUF ((size_t)256 << 10)
 #define OUT_BUF ((size_t)1 << 20) /* a multiple of BLOCK */
 /* liblzma's memory limit: xz -9 needs 65 MiB; far more means a hostile header. */
-#define XZ_MEMLIMIT ((uint64_t)512 << 20)
+#define XZ_MEMLIMIT ((uint64_t)256 << 20)
 
 enum gs_compression gs_compression_detect(const unsigned char *h, size_t n)
 {

@@ -3,7 +3,10 @@
  * Cores reach the people who read them compressed: systemd-coredump stores zstd, tickets
  * carry gzip or xz, some pipelines use lz4. The format is told by the file's first bytes
  * (its magic), never by its name, and decoded by Debian's libraries (libzstd, liblzma, zlib,
- * liblz4) in a stream: fixed buffers, so memory does not grow with the core.
+ * liblz4) in a stream: fixed buffers, so memory does not grow with the core. Beyond them
+ * the decoders keep their format's window: at most 128 MiB for zstd (libzstd's default
+ * limit; frames made with --long=31 are refused with a hint), 256 MiB for xz (xz -9 needs
+ * 65 MiB), 32 KiB for gzip, 4 MiB for lz4.
  *
  * The output goes to an anonymous file in $TMPDIR (default /tmp): opened with O_TMPFILE, or
  * created and unlinked at once where the file system lacks it, so nothing stays behind even
