@@ -18,7 +18,7 @@ CHECK_LIBS   := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsu
 
 GS_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -fPIC -fvisibility=hidden \
              -Ianalyzer/include $(ELF_CFLAGS) $(DWARF_CFLAGS) $(DBGD_CFLAGS) $(OPT) $(EXTRA_CFLAGS)
-GS_LIBS   := $(DWARF_LIBS) $(ELF_LIBS) -ldeflate -lz -pthread $(EXTRA_LDFLAGS)
+GS_LIBS   := $(DWARF_LIBS) $(ELF_LIBS) -ldeflate -lz -lzstd -llzma -llz4 -pthread $(EXTRA_LDFLAGS)
 
 LIB_SRCS  := $(sort $(wildcard analyzer/src/*/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)

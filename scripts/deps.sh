@@ -9,6 +9,8 @@ pkgs=(gcc make pkg-config libelf-dev libdwarf-dev zlib1g-dev libdeflate-dev chec
 # libgvc6: Graphviz's layout library, loaded at run time by `report` for the wait-for graph
 # (dlopen; without it the report draws its own layout). chromium: test_report.py renders the
 # report in a headless browser.
+# compressed cores: the decompression libraries, and the tools the tests compress with
+pkgs+=(libzstd-dev liblzma-dev liblz4-dev zstd gzip lz4)
 missing=()
 pkgs+=(binutils)  # objcopy and readelf: the stripped fixtures and test_stripped.py
 for p in "${pkgs[@]}"; do

@@ -65,6 +65,43 @@ static void write_stdout(void *ctx, const char *p, size_t n)
 	write_safe(stdout, p, n, &o->err);
 }
 
+/* The progress line of a compressed core's decompression: only on a terminal, only once it
+ * has taken a second, redrawn at most ten times a second. */
+typedef struct progress_line {
+	int tty, shown;
+	double start, last;
+} progress_line;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void show_progress(void *ctx, const gs_progress *p)
+{
+	progress_line *pl = ctx;
+	double now = now_s();
+	if (p->in_done == 0 && !p->finished) { /* a new file */
+		pl->start = now;
+		pl->shown = 0;
+		return;
+	}
+	if (!pl->tty || (!p->finished && (now - pl->start < 1.0 || now - pl->last < 0.1)))
+		return;
+	if (p->finished && !pl->shown)
+		return;
+	pl->last = now;
+	pl->shown = 1;
+	double mib = 1024.0 * 1024.0;
+	fprintf(stderr, "\rgrpcscope: decompressing %s (%s): %3.0f%% of %.0f MiB, %.0f MiB out\033[K%s",
+		p->path, p->format, p->in_total ? 100.0 * (double)p->in_done / (double)p->in_total : 100.0,
+		(double)p->in_total / mib, (double)p->out_done / mib,
+		p->finished ? "\n" : "");
+}
+
+
 /* "grpcscope: MSG\n" on stderr, MSG escaped (it may name a path recorded in the core):
  * one line, whatever the path holds. */
 static void say(const char *msg)
@@ -141,6 +178,8 @@ int main(int argc, char **argv)
 
 	char err[1024];
 	int status;
+	progress_line pl = {.tty = isatty(STDERR_FILENO)};
+	gs_options_set_progress(o, show_progress, &pl);
 	gs_session *s = gs_open_with(o, &status, err, sizeof err);
 	if (!s) {
 		say(err);

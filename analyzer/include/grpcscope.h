@@ -34,6 +34,17 @@ typedef struct gs_api_thread {
 /* Reads up to n bytes at addr into dst; returns how many were read (short = unreadable). */
 typedef size_t (*gs_read_memory_fn)(void *ctx, uint64_t addr, void *dst, size_t n);
 
+/* Where a long step stands: decompressing a compressed core (zstd, xz, gzip, lz4) before it
+ * is read. The library never prints; a front end may show this. */
+typedef struct gs_progress {
+	const char *path;   /* the compressed core */
+	const char *format; /* "zstd", "xz", "gzip", "lz4" */
+	uint64_t in_done, in_total; /* compressed bytes read so far, of the file's size */
+	uint64_t out_done;  /* decompressed bytes so far */
+	int finished;       /* 1 on the last call, whether it worked or not */
+} gs_progress;
+typedef void (*gs_progress_fn)(void *ctx, const gs_progress *p);
+
 typedef struct gs_open_options {
 	const char *exe;  /* executable; NULL: taken from the core's file mappings or /proc */
 	const char *core; /* core file, or NULL */
@@ -56,6 +67,10 @@ typedef struct gs_open_options {
 	 * DEBUGINFOD_URLS is set. */
 	const char *debug_file;
 	const char *debug_dirs;
+	/* Called when a compressed core starts decompressing, every MiB or so, and at the end;
+	 * also for the core of why-blocked --peer. NULL: none. */
+	gs_progress_fn progress;
+	void *progress_ctx;
 } gs_open_options;
 
 /* Opens a session. On failure returns NULL, sets *status (1 or 2) and writes the message. */
@@ -123,6 +138,8 @@ GS_PUBLIC const char *gs_options_get(const gs_options *o, const char *name);
 /* A host debugger's target: its memory through read(ctx, ...), its threads one by one,
  * and the PIE load bias when the debugger knows it. */
 GS_PUBLIC void gs_options_set_reader(gs_options *o, gs_read_memory_fn read, void *ctx);
+/* Progress of a compressed core's decompression (the CLI's line on a terminal). */
+GS_PUBLIC void gs_options_set_progress(gs_options *o, gs_progress_fn fn, void *ctx);
 GS_PUBLIC int gs_options_add_thread(gs_options *o, int64_t tid, uint64_t rip, uint64_t rsp,
 				    uint64_t rbp, uint64_t fs_base);
 GS_PUBLIC void gs_options_set_bias(gs_options *o, uint64_t bias);

@@ -43,6 +43,18 @@ def small_core(core):
         return bytes(eh) + bytes(ph) + notes
 
 
+def compressed(data):
+    """data compressed by each format a core may come in (target/core_decompress.c)."""
+    import gzip
+    import lzma
+    yield "gz", gzip.compress(data, mtime=0)
+    yield "xz", lzma.compress(data)
+    for tool in ("zstd", "lz4"):
+        r = subprocess.run([tool, "-q", "-c"], input=data, capture_output=True)
+        if r.returncode == 0:
+            yield tool, r.stdout
+
+
 def section(exe, name):
     with tempfile.NamedTemporaryFile() as t:
         r = subprocess.run(["objcopy", "-O", "binary", "--only-section=" + name, exe, t.name],
@@ -124,6 +136,8 @@ def main():
         core = os.path.join(FIX, p, "peer-silent", "core")
         if os.path.exists(core):
             put(out, "fuzz_core", p + "-notes", small_core(core))
+            for fmt, data in compressed(small_core(core)):
+                put(out, "fuzz_core", "%s-notes.%s" % (p, fmt), data)
     gobins = sorted(f for f in os.listdir(GOBINS) if not f.endswith(("version", "build-id"))) if os.path.isdir(GOBINS) else []
     for g in gobins:
         exe = os.path.join(GOBINS, g)

@@ -87,6 +87,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	if (po.core) {
 		char msg[1024];
 		int st;
+		po.progress = s->progress;
+		po.progress_ctx = s->progress_ctx;
 		ps = gs_open(&po, &st, msg, sizeof msg);
 		if (ps && (pg = gs_session_grpc_linked(ps, &e)))
 			gs_grpc_load_contexts(pg);

@@ -276,6 +276,8 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		free(ids);
 		return 0;
 	}
+	po.progress = s->progress; /* a compressed peer core says how it goes too */
+	po.progress_ctx = s->progress_ctx;
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
 	gs_diagnose_prepare(s->rt);
@@ -350,6 +352,8 @@ static int cmd_diff(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **
 	}
 	lo.exe = s->exe_path;
 	lo.want_grpc = 1;
+	lo.progress = s->progress;
+	lo.progress_ctx = s->progress_ctx;
 	char msg[1024];
 	int st;
 	gs_session *ls = gs_open(&lo, &st, msg, sizeof msg);

@@ -296,6 +296,7 @@ void gs_grammar_usage(gs_strbuf *out, const gs_cmdspec *cmd)
 			    "       grpcscope COMMAND [OPTIONS] CORE\n"
 			    "       grpcscope COMMAND [OPTIONS] --pid PID\n"
 			    "       grpcscope help [COMMAND]\n"
+			    "CORE may be compressed with zstd, xz, gzip or lz4 (told by its content).\n"
 			    "\ncommands:\n");
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++) {
 		cmd_left(left, sizeof left, &commands[i]);

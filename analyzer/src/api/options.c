@@ -176,6 +176,12 @@ void gs_options_set_reader(gs_options *o, gs_read_memory_fn read, void *ctx)
 	o->o.read_ctx = ctx;
 }
 
+void gs_options_set_progress(gs_options *o, gs_progress_fn fn, void *ctx)
+{
+	o->o.progress = fn;
+	o->o.progress_ctx = ctx;
+}
+
 void gs_options_set_bias(gs_options *o, uint64_t bias)
 {
 	o->o.load_bias_hint = bias;

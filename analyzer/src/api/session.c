@@ -16,10 +16,19 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/* The target layer's progress, passed on in the public shape. */
+static void pass_progress(void *ctx, const gs_decompress_progress *p)
+{
+	const gs_open_options *o = ctx;
+	gs_progress q = {p->path, p->format, p->in_done, p->in_total, p->out_done, p->finished};
+	o->progress(o->progress_ctx, &q);
+}
+
 static gs_target *open_target(const gs_open_options *o, gs_err *err)
 {
 	if (o->core)
-		return gs_core_target_open(o->core, err);
+		return gs_core_target_open_progress(o->core, o->progress ? pass_progress : NULL,
+						    (void *)o, err);
 	if (o->pid > 0)
 		return gs_live_target_open(o->pid, err);
 	if (!o->read_memory) {
@@ -127,6 +136,8 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 {
 	gs_err err = {0};
 	gs_session *s = gs_xcalloc(1, sizeof *s);
+	s->progress = o->progress;
+	s->progress_ctx = o->progress_ctx;
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
 	if (open_session(s, o, &err) < 0) {

@@ -32,6 +32,8 @@ struct gs_session {
 	gs_phases phases;   /* GRPCSCOPE_TIMING */
 	char **extra_warnings; /* warnings.c: the commands' own */
 	size_t nextra_warnings;
+	gs_progress_fn progress; /* from the open options, for a --peer core */
+	void *progress_ctx;
 };
 
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../util/strbuf.h"
+#include "core_decompress.h"
 #include "core_notes.h"
 #include "target_impl.h"
 
@@ -256,18 +257,12 @@ out:
 	return rc;
 }
 
-gs_target *gs_core_target_open(const char *path, gs_err *err)
+/* Opens the core in fd, which it takes over. */
+static gs_target *open_fd(const char *path, int fd, gs_err *err)
 {
-	/* O_NONBLOCK: opening a FIFO or a device must not wait for a writer; it is refused
-	 * below without ever being read. */
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-	if (fd < 0) {
-		gs_errf(err, GS_EINPUT, "%s: cannot open: %s", path, strerror(errno));
-		return NULL;
-	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		gs_errf(err, GS_EINPUT, "%s: not a regular file", path);
+	if (fstat(fd, &st) != 0) {
+		gs_errf(err, GS_EINPUT, "%s: cannot stat: %s", path, strerror(errno));
 		close(fd);
 		return NULL;
 	}
@@ -296,5 +291,51 @@ gs_target *gs_core_target_open(const char *path, gs_err *err)
 		return NULL;
 	}
 	gs_target_exe_from_auxv(t);
+	return t;
+}
+
+gs_target *gs_core_target_open(const char *path, gs_err *err)
+{
+	return gs_core_target_open_progress(path, NULL, NULL, err);
+}
+
+gs_target *gs_core_target_open_progress(const char *path, gs_decompress_progress_fn progress,
+					void *progress_ctx, gs_err *err)
+{
+	/* O_NONBLOCK: opening a FIFO or a device must not wait for a writer; it is refused
+	 * below without ever being read. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0) {
+		gs_errf(err, GS_EINPUT, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		gs_errf(err, GS_EINPUT, "%s: not a regular file", path);
+		close(fd);
+		return NULL;
+	}
+	unsigned char head[8];
+	ssize_t n = pread(fd, head, sizeof head, 0);
+	enum gs_compression c = gs_compression_detect(head, n > 0 ? (size_t)n : 0);
+	if (c == GS_COMPRESS_NONE)
+		return open_fd(path, fd, err);
+	/* Compressed: read from its decompressed copy, like any core. */
+	int cut = 0;
+	int out = gs_core_decompress(fd, path, c, progress, progress_ctx, &cut, err);
+	close(fd);
+	if (out < 0)
+		return NULL;
+	gs_target *t = open_fd(path, out, err);
+	/* A stream cut short holds the start of the core, analysed as a truncated core; when
+	 * even that fails, the reason is the cut, not the core. */
+	if (!t && cut && err) {
+		size_t k = strlen(path);
+		char why[sizeof err->msg];
+		snprintf(why, sizeof why, "%s", strncmp(err->msg, path, k) == 0 &&
+			 strncmp(err->msg + k, ": ", 2) == 0 ? err->msg + k + 2 : err->msg);
+		gs_errf(err, GS_EINPUT, "%s: the %s stream ends early, so the core in it is cut "
+			"short: %s", path, gs_compression_name(c), why);
+	}
 	return t;
 }

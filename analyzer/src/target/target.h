@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "../util/err.h"
+#include "core_decompress.h"
 
 typedef struct gs_regs {
 	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rbp, rsp;
@@ -50,6 +51,11 @@ typedef struct gs_target_callbacks {
 /* Opens an ELF core (mmap, never read whole). Fails with GS_EINPUT naming the file and the
  * problem when it is missing, not an ELF core, or truncated in its headers or notes. */
 gs_target *gs_core_target_open(const char *path, gs_err *err);
+/* The same for a core that may be compressed (zstd, xz, gzip, lz4; told by its content):
+ * decompressed first into a sparse anonymous temporary file (core_decompress.h), with
+ * progress (may be NULL) called along the way. */
+gs_target *gs_core_target_open_progress(const char *path, gs_decompress_progress_fn progress,
+					void *progress_ctx, gs_err *err);
 
 /* Seizes and interrupts every thread of PID, reads registers, leaves it stopped until
  * gs_target_close (or gs_target_resume). Reads memory through /proc/PID/mem. */
