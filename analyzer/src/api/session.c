@@ -112,10 +112,12 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 		if (err && err->code == GS_EMEM && gs_target_missing_bytes(s->target)) {
 			char why[sizeof err->msg];
 			snprintf(why, sizeof why, "%s", err->msg);
+			const char *np = gs_target_notes_problem(s->target);
 			return gs_errf(err, GS_EINPUT, "%s: truncated before the runtime's state (%s; "
-				       "%llu bytes missing): nothing left to analyse",
+				       "%llu bytes missing%s%s): nothing left to analyse",
 				       gs_target_name(s->target), why,
-				       (unsigned long long)gs_target_missing_bytes(s->target));
+				       (unsigned long long)gs_target_missing_bytes(s->target),
+				       np ? "; " : "", np ? np : "");
 		}
 		/* Forced over a mismatch: the mismatch is the likelier cause. */
 		const char *forced = gs_rt_forced_mismatch(s->rt);

@@ -327,6 +327,14 @@ gs_target *gs_core_target_open_progress(const char *path, gs_decompress_progress
 	if (out < 0)
 		return NULL;
 	gs_target *t = open_fd(path, out, err);
+	if (t && cut) { /* said with the core's other damage (warnings, a failure to read) */
+		char m[512];
+		snprintf(m, sizeof m, "the %s stream ends early, so the core in it is cut short%s%s",
+			 gs_compression_name(c), t->notes_problem ? "; " : "",
+			 t->notes_problem ? t->notes_problem : "");
+		free(t->notes_problem);
+		t->notes_problem = gs_xstrdup(m);
+	}
 	/* A stream cut short holds the start of the core, analysed as a truncated core; when
 	 * even that fails, the reason is the cut, not the core. */
 	if (!t && cut && err) {
