@@ -271,8 +271,9 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 
 /* ---- plain listings formatted on two threads ----
  * Without --stacks or --group a line needs nothing that is not computed already (top
- * frame, waits, owners): the second half of the goroutines is formatted on a worker into a
- * buffer of its own while the first streams out, and follows it. */
+ * frame, waits, owners; for JSON creator and start function): the second half of the
+ * goroutines is formatted by an executor job into a buffer of its own while the first
+ * streams out, and follows it. */
 typedef struct half {
 	gs_rt *rt;
 	const gs_goroutines_opts *o;
