@@ -13,16 +13,19 @@
  * its own fallback (work shared in batches: the caller simply takes every batch; the waits:
  * computed at once; the g's read ahead: not read ahead). Joining a refused job does nothing.
  *
- * Joining. Whoever submits a job joins it, exactly once, before freeing what the job
- * touches; joining is the only synchronisation the executor gives (what the job wrote is
- * visible after it). A job that must stop early (a session failing after it started) is told
- * so through its own state (an atomic flag), then joined. gs_exec_free comes last, after
- * every job is joined: it waits for any job still running, then ends the threads.
+ * Joining. Whoever submits a job joins it before freeing what the job touches (a second
+ * join does nothing); joining is the only synchronisation the executor gives (what the job
+ * wrote is visible after it). The executor never cancels: a job that should stop early (a
+ * session failing after it started) is told so through its own state (the read-ahead's
+ * atomic flag) or simply finished (the heap scan, by gs_grpc_close before the model goes),
+ * then joined. gs_exec_free comes last, in gs_rt_close, after every job is joined: it waits
+ * for any job still running, then ends the threads.
  *
  * What jobs may touch: their own scratch state, the model's data they were handed (each
  * item claimed by one thread, see batch.h), and the target through bulk reads or a view of
  * its own (target.h). DWARF, type lookups and the gRPC model stay on the calling thread;
- * the sites only submit for core targets (debugger and live targets stay single-threaded).
+ * jobs that read the target are submitted for core targets only (debugger and live targets
+ * are read by the calling thread alone).
  */
 #ifndef GS_UTIL_EXECUTOR_H
 #define GS_UTIL_EXECUTOR_H
