@@ -129,7 +129,7 @@ static bool step(run *r, run *other)
 
 void gs_diagnose_prepare(gs_rt *rt)
 {
-	gs_rt_prepare(rt, NULL, true);
+	gs_rt_prepare(rt, NULL, GS_PREP_FULL);
 	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
 		size_t n;
 		gs_rt_waits(rt, gs_rt_goroutine(rt, i), &n);

@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include "../util/batch.h"
+#include "../util/executor.h"
 #include "../util/radix.h"
 #include "../util/runs.h"
 #include "../util/strbuf.h"
@@ -105,10 +106,9 @@ static void read_runs(read_job *j)
 	free(run);
 }
 
-static void *read_worker(void *arg)
+static void read_worker(void *arg)
 {
 	read_runs(arg);
-	return NULL;
 }
 
 /* The g's of ptrs in address order, cut into runs of neighbours. */
@@ -142,12 +142,11 @@ void gs_gread_all(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize, gs_
 	size_t nruns = make_runs(ptrs, n, gsize, &ord, &runs);
 	read_job j = {rt, ord, runs, nruns, gsize, raw, ok, 0};
 	atomic_init(&j.next, 0);
-	pthread_t worker;
-	bool threaded = gs_target_kind(rt->target) == GS_TARGET_CORE && nruns >= 8 &&
-			pthread_create(&worker, NULL, read_worker, &j) == 0;
+	gs_job worker = {0}; /* refused or not started: the caller reads every run */
+	if (gs_target_kind(rt->target) == GS_TARGET_CORE && nruns >= 8)
+		gs_exec_submit(rt->exec, &worker, read_worker, &j);
 	read_runs(&j);
-	if (threaded)
-		pthread_join(worker, NULL);
+	gs_exec_join(&worker);
 	free(runs);
 	free(ord);
 }
@@ -176,8 +175,7 @@ struct gs_gread {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	int setup;            /* 0 running, 1 runs listed and arrays in place, -1 failed */
-	bool joined;
-	pthread_t worker;
+	gs_job worker;        /* joined by gs_gread_take or gs_gread_free */
 };
 
 static void take_runs(gs_gread *p, uint8_t *buf)
@@ -246,7 +244,7 @@ static int setup(gs_gread *p)
 	return 0;
 }
 
-static void *gread_worker(void *arg)
+static void gread_worker(void *arg)
 {
 	gs_gread *p = arg;
 	int rc = setup(p);
@@ -262,7 +260,6 @@ static void *gread_worker(void *arg)
 		if (atomic_load_explicit(&p->state, memory_order_acquire) == LAYOUT_READY)
 			parse_copies(p);
 	}
-	return NULL;
 }
 
 gs_gread *gs_gread_start(gs_rt *rt)
@@ -282,7 +279,7 @@ gs_gread *gs_gread_start(gs_rt *rt)
 	atomic_init(&p->state, LAYOUT_UNKNOWN);
 	pthread_mutex_init(&p->lock, NULL);
 	pthread_cond_init(&p->cond, NULL);
-	if (pthread_create(&p->worker, NULL, gread_worker, p) != 0) {
+	if (!gs_exec_submit(rt->exec, &p->worker, gread_worker, p)) { /* not read ahead */
 		pthread_mutex_destroy(&p->lock);
 		pthread_cond_destroy(&p->cond);
 		free(p);
@@ -297,14 +294,6 @@ void gs_gread_layout(gs_gread *p, uint64_t allgs, size_t gsize)
 		atomic_store_explicit(&p->state, p->allgs == allgs && p->gsize == gsize ? LAYOUT_READY
 										       : CANCELLED,
 				      memory_order_release);
-}
-
-static void gread_join(gs_gread *p)
-{
-	if (!p->joined) {
-		pthread_join(p->worker, NULL);
-		p->joined = true;
-	}
 }
 
 gs_goroutine *gs_gread_take(gs_gread *p, uint64_t allgs, const uint64_t hdr[3],
@@ -323,7 +312,7 @@ gs_goroutine *gs_gread_take(gs_gread *p, uint64_t allgs, const uint64_t hdr[3],
 		free(buf);
 		parse_copies(p);
 	}
-	gread_join(p);
+	gs_exec_join(&p->worker);
 	uint64_t n = hdr[1];
 	if (ready <= 0 || n != p->n || memcmp(p->hdr, hdr, sizeof p->hdr) ||
 	    memcmp(p->ptrs, ptrs, n * 8))
@@ -339,7 +328,7 @@ void gs_gread_free(gs_gread *p)
 	if (!p)
 		return;
 	atomic_store(&p->state, CANCELLED);
-	gread_join(p);
+	gs_exec_join(&p->worker);
 	if (p->arena)
 		munmap(p->arena, p->arena_len);
 	pthread_mutex_destroy(&p->lock);

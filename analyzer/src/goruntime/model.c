@@ -10,6 +10,7 @@
 #include "../util/strbuf.h"
 #include "../binary/goglobals.h"
 #include "gread.h"
+#include "../util/executor.h"
 #include "identity.h"
 #include "plausible.h"
 #include "rtables.h"
@@ -370,6 +371,7 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 	rt->binary = b;
 	rt->pcln = pcln;
 	rt->dwarf = d;
+	rt->exec = gs_exec_new(GS_EXEC_MAX_THREADS);
 	if (map_executable(rt, force, bias_hint, err) < 0)
 		goto fail;
 	rt->gread = gs_gread_start(rt); /* reads the g's while DWARF is read */
@@ -404,6 +406,8 @@ void gs_rt_close(gs_rt *rt)
 	if (!rt)
 		return;
 	gs_gread_free(rt->gread);
+	/* Every job is joined by now (the heap scan by gs_grpc_close, before this). */
+	gs_exec_free(rt->exec);
 	for (size_t i = 0; i < rt->ngs; i++) {
 		if (!rt->gs[i].frames_chunked)
 			free(rt->gs[i].frames);
@@ -421,6 +425,7 @@ void gs_rt_close(gs_rt *rt)
 	gs_plausible_free(rt);
 	gs_chunks_free(&rt->wait_chunks);
 	gs_chunks_free(&rt->frame_chunks);
+	free(rt->origins);
 	gs_sema_index_free(&rt->sema);
 	gs_netpoll_index_free(&rt->netpoll);
 	gs_u64set_free(&rt->sendq_walked);
@@ -436,6 +441,7 @@ const char *gs_rt_go_version(const gs_rt *rt) { return rt->go_version; }
 uint64_t gs_rt_bias(const gs_rt *rt) { return rt->bias; }
 const gs_layout *gs_rt_layout(const gs_rt *rt) { return &rt->layout; }
 gs_target *gs_rt_target(const gs_rt *rt) { return rt->target; }
+struct gs_exec *gs_rt_exec(const gs_rt *rt) { return rt->exec; }
 gs_dwarf *gs_rt_dwarf(const gs_rt *rt) { return rt->dwarf; }
 gs_pclntab *gs_rt_pclntab(const gs_rt *rt) { return rt->pcln; }
 size_t gs_rt_ngoroutines(const gs_rt *rt) { return rt->ngs; }

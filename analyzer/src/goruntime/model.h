@@ -98,6 +98,8 @@ const char *gs_rt_go_version(const gs_rt *rt);
 uint64_t gs_rt_bias(const gs_rt *rt);          /* PIE load bias */
 const gs_layout *gs_rt_layout(const gs_rt *rt);
 gs_target *gs_rt_target(const gs_rt *rt);
+/* The session's worker threads, for the layers above (executor.h). */
+struct gs_exec *gs_rt_exec(const gs_rt *rt);
 gs_dwarf *gs_rt_dwarf(const gs_rt *rt);
 gs_pclntab *gs_rt_pclntab(const gs_rt *rt);
 
@@ -118,10 +120,12 @@ const gs_frame *gs_rt_stack(gs_rt *rt, gs_goroutine *g, size_t *n);
 /* Frees what gs_rt_stack or gs_rt_user_frame computed for g (a listing of every stack need
  * not hold them all at once); asking again recomputes it. */
 void gs_rt_stack_release(gs_goroutine *g);
-/* Unwinds every goroutine (which[i] selects, NULL = all) ahead of gs_rt_stack (full) or
- * gs_rt_user_frame (!full), on two threads for a core. Not to be called while another
- * thread works on the same goroutines. */
-void gs_rt_prepare(gs_rt *rt, const bool *which, bool full);
+/* Unwinds every goroutine (which[i] selects, NULL = all) ahead of gs_rt_user_frame, or of
+ * gs_rt_stack with GS_PREP_FULL; with GS_PREP_ORIGINS also looks up gs_rt_creator and
+ * gs_rt_start_function, so a renderer on another thread only reads them. On two threads
+ * for a core. Not to be called while another thread works on the same goroutines. */
+enum { GS_PREP_TOP = 0, GS_PREP_FULL = 1, GS_PREP_ORIGINS = 2 };
+void gs_rt_prepare(gs_rt *rt, const bool *which, unsigned what);
 /* The topmost frame outside package runtime (delve's "User" location), or NULL. */
 const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g);
 /* Wait objects (once): channels, semaphores, netpoll. */
@@ -148,14 +152,9 @@ void gs_rt_hidden(const gs_rt *rt, size_t i, uint64_t *goid, uint32_t *status);
  * function, file and line; false when the pc is in no Go function. */
 bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out);
 bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out);
-/* The same from another thread: u is that thread's own unwinder (its pc cache), made with
- * gs_unwinder_new; t, what it reads through (NULL: the model's target, bulk reads only). */
-struct gs_unwinder;
-struct gs_unwinder *gs_unwinder_new(gs_target *t);
-void gs_unwinder_free(struct gs_unwinder *u);
-bool gs_rt_creator_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g, gs_pcframe *out);
-bool gs_rt_start_function_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g,
-			       gs_pcframe *out);
+/* Whether gs_rt_prepare looked both up (GS_PREP_ORIGINS): then the two only read the model,
+ * from any thread. */
+bool gs_rt_origin_ready(const gs_rt *rt, const gs_goroutine *g);
 
 /* Value readers. */
 int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err);

@@ -44,6 +44,18 @@ void gs_netpoll_build(gs_rt *rt);
 uint64_t gs_netpoll_list(gs_rt *rt);
 void gs_netpoll_build_from(gs_rt *rt, gs_target *t, uint64_t list);
 
+/* A worker thread's own unwinder (its pc cache and scratch): t is what it reads through
+ * (NULL: the model's target, bulk reads only). */
+struct gs_unwinder;
+struct gs_unwinder *gs_unwinder_new(gs_target *t);
+void gs_unwinder_free(struct gs_unwinder *u);
+
+/* Where a goroutine came from, resolved by gs_rt_prepare (GS_PREP_ORIGINS). */
+typedef struct gs_origin {
+	bool done, has_creator, has_start;
+	gs_pcframe creator, start;
+} gs_origin;
+
 struct gs_rt {
 	gs_target *target;
 	gs_binary *binary;
@@ -68,8 +80,10 @@ struct gs_rt {
 	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
 	struct gs_unwinder *uw;                 /* unwind.c: the calling thread's */
 	struct gs_gread *gread;                 /* gread.c: g's read ahead, until loaded */
+	struct gs_exec *exec;                   /* the session's worker threads (executor.h) */
 	gs_chunks wait_chunks;                  /* every goroutine's waits array */
 	gs_chunks frame_chunks;                 /* top frames (unwound to the user frame) */
+	gs_origin *origins;                     /* unwind.c: [i] for gs[i], or NULL */
 	char *forced_mismatch;  /* identity.c's objection that --force overrode, or NULL */
 	struct gs_plausible *plausible; /* plausible.c: g's found implausible */
 };

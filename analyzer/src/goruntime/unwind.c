@@ -5,13 +5,13 @@
  * an inlined body is named as the user sees it. Stops at TopFrame functions (goexit,
  * mstart), at SPWrite functions past the innermost frame, and at anything unreadable.
  */
-#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/batch.h"
+#include "../util/executor.h"
 #include "../util/strbuf.h"
 #include "model_internal.h"
 
@@ -403,37 +403,71 @@ const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g)
 }
 
 /* The runtime backs gopc up to the call instruction before symbolizing it. */
-bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
-{
-	return gs_rt_creator_with(rt, NULL, g, out);
-}
-
-bool gs_rt_creator_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g, gs_pcframe *out)
+static bool creator_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g,
+			 gs_pcframe *out)
 {
 	if (!g->gopc)
 		return false;
-	const pc_info *pi = lookup_pc(rt, u ? u : main_unwinder(rt), g->gopc - rt->bias, false);
+	const pc_info *pi = lookup_pc(rt, u, g->gopc - rt->bias, false);
 	if (!pi->found || pi->nf <= 0)
 		return false;
 	*out = pi->pf[0];
 	return true;
 }
 
-bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
-{
-	return gs_rt_start_function_with(rt, NULL, g, out);
-}
-
-bool gs_rt_start_function_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g,
-			       gs_pcframe *out)
+static bool start_with(gs_rt *rt, struct gs_unwinder *u, const gs_goroutine *g, gs_pcframe *out)
 {
 	if (!g->startpc)
 		return false;
-	const pc_info *pi = lookup_pc(rt, u ? u : main_unwinder(rt), g->startpc - rt->bias, true);
+	const pc_info *pi = lookup_pc(rt, u, g->startpc - rt->bias, true);
 	if (!pi->found)
 		return false;
 	*out = pi->cur;
 	return true;
+}
+
+/* gs[i]'s creator and start function, looked up with u (the thread's that claimed i). */
+static void resolve_origin(gs_rt *rt, struct gs_unwinder *u, size_t i)
+{
+	gs_origin *o = &rt->origins[i];
+	o->has_creator = creator_with(rt, u, &rt->gs[i], &o->creator);
+	o->has_start = start_with(rt, u, &rt->gs[i], &o->start);
+	o->done = true;
+}
+
+/* g's origin when gs_rt_prepare resolved it, else NULL. */
+static const gs_origin *origin_of(const gs_rt *rt, const gs_goroutine *g)
+{
+	uintptr_t a = (uintptr_t)g, lo = (uintptr_t)rt->gs;
+	if (!rt->origins || a < lo || a >= lo + rt->ngs * sizeof *rt->gs)
+		return NULL;
+	const gs_origin *o = &rt->origins[(a - lo) / sizeof *rt->gs];
+	return o->done ? o : NULL;
+}
+
+bool gs_rt_origin_ready(const gs_rt *rt, const gs_goroutine *g)
+{
+	return origin_of(rt, g) != NULL;
+}
+
+bool gs_rt_creator(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
+{
+	const gs_origin *o = origin_of(rt, g);
+	if (!o)
+		return creator_with(rt, main_unwinder(rt), g, out);
+	if (o->has_creator)
+		*out = o->creator;
+	return o->has_creator;
+}
+
+bool gs_rt_start_function(gs_rt *rt, const gs_goroutine *g, gs_pcframe *out)
+{
+	const gs_origin *o = origin_of(rt, g);
+	if (!o)
+		return start_with(rt, main_unwinder(rt), g, out);
+	if (o->has_start)
+		*out = o->start;
+	return o->has_start;
 }
 
 /* ---- unwinding many goroutines on two threads ---- */
@@ -443,7 +477,7 @@ bool gs_rt_start_function_with(gs_rt *rt, struct gs_unwinder *u, const gs_gorout
 typedef struct prep {
 	gs_rt *rt;
 	const bool *which;
-	bool full;
+	bool full, origins;
 	atomic_size_t next;
 	gs_chunks worker_chunks; /* the worker's top frames: the model's after the join */
 } prep;
@@ -463,31 +497,35 @@ static void prep_run(prep *p, struct gs_unwinder *u)
 				g->stack_done = true;
 				unwind(rt, u, g, true);
 			}
+			if (p->origins && !rt->origins[i].done)
+				resolve_origin(rt, u, i);
 		}
 	}
 }
 
-static void *prep_worker(void *arg)
+static void prep_worker(void *arg)
 {
 	prep *p = arg;
 	struct gs_unwinder *u = gs_unwinder_new(NULL); /* bulk reads only */
 	u->chunks = &p->worker_chunks;
 	prep_run(p, u);
 	gs_unwinder_free(u);
-	return NULL;
 }
 
-void gs_rt_prepare(gs_rt *rt, const bool *which, bool full)
+void gs_rt_prepare(gs_rt *rt, const bool *which, unsigned what)
 {
-	prep p = {.rt = rt, .which = which, .full = full};
+	prep p = {.rt = rt, .which = which, .full = what & GS_PREP_FULL,
+		  .origins = what & GS_PREP_ORIGINS};
+	if (p.origins && !rt->origins)
+		rt->origins = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->origins);
 	atomic_init(&p.next, 0);
-	pthread_t worker;
 	/* Each goroutine is claimed by one thread and only its own g is written. The worker
-	 * reads with bulk reads (pread on a core), so it needs a core target. */
-	bool threaded = gs_target_kind(rt->target) == GS_TARGET_CORE &&
-			rt->ngs > 4 * PREP_BATCH && pthread_create(&worker, NULL, prep_worker, &p) == 0;
+	 * reads with bulk reads (pread on a core), so it needs a core target. Refused: the
+	 * caller takes every batch. */
+	gs_job worker = {0};
+	if (gs_target_kind(rt->target) == GS_TARGET_CORE && rt->ngs > 4 * PREP_BATCH)
+		gs_exec_submit(rt->exec, &worker, prep_worker, &p);
 	prep_run(&p, main_unwinder(rt));
-	if (threaded)
-		pthread_join(worker, NULL);
+	gs_exec_join(&worker);
 	gs_chunks_move(&rt->frame_chunks, &p.worker_chunks);
 }

@@ -8,12 +8,12 @@
  * point on the stack (Mutex: sema at +4, RWMutex reader sem at +12, writer sem at +8,
  * WaitGroup sema at +8).
  */
-#include <pthread.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/chunks.h"
+#include "../util/executor.h"
 #include "../util/radix.h"
 #include "../util/runs.h"
 #include "../util/strbuf.h"
@@ -366,8 +366,7 @@ struct gs_rt_waits_job {
 	gs_chunks chunks;  /* the waits arrays it made: the model's at the join */
 	bool io;           /* the netpoll index is wanted: built by the worker */
 	uint64_t netpoll_list;
-	pthread_t worker;
-	bool threaded;
+	gs_job worker;     /* joined by gs_rt_waits_join */
 };
 
 #define SUDOG_RUN_MAX ((uint64_t)64 << 10)
@@ -378,7 +377,7 @@ typedef struct wref { /* the address first: gs_run_end */
 	size_t i;
 } wref;
 
-static void *waits_worker(void *arg)
+static void waits_worker(void *arg)
 {
 	gs_rt_waits_job *j = arg;
 	gs_u64set walked = {0}, sending = {0};
@@ -418,7 +417,6 @@ static void *waits_worker(void *arg)
 	gs_unwinder_free(uw);
 	gs_u64set_free(&walked);
 	gs_u64set_free(&sending);
-	return NULL;
 }
 
 gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
@@ -448,8 +446,8 @@ gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
 	j->io = io && !rt->netpoll.built;
 	if (j->io && j->view)
 		j->netpoll_list = gs_netpoll_list(rt);
-	j->threaded = j->view && pthread_create(&j->worker, NULL, waits_worker, j) == 0;
-	if (!j->threaded) {
+	/* Refused (or no view): computed here and now, on the caller's thread. */
+	if (!j->view || !gs_exec_submit(rt->exec, &j->worker, waits_worker, j)) {
 		for (size_t i = 0; i < rt->ngs; i++)
 			if (!which || which[i])
 				gs_rt_waits(rt, &rt->gs[i], &(size_t){0});
@@ -461,8 +459,7 @@ void gs_rt_waits_join(gs_rt_waits_job *j)
 {
 	if (!j)
 		return;
-	if (j->threaded)
-		pthread_join(j->worker, NULL);
+	gs_exec_join(&j->worker);
 	gs_chunks_move(&j->rt->wait_chunks, &j->chunks);
 	gs_target_close(j->view);
 	free((bool *)j->which);

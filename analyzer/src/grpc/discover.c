@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../util/batch.h"
+#include "../util/executor.h"
 #include "../util/radix.h"
 #include "../util/strbuf.h"
 #include "grpc_fields.h"
@@ -130,7 +131,7 @@ struct gs_heap_scan {
 	bool listed;
 	atomic_size_t next;
 	scan_part part[2]; /* [0] the caller's, [1] the worker's */
-	pthread_t worker;
+	gs_job worker;     /* joined by gs_find_transports_finish (gs_grpc_close too) */
 	bool threaded;
 };
 
@@ -150,7 +151,7 @@ static void list_spans(gs_heap_scan *hs, gs_target *t);
 
 /* The worker lists the spans itself (through a view of the target: reading thousands of
  * span structs takes a page cache) while the caller unwinds, then scans. */
-static void *scan_worker(void *arg)
+static void scan_worker(void *arg)
 {
 	gs_heap_scan *hs = arg;
 	list_spans(hs, hs->view);
@@ -159,7 +160,6 @@ static void *scan_worker(void *arg)
 	pthread_cond_signal(&hs->cond);
 	pthread_mutex_unlock(&hs->lock);
 	scan_batches(hs, &hs->part[1]);
-	return NULL;
 }
 
 /* Spans that follow each other in memory are read as one range of up to MERGE_MAX bytes:
@@ -302,7 +302,7 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 	for (int k = 0; k < 2; k++)
 		hs->part[k].buf = gs_xmalloc(CHUNK + 8);
 	hs->view = gs_target_view(gs_rt_target(rt));
-	hs->threaded = hs->view && pthread_create(&hs->worker, NULL, scan_worker, hs) == 0;
+	hs->threaded = hs->view && gs_exec_submit(gs_rt_exec(rt), &hs->worker, scan_worker, hs);
 	if (!hs->threaded) {
 		list_spans(hs, gs_rt_target(rt));
 		hs->listed = true;
@@ -329,8 +329,7 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 		pthread_mutex_unlock(&hs->lock);
 	}
 	scan_batches(hs, &hs->part[0]);
-	if (hs->threaded)
-		pthread_join(hs->worker, NULL);
+	gs_exec_join(&hs->worker);
 	gs_target_close(hs->view);
 	pthread_mutex_destroy(&hs->lock);
 	pthread_cond_destroy(&hs->cond);

@@ -1,8 +1,8 @@
 #include "goroutines.h"
 
 #include "../goruntime/plausible.h"
+#include "../util/executor.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -89,9 +89,9 @@ static bool owner_of(const gs_goroutines_opts *o, uint64_t addr, gs_strbuf *tmp)
 	return o->owner(o->owner_ctx, addr, tmp);
 }
 
-/* u: the calling thread's unwinder for pc lookups (NULL: the model's); tmp: its scratch. */
-static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
-			   const gs_goroutines_opts *o, gs_strbuf *out, gs_strbuf *tmp)
+/* tmp: the calling thread's scratch. */
+static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o,
+			   gs_strbuf *out, gs_strbuf *tmp)
 {
 	const gs_frame *top = gs_rt_user_frame(rt, g);
 	gs_strbuf_printf(out, "{\"id\":%llu,\"status\":\"%s\",\"wait_reason\":",
@@ -110,7 +110,7 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 		gs_strbuf_printf(out, ",\"top_line\":%d", top->line);
 	}
 	gs_pcframe pf;
-	if (gs_rt_creator_with(rt, u, g, &pf)) {
+	if (gs_rt_creator(rt, g, &pf)) {
 		gs_strbuf_puts(out, ",\"created_by\":{\"function\":");
 		gs_strbuf_json_str(out, pf.function);
 		gs_strbuf_puts(out, ",\"file\":");
@@ -120,7 +120,7 @@ static void json_goroutine(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g,
 			gs_strbuf_printf(out, ",\"goroutine\":%llu", (unsigned long long)g->parent_goid);
 		gs_strbuf_puts(out, "}");
 	}
-	if (gs_rt_start_function_with(rt, u, g, &pf)) {
+	if (gs_rt_start_function(rt, g, &pf)) {
 		gs_strbuf_puts(out, ",\"start_function\":");
 		gs_strbuf_json_str(out, pf.function);
 	}
@@ -281,16 +281,16 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 
 /* ---- plain listings formatted on two threads ----
  * Without --stacks or --group a line needs nothing that is not computed already (top
- * frame, waits, owners): the second half of the goroutines is formatted on a worker into a
- * buffer of its own while the first streams out, and follows it. */
+ * frame, waits, owners; for JSON creator and start function): the second half of the
+ * goroutines is formatted by an executor job into a buffer of its own while the first
+ * streams out, and follows it. */
 typedef struct half {
 	gs_rt *rt;
 	const gs_goroutines_opts *o;
 	size_t from, to, shown;
 	gs_strbuf sb;
 	bool lead_comma; /* JSON: a comma before the first item too (the second half) */
-	struct gs_unwinder *uw; /* pc lookups: the worker's own, NULL for the caller */
-	gs_strbuf tmp;          /* scratch for owners */
+	gs_strbuf tmp;   /* scratch for owners */
 } half;
 
 static void format_half(half *h)
@@ -304,7 +304,7 @@ static void format_half(half *h)
 		if (h->o->json) {
 			if (h->shown || h->lead_comma)
 				gs_strbuf_putc(&h->sb, ',');
-			json_goroutine(h->rt, h->uw, g, h->o, &h->sb, &h->tmp);
+			json_goroutine(h->rt, g, h->o, &h->sb, &h->tmp);
 		} else {
 			text_line(h->rt, g, h->o, &h->sb, &h->tmp);
 		}
@@ -313,22 +313,19 @@ static void format_half(half *h)
 	}
 }
 
-static void *half_worker(void *arg)
+static void half_worker(void *arg)
 {
-	half *h = arg;
-	h->uw = gs_unwinder_new(NULL);
-	format_half(h);
-	gs_unwinder_free(h->uw);
-	return NULL;
+	format_half(arg);
 }
 
-/* Whether every selected goroutine has its top frame and waits computed (the worker must
- * not unwind or read memory). */
+/* Whether every selected goroutine has its top frame and waits computed, and for JSON its
+ * creator and start function (the worker only reads the model). */
 static bool all_prepared(gs_rt *rt, const gs_goroutines_opts *o)
 {
 	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
-		if (selected(rt, g, o) && (!g->stack_done || !g->waits_done))
+		if (selected(rt, g, o) && (!g->stack_done || !g->waits_done ||
+					    (o->json && !gs_rt_origin_ready(rt, g))))
 			return false;
 	}
 	return true;
@@ -342,19 +339,19 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 	*ran = false;
 	if (o->stacks || o->group || total < 512 || !all_prepared(rt, o))
 		return 0;
-	half second = {rt, o, total / 2, total, 0, {0}, true, NULL, {0}};
+	half second = {rt, o, total / 2, total, 0, {0}, true, {0}};
 	gs_strbuf_init(&second.sb);
-	pthread_t worker;
-	if (pthread_create(&worker, NULL, half_worker, &second) != 0) {
+	gs_job worker;
+	if (!gs_exec_submit(gs_rt_exec(rt), &worker, half_worker, &second)) {
 		gs_strbuf_free(&second.sb);
 		return 0;
 	}
 	*ran = true;
-	half first = {rt, o, 0, total / 2, 0, {0}, false, NULL, {0}};
+	half first = {rt, o, 0, total / 2, 0, {0}, false, {0}};
 	first.sb = *out; /* the caller's buffer, sink and all */
 	format_half(&first);
 	*out = first.sb;
-	pthread_join(worker, NULL);
+	gs_exec_join(&worker);
 	/* The second half's first JSON item came with a comma: not wanted if it is the first. */
 	const char *p = second.sb.buf;
 	size_t n = second.sb.len;
@@ -446,8 +443,9 @@ gs_rt_waits_job *gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opt
 	bool *which = gs_xcalloc(total ? total : 1, sizeof *which);
 	for (size_t i = 0; i < total; i++)
 		which[i] = selected(rt, gs_rt_goroutine(rt, i), o);
-	/* Top frames only: full stacks are unwound as they are printed, and let go after. */
-	gs_rt_prepare(rt, which, false);
+	/* Top frames only: full stacks are unwound as they are printed, and let go after. JSON
+	 * names every goroutine's creator and start function: looked up here too. */
+	gs_rt_prepare(rt, which, o->json ? GS_PREP_ORIGINS : GS_PREP_TOP);
 	gs_phases_mark(o->phases, "unwind");
 	gs_rt_waits_job *j = gs_rt_waits_start(rt, which);
 	free(which);
@@ -472,7 +470,7 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 			continue;
 		if (k++)
 			gs_strbuf_putc(out, ',');
-		json_goroutine(rt, NULL, g, o, out, &tmp);
+		json_goroutine(rt, g, o, out, &tmp);
 		gs_rt_stack_release(g);
 	}
 	/* Kept by the runtime for cgo callbacks but never printed by it (delve lists them). */

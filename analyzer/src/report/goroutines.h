@@ -26,9 +26,10 @@ typedef struct gs_goroutines_opts {
 	gs_phases *phases; /* optional: marks "unwind" and "waits" */
 } gs_goroutines_opts;
 
-/* Computes what the report will show of each selected goroutine that needs no gRPC model:
- * top frames here, waits on a worker (gs_rt_waits_start) while the caller builds the model.
- * gs_rt_waits_join the result before gs_report_goroutines. */
+/* Has the model compute what the report will show of each selected goroutine that needs no
+ * gRPC model: top frames (and for JSON creators and start functions) here, waits on a
+ * worker (gs_rt_waits_start) while the caller builds the model. gs_rt_waits_join the result
+ * before gs_report_goroutines, which then only renders. */
 gs_rt_waits_job *gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o);
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out);
 
