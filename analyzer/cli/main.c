@@ -4,6 +4,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,17 +46,36 @@ static int is_unsafe(unsigned char c)
 	return (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f;
 }
 
+/* The first unsafe byte of p[0, n), or n. Eight bytes at a time: a word with no byte below
+ * 0x20 and none equal to 0x7f is passed over whole (listings are megabytes of plain text). */
+static size_t first_unsafe(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t x, del;
+		memcpy(&x, p + i, 8);
+		del = x ^ (0x7f * ones);
+		if ((((x - 0x20 * ones) & ~x) | ((del - ones) & ~del)) & highs)
+			break; /* a control byte, or a line break or tab: looked at one by one */
+	}
+	for (; i < n; i++)
+		if (is_unsafe((unsigned char)p[i]))
+			return i;
+	return n;
+}
+
 static void write_safe(FILE *f, const char *p, size_t n, int *err)
 {
-	size_t from = 0;
-	for (size_t i = 0; i <= n && !*err; i++) {
-		if (i < n && !is_unsafe((unsigned char)p[i]))
-			continue;
-		if (i > from && fwrite(p + from, 1, i - from, f) != i - from)
+	while (n && !*err) {
+		size_t k = first_unsafe(p, n);
+		if (k && fwrite(p, 1, k, f) != k)
 			*err = errno ? errno : EIO;
-		if (i < n && !*err && fprintf(f, "\\x%02x", (unsigned char)p[i]) < 0)
+		if (k < n && !*err && fprintf(f, "\\x%02x", (unsigned char)p[k]) < 0)
 			*err = errno ? errno : EIO;
-		from = i + 1;
+		k += k < n;
+		p += k;
+		n -= k;
 	}
 }
 
