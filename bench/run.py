@@ -42,7 +42,13 @@ def bench(name, argv, reps):
 
 
 def delve_for(pair):
-    suite = {"go119": "bookworm", "go122": "trixie", "go124": "trixie", "go127": "sid"}[pair.split("-")[0]]
+    """The delve the fixtures use for that pair (fixtures/matrix, delve-suite column)."""
+    suite = "sid"
+    with open(os.path.join(ROOT, "fixtures", "matrix")) as f:
+        for line in f:
+            w = line.split()
+            if len(w) >= 4 and w[0] == pair:
+                suite = w[3]
     return os.path.join(CACHE, "delve", suite, "usr", "bin", "dlv")
 
 
