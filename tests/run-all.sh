@@ -36,7 +36,11 @@ fi
 export GS_TEST_GOBINS=$PWD/$gobins
 tests/unit/data/build-valuecores.sh build/valuecores >build/valuecores.log 2>&1 || { echo "building value cores failed:"; tail -20 build/valuecores.log; }
 export GS_TEST_VALUECORES=$PWD/build/valuecores
-GS_TEST_GRPC_EXES=$(ls -d "$PWD"/fixtures/out/*/peer-silent/exe 2>/dev/null | paste -sd: -)
+# The snapshots by their real paths (fixtures/out links into the cache): the debuggers name
+# files that way, and their tests compare with the CLI.
+[ -e fixtures/out ] && export GS_FIXTURES=${GS_FIXTURES:-$(realpath fixtures/out)}
+[ -e fixtures/out-thirdparty ] && export GS_THIRDPARTY_OUT=${GS_THIRDPARTY_OUT:-$(realpath fixtures/out-thirdparty)}
+GS_TEST_GRPC_EXES=$(ls -d "${GS_FIXTURES:-$PWD/fixtures/out}"/*/peer-silent/exe 2>/dev/null | paste -sd: -)
 export GS_TEST_GRPC_EXES
 
 run_suite unit tests/run-unit.sh "$@"

@@ -7,7 +7,9 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.environ.get("GS_FIXTURES", os.path.join(ROOT, "fixtures", "out"))
+# Real paths: fixtures/out links into the cache, and gdb and lldb name files by their real
+# path while the CLI keeps the one it was given; the tests compare the two.
+OUT = os.path.realpath(os.environ.get("GS_FIXTURES", os.path.join(ROOT, "fixtures", "out")))
 GRPCSCOPE = os.environ.get("GS_BIN", os.path.join(ROOT, "build", "grpcscope"))
 
 

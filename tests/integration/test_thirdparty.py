@@ -32,7 +32,7 @@ from snapshots import ROOT, Tally, run_json
 sys.path.insert(0, os.path.join(ROOT, "fixtures", "thirdparty"))
 import godump  # noqa: E402
 
-TP = os.environ.get("GS_THIRDPARTY_OUT", os.path.join(ROOT, "fixtures", "out-thirdparty"))
+TP = os.path.realpath(os.environ.get("GS_THIRDPARTY_OUT", os.path.join(ROOT, "fixtures", "out-thirdparty")))
 SIDE = {"client": "client", "server": "server"}
 
 
