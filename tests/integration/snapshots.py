@@ -207,6 +207,12 @@ class Tally:
         sys.exit(1 if self.failed else 0)
 
 
+def woke_after_core(reason):
+    """A goroutine the dump shows running or runnable ran in the instant between the core and
+    the dump (the process is resumed to take the signal): only its presence is compared."""
+    return reason in ("", "running", "runnable")
+
+
 def runtime_own(function):
     """The runtime's own goroutines (scavenger, sweeper, GC workers, finalizers) may run in
     the moment between a core and the SIGQUIT dump taken after it: their state in the dump is
