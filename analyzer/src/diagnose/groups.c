@@ -172,7 +172,8 @@ void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_v
 	free(stamp);
 
 	/* Order, then renumber: group_of and next follow the new positions. */
-	qsort(out->g, out->n, sizeof *out->g, cmp_group);
+	if (out->n > 1) /* qsort takes no NULL base, even for nothing */
+		qsort(out->g, out->n, sizeof *out->g, cmp_group);
 	for (size_t j = 0; j < out->n; j++)
 		for (size_t m = 0; m < out->g[j].n; m++)
 			out->group_of[out->g[j].members[m]] = j;
