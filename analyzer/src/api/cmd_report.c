@@ -109,18 +109,9 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		gs_group_verdicts(ps->rt, pg, &pdg, &pgr);
 	char when[128];
 	taken(s, when, sizeof when);
-	gs_info info = {
-		.exe = s->exe_path,
-		.target = gs_target_name(s->target),
-		.go_version = gs_rt_go_version(s->rt),
-		.grpc_version = s->grpc_version,
-		.go_build_id = gs_binary_go_build_id(s->binary),
-		.gnu_build_id = gs_binary_gnu_build_id(s->binary),
-		.pie = gs_binary_is_pie(s->binary),
-		.threads = gs_target_nthreads(s->target),
-		.missing_bytes = gs_target_missing_bytes(s->target),
-		.types_from = gs_dwarf_has_dwarf(s->dwarf) ? "DWARF" : "runtime type descriptors and tables",
-	};
+	gs_info info;
+	char types[96];
+	gs_session_info(s, &info, types, sizeof types);
 	gs_html_input in = {&info, when, s->rt, g, &dg, &gr,
 			    ps ? po.core : NULL, ps ? &pdg : NULL, ps ? &pgr : NULL};
 	int rc = 0;

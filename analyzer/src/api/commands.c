@@ -105,13 +105,13 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	return 0;
 }
 
-static int cmd_info(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
+void gs_session_info(gs_session *s, gs_info *in, char *types, size_t cap)
 {
-	(void)errmsg;
-	bool json = gs_cmdline_get(cl, "--json") != NULL;
-	if (!s)
-		return 0;
-	gs_info in = {
+	bool dw = gs_dwarf_has_dwarf(s->dwarf);
+	uint64_t a;
+	snprintf(types, cap, "runtime type descriptors (%zu indexed) and tables",
+		 gs_dwarf_name_count(s->dwarf));
+	*in = (gs_info){
 		.exe = s->exe_path,
 		.target = gs_target_name(s->target),
 		.target_kind = gs_target_kind(s->target),
@@ -130,16 +130,22 @@ static int cmd_info(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **
 		.debug_found_by = s->debuginfo.found_by,
 		.debug_searched = s->debuginfo.searched,
 		.warnings = s->debuginfo.warnings,
+		.types_from = dw ? "DWARF" : types,
+		.symbols_from = dw ? "DWARF"
+			: gs_binary_symbol(s->binary, "runtime.allgs", &a, NULL) == 0
+			? "symbol table" : "code and data signatures (no symbol table)",
 	};
+}
+
+static int cmd_info(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
+{
+	(void)errmsg;
+	bool json = gs_cmdline_get(cl, "--json") != NULL;
+	if (!s)
+		return 0;
+	gs_info in;
 	char types[96];
-	bool dw = gs_dwarf_has_dwarf(s->dwarf);
-	uint64_t a;
-	snprintf(types, sizeof types, "runtime type descriptors (%zu indexed) and tables",
-		 gs_dwarf_name_count(s->dwarf));
-	in.types_from = dw ? "DWARF" : types;
-	in.symbols_from = dw ? "DWARF"
-		: gs_binary_symbol(s->binary, "runtime.allgs", &a, NULL) == 0 ? "symbol table"
-		: "code and data signatures (no symbol table)";
+	gs_session_info(s, &in, types, sizeof types);
 	gs_report_info(s->rt, &in, json, out);
 	return 0;
 }

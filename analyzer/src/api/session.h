@@ -14,6 +14,7 @@
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
 #include "../target/target.h"
+#include "../report/info.h"
 #include "../util/phases.h"
 
 struct gs_session {
@@ -39,6 +40,9 @@ struct gs_session {
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a
  * command calls it first, works on the runtime model, then calls gs_session_grpc. */
 void gs_session_grpc_begin(gs_session *s);
+/* What `info` shows of the session (also the report's facts); types: scratch for the
+ * type-source text, which in->types_from may point to. */
+void gs_session_info(gs_session *s, gs_info *in, char *types, size_t cap);
 /* The gRPC model, built on first use; NULL with *err set on failure. */
 gs_grpc *gs_session_grpc(gs_session *s, gs_err *err);
 /* Same, with goroutines linked to streams and transports (gs_grpc_link). */
