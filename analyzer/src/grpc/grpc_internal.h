@@ -30,7 +30,7 @@ struct gs_grpc {
 	gs_stream *st;
 	size_t nst, capst;
 	gs_ctx_info *ctx_scratch; /* one context walk at a time */
-	bool contexts_loaded, linked, details_loaded;
+	bool contexts_loaded, linked, details_loaded, abandoned_done;
 	gs_cc_info *cc;
 	size_t ncc;
 	gs_owner *own;

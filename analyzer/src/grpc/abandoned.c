@@ -1,0 +1,205 @@
+/* Abandoned client streams: open, holding a slot of the peer's MAX_CONCURRENT_STREAMS, their
+ * context not done, and nothing left in the program that could use or end them — what a
+ * ClientStream dropped without CloseSend, a full read or a cancel leaves behind (grpc-go
+ * keeps such a stream until its context ends).
+ *
+ * "Nothing refers to it" is decided from goroutine stacks, the only roots read here:
+ *  - no goroutine waits on the stream's own objects (recv buffer, write quota, headers), grpc's
+ *    stream watcher (the goroutine newClientStream starts to wait for the context) excepted;
+ *  - no goroutine's live stack (from its saved or its thread's stack pointer to the top) holds
+ *    a word equal to the stream, to grpc's clientStream around it (what the application's
+ *    ClientStream or generated stub points to) or to that clientStream's attempt;
+ *  - goroutines grpc started are not counted (its transport and watcher goroutines hold
+ *    streams by design) unless they run a server handler (a handler may be a client too).
+ * Not seen: references held in the heap — a struct field, a map, a closure that a goroutine
+ * reaches through a pointer on its stack, a channel buffer — and in global variables. A
+ * stream kept only there (a struct's stream used by a ticker loop) is called abandoned; the
+ * evidence says what was looked at. Pointers are not chased through heap objects because
+ * without each object's size the words after it (its neighbours) would be read as its own.
+ * When a stack cannot be read, no stream is called abandoned.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "grpc_internal.h"
+
+#define CLOSURE_WORDS 16
+#define MAX_STACK (1u << 20)
+
+/* What the stacks are searched for: object address -> candidate stream index. */
+typedef struct target { uint64_t addr; size_t stream; } target;
+
+typedef struct walk {
+	gs_grpc *g;
+	target *tg;
+	size_t ntg, captg;
+	bool *used;        /* per stream: referred to */
+	bool blind;        /* a stack could not be read: decide nothing */
+} walk;
+
+static int cmp_target(const void *a, const void *b)
+{
+	const target *x = a, *y = b;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static void add_target(walk *w, uint64_t addr, size_t si)
+{
+	if (w->ntg == w->captg) {
+		w->captg = w->captg ? 2 * w->captg : 16;
+		w->tg = gs_xrealloc(w->tg, w->captg * sizeof *w->tg);
+	}
+	w->tg[w->ntg++] = (target){addr, si};
+}
+
+static const target *find_target(const walk *w, uint64_t addr)
+{
+	target key = {addr, 0};
+	return w->ntg ? bsearch(&key, w->tg, w->ntg, sizeof key, cmp_target) : NULL;
+}
+
+static bool start_has(gs_grpc *g, const gs_goroutine *gr, const char *prefix)
+{
+	gs_func sf;
+	return gr->startpc &&
+	       gs_pclntab_find(gs_rt_pclntab(g->rt), gr->startpc - gs_rt_bias(g->rt), &sf) == 0 &&
+	       strncmp(sf.name, prefix, strlen(prefix)) == 0;
+}
+
+static bool is_watcher(gs_grpc *g, const gs_goroutine *gr)
+{
+	return start_has(g, gr, "google.golang.org/grpc.newClientStream");
+}
+
+/* A candidate: an open client stream, context known and not done, no goroutine waiting on
+ * it but grpc's watcher. */
+static bool candidate(gs_grpc *g, const gs_stream *s)
+{
+	if (s->side != GS_CLIENT || s->detached || s->has_status || s->state == 3 || s->unreadable ||
+	    !s->ctx_known || s->ctx.done)
+		return false;
+	for (size_t i = 0; i < s->ngoroutines; i++) {
+		gs_goroutine *gr = gs_rt_find_goroutine(g->rt, s->goroutines[i]);
+		if (!gr || !is_watcher(g, gr))
+			return false;
+	}
+	return true;
+}
+
+/* Live stack bounds of a goroutine, false when they are not known. */
+static bool stack_bounds(const gs_goroutine *gr, uint64_t *lo, uint64_t *hi)
+{
+	uint64_t sp = gr->sched_sp;
+	if (gr->status == GS_G_SYSCALL && gr->syscallsp)
+		sp = gr->syscallsp;
+	else if (gr->status == GS_G_RUNNING)
+		sp = gr->thread ? gr->thread->regs.rsp : 0;
+	*lo = sp;
+	*hi = gr->stack_hi;
+	return sp && *hi > sp && *hi - sp <= MAX_STACK && (!gr->stack_lo || sp >= gr->stack_lo);
+}
+
+static void check_word(walk *w, uint64_t v)
+{
+	const target *t = v < 0x10000 || (v & 7) ? NULL : find_target(w, v);
+	if (t)
+		w->used[t->stream] = true;
+}
+
+/* grpc's clientStream (and its attempt) around each candidate, from the watcher goroutine
+ * that holds it (on its stack or in its closure). */
+static void find_client_streams(walk *w)
+{
+	gs_grpc *g = w->g;
+	int64_t ao = g->l.offsets[CLS_ATTEMPT], so = g->l.offsets[CSA_S];
+	if (ao < 0 || so < 0)
+		return;
+	uint64_t *buf = gs_xmalloc(MAX_STACK);
+	size_t base = w->ntg;
+	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
+		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
+		uint64_t lo, hi;
+		if (!is_watcher(g, gr) || !stack_bounds(gr, &lo, &hi) ||
+		    gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) < 0)
+			continue;
+		for (size_t k = 0; k < (hi - lo) / 8; k++) {
+			uint64_t ptrs[1 + CLOSURE_WORDS];
+			size_t np = 0;
+			ptrs[np++] = buf[k];
+			/* the closure: its words hold the clientStream */
+			if (buf[k] > 0x10000 && !(buf[k] & 7) &&
+			    gs_target_read(g->t, buf[k], ptrs + 1, CLOSURE_WORDS * 8, NULL) == 0)
+				np += CLOSURE_WORDS;
+			for (size_t j = 0; j < np; j++) {
+				uint64_t cs = ptrs[j], a = 0, s = 0;
+				if (cs < 0x10000 || (cs & 7) ||
+				    gs_target_read_u64(g->t, cs + (uint64_t)ao, &a, NULL) < 0 || !a || (a & 7) ||
+				    gs_target_read_u64(g->t, a + (uint64_t)so, &s, NULL) < 0 || !s)
+					continue;
+				for (size_t c = 0; c < base; c++)
+					if (w->tg[c].addr == s) {
+						add_target(w, cs, w->tg[c].stream);
+						add_target(w, a, w->tg[c].stream);
+					}
+			}
+		}
+	}
+	free(buf);
+}
+
+static bool runs_handler(gs_grpc *g, gs_goroutine *gr)
+{
+	size_t n;
+	const gs_frame *f = gs_rt_stack(g->rt, gr, &n);
+	for (size_t i = 0; i < n; i++)
+		if (strstr(f[i].function, "grpc.(*Server).processStreamingRPC") ||
+		    strstr(f[i].function, "grpc.(*Server).processUnaryRPC"))
+			return true;
+	return false;
+}
+
+static void walk_stacks(walk *w)
+{
+	gs_grpc *g = w->g;
+	uint64_t *buf = gs_xmalloc(MAX_STACK);
+	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt) && !w->blind; i++) {
+		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
+		if (gr->status == GS_G_DEAD || gr->status == GS_G_IDLE ||
+		    (start_has(g, gr, "google.golang.org/grpc") && !runs_handler(g, gr)))
+			continue;
+		uint64_t lo, hi;
+		if (!stack_bounds(gr, &lo, &hi) || gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) < 0) {
+			w->blind = true;
+			break;
+		}
+			for (size_t k = 0; k < (hi - lo) / 8 && !w->blind; k++) {
+			uint64_t v = buf[k];
+			if (v >= lo && v < hi) /* frame pointers and the like */
+				continue;
+			check_word(w, v);
+		}
+	}
+	free(buf);
+}
+
+void gs_grpc_find_abandoned(gs_grpc *g)
+{
+	if (g->abandoned_done)
+		return;
+	g->abandoned_done = true;
+	walk w = {.g = g};
+	for (size_t i = 0; i < g->nst; i++)
+		if (candidate(g, &g->st[i]))
+			add_target(&w, g->st[i].addr, i);
+	if (!w.ntg)
+		return;
+	find_client_streams(&w);
+	qsort(w.tg, w.ntg, sizeof *w.tg, cmp_target);
+	w.used = gs_xcalloc(g->nst, sizeof *w.used);
+	walk_stacks(&w);
+	for (size_t i = 0; i < w.ntg && !w.blind; i++)
+		if (!w.used[w.tg[i].stream])
+			g->st[w.tg[i].stream].abandoned = true;
+	free(w.used);
+	free(w.tg);
+}
