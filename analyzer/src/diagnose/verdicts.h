@@ -34,6 +34,10 @@ typedef struct gs_diagnosis {
 	gs_verdict *v;
 	size_t n;
 	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
+	/* Findings: what hangs without a goroutine of its own to judge (an abandoned stream).
+	 * code names the finding, goid is 0, chain holds the goroutines it concerns. */
+	gs_verdict *findings;
+	size_t nfindings;
 } gs_diagnosis;
 
 /* What the rules read of every goroutine without the gRPC model (full stacks, waits),
