@@ -308,6 +308,12 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 				? ": none received, transport draining but the stream alive — the peer has not answered"
 				: ": none received, transport healthy — the peer has not answered");
 	} else {
+		/* Headers or a message: a client's first receive waits in waitOnHeader (above);
+		 * once headers came, it waits in the recv buffer for the next message. */
+		if (s->side == GS_CLIENT)
+			gs_verdict_evidence(v, "%s", s->header_received
+					? "response headers received: the call waits for a message, not for the headers"
+					: "no response headers yet: the call waits for the server's first reply");
 		describe_stream(v, s, "waits to receive on");
 		add_summary(v, "%s", transport_unhealthy(t)
 				? ": nothing queued, window open, transport draining but the stream alive — the peer has not sent"
