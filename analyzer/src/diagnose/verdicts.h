@@ -6,6 +6,8 @@
  * `unknown` with what was seen. Verdict codes are part of the JSON contract:
  * peer-silent, send-flow-control, stream-quota, no-ready-transport, transport-closing,
  * reader-throttled, writer-blocked, handler-blocked, app-not-reading, context-done, unknown.
+ * Findings are what hangs without a goroutine of its own to judge; their codes are part of
+ * the contract too: abandoned-stream.
  */
 #ifndef GS_DIAGNOSE_VERDICTS_H
 #define GS_DIAGNOSE_VERDICTS_H

@@ -66,21 +66,37 @@ static bool start_has(gs_grpc *g, const gs_goroutine *gr, const char *prefix)
 	       strncmp(sf.name, prefix, strlen(prefix)) == 0;
 }
 
+/* grpc's stream watcher: every watcher starts at the same pc, so the answer is kept for the
+ * last pc asked (tens of thousands of streams each have one). */
+typedef struct watcher_pc { uint64_t yes, no; } watcher_pc;
+
+static bool is_watcher_pc(gs_grpc *g, const gs_goroutine *gr, watcher_pc *c)
+{
+	if (gr->startpc && gr->startpc == c->yes)
+		return true;
+	if (gr->startpc == c->no)
+		return false;
+	bool r = start_has(g, gr, "google.golang.org/grpc.newClientStream");
+	*(r ? &c->yes : &c->no) = gr->startpc;
+	return r;
+}
+
 static bool is_watcher(gs_grpc *g, const gs_goroutine *gr)
 {
-	return start_has(g, gr, "google.golang.org/grpc.newClientStream");
+	watcher_pc c = {0, 0};
+	return is_watcher_pc(g, gr, &c);
 }
 
 /* A candidate: an open client stream, context known and not done, no goroutine waiting on
  * it but grpc's watcher. */
-static bool candidate(gs_grpc *g, const gs_stream *s)
+static bool candidate(gs_grpc *g, const gs_stream *s, watcher_pc *c)
 {
 	if (s->side != GS_CLIENT || s->detached || s->has_status || s->state == 3 || s->unreadable ||
 	    !s->ctx_known || s->ctx.done)
 		return false;
 	for (size_t i = 0; i < s->ngoroutines; i++) {
 		gs_goroutine *gr = gs_rt_find_goroutine(g->rt, s->goroutines[i]);
-		if (!gr || !is_watcher(g, gr))
+		if (!gr || !is_watcher_pc(g, gr, c))
 			return false;
 	}
 	return true;
@@ -188,8 +204,9 @@ void gs_grpc_find_abandoned(gs_grpc *g)
 		return;
 	g->abandoned_done = true;
 	walk w = {.g = g};
+	watcher_pc c = {0, 0};
 	for (size_t i = 0; i < g->nst; i++)
-		if (candidate(g, &g->st[i]))
+		if (candidate(g, &g->st[i], &c))
 			add_target(&w, g->st[i].addr, i);
 	if (!w.ntg)
 		return;
