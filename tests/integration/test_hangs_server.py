@@ -12,7 +12,8 @@ a copy stripped by `objcopy --strip-all` (the same answers both ways):
   client for a message after the headers — and the evidence says which.
 - abandoned-stream: a ClientStream dropped without cancel holds the only stream the server
   allows: `streams` marks it, why-blocked lists it as a finding (text and JSON), and the
-  stream-quota and handler verdicts it explains say so.
+  stream-quota and handler verdicts it explains say so. A stream kept in a heap struct (a
+  holder pointing to the application's stub) by a parked goroutine is not marked.
 
 Each snapshot is compared with its TRUTH (verdicts, chains, evidence, findings). A missing
 snapshot is a failure."""
@@ -130,6 +131,12 @@ def check_abandoned(t, name, tr, mine, streams, got, exe, core):
     t.check([(m[1], m[2]) for m in marked] == [(want["id"], want["method"])],
             "%s: streams marks client stream %d %s abandoned, nothing else (%s)"
             % (name, want["id"], want["method"], marked))
+    # The control: a stream kept in a heap struct two pointers from its goroutine's stack.
+    kept = tr["params"]["kept"]
+    found = [s for x in streams["transports"] for s in x["streams"]
+             if s["side"] == "client" and s["id"] == kept["id"] and s["method"] == kept["method"]]
+    t.check(len(found) == 1 and found[0]["abandoned"] is False,
+            "%s: the stream kept in a holder struct (client stream %d) is not abandoned" % (name, kept["id"]))
     f = got.get("findings", [])
     if t.check(len(f) == 1 and f[0]["finding"] == "abandoned-stream",
                "%s: why-blocked has one finding, abandoned-stream (%s)" % (name, [x["finding"] for x in f])):

@@ -6,24 +6,32 @@
  * "Nothing refers to it" is decided from goroutine stacks, the only roots read here:
  *  - no goroutine waits on the stream's own objects (recv buffer, write quota, headers), grpc's
  *    stream watcher (the goroutine newClientStream starts to wait for the context) excepted;
- *  - no goroutine's live stack (from its saved or its thread's stack pointer to the top) holds
- *    a word equal to the stream, to grpc's clientStream around it (what the application's
- *    ClientStream or generated stub points to) or to that clientStream's attempt;
+ *  - no goroutine's live stack (from its saved or its thread's stack pointer to the top)
+ *    reaches the stream, grpc's clientStream around it (what the application's ClientStream
+ *    or generated stub points to) or that clientStream's attempt, directly or through at most
+ *    two heap objects (a struct that holds the stub, the stub that holds the ClientStream),
+ *    each read within its own bounds (heapobj.c: its span's element size, first OBJ_WORDS
+ *    words), pointer-free objects skipped;
  *  - goroutines grpc started are not counted (its transport and watcher goroutines hold
- *    streams by design) unless they run a server handler (a handler may be a client too).
- * Not seen: references held in the heap — a struct field, a map, a closure that a goroutine
- * reaches through a pointer on its stack, a channel buffer — and in global variables. A
- * stream kept only there (a struct's stream used by a ticker loop) is called abandoned; the
- * evidence says what was looked at. Pointers are not chased through heap objects because
- * without each object's size the words after it (its neighbours) would be read as its own.
- * When a stack cannot be read, no stream is called abandoned.
+ *    streams by design) unless they run a server handler (a handler may be a client too),
+ *    nor the runtime's own (GC workers, forcegc: their stacks point into the runtime's
+ *    bookkeeping, not at the program's values); the main goroutine is counted.
+ * Not seen: references three or more objects away from every stack (a map's buckets, a
+ * slice of structs behind a struct), beyond an object's first OBJ_WORDS words, and those
+ * held only by global variables or timers. A stream kept only there is called abandoned.
+ * The scan is conservative: a stale pointer in a dead stack slot counts as a reference, so
+ * an abandoned stream can go unreported. When a stack cannot be read, the heap's spans are
+ * unknown, or the walk exceeds its budget, no stream is called abandoned.
  */
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/u64set.h"
 #include "grpc_internal.h"
 
 #define CLOSURE_WORDS 16
+#define OBJ_WORDS 64         /* read of each heap object */
+#define CHASE_BUDGET 100000  /* heap objects read, over every stack */
 #define MAX_STACK (1u << 20)
 
 /* What the stacks are searched for: object address -> candidate stream index. */
@@ -34,7 +42,10 @@ typedef struct walk {
 	target *tg;
 	size_t ntg, captg;
 	bool *used;        /* per stream: referred to */
-	bool blind;        /* a stack could not be read: decide nothing */
+	bool blind;        /* a stack or the heap could not be walked: decide nothing */
+	gs_heapobj_ix *heap;
+	gs_u64set deep, shallow; /* objects whose words were followed / only compared */
+	size_t budget;
 } walk;
 
 static int cmp_target(const void *a, const void *b)
@@ -115,11 +126,38 @@ static bool stack_bounds(const gs_goroutine *gr, uint64_t *lo, uint64_t *hi)
 	return sp && *hi > sp && *hi - sp <= MAX_STACK && (!gr->stack_lo || sp >= gr->stack_lo);
 }
 
-static void check_word(walk *w, uint64_t v)
+static void check_word(walk *w, uint64_t v, int depth);
+
+/* The words of the heap object holding p, compared with the targets and, while depth > 1,
+ * followed into the objects they point to. */
+static void follow(walk *w, uint64_t p, int depth)
 {
-	const target *t = v < 0x10000 || (v & 7) ? NULL : find_target(w, v);
+	uint64_t base, size, words[OBJ_WORDS];
+	if (!gs_heapobj_find(w->heap, p, &base, &size))
+		return;
+	if (gs_u64set_has(&w->deep, base) || !gs_u64set_add(depth > 1 ? &w->deep : &w->shallow, base))
+		return;
+	if (!w->budget) {
+		w->blind = true;
+		return;
+	}
+	w->budget--;
+	size_t n = size / 8 < OBJ_WORDS ? size / 8 : OBJ_WORDS;
+	if (gs_target_read(w->g->t, base, words, n * 8, NULL) < 0)
+		return;
+	for (size_t i = 0; i < n && !w->blind; i++)
+		check_word(w, words[i], depth - 1);
+}
+
+static void check_word(walk *w, uint64_t v, int depth)
+{
+	if (v < 0x10000 || (v & 7))
+		return;
+	const target *t = find_target(w, v);
 	if (t)
 		w->used[t->stream] = true;
+	else if (depth > 0)
+		follow(w, v, depth);
 }
 
 /* grpc's clientStream (and its attempt) around each candidate, from the watcher goroutine
@@ -181,6 +219,7 @@ static void walk_stacks(walk *w)
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt) && !w->blind; i++) {
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
 		if (gr->status == GS_G_DEAD || gr->status == GS_G_IDLE ||
+		    (start_has(g, gr, "runtime.") && !start_has(g, gr, "runtime.main")) ||
 		    (start_has(g, gr, "google.golang.org/grpc") && !runs_handler(g, gr)))
 			continue;
 		uint64_t lo, hi;
@@ -192,7 +231,7 @@ static void walk_stacks(walk *w)
 			uint64_t v = buf[k];
 			if (v >= lo && v < hi) /* frame pointers and the like */
 				continue;
-			check_word(w, v);
+			check_word(w, v, 2);
 		}
 	}
 	free(buf);
@@ -203,13 +242,18 @@ void gs_grpc_find_abandoned(gs_grpc *g)
 	if (g->abandoned_done)
 		return;
 	g->abandoned_done = true;
-	walk w = {.g = g};
+	walk w = {.g = g, .budget = CHASE_BUDGET};
 	watcher_pc c = {0, 0};
 	for (size_t i = 0; i < g->nst; i++)
 		if (candidate(g, &g->st[i], &c))
 			add_target(&w, g->st[i].addr, i);
 	if (!w.ntg)
 		return;
+	w.heap = gs_heapobj_open(g);
+	if (!w.heap) {
+		free(w.tg);
+		return;
+	}
 	find_client_streams(&w);
 	qsort(w.tg, w.ntg, sizeof *w.tg, cmp_target);
 	w.used = gs_xcalloc(g->nst, sizeof *w.used);
@@ -219,4 +263,7 @@ void gs_grpc_find_abandoned(gs_grpc *g)
 			g->st[w.tg[i].stream].abandoned = true;
 	free(w.used);
 	free(w.tg);
+	gs_heapobj_close(w.heap);
+	gs_u64set_free(&w.deep);
+	gs_u64set_free(&w.shallow);
 }
