@@ -164,6 +164,9 @@ int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint6
 	}
 	while (step(&a, prt ? &b : NULL) | (prt && step(&b, &a)))
 		;
+	gs_hang_findings(&a.d, out);
+	if (prt)
+		gs_hang_findings(&b.d, peer_out);
 	run_free(&a);
 	if (prt)
 		run_free(&b);
@@ -186,6 +189,13 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 		free(dg->v[i].peer_chain);
 	}
 	free(dg->v);
+	for (size_t i = 0; i < dg->nfindings; i++) {
+		for (size_t k = 0; k < dg->findings[i].nevidence; k++)
+			free(dg->findings[i].evidence[k]);
+		free(dg->findings[i].evidence);
+		free(dg->findings[i].chain);
+	}
+	free(dg->findings);
 	free(dg->peer);
 	memset(dg, 0, sizeof *dg);
 }

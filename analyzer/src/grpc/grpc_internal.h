@@ -30,7 +30,7 @@ struct gs_grpc {
 	gs_stream *st;
 	size_t nst, capst;
 	gs_ctx_info *ctx_scratch; /* one context walk at a time */
-	bool contexts_loaded, linked, details_loaded;
+	bool contexts_loaded, linked, details_loaded, abandoned_done;
 	gs_cc_info *cc;
 	size_t ncc;
 	gs_owner *own;
@@ -54,6 +54,12 @@ size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached);
 void gs_grpc_regroup_streams(gs_grpc *g);
 /* Method, queues, windows and outStreams of every stream (once). */
 void gs_grpc_load_details(gs_grpc *g);
+/* heapobj.c: the pointer-holding heap object containing an address (its base and size);
+ * NULL / false when the spans cannot be read or the address is in none. */
+typedef struct gs_heapobj_ix gs_heapobj_ix;
+gs_heapobj_ix *gs_heapobj_open(gs_grpc *g);
+bool gs_heapobj_find(const gs_heapobj_ix *ix, uint64_t p, uint64_t *base, uint64_t *size);
+void gs_heapobj_close(gs_heapobj_ix *ix);
 /* owners.c */
 void gs_grpc_build_owners(gs_grpc *g);
 void gs_grpc_find_handlers(gs_grpc *g);

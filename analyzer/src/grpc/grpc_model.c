@@ -96,6 +96,15 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 		gs_grpc_read(g, cb, to, w, n);
 		uint64_t data = n == 16 ? w[1] : w[0];
 		tr->throttled = data != 0;
+		/* The reader waits on the channel itself: atomic.Pointer (1.81) and atomic.Value
+		 * holding a *chan struct{} (1.33) point to the channel variable; an atomic.Value
+		 * holding the chan struct{} (1.64) holds the channel. */
+		int kind = 0;
+		bool direct = false;
+		bool ptr = n == 8 || (data && gs_type_kind(g->ty, w[0], &kind, &direct, NULL) == 0 &&
+				      kind == 22 /* abi.Pointer */);
+		if (ptr && data && gs_target_read_u64(g->t, data, &data, NULL) < 0)
+			data = 0;
 		tr->trf_chan = data;
 	}
 	uint64_t list = gs_grpc_u64(g, cb, CB_LIST);

@@ -78,6 +78,9 @@ typedef struct gs_stream {
 	/* Not in the transport's activeStreams (closed or reset by the transport) but still
 	 * referenced by the handler goroutine that runs it. */
 	bool detached;
+	/* A client stream no goroutine refers to, open with its context not done (abandoned.c
+	 * says what "refers" can see); set by gs_grpc_load_contexts. */
+	bool abandoned;
 } gs_stream;
 
 typedef struct gs_transport {
@@ -149,8 +152,10 @@ size_t gs_grpc_nstreams(const gs_grpc *g);
 const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i);
 const gs_layout *gs_grpc_layout(const gs_grpc *g);
 
-/* Reads every stream's context (ctx_known / ctx): done before reporting them. */
+/* Reads every stream's context (ctx_known / ctx): done before reporting them. It then marks
+ * the abandoned client streams (gs_grpc_find_abandoned), which needs the contexts. */
 void gs_grpc_load_contexts(gs_grpc *g);
+void gs_grpc_find_abandoned(gs_grpc *g);
 
 /* Appends the gRPC object owning the channel / pollDesc / mutex at addr ("client stream 3
  * recv buffer") to out; false, nothing appended, when none does. */

@@ -88,8 +88,8 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 		gs_strbuf_puts(out, ",\"context\":null");
 	}
 	if (s->side == GS_CLIENT) {
-		gs_strbuf_printf(out, ",\"header_received\":%s",
-				 s->header_received ? "true" : "false");
+		gs_strbuf_printf(out, ",\"header_received\":%s,\"abandoned\":%s",
+				 s->header_received ? "true" : "false", s->abandoned ? "true" : "false");
 		if (s->has_status) {
 			gs_strbuf_printf(out, ",\"status\":{\"code\":%d,\"message\":", s->status_code);
 			gs_strbuf_json_str(out, s->status_message);
@@ -291,6 +291,8 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 			gs_strbuf_printf(out, "  ctx: %s", GS_SAFE(s->ctx.err, e1));
 		if (s->detached)
 			gs_strbuf_puts(out, "  (dropped by the transport, handler still running)");
+		if (s->abandoned)
+			gs_strbuf_puts(out, "  ABANDONED (no goroutine refers to it, context not done)");
 		gs_strbuf_putc(out, '\n');
 	}
 }
