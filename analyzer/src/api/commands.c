@@ -13,6 +13,7 @@
 #include "../report/why_blocked.h"
 #include "../util/strbuf.h"
 #include "grammar.h"
+#include "listing.h"
 #include "session.h"
 #include "warnings.h"
 
@@ -93,14 +94,14 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	o.phases = &s->phases;
 	/* While the heap is scanned for transports: the goroutines' top frames and waits. */
 	gs_session_grpc_begin(s);
-	gs_rt_waits_job *waits = gs_report_goroutines_prepare(s->rt, &o);
+	gs_rt_waits_job *waits = gs_listing_prepare(s->rt, &o);
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
 	gs_rt_waits_join(waits);
 	gs_phases_mark(o.phases, "waits");
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
-	gs_report_goroutines(s->rt, &o, out);
+	gs_listing_render(s->rt, &o, out);
 	free(ids);
 	return 0;
 }
