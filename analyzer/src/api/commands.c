@@ -204,7 +204,6 @@ static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
-	gs_grpc_load_contexts(g);
 	gs_report_streams(g, json, out);
 	return 0;
 }
@@ -231,7 +230,6 @@ static int cmd_stream_state(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(msg);
 		return 2;
 	}
-	gs_grpc_load_contexts(g);
 	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
 	return 0;
 }
@@ -294,15 +292,14 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
-	gs_grpc_load_contexts(g);
 	gs_session *ps = NULL;
 	gs_grpc *pg = NULL;
 	if (po.core) {
 		char msg[1024];
 		int st;
 		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (ps && (pg = gs_session_grpc_linked(ps, &e)))
-			gs_grpc_load_contexts(pg);
+		if (ps)
+			pg = gs_session_grpc_linked(ps, &e);
 		if (!ps || !pg) {
 			free(ids);
 			*errmsg = gs_xstrdup(ps ? e.msg : msg);

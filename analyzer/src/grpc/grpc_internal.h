@@ -54,6 +54,8 @@ size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached);
 void gs_grpc_regroup_streams(gs_grpc *g);
 /* Method, queues, windows and outStreams of every stream (once). */
 void gs_grpc_load_details(gs_grpc *g);
+/* Reads every stream's context (ctx_known / ctx); part of gs_grpc_link. */
+void gs_grpc_load_contexts(gs_grpc *g);
 /* owners.c */
 void gs_grpc_build_owners(gs_grpc *g);
 void gs_grpc_find_handlers(gs_grpc *g);
