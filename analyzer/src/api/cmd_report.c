@@ -81,7 +81,6 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g)
 		return fail(errmsg, 1, "%s%s", e.msg, "");
-	gs_grpc_load_contexts(g);
 	gs_session *ps = NULL;
 	gs_grpc *pg = NULL;
 	if (po.core) {
@@ -90,8 +89,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		po.progress = s->progress;
 		po.progress_ctx = s->progress_ctx;
 		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (ps && (pg = gs_session_grpc_linked(ps, &e)))
-			gs_grpc_load_contexts(pg);
+		if (ps)
+			pg = gs_session_grpc_linked(ps, &e);
 		if (!ps || !pg) {
 			int rc = fail(errmsg, ps ? 1 : st, "%s%s", ps ? e.msg : msg, "");
 			gs_close(ps);

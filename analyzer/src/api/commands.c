@@ -13,6 +13,7 @@
 #include "../report/why_blocked.h"
 #include "../util/strbuf.h"
 #include "grammar.h"
+#include "listing.h"
 #include "session.h"
 #include "warnings.h"
 
@@ -93,14 +94,14 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	o.phases = &s->phases;
 	/* While the heap is scanned for transports: the goroutines' top frames and waits. */
 	gs_session_grpc_begin(s);
-	gs_rt_waits_job *waits = gs_report_goroutines_prepare(s->rt, &o);
+	gs_rt_waits_job *waits = gs_listing_prepare(s->rt, &o);
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
 	gs_rt_waits_join(waits);
 	gs_phases_mark(o.phases, "waits");
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
-	gs_report_goroutines(s->rt, &o, out);
+	gs_listing_render(s->rt, &o, out);
 	free(ids);
 	return 0;
 }
@@ -203,7 +204,6 @@ static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
-	gs_grpc_load_contexts(g);
 	gs_report_streams(g, json, out);
 	return 0;
 }
@@ -230,7 +230,6 @@ static int cmd_stream_state(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(msg);
 		return 2;
 	}
-	gs_grpc_load_contexts(g);
 	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
 	return 0;
 }
@@ -293,15 +292,14 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
-	gs_grpc_load_contexts(g);
 	gs_session *ps = NULL;
 	gs_grpc *pg = NULL;
 	if (po.core) {
 		char msg[1024];
 		int st;
 		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (ps && (pg = gs_session_grpc_linked(ps, &e)))
-			gs_grpc_load_contexts(pg);
+		if (ps)
+			pg = gs_session_grpc_linked(ps, &e);
 		if (!ps || !pg) {
 			free(ids);
 			*errmsg = gs_xstrdup(ps ? e.msg : msg);

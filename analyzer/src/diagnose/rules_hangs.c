@@ -280,7 +280,7 @@ static gs_verdict *new_finding(gs_diagnosis *out)
 
 void gs_hang_findings(gs_diag *d, gs_diagnosis *out)
 {
-	gs_grpc_load_contexts(d->g);
+	/* The linked model has each stream's context and its abandoned mark. */
 	for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
 		const gs_stream *s = gs_grpc_stream(d->g, i);
 		if (!s->abandoned)

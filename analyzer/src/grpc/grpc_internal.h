@@ -60,6 +60,10 @@ typedef struct gs_heapobj_ix gs_heapobj_ix;
 gs_heapobj_ix *gs_heapobj_open(gs_grpc *g);
 bool gs_heapobj_find(const gs_heapobj_ix *ix, uint64_t p, uint64_t *base, uint64_t *size);
 void gs_heapobj_close(gs_heapobj_ix *ix);
+/* Reads every stream's context (ctx_known / ctx), then marks the abandoned client streams
+ * (gs_grpc_find_abandoned, abandoned.c), which needs the contexts; part of gs_grpc_link. */
+void gs_grpc_load_contexts(gs_grpc *g);
+void gs_grpc_find_abandoned(gs_grpc *g);
 /* owners.c */
 void gs_grpc_build_owners(gs_grpc *g);
 void gs_grpc_find_handlers(gs_grpc *g);

@@ -17,11 +17,12 @@ int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n)
 	uint64_t a = base + (uint64_t)off;
 	if (gs_run_read(&g->ov, a, dst, n))
 		return 0;
-	if (gs_target_read(g->t, a, dst, n, NULL) == 0)
+	gs_err e;
+	if (gs_target_read(g->t, a, dst, n, &e) == 0)
 		return 0;
 	memset(dst, 0, n);
 	if (!g->bad)
-		g->bad = base + (uint64_t)off;
+		g->bad = e.read_at;
 	return -1;
 }
 
@@ -278,6 +279,7 @@ void gs_grpc_link(gs_grpc *g)
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);
 	gs_grpc_load_details(g);
+	gs_grpc_load_contexts(g);
 }
 
 void gs_grpc_close(gs_grpc *g)

@@ -134,7 +134,9 @@ typedef struct gs_grpc gs_grpc;
 /* Never fails for want of gRPC: a program without grpc-go has no transports. Opening reads
  * transports, streams and which object owns which channel (enough to name the owners of
  * wait objects); gs_grpc_link adds the goroutines of each stream and transport (handlers
- * found by stack scans, streams the transport already dropped). */
+ * found by stack scans, streams the transport already dropped) and each stream's context.
+ * Linking is idempotent: whoever needs the linked model asks for it (gs_session_grpc_linked)
+ * and gets all of it, whatever was asked before. */
 gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
 /* gs_grpc_open in two steps, so that the heap scan for transports (a worker thread on a
  * core) runs while the caller does other work on the runtime model: begin never fails;
@@ -152,10 +154,6 @@ size_t gs_grpc_nstreams(const gs_grpc *g);
 const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i);
 const gs_layout *gs_grpc_layout(const gs_grpc *g);
 
-/* Reads every stream's context (ctx_known / ctx): done before reporting them. It then marks
- * the abandoned client streams (gs_grpc_find_abandoned), which needs the contexts. */
-void gs_grpc_load_contexts(gs_grpc *g);
-void gs_grpc_find_abandoned(gs_grpc *g);
 
 /* Appends the gRPC object owning the channel / pollDesc / mutex at addr ("client stream 3
  * recv buffer") to out; false, nothing appended, when none does. */
