@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 
-#include "strbuf.h"
 
 #define CHUNK_BYTES ((size_t)64 << 10)
 
@@ -14,7 +13,9 @@ struct gs_chunk {
 
 static gs_chunk *new_chunk(size_t cap, gs_chunk *next)
 {
-	gs_chunk *k = gs_xmalloc(sizeof *k + cap);
+	gs_chunk *k = malloc(sizeof *k + cap);
+	if (!k)
+		return NULL;
 	k->next = next;
 	k->used = 0;
 	k->cap = cap;
@@ -26,6 +27,8 @@ void *gs_chunks_alloc(gs_chunks *c, size_t n)
 	n = (n + 7) & ~(size_t)7;
 	if (n > CHUNK_BYTES / 4) { /* large: a chunk of its own, behind the one being filled */
 		gs_chunk *k = new_chunk(n, NULL);
+		if (!k)
+			return NULL;
 		k->used = n;
 		if (c->head) {
 			k->next = c->head->next;
@@ -35,8 +38,12 @@ void *gs_chunks_alloc(gs_chunks *c, size_t n)
 		}
 		return k->data;
 	}
-	if (!c->head || c->head->cap - c->head->used < n)
-		c->head = new_chunk(CHUNK_BYTES, c->head);
+	if (!c->head || c->head->cap - c->head->used < n) {
+		gs_chunk *k = new_chunk(CHUNK_BYTES, c->head);
+		if (!k)
+			return NULL;
+		c->head = k;
+	}
 	void *p = c->head->data + c->head->used;
 	c->head->used += n;
 	return p;

@@ -11,7 +11,7 @@ typedef struct gs_chunks {
 	gs_chunk *head; /* the chunk being filled first, then the full ones */
 } gs_chunks;
 
-/* n bytes, 8-byte aligned, valid until gs_chunks_free. Aborts when out of memory. */
+/* n bytes, 8-byte aligned, valid until gs_chunks_free; NULL when out of memory. */
 void *gs_chunks_alloc(gs_chunks *c, size_t n);
 /* Hands every chunk of src to dst (src is left empty). */
 void gs_chunks_move(gs_chunks *dst, gs_chunks *src);

@@ -3,7 +3,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 
-#include "strbuf.h"
 
 /* A pool thread: its job slot (NULL when idle), under the executor's lock. */
 typedef struct worker {
@@ -45,7 +44,9 @@ static void *worker_loop(void *arg)
 
 gs_exec *gs_exec_new(size_t max_threads)
 {
-	gs_exec *ex = gs_xcalloc(1, sizeof *ex);
+	gs_exec *ex = calloc(1, sizeof *ex);
+	if (!ex)
+		return NULL;
 	ex->max = max_threads < GS_EXEC_MAX_THREADS ? max_threads : GS_EXEC_MAX_THREADS;
 	pthread_mutex_init(&ex->lock, NULL);
 	pthread_cond_init(&ex->done, NULL);

@@ -47,7 +47,7 @@ typedef struct gs_job {
 	bool done;    /* under the executor's lock */
 } gs_job;
 
-/* An executor of at most max_threads threads (none started yet). Aborts when out of memory. */
+/* An executor of at most max_threads threads (none started yet); NULL when out of memory. */
 gs_exec *gs_exec_new(size_t max_threads);
 /* Runs fn(arg) on a pool thread: true. False (ex NULL, every thread busy, or no thread to be
  * had): nothing ran; the submitter does the work itself. */

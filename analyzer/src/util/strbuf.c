@@ -1,39 +1,10 @@
 #include "strbuf.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void *gs_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-void *gs_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-void *gs_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-char *gs_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(gs_xmalloc(n), s, n);
-}
 
 void gs_strbuf_init(gs_strbuf *sb)
 {
@@ -41,6 +12,7 @@ void gs_strbuf_init(gs_strbuf *sb)
 	sb->len = sb->cap = 0;
 	sb->sink = NULL;
 	sb->sink_ctx = NULL;
+	sb->failed = false;
 }
 
 void gs_strbuf_flush(gs_strbuf *sb)
@@ -58,15 +30,26 @@ void gs_strbuf_free(gs_strbuf *sb)
 	gs_strbuf_init(sb);
 }
 
-static void reserve(gs_strbuf *sb, size_t extra)
+/* False when the room cannot be had: the buffer is then failed, and its cap lowered so
+ * the inline append always takes the slow path, which drops what it is given. */
+static bool reserve(gs_strbuf *sb, size_t extra)
 {
+	if (sb->failed)
+		return false;
 	if (sb->len + extra + 1 <= sb->cap)
-		return;
+		return true;
 	size_t cap = sb->cap ? sb->cap : 256;
-	while (cap < sb->len + extra + 1)
+	while (cap < sb->len + extra + 1 && cap <= SIZE_MAX / 2)
 		cap *= 2;
-	sb->buf = gs_xrealloc(sb->buf, cap);
+	char *buf = cap < sb->len + extra + 1 ? NULL : realloc(sb->buf, cap);
+	if (!buf) {
+		sb->failed = true;
+		sb->cap = sb->buf ? sb->len + 1 : 0;
+		return false;
+	}
+	sb->buf = buf;
 	sb->cap = cap;
+	return true;
 }
 
 void gs_strbuf_put_u64(gs_strbuf *sb, unsigned long long v)
@@ -105,7 +88,8 @@ void gs_strbuf_put_hex(gs_strbuf *sb, unsigned long long v)
 
 void gs_strbuf_put_slow(gs_strbuf *sb, const void *p, size_t n)
 {
-	reserve(sb, n);
+	if (!reserve(sb, n))
+		return;
 	memcpy(sb->buf + sb->len, p, n);
 	sb->len += n;
 	sb->buf[sb->len] = '\0';
@@ -116,8 +100,8 @@ void gs_strbuf_put_slow(gs_strbuf *sb, const void *p, size_t n)
 void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...)
 {
 	va_list ap, ap2;
-	if (sb->cap - sb->len < 128)
-		reserve(sb, 128);
+	if (sb->cap - sb->len < 128 && !reserve(sb, 128))
+		return;
 	va_start(ap, fmt);
 	va_copy(ap2, ap);
 	/* Format straight into the free space; only a line longer than it is formatted twice. */
@@ -125,7 +109,11 @@ void gs_strbuf_printf(gs_strbuf *sb, const char *fmt, ...)
 	int n = vsnprintf(sb->buf + sb->len, room, fmt, ap);
 	va_end(ap);
 	if (n > 0 && (size_t)n >= room) {
-		reserve(sb, (size_t)n);
+		if (!reserve(sb, (size_t)n)) {
+			sb->buf[sb->len] = '\0';
+			va_end(ap2);
+			return;
+		}
 		vsnprintf(sb->buf + sb->len, (size_t)n + 1, fmt, ap2);
 	}
 	va_end(ap2);
@@ -258,7 +246,41 @@ const char *gs_text_safe(const char *s, char *buf, size_t cap, bool quote)
 
 char *gs_strbuf_take(gs_strbuf *sb)
 {
-	char *s = sb->buf ? sb->buf : gs_xstrdup("");
+	if (sb->failed) {
+		gs_strbuf_free(sb);
+		return NULL;
+	}
+	char *s = sb->buf ? sb->buf : strdup("");
 	gs_strbuf_init(sb);
 	return s;
+}
+
+void *gs_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+void *gs_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+void *gs_xrealloc(void *p, size_t n)
+{
+	p = realloc(p, n ? n : 1);
+	if (!p)
+		abort();
+	return p;
+}
+
+char *gs_xstrdup(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	return memcpy(gs_xmalloc(n), s, n);
 }

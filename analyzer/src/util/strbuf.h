@@ -1,5 +1,6 @@
-/* A growable byte buffer for building text and JSON output. Allocation failure aborts
- * through gs_xmalloc: an analyser that cannot allocate cannot say anything useful. */
+/* A growable byte buffer for building text and JSON output. A failed allocation makes the
+ * buffer failed for good: later appends are dropped, and whoever hands the text on checks
+ * gs_strbuf_failed once at the end (the command layer turns it into "out of memory"). */
 #ifndef GS_UTIL_STRBUF_H
 #define GS_UTIL_STRBUF_H
 
@@ -14,12 +15,17 @@ typedef struct gs_strbuf {
 	 * by gs_strbuf_flush), so a large report streams instead of piling up in memory. */
 	void (*sink)(void *ctx, const char *p, size_t n);
 	void *sink_ctx;
+	bool failed; /* an allocation failed: the contents are cut short */
 } gs_strbuf;
 
 void gs_strbuf_init(gs_strbuf *sb);
 void gs_strbuf_free(gs_strbuf *sb);
 /* Appends with the sink and growth taken care of (the out-of-line path). */
 void gs_strbuf_put_slow(gs_strbuf *sb, const void *p, size_t n);
+static inline bool gs_strbuf_failed(const gs_strbuf *sb)
+{
+	return sb->failed;
+}
 
 /* Inline when the bytes fit before the sink's threshold: listings append millions of
  * small pieces. */
@@ -59,9 +65,11 @@ const char *gs_text_safe(const char *s, char *buf, size_t cap, bool quote);
 #define GS_SAFE(s, buf) gs_text_safe((s), (buf), sizeof(buf), false)
 /* Hands what is buffered to the sink (no-op without one). */
 void gs_strbuf_flush(gs_strbuf *sb);
-/* Detaches the NUL-terminated contents; the buffer is reset. */
+/* Detaches the NUL-terminated contents; the buffer is reset. NULL when the buffer failed
+ * (its contents are freed) or the empty string cannot be allocated. */
 char *gs_strbuf_take(gs_strbuf *sb);
 
+/* Aborting allocators, going away as the layers move to util/alloc.h. */
 void *gs_xmalloc(size_t n);
 void *gs_xcalloc(size_t n, size_t size);
 void *gs_xrealloc(void *p, size_t n);

@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "strbuf.h"
 #include "hash.h"
 
 static size_t find(char **slot, size_t cap, const char *s)
@@ -21,7 +20,9 @@ const char *gs_strpool_intern(gs_strpool *p, const char *s)
 		return "";
 	if (2 * (p->n + 1) > p->cap) {
 		size_t cap = p->cap ? p->cap * 2 : 64;
-		char **slot = gs_xcalloc(cap, sizeof *slot);
+		char **slot = calloc(cap, sizeof *slot);
+		if (!slot)
+			return NULL;
 		for (size_t i = 0; i < p->cap; i++)
 			if (p->slot[i])
 				slot[find(slot, cap, p->slot[i])] = p->slot[i];
@@ -31,7 +32,8 @@ const char *gs_strpool_intern(gs_strpool *p, const char *s)
 	}
 	size_t i = find(p->slot, p->cap, s);
 	if (!p->slot[i]) {
-		p->slot[i] = gs_xstrdup(s);
+		if (!(p->slot[i] = strdup(s)))
+			return NULL;
 		p->n++;
 	}
 	return p->slot[i];

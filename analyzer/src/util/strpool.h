@@ -10,7 +10,8 @@ typedef struct gs_strpool {
 	size_t n, cap;
 } gs_strpool;
 
-/* The pool's copy of s (valid until gs_strpool_free); "" and NULL give "". */
+/* The pool's copy of s (valid until gs_strpool_free); "" and NULL give "". NULL
+ * when out of memory. */
 const char *gs_strpool_intern(gs_strpool *p, const char *s);
 void gs_strpool_free(gs_strpool *p);
 

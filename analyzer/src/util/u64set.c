@@ -2,7 +2,6 @@
 
 #include <stdlib.h>
 
-#include "strbuf.h"
 
 static size_t hash(uint64_t v, size_t mask)
 {
@@ -12,7 +11,11 @@ static size_t hash(uint64_t v, size_t mask)
 bool gs_u64set_add(gs_u64set *s, uint64_t v)
 {
 	if (2 * (s->n + 1) > s->cap) {
-		gs_u64set big = {gs_xcalloc(s->cap ? s->cap * 2 : 64, 8), s->cap ? s->cap * 2 : 64, 0};
+		gs_u64set big = {calloc(s->cap ? s->cap * 2 : 64, 8), s->cap ? s->cap * 2 : 64, 0, false};
+		if (!big.slot) {
+			s->failed = true;
+			return false;
+		}
 		for (size_t i = 0; i < s->cap; i++)
 			if (s->slot[i])
 				gs_u64set_add(&big, s->slot[i]);
@@ -48,4 +51,5 @@ void gs_u64set_free(gs_u64set *s)
 	free(s->slot);
 	s->slot = NULL;
 	s->cap = s->n = 0;
+	s->failed = false;
 }
