@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 static size_t cb_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 {
@@ -28,7 +28,12 @@ gs_target *gs_callback_target_new(const gs_target_callbacks *cb, gs_err *err)
 		gs_errf(err, GS_EINPUT, "debugger: no read callback");
 		return NULL;
 	}
-	gs_target_callbacks *copy = gs_xmalloc(sizeof *copy);
+	gs_target_callbacks *copy = gs_malloc(sizeof *copy, err);
+	if (!copy)
+		return NULL;
 	*copy = *cb;
-	return gs_target_new(GS_TARGET_CALLBACKS, "debugger", &cb_ops, copy);
+	gs_target *t = gs_target_new(GS_TARGET_CALLBACKS, "debugger", &cb_ops, copy, err);
+	if (!t)
+		free(copy);
+	return t;
 }

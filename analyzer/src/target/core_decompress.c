@@ -21,7 +21,7 @@
 #include <zstd.h>
 #include <zstd_errors.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 #define BLOCK 4096u
 #define IN_BUF ((size_t)256 << 10)
@@ -410,11 +410,12 @@ int gs_core_decompress(int fd, const char *path, enum gs_compression format,
 		.in_total = (uint64_t)st.st_size, .so = {out_fd, 0},
 		.progress = progress, .progress_ctx = progress_ctx, .err = err,
 	};
-	d.in = gs_xmalloc(IN_BUF);
-	d.out = gs_xmalloc(OUT_BUF);
+	d.in = gs_malloc(IN_BUF, err);
+	d.out = d.in ? gs_malloc(OUT_BUF, err) : NULL;
 	report(&d, 0);
-	int rc;
-	switch (format) {
+	int rc = d.out ? 0 : -1;
+	switch (d.out ? format : GS_COMPRESS_NONE) {
+	case GS_COMPRESS_NONE: break;
 	case GS_COMPRESS_ZSTD: rc = run_zstd(&d); break;
 	case GS_COMPRESS_XZ: rc = run_xz(&d); break;
 	case GS_COMPRESS_GZIP: rc = run_gzip(&d); break;

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 #define NT_PRSTATUS_ 1
 #define NT_AUXV_ 6
@@ -78,7 +78,11 @@ static int parse_file(gs_target *t, const char *path, const uint8_t *d, size_t n
 static void parse_auxv(gs_target *t, const uint8_t *d, size_t n)
 {
 	size_t np = n / 16, k = 0;
-	uint64_t *pairs = gs_xmalloc((np ? np : 1) * 16);
+	uint64_t *pairs = malloc((np ? np : 1) * 16);
+	if (!pairs) {
+		t->nomem = true;
+		return;
+	}
 	for (; k < np; k++) {
 		pairs[2 * k] = le64(d + 16 * k);
 		pairs[2 * k + 1] = le64(d + 16 * k + 8);

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "core_decompress.h"
 #include "core_notes.h"
 #include "target_impl.h"
@@ -200,7 +200,9 @@ static int load_headers(gs_target *t, core_impl *c, const char *path, gs_err *er
 			"bytes)", path, (uint64_t)eh.e_phoff + phnum * sizeof(Elf64_Phdr), c->size);
 		goto out;
 	}
-	c->segs = gs_xcalloc(phnum ? phnum : 1, sizeof *c->segs);
+	c->segs = gs_calloc(phnum ? phnum : 1, sizeof *c->segs, err);
+	if (!c->segs)
+		goto out;
 	for (size_t i = 0; i < phnum; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(elf, (int)i, &ph)) {
@@ -229,7 +231,7 @@ static int load_headers(gs_target *t, core_impl *c, const char *path, gs_err *er
 				snprintf(why, sizeof why, "%s", m);
 			}
 			if ((have < ph.p_filesz || bad) && !t->notes_problem)
-				t->notes_problem = gs_xstrdup(why);
+				t->nomem |= !(t->notes_problem = gs_strdup(why, NULL));
 		} else if (ph.p_type == PT_LOAD && ph.p_memsz) {
 			core_seg *s = &c->segs[c->nsegs++];
 			s->vaddr = ph.p_vaddr;
@@ -271,7 +273,11 @@ static gs_target *open_fd(const char *path, int fd, gs_err *err)
 		close(fd);
 		return NULL;
 	}
-	core_impl *c = gs_xcalloc(1, sizeof *c);
+	core_impl *c = gs_calloc(1, sizeof *c, err);
+	if (!c) {
+		close(fd);
+		return NULL;
+	}
 	/* A file truncated after this point raises SIGBUS on access; cores are not expected
 	 * to change under us. */
 	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -284,13 +290,23 @@ static gs_target *open_fd(const char *path, int fd, gs_err *err)
 	c->fd = fd;
 	c->map = map;
 	c->size = size;
-	gs_target *t = gs_target_new(GS_TARGET_CORE, path, &core_ops, c);
+	gs_target *t = gs_target_new(GS_TARGET_CORE, path, &core_ops, c, err);
+	if (!t) {
+		munmap(map, size);
+		close(fd);
+		free(c);
+		return NULL;
+	}
 	elf_version(EV_CURRENT);
 	if (load_headers(t, c, path, err) != 0) {
 		gs_target_close(t);
 		return NULL;
 	}
 	gs_target_exe_from_auxv(t);
+	if (gs_target_alloc_check(t, err) != 0) {
+		gs_target_close(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -333,7 +349,10 @@ gs_target *gs_core_target_open_progress(const char *path, gs_decompress_progress
 			 gs_compression_name(c), t->notes_problem ? "; " : "",
 			 t->notes_problem ? t->notes_problem : "");
 		free(t->notes_problem);
-		t->notes_problem = gs_xstrdup(m);
+		if (!(t->notes_problem = gs_strdup(m, err))) {
+			gs_target_close(t);
+			return NULL;
+		}
 	}
 	/* A stream cut short holds the start of the core, analysed as a truncated core; when
 	 * even that fails, the reason is the cut, not the core. */

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 /* /proc files report size 0; read until EOF, bounded against a hostile maps file. */
 #define MAX_PROC_FILE ((size_t)256 << 20)
@@ -21,13 +21,20 @@ static char *read_proc_file(const char *path, size_t *len)
 	if (fd < 0)
 		return NULL;
 	size_t cap = 4096, n = 0;
-	char *buf = gs_xmalloc(cap + 1);
+	char *buf = malloc(cap + 1);
 	for (;;) {
-		if (n == cap) {
+		if (buf && n == cap) {
 			if (cap >= MAX_PROC_FILE)
 				break;
 			cap *= 2;
-			buf = gs_xrealloc(buf, cap + 1);
+			char *b = realloc(buf, cap + 1);
+			if (!b)
+				free(buf);
+			buf = b;
+		}
+		if (!buf) { /* errno is ENOMEM */
+			close(fd);
+			return NULL;
 		}
 		ssize_t r = read(fd, buf + n, cap - n);
 		if (r < 0 && errno == EINTR)
@@ -51,7 +58,11 @@ int gs_proc_list_tids(int pid, pid_t **tids, size_t *n)
 		return -1;
 	size_t cap = 16;
 	*n = 0;
-	*tids = gs_xmalloc(cap * sizeof **tids);
+	*tids = malloc(cap * sizeof **tids);
+	if (!*tids) {
+		closedir(d);
+		return -1;
+	}
 	struct dirent *de;
 	while ((de = readdir(d)) != NULL) {
 		char *end;
@@ -60,7 +71,15 @@ int gs_proc_list_tids(int pid, pid_t **tids, size_t *n)
 			continue;
 		if (*n == cap) {
 			cap *= 2;
-			*tids = gs_xrealloc(*tids, cap * sizeof **tids);
+			pid_t *v = realloc(*tids, cap * sizeof **tids);
+			if (!v) {
+				free(*tids);
+				*tids = NULL;
+				closedir(d);
+				errno = ENOMEM;
+				return -1;
+			}
+			*tids = v;
 		}
 		(*tids)[(*n)++] = (pid_t)tid;
 	}
@@ -75,8 +94,10 @@ static void load_maps(gs_target *t, int pid)
 	size_t len;
 	snprintf(path, sizeof path, "/proc/%d/maps", pid);
 	char *buf = read_proc_file(path, &len);
-	if (!buf)
+	if (!buf) {
+		t->nomem |= errno == ENOMEM;
 		return;
+	}
 	for (char *line = buf, *next; line && *line; line = next) {
 		next = strchr(line, '\n');
 		if (next)
@@ -101,10 +122,17 @@ static void load_auxv(gs_target *t, int pid)
 	size_t len;
 	snprintf(path, sizeof path, "/proc/%d/auxv", pid);
 	char *buf = read_proc_file(path, &len);
-	if (!buf)
+	if (!buf) {
+		t->nomem |= errno == ENOMEM;
 		return;
+	}
 	size_t np = len / 16, k = 0;
-	uint64_t *pairs = gs_xmalloc((np ? np : 1) * 16);
+	uint64_t *pairs = malloc((np ? np : 1) * 16);
+	if (!pairs) {
+		t->nomem = true;
+		free(buf);
+		return;
+	}
 	memcpy(pairs, buf, np * 16);
 	while (k < np && pairs[2 * k] != 0) /* AT_NULL ends the vector */
 		k++;

@@ -22,7 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "live_cause.h"
 #include "live_proc.h"
 #include "target_impl.h"
@@ -182,16 +182,21 @@ static int wait_stop(live_impl *l, pid_t tid)
 /* 0 seized and stopped, 1 the thread is gone, -1 error. */
 static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 {
+	/* Room first: a thread seized must be recorded, to be let go at the close. */
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		live_thread *v = gs_reallocarray(l->threads, cap, sizeof *v, err);
+		if (!v)
+			return -1;
+		l->threads = v;
+		l->cap = cap;
+	}
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
 		if (errno == ESRCH)
 			return 1;
 		char why[256];
 		gs_live_trace_cause(l->pid, errno, why, sizeof why);
 		return gs_errf(err, GS_EINPUT, "pid %d: cannot trace: %s", l->pid, why);
-	}
-	if (l->n == l->cap) {
-		l->cap = l->cap ? l->cap * 2 : 16;
-		l->threads = gs_xrealloc(l->threads, l->cap * sizeof *l->threads);
 	}
 	l->threads[l->n++] = (live_thread){ tid, 0 };
 	if (!l->started) {
@@ -263,11 +268,17 @@ gs_target *gs_live_target_open(int pid, gs_err *err)
 	}
 	char name[32];
 	snprintf(name, sizeof name, "/proc/%d", pid);
-	live_impl *l = gs_xcalloc(1, sizeof *l);
+	live_impl *l = gs_calloc(1, sizeof *l, err);
+	if (!l)
+		return NULL;
 	l->pid = pid;
 	l->memfd = -1;
 	/* From here on gs_target_close detaches whatever was seized. */
-	gs_target *t = gs_target_new(GS_TARGET_LIVE, name, &live_ops, l);
+	gs_target *t = gs_target_new(GS_TARGET_LIVE, name, &live_ops, l, err);
+	if (!t) {
+		free(l);
+		return NULL;
+	}
 	if (seize_all(l, err) != 0) {
 		gs_target_close(t);
 		return NULL;
@@ -282,6 +293,10 @@ gs_target *gs_live_target_open(int pid, gs_err *err)
 	}
 	read_regs(t, l);
 	gs_proc_load_layout(t, pid);
+	if (gs_target_alloc_check(t, err) != 0) {
+		gs_target_close(t);
+		return NULL;
+	}
 	return t;
 }
 

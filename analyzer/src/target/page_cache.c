@@ -5,13 +5,13 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "../util/strbuf.h"
 
 #define PAGE_MASK ((uint64_t)GS_PAGE_SIZE - 1)
 #define NIL UINT32_MAX
 #define MAX_PAGES ((size_t)1 << 24)
 
-enum { PAGE_NONE, PAGE_FULL, PAGE_PARTIAL };
+/* PAGE_DIRECT: partly readable, but its bits could not be allocated: read from the source. */
+enum { PAGE_NONE, PAGE_FULL, PAGE_PARTIAL, PAGE_DIRECT };
 
 typedef struct pc_entry {
 	uint64_t page;
@@ -43,7 +43,9 @@ static uint32_t bucket_of(const gs_page_cache *pc, uint64_t page)
 
 gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes)
 {
-	gs_page_cache *pc = gs_xcalloc(1, sizeof *pc);
+	gs_page_cache *pc = calloc(1, sizeof *pc);
+	if (!pc)
+		return NULL;
 	size_t cap = max_bytes / GS_PAGE_SIZE;
 	if (cap < 1)
 		cap = 1;
@@ -51,14 +53,14 @@ gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes)
 		cap = MAX_PAGES;
 	pc->src = *src;
 	pc->cap = (uint32_t)cap;
-	pc->entries = gs_xcalloc(cap, sizeof *pc->entries);
+	pc->entries = calloc(cap, sizeof *pc->entries);
 	/* One block, made present in steps as entries come into use (populate_upto): faulting
 	 * fresh pages in one by one costs more than the reads the cache saves, and a small
 	 * snapshot should not pay for the whole cache. */
 	pc->data_bytes = cap * GS_PAGE_SIZE;
 	void *d = mmap(NULL, pc->data_bytes, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	pc->data = d == MAP_FAILED ? gs_xmalloc(pc->data_bytes) : d;
+	pc->data = d == MAP_FAILED ? malloc(pc->data_bytes) : d;
 #ifdef MADV_HUGEPAGE
 	/* 2 MiB pages where the system has them: one fault (and one TLB entry) for 512 cache
 	 * pages instead of one each. */
@@ -70,7 +72,13 @@ gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes)
 	pc->bucket_bits = 1;
 	while (((size_t)1 << pc->bucket_bits) < cap * 2)
 		pc->bucket_bits++;
-	pc->buckets = gs_xmalloc(sizeof *pc->buckets << pc->bucket_bits);
+	pc->buckets = malloc(sizeof *pc->buckets << pc->bucket_bits);
+	if (!pc->entries || !pc->data || !pc->buckets) {
+		if (!pc->entries)
+			pc->cap = 0;
+		gs_page_cache_free(pc);
+		return NULL;
+	}
 	gs_page_cache_invalidate(pc);
 	return pc;
 }
@@ -200,9 +208,10 @@ static void fill(gs_page_cache *pc, pc_entry *e)
 	} else if (total == 0) {
 		e->state = PAGE_NONE;
 	} else {
-		e->state = PAGE_PARTIAL;
-		e->valid = gs_xmalloc(sizeof bits);
-		memcpy(e->valid, bits, sizeof bits);
+		e->valid = malloc(sizeof bits);
+		e->state = e->valid ? PAGE_PARTIAL : PAGE_DIRECT;
+		if (e->valid)
+			memcpy(e->valid, bits, sizeof bits);
 	}
 }
 
@@ -276,6 +285,13 @@ size_t gs_page_cache_read(gs_page_cache *pc, uint64_t addr, void *dst, size_t n)
 		if (e->state == PAGE_NONE)
 			break;
 		size_t ok = chunk;
+		if (e->state == PAGE_DIRECT) {
+			ok = pc->src.read(pc->src.ctx, a, out + done, chunk);
+			done += ok < chunk ? ok : chunk;
+			if (ok < chunk)
+				break;
+			continue;
+		}
 		if (e->state == PAGE_PARTIAL)
 			for (ok = 0; ok < chunk && bit(e->valid, off + ok); ok++)
 				;

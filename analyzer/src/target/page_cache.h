@@ -40,7 +40,8 @@ typedef struct gs_page_cache_stats {
 
 typedef struct gs_page_cache gs_page_cache;
 
-/* max_bytes bounds the cached pages (at least one page is kept). */
+/* max_bytes bounds the cached pages (at least one page is kept). NULL when out of
+ * memory. */
 gs_page_cache *gs_page_cache_new(const gs_page_source *src, size_t max_bytes);
 void gs_page_cache_free(gs_page_cache *pc);
 

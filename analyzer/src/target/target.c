@@ -9,7 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 #define MAX_BACKING 4096
 
@@ -19,15 +19,24 @@ static size_t source_read(void *ctx, uint64_t addr, void *dst, size_t n);
 static uint64_t source_next(void *ctx, uint64_t addr);
 
 gs_target *gs_target_new(enum gs_target_kind kind, const char *name, const gs_target_ops *ops,
-			 void *impl)
+			 void *impl, gs_err *err)
 {
-	gs_target *t = gs_xcalloc(1, sizeof *t);
+	gs_target *t = gs_calloc(1, sizeof *t, err);
+	if (!t)
+		return NULL;
 	t->kind = kind;
-	t->name = gs_xstrdup(name);
+	t->name = gs_strdup(name, err);
 	t->ops = ops;
 	t->impl = impl;
 	gs_page_source src = { .ctx = t, .read = source_read, .next = source_next };
-	t->cache = gs_page_cache_new(&src, GS_PAGE_CACHE_DEFAULT_BYTES);
+	t->cache = t->name ? gs_page_cache_new(&src, GS_PAGE_CACHE_DEFAULT_BYTES) : NULL;
+	if (!t->cache) {
+		if (t->name)
+			gs_err_nomem(err, GS_PAGE_CACHE_DEFAULT_BYTES);
+		free(t->name);
+		free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -37,11 +46,17 @@ gs_target *gs_target_view(gs_target *t)
 		return NULL;
 	if (t->parent)
 		t = t->parent;
-	gs_target *v = gs_xcalloc(1, sizeof *v);
+	gs_target *v = malloc(sizeof *v);
+	if (!v)
+		return NULL;
 	*v = *t;
 	v->parent = t;
 	gs_page_source src = { .ctx = v, .read = source_read, .next = source_next };
 	v->cache = gs_page_cache_new(&src, GS_PAGE_CACHE_VIEW_BYTES);
+	if (!v->cache) {
+		free(v);
+		return NULL;
+	}
 	return v;
 }
 
@@ -124,8 +139,14 @@ uint64_t gs_target_pause_ns(const gs_target *t)
 void gs_target_add_thread(gs_target *t, const gs_thread *th)
 {
 	if (t->nthreads == t->threads_cap) {
-		t->threads_cap = t->threads_cap ? t->threads_cap * 2 : 8;
-		t->threads = gs_xrealloc(t->threads, t->threads_cap * sizeof *t->threads);
+		size_t cap = t->threads_cap ? t->threads_cap * 2 : 8;
+		gs_thread *v = gs_reallocarray(t->threads, cap, sizeof *v, NULL);
+		if (!v) {
+			t->nomem = true;
+			return;
+		}
+		t->threads = v;
+		t->threads_cap = cap;
 	}
 	t->threads[t->nthreads++] = *th;
 }
@@ -144,10 +165,21 @@ void gs_target_push_mapping(gs_target *t, uint64_t start, uint64_t end, uint64_t
 			    const char *path)
 {
 	if (t->nmappings == t->mappings_cap) {
-		t->mappings_cap = t->mappings_cap ? t->mappings_cap * 2 : 16;
-		t->mappings = gs_xrealloc(t->mappings, t->mappings_cap * sizeof *t->mappings);
+		size_t cap = t->mappings_cap ? t->mappings_cap * 2 : 16;
+		gs_mapping *v = gs_reallocarray(t->mappings, cap, sizeof *v, NULL);
+		if (!v) {
+			t->nomem = true;
+			return;
+		}
+		t->mappings = v;
+		t->mappings_cap = cap;
 	}
-	t->mappings[t->nmappings++] = (gs_mapping){ start, end, file_offset, gs_xstrdup(path) };
+	char *p = gs_strdup(path, NULL);
+	if (!p) {
+		t->nomem = true;
+		return;
+	}
+	t->mappings[t->nmappings++] = (gs_mapping){ start, end, file_offset, p };
 }
 
 size_t gs_target_nmappings(const gs_target *t)
@@ -163,7 +195,11 @@ const gs_mapping *gs_target_mapping(const gs_target *t, size_t i)
 void gs_target_set_auxv(gs_target *t, const uint64_t *pairs, size_t npairs)
 {
 	free(t->auxv);
-	t->auxv = npairs ? gs_xmalloc(npairs * 2 * sizeof *pairs) : NULL;
+	t->auxv = npairs ? gs_calloc(npairs * 2, sizeof *pairs, NULL) : NULL;
+	if (npairs && !t->auxv) {
+		t->nomem = true;
+		npairs = 0;
+	}
 	if (npairs)
 		memcpy(t->auxv, pairs, npairs * 2 * sizeof *pairs);
 	t->nauxv = npairs;
@@ -183,7 +219,16 @@ int gs_target_auxv(const gs_target *t, uint64_t type, uint64_t *val)
 void gs_target_set_exe_path(gs_target *t, const char *path)
 {
 	free(t->exe_path);
-	t->exe_path = path ? gs_xstrdup(path) : NULL;
+	t->exe_path = path ? gs_strdup(path, NULL) : NULL;
+	if (path && !t->exe_path)
+		t->nomem = true;
+}
+
+int gs_target_alloc_check(const gs_target *t, gs_err *err)
+{
+	if (t->nomem)
+		return gs_errf(err, GS_EINTERNAL, "%s: out of memory", t->name);
+	return 0;
 }
 
 const char *gs_target_exe_path(const gs_target *t)
@@ -251,12 +296,24 @@ int gs_target_add_backing(gs_target *t, const char *path, uint64_t vaddr, uint64
 			return gs_errf(err, GS_EINPUT, "%s: not a regular file", path);
 		}
 	}
-	if (t->nbacking == t->backing_cap) {
-		t->backing_cap = t->backing_cap ? t->backing_cap * 2 : 8;
-		t->backing = gs_xrealloc(t->backing, t->backing_cap * sizeof *t->backing);
+	char *copy = gs_strdup(path, err);
+	if (copy && t->nbacking == t->backing_cap) {
+		size_t cap = t->backing_cap ? t->backing_cap * 2 : 8;
+		gs_backing *v = gs_reallocarray(t->backing, cap, sizeof *v, err);
+		if (v) {
+			t->backing = v;
+			t->backing_cap = cap;
+		} else {
+			free(copy);
+			copy = NULL;
+		}
 	}
-	t->backing[t->nbacking++] = (gs_backing){ vaddr, size, file_offset, fd, owns,
-						  gs_xstrdup(path) };
+	if (!copy) {
+		if (owns)
+			close(fd);
+		return -1;
+	}
+	t->backing[t->nbacking++] = (gs_backing){ vaddr, size, file_offset, fd, owns, copy };
 	/* Pages cached as unreadable may now be served. */
 	gs_page_cache_invalidate(t->cache);
 	return 0;

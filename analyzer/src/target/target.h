@@ -64,10 +64,13 @@ gs_target *gs_live_target_open(int pid, gs_err *err);
 /* A target over a host debugger's memory; threads are added with gs_target_add_thread. */
 gs_target *gs_callback_target_new(const gs_target_callbacks *cb, gs_err *err);
 void gs_target_add_thread(gs_target *t, const gs_thread *th);
+/* -1 with "out of memory" when gs_target_add_thread (or the backends' like calls, which
+ * return nothing) could not allocate; the owner checks once, after the last. */
+int gs_target_alloc_check(const gs_target *t, gs_err *err);
 
 /* A second handle on a core target for another thread: the same memory through the same
  * file, with a page cache of its own (a page cache serves one thread). NULL for other
- * kinds. Closed with gs_target_close, before t; t must not change (backing files) while
+ * kinds, and when out of memory. Closed with gs_target_close, before t; t must not change (backing files) while
  * views are open. */
 gs_target *gs_target_view(gs_target *t);
 

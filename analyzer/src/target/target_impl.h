@@ -50,6 +50,7 @@ struct gs_target {
 	char *notes_problem; /* why a core's notes are incomplete (cut short, corrupt), or NULL */
 	gs_backing *backing;
 	size_t nbacking, backing_cap;
+	bool nomem; /* a call that returns nothing could not allocate (gs_target_alloc_check) */
 
 	gs_page_cache *cache;
 	/* A view (gs_target_view): everything above is the parent's, read-only; only the
@@ -57,8 +58,9 @@ struct gs_target {
 	gs_target *parent;
 };
 
+/* NULL when out of memory: impl is then still the caller's to free. */
 gs_target *gs_target_new(enum gs_target_kind kind, const char *name, const gs_target_ops *ops,
-			 void *impl);
+			 void *impl, gs_err *err);
 void gs_target_push_mapping(gs_target *t, uint64_t start, uint64_t end, uint64_t file_offset,
 			    const char *path);
 void gs_target_set_auxv(gs_target *t, const uint64_t *pairs, size_t npairs);
