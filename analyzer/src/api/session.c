@@ -129,7 +129,10 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 		}
 		return -1;
 	}
-	s->grpc_version = gs_grpc_version(s->binary);
+	gs_err verr = {0};
+	s->grpc_version = gs_grpc_version(s->binary, &verr);
+	if (!s->grpc_version && verr.code)
+		return gs_errf(err, verr.code, "%s", verr.msg);
 	gs_phases_mark(&s->phases, "runtime");
 	return 0;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "varint.h"
 
@@ -20,7 +21,9 @@ typedef struct blob {
 
 static char *dup_n(const void *p, size_t n)
 {
-	char *s = gs_xmalloc(n + 1);
+	char *s = malloc(n + 1);
+	if (!s)
+		return NULL;
 	memcpy(s, p, n);
 	s[n] = '\0';
 	return s;
@@ -128,6 +131,7 @@ int gs_buildinfo_parse_modinfo(const char *text, size_t len, gs_buildinfo *out)
 		len -= 32;
 	}
 	size_t cap = 0;
+	bool nomem = false;
 	gs_strbuf settings;
 	gs_strbuf_init(&settings);
 	while (len > 0) {
@@ -135,14 +139,20 @@ int gs_buildinfo_parse_modinfo(const char *text, size_t len, gs_buildinfo *out)
 		size_t n = nl ? (size_t)(nl - text) : len;
 		if (has_prefix(text, n, "path\t") && !out->main_path) {
 			blob v = field(text, n, 1);
-			out->main_path = dup_n(v.p, v.len);
+			nomem |= !(out->main_path = dup_n(v.p, v.len));
 		} else if (has_prefix(text, n, "dep\t")) {
 			if (out->ndeps == cap) {
+				gs_module *d = gs_reallocarray(out->deps, cap ? 2 * cap : 16, sizeof *d, NULL);
+				if (!d) {
+					nomem = true;
+					break;
+				}
+				out->deps = d;
 				cap = cap ? 2 * cap : 16;
-				out->deps = gs_xrealloc(out->deps, cap * sizeof *out->deps);
 			}
 			blob p = field(text, n, 1), v = field(text, n, 2);
 			out->deps[out->ndeps++] = (gs_module){dup_n(p.p, p.len), dup_n(v.p, v.len)};
+			nomem |= !out->deps[out->ndeps - 1].path || !out->deps[out->ndeps - 1].version;
 		} else if (has_prefix(text, n, "=>\t") && out->ndeps > 0) {
 			/* A replacement of the dep before it: its version is what was built, unless
 			 * it is a directory (no version). */
@@ -150,7 +160,7 @@ int gs_buildinfo_parse_modinfo(const char *text, size_t len, gs_buildinfo *out)
 			gs_module *m = &out->deps[out->ndeps - 1];
 			if (v.len > 0) {
 				free(m->version);
-				m->version = dup_n(v.p, v.len);
+				nomem |= !(m->version = dup_n(v.p, v.len));
 			}
 		} else if (has_prefix(text, n, "build\t")) {
 			gs_strbuf_put(&settings, text + 6, n - 6);
@@ -161,10 +171,10 @@ int gs_buildinfo_parse_modinfo(const char *text, size_t len, gs_buildinfo *out)
 		len -= n + 1;
 		text = nl + 1;
 	}
-	if (settings.len > 0)
-		out->settings = gs_strbuf_take(&settings);
+	if (settings.len > 0 || gs_strbuf_failed(&settings))
+		nomem |= !(out->settings = gs_strbuf_take(&settings));
 	gs_strbuf_free(&settings);
-	return 0;
+	return nomem ? -1 : 0;
 }
 
 int gs_buildinfo_read(gs_binary *b, gs_buildinfo *out, gs_err *err)
@@ -197,7 +207,10 @@ int gs_buildinfo_read(gs_binary *b, gs_buildinfo *out, gs_err *err)
 	if (version.len == 0)
 		return gs_errf(err, GS_EINPUT, "%s: Go build info has no Go version", path);
 	out->go_version = dup_n(version.p, version.len);
-	gs_buildinfo_parse_modinfo((const char *)modinfo.p, modinfo.len, out);
+	if (!out->go_version || gs_buildinfo_parse_modinfo((const char *)modinfo.p, modinfo.len, out)) {
+		gs_buildinfo_free(out);
+		return gs_errf(err, GS_EINTERNAL, "%s: reading Go build info: out of memory", path);
+	}
 	return 0;
 }
 

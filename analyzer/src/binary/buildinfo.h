@@ -22,7 +22,8 @@ int gs_buildinfo_read(gs_binary *b, gs_buildinfo *out, gs_err *err);
 void gs_buildinfo_free(gs_buildinfo *bi);
 /* Fills main_path, deps and settings of *out from modinfo text (sentinels optional);
  * go_version is left alone. Replacements ("=>" lines) give their dep the replacement's
- * version when it has one. */
+ * version when it has one. -1 when out of memory (what was filled is still freed by
+ * gs_buildinfo_free). */
 int gs_buildinfo_parse_modinfo(const char *text, size_t len, gs_buildinfo *out);
 /* Version of a module path in deps, or NULL. */
 const char *gs_buildinfo_module_version(const gs_buildinfo *bi, const char *path);

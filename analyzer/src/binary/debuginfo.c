@@ -24,6 +24,7 @@ typedef struct search {
 	bool have_exe_st;
 	gs_debuginfo *out;
 	gs_strbuf searched, warnings;
+	bool nomem; /* a path could not be built: the search is incomplete */
 } search;
 
 static void add_searched(search *se, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -65,6 +66,8 @@ bool gs_debuginfo_has_dwarf(const gs_binary *b)
 /* dir + "/" + rest, without doubling the slash of a dir given as "DIR/". */
 static char *join(const char *dir, const char *rest)
 {
+	if (!dir)
+		return NULL;
 	size_t n = strlen(dir);
 	while (n > 1 && dir[n - 1] == '/')
 		n--;
@@ -114,7 +117,12 @@ int gs_debuginfo_file_crc(const char *path, uint32_t *crc)
 	if (fd < 0)
 		return -1;
 	enum { CHUNK = 1 << 20 };
-	unsigned char *buf = gs_xmalloc(CHUNK);
+	unsigned char *buf = malloc(CHUNK);
+	if (!buf) {
+		close(fd);
+		errno = ENOMEM;
+		return -1;
+	}
 	uLong c = crc32(0L, Z_NULL, 0);
 	int rc = 0;
 	for (;;) {
@@ -200,6 +208,10 @@ static bool try_candidate(search *se, const char *path, const char *found_by,
 			  const uint32_t *crc)
 {
 	struct stat st;
+	if (!path) {
+		se->nomem = true;
+		return false;
+	}
 	if (stat(path, &st) != 0) {
 		add_searched(se, "%s", path);
 		return false;
@@ -326,9 +338,13 @@ static void search_all(search *se, const char *dirs_opt)
 	const char *dirs = dirs_opt ? dirs_opt : getenv(GS_DEBUG_DIR_ENV);
 	if (!dirs || !*dirs)
 		dirs = GS_DEBUG_DIR_DEFAULT;
-	char *list = gs_xstrdup(dirs), *save = NULL;
-	const char **dir = gs_xcalloc(strlen(dirs) / 2 + 2, sizeof *dir);
+	char *list = strdup(dirs), *save = NULL;
+	const char **dir = calloc(strlen(dirs) / 2 + 2, sizeof *dir);
 	size_t ndir = 0;
+	if (!list || !dir) {
+		se->nomem = true;
+		goto done;
+	}
 	for (char *d = strtok_r(list, ":", &save); d; d = strtok_r(NULL, ":", &save))
 		dir[ndir++] = d;
 	const char *id = gs_binary_gnu_build_id(se->exe);
@@ -344,7 +360,12 @@ static void search_all(search *se, const char *dirs_opt)
 	if (gs_debuginfo_link(se->exe, &link, &crc) == 0) {
 		const char *exe = gs_binary_path(se->exe);
 		char *real = realpath(exe, NULL);
-		char *exedir = gs_xstrdup(real ? real : exe);
+		char *exedir = strdup(real ? real : exe);
+		if (!exedir) {
+			free(real);
+			se->nomem = true;
+			goto done;
+		}
 		char *slash = strrchr(exedir, '/');
 		if (slash)
 			slash[slash == exedir] = '\0'; /* "/exe" -> "/" */
@@ -399,8 +420,14 @@ int gs_debuginfo_find(gs_binary *exe, const gs_debuginfo_opts *opts, gs_debuginf
 		out->source = GS_DEBUG_EXECUTABLE;
 	else
 		search_all(&se, opts->dirs);
+	se.nomem |= gs_strbuf_failed(&se.searched) || gs_strbuf_failed(&se.warnings);
 	out->searched = take_or_null(&se.searched);
 	out->warnings = take_or_null(&se.warnings);
+	if (se.nomem && rc == 0) {
+		gs_debuginfo_free(out);
+		return gs_errf(err, GS_EINTERNAL, "%s: looking for debug info: out of memory",
+			       gs_binary_path(exe));
+	}
 	return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "dwarf_index.h"
 #include "goglobals.h"
 #include "typedesc.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 struct gs_dwarf {
@@ -198,10 +199,14 @@ bool gs_dwarf_has_dwarf(const gs_dwarf *d)
 	return d->dbg != NULL;
 }
 
-void gs_dwarf_add_type(gs_dwarf *d, const gs_dtype *t)
+int gs_dwarf_add_type(gs_dwarf *d, const gs_dtype *t, gs_err *err)
 {
-	d->extra = gs_xrealloc(d->extra, (d->nextra + 1) * sizeof *d->extra);
+	const gs_dtype **v = gs_reallocarray(d->extra, d->nextra + 1, sizeof *v, err);
+	if (!v)
+		return -1;
+	d->extra = v;
 	d->extra[d->nextra++] = t;
+	return 0;
 }
 
 static const gs_dtype *extra_type(const gs_dwarf *d, const char *name)

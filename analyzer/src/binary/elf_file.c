@@ -12,7 +12,7 @@
 #include <libelf.h>
 #include <libdeflate.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "../util/hash.h"
 
 /* A decompressed section larger than this is taken as a hostile header, not as data. */
@@ -53,6 +53,7 @@ struct gs_binary {
 	 * as 0 gets its link value from the addend. */
 	uint64_t *rel_off, *rel_add;
 	size_t nrel;
+	bool nomem; /* symbols, build ids or relocations could not be allocated */
 };
 
 /* True when [off, off+len) lies inside a file of the given size. */
@@ -73,8 +74,10 @@ static int load_sections(gs_binary *b, gs_err *err)
 	     !in_file(strsh.sh_offset, strsh.sh_size, b->map_size)))
 		return gs_errf(err, GS_EINPUT, "%s: truncated ELF (section names beyond end of file)",
 			       b->path);
-	b->secs = gs_xcalloc(n ? n : 1, sizeof *b->secs);
-	b->inflated = gs_xcalloc(n ? n : 1, sizeof *b->inflated);
+	b->secs = gs_calloc(n ? n : 1, sizeof *b->secs, err);
+	b->inflated = b->secs ? gs_calloc(n ? n : 1, sizeof *b->inflated, err) : NULL;
+	if (!b->inflated)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		Elf_Scn *scn = elf_getscn(b->elf, i);
 		GElf_Shdr sh;
@@ -106,7 +109,9 @@ static int load_segments(gs_binary *b, gs_err *err)
 	if (elf_getphdrnum(b->elf, &n) != 0)
 		return gs_errf(err, GS_EINPUT, "%s: bad program headers: %s", b->path,
 			       elf_errmsg(-1));
-	b->segs = gs_xcalloc(n ? n : 1, sizeof *b->segs);
+	b->segs = gs_calloc(n ? n : 1, sizeof *b->segs, err);
+	if (!b->segs)
+		return -1;
 	for (size_t i = 0; i < n; i++) {
 		GElf_Phdr ph;
 		if (!gelf_getphdr(b->elf, (int)i, &ph))
@@ -156,7 +161,11 @@ static int load_symbols(gs_binary *b, uint32_t want_type)
 	size_t n = data->d_size / sh.sh_entsize;
 	if (n > UINT32_MAX / 4)
 		return -1;
-	b->syms = gs_xcalloc(n ? n : 1, sizeof *b->syms);
+	b->syms = calloc(n ? n : 1, sizeof *b->syms);
+	if (!b->syms) {
+		b->nomem = true;
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		GElf_Sym sym;
 		if (!gelf_getsym(data, (int)i, &sym) || sym.st_name == 0)
@@ -172,7 +181,11 @@ static int load_symbols(gs_binary *b, uint32_t want_type)
 	b->symhash_cap = 16;
 	while (b->symhash_cap < b->nsyms * 2)
 		b->symhash_cap *= 2;
-	b->symhash = gs_xcalloc(b->symhash_cap, sizeof *b->symhash);
+	b->symhash = calloc(b->symhash_cap, sizeof *b->symhash);
+	if (!b->symhash) {
+		b->nomem = true;
+		return 0;
+	}
 	for (size_t i = 0; i < b->nsyms; i++)
 		symhash_insert(b, (uint32_t)i);
 	return 0;
@@ -181,7 +194,9 @@ static int load_symbols(gs_binary *b, uint32_t want_type)
 static char *hex_string(const uint8_t *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
-	char *s = gs_xmalloc(2 * n + 1);
+	char *s = malloc(2 * n + 1);
+	if (!s)
+		return NULL;
 	for (size_t i = 0; i < n; i++) {
 		s[2 * i] = digits[p[i] >> 4];
 		s[2 * i + 1] = digits[p[i] & 15];
@@ -209,12 +224,16 @@ static void scan_notes(gs_binary *b, const uint8_t *p, uint64_t size)
 		const uint8_t *desc = p + off + name_pad;
 		if (namesz == 4 && memcmp(name, "GNU", 4) == 0 && type == NT_GNU_BUILD_ID &&
 		    !b->gnu_build_id && descsz > 0)
-			b->gnu_build_id = hex_string(desc, descsz);
+			b->nomem |= !(b->gnu_build_id = hex_string(desc, descsz));
 		else if ((namesz == 3 || namesz == 4) && memcmp(name, "Go", 3) == 0 && type == 4 &&
 			 !b->go_build_id) {
 			/* The desc is the id string, sometimes NUL-padded. */
 			size_t len = strnlen((const char *)desc, descsz);
-			b->go_build_id = gs_xmalloc(len + 1);
+			b->go_build_id = malloc(len + 1);
+			if (!b->go_build_id) {
+				b->nomem = true;
+				return;
+			}
 			memcpy(b->go_build_id, desc, len);
 			b->go_build_id[len] = '\0';
 		}
@@ -337,7 +356,13 @@ static void load_relocs(gs_binary *b)
 				continue;
 			if (n == cap) {
 				cap = cap ? cap * 2 : 1024;
-				pairs = gs_xrealloc(pairs, cap * 2 * sizeof *pairs);
+				uint64_t *v = gs_reallocarray(pairs, cap, 2 * sizeof *pairs, NULL);
+				if (!v) {
+					b->nomem = true;
+					free(pairs);
+					return;
+				}
+				pairs = v;
 			}
 			pairs[2 * n] = r_off;
 			pairs[2 * n + 1] = r_add;
@@ -347,8 +372,13 @@ static void load_relocs(gs_binary *b)
 	if (!n)
 		return;
 	qsort(pairs, n, 2 * sizeof *pairs, cmp_rel);
-	b->rel_off = gs_xmalloc(n * sizeof *b->rel_off);
-	b->rel_add = gs_xmalloc(n * sizeof *b->rel_add);
+	b->rel_off = malloc(n * sizeof *b->rel_off);
+	b->rel_add = malloc(n * sizeof *b->rel_add);
+	if (!b->rel_off || !b->rel_add) {
+		b->nomem = true;
+		free(pairs);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		b->rel_off[i] = pairs[2 * i];
 		b->rel_add[i] = pairs[2 * i + 1];
@@ -378,9 +408,12 @@ int gs_binary_read_ptr(const gs_binary *b, uint64_t addr, uint64_t *v)
 
 gs_binary *gs_binary_open(const char *path, gs_err *err)
 {
-	gs_binary *b = gs_xcalloc(1, sizeof *b);
-	b->path = gs_xstrdup(path);
+	gs_binary *b = gs_calloc(1, sizeof *b, err);
+	if (!b)
+		return NULL;
 	b->fd = -1;
+	if (!(b->path = gs_strdup(path, err)))
+		goto fail;
 	if (map_file(b, err) < 0 || check_raw_header(b, err) < 0)
 		goto fail;
 	elf_version(EV_CURRENT);
@@ -399,6 +432,10 @@ gs_binary *gs_binary_open(const char *path, gs_err *err)
 	}
 	load_build_ids(b);
 	load_relocs(b);
+	if (b->nomem) {
+		gs_errf(err, GS_EINTERNAL, "%s: out of memory", path);
+		goto fail;
+	}
 	return b;
 fail:
 	gs_binary_close(b);
@@ -466,10 +503,15 @@ static const uint8_t *inflate_section(gs_binary *b, size_t i, gs_err *err)
 			b->path, s->name, (unsigned)ch.ch_type);
 		return NULL;
 	}
-	uint8_t *out = gs_xmalloc(ch.ch_size ? ch.ch_size : 1);
+	uint8_t *out = gs_malloc(ch.ch_size, err);
+	if (!out)
+		return NULL;
 	struct libdeflate_decompressor *dec = libdeflate_alloc_decompressor();
-	if (!dec)
-		abort(); /* out of memory, as gs_xmalloc */
+	if (!dec) {
+		free(out);
+		gs_errf(err, GS_EINTERNAL, "%s: section %s: out of memory", b->path, s->name);
+		return NULL;
+	}
 	size_t outlen = 0;
 	enum libdeflate_result zr = libdeflate_zlib_decompress(
 		dec, b->map + sh.sh_offset + hdr, sh.sh_size - hdr, out, ch.ch_size, &outlen);

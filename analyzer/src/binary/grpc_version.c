@@ -3,10 +3,10 @@
 #include <ctype.h>
 #include <string.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "buildinfo.h"
 
-static char *from_rodata(gs_binary *b)
+static char *from_rodata(gs_binary *b, gs_err *err)
 {
 	static const char *const names[] = {".rodata", ".data.rel.ro", NULL};
 	static const char tag[] = "grpc-go/";
@@ -27,7 +27,7 @@ static char *from_rodata(gs_binary *b)
 				buf[n] = '\0';
 				while (n && buf[n - 1] == '.')
 					buf[--n] = '\0';
-				return gs_xstrdup(buf);
+				return gs_strdup(buf, err);
 			}
 			p += 1;
 		}
@@ -35,15 +35,20 @@ static char *from_rodata(gs_binary *b)
 	return NULL;
 }
 
-char *gs_grpc_version(gs_binary *b)
+char *gs_grpc_version(gs_binary *b, gs_err *err)
 {
 	gs_buildinfo bi;
-	if (gs_buildinfo_read(b, &bi, NULL) == 0) {
+	gs_err e = {0};
+	if (gs_buildinfo_read(b, &bi, &e) == 0) {
 		const char *v = gs_buildinfo_module_version(&bi, "google.golang.org/grpc");
-		char *r = v ? gs_xstrdup(v[0] == 'v' ? v + 1 : v) : NULL;
+		char *r = v ? gs_strdup(v[0] == 'v' ? v + 1 : v, err) : NULL;
 		gs_buildinfo_free(&bi);
-		if (r)
+		if (r || v)
 			return r;
+	} else if (e.code == GS_EINTERNAL) { /* out of memory */
+		if (err)
+			*err = e;
+		return NULL;
 	}
-	return from_rodata(b);
+	return from_rodata(b, err);
 }

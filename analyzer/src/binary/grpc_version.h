@@ -6,7 +6,7 @@
 
 /* Module-mode builds record it in .go.buildinfo; GOPATH builds do not, but grpc-go folds
  * its Version constant into the user-agent string "grpc-go/X.Y.Z" in .rodata. Returns a
- * malloc'd string or NULL when neither is there. */
-char *gs_grpc_version(gs_binary *b);
+ * malloc'd string or NULL when neither is there, or NULL with *err set when out of memory. */
+char *gs_grpc_version(gs_binary *b, gs_err *err);
 
 #endif

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "varint.h"
 #include "../util/hash.h"
 
@@ -350,12 +350,14 @@ static const char *func_name(const gs_pclntab *t, const uint8_t *rec)
 	return (const char *)t->funcnames.p + rd32(rec + t->fl.nameoff);
 }
 
-static void build_name_index(gs_pclntab *t)
+static int build_name_index(gs_pclntab *t, gs_err *err)
 {
 	t->namehash_cap = 16;
 	while (t->namehash_cap < (size_t)t->nfunc * 2)
 		t->namehash_cap *= 2;
-	t->namehash = gs_xcalloc(t->namehash_cap, sizeof *t->namehash);
+	t->namehash = gs_calloc(t->namehash_cap, sizeof *t->namehash, err);
+	if (!t->namehash)
+		return -1;
 	size_t mask = t->namehash_cap - 1;
 	for (uint32_t i = 0; i < t->nfunc; i++) {
 		const char *name = func_name(t, func_rec(t, i));
@@ -369,11 +371,14 @@ static void build_name_index(gs_pclntab *t)
 				break;
 		}
 	}
+	return 0;
 }
 
 gs_pclntab *gs_pclntab_open(gs_binary *b, gs_err *err)
 {
-	gs_pclntab *t = gs_xcalloc(1, sizeof *t);
+	gs_pclntab *t = gs_calloc(1, sizeof *t, err);
+	if (!t)
+		return NULL;
 	t->bin = b;
 	const uint8_t *data = NULL;
 	size_t size = 0;
@@ -390,7 +395,8 @@ gs_pclntab *gs_pclntab_open(gs_binary *b, gs_err *err)
 	if (check_functab(t, err) < 0)
 		goto fail;
 	find_gofunc(t);
-	build_name_index(t);
+	if (build_name_index(t, err) < 0)
+		goto fail;
 	return t;
 fail:
 	gs_pclntab_close(t);

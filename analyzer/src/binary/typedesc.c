@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../util/hash.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "../util/strpool.h"
@@ -61,17 +62,39 @@ struct gs_typedesc {
 	/* Every gs_dtype and member array allocated here, freed at close. */
 	void **allocs;
 	size_t nallocs, acap;
+	/* An allocation failed: what is built may be incomplete, so no type is handed out
+	 * from then on (gs_typedesc_type fails with "out of memory"). */
+	bool nomem;
 };
 
 static void *td_alloc(gs_typedesc *td, size_t n)
 {
 	if (td->nallocs == td->acap) {
-		td->acap = td->acap ? td->acap * 2 : 256;
-		td->allocs = gs_xrealloc(td->allocs, td->acap * sizeof *td->allocs);
+		size_t cap = td->acap ? td->acap * 2 : 256;
+		void **v = gs_reallocarray(td->allocs, cap, sizeof *v, NULL);
+		if (!v) {
+			td->nomem = true;
+			return NULL;
+		}
+		td->allocs = v;
+		td->acap = cap;
 	}
-	void *p = gs_xcalloc(1, n ? n : 1);
+	void *p = calloc(1, n ? n : 1);
+	if (!p) {
+		td->nomem = true;
+		return NULL;
+	}
 	td->allocs[td->nallocs++] = p;
 	return p;
+}
+
+/* The pool's copy of s; "?" when out of memory (td is then failed). */
+static const char *intern(gs_typedesc *td, const char *s)
+{
+	const char *c = gs_strpool_intern(&td->pool, s);
+	if (!c)
+		td->nomem = true;
+	return c ? c : "?";
 }
 
 static bool in_types(const gs_typedesc *td, uint64_t a)
@@ -320,7 +343,11 @@ static void index_put(gs_typedesc *td, const char *name, uint64_t addr)
 {
 	if ((td->n + 1) * 2 > td->cap) {
 		size_t ncap = td->cap ? td->cap * 2 : 4096;
-		slot *ns = gs_xcalloc(ncap, sizeof *ns);
+		slot *ns = calloc(ncap, sizeof *ns);
+		if (!ns) {
+			td->nomem = true;
+			return;
+		}
 		for (size_t i = 0; i < td->cap; i++) {
 			if (!td->names[i].name)
 				continue;
@@ -339,7 +366,7 @@ static void index_put(gs_typedesc *td, const char *name, uint64_t addr)
 			return; /* the first descriptor of a name wins */
 		h = (h + 1) & (td->cap - 1);
 	}
-	td->names[h] = (slot){gs_strpool_intern(&td->pool, name), addr};
+	td->names[h] = (slot){intern(td, name), addr};
 	td->n++;
 }
 
@@ -369,8 +396,14 @@ static void walk_add(walk *w, uint64_t a)
 	if (!a || w->seen.n >= MAX_DESCS || !gs_u64set_add(&w->seen, a))
 		return;
 	if (w->qn == w->qcap) {
-		w->qcap = w->qcap ? w->qcap * 2 : 4096;
-		w->queue = gs_xrealloc(w->queue, w->qcap * sizeof *w->queue);
+		size_t cap = w->qcap ? w->qcap * 2 : 4096;
+		uint64_t *v = gs_reallocarray(w->queue, cap, sizeof *v, NULL);
+		if (!v) {
+			w->seen.failed = true; /* told at the end of the walk */
+			return;
+		}
+		w->queue = v;
+		w->qcap = cap;
 	}
 	w->queue[w->qn++] = a;
 }
@@ -463,9 +496,10 @@ static void build_index(gs_typedesc *td)
 		uint64_t t = w.queue[q];
 		each_edge(td, t, walk_visit);
 		sb.len = 0;
-		if (full_name(td, t, &sb, 0) && sb.len)
+		if (full_name(td, t, &sb, 0) && sb.len && !gs_strbuf_failed(&sb))
 			index_put(td, sb.buf, t);
 	}
+	td->nomem |= w.seen.failed || gs_strbuf_failed(&sb);
 	td->walking = NULL;
 	gs_strbuf_free(&sb);
 	gs_u64set_free(&w.seen);
@@ -478,8 +512,14 @@ static void build_index(gs_typedesc *td)
 static void push_pending(gs_typedesc *td, gs_dtype *t)
 {
 	if (td->npending == td->pcap) {
-		td->pcap = td->pcap ? td->pcap * 2 : 256;
-		td->pending = gs_xrealloc(td->pending, td->pcap * sizeof *td->pending);
+		size_t cap = td->pcap ? td->pcap * 2 : 256;
+		gs_dtype **v = gs_reallocarray(td->pending, cap, sizeof *v, NULL);
+		if (!v) {
+			td->nomem = true; /* t is never filled: nothing is handed out any more */
+			return;
+		}
+		td->pending = v;
+		td->pcap = cap;
 	}
 	td->pending[td->npending++] = t;
 }
@@ -491,7 +531,11 @@ static gs_dtype *get_type(gs_typedesc *td, uint64_t addr)
 		return NULL;
 	if ((td->bn + 1) * 2 > td->bcap) {
 		size_t ncap = td->bcap ? td->bcap * 2 : 1024;
-		built *nb = gs_xcalloc(ncap, sizeof *nb);
+		built *nb = calloc(ncap, sizeof *nb);
+		if (!nb) {
+			td->nomem = true;
+			return NULL;
+		}
 		for (size_t i = 0; i < td->bcap; i++) {
 			if (!td->types_by_addr[i].addr)
 				continue;
@@ -511,6 +555,8 @@ static gs_dtype *get_type(gs_typedesc *td, uint64_t addr)
 		h = (h + 1) & (td->bcap - 1);
 	}
 	gs_dtype *t = td_alloc(td, sizeof *t);
+	if (!t)
+		return NULL;
 	t->die_offset = addr; /* the descriptor's link address, for messages */
 	t->source = GS_TS_DESCRIPTOR;
 	td->types_by_addr[h] = (built){addr, t};
@@ -522,7 +568,9 @@ static gs_dtype *get_type(gs_typedesc *td, uint64_t addr)
 gs_dtype *gs_typedesc_new_type(gs_typedesc *td, const char *name, int kind, uint64_t size)
 {
 	gs_dtype *t = td_alloc(td, sizeof *t);
-	t->name = gs_strpool_intern(&td->pool, name);
+	if (!t)
+		return NULL;
+	t->name = intern(td, name);
 	t->kind = (enum gs_dkind)kind;
 	t->size = size;
 	t->source = GS_TS_TABLE;
@@ -532,6 +580,8 @@ gs_dtype *gs_typedesc_new_type(gs_typedesc *td, const char *name, int kind, uint
 void gs_typedesc_set_members(gs_typedesc *td, gs_dtype *t, const gs_dmember *m, size_t n)
 {
 	gs_dmember *c = td_alloc(td, (n ? n : 1) * sizeof *c);
+	if (!c)
+		return;
 	memcpy(c, m, n * sizeof *c);
 	t->members = c;
 	t->nmembers = n;
@@ -605,6 +655,8 @@ static void fill_struct(gs_typedesc *td, gs_dtype *t, uint64_t a)
 	if (!ok || n > MAX_FIELDS)
 		return;
 	gs_dmember *m = td_alloc(td, (n ? n : 1) * sizeof *m);
+	if (!m)
+		return;
 	size_t k = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		size_t len;
@@ -615,7 +667,7 @@ static void fill_struct(gs_typedesc *td, gs_dtype *t, uint64_t a)
 		char buf[MAX_NAME + 1];
 		memcpy(buf, nm, len);
 		buf[len] = '\0';
-		m[k].name = gs_strpool_intern(&td->pool, buf);
+		m[k].name = intern(td, buf);
 		m[k].type = get_type(td, rdptr(td, f + 24 * i + 8, &ok));
 		m[k].offset = rd64(td, f + 24 * i + 16, &ok);
 		k++;
@@ -635,7 +687,8 @@ static void fill(gs_typedesc *td, gs_dtype *t)
 	t->go_kind = kind;
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
-	t->name = gs_strpool_intern(&td->pool, full_name(td, a, &sb, 0) ? sb.buf : "?");
+	t->name = intern(td, full_name(td, a, &sb, 0) && !gs_strbuf_failed(&sb) ? sb.buf : "?");
+	td->nomem |= gs_strbuf_failed(&sb);
 	gs_strbuf_free(&sb);
 	const gs_dtype *u8p = NULL, *intt = NULL;
 	switch (kind) {
@@ -716,11 +769,15 @@ const gs_dtype *gs_typedesc_type(gs_typedesc *td, const char *name, gs_err *err)
 		build_index(td);
 	uint64_t a = index_get(td, name);
 	gs_dtype *t = a ? get_type(td, a) : NULL;
-	if (!t) {
+	if (!t && !td->nomem) {
 		gs_errf(err, GS_ENOTFOUND, "%s: no type descriptor of that name", name);
 		return NULL;
 	}
 	drain(td);
+	if (td->nomem) {
+		gs_errf(err, GS_EINTERNAL, "%s: reading type descriptors: out of memory", name);
+		return NULL;
+	}
 	return t;
 }
 
@@ -731,7 +788,7 @@ const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr)
 		return NULL;
 	gs_dtype *t = get_type(td, addr);
 	drain(td);
-	return t;
+	return td->nomem ? NULL : t;
 }
 
 /* ---- opening ---- */
@@ -805,7 +862,9 @@ gs_typedesc *gs_typedesc_open(gs_binary *b, const gs_pclntab *pc, int go_minor, 
 gs_typedesc *gs_typedesc_open_at(gs_binary *b, uint64_t md, int go_minor, int pcln_format,
 				 gs_err *err)
 {
-	gs_typedesc *td = gs_xcalloc(1, sizeof *td);
+	gs_typedesc *td = gs_calloc(1, sizeof *td, err);
+	if (!td)
+		return NULL;
 	td->bin = b;
 	td->md = md;
 	td->go_minor = go_minor;

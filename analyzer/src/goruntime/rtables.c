@@ -70,15 +70,15 @@ void gs_rt_register_tables(gs_rt *rt)
 		return;
 	/* semaRoot{lock mutex; treap *sudog; nwait}: 1.19-1.27 (without lock ranking). */
 	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.semaRoot", 24,
-					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1));
+					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1), NULL);
 	/* schedt{goidgen; lastpoll; ...}: lastpoll at 8 in every release. */
 	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.schedt", 16,
 					  (const char *const[]){"goidgen", "lastpoll"},
-					  (const uint64_t[]){0, 8}, 2));
+					  (const uint64_t[]){0, 8}, 2), NULL);
 	/* itabTableType{size, count uintptr; entries [itabInitSize]*itab}. */
 	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.itabTableType", 24,
 					  (const char *const[]){"size", "count", "entries"},
-					  (const uint64_t[]){0, 8, 16}, 3));
+					  (const uint64_t[]){0, 8, 16}, 3), NULL);
 	uint64_t mheap;
 	int64_t off = -1;
 	if (gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) == 0)
@@ -86,5 +86,5 @@ void gs_rt_register_tables(gs_rt *rt)
 	if (off >= 0)
 		gs_dwarf_add_type(d, table_struct(rt, td, "runtime.mheap", (uint64_t)off + 24,
 						  (const char *const[]){"allspans"},
-						  (const uint64_t[]){(uint64_t)off}, 1));
+						  (const uint64_t[]){(uint64_t)off}, 1), NULL);
 }
