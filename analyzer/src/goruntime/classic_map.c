@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 /* tophash values (runtime/map.go). */
 enum { TH_EMPTY_ONE = 1, TH_EVAC_EMPTY = 4, TH_MIN = 5 };
@@ -106,7 +106,9 @@ int64_t gs_classic_map_walk(gs_target *t, const gs_map_layout *l, uint64_t map_p
 			       (unsigned long long)map_ptr);
 	walk w = { .t = t, .l = l, .map = map_ptr, .fn = fn, .ctx = ctx };
 	w.limit = count > (1ull << 40) ? INT64_MAX : (int64_t)(count * 2 + 64);
-	w.buf = gs_xmalloc(l->bucket_size);
+	w.buf = gs_malloc(l->bucket_size, err);
+	if (!w.buf)
+		return -1;
 	int rc = 0;
 	for (uint64_t i = 0; i < nb && !w.stop && rc == 0; i++) {
 		if (old) {

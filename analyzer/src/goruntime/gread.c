@@ -11,7 +11,7 @@
 #include "../util/executor.h"
 #include "../util/radix.h"
 #include "../util/runs.h"
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "model_internal.h"
 
 static uint64_t field_u64(const uint8_t *buf, size_t len, int64_t off)
@@ -82,9 +82,12 @@ typedef struct read_job {
 	atomic_size_t next;
 } read_job;
 
-static void read_runs(read_job *j)
+/* False when its buffer cannot be had (nothing claimed: the other thread reads on). */
+static bool read_runs(read_job *j)
 {
-	uint8_t *run = gs_xmalloc(G_RUN_MAX + j->gsize);
+	uint8_t *run = malloc(G_RUN_MAX + j->gsize);
+	if (!run)
+		return false;
 	size_t b, e, gsize = j->gsize;
 	while (gs_batch_claim(&j->next, j->nruns, 16, &b, &e)) {
 		for (size_t r = b; r < e; r++) {
@@ -104,6 +107,7 @@ static void read_runs(read_job *j)
 		}
 	}
 	free(run);
+	return true;
 }
 
 static void read_worker(void *arg)
@@ -111,19 +115,28 @@ static void read_worker(void *arg)
 	read_runs(arg);
 }
 
-/* The g's of ptrs in address order, cut into runs of neighbours. */
+/* The g's of ptrs in address order, cut into runs of neighbours; *ordp NULL when out of
+ * memory. */
 static size_t make_runs(const uint64_t *ptrs, uint64_t n, size_t gsize, gref **ordp,
 			g_run **runsp)
 {
-	gref *ord = gs_xcalloc(n ? n : 1, sizeof *ord);
+	gref *ord = calloc(n ? n : 1, sizeof *ord);
+	gref *tmp = calloc(n ? n : 1, sizeof *tmp);
+	g_run *runs = calloc(n ? n : 1, sizeof *runs);
+	if (!ord || !tmp || !runs) {
+		free(ord);
+		free(tmp);
+		free(runs);
+		*ordp = NULL;
+		*runsp = NULL;
+		return 0;
+	}
 	size_t m = 0;
 	for (uint64_t i = 0; i < n; i++)
 		if (ptrs[i] && ptrs[i] + gsize > ptrs[i])
 			ord[m++] = (gref){ptrs[i], (size_t)i};
-	gref *tmp = gs_xmalloc((m ? m : 1) * sizeof *tmp);
 	gs_radix_sort(ord, m, sizeof *ord, offsetof(gref, addr), tmp);
 	free(tmp);
-	g_run *runs = gs_xcalloc(m ? m : 1, sizeof *runs);
 	size_t nruns = 0;
 	for (size_t a = 0, b; a < m; a = b) {
 		b = gs_run_end(ord, sizeof *ord, m, a, gsize, G_RUN_GAP, G_RUN_MAX);
@@ -134,21 +147,24 @@ static size_t make_runs(const uint64_t *ptrs, uint64_t n, size_t gsize, gref **o
 	return nruns;
 }
 
-void gs_gread_all(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize, gs_goroutine *raw,
-		  bool *ok)
+int gs_gread_all(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize, gs_goroutine *raw,
+		 bool *ok, gs_err *err)
 {
 	gref *ord;
 	g_run *runs;
 	size_t nruns = make_runs(ptrs, n, gsize, &ord, &runs);
+	if (!ord)
+		return gs_err_nomem(err, (size_t)n * sizeof *ord);
 	read_job j = {rt, ord, runs, nruns, gsize, raw, ok, 0};
 	atomic_init(&j.next, 0);
 	gs_job worker = {0}; /* refused or not started: the caller reads every run */
 	if (gs_target_kind(rt->target) == GS_TARGET_CORE && nruns >= 8)
 		gs_exec_submit(rt->exec, &worker, read_worker, &j);
-	read_runs(&j);
+	bool read = read_runs(&j);
 	gs_exec_join(&worker);
 	free(runs);
 	free(ord);
+	return read ? 0 : gs_err_nomem(err, G_RUN_MAX + gsize);
 }
 
 /* ---- ahead of the layout ----
@@ -226,10 +242,12 @@ static int setup(gs_gread *p)
 	if (n == 0 || n > GS_MAX_GOROUTINES || n > p->hdr[2])
 		return -1;
 	p->n = (size_t)n;
-	p->ptrs = gs_xmalloc(n * 8);
-	if (gs_target_read_bulk(t, p->hdr[0], p->ptrs, n * 8, NULL) < 0)
+	p->ptrs = malloc(n * 8);
+	if (!p->ptrs || gs_target_read_bulk(t, p->hdr[0], p->ptrs, n * 8, NULL) < 0)
 		return -1;
 	p->nruns = make_runs(p->ptrs, n, p->gsize, &p->ord, &p->runs);
+	if (!p->ord)
+		return -1;
 	p->arena_len = n * p->gsize;
 	void *m = mmap(NULL, p->arena_len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
@@ -238,10 +256,10 @@ static int setup(gs_gread *p)
 	madvise(m, p->arena_len, MADV_HUGEPAGE);
 #endif
 	p->arena = m;
-	p->pending = gs_xcalloc(n, sizeof *p->pending);
-	p->ok = gs_xcalloc(n, sizeof *p->ok);
-	p->gs = gs_xcalloc(n, sizeof *p->gs);
-	return 0;
+	p->pending = calloc(n, sizeof *p->pending);
+	p->ok = calloc(n, sizeof *p->ok);
+	p->gs = calloc(n, sizeof *p->gs);
+	return p->pending && p->ok && p->gs ? 0 : -1;
 }
 
 static void gread_worker(void *arg)
@@ -253,8 +271,9 @@ static void gread_worker(void *arg)
 	pthread_cond_signal(&p->cond);
 	pthread_mutex_unlock(&p->lock);
 	if (rc == 0) {
-		uint8_t *buf = gs_xmalloc(G_RUN_MAX + p->gsize);
-		take_runs(p, buf);
+		uint8_t *buf = malloc(G_RUN_MAX + p->gsize);
+		if (buf) /* else the caller takes every run */
+			take_runs(p, buf);
 		free(buf);
 		/* Layout known by now (it usually is): the copies are parsed by both threads. */
 		if (atomic_load_explicit(&p->state, memory_order_acquire) == LAYOUT_READY)
@@ -270,7 +289,9 @@ gs_gread *gs_gread_start(gs_rt *rt)
 	    gs_binary_symbol(rt->binary, "runtime.g0", &g0, &gsize) < 0 || gsize == 0 ||
 	    gsize > 4096)
 		return NULL;
-	gs_gread *p = gs_xcalloc(1, sizeof *p);
+	gs_gread *p = calloc(1, sizeof *p);
+	if (!p) /* not read ahead */
+		return NULL;
 	p->rt = rt;
 	p->allgs = allgs + rt->bias;
 	p->gsize = (size_t)gsize;
@@ -306,11 +327,13 @@ gs_goroutine *gs_gread_take(gs_gread *p, uint64_t allgs, const uint64_t hdr[3],
 		pthread_cond_wait(&p->cond, &p->lock);
 	int ready = p->setup;
 	pthread_mutex_unlock(&p->lock);
-	if (ready > 0) {
-		uint8_t *buf = gs_xmalloc(G_RUN_MAX + p->gsize);
+	uint8_t *buf = ready > 0 ? malloc(G_RUN_MAX + p->gsize) : NULL;
+	if (buf) {
 		take_runs(p, buf); /* the runs the worker has not reached */
 		free(buf);
 		parse_copies(p);
+	} else {
+		ready = -1; /* out of memory: the caller reads them all itself */
 	}
 	gs_exec_join(&p->worker);
 	uint64_t n = hdr[1];

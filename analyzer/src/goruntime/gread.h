@@ -20,9 +20,10 @@
 /* More would be a corrupt runtime.allgs. */
 #define GS_MAX_GOROUTINES (16u << 20)
 
-/* Parses gs[i] for every readable ptrs[i] of the n, ok[i] set for those read. */
-void gs_gread_all(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize, gs_goroutine *gs,
-		  bool *ok);
+/* Parses gs[i] for every readable ptrs[i] of the n, ok[i] set for those read; -1 when out
+ * of memory. */
+int gs_gread_all(gs_rt *rt, const uint64_t *ptrs, uint64_t n, size_t gsize, gs_goroutine *gs,
+		 bool *ok, gs_err *err);
 
 typedef struct gs_gread gs_gread;
 /* Starts copying the g's on a worker (core targets; NULL otherwise). The target's backing

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 /* abi.Kind values used here and the descriptor base sizes of the 1.27 walk (64-bit). */
@@ -75,7 +76,9 @@ gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, gs_err *err)
 			"runtime.moduledata lacks types/etypes/typelinks|typedesclen in DWARF");
 		return NULL;
 	}
-	gs_types *ty = gs_xcalloc(1, sizeof *ty);
+	gs_types *ty = gs_calloc(1, sizeof *ty, err);
+	if (!ty)
+		return NULL;
 	ty->t = t;
 	ty->d = d;
 	if (gs_target_read_u64(t, md + mt->offset, &ty->types, err) < 0 ||
@@ -264,7 +267,10 @@ static int build_index(gs_types *ty, gs_err *err)
 			return gs_errf(err, GS_EINPUT, "moduledata.typedesclen 0x%llx beyond etypes",
 				       (unsigned long long)ty->typedesclen);
 		size_t cap = 1024;
-		ty->desc = gs_xmalloc(cap * sizeof *ty->desc);
+		if (!(ty->desc = gs_calloc(cap, sizeof *ty->desc, err))) {
+			ty->indexed = false;
+			return -1;
+		}
 		for (uint64_t td = ty->types + 8; td < end;) {
 			td = (td + 7) & ~7ull;
 			if (td >= end)
@@ -274,8 +280,16 @@ static int build_index(gs_types *ty, gs_err *err)
 				return gs_errf(err, GS_EINPUT,
 					       "type descriptors: bad descriptor at 0x%llx",
 					       (unsigned long long)td);
-			if (ty->ndesc == cap)
-				ty->desc = gs_xrealloc(ty->desc, (cap *= 2) * sizeof *ty->desc);
+			if (ty->ndesc == cap) {
+				uint64_t *v = gs_reallocarray(ty->desc, cap * 2, sizeof *v, err);
+				if (!v) {
+					ty->indexed = false;
+					ty->ndesc = 0;
+					return -1;
+				}
+				ty->desc = v;
+				cap *= 2;
+			}
 			ty->desc[ty->ndesc++] = td;
 			td += sz;
 		}
@@ -284,14 +298,19 @@ static int build_index(gs_types *ty, gs_err *err)
 	if (ty->ntypelinks > MAX_DESCRIPTORS)
 		return gs_errf(err, GS_EINPUT, "moduledata.typelinks: absurd length %llu",
 			       (unsigned long long)ty->ntypelinks);
-	int32_t *offs = gs_xmalloc((ty->ntypelinks ? ty->ntypelinks : 1) * sizeof *offs);
+	int32_t *offs = gs_calloc(ty->ntypelinks ? ty->ntypelinks : 1, sizeof *offs, err);
+	ty->desc = offs ? gs_calloc(ty->ntypelinks ? ty->ntypelinks : 1, sizeof *ty->desc, err) : NULL;
+	if (!ty->desc) {
+		free(offs);
+		ty->indexed = false;
+		return -1;
+	}
 	if (ty->ntypelinks &&
 	    gs_target_read(ty->t, ty->typelinks, offs, ty->ntypelinks * 4, NULL) < 0) {
 		free(offs);
 		return gs_err_memf(err, ty->typelinks, "moduledata.typelinks unreadable at 0x%llx",
 				   (unsigned long long)ty->typelinks);
 	}
-	ty->desc = gs_xmalloc((ty->ntypelinks ? ty->ntypelinks : 1) * sizeof *ty->desc);
 	for (uint64_t i = 0; i < ty->ntypelinks; i++)
 		if (offs[i] >= 0)
 			ty->desc[ty->ndesc++] = ty->types + (uint64_t)offs[i];
@@ -330,11 +349,15 @@ static uint64_t lookup(gs_types *ty, const char *name)
 		return a;
 	/* Named types are reached through their (typelinked) pointer type. */
 	size_t n = strlen(name);
-	char *star = gs_xmalloc(n + 2);
+	char small[256];
+	char *star = n + 2 <= sizeof small ? small : malloc(n + 2);
+	if (!star)
+		return 0;
 	star[0] = '*';
 	memcpy(star + 1, name, n + 1);
 	uint64_t p = find_indexed(ty, star);
-	free(star);
+	if (star != small)
+		free(star);
 	if (p && gs_target_read_u64(ty->t, p + ty->o_ptr_elem, &a, NULL) < 0)
 		a = 0;
 	return a;
@@ -351,11 +374,20 @@ int gs_type_addr_for_name(gs_types *ty, const char *name, uint64_t *addr, gs_err
 	if (!ty->indexed && build_index(ty, err) < 0)
 		return -1;
 	*addr = lookup(ty, name);
-	if (ty->ncache == ty->cache_cap) {
-		ty->cache_cap = ty->cache_cap ? 2 * ty->cache_cap : 16;
-		ty->cache = gs_xrealloc(ty->cache, ty->cache_cap * sizeof *ty->cache);
+	char *copy = strdup(name);
+	if (ty->ncache == ty->cache_cap && copy) {
+		size_t cap = ty->cache_cap ? 2 * ty->cache_cap : 16;
+		cached_name *v = gs_reallocarray(ty->cache, cap, sizeof *v, NULL);
+		if (v) {
+			ty->cache = v;
+			ty->cache_cap = cap;
+		} else {
+			free(copy);
+			copy = NULL;
+		}
 	}
-	ty->cache[ty->ncache++] = (cached_name){ gs_xstrdup(name), *addr };
+	if (copy) /* else looked up again next time */
+		ty->cache[ty->ncache++] = (cached_name){ copy, *addr };
 out:
 	if (!*addr)
 		return gs_errf(err, GS_ENOTFOUND, "no type descriptor named %s", name);

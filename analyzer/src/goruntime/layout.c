@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 /* The runtime manifest. Order = enum gs_rt_field. */
@@ -83,10 +84,12 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 {
 	l->specs = specs;
 	l->n = n;
-	l->offsets = gs_xcalloc(n, sizeof *l->offsets);
-	l->sizes = gs_xcalloc(n, sizeof *l->sizes);
-	l->found_as = gs_xcalloc(n, sizeof *l->found_as);
-	l->sources = gs_xcalloc(n, sizeof *l->sources);
+	l->offsets = gs_calloc(n, sizeof *l->offsets, err);
+	l->sizes = gs_calloc(n, sizeof *l->sizes, err);
+	l->found_as = gs_calloc(n, sizeof *l->found_as, err);
+	l->sources = gs_calloc(n, sizeof *l->sources, err);
+	if (!l->offsets || !l->sizes || !l->found_as || !l->sources)
+		return -1; /* freed by gs_layout_free */
 	int first_missing = -1;
 	for (size_t i = 0; i < n; i++) {
 		gs_err e;

@@ -7,6 +7,7 @@
 #include <elf.h>
 
 #include "../util/radix.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "../binary/goglobals.h"
 #include "gread.h"
@@ -132,27 +133,32 @@ int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *e
 	return 0;
 }
 
-static void load_version(gs_rt *rt)
+static int load_version(gs_rt *rt, gs_err *err)
 {
 	char v[64];
 	uint64_t a;
 	if (gs_rt_global(rt, "runtime.buildVersion", &a, NULL) == 0 &&
 	    gs_rt_read_string(rt, a, v, sizeof v, NULL) == 0 && strncmp(v, "go", 2) == 0) {
-		rt->go_version = gs_xstrdup(v);
-		return;
+		rt->go_version = gs_strdup(v, err);
+		return rt->go_version ? 0 : -1;
 	}
 	gs_buildinfo bi;
-	if (gs_buildinfo_read(rt->binary, &bi, NULL) == 0) {
-		if (bi.go_version)
-			rt->go_version = gs_xstrdup(bi.go_version);
+	if (gs_buildinfo_read(rt->binary, &bi, err) == 0) {
+		if (bi.go_version && !(rt->go_version = gs_strdup(bi.go_version, err))) {
+			gs_buildinfo_free(&bi);
+			return -1;
+		}
 		gs_buildinfo_free(&bi);
+	} else if (err && err->code == GS_EINTERNAL) { /* out of memory */
+		return -1;
 	}
 	if (!rt->go_version)
-		rt->go_version = gs_xstrdup("unknown");
+		rt->go_version = gs_strdup("unknown", err);
+	return rt->go_version ? 0 : -1;
 }
 
 /* Wait-reason strings come from the binary (runtime.waitReasonStrings), never a table. */
-static void load_wait_reasons(gs_rt *rt)
+static int load_wait_reasons(gs_rt *rt, gs_err *err)
 {
 	uint64_t addr;
 	const gs_dtype *type = NULL;
@@ -166,14 +172,18 @@ static void load_wait_reasons(gs_rt *rt)
 	}
 	if (n > GS_MAX_WAITREASONS)
 		n = GS_MAX_WAITREASONS;
-	rt->wait_reasons = gs_xcalloc(n ? n : 1, sizeof *rt->wait_reasons);
+	rt->wait_reasons = gs_calloc(n ? n : 1, sizeof *rt->wait_reasons, err);
+	if (!rt->wait_reasons)
+		return -1;
 	rt->nwait_reasons = n;
 	for (size_t i = 0; i < n; i++) {
 		char s[128];
 		if (gs_rt_read_string(rt, addr + 16 * i, s, sizeof s, NULL) < 0)
 			snprintf(s, sizeof s, "unreadable wait reason %zu", i);
-		rt->wait_reasons[i] = gs_xstrdup(s);
+		if (!(rt->wait_reasons[i] = gs_strdup(s, err)))
+			return -1;
 	}
+	return 0;
 }
 
 /* PIE executables are relocated by the loader: the bias is where AT_ENTRY landed minus the
@@ -199,7 +209,8 @@ static int map_executable(gs_rt *rt, bool force, const uint64_t *bias_hint, gs_e
 	if (gs_identity_check(rt->target, rt->binary, rt->bias, &e) < 0) {
 		if (!force)
 			return gs_errf(err, e.code, "%s; use --force to read it anyway", e.msg);
-		rt->forced_mismatch = gs_xstrdup(e.msg);
+		if (!(rt->forced_mismatch = gs_strdup(e.msg, err)))
+			return -1;
 	}
 	for (size_t i = 0; i < gs_binary_nsegments(rt->binary); i++) {
 		const gs_segment *s = gs_binary_segment(rt->binary, i);
@@ -260,7 +271,9 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	if (n > GS_MAX_GOROUTINES || n > hdr[2])
 		return gs_errf(err, GS_EINPUT, "runtime.allgs has an absurd length %llu (cap %llu)",
 			       (unsigned long long)n, (unsigned long long)hdr[2]);
-	uint64_t *ptrs = gs_xcalloc(n ? n : 1, 8);
+	uint64_t *ptrs = gs_calloc(n ? n : 1, 8, err);
+	if (!ptrs)
+		return -1;
 	bool *slot_lost = NULL;
 	if (n && gs_target_read(rt->target, hdr[0], ptrs, n * 8, err) < 0) {
 		/* In an intact core an unreadable allgs array is a corrupt one; in a truncated
@@ -269,27 +282,41 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 			free(ptrs);
 			return gs_err_wrap(err, "reading the allgs array");
 		}
-		slot_lost = gs_xcalloc(n, sizeof *slot_lost);
+		slot_lost = gs_calloc(n, sizeof *slot_lost, err);
+		if (!slot_lost) {
+			free(ptrs);
+			return -1;
+		}
 		for (uint64_t i = 0; i < n; i++)
 			if (gs_target_read(rt->target, hdr[0] + 8 * i, &ptrs[i], 8, NULL) < 0)
 				slot_lost[i] = true;
 	}
 	size_t gsize = rt->layout.sizes[RT_G_GOID];
-	bool *ok = gs_xcalloc(n ? n : 1, sizeof *ok);
-	rt->gs = slot_lost ? NULL : gs_gread_take(rt->gread, allgs, hdr, ptrs, gsize, ok);
-	if (!rt->gs) {
-		rt->gs = gs_xcalloc(n ? n : 1, sizeof *rt->gs);
-		gs_gread_all(rt, ptrs, n, gsize, rt->gs, ok);
+	bool *ok = gs_calloc(n ? n : 1, sizeof *ok, err);
+	rt->gs = slot_lost || !ok ? NULL : gs_gread_take(rt->gread, allgs, hdr, ptrs, gsize, ok);
+	int rc = ok ? 0 : -1;
+	if (!rt->gs && ok) {
+		rt->gs = gs_calloc(n ? n : 1, sizeof *rt->gs, err);
+		rc = rt->gs ? gs_gread_all(rt, ptrs, n, gsize, rt->gs, ok, err) : -1;
+	}
+	if (rc < 0) {
+		free(ok);
+		free(slot_lost);
+		free(ptrs);
+		return -1;
 	}
 	gs_gread_free(rt->gread);
 	rt->gread = NULL;
-	gs_plausible_check(rt, ptrs, n, rt->gs, ok); /* garbage is named, never listed */
+	if (gs_plausible_check(rt, ptrs, n, rt->gs, ok, err) < 0) /* garbage is named, never listed */
+		goto nomem;
 	/* Compacted in allgs order: dead and idle g's dropped, dead-extra ones kept aside. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i]) {
 			if (!rt->unreadable_g) {
-				rt->unreadable_g = gs_xcalloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_g);
-				rt->unreadable_slot = gs_xcalloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_slot);
+				rt->unreadable_g = gs_calloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_g, err);
+				rt->unreadable_slot = gs_calloc(GS_MAX_UNREADABLE_GS, sizeof *rt->unreadable_slot, err);
+				if (!rt->unreadable_g || !rt->unreadable_slot)
+					goto nomem;
 			}
 			if (rt->unreadable_gs < GS_MAX_UNREADABLE_GS) {
 				bool lost = slot_lost && slot_lost[i];
@@ -301,7 +328,10 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 		}
 		const gs_goroutine *g = &rt->gs[i];
 		if (g->status == GS_G_DEADEXTRA) {
-			rt->hidden = gs_xrealloc(rt->hidden, (rt->nhidden + 1) * sizeof *rt->hidden);
+			void *h = gs_reallocarray(rt->hidden, rt->nhidden + 1, sizeof *rt->hidden, err);
+			if (!h)
+				goto nomem;
+			rt->hidden = h;
 			rt->hidden[rt->nhidden].goid = g->goid;
 			rt->hidden[rt->nhidden++].status = g->status;
 			continue;
@@ -315,17 +345,26 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	free(ok);
 	free(slot_lost);
 	free(ptrs);
-	rt->by_goid = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid);
-	rt->by_addr = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr);
+	rt->by_goid = gs_calloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid, err);
+	rt->by_addr = gs_calloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr, err);
+	gs_goid_index *tmp = gs_calloc(rt->ngs ? rt->ngs : 1, sizeof *tmp, err);
+	if (!rt->by_goid || !rt->by_addr || !tmp) {
+		free(tmp);
+		return -1; /* the indexes are freed with the model */
+	}
 	for (size_t i = 0; i < rt->ngs; i++) {
 		rt->by_goid[i] = (gs_goid_index){rt->gs[i].goid, rt->gs[i].addr, i};
 		rt->by_addr[i] = rt->by_goid[i];
 	}
-	gs_goid_index *tmp = gs_xmalloc((rt->ngs ? rt->ngs : 1) * sizeof *tmp);
 	gs_radix_sort(rt->by_goid, rt->ngs, sizeof *rt->by_goid, offsetof(gs_goid_index, goid), tmp);
 	gs_radix_sort(rt->by_addr, rt->ngs, sizeof *rt->by_addr, offsetof(gs_goid_index, addr), tmp);
 	free(tmp);
 	return 0;
+nomem:
+	free(ok);
+	free(slot_lost);
+	free(ptrs);
+	return -1;
 }
 
 /* nanotime at the snapshot: the newest waitsince is a lower bound; the runtime's own clock
@@ -366,16 +405,23 @@ gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwa
 gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
 			 const uint64_t *bias_hint, gs_err *err)
 {
-	gs_rt *rt = gs_xcalloc(1, sizeof *rt);
+	gs_rt *rt = gs_calloc(1, sizeof *rt, err);
+	if (!rt)
+		return NULL;
 	rt->target = t;
 	rt->binary = b;
 	rt->pcln = pcln;
 	rt->dwarf = d;
 	rt->exec = gs_exec_new(GS_EXEC_MAX_THREADS);
+	if (!rt->exec) {
+		gs_err_nomem(err, sizeof(gs_exec *));
+		goto fail;
+	}
 	if (map_executable(rt, force, bias_hint, err) < 0)
 		goto fail;
 	rt->gread = gs_gread_start(rt); /* reads the g's while DWARF is read */
-	gs_rt_register_tables(rt);
+	if (gs_rt_register_tables(rt, err) < 0 || gs_rt_unwinder_init(rt, err) < 0)
+		goto fail;
 	if (gs_layout_resolve(&rt->layout, gs_runtime_fields, RT_NFIELDS, d, err) < 0) {
 		gs_err_wrap(err, "%s", gs_binary_path(b));
 		goto fail;
@@ -384,12 +430,20 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 	gs_gread_layout(rt->gread,
 			gs_rt_global(rt, "runtime.allgs", &allgs, NULL) == 0 ? allgs : 0,
 			(size_t)rt->layout.sizes[RT_G_GOID]);
-	load_version(rt);
-	load_wait_reasons(rt);
+	if (load_version(rt, err) < 0 || load_wait_reasons(rt, err) < 0)
+		goto fail;
 	return rt;
 fail:
 	gs_rt_close(rt);
 	return NULL;
+}
+
+int gs_rt_alloc_check(const gs_rt *rt, gs_err *err)
+{
+	if (rt->nomem || gs_unwinder_nomem(rt->uw) || rt->sema.nomem || rt->netpoll.nomem ||
+	    rt->sendq_walked.failed || rt->sending_sudogs.failed)
+		return gs_errf(err, GS_EINTERNAL, "out of memory");
+	return 0;
 }
 
 int gs_rt_load(gs_rt *rt, gs_err *err)

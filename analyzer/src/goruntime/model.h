@@ -126,6 +126,10 @@ void gs_rt_stack_release(gs_goroutine *g);
  * for a core. Not to be called while another thread works on the same goroutines. */
 enum { GS_PREP_TOP = 0, GS_PREP_FULL = 1, GS_PREP_ORIGINS = 2 };
 void gs_rt_prepare(gs_rt *rt, const bool *which, unsigned what);
+/* -1 with "out of memory" when something the model computes on demand (stacks, waits,
+ * the semaphore and netpoll indexes) could not allocate and may be incomplete: checked
+ * by whoever renders, after preparing and joining. */
+int gs_rt_alloc_check(const gs_rt *rt, gs_err *err);
 /* The topmost frame outside package runtime (delve's "User" location), or NULL. */
 const gs_frame *gs_rt_user_frame(gs_rt *rt, gs_goroutine *g);
 /* Wait objects (once): channels, semaphores, netpoll. */

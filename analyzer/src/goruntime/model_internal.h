@@ -17,6 +17,7 @@ typedef struct gs_sema_waiter {
 } gs_sema_waiter;
 typedef struct gs_sema_index {
 	bool built;
+	bool nomem; /* built short of memory: incomplete */
 	gs_sema_waiter *w; /* sorted by g */
 	size_t n;
 } gs_sema_index;
@@ -32,6 +33,7 @@ typedef struct gs_poll_waiter {
 } gs_poll_waiter;
 typedef struct gs_netpoll_index {
 	bool built;
+	bool nomem; /* built short of memory: incomplete */
 	gs_poll_waiter *w; /* sorted by g */
 	size_t n;
 } gs_netpoll_index;
@@ -49,6 +51,10 @@ void gs_netpoll_build_from(gs_rt *rt, gs_target *t, uint64_t list);
 struct gs_unwinder;
 struct gs_unwinder *gs_unwinder_new(gs_target *t);
 void gs_unwinder_free(struct gs_unwinder *u);
+/* The calling thread's unwinder, made when the model opens; -1 when out of memory. */
+int gs_rt_unwinder_init(gs_rt *rt, gs_err *err);
+/* Whether u ran short of memory (what it unwound since is incomplete). */
+bool gs_unwinder_nomem(const struct gs_unwinder *u);
 
 /* Where a goroutine came from, resolved by gs_rt_prepare (GS_PREP_ORIGINS). */
 typedef struct gs_origin {
@@ -79,6 +85,7 @@ struct gs_rt {
 	gs_netpoll_index netpoll;
 	gs_u64set sendq_walked, sending_sudogs; /* see waits.c in_sendq */
 	struct gs_unwinder *uw;                 /* unwind.c: the calling thread's */
+	bool nomem; /* something computed on demand could not allocate: gs_rt_alloc_check */
 	struct gs_gread *gread;                 /* gread.c: g's read ahead, until loaded */
 	struct gs_exec *exec;                   /* the session's worker threads (executor.h) */
 	gs_chunks wait_chunks;                  /* every goroutine's waits array */

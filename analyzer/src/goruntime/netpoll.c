@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "model_internal.h"
 
 #define CHUNK_SIZE (256u << 10)
@@ -22,8 +22,14 @@ static int cmp_pw(const void *a, const void *b)
 
 static void add_waiter(gs_netpoll_index *ni, uint64_t g, uint64_t pd, int64_t fd, bool write)
 {
-	if (ni->n % 64 == 0)
-		ni->w = gs_xrealloc(ni->w, (ni->n + 64) * sizeof *ni->w);
+	if (ni->n % 64 == 0) {
+		gs_poll_waiter *v = gs_reallocarray(ni->w, ni->n + 64, sizeof *v, NULL);
+		if (!v) {
+			ni->nomem = true;
+			return;
+		}
+		ni->w = v;
+	}
 	ni->w[ni->n++] = (gs_poll_waiter){g, pd, fd, write};
 }
 
@@ -47,7 +53,11 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 	uint64_t maxoff = (uint64_t)o[RT_PD_SELF];
 	if ((uint64_t)o[RT_PD_RG] > maxoff)
 		maxoff = (uint64_t)o[RT_PD_RG];
-	uint8_t *chunk = gs_xmalloc(CHUNK_SIZE);
+	uint8_t *chunk = malloc(CHUNK_SIZE);
+	if (!chunk) {
+		ni->nomem = true;
+		return;
+	}
 	for (unsigned c = 0; head && c < MAX_CHUNKS; c++) {
 		if (gs_target_read(t, head, chunk, CHUNK_SIZE, NULL) < 0)
 			break;

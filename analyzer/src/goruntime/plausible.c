@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "../util/radix.h"
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "model_internal.h"
 
 /* The runtime's stacks grow up to 1 GB (runtime.maxstacksize on 64-bit). */
@@ -24,6 +24,7 @@ typedef struct bad_g {
 struct gs_plausible {
 	size_t n;
 	bad_g *items; /* the first GS_MAX_UNREADABLE_GS */
+	bool nomem;
 };
 
 typedef struct bounds {
@@ -126,7 +127,11 @@ static void reject(gs_plausible *p, uint64_t addr, const char *why)
 {
 	if (p->n < GS_MAX_UNREADABLE_GS) {
 		if (!p->items)
-			p->items = gs_xcalloc(GS_MAX_UNREADABLE_GS, sizeof *p->items);
+			p->items = calloc(GS_MAX_UNREADABLE_GS, sizeof *p->items);
+		if (!p->items) {
+			p->nomem = true;
+			return;
+		}
 		p->items[p->n].addr = addr;
 		snprintf(p->items[p->n].reason, sizeof p->items[p->n].reason, "%s", why);
 	}
@@ -142,7 +147,13 @@ typedef struct goid_ref {
 static void check_unique(gs_plausible *p, const uint64_t *ptrs, size_t n, const gs_goroutine *gs,
 			 bool *ok)
 {
-	goid_ref *r = gs_xmalloc((n ? n : 1) * sizeof *r), *tmp = gs_xmalloc((n ? n : 1) * sizeof *r);
+	goid_ref *r = malloc((n ? n : 1) * sizeof *r), *tmp = malloc((n ? n : 1) * sizeof *r);
+	if (!r || !tmp) {
+		p->nomem = true;
+		free(r);
+		free(tmp);
+		return;
+	}
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t st = gs[i].status;
@@ -164,10 +175,12 @@ static void check_unique(gs_plausible *p, const uint64_t *ptrs, size_t n, const 
 	free(tmp);
 }
 
-void gs_plausible_check(gs_rt *rt, const uint64_t *ptrs, size_t n, const gs_goroutine *gs,
-			bool *ok)
+int gs_plausible_check(gs_rt *rt, const uint64_t *ptrs, size_t n, const gs_goroutine *gs,
+		       bool *ok, gs_err *err)
 {
-	gs_plausible *p = gs_xcalloc(1, sizeof *p);
+	gs_plausible *p = gs_calloc(1, sizeof *p, err);
+	if (!p)
+		return -1;
 	bounds b;
 	load_bounds(rt, &b);
 	char why[120];
@@ -180,6 +193,7 @@ void gs_plausible_check(gs_rt *rt, const uint64_t *ptrs, size_t n, const gs_goro
 	check_unique(p, ptrs, n, gs, ok);
 	gs_plausible_free(rt);
 	rt->plausible = p;
+	return p->nomem ? gs_errf(err, GS_EINTERNAL, "checking goroutines: out of memory") : 0;
 }
 
 size_t gs_rt_implausible(const gs_rt *rt)

@@ -20,9 +20,10 @@
 typedef struct gs_plausible gs_plausible;
 
 /* Checks every gs[i] with ok[i] (ptrs[i] its address), clears ok[i] for those that fail
- * and remembers them with the reason (the model lists them with the unreadable ones). */
-void gs_plausible_check(gs_rt *rt, const uint64_t *ptrs, size_t n, const gs_goroutine *gs,
-			bool *ok);
+ * and remembers them with the reason (the model lists them with the unreadable ones); -1
+ * when out of memory. */
+int gs_plausible_check(gs_rt *rt, const uint64_t *ptrs, size_t n, const gs_goroutine *gs,
+		       bool *ok, gs_err *err);
 
 /* How many g's were found implausible. */
 size_t gs_rt_implausible(const gs_rt *rt);

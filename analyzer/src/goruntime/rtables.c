@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "../binary/typedesc.h"
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "model_internal.h"
 
 /* mheap_ is ~66 KiB up to its arenas; allspans lies well inside. */
@@ -18,10 +18,19 @@ static gs_dtype *table_struct(gs_rt *rt, gs_typedesc *td, const char *name, uint
 	gs_dmember m[4];
 	const gs_dtype *word = gs_dwarf_type(rt->dwarf, "uintptr", NULL);
 	gs_dtype *t = gs_typedesc_new_type(td, name, GS_DK_STRUCT, size);
+	if (!t)
+		return NULL;
 	for (size_t i = 0; i < n; i++)
 		m[i] = (gs_dmember){fields[i], offs[i], word};
 	gs_typedesc_set_members(td, t, m, n);
-	return t;
+	return t->members ? t : NULL; /* NULL: out of memory */
+}
+
+static int add_table(gs_dwarf *d, gs_dtype *t, gs_err *err)
+{
+	if (!t)
+		return gs_errf(err, GS_EINTERNAL, "runtime type tables: out of memory");
+	return gs_dwarf_add_type(d, t, err);
 }
 
 /* A plausible *mspan: its startAddr page-aligned, a sane page count. */
@@ -36,13 +45,16 @@ static bool plausible_span(gs_rt *rt, const gs_dtype *span, uint64_t p)
 	       !(start & 8191) && npages && npages < (1u << 20);
 }
 
-/* mheap.allspans: the longest []*mspan in mheap_ whose first and last elements are spans. */
+/* -1 when not found, -2 when out of memory.
+ * mheap.allspans: the longest []*mspan in mheap_ whose first and last elements are spans. */
 static int64_t find_allspans(gs_rt *rt, uint64_t mheap)
 {
 	const gs_dtype *span = gs_dwarf_type(rt->dwarf, "runtime.mspan", NULL);
 	if (!span)
 		return -1;
-	uint64_t *w = gs_xmalloc(MHEAP_SCAN);
+	uint64_t *w = malloc(MHEAP_SCAN);
+	if (!w)
+		return -2; /* out of memory */
 	int64_t best = -1;
 	uint64_t best_len = 0;
 	if (gs_target_read(rt->target, mheap, w, MHEAP_SCAN, NULL) == 0) {
@@ -62,29 +74,36 @@ static int64_t find_allspans(gs_rt *rt, uint64_t mheap)
 	return best;
 }
 
-void gs_rt_register_tables(gs_rt *rt)
+int gs_rt_register_tables(gs_rt *rt, gs_err *err)
 {
 	gs_dwarf *d = rt->dwarf;
 	gs_typedesc *td = gs_dwarf_descriptors(d);
 	if (gs_dwarf_has_dwarf(d) || !td)
-		return;
+		return 0;
 	/* semaRoot{lock mutex; treap *sudog; nwait}: 1.19-1.27 (without lock ranking). */
-	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.semaRoot", 24,
-					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1), NULL);
+	if (add_table(d, table_struct(rt, td, "runtime.semaRoot", 24,
+					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1), err) < 0)
+		return -1;
 	/* schedt{goidgen; lastpoll; ...}: lastpoll at 8 in every release. */
-	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.schedt", 16,
+	if (add_table(d, table_struct(rt, td, "runtime.schedt", 16,
 					  (const char *const[]){"goidgen", "lastpoll"},
-					  (const uint64_t[]){0, 8}, 2), NULL);
+					  (const uint64_t[]){0, 8}, 2), err) < 0)
+		return -1;
 	/* itabTableType{size, count uintptr; entries [itabInitSize]*itab}. */
-	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.itabTableType", 24,
+	if (add_table(d, table_struct(rt, td, "runtime.itabTableType", 24,
 					  (const char *const[]){"size", "count", "entries"},
-					  (const uint64_t[]){0, 8, 16}, 3), NULL);
+					  (const uint64_t[]){0, 8, 16}, 3), err) < 0)
+		return -1;
 	uint64_t mheap;
 	int64_t off = -1;
 	if (gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) == 0)
 		off = find_allspans(rt, mheap);
+	if (off == -2)
+		return gs_errf(err, GS_EINTERNAL, "runtime type tables: out of memory (%u bytes)",
+			       MHEAP_SCAN);
 	if (off >= 0)
-		gs_dwarf_add_type(d, table_struct(rt, td, "runtime.mheap", (uint64_t)off + 24,
-						  (const char *const[]){"allspans"},
-						  (const uint64_t[]){(uint64_t)off}, 1), NULL);
+		return add_table(d, table_struct(rt, td, "runtime.mheap", (uint64_t)off + 24,
+						 (const char *const[]){"allspans"},
+						 (const uint64_t[]){(uint64_t)off}, 1), err);
+	return 0;
 }

@@ -14,7 +14,7 @@
 #include "model.h"
 
 /* Registers the table types with the session's type source. Call once the PIE bias is
- * known and before the field manifests are resolved. No-op when the binary has DWARF. */
-void gs_rt_register_tables(gs_rt *rt);
+ * known and before the field manifests are resolved. No-op when the binary has DWARF; -1 when out of memory. */
+int gs_rt_register_tables(gs_rt *rt, gs_err *err);
 
 #endif

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 
 /* Directory length is 2^globalDepth; a table has at most 1024 slots = 128 groups. */
 #define MAX_DIRLEN (1ull << 24)
@@ -79,7 +79,9 @@ int64_t gs_swiss_map_walk(gs_target *t, const gs_map_layout *l, uint64_t map_ptr
 			       (unsigned long long)map_ptr, (long long)dirlen);
 	walk w = { .t = t, .l = l, .map = map_ptr, .fn = fn, .ctx = ctx };
 	w.limit = used > (1ull << 40) ? INT64_MAX : (int64_t)(used * 2 + 64);
-	w.buf = gs_xmalloc(l->group_size);
+	w.buf = gs_malloc(l->group_size, err);
+	if (!w.buf)
+		return -1;
 	uint8_t tab[256];
 	int rc = 0;
 	if (dirlen == 0)

@@ -12,6 +12,7 @@
 
 #include "../util/batch.h"
 #include "../util/executor.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "model_internal.h"
 
@@ -21,13 +22,8 @@
 #define FUNCFLAG_SPWRITE 0x2
 
 
-static void set_error(gs_goroutine *g, const char *fmt, unsigned long long a)
-{
-	char buf[160];
-	snprintf(buf, sizeof buf, fmt, a);
-	free(g->stack_error);
-	g->stack_error = gs_xstrdup(buf);
-}
+static void set_error(struct gs_unwinder *u, gs_goroutine *g, const char *fmt,
+		      unsigned long long a);
 
 /* Where to start: thread registers for a running goroutine whose sp is on its own stack,
  * syscallsp/pc in a syscall, the saved context otherwise. */
@@ -83,11 +79,15 @@ struct gs_unwinder {
 	bool bulk_only;
 	gs_target *t; /* what it reads; NULL: the model's target */
 	gs_chunks *chunks; /* where top frames go (until_user); NULL: malloc */
+	bool nomem; /* an allocation failed: what it unwound since is incomplete */
+	pc_info spare; /* a pc looked up when the cache cannot grow */
 };
 
 struct gs_unwinder *gs_unwinder_new(gs_target *t)
 {
-	struct gs_unwinder *u = gs_xcalloc(1, sizeof *u);
+	struct gs_unwinder *u = calloc(1, sizeof *u);
+	if (!u)
+		return NULL;
 	u->t = t;
 	u->bulk_only = t == NULL; /* the model's page cache belongs to its own thread */
 	return u;
@@ -103,6 +103,16 @@ void gs_unwinder_free(struct gs_unwinder *u)
 	}
 }
 
+static void set_error(struct gs_unwinder *u, gs_goroutine *g, const char *fmt,
+		      unsigned long long a)
+{
+	char buf[160];
+	snprintf(buf, sizeof buf, fmt, a);
+	free(g->stack_error);
+	g->stack_error = strdup(buf);
+	u->nomem |= !g->stack_error;
+}
+
 /* Frames are collected in the model's scratch buffer and kept in an exact-size copy: tens
  * of thousands of goroutines each holding a doubled buffer add up to tens of MB. */
 typedef struct frame_vec {
@@ -114,19 +124,36 @@ static void push(frame_vec *fv, const gs_frame *f)
 {
 	struct gs_unwinder *u = fv->u;
 	if (fv->n == u->framebuf_cap) {
-		u->framebuf_cap = u->framebuf_cap ? u->framebuf_cap * 2 : 64;
-		u->framebuf = gs_xrealloc(u->framebuf, u->framebuf_cap * sizeof *u->framebuf);
+		size_t cap = u->framebuf_cap ? u->framebuf_cap * 2 : 64;
+		gs_frame *v = gs_reallocarray(u->framebuf, cap, sizeof *v, NULL);
+		if (!v) {
+			u->nomem = true;
+			return;
+		}
+		u->framebuf = v;
+		u->framebuf_cap = cap;
 	}
 	u->framebuf[fv->n++] = *f;
 }
 
+/* Made when the model opens (gs_rt_unwinder_init). */
 static struct gs_unwinder *main_unwinder(gs_rt *rt)
 {
-	if (!rt->uw) {
-		rt->uw = gs_xcalloc(1, sizeof *rt->uw);
-		rt->uw->chunks = &rt->frame_chunks;
-	}
 	return rt->uw;
+}
+
+int gs_rt_unwinder_init(gs_rt *rt, gs_err *err)
+{
+	rt->uw = gs_calloc(1, sizeof *rt->uw, err);
+	if (!rt->uw)
+		return -1;
+	rt->uw->chunks = &rt->frame_chunks;
+	return 0;
+}
+
+bool gs_unwinder_nomem(const struct gs_unwinder *u)
+{
+	return u && u->nomem;
 }
 
 static int read_word(gs_rt *rt, const struct gs_unwinder *u, uint64_t addr, uint64_t *v)
@@ -148,24 +175,30 @@ static pc_info *pc_slot(struct gs_pc_cache *c, uint64_t key)
 static const pc_info *lookup_pc(gs_rt *rt, struct gs_unwinder *u, uint64_t lpc, bool exact)
 {
 	struct gs_pc_cache *c = &u->pcc;
-	if (!c->slot) {
+	if (!c->slot && (c->slot = calloc(1024, sizeof *c->slot)) != NULL)
 		c->cap = 1024;
-		c->slot = gs_xcalloc(c->cap, sizeof *c->slot);
-	}
-	if (2 * (c->n + 1) > c->cap) {
-		struct gs_pc_cache big = {gs_xcalloc(c->cap * 2, sizeof *c->slot), c->cap * 2, c->n};
-		for (size_t i = 0; i < c->cap; i++)
-			if (c->slot[i].key)
-				*pc_slot(&big, c->slot[i].key) = c->slot[i];
-		free(c->slot);
-		*c = big;
+	if (c->slot && 2 * (c->n + 1) > c->cap) {
+		struct gs_pc_cache big = {calloc(c->cap * 2, sizeof *c->slot), c->cap * 2, c->n};
+		if (big.slot) {
+			for (size_t i = 0; i < c->cap; i++)
+				if (c->slot[i].key)
+					*pc_slot(&big, c->slot[i].key) = c->slot[i];
+			free(c->slot);
+			*c = big;
+		}
 	}
 	uint64_t key = lpc << 1 | (exact ? 1 : 0);
-	pc_info *p = pc_slot(c, key);
-	if (p->key == key)
-		return p;
+	pc_info *p;
+	if (c->slot && c->n + 1 < c->cap) { /* a full cache still answers, uncached */
+		p = pc_slot(c, key);
+		if (p->key == key)
+			return p;
+		c->n++;
+	} else {
+		p = &u->spare;
+		memset(p, 0, sizeof *p);
+	}
 	p->key = key;
-	c->n++;
 	uint64_t sympc = exact ? lpc : lpc - 1;
 	p->found = gs_pclntab_find(rt->pcln, sympc, &p->f) == 0;
 	if (!p->found)
@@ -198,7 +231,12 @@ typedef struct stack_window {
 static bool window_read(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint64_t len)
 {
 	if (u->stackbuf_cap < len) {
-		u->stackbuf = gs_xrealloc(u->stackbuf, len);
+		uint64_t *v = realloc(u->stackbuf, len);
+		if (!v) {
+			u->nomem = true;
+			return false;
+		}
+		u->stackbuf = v;
 		u->stackbuf_cap = len;
 	}
 	if (gs_target_read_bulk(u->t ? u->t : rt->target, w->lo, u->stackbuf, len, NULL) < 0)
@@ -266,7 +304,7 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 		const pc_info *pi = pc ? lookup_pc(rt, u, lpc, exact) : NULL;
 		if (!pi || !pi->found) {
 			if (!fv.n || pc)
-				set_error(g, "unknown pc 0x%llx", (unsigned long long)pc);
+				set_error(u, g, "unknown pc 0x%llx", (unsigned long long)pc);
 			break;
 		}
 		const gs_func *f = &pi->f;
@@ -289,19 +327,19 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 			break;
 		}
 		if ((f->flag & FUNCFLAG_SPWRITE) && !innermost) {
-			set_error(g, "stack switch at pc 0x%llx", (unsigned long long)pc);
+			set_error(u, g, "stack switch at pc 0x%llx", (unsigned long long)pc);
 			break;
 		}
 		int32_t delta = pi->delta;
 		if (!pi->delta_ok || delta < 0) {
-			set_error(g, "no frame size at pc 0x%llx", (unsigned long long)pc);
+			set_error(u, g, "no frame size at pc 0x%llx", (unsigned long long)pc);
 			break;
 		}
 		uint64_t fp = sp + (uint64_t)delta + 8, ret;
 		if (fp - sp0 > reach)
 			reach = fp - sp0;
 		if (window_u64(rt, u, &win, fp - 8, &ret) < 0) {
-			set_error(g, "return address unreadable at 0x%llx",
+			set_error(u, g, "return address unreadable at 0x%llx",
 				  (unsigned long long)(fp - 8));
 			break;
 		}
@@ -324,8 +362,13 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 		/* Tens of thousands of top-frame arrays live as long as the model: chunks. */
 		g->frames_chunked = until_user && u->chunks;
 		g->frames = g->frames_chunked ? gs_chunks_alloc(u->chunks, fv.n * sizeof *g->frames)
-					      : gs_xmalloc(fv.n * sizeof *g->frames);
-		memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
+					      : malloc(fv.n * sizeof *g->frames);
+		if (!g->frames) {
+			u->nomem = true;
+			fv.n = 0;
+		} else {
+			memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
+		}
 	}
 	g->nframes = fv.n;
 }
@@ -480,6 +523,7 @@ typedef struct prep {
 	bool full, origins;
 	atomic_size_t next;
 	gs_chunks worker_chunks; /* the worker's top frames: the model's after the join */
+	bool nomem; /* the worker's unwinder ran short of memory */
 } prep;
 
 static void prep_run(prep *p, struct gs_unwinder *u)
@@ -507,8 +551,11 @@ static void prep_worker(void *arg)
 {
 	prep *p = arg;
 	struct gs_unwinder *u = gs_unwinder_new(NULL); /* bulk reads only */
+	if (!u)
+		return; /* the caller takes every batch */
 	u->chunks = &p->worker_chunks;
 	prep_run(p, u);
+	p->nomem = u->nomem;
 	gs_unwinder_free(u);
 }
 
@@ -516,8 +563,11 @@ void gs_rt_prepare(gs_rt *rt, const bool *which, unsigned what)
 {
 	prep p = {.rt = rt, .which = which, .full = what & GS_PREP_FULL,
 		  .origins = what & GS_PREP_ORIGINS};
-	if (p.origins && !rt->origins)
-		rt->origins = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->origins);
+	if (p.origins && !rt->origins &&
+	    !(rt->origins = calloc(rt->ngs ? rt->ngs : 1, sizeof *rt->origins))) {
+		rt->nomem = true;
+		return;
+	}
 	atomic_init(&p.next, 0);
 	/* Each goroutine is claimed by one thread and only its own g is written. The worker
 	 * reads with bulk reads (pread on a core), so it needs a core target. Refused: the
@@ -528,4 +578,5 @@ void gs_rt_prepare(gs_rt *rt, const bool *which, unsigned what)
 	prep_run(&p, main_unwinder(rt));
 	gs_exec_join(&worker);
 	gs_chunks_move(&rt->frame_chunks, &p.worker_chunks);
+	rt->nomem |= p.nomem;
 }

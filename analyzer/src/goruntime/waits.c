@@ -16,6 +16,7 @@
 #include "../util/executor.h"
 #include "../util/radix.h"
 #include "../util/runs.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "model_internal.h"
@@ -27,13 +28,20 @@
 typedef struct wait_vec {
 	gs_waitobj *v;
 	size_t n, cap;
+	bool nomem; /* a wait was dropped */
 } wait_vec;
 
 static void add(wait_vec *w, gs_waitobj o)
 {
 	if (w->n == w->cap) {
-		w->cap = w->cap ? w->cap * 2 : 4;
-		w->v = gs_xrealloc(w->v, w->cap * sizeof *w->v);
+		size_t cap = w->cap ? w->cap * 2 : 4;
+		gs_waitobj *v = gs_reallocarray(w->v, cap, sizeof *v, NULL);
+		if (!v) {
+			w->nomem = true;
+			return;
+		}
+		w->v = v;
+		w->cap = cap;
 	}
 	w->v[w->n++] = o;
 }
@@ -49,12 +57,13 @@ typedef struct wctx {
 	 * are served from the copy. */
 	gs_run_copy ov;
 	gs_chunks *chunks; /* where the waits arrays are kept */
+	bool *nomem; /* set when a goroutine's waits could not be kept whole */
 } wctx;
 
 static wctx main_ctx(gs_rt *rt)
 {
 	return (wctx){rt, rt->target, NULL, &rt->sendq_walked, &rt->sending_sudogs, {0},
-		      &rt->wait_chunks};
+		      &rt->wait_chunks, &rt->nomem};
 }
 
 static int rd_bytes(const wctx *c, uint64_t a, void *dst, size_t n)
@@ -115,6 +124,7 @@ static bool in_sendq(const wctx *x, uint64_t c, uint64_t s)
 			gs_u64set_add(x->sending, p);
 			p = rd(x, p, RT_SUDOG_NEXT);
 		}
+		*x->nomem |= seen.failed;
 		gs_u64set_free(&seen);
 	}
 	return gs_u64set_has(x->sending, s);
@@ -190,7 +200,11 @@ static void build_sema_index(gs_rt *rt)
 	uint64_t stride = type->size / type->count;
 	/* The root sits at offset 0 of each padded entry (struct{root semaRoot; pad}). */
 	size_t cap = 64, sp = 0, visited = 0;
-	uint64_t *stack = gs_xmalloc(cap * sizeof *stack);
+	uint64_t *stack = malloc(cap * sizeof *stack);
+	if (!stack) {
+		si->nomem = true;
+		return;
+	}
 	for (uint64_t i = 0; i < type->count; i++) {
 		uint64_t treap = rd(c, tab + i * stride, RT_SEMAROOT_TREAP);
 		if (!treap)
@@ -205,8 +219,14 @@ static void build_sema_index(gs_rt *rt)
 			for (unsigned k = 0; s && k < GS_MAX_QUEUE && visited < GS_SEMTAB_MAX_NODES;
 			     k++, visited++) {
 				uint64_t gp = rd(c, s, RT_SUDOG_G);
-				if (si->n % 256 == 0)
-					si->w = gs_xrealloc(si->w, (si->n + 256) * sizeof *si->w);
+				if (si->n % 256 == 0) {
+					void *v = gs_reallocarray(si->w, si->n + 256, sizeof *si->w, NULL);
+					if (!v) {
+						si->nomem = true;
+						break;
+					}
+					si->w = v;
+				}
 				si->w[si->n++] = (gs_sema_waiter){gp, elem};
 				s = rd(c, s, RT_SUDOG_WAITLINK);
 			}
@@ -215,8 +235,13 @@ static void build_sema_index(gs_rt *rt)
 				if (!kids[k])
 					continue;
 				if (sp == cap) {
+					uint64_t *v = gs_reallocarray(stack, cap * 2, sizeof *v, NULL);
+					if (!v) {
+						si->nomem = true;
+						break;
+					}
+					stack = v;
 					cap *= 2;
-					stack = gs_xrealloc(stack, cap * sizeof *stack);
 				}
 				stack[sp++] = kids[k];
 			}
@@ -303,9 +328,13 @@ static void compute_waits(const wctx *x, gs_goroutine *g, wait_vec *wp)
 	}
 done:
 	g->waits = w.n ? gs_chunks_alloc(x->chunks, w.n * sizeof *w.v) : NULL;
+	if (w.n && !g->waits)
+		w.n = 0, w.nomem = true;
 	if (w.n)
 		memcpy(g->waits, w.v, w.n * sizeof *w.v);
 	g->nwaits = w.n;
+	*x->nomem |= w.nomem;
+	w.nomem = false;
 	*wp = w;
 }
 
@@ -367,6 +396,7 @@ struct gs_rt_waits_job {
 	bool io;           /* the netpoll index is wanted: built by the worker */
 	uint64_t netpoll_list;
 	gs_job worker;     /* joined by gs_rt_waits_join */
+	bool nomem;        /* the worker ran short of memory: the model's at the join */
 };
 
 #define SUDOG_RUN_MAX ((uint64_t)64 << 10)
@@ -382,21 +412,28 @@ static void waits_worker(void *arg)
 	gs_rt_waits_job *j = arg;
 	gs_u64set walked = {0}, sending = {0};
 	struct gs_unwinder *uw = gs_unwinder_new(j->view);
-	wctx c = {j->rt, j->view, uw, &walked, &sending, {0}, &j->chunks};
+	wctx c = {j->rt, j->view, uw, &walked, &sending, {0}, &j->chunks, &j->nomem};
 	wait_vec w = {0};
 	if (j->io)
 		gs_netpoll_build_from(j->rt, j->view, j->netpoll_list);
 	/* In the order of the goroutines' first sudogs: neighbours share pages of the page
 	 * cache, where allgs order would fill a page for almost every goroutine. */
 	size_t n = j->rt->ngs, m = 0;
-	wref *ord = gs_xmalloc((n ? n : 1) * sizeof *ord), *tmp = gs_xmalloc((n ? n : 1) * sizeof *tmp);
+	wref *ord = malloc((n ? n : 1) * sizeof *ord), *tmp = malloc((n ? n : 1) * sizeof *tmp);
+	if (!uw || !ord || !tmp) { /* nothing computed: told at the join */
+		j->nomem = true;
+		free(ord);
+		free(tmp);
+		gs_unwinder_free(uw);
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
 		if ((!j->which || j->which[i]) && !j->rt->gs[i].waits_done)
 			ord[m++] = (wref){j->rt->gs[i].waiting, i};
 	gs_radix_sort(ord, m, sizeof *ord, offsetof(wref, waiting), tmp);
 	/* Runs of sudogs close together are copied with one read each. */
 	uint64_t ssize = j->rt->layout.sizes[RT_SUDOG_G];
-	uint8_t *run = ssize && ssize <= 1024 ? gs_xmalloc(SUDOG_RUN_MAX + ssize) : NULL;
+	uint8_t *run = ssize && ssize <= 1024 ? malloc(SUDOG_RUN_MAX + ssize) : NULL; /* NULL: one by one */
 	for (size_t a = 0, b; a < m; a = b) {
 		b = run ? gs_run_end(ord, sizeof *ord, m, a, ssize, SUDOG_RUN_GAP, SUDOG_RUN_MAX)
 			: a + 1;
@@ -414,6 +451,7 @@ static void waits_worker(void *arg)
 	free(ord);
 	free(tmp);
 	free(w.v);
+	j->nomem |= gs_unwinder_nomem(uw) || walked.failed || sending.failed;
 	gs_unwinder_free(uw);
 	gs_u64set_free(&walked);
 	gs_u64set_free(&sending);
@@ -421,10 +459,16 @@ static void waits_worker(void *arg)
 
 gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
 {
-	gs_rt_waits_job *j = gs_xcalloc(1, sizeof *j);
+	gs_rt_waits_job *j = calloc(1, sizeof *j);
+	bool *w = which ? malloc(rt->ngs ? rt->ngs : 1) : NULL;
+	if (!j || (which && !w)) { /* out of memory: computed by nobody, told by the model */
+		free(j);
+		free(w);
+		rt->nomem = true;
+		return NULL;
+	}
 	j->rt = rt;
 	if (which) {
-		bool *w = gs_xmalloc(rt->ngs ? rt->ngs : 1);
 		memcpy(w, which, rt->ngs);
 		j->which = w;
 	}
@@ -461,6 +505,7 @@ void gs_rt_waits_join(gs_rt_waits_job *j)
 		return;
 	gs_exec_join(&j->worker);
 	gs_chunks_move(&j->rt->wait_chunks, &j->chunks);
+	j->rt->nomem |= j->nomem;
 	gs_target_close(j->view);
 	free((bool *)j->which);
 	free(j);
