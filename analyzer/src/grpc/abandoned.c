@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/u64set.h"
 #include "grpc_internal.h"
 
@@ -57,8 +58,13 @@ static int cmp_target(const void *a, const void *b)
 static void add_target(walk *w, uint64_t addr, size_t si)
 {
 	if (w->ntg == w->captg) {
+		target *v = gs_reallocarray(w->tg, w->captg ? 2 * w->captg : 16, sizeof *v, NULL);
+		if (!v) { /* decide nothing, and say why */
+			w->blind = w->g->nomem = true;
+			return;
+		}
+		w->tg = v;
 		w->captg = w->captg ? 2 * w->captg : 16;
-		w->tg = gs_xrealloc(w->tg, w->captg * sizeof *w->tg);
 	}
 	w->tg[w->ntg++] = (target){addr, si};
 }
@@ -168,7 +174,11 @@ static void find_client_streams(walk *w)
 	int64_t ao = g->l.offsets[CLS_ATTEMPT], so = g->l.offsets[CSA_S];
 	if (ao < 0 || so < 0)
 		return;
-	uint64_t *buf = gs_xmalloc(MAX_STACK);
+	uint64_t *buf = malloc(MAX_STACK);
+	if (!buf) {
+		w->blind = g->nomem = true;
+		return;
+	}
 	size_t base = w->ntg;
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
@@ -215,7 +225,11 @@ static bool runs_handler(gs_grpc *g, gs_goroutine *gr)
 static void walk_stacks(walk *w)
 {
 	gs_grpc *g = w->g;
-	uint64_t *buf = gs_xmalloc(MAX_STACK);
+	uint64_t *buf = malloc(MAX_STACK);
+	if (!buf) {
+		w->blind = g->nomem = true;
+		return;
+	}
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt) && !w->blind; i++) {
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
 		if (gr->status == GS_G_DEAD || gr->status == GS_G_IDLE ||
@@ -256,8 +270,11 @@ void gs_grpc_find_abandoned(gs_grpc *g)
 	}
 	find_client_streams(&w);
 	qsort(w.tg, w.ntg, sizeof *w.tg, cmp_target);
-	w.used = gs_xcalloc(g->nst, sizeof *w.used);
-	walk_stacks(&w);
+	w.used = calloc(g->nst ? g->nst : 1, sizeof *w.used);
+	if (w.used)
+		walk_stacks(&w);
+	if (!w.used || w.deep.failed || w.shallow.failed)
+		w.blind = g->nomem = true;
 	for (size_t i = 0; i < w.ntg && !w.blind; i++)
 		if (!w.used[w.tg[i].stream])
 			g->st[w.tg[i].stream].abandoned = true;

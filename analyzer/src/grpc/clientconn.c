@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "grpc_internal.h"
 
@@ -102,9 +103,10 @@ bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out)
 	if (!nw || hio < 0 || gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 ||
 	    hi <= lo || hi - lo > MAX_SCAN)
 		return false;
-	uint64_t *buf = gs_xmalloc(hi - lo);
+	uint64_t *buf = malloc(hi - lo);
 	uint64_t cc = 0;
-	if (gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) == 0) {
+	g->nomem |= !buf;
+	if (buf && gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) == 0) {
 		for (size_t i = 0; i < (hi - lo) / 8 && !cc; i++) {
 			uint64_t p = buf[i], pw;
 			if (!p || (p & 7) || !(pw = gs_grpc_u64(g, p, CC_PW)) || (pw & 7))
@@ -165,7 +167,12 @@ void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n)
 		has_ac h = {g, ac, false};
 		if (gs_map_walk(g->t, &ml, gs_grpc_u64(g, cc, CC_CONNS), find_ac, &h, NULL) < 0 || !h.found)
 			continue;
-		g->cc = gs_xrealloc(g->cc, (g->ncc + 1) * sizeof *g->cc);
+		gs_cc_info *v = gs_reallocarray(g->cc, g->ncc + 1, sizeof *g->cc, NULL);
+		if (!v) {
+			g->nomem = true;
+			return;
+		}
+		g->cc = v;
 		read_clientconn(g, cc, &g->cc[g->ncc]);
 		g->cc[g->ncc++].addr = cc;
 	}

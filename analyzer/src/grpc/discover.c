@@ -9,6 +9,7 @@
 #include "../util/batch.h"
 #include "../util/executor.h"
 #include "../util/radix.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "grpc_fields.h"
 
@@ -27,7 +28,8 @@ typedef struct itab_set {
 } itab_set;
 
 /* The itabs of runtime.itabTable whose dynamic type is one of the two transport types. */
-static void collect_itabs(gs_rt *rt, gs_types *ty, uint64_t tclient, uint64_t tserver,
+/* False when out of memory. */
+static bool collect_itabs(gs_rt *rt, gs_types *ty, uint64_t tclient, uint64_t tserver,
 			  itab_set *set)
 {
 	gs_target *t = gs_rt_target(rt);
@@ -35,16 +37,18 @@ static void collect_itabs(gs_rt *rt, gs_types *ty, uint64_t tclient, uint64_t ts
 	uint64_t tab;
 	if (gs_rt_global(rt, "runtime.itabTable", &tab, NULL) < 0 ||
 	    gs_target_read_u64(t, tab, &tab, NULL) < 0 || !tab)
-		return;
+		return true;
 	const gs_dtype *tt = gs_dwarf_type(d, "runtime.itabTableType", NULL);
 	const gs_dmember *msize = tt ? gs_dwarf_member(tt, "size") : NULL;
 	const gs_dmember *ment = tt ? gs_dwarf_member(tt, "entries") : NULL;
 	if (!msize || !ment)
-		return;
+		return true;
 	uint64_t size;
 	if (gs_target_read_u64(t, tab + msize->offset, &size, NULL) < 0 || size > MAX_ITAB_TABLE)
-		return;
-	uint64_t *ents = gs_xcalloc(size ? size : 1, 8);
+		return true;
+	uint64_t *ents = calloc(size ? size : 1, 8);
+	if (!ents)
+		return false;
 	if (size && gs_target_read(t, tab + ment->offset, ents, size * 8, NULL) == 0) {
 		for (uint64_t i = 0; i < size && set->n < MAX_ITABS; i++) {
 			uint64_t typ;
@@ -57,13 +61,20 @@ static void collect_itabs(gs_rt *rt, gs_types *ty, uint64_t tclient, uint64_t ts
 		}
 	}
 	free(ents);
+	return true;
 }
 
-static void push(uint64_t **v, size_t *n, uint64_t x)
+/* False when out of memory (x is dropped). */
+static bool push(uint64_t **v, size_t *n, uint64_t x)
 {
-	if ((*n & (*n - 1)) == 0 || *n == 0)
-		*v = gs_xrealloc(*v, (*n ? *n * 2 : 8) * sizeof **v);
+	if ((*n & (*n - 1)) == 0 || *n == 0) {
+		uint64_t *w = gs_reallocarray(*v, *n ? *n * 2 : 8, sizeof **v, NULL);
+		if (!w)
+			return false;
+		*v = w;
+	}
 	(*v)[(*n)++] = x;
+	return true;
 }
 
 /* Scans one span's memory for itab words; the next word is a candidate transport. */
@@ -90,11 +101,11 @@ static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set 
 					continue;
 				out->candidates++;
 				if (set->server[k]) {
-					push(&out->server, &out->nserver, w[i + 1]);
+					out->nomem |= !push(&out->server, &out->nserver, w[i + 1]);
 				} else {
-					push(&out->client, &out->nclient, w[i + 1]);
-					push(&out->client_holders, &out->nclient_holders,
-					     base + off + i * 8);
+					out->nomem |= !push(&out->client, &out->nclient, w[i + 1]);
+					out->nomem |= !push(&out->client_holders, &out->nclient_holders,
+							    base + off + i * 8);
 				}
 			}
 		}
@@ -133,12 +144,17 @@ struct gs_heap_scan {
 	scan_part part[2]; /* [0] the caller's, [1] the worker's */
 	gs_job worker;     /* joined by gs_find_transports_finish (gs_grpc_close too) */
 	bool threaded;
+	bool nomem; /* the itabs or spans could not be listed whole */
 };
 
 static void scan_batches(gs_heap_scan *hs, scan_part *p)
 {
 	gs_target *t = gs_rt_target(hs->rt);
 	size_t b, e;
+	if (!p->buf) { /* out of memory: finish says so */
+		p->found.nomem = hs->nspans > 0;
+		return;
+	}
 	while (gs_batch_claim(&hs->next, hs->nspans, SPAN_BATCH, &b, &e)) {
 		for (size_t i = b; i < e; i++) {
 			p->found.ranges_scanned++;
@@ -168,8 +184,9 @@ static void scan_worker(void *arg)
 static void merge_adjacent(gs_heap_scan *hs)
 {
 	if (hs->nspans) {
-		span_range *tmp = gs_xmalloc(hs->nspans * sizeof *tmp);
-		gs_radix_sort(hs->spans, hs->nspans, sizeof *hs->spans, offsetof(span_range, start), tmp);
+		span_range *tmp = malloc(hs->nspans * sizeof *tmp);
+		if (tmp) /* else unsorted: fewer merges, the same scan */
+			gs_radix_sort(hs->spans, hs->nspans, sizeof *hs->spans, offsetof(span_range, start), tmp);
 		free(tmp);
 	}
 	size_t k = 0;
@@ -195,8 +212,13 @@ static void list_spans(gs_heap_scan *hs, gs_target *t)
 	    hdr[1] > MAX_SPANS)
 		return;
 	uint64_t nspans = hdr[1];
-	uint64_t *spans = gs_xcalloc(nspans ? nspans : 1, 8);
-	hs->spans = gs_xcalloc(nspans ? nspans : 1, sizeof *hs->spans);
+	uint64_t *spans = calloc(nspans ? nspans : 1, 8);
+	hs->spans = calloc(nspans ? nspans : 1, sizeof *hs->spans);
+	if (!spans || !hs->spans) {
+		hs->nomem = true;
+		free(spans);
+		return;
+	}
 	if (nspans && gs_target_read(t, hdr[0], spans, nspans * 8, NULL) == 0) {
 		for (uint64_t i = 0; i < nspans; i++) {
 			uint64_t start, npages;
@@ -221,11 +243,20 @@ static void list_spans(gs_heap_scan *hs, gs_target *t)
 	merge_adjacent(hs);
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
 static size_t dedupe(uint64_t *v, size_t n)
 {
 	if (n) {
-		uint64_t *tmp = gs_xmalloc(n * sizeof *tmp);
-		gs_radix_sort(v, n, sizeof *v, 0, tmp);
+		uint64_t *tmp = malloc(n * sizeof *tmp);
+		if (tmp)
+			gs_radix_sort(v, n, sizeof *v, 0, tmp);
+		else /* out of memory: sorted in place */
+			qsort(v, n, sizeof *v, cmp_u64);
 		free(tmp);
 	}
 	size_t k = 0;
@@ -276,7 +307,9 @@ static size_t keep_valid(gs_target *t, const int64_t *o, uint64_t *v, size_t n, 
 
 gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout *gl)
 {
-	gs_heap_scan *hs = gs_xcalloc(1, sizeof *hs);
+	gs_heap_scan *hs = calloc(1, sizeof *hs);
+	if (!hs)
+		return NULL;
 	hs->rt = rt;
 	hs->gl = gl;
 	atomic_init(&hs->next, 0);
@@ -287,7 +320,7 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 	gs_type_addr_for_name(ty, "*transport.http2Server", &ts, NULL);
 	if (!tc && !ts)
 		return hs; /* no grpc-go transports linked in */
-	collect_itabs(rt, ty, tc ? tc : ~0ull, ts ? ts : ~0ull, &hs->set);
+	hs->nomem = !collect_itabs(rt, ty, tc ? tc : ~0ull, ts ? ts : ~0ull, &hs->set);
 	if (hs->set.n == 0)
 		return hs;
 	uint64_t hi = hs->set.itab[0];
@@ -300,7 +333,7 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 	if (gs_rt_global(rt, "runtime.mheap_", &hs->mheap, NULL) < 0)
 		hs->mheap = 0;
 	for (int k = 0; k < 2; k++)
-		hs->part[k].buf = gs_xmalloc(CHUNK + 8);
+		hs->part[k].buf = malloc(CHUNK + 8);
 	hs->view = gs_target_view(gs_rt_target(rt));
 	hs->threaded = hs->view && gs_exec_submit(gs_rt_exec(rt), &hs->worker, scan_worker, hs);
 	if (!hs->threaded) {
@@ -310,15 +343,16 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 	return hs;
 }
 
-static void append(uint64_t **v, size_t *n, const uint64_t *w, size_t m)
+static bool append(uint64_t **v, size_t *n, const uint64_t *w, size_t m)
 {
+	bool ok = true;
 	for (size_t i = 0; i < m; i++)
-		push(v, n, w[i]);
+		ok &= push(v, n, w[i]);
+	return ok;
 }
 
 int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err *err)
 {
-	(void)err;
 	memset(out, 0, sizeof *out);
 	if (!hs)
 		return 0;
@@ -335,9 +369,10 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	pthread_cond_destroy(&hs->cond);
 	*out = hs->part[0].found;
 	const gs_found_transports *w = &hs->part[1].found;
-	append(&out->client, &out->nclient, w->client, w->nclient);
-	append(&out->server, &out->nserver, w->server, w->nserver);
-	append(&out->client_holders, &out->nclient_holders, w->client_holders, w->nclient_holders);
+	bool nomem = hs->nomem || out->nomem || w->nomem;
+	nomem |= !append(&out->client, &out->nclient, w->client, w->nclient);
+	nomem |= !append(&out->server, &out->nserver, w->server, w->nserver);
+	nomem |= !append(&out->client_holders, &out->nclient_holders, w->client_holders, w->nclient_holders);
 	out->candidates += w->candidates;
 	out->ranges_scanned += w->ranges_scanned;
 	out->bytes_scanned += w->bytes_scanned;
@@ -354,13 +389,22 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	free(hs->part[1].buf);
 	free(hs->spans);
 	free(hs);
+	if (nomem) {
+		gs_found_transports_free(out);
+		return gs_errf(err, GS_EINTERNAL, "scanning the heap for transports: out of memory");
+	}
 	return 0;
 }
 
 int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
 		       gs_err *err)
 {
-	return gs_find_transports_finish(gs_find_transports_start(rt, ty, gl), out, err);
+	gs_heap_scan *hs = gs_find_transports_start(rt, ty, gl);
+	if (!hs) {
+		memset(out, 0, sizeof *out);
+		return gs_err_nomem(err, sizeof(gs_heap_scan));
+	}
+	return gs_find_transports_finish(hs, out, err);
 }
 
 void gs_found_transports_free(gs_found_transports *f)

@@ -36,6 +36,7 @@ typedef struct gs_found_transports {
 	size_t nunreadable;
 	size_t ranges_scanned; /* runs of adjacent spans, each read at once */
 	uint64_t bytes_scanned;
+	bool nomem; /* a candidate was dropped for want of memory */
 } gs_found_transports;
 
 int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
@@ -44,6 +45,7 @@ int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_tr
  * scan; finish joins in, waits for the worker and validates. The caller may read the target
  * in between (the worker only copies memory with bulk reads); every start needs a finish. */
 typedef struct gs_heap_scan gs_heap_scan;
+/* NULL when out of memory. */
 gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout *gl);
 int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err *err);
 void gs_found_transports_free(gs_found_transports *f);

@@ -43,6 +43,7 @@ struct gs_grpc {
 	gs_run_copy ov;
 	gs_unreadable_transport unreadable_tr[GS_MAX_UNREADABLE_TRANSPORTS];
 	size_t nunreadable_tr;
+	bool nomem; /* something was dropped for want of memory: gs_grpc_alloc_check */
 };
 
 /* streams.c */

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "discover.h"
 #include "plausible_transport.h"
@@ -215,11 +216,18 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 
 gs_grpc *gs_grpc_begin(gs_rt *rt)
 {
-	gs_grpc *g = gs_xcalloc(1, sizeof *g);
+	gs_grpc *g = calloc(1, sizeof *g);
+	if (!g) /* gs_grpc_finish says so */
+		return NULL;
 	g->rt = rt;
 	g->t = gs_rt_target(rt);
 	g->d = gs_rt_dwarf(rt);
-	gs_layout_resolve(&g->l, gs_grpc_fields, GRPC_NFIELDS, g->d, NULL);
+	gs_err le = {0};
+	if (gs_layout_resolve(&g->l, gs_grpc_fields, GRPC_NFIELDS, g->d, &le) < 0 &&
+	    le.code == GS_EINTERNAL) { /* out of memory: nothing more is read */
+		g->nomem = true;
+		return g;
+	}
 	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */
@@ -230,11 +238,28 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 	g->have_server_map = map_layout(g->d, TP "http2Server", "activeStreams", &g->server_map);
 	g->have_estd_map = map_layout(g->d, TP "loopyWriter", "estdStreams", &g->estd_map);
 	g->scan = gs_find_transports_start(rt, g->ty, &g->l);
+	g->nomem |= !g->scan;
 	return g;
+}
+
+int gs_grpc_alloc_check(const gs_grpc *g, gs_err *err)
+{
+	if (g->nomem)
+		return gs_errf(err, GS_EINTERNAL, "reading gRPC: out of memory");
+	return 0;
 }
 
 gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 {
+	if (!g) {
+		gs_err_nomem(err, sizeof(gs_grpc));
+		return NULL;
+	}
+	if (g->nomem) {
+		gs_grpc_alloc_check(g, err);
+		gs_grpc_close(g);
+		return NULL;
+	}
 	if (!g->scan)
 		return g;
 	gs_found_transports f;
@@ -245,7 +270,13 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 		return NULL;
 	}
 	g->ntr = f.nclient + f.nserver;
-	g->tr = gs_xcalloc(g->ntr ? g->ntr : 1, sizeof *g->tr);
+	g->tr = gs_calloc(g->ntr ? g->ntr : 1, sizeof *g->tr, err);
+	if (!g->tr) {
+		g->ntr = 0;
+		gs_found_transports_free(&f);
+		gs_grpc_close(g);
+		return NULL;
+	}
 	for (size_t i = 0; i < g->ntr; i++) {
 		gs_transport *tr = &g->tr[i];
 		tr->addr = i < f.nclient ? f.client[i] : f.server[i - f.nclient];
@@ -261,6 +292,10 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 	g->nunreadable_tr = f.nunreadable;
 	gs_found_transports_free(&f);
 	gs_grpc_build_owners(g);
+	if (gs_grpc_alloc_check(g, err) < 0) {
+		gs_grpc_close(g);
+		return NULL;
+	}
 	return g;
 }
 

@@ -139,11 +139,14 @@ typedef struct gs_grpc gs_grpc;
  * and gets all of it, whatever was asked before. */
 gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
 /* gs_grpc_open in two steps, so that the heap scan for transports (a worker thread on a
- * core) runs while the caller does other work on the runtime model: begin never fails;
+ * core) runs while the caller does other work on the runtime model: begin fails only for want of memory (NULL, which finish reports);
  * finish returns NULL (and frees) on failure. Close also takes a begun model. */
 gs_grpc *gs_grpc_begin(gs_rt *rt);
 gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err);
 void gs_grpc_link(gs_grpc *g);
+/* -1 with "out of memory" when something read on demand (linking, details, contexts,
+ * abandoned streams) was dropped for want of memory: checked by whoever renders. */
+int gs_grpc_alloc_check(const gs_grpc *g, gs_err *err);
 void gs_grpc_close(gs_grpc *g);
 
 size_t gs_grpc_ntransports(const gs_grpc *g);

@@ -35,13 +35,21 @@ gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
 	    gs_target_read(g->t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
 	    !hdr[1] || hdr[1] > MAX_SPANS)
 		return NULL;
-	uint64_t *all = gs_xcalloc(hdr[1], 8);
-	if (gs_target_read(g->t, hdr[0], all, hdr[1] * 8, NULL) < 0) {
+	uint64_t *all = calloc(hdr[1], 8);
+	gs_heapobj_ix *ix = calloc(1, sizeof *ix);
+	if (ix)
+		ix->v = calloc(hdr[1], sizeof *ix->v);
+	if (!all || !ix || !ix->v) {
+		g->nomem = true;
 		free(all);
+		gs_heapobj_close(ix);
 		return NULL;
 	}
-	gs_heapobj_ix *ix = gs_xcalloc(1, sizeof *ix);
-	ix->v = gs_xcalloc(hdr[1], sizeof *ix->v);
+	if (gs_target_read(g->t, hdr[0], all, hdr[1] * 8, NULL) < 0) {
+		free(all);
+		gs_heapobj_close(ix);
+		return NULL;
+	}
 	for (uint64_t i = 0; i < hdr[1]; i++) {
 		uint64_t start, npages, elemsize;
 		uint8_t state, sclass = 0;

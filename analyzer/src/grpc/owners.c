@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "grpc_internal.h"
@@ -58,10 +59,14 @@ static void add(gs_grpc *g, uint64_t addr, long stream, long transport, gs_owner
 	if (!addr || transport > 0xffffff || stream > INT32_MAX)
 		return;
 	if (2 * (g->nown + 1) > g->capown) {
-		gs_owner *old = g->own;
+		gs_owner *old = g->own, *big = calloc(g->capown ? g->capown * 2 : 1024, sizeof *big);
 		size_t oldcap = g->capown;
+		if (!big) {
+			g->nomem = true;
+			return;
+		}
 		g->capown = oldcap ? oldcap * 2 : 1024;
-		g->own = gs_xcalloc(g->capown, sizeof *g->own);
+		g->own = big;
 		for (size_t i = 0; i < oldcap; i++)
 			if (old[i].addr)
 				g->own[own_slot(g, old[i].addr)] = old[i];
@@ -85,8 +90,9 @@ void gs_grpc_build_owners(gs_grpc *g)
 		want *= 2;
 	if (g->capown < want) {
 		free(g->own);
-		g->own = gs_xcalloc(want, sizeof *g->own);
-		g->capown = want;
+		g->own = calloc(want, sizeof *g->own);
+		g->capown = g->own ? want : 0;
+		g->nomem |= !g->own; /* add() grows it as it goes, or fails */
 	} else if (g->own) {
 		memset(g->own, 0, g->capown * sizeof *g->own);
 	}
@@ -170,13 +176,18 @@ bool gs_grpc_owner(void *grpc, uint64_t addr, gs_strbuf *out)
 	return true;
 }
 
-static void add_goid(uint64_t **v, size_t *n, uint64_t goid)
+/* False when out of memory. */
+static bool add_goid(uint64_t **v, size_t *n, uint64_t goid)
 {
 	for (size_t i = 0; i < *n; i++)
 		if ((*v)[i] == goid)
-			return;
-	*v = gs_xrealloc(*v, (*n + 1) * sizeof **v);
+			return true;
+	uint64_t *w = gs_reallocarray(*v, *n + 1, sizeof **v, NULL);
+	if (!w)
+		return false;
+	*v = w;
 	(*v)[(*n)++] = goid;
+	return true;
 }
 
 /* Open-addressing set of server stream addresses for the stack scan. */
@@ -186,14 +197,16 @@ typedef struct addr_set {
 	size_t mask;
 } addr_set;
 
-static void set_init(addr_set *s, size_t n)
+/* False when out of memory. */
+static bool set_init(addr_set *s, size_t n)
 {
 	size_t cap = 16;
 	while (cap < n * 2)
 		cap *= 2;
-	s->key = gs_xcalloc(cap, sizeof *s->key);
-	s->val = gs_xcalloc(cap, sizeof *s->val);
+	s->key = calloc(cap, sizeof *s->key);
+	s->val = calloc(cap, sizeof *s->val);
 	s->mask = cap - 1;
+	return s->key && s->val;
 }
 
 static size_t slot(const addr_set *s, uint64_t k)
@@ -234,7 +247,7 @@ static void find_detached(gs_grpc *g, uint64_t goid, const uint64_t *words, size
 			if (si == SIZE_MAX)
 				return;
 			g->st[si].handler = goid;
-			add_goid(&g->st[si].goroutines, &g->st[si].ngoroutines, goid);
+			g->nomem |= !add_goid(&g->st[si].goroutines, &g->st[si].ngoroutines, goid);
 			return;
 		}
 	}
@@ -268,7 +281,14 @@ void gs_grpc_find_handlers(gs_grpc *g)
 	if (!nservertr)
 		return;
 	addr_set set;
-	set_init(&set, nserver);
+	uint64_t *buf = malloc(MAX_STACK_SCAN);
+	if (!set_init(&set, nserver) || !buf) {
+		g->nomem = true;
+		free(set.key);
+		free(set.val);
+		free(buf);
+		return;
+	}
 	uint64_t lo = UINT64_MAX, hi = 0; /* one compare rejects most stack words */
 	for (size_t i = 0; i < g->nst; i++) {
 		if (g->st[i].side != GS_SERVER)
@@ -279,7 +299,6 @@ void gs_grpc_find_handlers(gs_grpc *g)
 		lo = g->st[i].addr < lo ? g->st[i].addr : lo;
 		hi = g->st[i].addr > hi ? g->st[i].addr : hi;
 	}
-	uint64_t *buf = gs_xmalloc(MAX_STACK_SCAN);
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
 		/* Only goroutines the grpc server started can run a handler: skip the rest before
@@ -313,7 +332,7 @@ void gs_grpc_find_handlers(gs_grpc *g)
 			gs_stream *s = &g->st[set.val[h]];
 			if (!s->handler)
 				s->handler = gr->goid;
-			add_goid(&s->goroutines, &s->ngoroutines, gr->goid);
+			g->nomem |= !add_goid(&s->goroutines, &s->ngoroutines, gr->goid);
 			linked = true;
 		}
 		if (!linked)
@@ -322,6 +341,7 @@ void gs_grpc_find_handlers(gs_grpc *g)
 	free(buf);
 	free(set.key);
 	free(set.val);
+	g->nomem |= started.failed || other.failed || hframes.failed || oframes.failed;
 	gs_u64set_free(&started);
 	gs_u64set_free(&other);
 	gs_u64set_free(&hframes);
@@ -340,10 +360,10 @@ void gs_grpc_attach_goroutines(gs_grpc *g)
 				continue;
 			if (o->stream >= 0) {
 				gs_stream *s = &g->st[o->stream];
-				add_goid(&s->goroutines, &s->ngoroutines, gr->goid);
+				g->nomem |= !add_goid(&s->goroutines, &s->ngoroutines, gr->goid);
 			} else {
 				gs_transport *t = &g->tr[o->transport];
-				add_goid(&t->goroutines, &t->ngoroutines, gr->goid);
+				g->nomem |= !add_goid(&t->goroutines, &t->ngoroutines, gr->goid);
 			}
 		}
 	}

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "../util/radix.h"
-#include "../util/strbuf.h"
+#include "../util/alloc.h"
 #include "grpc_internal.h"
 #include "plausible_transport.h"
 
@@ -14,7 +14,16 @@ typedef struct collect {
 	gs_grpc *g;
 	uint64_t *v;
 	size_t n;
+	bool nomem;
 } collect;
+
+/* The pool's copy of s; "" when out of memory (the model is then failed). */
+static const char *intern(gs_grpc *g, const char *s)
+{
+	const char *c = gs_strpool_intern(&g->strings, s);
+	g->nomem |= !c;
+	return c ? c : "";
+}
 
 static int collect_ptr(void *ctx, uint64_t key, uint64_t val)
 {
@@ -22,8 +31,14 @@ static int collect_ptr(void *ctx, uint64_t key, uint64_t val)
 	collect *c = ctx;
 	uint64_t p = 0;
 	if (gs_target_read_u64(c->g->t, val, &p, NULL) == 0 && p) {
-		if ((c->n & 255) == 0)
-			c->v = gs_xrealloc(c->v, (c->n + 256) * sizeof *c->v);
+		if ((c->n & 255) == 0) {
+			uint64_t *v = gs_reallocarray(c->v, c->n + 256, sizeof *v, NULL);
+			if (!v) {
+				c->nomem = true;
+				return 1; /* stops the walk */
+			}
+			c->v = v;
+		}
 		c->v[c->n++] = p;
 	}
 	return 0;
@@ -62,7 +77,7 @@ static void note_unreadable(gs_grpc *g, gs_stream *st)
 		st->unreadable = g->bad;
 		snprintf(msg, sizeof msg, "unreadable at 0x%llx", (unsigned long long)g->bad);
 		if (!st->problem[0])
-			st->problem = gs_strpool_intern(&g->strings, msg);
+			st->problem = intern(g, msg);
 	}
 	g->bad = 0;
 }
@@ -105,7 +120,7 @@ static void read_details(gs_grpc *g, gs_stream *st)
 		/* A gRPC method is "/service/method": anything else is damaged memory. */
 		if (gs_rt_read_string(g->rt, p + (uint64_t)g->l.offsets[ST_METHOD], text,
 				      sizeof text, NULL) == 0 && text[0] == '/')
-			st->method = gs_strpool_intern(&g->strings, text);
+			st->method = intern(g, text);
 		else if (!st->problem[0])
 			st->problem = "method unreadable or implausible (damaged memory?)";
 	}
@@ -152,7 +167,7 @@ static void read_details(gs_grpc *g, gs_stream *st)
 			if (g->l.offsets[SPB_MESSAGE] >= 0 &&
 			    gs_rt_read_string(g->rt, pb + (uint64_t)g->l.offsets[SPB_MESSAGE],
 					      text, sizeof text, NULL) == 0)
-				st->status_message = gs_strpool_intern(&g->strings, text);
+				st->status_message = intern(g, text);
 		}
 	} else {
 		uint32_t hs = 0;
@@ -168,8 +183,10 @@ static void read_context(gs_grpc *g, gs_stream *st)
 {
 	if (g->l.offsets[ST_CTX] < 0)
 		return;
-	if (!g->ctx_scratch)
-		g->ctx_scratch = gs_xcalloc(1, sizeof *g->ctx_scratch);
+	if (!g->ctx_scratch && !(g->ctx_scratch = calloc(1, sizeof *g->ctx_scratch))) {
+		g->nomem = true;
+		return;
+	}
 	gs_ctx_info *ci = g->ctx_scratch;
 	if (gs_ctx_read(g->t, g->d, g->ty, gs_rt_bias(g->rt), st->addr + (uint64_t)g->l.offsets[ST_CTX],
 			ci, NULL) == 0) {
@@ -177,7 +194,7 @@ static void read_context(gs_grpc *g, gs_stream *st)
 		st->ctx.done = ci->done;
 		st->ctx.has_deadline = ci->has_deadline;
 		st->ctx.deadline_unix_ns = ci->deadline_unix_ns;
-		st->ctx.err = gs_strpool_intern(&g->strings, ci->err);
+		st->ctx.err = intern(g, ci->err);
 	} else if (!st->problem[0]) {
 		st->problem = "context unreadable";
 	}
@@ -220,8 +237,13 @@ static int cmp_addr(const void *a, const void *b)
 size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached)
 {
 	if (g->nst == g->capst) {
+		gs_stream *v = gs_reallocarray(g->st, g->capst ? g->capst * 2 : 64, sizeof *v, NULL);
+		if (!v) {
+			g->nomem = true;
+			return SIZE_MAX;
+		}
+		g->st = v;
 		g->capst = g->capst ? g->capst * 2 : 64;
-		g->st = gs_xrealloc(g->st, g->capst * sizeof *g->st);
 	}
 	gs_stream *st = &g->st[g->nst];
 	memset(st, 0, sizeof *st);
@@ -297,21 +319,25 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	uint64_t mp = 0;
 	if (mo < 0 || gs_target_read_u64(g->t, tr->addr + (uint64_t)mo, &mp, NULL) < 0)
 		return;
-	collect c = {g, NULL, 0};
+	collect c = {g, NULL, 0, false};
 	gs_err e;
 	if (gs_map_walk(g->t, ml, mp, collect_ptr, &c, &e) < 0)
 		snprintf(tr->problem, sizeof tr->problem, "activeStreams: %.140s", e.msg);
+	g->nomem |= c.nomem;
 	if (c.n) {
-		uint64_t *tmp = gs_xmalloc(c.n * sizeof *tmp);
-		gs_radix_sort(c.v, c.n, sizeof *c.v, 0, tmp);
+		uint64_t *tmp = malloc(c.n * sizeof *tmp);
+		if (tmp)
+			gs_radix_sort(c.v, c.n, sizeof *c.v, 0, tmp);
+		else /* out of memory: sorted in place */
+			qsort(c.v, c.n, sizeof *c.v, cmp_addr);
 		free(tmp);
 	}
 	/* Streams of one transport lie close together: each run of neighbours is copied with
 	 * one read and its streams' fields are taken from the copy. */
 	uint64_t osize = stream_size(g);
-	uint8_t *run = osize ? gs_xmalloc(RUN_MAX + osize) : NULL;
+	uint8_t *run = osize ? malloc(RUN_MAX + osize) : NULL; /* NULL: one by one */
 	for (size_t a = 0, b; a < c.n; a = b) {
-		b = osize ? gs_run_end(c.v, sizeof *c.v, c.n, a, osize, RUN_GAP, RUN_MAX) : a + 1;
+		b = run ? gs_run_end(c.v, sizeof *c.v, c.n, a, osize, RUN_GAP, RUN_MAX) : a + 1;
 		uint64_t lo = c.v[a], len = c.v[b - 1] - lo + osize;
 		if (b - a > 1 && gs_target_read_bulk(g->t, lo, run, len, NULL) == 0)
 			g->ov = (gs_run_copy){run, lo, lo + len};
@@ -333,9 +359,15 @@ static void read_outstreams(gs_grpc *g, size_t ti)
 	uint64_t estd = loopy ? gs_grpc_u64(g, loopy, LW_ESTDSTREAMS) : 0;
 	if (!estd || !g->have_estd_map)
 		return;
-	collect o = {g, NULL, 0};
+	collect o = {g, NULL, 0, false};
 	gs_map_walk(g->t, &g->estd_map, estd, collect_ptr, &o, NULL);
-	wq_index *ix = gs_xcalloc(tr->nstreams ? tr->nstreams : 1, sizeof *ix);
+	wq_index *ix = calloc(tr->nstreams ? tr->nstreams : 1, sizeof *ix);
+	if (!ix || o.nomem) {
+		g->nomem = true;
+		free(ix);
+		free(o.v);
+		return;
+	}
 	for (size_t k = 0; k < tr->nstreams; k++)
 		ix[k] = (wq_index){g->st[tr->first_stream + k].wq_addr, tr->first_stream + k};
 	if (tr->nstreams)
