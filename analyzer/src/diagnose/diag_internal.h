@@ -25,6 +25,7 @@ struct gs_diag {
 	 * one; for GS_PAIR_AMBIGUOUS, how many transports looked alike. */
 	uint8_t *how, *rhow;
 	uint16_t *nalike, *rnalike;
+	bool nomem; /* something was dropped for want of memory: the diagnosis fails */
 };
 
 enum gs_pair_how {

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "../util/u64set.h"
 #include "diag_internal.h"
@@ -37,31 +38,41 @@ typedef struct run {
 static void push(run *r, uint64_t goid)
 {
 	if (r->len == r->cap) {
+		uint64_t *v = gs_reallocarray(r->todo, r->cap ? r->cap * 2 : 64, sizeof *v, NULL);
+		if (!v) {
+			r->d.nomem = true;
+			return;
+		}
+		r->todo = v;
 		r->cap = r->cap ? r->cap * 2 : 64;
-		r->todo = gs_xrealloc(r->todo, r->cap * sizeof *r->todo);
 	}
 	r->todo[r->len++] = goid;
 }
 
-static void run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
+/* False when out of memory (run_free still frees what was made). */
+static bool run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
 {
 	memset(r, 0, sizeof *r);
 	memset(out, 0, sizeof *out);
+	r->out = out;
 	size_t ns = gs_grpc_nstreams(g), n1 = ns ? ns : 1;
 	r->d.rt = rt;
 	r->d.g = g;
-	r->d.peer = gs_xcalloc(n1, sizeof(long));
-	r->d.holders = gs_xcalloc(n1, sizeof(uint64_t *));
-	r->d.nholders = gs_xcalloc(n1, sizeof(size_t));
-	r->d.holders_done = gs_xcalloc(n1, sizeof(bool));
-	r->d.rpeer = gs_xcalloc(n1, sizeof(long));
+	r->d.peer = calloc(n1, sizeof(long));
+	r->d.holders = calloc(n1, sizeof(uint64_t *));
+	r->d.nholders = calloc(n1, sizeof(size_t));
+	r->d.holders_done = calloc(n1, sizeof(bool));
+	r->d.rpeer = calloc(n1, sizeof(long));
+	r->d.how = calloc(n1, 1);
+	r->d.rhow = calloc(n1, 1);
+	r->d.nalike = calloc(n1, sizeof(uint16_t));
+	r->d.rnalike = calloc(n1, sizeof(uint16_t));
+	r->d.handlers = calloc(n1, sizeof *r->d.handlers);
+	if (!r->d.peer || !r->d.holders || !r->d.nholders || !r->d.holders_done || !r->d.rpeer ||
+	    !r->d.how || !r->d.rhow || !r->d.nalike || !r->d.rnalike || !r->d.handlers)
+		return false;
 	for (size_t i = 0; i < ns; i++)
 		r->d.rpeer[i] = -1;
-	r->d.how = gs_xcalloc(n1, 1);
-	r->d.rhow = gs_xcalloc(n1, 1);
-	r->d.nalike = gs_xcalloc(n1, sizeof(uint16_t));
-	r->d.rnalike = gs_xcalloc(n1, sizeof(uint16_t));
-	r->d.handlers = gs_xcalloc(n1, sizeof *r->d.handlers);
 	for (size_t i = 0; i < ns; i++)
 		if (gs_grpc_stream(g, i)->handler)
 			r->d.handlers[r->d.nhandlers++] =
@@ -69,14 +80,14 @@ static void run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
 	if (r->d.nhandlers)
 		qsort(r->d.handlers, r->d.nhandlers, sizeof *r->d.handlers, cmp_handler);
 	gs_pair_streams(&r->d);
-	r->out = out;
+	return true;
 }
 
 static void run_free(run *r)
 {
 	size_t ns = gs_grpc_nstreams(r->d.g);
 	r->out->peer = r->d.peer;
-	for (size_t k = 0; k < ns; k++)
+	for (size_t k = 0; r->d.holders && k < ns; k++)
 		free(r->d.holders[k]);
 	free(r->d.holders);
 	free(r->d.nholders);
@@ -107,17 +118,25 @@ static bool step(run *r, run *other)
 	bool did = false;
 	while (r->next < r->len && r->out->n < MAX_VERDICTS) {
 		size_t i = r->next++;
-		if (!gs_u64set_add(&r->seen, r->todo[i]))
+		if (!gs_u64set_add(&r->seen, r->todo[i])) {
+			r->d.nomem |= r->seen.failed;
 			continue;
+		}
 		gs_goroutine *gr = gs_rt_find_goroutine(r->d.rt, r->todo[i]);
 		if (!gr)
 			continue;
 		if (r->out->n == r->vcap) {
+			gs_verdict *nv = gs_reallocarray(r->out->v, r->vcap ? r->vcap * 2 : 16, sizeof *nv, NULL);
+			if (!nv) {
+				r->d.nomem = true;
+				return false;
+			}
+			r->out->v = nv;
 			r->vcap = r->vcap ? r->vcap * 2 : 16;
-			r->out->v = gs_xrealloc(r->out->v, r->vcap * sizeof *r->out->v);
 		}
 		gs_verdict *v = &r->out->v[r->out->n++];
 		gs_judge(&r->d, gr, v, i >= r->asked);
+		r->d.nomem |= v->nomem;
 		for (size_t k = 0; k < v->nchain; k++)
 			push(r, v->chain[k]);
 		for (size_t k = 0; other && k < v->npeer_chain; k++)
@@ -144,9 +163,19 @@ int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint6
 			return gs_errf(err, GS_EINPUT, "why-blocked: no goroutine %llu",
 				       (unsigned long long)goids[i]);
 	run a, b;
-	run_init(&a, rt, g, out);
+	bool ok = run_init(&a, rt, g, out);
+	if (prt)
+		ok &= run_init(&b, prt, pg, peer_out);
+	if (!ok) {
+		run_free(&a);
+		gs_diagnosis_free(out);
+		if (prt) {
+			run_free(&b);
+			gs_diagnosis_free(peer_out);
+		}
+		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
+	}
 	if (prt) {
-		run_init(&b, prt, pg, peer_out);
 		a.d.remote = &b.d;
 		b.d.remote = &a.d;
 		gs_pair_remote(&a.d, &b.d);
@@ -167,9 +196,16 @@ int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint6
 	gs_hang_findings(&a.d, out);
 	if (prt)
 		gs_hang_findings(&b.d, peer_out);
+	bool nomem = a.d.nomem || (prt && b.d.nomem);
 	run_free(&a);
 	if (prt)
 		run_free(&b);
+	if (nomem) {
+		gs_diagnosis_free(out);
+		if (prt)
+			gs_diagnosis_free(peer_out);
+		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
+	}
 	return 0;
 }
 

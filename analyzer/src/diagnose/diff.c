@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 const char *gs_change_name(enum gs_change c)
@@ -38,12 +39,15 @@ static bool same_stack(gs_rt *r1, const gs_goroutine *a, gs_rt *r2, const gs_gor
 	    a->stack_hi - a->sched_sp > MAX_STACK_COMPARE)
 		return false;
 	size_t n = (size_t)(a->stack_hi - a->sched_sp);
-	uint8_t *x = gs_xmalloc(2 * n);
-	bool same = gs_target_read(gs_rt_target(r1), a->sched_sp, x, n, NULL) == 0 &&
-		    gs_target_read(gs_rt_target(r2), b->sched_sp, x + n, n, NULL) == 0 &&
-		    memcmp(x, x + n, n) == 0;
-	free(x);
-	return same;
+	uint8_t x[4096], y[4096]; /* piece by piece: nothing to allocate */
+	for (size_t off = 0; off < n; off += sizeof x) {
+		size_t k = n - off < sizeof x ? n - off : sizeof x;
+		if (gs_target_read(gs_rt_target(r1), a->sched_sp + off, x, k, NULL) < 0 ||
+		    gs_target_read(gs_rt_target(r2), b->sched_sp + off, y, k, NULL) < 0 ||
+		    memcmp(x, y, k) != 0)
+			return false;
+	}
+	return true;
 }
 
 /* Parked on the same objects since the same moment: the same park, not a new one. */
@@ -87,29 +91,17 @@ static const char *what_moved(const gs_stream *a, const gs_stream *b)
 	return NULL;
 }
 
-static int cmp_u64(const void *x, const void *y)
-{
-	uint64_t a = *(const uint64_t *)x, b = *(const uint64_t *)y;
-	return a < b ? -1 : a > b;
-}
-
 /* Whether every goroutine of the stream (the union of both moments) keeps one park. */
 static bool goroutines_parked(gs_rt *r1, const gs_stream *a, gs_rt *r2, const gs_stream *b)
 {
 	size_t n = a->ngoroutines + b->ngoroutines;
-	uint64_t *ids = gs_xmalloc((n ? n : 1) * sizeof *ids);
-	memcpy(ids, a->goroutines, a->ngoroutines * sizeof *ids);
-	memcpy(ids + a->ngoroutines, b->goroutines, b->ngoroutines * sizeof *ids);
-	qsort(ids, n, sizeof *ids, cmp_u64);
 	bool parked = true;
-	for (size_t i = 0; i < n && parked; i++) {
-		if (i && ids[i] == ids[i - 1])
-			continue;
-		gs_goroutine *x = gs_rt_find_goroutine(r1, ids[i]);
-		gs_goroutine *y = gs_rt_find_goroutine(r2, ids[i]);
+	for (size_t i = 0; i < n && parked; i++) { /* a goroutine of both is asked twice */
+		uint64_t id = i < a->ngoroutines ? a->goroutines[i] : b->goroutines[i - a->ngoroutines];
+		gs_goroutine *x = gs_rt_find_goroutine(r1, id);
+		gs_goroutine *y = gs_rt_find_goroutine(r2, id);
 		parked = x && y && same_park(r1, x, r2, y);
 	}
-	free(ids);
 	return parked;
 }
 
@@ -126,16 +118,28 @@ static long find_stream(gs_grpc *g, const gs_transport *t, const gs_stream *s)
 
 static void add_stream(gs_diff *d, gs_stream_diff sd)
 {
-	if ((d->nstreams & (d->nstreams - 1)) == 0)
-		d->streams = gs_xrealloc(d->streams, (d->nstreams ? 2 * d->nstreams : 8) * sizeof sd);
+	if ((d->nstreams & (d->nstreams - 1)) == 0) {
+		void *v = gs_reallocarray(d->streams, d->nstreams ? 2 * d->nstreams : 8, sizeof sd, NULL);
+		if (!v) {
+			d->nomem = true;
+			return;
+		}
+		d->streams = v;
+	}
 	d->streams[d->nstreams++] = sd;
 }
 
 static void add_goroutine(gs_diff *d, gs_goroutine_diff gd)
 {
-	if ((d->ngoroutines & (d->ngoroutines - 1)) == 0)
-		d->goroutines = gs_xrealloc(d->goroutines,
-					    (d->ngoroutines ? 2 * d->ngoroutines : 8) * sizeof gd);
+	if ((d->ngoroutines & (d->ngoroutines - 1)) == 0) {
+		void *v = gs_reallocarray(d->goroutines, d->ngoroutines ? 2 * d->ngoroutines : 8,
+					  sizeof gd, NULL);
+		if (!v) {
+			d->nomem = true;
+			return;
+		}
+		d->goroutines = v;
+	}
 	d->goroutines[d->ngoroutines++] = gd;
 }
 
@@ -179,6 +183,10 @@ int gs_diff_models(gs_rt *r1, gs_grpc *g1, gs_rt *r2, gs_grpc *g2, gs_diff *out,
 		gs_goroutine *b = gs_rt_goroutine(r2, k);
 		if (!gs_rt_find_goroutine(r1, b->goid))
 			add_goroutine(out, (gs_goroutine_diff){b->goid, GS_CH_NEW, -1, (long)k});
+	}
+	if (out->nomem) {
+		gs_diff_free(out);
+		return gs_errf(err, GS_EINTERNAL, "diff: out of memory");
 	}
 	return 0;
 }

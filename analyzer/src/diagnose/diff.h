@@ -39,6 +39,7 @@ typedef struct gs_diff {
 	size_t nstreams;
 	gs_goroutine_diff *goroutines;
 	size_t ngoroutines;
+	bool nomem; /* a change was dropped for want of memory (gs_diff_models fails) */
 } gs_diff;
 
 const char *gs_change_name(enum gs_change c);

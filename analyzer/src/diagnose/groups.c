@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 /* What makes two verdicts say the same thing; pointers into the models, nothing built. */
@@ -88,14 +89,23 @@ static int cmp_group(const void *a, const void *b)
 	return (x->members[0] > y->members[0]) - (x->members[0] < y->members[0]);
 }
 
-void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_vgroups *out)
+int gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_vgroups *out)
 {
 	size_t n = dg->n;
 	memset(out, 0, sizeof *out);
 	out->nids = n;
-	out->ids = gs_xmalloc((n ? n : 1) * sizeof *out->ids);
-	out->ids_at = gs_xmalloc((n ? n : 1) * sizeof *out->ids_at);
-	idpair *ip = gs_xmalloc((n ? n : 1) * sizeof *ip);
+	out->ids = malloc((n ? n : 1) * sizeof *out->ids);
+	out->ids_at = malloc((n ? n : 1) * sizeof *out->ids_at);
+	out->store = malloc((n ? n : 1) * sizeof *out->store);
+	out->group_of = malloc((n ? n : 1) * sizeof *out->group_of);
+	idpair *ip = malloc((n ? n : 1) * sizeof *ip);
+	vkey *k = calloc(n ? n : 1, sizeof *k);
+	if (!out->ids || !out->ids_at || !out->store || !out->group_of || !ip || !k) {
+		free(ip);
+		free(k);
+		gs_vgroups_free(out);
+		return -1;
+	}
 	for (size_t i = 0; i < n; i++)
 		ip[i] = (idpair){dg->v[i].goid, i};
 	qsort(ip, n, sizeof *ip, cmp_idpair);
@@ -105,7 +115,6 @@ void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_v
 	}
 	free(ip);
 
-	vkey *k = gs_xcalloc(n ? n : 1, sizeof *k);
 	for (size_t i = 0; i < n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		vkey *x = &k[i];
@@ -133,15 +142,19 @@ void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_v
 	}
 	qsort(k, n, sizeof *k, cmp_vkey);
 
-	out->store = gs_xmalloc((n ? n : 1) * sizeof *out->store);
-	out->group_of = gs_xmalloc((n ? n : 1) * sizeof *out->group_of);
 	size_t cap = 0;
 	for (size_t i = 0; i < n; i++) {
 		out->store[i] = k[i].idx;
 		if (i == 0 || key_cmp(&k[i - 1], &k[i]) != 0) {
 			if (out->n == cap) {
+				gs_vgroup *v = gs_reallocarray(out->g, cap ? 2 * cap : 16, sizeof *v, NULL);
+				if (!v) {
+					free(k);
+					gs_vgroups_free(out);
+					return -1;
+				}
+				out->g = v;
 				cap = cap ? 2 * cap : 16;
-				out->g = gs_xrealloc(out->g, cap * sizeof *out->g);
 			}
 			out->g[out->n++] = (gs_vgroup){&out->store[i], 0, 0, k[i].code, k[i].method,
 						       k[i].reason, k[i].top, -1};
@@ -153,7 +166,11 @@ void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_v
 
 	/* Each verdict waits on its own group and on the groups of its chain: counted once
 	 * in each (stamp = the last verdict that counted there). */
-	size_t *stamp = gs_xmalloc((out->n ? out->n : 1) * sizeof *stamp);
+	size_t *stamp = malloc((out->n ? out->n : 1) * sizeof *stamp);
+	if (!stamp) {
+		gs_vgroups_free(out);
+		return -1;
+	}
 	for (size_t j = 0; j < out->n; j++)
 		stamp[j] = (size_t)-1;
 	for (size_t i = 0; i < n; i++) {
@@ -182,6 +199,7 @@ void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_v
 		long w = v->nchain ? gs_vgroups_verdict(out, v->chain[0]) : -1;
 		out->g[j].next = w >= 0 ? (long)out->group_of[w] : -1;
 	}
+	return 0;
 }
 
 void gs_vgroups_free(gs_vgroups *gr)

@@ -29,7 +29,8 @@ typedef struct gs_vgroups {
 } gs_vgroups;
 
 /* Groups dg's verdicts: O(n log n) in verdicts, no strings built. */
-void gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_vgroups *out);
+/* -1 when out of memory (out is then empty). */
+int gs_group_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_vgroups *out);
 void gs_vgroups_free(gs_vgroups *gr);
 /* The index of goroutine goid's verdict, or -1. */
 long gs_vgroups_verdict(const gs_vgroups *gr, uint64_t goid);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "diag_internal.h"
 
@@ -32,7 +33,9 @@ static int cmp_by_id(const void *a, const void *b)
 
 static by_id *sorted_streams(gs_grpc *g, const gs_transport *t)
 {
-	by_id *v = gs_xcalloc(t->nstreams ? t->nstreams : 1, sizeof *v);
+	by_id *v = calloc(t->nstreams ? t->nstreams : 1, sizeof *v);
+	if (!v) /* out of memory: the callers search without it */
+		return NULL;
 	for (size_t i = 0; i < t->nstreams; i++)
 		v[i] = (by_id){gs_grpc_stream(g, t->first_stream + i)->id, t->first_stream + i};
 	if (t->nstreams)
@@ -69,11 +72,39 @@ static bool ends_match(const gs_transport *a, const gs_transport *b)
 
 /* How well the state of client c and server s agrees; -1 when it cannot be one connection
  * (a stream id both have, with different methods). */
+/* The index of t's stream with this id, or SIZE_MAX; through sorted (when not NULL). */
+static size_t stream_by_id(gs_grpc *g, const gs_transport *t, const by_id *sorted, uint32_t id)
+{
+	by_id key = {id, 0};
+	if (sorted) {
+		const by_id *hit = t->nstreams ? bsearch(&key, sorted, t->nstreams, sizeof key, cmp_by_id) : NULL;
+		return hit ? hit->index : SIZE_MAX;
+	}
+	for (size_t i = 0; i < t->nstreams; i++) /* out of memory: the same answer, slower */
+		if (gs_grpc_stream(g, t->first_stream + i)->id == id)
+			return t->first_stream + i;
+	return SIZE_MAX;
+}
+
 static int agreement(gs_grpc *gc, const gs_transport *c, gs_grpc *gsv, const gs_transport *s)
 {
 	by_id *x = sorted_streams(gc, c), *y = sorted_streams(gsv, s);
 	size_t i = 0, k = 0, shared = 0;
 	int score = 0;
+	if (!x || !y) { /* out of memory: each of c's streams looked for in s */
+		for (i = 0; i < c->nstreams && score == 0; i++) {
+			const gs_stream *a = gs_grpc_stream(gc, c->first_stream + i);
+			size_t bi = stream_by_id(gsv, s, NULL, a->id);
+			if (bi == SIZE_MAX)
+				continue;
+			const char *m2 = gs_grpc_stream(gsv, bi)->method;
+			if (strcmp(a->method, "?") && strcmp(m2, "?") && strcmp(a->method, m2))
+				score = -1;
+			else
+				shared++;
+		}
+		i = k = c->nstreams + s->nstreams; /* skips the merge below */
+	}
 	while (i < c->nstreams && k < s->nstreams) {
 		if (x[i].id < y[k].id) {
 			i++;
@@ -139,12 +170,17 @@ static int cmp_pipe(const void *x, const void *y)
 	return a->pout < b->pout ? -1 : a->pout > b->pout;
 }
 
-static void ix_build(ends_ix *ix, gs_grpc *g)
+/* False when out of memory (the index is then empty: nothing pairs). */
+static bool ix_build(ends_ix *ix, gs_grpc *g)
 {
 	ix->g = g;
 	ix->n = gs_grpc_ntransports(g);
-	ix->by_addr = gs_xcalloc(ix->n ? ix->n : 1, sizeof *ix->by_addr);
-	ix->by_pipe = gs_xcalloc(ix->n ? ix->n : 1, sizeof *ix->by_pipe);
+	ix->by_addr = calloc(ix->n ? ix->n : 1, sizeof *ix->by_addr);
+	ix->by_pipe = calloc(ix->n ? ix->n : 1, sizeof *ix->by_pipe);
+	if (!ix->by_addr || !ix->by_pipe) {
+		ix->n = 0;
+		return false;
+	}
 	for (size_t i = 0; i < ix->n; i++) {
 		const gs_transport *t = gs_grpc_transport(g, i);
 		ix->by_addr[i] = (end_key){t->local, t->remote, t->pipe_in, t->pipe_out, i};
@@ -154,6 +190,7 @@ static void ix_build(ends_ix *ix, gs_grpc *g)
 		qsort(ix->by_addr, ix->n, sizeof *ix->by_addr, cmp_addr);
 		qsort(ix->by_pipe, ix->n, sizeof *ix->by_pipe, cmp_pipe);
 	}
+	return true;
 }
 
 static void ix_free(ends_ix *ix)
@@ -269,14 +306,13 @@ static void pair_side(side_out *a, side_out *b, bool client_side)
 		by_id *sb = sorted_streams(b->g, tb);
 		for (size_t x = 0; x < ta->nstreams; x++) {
 			size_t ai = ta->first_stream + x;
-			by_id key = {gs_grpc_stream(a->g, ai)->id, 0};
-			by_id *hit = tb->nstreams ? bsearch(&key, sb, tb->nstreams, sizeof key, cmp_by_id) : NULL;
-			if (!hit)
+			size_t hit = stream_by_id(b->g, tb, sb, gs_grpc_stream(a->g, ai)->id);
+			if (hit == SIZE_MAX)
 				continue;
-			a->peer[ai] = (long)hit->index;
+			a->peer[ai] = (long)hit;
 			a->how[ai] = how;
-			b->peer[hit->index] = (long)ai;
-			b->how[hit->index] = how;
+			b->peer[hit] = (long)ai;
+			b->how[hit] = how;
 		}
 		free(sb);
 	}
@@ -285,8 +321,8 @@ static void pair_side(side_out *a, side_out *b, bool client_side)
 void gs_pair_remote(gs_diag *d, gs_diag *r)
 {
 	ends_ix ia, ib;
-	ix_build(&ia, d->g);
-	ix_build(&ib, r->g);
+	if (!ix_build(&ia, d->g) | !ix_build(&ib, r->g))
+		d->nomem = true;
 	side_out a = {d->g, &ia, d->rpeer, d->rhow, d->rnalike};
 	side_out b = {r->g, &ib, r->rpeer, r->rhow, r->rnalike};
 	pair_side(&a, &b, true);
@@ -303,7 +339,7 @@ void gs_pair_streams(gs_diag *d)
 	for (size_t i = 0; i < n; i++)
 		d->peer[i] = -1;
 	ends_ix ix;
-	ix_build(&ix, d->g);
+	d->nomem |= !ix_build(&ix, d->g);
 	side_out a = {d->g, &ix, d->peer, d->how, d->nalike};
 	pair_side(&a, &a, true);
 	mark_ambiguous_servers(&a, &ix);
@@ -319,7 +355,11 @@ static void scan_holders(gs_diag *d, long si)
 	int64_t ao = l->offsets[CLS_ATTEMPT], so = l->offsets[CSA_S];
 	int64_t hio = gs_rt_off(d->rt, RT_G_STACK_HI);
 	gs_target *t = gs_rt_target(d->rt);
-	uint64_t *buf = gs_xmalloc(MAX_SCAN_BYTES);
+	uint64_t *buf = malloc(MAX_SCAN_BYTES);
+	if (!buf) {
+		d->nomem = true;
+		return;
+	}
 	for (size_t i = 0; i < gs_rt_ngoroutines(d->rt); i++) {
 		gs_goroutine *gr = gs_rt_goroutine(d->rt, i);
 		uint64_t hi = 0, lo = gr->sched_sp;
@@ -346,7 +386,12 @@ static void scan_holders(gs_diag *d, long si)
 				found = true;
 		}
 		if (found) {
-			d->holders[si] = gs_xrealloc(d->holders[si], (d->nholders[si] + 1) * 8);
+			uint64_t *v = gs_reallocarray(d->holders[si], d->nholders[si] + 1, 8, NULL);
+			if (!v) {
+				d->nomem = true;
+				break;
+			}
+			d->holders[si] = v;
 			d->holders[si][d->nholders[si]++] = gr->goid;
 		}
 	}
@@ -413,8 +458,13 @@ size_t gs_parked_on(gs_diag *d, uint64_t addr, const struct gs_parked **first)
 				if (!sema && w[k].kind != GS_WAIT_CHAN_RECV && w[k].kind != GS_WAIT_CHAN_SEND)
 					continue;
 				if (d->nparked == cap) {
+					void *v = gs_reallocarray(d->parked, cap ? cap * 2 : 256, sizeof *d->parked, NULL);
+					if (!v) {
+						d->nomem = true;
+						break;
+					}
+					d->parked = v;
 					cap = cap ? cap * 2 : 256;
-					d->parked = gs_xrealloc(d->parked, cap * sizeof *d->parked);
 				}
 				d->parked[d->nparked++] = (struct gs_parked){w[k].addr, g->goid, sema};
 			}

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "diag_internal.h"
 
@@ -18,8 +19,15 @@ void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	v->evidence = gs_xrealloc(v->evidence, (v->nevidence + 1) * sizeof *v->evidence);
-	v->evidence[v->nevidence++] = gs_xstrdup(buf);
+	char **e = gs_reallocarray(v->evidence, v->nevidence + 1, sizeof *e, NULL);
+	char *s = e ? strdup(buf) : NULL;
+	if (e)
+		v->evidence = e;
+	if (!s) {
+		v->nomem = true;
+		return;
+	}
+	v->evidence[v->nevidence++] = s;
 }
 
 void gs_verdict_blame(gs_verdict *v, uint64_t goid)
@@ -29,7 +37,12 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid)
 	for (size_t i = 0; i < v->nchain; i++)
 		if (v->chain[i] == goid)
 			return;
-	v->chain = gs_xrealloc(v->chain, (v->nchain + 1) * sizeof *v->chain);
+	uint64_t *c = gs_reallocarray(v->chain, v->nchain + 1, sizeof *c, NULL);
+	if (!c) {
+		v->nomem = true;
+		return;
+	}
+	v->chain = c;
 	v->chain[v->nchain++] = goid;
 }
 
@@ -38,7 +51,12 @@ void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
 	for (size_t i = 0; i < v->npeer_chain; i++)
 		if (v->peer_chain[i] == goid)
 			return;
-	v->peer_chain = gs_xrealloc(v->peer_chain, (v->npeer_chain + 1) * sizeof *v->peer_chain);
+	uint64_t *c = gs_reallocarray(v->peer_chain, v->npeer_chain + 1, sizeof *c, NULL);
+	if (!c) {
+		v->nomem = true;
+		return;
+	}
+	v->peer_chain = c;
 	v->peer_chain[v->npeer_chain++] = goid;
 }
 

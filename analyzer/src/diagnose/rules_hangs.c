@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "diag_internal.h"
 
 /* grpc-go's maxQueuedTransportResponseFrames: 50 in every version read (1.33 to 1.81). */
@@ -270,9 +271,13 @@ static void blame_quota_waiters(gs_diag *d, const gs_transport *t, gs_verdict *v
 	}
 }
 
+/* NULL when out of memory. */
 static gs_verdict *new_finding(gs_diagnosis *out)
 {
-	out->findings = gs_xrealloc(out->findings, (out->nfindings + 1) * sizeof *out->findings);
+	gs_verdict *v = gs_reallocarray(out->findings, out->nfindings + 1, sizeof *v, NULL);
+	if (!v)
+		return NULL;
+	out->findings = v;
 	gs_verdict *f = &out->findings[out->nfindings++];
 	memset(f, 0, sizeof *f);
 	return f;
@@ -287,6 +292,10 @@ void gs_hang_findings(gs_diag *d, gs_diagnosis *out)
 			continue;
 		const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 		gs_verdict *f = new_finding(out);
+		if (!f) {
+			d->nomem = true;
+			return;
+		}
 		f->code = "abandoned-stream";
 		f->stream = (long)i;
 		snprintf(f->summary, sizeof f->summary,
@@ -318,5 +327,6 @@ void gs_hang_findings(gs_diag *d, gs_diagnosis *out)
 				gs_verdict_blame(f, ps->handler);
 		}
 		blame_quota_waiters(d, t, f);
+		d->nomem |= f->nomem;
 	}
 }

@@ -30,6 +30,7 @@ typedef struct gs_verdict {
 	uint64_t *peer_chain; /* blamed goroutines in the peer snapshot (--peer) */
 	size_t npeer_chain;
 	bool reached;         /* not asked for: reached through another verdict's chain */
+	bool nomem;           /* evidence or chain dropped for want of memory */
 } gs_verdict;
 
 typedef struct gs_diagnosis {
