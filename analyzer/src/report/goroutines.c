@@ -1,6 +1,7 @@
 #include "goroutines.h"
 
 #include "../goruntime/plausible.h"
+#include "../util/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -371,7 +372,12 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 				if (same_stack(rt, groups[k].first, g))
 					break;
 			if (k == ng) {
-				groups = gs_xrealloc(groups, (ng + 1) * sizeof *groups);
+				group *v = gs_reallocarray(groups, ng + 1, sizeof *groups, NULL);
+				if (!v) {
+					gs_strbuf_fail(out);
+					break;
+				}
+				groups = v;
 				groups[ng] = (group){g, 0, ng};
 				ng++;
 			}

@@ -225,14 +225,16 @@ static void graph(const gs_html_input *in, gs_strbuf *out)
 			snprintf(n->href, sizeof n->href, "#group-%zu", j + 1);
 		}
 		/* One edge per pair of groups, labelled with how many blame across it. */
-		gpair *p = gs_xmalloc((dg->n ? dg->n : 1) * sizeof *p);
+		gpair *p = malloc((dg->n ? dg->n : 1) * sizeof *p);
 		size_t np = 0;
-		for (size_t i = 0; i < dg->n; i++) {
+		G.nomem |= !p;
+		for (size_t i = 0; p && i < dg->n; i++) {
 			long w = dg->v[i].nchain ? gs_vgroups_verdict(gr, dg->v[i].chain[0]) : -1;
 			if (w >= 0)
 				p[np++] = (gpair){gr->group_of[i], gr->group_of[w]};
 		}
-		qsort(p, np, sizeof *p, cmp_gpair);
+		if (np)
+			qsort(p, np, sizeof *p, cmp_gpair);
 		for (size_t a = 0, b; a < np; a = b) {
 			for (b = a; b < np && p[b].from == p[a].from && p[b].to == p[a].to; b++)
 				;
@@ -265,7 +267,11 @@ static void streams_table(const gs_html_input *in, gs_strbuf *out)
 	const gs_grpc *g = in->g;
 	size_t ns = gs_grpc_nstreams(g);
 	/* The verdict of each stream's first goroutine with one. */
-	const char **verdict = gs_xcalloc(ns ? ns : 1, sizeof *verdict);
+	const char **verdict = calloc(ns ? ns : 1, sizeof *verdict);
+	if (!verdict) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	for (size_t i = 0; i < in->dg->n; i++) {
 		long s = in->dg->v[i].stream;
 		if (s >= 0 && (size_t)s < ns && !verdict[s])
@@ -355,7 +361,14 @@ static void goroutine_groups(const gs_html_input *in, gs_strbuf *out)
 {
 	gs_rt *rt = in->rt;
 	size_t n = gs_rt_ngoroutines(rt);
-	skey *k = gs_xmalloc((n ? n : 1) * sizeof *k);
+	skey *k = malloc((n ? n : 1) * sizeof *k);
+	sgroup *sg = malloc((n ? n : 1) * sizeof *sg);
+	if (!k || !sg) {
+		free(k);
+		free(sg);
+		gs_strbuf_fail(out);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		uint64_t h1 = 0xcbf29ce484222325ULL, h2 = 0x84222325cbf29ce4ULL;
@@ -370,7 +383,6 @@ static void goroutine_groups(const gs_html_input *in, gs_strbuf *out)
 		k[i] = (skey){h1, h2, i};
 	}
 	qsort(k, n, sizeof *k, cmp_skey);
-	sgroup *sg = gs_xmalloc((n ? n : 1) * sizeof *sg);
 	size_t ng = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (i == 0 || k[i].h1 != k[i - 1].h1 || k[i].h2 != k[i - 1].h2)

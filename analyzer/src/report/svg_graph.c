@@ -1,4 +1,5 @@
 #include "svg_graph.h"
+#include "../util/alloc.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -12,8 +13,14 @@
 gs_gnode *gs_graph_node(gs_graph *g)
 {
 	if (g->nnodes == g->capnodes) {
+		gs_gnode *v = gs_reallocarray(g->nodes, g->capnodes ? 2 * g->capnodes : 32, sizeof *v, NULL);
+		if (!v) { /* filled and dropped; the drawing fails */
+			g->nomem = true;
+			memset(&g->spare, 0, sizeof g->spare);
+			return &g->spare;
+		}
+		g->nodes = v;
 		g->capnodes = g->capnodes ? 2 * g->capnodes : 32;
-		g->nodes = gs_xrealloc(g->nodes, g->capnodes * sizeof *g->nodes);
 	}
 	gs_gnode *n = &g->nodes[g->nnodes++];
 	memset(n, 0, sizeof *n);
@@ -23,8 +30,13 @@ gs_gnode *gs_graph_node(gs_graph *g)
 void gs_graph_edge(gs_graph *g, size_t from, size_t to, const char *label, bool cycle)
 {
 	if (g->nedges == g->capedges) {
+		gs_gedge *v = gs_reallocarray(g->edges, g->capedges ? 2 * g->capedges : 32, sizeof *v, NULL);
+		if (!v) {
+			g->nomem = true;
+			return;
+		}
+		g->edges = v;
 		g->capedges = g->capedges ? 2 * g->capedges : 32;
-		g->edges = gs_xrealloc(g->edges, g->capedges * sizeof *g->edges);
 	}
 	gs_gedge *e = &g->edges[g->nedges++];
 	memset(e, 0, sizeof *e);
@@ -139,6 +151,8 @@ static bool graphviz_svg(const gs_graph *g, gs_strbuf *out)
 	}
 	gs_strbuf_puts(&dot, "}\n");
 	char *dot_text = gs_strbuf_take(&dot);
+	if (!dot_text)
+		return false;
 	bool ok = false;
 	void *gvc = gv_context();
 	void *graph = gvc ? ag_memread(dot_text) : NULL;
@@ -174,7 +188,11 @@ static bool graphviz_svg(const gs_graph *g, gs_strbuf *out)
 static void own_svg(const gs_graph *g, gs_strbuf *out)
 {
 	size_t n = g->nnodes;
-	size_t *rank = gs_xcalloc(n ? n : 1, sizeof *rank);
+	size_t *rank = calloc(n ? n : 1, sizeof *rank);
+	if (!rank) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	/* rank = longest path to a node without successors, cycles cut after n rounds. */
 	for (size_t round = 0; round < n; round++) {
 		bool changed = false;
@@ -192,7 +210,14 @@ static void own_svg(const gs_graph *g, gs_strbuf *out)
 	for (size_t i = 0; i < n; i++)
 		if (rank[i] > maxrank)
 			maxrank = rank[i];
-	size_t *row = gs_xcalloc(n ? n : 1, sizeof *row), *fill = gs_xcalloc(maxrank + 1, sizeof *fill);
+	size_t *row = calloc(n ? n : 1, sizeof *row), *fill = calloc(maxrank + 1, sizeof *fill);
+	if (!row || !fill) {
+		free(rank);
+		free(row);
+		free(fill);
+		gs_strbuf_fail(out);
+		return;
+	}
 	size_t rows = 0;
 	for (size_t i = 0; i < n; i++) {
 		row[i] = fill[rank[i]]++;
@@ -295,6 +320,10 @@ static bool graphviz_isolated(const gs_graph *g, gs_strbuf *out)
 
 void gs_graph_svg(const gs_graph *g, gs_strbuf *out, const char **engine)
 {
+	if (g->nomem) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	/* GRPCSCOPE_OWN_LAYOUT=1: the fallback, as on a machine without Graphviz (tests). */
 	const char *own = getenv("GRPCSCOPE_OWN_LAYOUT");
 	if (!(own && *own && strcmp(own, "0")) && graphviz_isolated(g, out)) {

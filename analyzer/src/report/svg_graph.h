@@ -27,6 +27,8 @@ typedef struct gs_graph {
 	size_t nnodes, capnodes;
 	gs_gedge *edges;
 	size_t nedges, capedges;
+	bool nomem;     /* a node or edge was dropped: gs_graph_svg fails its output */
+	gs_gnode spare; /* what gs_graph_node hands out when it cannot grow */
 } gs_graph;
 
 gs_gnode *gs_graph_node(gs_graph *g);

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../diagnose/groups.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 /* Verdicts by goroutine id: chains name goroutines, and there can be tens of thousands. */
@@ -20,7 +21,9 @@ static int cmp_vindex(const void *a, const void *b)
 
 static vindex *index_verdicts(const gs_diagnosis *dg)
 {
-	vindex *ix = gs_xcalloc(dg->n ? dg->n : 1, sizeof *ix);
+	vindex *ix = calloc(dg->n ? dg->n : 1, sizeof *ix);
+	if (!ix) /* out of memory: the callers fail their output */
+		return NULL;
 	for (size_t i = 0; i < dg->n; i++)
 		ix[i] = (vindex){dg->v[i].goid, &dg->v[i]};
 	if (dg->n)
@@ -48,6 +51,10 @@ static void text_findings(const gs_diagnosis *dg, gs_strbuf *out)
 	if (!dg->nfindings)
 		return;
 	vindex *ix = index_verdicts(dg);
+	if (!ix) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	gs_strbuf_printf(out, "\n%zu finding%s without a goroutine of its own:\n", dg->nfindings,
 			 dg->nfindings == 1 ? "" : "s");
 	for (size_t i = 0; i < dg->nfindings; i++) {
@@ -103,6 +110,10 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 {
 	(void)g;
 	vindex *ix = index_verdicts(dg);
+	if (!ix) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_goroutine *gr = gs_rt_find_goroutine(rt, v->goid);
@@ -204,7 +215,10 @@ static void group_text(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
 static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_vgroups gr;
-	gs_group_verdicts(rt, g, dg, &gr);
+	if (gs_group_verdicts(rt, g, dg, &gr) < 0) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	for (size_t j = 0; j < gr.n; j++) {
 		if (j)
 			gs_strbuf_putc(out, '\n');
@@ -224,7 +238,10 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs
 static void json_groups(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_vgroups gr;
-	gs_group_verdicts(rt, g, dg, &gr);
+	if (gs_group_verdicts(rt, g, dg, &gr) < 0) {
+		gs_strbuf_fail(out);
+		return;
+	}
 	for (size_t j = 0; j < gr.n; j++) {
 		const gs_vgroup *grp = &gr.g[j];
 		const gs_verdict *v = &dg->v[grp->members[0]];
@@ -315,6 +332,7 @@ typedef struct scc_state {
 	bool *onstack;
 	size_t *stack, sp, next_index;
 	long ncomp;
+	bool nomem;
 } scc_state;
 
 static long verdict_index(const scc_state *st, uint64_t goid)
@@ -326,8 +344,14 @@ static long verdict_index(const scc_state *st, uint64_t goid)
 static void strongconnect(scc_state *st, size_t root)
 {
 	/* Explicit call stack of (node, next edge). */
-	size_t *node = gs_xcalloc(st->dg->n + 1, sizeof *node);
-	size_t *edge = gs_xcalloc(st->dg->n + 1, sizeof *edge);
+	size_t *node = calloc(st->dg->n + 1, sizeof *node);
+	size_t *edge = calloc(st->dg->n + 1, sizeof *edge);
+	if (!node || !edge) {
+		st->nomem = true;
+		free(node);
+		free(edge);
+		return;
+	}
 	size_t depth = 0;
 	node[0] = root;
 	edge[0] = 0;
@@ -376,14 +400,19 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	size_t n = dg->n ? dg->n : 1;
 	vindex *ix = index_verdicts(dg);
-	scc_state st = {dg, ix, gs_xmalloc(n * sizeof(long)), gs_xmalloc(n * sizeof(long)),
-			gs_xmalloc(n * sizeof(long)), gs_xcalloc(n, sizeof(bool)),
-			gs_xmalloc(n * sizeof(size_t)), 0, 0, 0};
-	for (size_t i = 0; i < dg->n; i++)
+	scc_state st = {dg, ix, malloc(n * sizeof(long)), malloc(n * sizeof(long)),
+			malloc(n * sizeof(long)), calloc(n, sizeof(bool)),
+			malloc(n * sizeof(size_t)), 0, 0, 0, false};
+	st.nomem = !ix || !st.index || !st.low || !st.comp || !st.onstack || !st.stack;
+	for (size_t i = 0; !st.nomem && i < dg->n; i++)
 		st.index[i] = -1;
-	for (size_t i = 0; i < dg->n; i++)
+	for (size_t i = 0; !st.nomem && i < dg->n; i++)
 		if (st.index[i] < 0)
 			strongconnect(&st, i);
+	if (st.nomem) {
+		gs_strbuf_fail(out);
+		goto done;
+	}
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_strbuf_printf(out, "  g%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n",
@@ -411,6 +440,7 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 		}
 	}
 	gs_strbuf_puts(out, "}\n");
+done:
 	free(ix);
 	free(st.index);
 	free(st.low);

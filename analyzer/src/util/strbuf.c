@@ -43,13 +43,18 @@ static bool reserve(gs_strbuf *sb, size_t extra)
 		cap *= 2;
 	char *buf = cap < sb->len + extra + 1 ? NULL : realloc(sb->buf, cap);
 	if (!buf) {
-		sb->failed = true;
-		sb->cap = sb->buf ? sb->len + 1 : 0;
+		gs_strbuf_fail(sb);
 		return false;
 	}
 	sb->buf = buf;
 	sb->cap = cap;
 	return true;
+}
+
+void gs_strbuf_fail(gs_strbuf *sb)
+{
+	sb->failed = true;
+	sb->cap = sb->buf ? sb->len + 1 : 0;
 }
 
 void gs_strbuf_put_u64(gs_strbuf *sb, unsigned long long v)

@@ -26,6 +26,9 @@ static inline bool gs_strbuf_failed(const gs_strbuf *sb)
 {
 	return sb->failed;
 }
+/* Marks the buffer failed: what writes into it could not allocate something it needed (a
+ * renderer's scratch), so the text is incomplete. */
+void gs_strbuf_fail(gs_strbuf *sb);
 
 /* Inline when the bytes fit before the sink's threshold: listings append millions of
  * small pieces. */
