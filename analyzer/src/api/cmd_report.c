@@ -15,7 +15,7 @@ static int fail(char **errmsg, int code, const char *fmt, const char *arg, const
 {
 	char buf[1024];
 	snprintf(buf, sizeof buf, fmt, arg, arg2);
-	*errmsg = gs_xstrdup(buf);
+	*errmsg = gs_msg_dup(buf);
 	return code;
 }
 
@@ -43,7 +43,9 @@ static void taken(gs_session *s, char *buf, size_t cap)
 static int write_file(const char *path, const gs_strbuf *sb, char **errmsg)
 {
 	size_t n = strlen(path) + 8;
-	char *tmp = gs_xmalloc(n);
+	char *tmp = malloc(n);
+	if (!tmp)
+		return fail(errmsg, 1, "%s%s", "out of memory", "");
 	snprintf(tmp, n, "%s.tmp", path);
 	FILE *f = fopen(tmp, "wb");
 	int rc = 0;
@@ -103,9 +105,9 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		return fail(errmsg, e.code == GS_EINPUT ? 2 : 1, "%s%s", e.msg, "");
 	}
 	gs_vgroups gr, pgr = {0};
-	gs_group_verdicts(s->rt, g, &dg, &gr);
-	if (ps)
-		gs_group_verdicts(ps->rt, pg, &pdg, &pgr);
+	if (gs_group_verdicts(s->rt, g, &dg, &gr) < 0 ||
+	    (ps && gs_group_verdicts(ps->rt, pg, &pdg, &pgr) < 0))
+		gs_strbuf_fail(out); /* the command says "out of memory" */
 	char when[128];
 	taken(s, when, sizeof when);
 	gs_info info;

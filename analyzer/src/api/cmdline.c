@@ -9,6 +9,8 @@
 
 #include "grammar.h"
 
+#include "../util/alloc.h"
+
 static int fail(char *err, size_t errlen, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
@@ -353,7 +355,9 @@ static int parse(int argc, const char *const *argv, enum gs_parse_mode mode, gs_
 		return 0;
 	}
 	bool done = false; /* after "--" */
-	long *owner = gs_xcalloc((size_t)argc + 1, sizeof *owner); /* files: the --peer before */
+	long *owner = calloc((size_t)argc + 1, sizeof *owner); /* files: the --peer before */
+	if (!owner)
+		return fail(err, errlen, "out of memory");
 	int rc = 0;
 	for (; i < argc && !rc; i++) {
 		const char *a = argv[i];
@@ -405,10 +409,12 @@ int gs_cmdline_parse(int argc, const char *const *argv, enum gs_parse_mode mode,
 		     gs_cmdline *cl, char *err, size_t errlen)
 {
 	memset(cl, 0, sizeof *cl);
-	cl->items = gs_xcalloc((size_t)argc + 1, sizeof *cl->items);
-	cl->files = gs_xcalloc((size_t)argc + 1, sizeof *cl->files);
+	cl->items = calloc((size_t)argc + 1, sizeof *cl->items);
+	cl->files = calloc((size_t)argc + 1, sizeof *cl->files);
 	if (errlen)
 		err[0] = 0;
+	if (!cl->items || !cl->files)
+		return fail(err, errlen, "out of memory");
 	return parse(argc, argv, mode, cl, err, errlen);
 }
 
@@ -442,16 +448,23 @@ size_t gs_cmdline_count(const gs_cmdline *cl, const char *name)
 static const char *joined(gs_cmdline *cl, const char *name, const char *v)
 {
 	size_t n = strlen(name) + strlen(v) + 2;
-	char *s = gs_xmalloc(n);
+	char *s = malloc(n);
+	char **o = s ? gs_reallocarray(cl->owned, cl->nowned + 1, sizeof *o, NULL) : NULL;
+	if (!o) {
+		free(s);
+		return NULL;
+	}
 	snprintf(s, n, "%s=%s", name, v);
-	cl->owned = gs_xrealloc(cl->owned, (cl->nowned + 1) * sizeof *cl->owned);
+	cl->owned = o;
 	cl->owned[cl->nowned++] = s;
 	return s;
 }
 
 const char **gs_cmdline_argv(gs_cmdline *cl, int *argc)
 {
-	const char **v = gs_xcalloc(cl->nitems * 3 + 2, sizeof *v);
+	const char **v = calloc(cl->nitems * 3 + 2, sizeof *v);
+	if (!v)
+		return NULL;
 	int n = 0;
 	if (cl->cmd)
 		v[n++] = cl->cmd->name;
@@ -462,7 +475,10 @@ const char **gs_cmdline_argv(gs_cmdline *cl, int *argc)
 		/* Only what would parse as an option is joined ("-" alone is a value, and a
 		 * short option takes no "=value"). */
 		if (it->opt && it->v1 && looks_option(it->v1) && it->opt->name[1] == '-') {
-			v[n++] = joined(cl, it->opt->name, it->v1);
+			if (!(v[n++] = joined(cl, it->opt->name, it->v1))) {
+				free(v);
+				return NULL;
+			}
 			continue;
 		}
 		if (it->opt)

@@ -11,6 +11,7 @@
 #include "../report/info.h"
 #include "../report/streams.h"
 #include "../report/why_blocked.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "grammar.h"
 #include "listing.h"
@@ -28,6 +29,8 @@ static void build_usage(void)
 	gs_strbuf_init(&sb);
 	gs_grammar_usage(&sb, NULL);
 	usage_text = gs_strbuf_take(&sb);
+	if (!usage_text) /* never freed */
+		usage_text = (char *)"out of memory";
 }
 
 const char *gs_usage(void)
@@ -40,7 +43,7 @@ static int bad(char **errmsg, const char *fmt, const char *arg)
 {
 	char buf[512];
 	snprintf(buf, sizeof buf, fmt, arg);
-	*errmsg = gs_xstrdup(buf);
+	*errmsg = gs_msg_dup(buf);
 	return 2;
 }
 
@@ -71,7 +74,13 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 				free(ids);
 				return bad(errmsg, "goroutines: not a goroutine id: %s", it->v1);
 			}
-			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
+			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
+			if (!v) {
+				free(ids);
+				*errmsg = gs_msg_dup("out of memory");
+				return 1;
+			}
+			ids = v;
 			ids[nids++] = id;
 		} else if (strcmp(n, "--json") == 0) {
 			o.json = true;
@@ -201,7 +210,7 @@ static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
-		*errmsg = gs_xstrdup(e.msg);
+		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
 	gs_report_streams(g, json, out);
@@ -221,13 +230,13 @@ static int cmd_stream_state(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	gs_err e = {0};
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
-		*errmsg = gs_xstrdup(e.msg);
+		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
 	char msg[256];
 	long idx = gs_find_stream(g, spec, msg, sizeof msg);
 	if (idx < 0) {
-		*errmsg = gs_xstrdup(msg);
+		*errmsg = gs_msg_dup(msg);
 		return 2;
 	}
 	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
@@ -262,7 +271,13 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 				free(ids);
 				return bad(errmsg, "why-blocked: not a goroutine id: %s", it->v1);
 			}
-			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
+			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
+			if (!v) {
+				free(ids);
+				*errmsg = gs_msg_dup("out of memory");
+				return 1;
+			}
+			ids = v;
 			ids[nids++] = id;
 		} else if (strcmp(n, "--json") == 0) {
 			fmt = GS_FMT_JSON;
@@ -289,7 +304,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
 		free(ids);
-		*errmsg = gs_xstrdup(e.msg);
+		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
 	gs_session *ps = NULL;
@@ -302,7 +317,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			pg = gs_session_grpc_linked(ps, &e);
 		if (!ps || !pg) {
 			free(ids);
-			*errmsg = gs_xstrdup(ps ? e.msg : msg);
+			*errmsg = gs_msg_dup(ps ? e.msg : msg);
 			gs_close(ps);
 			return ps ? 1 : st;
 		}
@@ -313,7 +328,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, ids, nids, &dg, &pdg, &e) < 0) {
 		free(ids);
 		gs_close(ps);
-		*errmsg = gs_xstrdup(e.msg);
+		*errmsg = gs_msg_dup(e.msg);
 		return e.code == GS_EINPUT ? 2 : 1;
 	}
 	if (ps) {
@@ -351,7 +366,7 @@ static int cmd_diff(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **
 	gs_err e = {0};
 	gs_grpc *g1 = gs_session_grpc_linked(s, &e);
 	if (!g1) {
-		*errmsg = gs_xstrdup(e.msg);
+		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
 	lo.exe = s->exe_path;
@@ -363,14 +378,14 @@ static int cmd_diff(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **
 	gs_session *ls = gs_open(&lo, &st, msg, sizeof msg);
 	gs_grpc *g2 = ls ? gs_session_grpc_linked(ls, &e) : NULL;
 	if (!g2) {
-		*errmsg = gs_xstrdup(ls ? e.msg : msg);
+		*errmsg = gs_msg_dup(ls ? e.msg : msg);
 		gs_close(ls);
 		return ls ? 1 : st;
 	}
 	gs_session_warnings(ls, later_warning, s);
 	gs_diff d;
 	if (gs_diff_models(s->rt, g1, ls->rt, g2, &d, &e) < 0) {
-		*errmsg = gs_xstrdup(e.msg);
+		*errmsg = gs_msg_dup(e.msg);
 		gs_close(ls);
 		return e.code == GS_EINPUT ? 2 : 1;
 	}
@@ -444,7 +459,7 @@ static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, 
 	char err[1024];
 	if (gs_cmdline_parse(argc, argv, GS_PARSE_COMMAND, &cl, err, sizeof err) != 0) {
 		gs_cmdline_free(&cl);
-		*errmsg = gs_xstrdup(err);
+		*errmsg = gs_msg_dup(err);
 		return 2;
 	}
 	*json = gs_cmdline_get(&cl, "--json") != NULL;
@@ -455,6 +470,13 @@ static int run(gs_session *s, int argc, const char *const *argv, gs_strbuf *sb, 
 	int rc = !fn ? bad(errmsg, "%s: not built into this version of grpcscope", cl.cmd->name)
 		 : fn(s, &cl, sb, errmsg);
 	gs_cmdline_free(&cl);
+	/* Out of memory anywhere (the output, the models, the warnings): an error like any
+	 * other, never an answer with a part missing. */
+	if (rc == 0 && s && (gs_strbuf_failed(sb) || s->nomem || (s->rt && gs_rt_alloc_check(s->rt, NULL) < 0) ||
+			     (s->grpc && gs_grpc_alloc_check(s->grpc, NULL) < 0))) {
+		*errmsg = gs_msg_dup("out of memory");
+		rc = 1;
+	}
 	return rc;
 }
 
@@ -478,6 +500,10 @@ int gs_command(gs_session *s, int argc, const char *const *argv, char **out, cha
 		sb = all;
 	}
 	*out = gs_strbuf_take(&sb);
+	if (!*out && rc == 0) {
+		*errmsg = gs_msg_dup("out of memory");
+		rc = 1;
+	}
 	gs_phases_mark(&s->phases, "report");
 	return rc;
 }
@@ -517,9 +543,10 @@ char *gs_warnings(gs_session *s)
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	gs_session_warnings(s, text_emit, &sb);
-	if (!sb.len) {
+	if (!sb.len && !gs_strbuf_failed(&sb)) {
 		gs_strbuf_free(&sb);
 		return NULL;
 	}
-	return gs_strbuf_take(&sb);
+	char *w = gs_strbuf_take(&sb);
+	return w ? w : gs_msg_dup("warning: out of memory\n");
 }

@@ -121,6 +121,7 @@ size_t gs_cmdline_count(const gs_cmdline *cl, const char *name);
 /* The command's argv for gs_command: the command, then its options and positionals in the
  * order given, without files and front-end options. *argc receives the count; the strings
  * are cl's (or argv's); free the array with free(). */
+/* NULL when out of memory. */
 const char **gs_cmdline_argv(gs_cmdline *cl, int *argc);
 
 /* Completion candidates for the word being typed after argv (argv[0] the command; argc 0:

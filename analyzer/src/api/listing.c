@@ -10,8 +10,8 @@
 gs_rt_waits_job *gs_listing_prepare(gs_rt *rt, const gs_goroutines_opts *o)
 {
 	size_t total = gs_rt_ngoroutines(rt);
-	bool *which = gs_xcalloc(total ? total : 1, sizeof *which);
-	for (size_t i = 0; i < total; i++)
+	bool *which = calloc(total ? total : 1, sizeof *which); /* NULL: all, the same output */
+	for (size_t i = 0; which && i < total; i++)
 		which[i] = gs_goroutines_selected(rt, gs_rt_goroutine(rt, i), o);
 	/* Top frames only: full stacks are unwound as they are printed, and let go after. JSON
 	 * names every goroutine's creator and start function: looked up here too. */

@@ -9,6 +9,7 @@
 
 #include "grammar.h"
 #include "grpcscope.h"
+#include "session.h"
 
 struct gs_options {
 	gs_open_options o;
@@ -242,8 +243,13 @@ int gs_parse_line(gs_options *o, int argc, const char *const *argv, int mode, ch
 	*errmsg = NULL;
 	forget_line(o);
 	o->words = calloc((size_t)argc + 1, sizeof *o->words);
-	for (int i = 0; i < argc; i++)
-		o->words[o->nwords++] = strdup(argv[i]);
+	for (int i = 0; o->words && i < argc; i++)
+		if ((o->words[o->nwords] = strdup(argv[i])) != NULL)
+			o->nwords++;
+	if (!o->words || (size_t)o->nwords < (size_t)argc) {
+		*errmsg = gs_msg_dup("out of memory");
+		return 1;
+	}
 	char err[1024];
 	enum gs_parse_mode m = mode == GS_LINE_DEBUGGER ? GS_PARSE_DEBUGGER : GS_PARSE_CLI;
 	int rc = gs_cmdline_parse(argc, (const char *const *)o->words, m, &o->cl, err, sizeof err);
@@ -257,6 +263,10 @@ int gs_parse_line(gs_options *o, int argc, const char *const *argv, int mode, ch
 	if ((rc = take_line(o, errmsg)) != 0)
 		return rc;
 	o->argv = gs_cmdline_argv(&o->cl, &o->argc);
+	if (!o->argv) {
+		*errmsg = gs_msg_dup("out of memory");
+		return 1;
+	}
 	/* what only the command knows (e.g. how many --peer it follows) */
 	if ((rc = gs_command_check(o->argc, o->argv, errmsg)) != 0)
 		return rc;
@@ -293,7 +303,8 @@ char *gs_help(const char *command)
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	gs_grammar_usage(&sb, c);
-	return gs_strbuf_take(&sb);
+	char *t = gs_strbuf_take(&sb);
+	return t ? t : gs_msg_dup("out of memory");
 }
 
 char *gs_complete(int argc, const char *const *argv, const char *word, int mode)

@@ -7,6 +7,7 @@
 
 #include "../binary/grpc_version.h"
 #include "../goruntime/identity.h"
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 static uint64_t now_ns(void)
@@ -46,6 +47,10 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 		th.regs.fs_base = o->threads[i].fs_base;
 		gs_target_add_thread(t, &th);
 	}
+	if (t && gs_target_alloc_check(t, err) < 0) {
+		gs_target_close(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -75,7 +80,8 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 		return gs_errf(err, GS_EINPUT,
 			       "%s: cannot tell which executable it ran; give EXE CORE",
 			       gs_target_name(s->target));
-	s->exe_path = gs_xstrdup(exe);
+	if (!(s->exe_path = gs_strdup(exe, err)))
+		return -1;
 	gs_phases_mark(&s->phases, "target");
 	s->binary = gs_binary_open(exe, err);
 	if (!s->binary)
@@ -140,7 +146,12 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen)
 {
 	gs_err err = {0};
-	gs_session *s = gs_xcalloc(1, sizeof *s);
+	gs_session *s = gs_calloc(1, sizeof *s, &err);
+	if (!s) {
+		*status = 1;
+		snprintf(errbuf, errlen, "%s", err.msg);
+		return NULL;
+	}
 	s->progress = o->progress;
 	s->progress_ctx = o->progress_ctx;
 	gs_phases_start(&s->phases);
@@ -228,7 +239,8 @@ char *gs_timing(gs_session *s)
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	gs_phases_format(&s->phases, &sb);
-	return gs_strbuf_take(&sb);
+	char *t = gs_strbuf_take(&sb);
+	return t ? t : gs_msg_dup("out of memory");
 }
 
 const char *gs_open_warnings(gs_session *s)
@@ -236,9 +248,19 @@ const char *gs_open_warnings(gs_session *s)
 	return s->debuginfo.warnings ? s->debuginfo.warnings : "";
 }
 
+/* What a message is when even it cannot be allocated: gs_free knows not to free it. */
+static const char nomem_msg[] = "out of memory";
+
+char *gs_msg_dup(const char *s)
+{
+	char *p = strdup(s);
+	return p ? p : (char *)nomem_msg;
+}
+
 void gs_free(void *p)
 {
-	free(p);
+	if (p != (const void *)nomem_msg)
+		free(p);
 }
 
 const char *gs_version(void)

@@ -33,6 +33,7 @@ struct gs_session {
 	gs_phases phases;   /* GRPCSCOPE_TIMING */
 	char **extra_warnings; /* warnings.c: the commands' own */
 	size_t nextra_warnings;
+	bool nomem; /* a warning was dropped for want of memory: the command fails */
 	gs_progress_fn progress; /* from the open options, for a --peer core */
 	void *progress_ctx;
 };
@@ -40,6 +41,9 @@ struct gs_session {
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a
  * command calls it first, works on the runtime model, then calls gs_session_grpc. */
 void gs_session_grpc_begin(gs_session *s);
+/* A copy of s for a front end (freed with gs_free); when it cannot be allocated, the
+ * constant "out of memory", which gs_free leaves alone. */
+char *gs_msg_dup(const char *s);
 /* What `info` shows of the session (also the report's facts); types: scratch for the
  * type-source text, which in->types_from may point to. */
 void gs_session_info(gs_session *s, gs_info *in, char *types, size_t cap);

@@ -5,6 +5,7 @@
 
 #include "../goruntime/identity.h"
 #include "../goruntime/plausible.h"
+#include "../util/alloc.h"
 
 static void notes_warning(gs_session *s, void (*emit)(void *, const char *), void *ctx)
 {
@@ -139,9 +140,15 @@ void gs_session_warnings(gs_session *s, void (*emit)(void *ctx, const char *msg)
 
 void gs_session_warn(gs_session *s, const char *msg)
 {
-	s->extra_warnings = gs_xrealloc(s->extra_warnings,
-					(s->nextra_warnings + 1) * sizeof *s->extra_warnings);
-	s->extra_warnings[s->nextra_warnings++] = gs_xstrdup(msg);
+	char **v = gs_reallocarray(s->extra_warnings, s->nextra_warnings + 1, sizeof *v, NULL);
+	char *copy = v ? strdup(msg) : NULL;
+	if (v)
+		s->extra_warnings = v;
+	if (!copy) {
+		s->nomem = true;
+		return;
+	}
+	s->extra_warnings[s->nextra_warnings++] = copy;
 }
 
 typedef struct json_ctx {
