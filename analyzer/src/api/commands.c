@@ -104,10 +104,15 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	/* While the heap is scanned for transports: the goroutines' top frames and waits. */
 	gs_session_grpc_begin(s);
 	gs_rt_waits_job *waits = gs_listing_prepare(s->rt, &o);
-	gs_err e;
+	gs_err e = {0};
 	o.owner_ctx = gs_session_grpc(s, &e);
 	gs_rt_waits_join(waits);
 	gs_phases_mark(o.phases, "waits");
+	if (!o.owner_ctx && e.code == GS_EINTERNAL) { /* out of memory: owners would be missing */
+		free(ids);
+		*errmsg = gs_msg_dup(e.msg);
+		return 1;
+	}
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
 	gs_listing_render(s->rt, &o, out);

@@ -9,7 +9,11 @@ int gs_dwarf_liberr(gs_err *err, Dwarf_Debug dbg, Dwarf_Error de, const char *pa
 		    const char *what)
 {
 	const char *msg = de ? dwarf_errmsg(de) : "unexpected end of data";
-	gs_errf(err, GS_EINPUT, "%s: %s: %s", path, what, msg ? msg : "libdwarf error");
+	Dwarf_Unsigned no = de ? dwarf_errno(de) : 0;
+	if (no == DW_DLE_ALLOC_FAIL || no == DW_DLE_MAF) /* libdwarf's own out of memory */
+		gs_errf(err, GS_EINTERNAL, "%s: %s: out of memory", path, what);
+	else
+		gs_errf(err, GS_EINPUT, "%s: %s: %s", path, what, msg ? msg : "libdwarf error");
 	if (de)
 		dwarf_dealloc_error(dbg, de);
 	return -1;

@@ -28,6 +28,7 @@ struct gs_dwarf {
 	/* Without DWARF (dbg == NULL): type descriptors, table types, the code's globals. */
 	gs_typedesc *td;
 	const gs_pclntab *pc;
+	bool nomem; /* a lookup failed for want of memory: "not found" answers may be wrong */
 	const gs_dtype **extra;
 	size_t nextra;
 };
@@ -113,7 +114,8 @@ static int obj_load_section(void *obj, Dwarf_Half i, Dwarf_Small **data, int *er
 	gs_err e = {0};
 	const uint8_t *p = gs_binary_section_data(d->bin, s, &e);
 	if (!p) {
-		*error = DW_DLE_SECTION_SIZE_OR_OFFSET_LARGE;
+		d->nomem |= e.code == GS_EINTERNAL; /* not corrupt: no memory to inflate it */
+		*error = e.code == GS_EINTERNAL ? DW_DLE_ALLOC_FAIL : DW_DLE_SECTION_SIZE_OR_OFFSET_LARGE;
 		return DW_DLV_ERROR;
 	}
 	*data = (Dwarf_Small *)p; /* libdwarf only reads it */
@@ -262,7 +264,25 @@ size_t gs_dwarf_global_candidates(gs_dwarf *d, const char *name, uint64_t *out, 
 	return !d->dbg && d->pc ? gs_goglobal_candidates(d->bin, d->pc, name, out, max) : 0;
 }
 
+bool gs_dwarf_nomem(const gs_dwarf *d)
+{
+	return d->nomem || (d->td && gs_typedesc_nomem(d->td));
+}
+
+static const gs_dtype *dwarf_type(gs_dwarf *d, const char *name, gs_err *err);
+
+/* A lookup that failed for want of memory is remembered (gs_dwarf_nomem): callers that
+ * take NULL for "absent" would otherwise answer from a part of the types. */
 const gs_dtype *gs_dwarf_type(gs_dwarf *d, const char *name, gs_err *err)
+{
+	gs_err local = {0};
+	const gs_dtype *t = dwarf_type(d, name, err ? err : &local);
+	if (!t && (err ? err : &local)->code == GS_EINTERNAL)
+		d->nomem = true;
+	return t;
+}
+
+static const gs_dtype *dwarf_type(gs_dwarf *d, const char *name, gs_err *err)
 {
 	const gs_dname *e = NULL;
 	if (!d->dbg) {
@@ -333,9 +353,12 @@ static Dwarf_Die named_die(gs_dwarf *d, const char *name, enum gs_dname_class cl
 			   const char *what, gs_err *err)
 {
 	const gs_dname *e = NULL;
-	if (ensure_index(d, err) < 0 ||
-	    gs_dindex_lookup(&d->names, d->dbg, name, cls, d->path, &e, err) < 0)
+	gs_err local = {0};
+	if (ensure_index(d, err ? err : &local) < 0 ||
+	    gs_dindex_lookup(&d->names, d->dbg, name, cls, d->path, &e, err ? err : &local) < 0) {
+		d->nomem |= (err ? err : &local)->code == GS_EINTERNAL;
 		return NULL;
+	}
 	if (!e) {
 		gs_errf(err, GS_ENOTFOUND, "%s: no such %s in DWARF", name, what);
 		return NULL;

@@ -72,6 +72,8 @@ bool gs_dwarf_has_dwarf(const gs_dwarf *d);
 struct gs_typedesc *gs_dwarf_descriptors(const gs_dwarf *d);
 /* Adds a type built from a table (checked against the snapshot by the caller); it answers
  * gs_dwarf_type for its name when neither DWARF nor a descriptor does. */
+/* Whether a lookup failed for want of memory (its caller may have taken it for absent). */
+bool gs_dwarf_nomem(const gs_dwarf *d);
 /* -1 when out of memory. */
 int gs_dwarf_add_type(gs_dwarf *d, const gs_dtype *t, gs_err *err);
 /* Without DWARF: the candidate link addresses of a runtime global (see goglobals.h), most

@@ -272,7 +272,8 @@ static int map_file(gs_binary *b, gs_err *err)
 	/* Writable but private: libelf may convert data in place, the file never changes. */
 	void *m = mmap(NULL, b->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE, b->fd, 0);
 	if (m == MAP_FAILED)
-		return gs_errf(err, GS_EINPUT, "%s: cannot map: %s", b->path, strerror(errno));
+		return gs_errf(err, errno == ENOMEM ? GS_EINTERNAL : GS_EINPUT, "%s: cannot map: %s",
+			       b->path, errno == ENOMEM ? "out of memory" : strerror(errno));
 	b->map = m;
 	if (memcmp(b->map, ELFMAG, SELFMAG) != 0)
 		return gs_errf(err, GS_EINPUT, "%s: not an ELF file", b->path);

@@ -781,6 +781,11 @@ const gs_dtype *gs_typedesc_type(gs_typedesc *td, const char *name, gs_err *err)
 	return t;
 }
 
+bool gs_typedesc_nomem(const gs_typedesc *td)
+{
+	return td->nomem;
+}
+
 const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr)
 {
 	int k = in_types(td, addr) ? kind_of(td, addr) : 0;

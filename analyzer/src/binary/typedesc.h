@@ -41,6 +41,8 @@ const gs_dtype *gs_typedesc_type(gs_typedesc *td, const char *name, gs_err *err)
 /* The type whose descriptor is at a link address (e.g. an interface value's dynamic type,
  * less the PIE bias); NULL when addr is not a descriptor. Works without the name index. */
 const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr);
+/* Whether an allocation failed: no type is handed out any more. */
+bool gs_typedesc_nomem(const gs_typedesc *td);
 /* A synthetic type owned by td (for the tables of types without a descriptor); NULL when
  * out of memory (td then hands out no more types). */
 gs_dtype *gs_typedesc_new_type(gs_typedesc *td, const char *name, int kind, uint64_t size);

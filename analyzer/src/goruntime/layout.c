@@ -92,9 +92,11 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 		return -1; /* freed by gs_layout_free */
 	int first_missing = -1;
 	for (size_t i = 0; i < n; i++) {
-		gs_err e;
+		gs_err e = {0};
 		l->offsets[i] = -1;
 		const gs_dtype *t = gs_dwarf_type(d, specs[i].type, &e);
+		if (!t && (e.code == GS_EINTERNAL || gs_dwarf_nomem(d))) /* not a missing type */
+			return gs_errf(err, GS_EINTERNAL, "%s", e.code == GS_EINTERNAL ? e.msg : "out of memory");
 		if (t) {
 			while (t && t->kind == GS_DK_TYPEDEF && t->elem)
 				t = t->elem;

@@ -440,7 +440,7 @@ fail:
 
 int gs_rt_alloc_check(const gs_rt *rt, gs_err *err)
 {
-	if (rt->nomem || gs_unwinder_nomem(rt->uw) || rt->sema.nomem || rt->netpoll.nomem ||
+	if (rt->nomem || gs_unwinder_nomem(rt->uw) || gs_dwarf_nomem(rt->dwarf) || rt->sema.nomem || rt->netpoll.nomem ||
 	    rt->sendq_walked.failed || rt->sending_sudogs.failed)
 		return gs_errf(err, GS_EINTERNAL, "out of memory");
 	return 0;

@@ -282,7 +282,8 @@ static gs_target *open_fd(const char *path, int fd, gs_err *err)
 	 * to change under us. */
 	void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (map == MAP_FAILED) {
-		gs_errf(err, GS_EINPUT, "%s: cannot map: %s", path, strerror(errno));
+		gs_errf(err, errno == ENOMEM ? GS_EINTERNAL : GS_EINPUT, "%s: cannot map: %s", path,
+			errno == ENOMEM ? "out of memory" : strerror(errno));
 		close(fd);
 		free(c);
 		return NULL;
