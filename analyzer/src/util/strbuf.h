@@ -72,10 +72,4 @@ void gs_strbuf_flush(gs_strbuf *sb);
  * (its contents are freed) or the empty string cannot be allocated. */
 char *gs_strbuf_take(gs_strbuf *sb);
 
-/* Aborting allocators, going away as the layers move to util/alloc.h. */
-void *gs_xmalloc(size_t n);
-void *gs_xcalloc(size_t n, size_t size);
-void *gs_xrealloc(void *p, size_t n);
-char *gs_xstrdup(const char *s);
-
 #endif

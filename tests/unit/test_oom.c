@@ -1,0 +1,190 @@
+/* Out of memory is an error like any other: a session opened and a command run with the
+ * address space limited (setrlimit RLIMIT_AS, in a forked child) either answers exactly as
+ * it does without the limit, or fails with "out of memory" — it never dies (the library
+ * runs inside gdb and lldb) and never answers with a part missing. Reads a real fixture
+ * core: $GS_FIXTURES/go127-grpc181/handler-blocked. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gs_check.h"
+#include "grpcscope.h"
+
+#define SCENARIO "go127-grpc181/handler-blocked"
+
+typedef struct result {
+	int exited;       /* 1: the child exited (no signal) */
+	int opened;       /* gs_open succeeded */
+	int rc;           /* gs_open's status, or gs_command's */
+	uint64_t out_len, out_hash;
+	char msg[512];
+} result;
+
+static uint64_t fnv(const char *p, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static void fixture(char *exe, char *core, size_t cap)
+{
+	const char *dir = getenv("GS_FIXTURES");
+	ck_assert_msg(dir && *dir, "GS_FIXTURES is not set: point it at the fixture snapshots");
+	snprintf(exe, cap, "%s/%s/exe", dir, SCENARIO);
+	snprintf(core, cap, "%s/%s/core", dir, SCENARIO);
+	struct stat st;
+	ck_assert_msg(stat(exe, &st) == 0 && stat(core, &st) == 0, "%s: fixture missing", core);
+}
+
+/* Bytes of address space the process holds now. */
+static uint64_t vm_size(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long pages = 0;
+	if (f) {
+		if (fscanf(f, "%lu", &pages) != 1)
+			pages = 0;
+		fclose(f);
+	}
+	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* Runs `cmd` on the fixture in a child limited to `limit` bytes (0: no limit). */
+static result run_limited(const char *exe, const char *core, const char *const *cmd, int ncmd,
+			  uint64_t limit)
+{
+	int fd[2];
+	ck_assert_int_eq(pipe(fd), 0);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		close(fd[0]);
+		result r = {0};
+		if (limit) {
+			struct rlimit rl = {limit, limit};
+			setrlimit(RLIMIT_AS, &rl);
+		}
+		gs_open_options o = {0};
+		o.exe = exe;
+		o.core = core;
+		o.want_grpc = 1;
+		gs_session *s = gs_open(&o, &r.rc, r.msg, sizeof r.msg);
+		if (s) {
+			char *out = NULL, *msg = NULL;
+			r.opened = 1;
+			r.rc = gs_command(s, ncmd, cmd, &out, &msg);
+			if (out) {
+				r.out_len = strlen(out);
+				r.out_hash = fnv(out, r.out_len);
+			}
+			snprintf(r.msg, sizeof r.msg, "%s", msg ? msg : "");
+			gs_free(out);
+			gs_free(msg);
+			gs_close(s);
+		}
+		ssize_t k = write(fd[1], &r, sizeof r);
+		_exit(k == (ssize_t)sizeof r ? 0 : 3);
+	}
+	close(fd[1]);
+	result r = {0};
+	ssize_t k = read(fd[0], &r, sizeof r);
+	close(fd[0]);
+	int status = 0;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	r.exited = WIFEXITED(status) && WEXITSTATUS(status) == 0 && k == (ssize_t)sizeof r;
+	if (!r.exited)
+		snprintf(r.msg, sizeof r.msg, "child %s %d",
+			 WIFSIGNALED(status) ? "killed by signal" : "exited with status",
+			 WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+	return r;
+}
+
+/* Runs cmd under limits of the process's own size plus the core's (the core is mapped
+ * whole) plus from -16 MiB to +112 MiB, every `step` MiB: the window where the library's
+ * own allocations start to fail. */
+static void check_command(const char *const *cmd, int ncmd, int step)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan reserves terabytes of shadow memory: an address-space limit stops it at start.
+	 * The plain build runs this check. */
+	(void)cmd;
+	(void)ncmd;
+	(void)step;
+	fprintf(stderr, "test_oom: RLIMIT_AS cannot limit an ASan process; checked by the plain build\n");
+	return;
+#else
+	char exe[4096], core[4096];
+	fixture(exe, core, sizeof exe);
+	result ref = run_limited(exe, core, cmd, ncmd, 0);
+	ck_assert_msg(ref.exited && ref.opened && ref.rc == 0, "%s without a limit: %s", cmd[0],
+		      ref.msg);
+	struct stat st;
+	ck_assert_int_eq(stat(core, &st), 0);
+	uint64_t base = vm_size() + (uint64_t)st.st_size;
+	size_t nomem = 0, answered = 0;
+	for (int64_t mib = -16; mib <= 112; mib += step) {
+		result r = run_limited(exe, core, cmd, ncmd, base + (uint64_t)(mib * (1 << 20)));
+		ck_assert_msg(r.exited, "%s limited to %" PRId64 " MiB more: %s", cmd[0], mib,
+			      r.msg);
+		if (r.opened && r.rc == 0) {
+			/* an answer is the whole answer */
+			ck_assert_msg(r.out_len == ref.out_len && r.out_hash == ref.out_hash,
+				      "%s limited to %" PRId64 " MiB more: %" PRIu64 " bytes of output, "
+				      "not the %" PRIu64 " without a limit", cmd[0], mib, r.out_len,
+				      ref.out_len);
+			answered++;
+		} else {
+			ck_assert_msg(strstr(r.msg, "out of memory"), "%s limited to %" PRId64 " MiB "
+				      "more failed (status %d) without saying out of memory: %s", cmd[0],
+				      mib, r.rc, r.msg);
+			ck_assert_msg(r.rc == 1, "%s: out of memory with status %d, not 1", cmd[0], r.rc);
+			nomem++;
+		}
+	}
+	ck_assert_msg(nomem > 0, "%s: no limit made it run out of memory", cmd[0]);
+	ck_assert_msg(answered > 0, "%s: no limit let it answer", cmd[0]);
+#endif
+}
+
+START_TEST(test_oom_why_blocked)
+{
+	const char *cmd[] = {"why-blocked", "--json"};
+	check_command(cmd, 2, 1);
+}
+END_TEST
+
+START_TEST(test_oom_goroutines)
+{
+	const char *cmd[] = {"goroutines", "--json"};
+	check_command(cmd, 2, 3);
+}
+END_TEST
+
+START_TEST(test_oom_streams)
+{
+	const char *cmd[] = {"streams"};
+	check_command(cmd, 1, 3);
+}
+END_TEST
+
+static Suite *make_suite(void)
+{
+	Suite *s = suite_create("oom");
+	TCase *tc = tcase_create("rlimit");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_oom_why_blocked);
+	tcase_add_test(tc, test_oom_goroutines);
+	tcase_add_test(tc, test_oom_streams);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+GS_CHECK_MAIN(make_suite)
