@@ -155,8 +155,12 @@ gs_dwarf *gs_dwarf_open(gs_binary *b, gs_err *err)
 		goto fail;
 	}
 	if (rc != DW_DLV_OK) {
-		gs_errf(err, GS_EINPUT, "%s: cannot read DWARF: %s", path,
-			de ? dwarf_errmsg(de) : "libdwarf error");
+		Dwarf_Unsigned no = de ? dwarf_errno(de) : 0;
+		if (no == DW_DLE_DBG_ALLOC || no == DW_DLE_ALLOC_FAIL || no == DW_DLE_MAF || d->nomem)
+			gs_errf(err, GS_EINTERNAL, "%s: cannot read DWARF: out of memory", path);
+		else
+			gs_errf(err, GS_EINPUT, "%s: cannot read DWARF: %s", path,
+				de ? dwarf_errmsg(de) : "libdwarf error");
 		if (de)
 			dwarf_dealloc(NULL, de, DW_DLA_ERROR);
 		d->dbg = NULL;
