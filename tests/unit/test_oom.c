@@ -34,7 +34,7 @@ static uint64_t fnv(const char *p, size_t n)
 	return h;
 }
 
-static void fixture(char *exe, char *core, size_t cap)
+__attribute__((unused)) static void fixture(char *exe, char *core, size_t cap)
 {
 	const char *dir = getenv("GS_FIXTURES");
 	ck_assert_msg(dir && *dir, "GS_FIXTURES is not set: point it at the fixture snapshots");
@@ -45,7 +45,7 @@ static void fixture(char *exe, char *core, size_t cap)
 }
 
 /* Bytes of address space the process holds now. */
-static uint64_t vm_size(void)
+__attribute__((unused)) static uint64_t vm_size(void)
 {
 	FILE *f = fopen("/proc/self/statm", "r");
 	unsigned long pages = 0;
@@ -58,7 +58,7 @@ static uint64_t vm_size(void)
 }
 
 /* Runs `cmd` on the fixture in a child limited to `limit` bytes (0: no limit). */
-static result run_limited(const char *exe, const char *core, const char *const *cmd, int ncmd,
+__attribute__((unused)) static result run_limited(const char *exe, const char *core, const char *const *cmd, int ncmd,
 			  uint64_t limit)
 {
 	int fd[2];
