@@ -54,6 +54,10 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached);
 /* Whether a goroutine is one why-blocked reports by default. */
 bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr);
 
+/* keepalive_rules.c: keepalive and too_many_pings evidence for a verdict about a stream
+ * (called once the verdict's rule has run). */
+void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
+
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);

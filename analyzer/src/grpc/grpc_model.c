@@ -171,6 +171,7 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GC_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GC_LOOPY), gs_grpc_u64(g, a, GC_CONTROLBUF));
 	note_unreadable(g, tr);
+	gs_grpc_read_keepalive(g, tr);
 }
 
 static void read_server(gs_grpc *g, gs_transport *tr)
@@ -201,6 +202,7 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GS_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GS_LOOPY), gs_grpc_u64(g, a, GS_CONTROLBUF));
 	note_unreadable(g, tr);
+	gs_grpc_read_keepalive(g, tr);
 }
 
 gs_grpc *gs_grpc_begin(gs_rt *rt)
@@ -246,6 +248,7 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 		gs_grpc_read_streams(g, i);
 		gs_transport_check(tr);
 	}
+	gs_grpc_read_snapshot_time(g);
 	gs_grpc_read_clientconns(g, f.client_holders, f.nclient_holders);
 	memcpy(g->unreadable_tr, f.unreadable, f.nunreadable * sizeof *f.unreadable);
 	g->nunreadable_tr = f.nunreadable;
@@ -265,6 +268,7 @@ void gs_grpc_link(gs_grpc *g)
 		return;
 	g->linked = true;
 	gs_grpc_find_handlers(g);
+	gs_grpc_find_detached_clients(g);
 	gs_grpc_regroup_streams(g);
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);
