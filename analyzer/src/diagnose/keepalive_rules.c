@@ -87,13 +87,13 @@ static void keepalive_off(gs_diag *d, gs_goroutine *gr, const gs_transport *t, g
 		int64_t mins = gs_rt_wait_minutes(d->rt, gr);
 		char since[96];
 		if (mins > 0)
-			snprintf(since, sizeof since, "at least %lld minute%s", (long long)mins, mins == 1 ? "" : "s");
+			snprintf(since, sizeof since, " (at least %lld minute%s ago)", (long long)mins, mins == 1 ? "" : "s");
 		else
-			snprintf(since, sizeof since, "since it was first seen waiting");
-		gs_verdict_evidence(v, "keepalive is off on this transport and nothing has been read while this goroutine "
-				       "waited (%s): the transport's reader, goroutine %llu, has been parked on the socket "
-				       "since before — the peer may be gone (a half-open connection), and without keepalive "
-				       "nothing will notice", since, (unsigned long long)r->goid);
+			since[0] = 0;
+		gs_verdict_evidence(v, "keepalive is off on this transport, and its reader (goroutine %llu) has been "
+				       "parked on the socket since before this goroutine was first seen waiting%s: "
+				       "nothing has arrived since — the peer may be gone (a half-open connection), and "
+				       "without keepalive nothing will notice", (unsigned long long)r->goid, since);
 		add_summary(v, "; keepalive off and nothing read while it waits: the peer may be gone (half-open connection)");
 	} else {
 		gs_verdict_evidence(v, "keepalive is off on this transport: if the peer is gone, nothing will notice%s",

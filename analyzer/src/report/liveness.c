@@ -153,3 +153,20 @@ void gs_liveness_json(const gs_grpc *g, const gs_transport *t, gs_strbuf *out)
 		gs_strbuf_json_str(out, ka->problem);
 	}
 }
+
+void gs_liveness_html_cells(const gs_grpc *g, const gs_transport *t, gs_strbuf *out)
+{
+	char a[32], b[32];
+	gs_fmt_duration(t->ka.time, a, sizeof a);
+	gs_fmt_duration(t->ka.timeout, b, sizeof b);
+	if (t->implausible)
+		gs_strbuf_puts(out, "<td>");
+	else if (gs_keepalive_on(t))
+		gs_strbuf_printf(out, "<td>on %s/%s", a, b);
+	else
+		gs_strbuf_puts(out, "<td>off");
+	gs_strbuf_puts(out, "<td>");
+	int64_t snap = gs_grpc_snapshot_time(g, NULL);
+	if (!t->implausible && snap && t->ka.last_read > 0)
+		gs_strbuf_printf(out, "%.1f", (double)(snap - t->ka.last_read) / 1e9);
+}
