@@ -72,6 +72,9 @@ bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
 /* keepalive.c: keepalive parameters, enforcement, last read, BDP and initial window of a
  * transport (its side already set); then, once every transport is read, the snapshot's time. */
 void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr);
+/* Once, after the layout is resolved: kp / kep members that could not be told apart are
+ * dropped (absent) rather than read at their struct's offset. */
+void gs_grpc_check_keepalive_layout(gs_grpc *g);
 void gs_grpc_read_snapshot_time(gs_grpc *g);
 /* detached.c: client streams the transport dropped from activeStreams as it closes, found
  * from the goroutines still parked in their receive (before the owner table is built). */

@@ -212,6 +212,7 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 	g->t = gs_rt_target(rt);
 	g->d = gs_rt_dwarf(rt);
 	gs_layout_resolve(&g->l, gs_grpc_fields, GRPC_NFIELDS, g->d, NULL);
+	gs_grpc_check_keepalive_layout(g);
 	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */

@@ -57,6 +57,27 @@ static int64_t last_read(gs_grpc *g, gs_keepalive *ka, uint64_t base, int field)
 	return v;
 }
 
+/* A member of kp / kep is found as the struct's offset plus the member's; were the member
+ * missing from the type, the layout would give the struct's own offset, the same as its
+ * first member's. Two members of one struct at one offset: neither is trusted. */
+static void drop_aliases(int64_t *off, const int *fields, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = i + 1; k < n; k++)
+			if (off[fields[i]] >= 0 && off[fields[i]] == off[fields[k]])
+				off[fields[i]] = off[fields[k]] = -1;
+}
+
+void gs_grpc_check_keepalive_layout(gs_grpc *g)
+{
+	static const int ckp[] = {GC_KP_TIME, GC_KP_TIMEOUT, GC_KP_PERMIT};
+	static const int skp[] = {GS_KP_IDLE, GS_KP_AGE, GS_KP_GRACE, GS_KP_TIME, GS_KP_TIMEOUT};
+	static const int kep[] = {GS_KEP_MINTIME, GS_KEP_PERMIT};
+	drop_aliases(g->l.offsets, ckp, 3);
+	drop_aliases(g->l.offsets, skp, 5);
+	drop_aliases(g->l.offsets, kep, 2);
+}
+
 void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr)
 {
 	gs_keepalive *ka = &tr->ka;
