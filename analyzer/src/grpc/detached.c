@@ -68,15 +68,32 @@ static bool try_stream(gs_grpc *g, gs_goroutine *gr, uint64_t s, int64_t cto)
 	return true;
 }
 
+static size_t find(gs_grpc *g);
+
 void gs_grpc_find_detached_clients(gs_grpc *g)
 {
+	find(g);
+}
+
+void gs_grpc_find_dropped(gs_grpc *g)
+{
+	if (!g || g->linked || !find(g))
+		return;
+	gs_grpc_regroup_streams(g);
+	gs_grpc_build_owners(g);
+}
+
+/* The number of streams added. */
+static size_t find(gs_grpc *g)
+{
+	size_t added = 0;
 	int64_t cto = gs_grpc_off2(g, ST_CT, CS_CT);
 	int64_t ato = g->l.offsets[CLS_ATTEMPT], aso = g->l.offsets[CSA_S];
 	bool any = false;
 	for (size_t i = 0; i < g->ntr; i++)
 		any |= g->tr[i].side == GS_CLIENT && g->tr[i].state == 1;
 	if (!any || cto < 0)
-		return;
+		return 0;
 	uint64_t *buf = NULL;
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
 		gs_goroutine *gr = gs_rt_goroutine(g->rt, i);
@@ -110,6 +127,8 @@ void gs_grpc_find_detached_clients(gs_grpc *g)
 			    gs_target_read_u64(g->t, a + (uint64_t)aso, &s, NULL) == 0)
 				found = try_stream(g, gr, s, cto);
 		}
+		added += found;
 	}
 	free(buf);
+	return added;
 }

@@ -161,6 +161,10 @@ gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
 gs_grpc *gs_grpc_begin(gs_rt *rt);
 gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err);
 void gs_grpc_link(gs_grpc *g);
+/* Before gs_grpc_link, once the goroutines' waits and top frames are known: the client
+ * streams a closing transport already dropped, found from the goroutines still waiting on
+ * them, so that the owners of their channels can be named (gs_grpc_link finds them too). */
+void gs_grpc_find_dropped(gs_grpc *g);
 void gs_grpc_close(gs_grpc *g);
 
 size_t gs_grpc_ntransports(const gs_grpc *g);

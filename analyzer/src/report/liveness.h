@@ -9,7 +9,7 @@
 void gs_liveness_text(const gs_grpc *g, const gs_transport *t, gs_strbuf *out);
 /* Appends ",\"keepalive_params\":{...},..." to a transport's JSON object. */
 void gs_liveness_json(const gs_grpc *g, const gs_transport *t, gs_strbuf *out);
-/* "2026-12-07 21:40:12.345 UTC, 35.2 s before the snapshot (the core file's time)". */
+/* "2026-12-07 21:40:12.345 UTC", "not recorded (...)" or "not known". */
 void gs_liveness_last_read(const gs_grpc *g, const gs_transport *t, char *buf, size_t cap);
 
 /* The report's table cells: "<td>on 10s/20s<td>35.2" (keepalive; seconds since the last
