@@ -98,6 +98,7 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
 	gs_rt_waits_join(waits);
+	gs_grpc_find_dropped(o.owner_ctx);
 	gs_phases_mark(o.phases, "waits");
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;

@@ -62,6 +62,9 @@ bool gs_hang_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 void gs_stop_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 void gs_evidence_abandoned(gs_diag *d, gs_verdict *v, long si);
 void gs_hang_findings(gs_diag *d, gs_diagnosis *out);
+/* keepalive_rules.c: keepalive and too_many_pings evidence for a verdict about a stream
+ * (called once the verdict's rule has run). */
+void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);

@@ -680,6 +680,7 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		v->code = "unknown";
 		set_summary(v, "not blocked: %s", gs_rt_status_name(gr->status));
 	}
+	gs_keepalive_rules(d, gr, v);
 	if (mins > 0)
 		gs_verdict_evidence(v, "waiting for %lld minutes", (long long)mins);
 }
