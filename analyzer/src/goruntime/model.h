@@ -62,6 +62,7 @@ typedef struct gs_goroutine {
 	uint64_t syscallsp, syscallpc;
 	uint64_t m;          /* *runtime.m, 0 if none */
 	uint64_t waiting;    /* first sudog */
+	uint64_t labels;     /* g.labels: runtime/pprof's label set, shared with its children */
 	const gs_thread *thread; /* for running goroutines: the thread that runs it */
 
 	/* Lazily filled. */

@@ -1,5 +1,6 @@
 #include "goroutines.h"
 
+#include "../goruntime/labels.h"
 #include "../goruntime/plausible.h"
 #include "../util/executor.h"
 
@@ -64,6 +65,8 @@ static bool selected(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o)
 	if (o->status && strcmp(o->status, gs_rt_status_name(g->status)) != 0)
 		return false;
 	if (o->reason && !strstr(gs_rt_wait_reason(rt, g), o->reason))
+		return false;
+	if (o->nlabels && !gs_labels_match(gs_rt_labels(rt, g), o->labels, o->nlabels))
 		return false;
 	if (o->ids) {
 		for (size_t i = 0; i < o->nids; i++)
@@ -169,7 +172,13 @@ static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts 
 		}
 		gs_strbuf_puts(out, "}");
 	}
-	gs_strbuf_puts(out, "]}");
+	gs_strbuf_puts(out, "]");
+	const gs_labels *lb = gs_rt_labels(rt, g);
+	if (lb) { /* absent when the goroutine has none */
+		gs_strbuf_puts(out, ",\"labels\":");
+		gs_labels_json(lb, out);
+	}
+	gs_strbuf_puts(out, "}");
 }
 
 static void text_waits(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out,
@@ -276,6 +285,11 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 		gs_strbuf_put_i64(out, top->line);
 	}
 	text_waits(rt, g, o, out, tmp);
+	const gs_labels *lb = gs_rt_labels(rt, g);
+	if (lb) {
+		gs_strbuf_puts(out, "  labels: ");
+		gs_labels_text(lb, out);
+	}
 	gs_strbuf_putc(out, '\n');
 }
 
@@ -337,7 +351,7 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 {
 	size_t total = gs_rt_ngoroutines(rt);
 	*ran = false;
-	if (o->stacks || o->group || total < 512 || !all_prepared(rt, o))
+	if (o->stacks || o->group || o->group_label || total < 512 || !all_prepared(rt, o))
 		return 0;
 	half second = {rt, o, total / 2, total, 0, {0}, true, {0}};
 	gs_strbuf_init(&second.sb);
@@ -371,8 +385,113 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 	return first.shown + second.shown;
 }
 
+/* --group label:KEY: the selected goroutines by the value of one pprof label, the largest
+ * group first, those without the label last. */
+typedef struct lgroup {
+	const char *value; /* NULL: without the label */
+	size_t *members, n, order;
+} lgroup;
+
+static int cmp_lgroup(const void *a, const void *b)
+{
+	const lgroup *x = a, *y = b;
+	if (!x->value != !y->value)
+		return x->value ? -1 : 1;
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+static lgroup *label_groups(gs_rt *rt, const gs_goroutines_opts *o, size_t *ng)
+{
+	lgroup *gr = NULL;
+	*ng = 0;
+	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (!selected(rt, g, o))
+			continue;
+		const char *v = gs_labels_get(gs_rt_labels(rt, g), o->group_label);
+		size_t k = 0;
+		while (k < *ng && !(v ? gr[k].value && strcmp(gr[k].value, v) == 0 : !gr[k].value))
+			k++;
+		if (k == *ng) {
+			gr = gs_xrealloc(gr, (*ng + 1) * sizeof *gr);
+			gr[(*ng)++] = (lgroup){v, NULL, 0, k};
+		}
+		gr[k].members = gs_xrealloc(gr[k].members, (gr[k].n + 1) * sizeof *gr[k].members);
+		gr[k].members[gr[k].n++] = i;
+	}
+	if (*ng > 1)
+		qsort(gr, *ng, sizeof *gr, cmp_lgroup);
+	return gr;
+}
+
+static void free_label_groups(lgroup *gr, size_t ng)
+{
+	for (size_t k = 0; k < ng; k++)
+		free(gr[k].members);
+	free(gr);
+}
+
+static void text_by_label(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	size_t ng, shown = 0;
+	lgroup *gr = label_groups(rt, o, &ng);
+	gs_strbuf tmp;
+	gs_strbuf_init(&tmp);
+	char e1[512], e2[512];
+	for (size_t k = 0; k < ng; k++) {
+		if (gr[k].value)
+			gs_strbuf_printf(out, "%s=%s: ", GS_SAFE(o->group_label, e1),
+					 GS_SAFE(gr[k].value, e2));
+		else
+			gs_strbuf_printf(out, "no %s: ", GS_SAFE(o->group_label, e1));
+		gs_strbuf_printf(out, "%zu goroutine%s\n", gr[k].n, gr[k].n == 1 ? "" : "s");
+		for (size_t m = 0; m < gr[k].n; m++) {
+			gs_goroutine *g = gs_rt_goroutine(rt, gr[k].members[m]);
+			gs_strbuf_puts(out, "  ");
+			text_line(rt, g, o, out, &tmp);
+			if (o->stacks)
+				text_stack(rt, g, out);
+			gs_rt_stack_release(g);
+			shown++;
+		}
+	}
+	free_label_groups(gr, ng);
+	gs_strbuf_free(&tmp);
+	gs_strbuf_printf(out, "%zu goroutine%s shown of %zu\n", shown, shown == 1 ? "" : "s",
+			 gs_rt_ngoroutines(rt));
+}
+
+static void json_label_groups(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	size_t ng;
+	lgroup *gr = label_groups(rt, o, &ng);
+	gs_strbuf_puts(out, ",\"groups\":[");
+	for (size_t k = 0; k < ng; k++) {
+		gs_strbuf_puts(out, k ? ",{\"label\":" : "{\"label\":");
+		gs_strbuf_json_str(out, o->group_label);
+		gs_strbuf_puts(out, ",\"value\":");
+		if (gr[k].value)
+			gs_strbuf_json_str(out, gr[k].value);
+		else
+			gs_strbuf_puts(out, "null");
+		gs_strbuf_printf(out, ",\"count\":%zu,\"goroutines\":[", gr[k].n);
+		for (size_t m = 0; m < gr[k].n; m++)
+			gs_strbuf_printf(out, "%s%llu", m ? "," : "",
+					 (unsigned long long)gs_rt_goroutine(rt, gr[k].members[m])->goid);
+		gs_strbuf_puts(out, "]}");
+	}
+	gs_strbuf_puts(out, "]");
+	free_label_groups(gr, ng);
+}
+
 static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 {
+	if (o->group_label) {
+		text_by_label(rt, o, out);
+		return;
+	}
 	size_t shown = 0, total = gs_rt_ngoroutines(rt);
 	group *groups = NULL;
 	size_t ng = 0;
@@ -501,5 +620,8 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 		gs_strbuf_json_str(out, why);
 		gs_strbuf_putc(out, '}');
 	}
-	gs_strbuf_puts(out, "]}}\n");
+	gs_strbuf_puts(out, "]}");
+	if (o->group_label)
+		json_label_groups(rt, o, out);
+	gs_strbuf_puts(out, "}\n");
 }
