@@ -81,6 +81,13 @@ typedef struct gs_goroutine {
 
 typedef struct gs_rt gs_rt;
 
+/* Parked by the runtime: waiting, or waiting and marked leaked by the GC's goroutine leak
+ * detection (_Gleaked, Go 1.26+; it stays parked where it was). */
+static inline bool gs_g_parked(const gs_goroutine *g)
+{
+	return g->status == GS_G_WAITING || g->status == GS_G_LEAKED;
+}
+
 /* force: accept an executable whose build id differs from the one the target maps. */
 gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
 		  gs_err *err);

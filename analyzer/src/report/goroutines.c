@@ -204,6 +204,8 @@ static void text_header(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
 	gs_strbuf_put_u64(out, (unsigned long long)g->goid);
 	gs_strbuf_puts(out, " [");
 	gs_strbuf_puts(out, *r ? r : gs_rt_status_name(g->status));
+	if (*r && g->status == GS_G_LEAKED) /* as the runtime's traceback says it */
+		gs_strbuf_puts(out, " (leaked)");
 	int64_t mins = gs_rt_wait_minutes(rt, g);
 	if (mins > 0) {
 		gs_strbuf_puts(out, ", ");
