@@ -206,6 +206,22 @@ def main():
                     "%s: delve's goroutines -l shows the same labels (%d goroutines)" % (pair, len(dl)))
         except Exception as e:  # noqa: BLE001 - any failure is a test failure
             t.fail("%s/labels: %s" % (pair, e))
+    # gdb runs the same commands from the same grammar: the same answers as the CLI.
+    d = os.path.join(OUT, "go124-grpc164", "labels")
+    exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
+    cmds = ["goroutines --label client", "goroutines --group label:request_id --label request_id",
+            "why-blocked --label request_id=req-b"]
+    try:
+        p = subprocess.run(["gdb", "-q", "-batch", "-nx", "-ex", "source %s" % os.path.join(ROOT, "gdb", "grpcscope.py")] +
+                           [a for c in cmds for a in ("-ex", "echo @@@\\n", "-ex", c)] + [exe, core],
+                           capture_output=True, text=True, timeout=300)
+        outs = p.stdout.split("@@@\n")[1:]
+        for c, got in zip(cmds, outs + [""] * (len(cmds) - len(outs))):
+            rc, want, err = run(c.split() + [exe, core])
+            t.check(rc == 0 and got == want and "labels: " in want,
+                    "gdb %s: the CLI's answer (%d bytes, gdb %d)" % (c, len(want), len(got)))
+    except Exception as e:  # noqa: BLE001 - any failure is a test failure
+        t.fail("gdb: %s" % e)
     # The grammar: bad values are told about, help names the options.
     rc, out, err = run(["help", "goroutines"])
     t.check("--label KEY[=VALUE]" in out and "--group [label:KEY]" in out, "help goroutines names --label and --group label:KEY")
