@@ -71,8 +71,10 @@ def ungrouped_text(verdicts, gor):
             b += "  next in the peer: " + ", ".join("goroutine %d" % c for c in v["peer_chain"]) + "\n"
         blocks.append(b)
     asked = sum(1 for v in verdicts if not v["reached"])
-    return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %d reached through chains\n" % (
-        "\n" if verdicts else "", asked, "" if asked == 1 else "s", len(verdicts) - asked)
+    leaked = sum(1 for v in verdicts if not v["reached"] and v["verdict"] == "leaked")
+    return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %s%d reached through chains\n" % (
+        "\n" if verdicts else "", asked - leaked, "" if asked - leaked == 1 else "s",
+        "%d leaked, " % leaked if leaked else "", len(verdicts) - asked)
 
 
 def group_checks(t, name, scen, exe, core, got, gor):

@@ -60,6 +60,15 @@ static void text_labels(gs_rt *rt, uint64_t goid, const char *prefix, gs_strbuf 
 	gs_strbuf_putc(out, '\n');
 }
 
+/* Verdicts asked for that are `leaked`: goroutines the runtime marked, not blocked on gRPC. */
+static size_t count_leaked(const gs_diagnosis *dg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < dg->n; i++)
+		n += !dg->v[i].reached && strcmp(dg->v[i].code, "leaked") == 0;
+	return n;
+}
+
 static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	(void)g;
@@ -100,11 +109,14 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 		}
 	}
 	free(ix);
-	size_t counts = 0;
+	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
-	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains\n",
-			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts);
+	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, ", dg->n ? "\n" : "",
+			 counts - leaked, counts - leaked == 1 ? "" : "s");
+	if (leaked)
+		gs_strbuf_printf(out, "%zu leaked, ", leaked);
+	gs_strbuf_printf(out, "%zu reached through chains\n", dg->n - counts);
 }
 
 /* How many member ids a group's text names before "and N more". */
@@ -202,13 +214,15 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs
 			gs_strbuf_putc(out, '\n');
 		group_text(rt, dg, &gr, j, out);
 	}
-	size_t counts = 0;
+	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
-	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains; "
-			      "%zu group%s (--all for every verdict)\n",
-			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts, gr.n,
-			 gr.n == 1 ? "" : "s");
+	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, ", dg->n ? "\n" : "",
+			 counts - leaked, counts - leaked == 1 ? "" : "s");
+	if (leaked)
+		gs_strbuf_printf(out, "%zu leaked, ", leaked);
+	gs_strbuf_printf(out, "%zu reached through chains; %zu group%s (--all for every verdict)\n",
+			 dg->n - counts, gr.n, gr.n == 1 ? "" : "s");
 	gs_vgroups_free(&gr);
 }
 
