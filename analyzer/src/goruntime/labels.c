@@ -114,9 +114,21 @@ static void set_problem(gs_labels *s, const char *fmt, ...)
 	s->problem = gs_xstrdup(buf);
 }
 
+/* What all sets together may read: damaged memory can make every goroutine point to a
+ * different set of the largest plausible size. */
+#define LABEL_BYTES_BUDGET ((uint64_t)64 << 20)
+
+typedef struct reader {
+	gs_rt *rt;
+	gs_labels *s;
+	uint64_t budget; /* bytes left for strings */
+} reader;
+
 /* A Go string header at addr, copied; false (with s->problem) when implausible. */
-static bool read_gostring(gs_rt *rt, uint64_t addr, char **out, gs_labels *s)
+static bool read_gostring(reader *r, uint64_t addr, char **out)
 {
+	gs_rt *rt = r->rt;
+	gs_labels *s = r->s;
 	uint64_t hdr[2];
 	if (gs_target_read(rt->target, addr, hdr, sizeof hdr, NULL) < 0) {
 		set_problem(s, "string header at 0x%llx unreadable", (unsigned long long)addr);
@@ -127,6 +139,12 @@ static bool read_gostring(gs_rt *rt, uint64_t addr, char **out, gs_labels *s)
 			    (unsigned long long)hdr[1]);
 		return false;
 	}
+	if (hdr[1] > r->budget) {
+		set_problem(s, "more label bytes than %llu in this snapshot",
+			    (unsigned long long)LABEL_BYTES_BUDGET);
+		return false;
+	}
+	r->budget -= hdr[1];
 	char *b = gs_xmalloc(hdr[1] + 1);
 	if (hdr[1] && (!hdr[0] || gs_target_read(rt->target, hdr[0], b, hdr[1], NULL) < 0)) {
 		free(b);
@@ -139,16 +157,17 @@ static bool read_gostring(gs_rt *rt, uint64_t addr, char **out, gs_labels *s)
 	return true;
 }
 
-static bool add_pair(gs_rt *rt, gs_labels *s, uint64_t kaddr, uint64_t vaddr)
+static bool add_pair(reader *r, uint64_t kaddr, uint64_t vaddr)
 {
+	gs_labels *s = r->s;
 	if (s->n >= GS_LABELS_MAX) {
 		set_problem(s, "more than %d labels", GS_LABELS_MAX);
 		return false;
 	}
 	gs_label lb = {NULL, NULL};
-	if (!read_gostring(rt, kaddr, &lb.key, s))
+	if (!read_gostring(r, kaddr, &lb.key))
 		return false;
-	if (!read_gostring(rt, vaddr, &lb.value, s)) {
+	if (!read_gostring(r, vaddr, &lb.value)) {
 		free(lb.key);
 		return false;
 	}
@@ -157,19 +176,15 @@ static bool add_pair(gs_rt *rt, gs_labels *s, uint64_t kaddr, uint64_t vaddr)
 	return true;
 }
 
-typedef struct map_ctx {
-	gs_rt *rt;
-	gs_labels *s;
-} map_ctx;
-
 static int visit(void *ctx, uint64_t kaddr, uint64_t vaddr)
 {
-	map_ctx *c = ctx;
-	return add_pair(c->rt, c->s, kaddr, vaddr) ? 0 : 1;
+	return add_pair(ctx, kaddr, vaddr) ? 0 : 1;
 }
 
-static void read_set(gs_rt *rt, const lab_layout *l, gs_labels *s)
+static void read_set(reader *r, const lab_layout *l)
 {
+	gs_rt *rt = r->rt;
+	gs_labels *s = r->s;
 	if (l->kind == LAB_NONE) {
 		s->problem = gs_xstrdup("this binary's label layout (runtime/pprof.labelMap) is unknown");
 		return;
@@ -189,9 +204,8 @@ static void read_set(gs_rt *rt, const lab_layout *l, gs_labels *s)
 			    (unsigned long long)count);
 			return;
 		}
-		map_ctx c = {rt, s};
 		gs_err e = {0};
-		int64_t n = gs_map_walk(rt->target, &l->map, m, visit, &c, &e);
+		int64_t n = gs_map_walk(rt->target, &l->map, m, visit, r, &e);
 		if (n < 0 && !s->problem)
 			s->problem = gs_xstrdup(e.msg[0] ? e.msg : "label map unreadable");
 		gs_err_clear(&e);
@@ -208,7 +222,7 @@ static void read_set(gs_rt *rt, const lab_layout *l, gs_labels *s)
 		}
 		for (uint64_t i = 0; i < hdr[1]; i++) {
 			uint64_t e = hdr[0] + i * l->elem_size;
-			if (!add_pair(rt, s, e + l->key_off, e + l->val_off))
+			if (!add_pair(r, e + l->key_off, e + l->val_off))
 				break;
 		}
 	}
@@ -246,8 +260,11 @@ void gs_labels_load(gs_rt *rt)
 	ix->n = u;
 	lab_layout l;
 	resolve(rt, &l);
-	for (size_t i = 0; i < ix->n; i++)
-		read_set(rt, &l, &ix->sets[i]);
+	reader r = {rt, NULL, LABEL_BYTES_BUDGET};
+	for (size_t i = 0; i < ix->n; i++) {
+		r.s = &ix->sets[i];
+		read_set(&r, &l);
+	}
 	rt->labels = ix;
 }
 
