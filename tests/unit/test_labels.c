@@ -127,7 +127,10 @@ static void expect_unreadable(imgfix *f, const char *what, uint64_t goid, const 
 	ck_assert_msg(strstr(out, "\"labels\":null"), "%s: JSON labels not null", what);
 	gs_free(out);
 	gs_free(run_ok(f, what, "why-blocked", "--json", NULL));
-	gs_free(run_ok(f, what, "goroutines", "--group", "label:request_id"));
+	out = run_ok(f, what, "goroutines", "--group", "label:job");
+	ck_assert_msg(strstr(out, "\njob unreadable: 1 goroutine\n") || !strncmp(out, "job unreadable: 1 goroutine\n", 28),
+		      "%s: --group label:job does not set the unreadable apart:\n%s", what, out);
+	gs_free(out);
 	gs_free(run_ok(f, what, "why-blocked", "--label", "request_id"));
 }
 

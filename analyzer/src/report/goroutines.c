@@ -388,17 +388,23 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 }
 
 /* --group label:KEY: the selected goroutines by the value of one pprof label, the largest
- * group first, those without the label last. */
+ * group first, then those whose labels could not be read, those without the label last. */
 typedef struct lgroup {
-	const char *value; /* NULL: without the label */
+	const char *value; /* NULL: without the label, or unreadable */
+	bool unreadable;
 	size_t *members, n, order;
 } lgroup;
+
+static int rank(const lgroup *g)
+{
+	return g->value ? 0 : g->unreadable ? 1 : 2;
+}
 
 static int cmp_lgroup(const void *a, const void *b)
 {
 	const lgroup *x = a, *y = b;
-	if (!x->value != !y->value)
-		return x->value ? -1 : 1;
+	if (rank(x) != rank(y))
+		return rank(x) - rank(y);
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
 	return (x->order > y->order) - (x->order < y->order);
@@ -412,13 +418,16 @@ static lgroup *label_groups(gs_rt *rt, const gs_goroutines_opts *o, size_t *ng)
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (!selected(rt, g, o))
 			continue;
-		const char *v = gs_labels_get(gs_rt_labels(rt, g), o->group_label);
+		const gs_labels *l = gs_rt_labels(rt, g);
+		const char *v = gs_labels_get(l, o->group_label);
+		bool bad = l && l->problem;
 		size_t k = 0;
-		while (k < *ng && !(v ? gr[k].value && strcmp(gr[k].value, v) == 0 : !gr[k].value))
+		while (k < *ng && !(v ? gr[k].value && strcmp(gr[k].value, v) == 0
+				      : !gr[k].value && gr[k].unreadable == bad))
 			k++;
 		if (k == *ng) {
 			gr = gs_xrealloc(gr, (*ng + 1) * sizeof *gr);
-			gr[(*ng)++] = (lgroup){v, NULL, 0, k};
+			gr[(*ng)++] = (lgroup){v, bad, NULL, 0, k};
 		}
 		gr[k].members = gs_xrealloc(gr[k].members, (gr[k].n + 1) * sizeof *gr[k].members);
 		gr[k].members[gr[k].n++] = i;
@@ -446,6 +455,8 @@ static void text_by_label(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 		if (gr[k].value)
 			gs_strbuf_printf(out, "%s=%s: ", GS_SAFE(o->group_label, e1),
 					 GS_SAFE(gr[k].value, e2));
+		else if (gr[k].unreadable)
+			gs_strbuf_printf(out, "%s unreadable: ", GS_SAFE(o->group_label, e1));
 		else
 			gs_strbuf_printf(out, "no %s: ", GS_SAFE(o->group_label, e1));
 		gs_strbuf_printf(out, "%zu goroutine%s\n", gr[k].n, gr[k].n == 1 ? "" : "s");
@@ -478,6 +489,8 @@ static void json_label_groups(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf 
 			gs_strbuf_json_str(out, gr[k].value);
 		else
 			gs_strbuf_puts(out, "null");
+		if (gr[k].unreadable)
+			gs_strbuf_puts(out, ",\"unreadable\":true");
 		gs_strbuf_printf(out, ",\"count\":%zu,\"goroutines\":[", gr[k].n);
 		for (size_t m = 0; m < gr[k].n; m++)
 			gs_strbuf_printf(out, "%s%llu", m ? "," : "",
