@@ -90,9 +90,9 @@ def delve_goroutines(d):
 # The Go runtime's SIGQUIT dump (GOTRACEBACK=system), taken right after gcore:
 #   "goroutine 18 gp=0xc000102a80 m=nil [select, 2 minutes]:" (no gp=/m= before Go 1.23),
 # then per frame a "pkg.fn(args)" line ("(...)" for an inlined frame) and a "\tfile:line" line.
-# Go 1.26+ with GODEBUG=tracebacklabels=1 adds the pprof labels after the bracket
-# ("[select] {k: v, \"k-2\": \"v 2\"}:"), and a goroutine the GC found leaked says so in it
-# ("[chan receive (leaked)]").
+# With GODEBUG=tracebacklabels=1 the pprof labels are printed too: Go 1.26 inside the
+# brackets ("[select labels:{\"k\": \"v\"}]:"), 1.27 after them ("[select] {k: v, \"k-2\":
+# \"v 2\"}:"); a goroutine the GC found leaked says so in them ("[chan receive (leaked)]").
 _RT_HEAD = re.compile(r"^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[([^\]]*)\](?: \{(.*)\})?:$")
 _RT_LABEL = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^:,"\s]*): ("(?:[^"\\]|\\.)*"|[^,"\s]*)\s*(?:,|$)')
 
@@ -141,13 +141,17 @@ def runtime_goroutines(d):
             line = line.rstrip("\n")
             m = _RT_HEAD.match(line)
             if m:
-                word = m.group(2).split(", ")[0]
+                head, labels = m.group(2), m.group(3)
+                if " labels:{" in head:  # Go 1.26 prints them inside the brackets
+                    head, labels = head.split(" labels:{", 1)
+                    labels = labels[:-1] if labels.endswith("}") else labels
+                word = head.split(", ")[0]
                 leaked = word.endswith(" (leaked)")
                 word = word[:-len(" (leaked)")] if leaked else word
                 cur = {"id": int(m.group(1)), "frames": [],
                        "status": "leaked" if leaked else word if word in _RT_STATUS else "waiting",
                        "reason": "" if word in _RT_STATUS else word,
-                       "labels": runtime_labels(m.group(3)) if m.group(3) else {}}
+                       "labels": runtime_labels(labels) if labels else {}}
                 if cur["id"] != 0:  # 0: the thread that took the signal
                     res[cur["id"]] = cur
                 continue
