@@ -194,7 +194,7 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 		esc(out, in->peer_name);
 		gs_strbuf_puts(out, "</h2>\n<div id=\"peer-groups\">\n");
 		for (size_t j = 0; j < in->pgroups->n; j++)
-			group_html(NULL, in->pdg, in->pgroups, j, "peer-", out);
+			group_html(in->prt, in->pdg, in->pgroups, j, "peer-", out);
 		gs_strbuf_puts(out, "</div>\n");
 	}
 }
