@@ -410,29 +410,54 @@ static int cmp_lgroup(const void *a, const void *b)
 	return (x->order > y->order) - (x->order < y->order);
 }
 
+/* One selected goroutine's key: its value of the label, and its place in the listing. */
+typedef struct lkey {
+	const char *value;
+	bool unreadable;
+	size_t i;
+} lkey;
+
+static int lkey_rank(const lkey *k)
+{
+	return k->value ? 0 : k->unreadable ? 1 : 2;
+}
+
+static int cmp_lkey(const void *a, const void *b)
+{
+	const lkey *x = a, *y = b;
+	int c = lkey_rank(x) - lkey_rank(y);
+	if (!c && x->value)
+		c = strcmp(x->value, y->value);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Sorted by value, not compared pairwise: every goroutine may have its own request id. */
 static lgroup *label_groups(gs_rt *rt, const gs_goroutines_opts *o, size_t *ng)
 {
-	lgroup *gr = NULL;
-	*ng = 0;
-	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
+	size_t total = gs_rt_ngoroutines(rt), n = 0;
+	lkey *k = gs_xmalloc((total ? total : 1) * sizeof *k);
+	for (size_t i = 0; i < total; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (!selected(rt, g, o))
 			continue;
 		const gs_labels *l = gs_rt_labels(rt, g);
-		const char *v = gs_labels_get(l, o->group_label);
-		bool bad = l && l->problem;
-		size_t k = 0;
-		while (k < *ng && !(v ? gr[k].value && strcmp(gr[k].value, v) == 0
-				      : !gr[k].value && gr[k].unreadable == bad))
-			k++;
-		if (k == *ng) {
-			gr = gs_xrealloc(gr, (*ng + 1) * sizeof *gr);
-			gr[(*ng)++] = (lgroup){v, bad, NULL, 0, k};
-		}
-		gr[k].members = gs_xrealloc(gr[k].members, (gr[k].n + 1) * sizeof *gr[k].members);
-		gr[k].members[gr[k].n++] = i;
+		k[n++] = (lkey){gs_labels_get(l, o->group_label), l && l->problem, i};
 	}
-	if (*ng > 1)
+	if (n > 1)
+		qsort(k, n, sizeof *k, cmp_lkey);
+	lgroup *gr = NULL;
+	*ng = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (!*ng || cmp_lkey(&(lkey){gr[*ng - 1].value, gr[*ng - 1].unreadable, k[j].i}, &k[j])) {
+			gr = gs_xrealloc(gr, (*ng + 1) * sizeof *gr);
+			gr[(*ng)++] = (lgroup){k[j].value, k[j].unreadable, NULL, 0, k[j].i};
+		}
+		lgroup *g = &gr[*ng - 1];
+		g->members = gs_xrealloc(g->members, (g->n + 1) * sizeof *g->members);
+		g->members[g->n++] = k[j].i;
+	}
+	free(k);
+	if (*ng > 1) /* order: the first member's place in the listing (ties keep it) */
 		qsort(gr, *ng, sizeof *gr, cmp_lgroup);
 	return gr;
 }
