@@ -68,6 +68,9 @@ void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
+/* leaked.c: what the runtime's leak detection marked (_Gleaked): the verdict `leaked` for a
+ * goroutine no gRPC rule explains, evidence on the gRPC verdict of one that a rule does. */
+void gs_leaked_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);
 
 #endif
