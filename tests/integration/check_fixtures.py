@@ -218,7 +218,9 @@ def compare_dump_with_delve(rt, dlv):
         if (runtime_own(rt[i]["function"]) or runtime_own(dlv[i]["function"]) or
                 woke_after_core(rt[i]["reason"])):
             continue  # may have run between the core and the dump: presence only
-        if (rt[i]["reason"], rt[i]["function"]) != (dlv[i]["wait"], dlv[i]["function"]):
+        # delve prints no wait reason for a goroutine the GC marked leaked (not _Gwaiting)
+        reason = "" if rt[i].get("status") == "leaked" else rt[i]["reason"]
+        if (reason, rt[i]["function"]) != (dlv[i]["wait"], dlv[i]["function"]):
             bad.append("goroutine %d: runtime dump [%s] %s, delve [%s] %s"
                        % (i, rt[i]["reason"], rt[i]["function"], dlv[i]["wait"], dlv[i]["function"]))
         elif rt[i]["line"] is not None and rt[i]["line"] != dlv[i]["line"]:

@@ -90,7 +90,25 @@ def delve_goroutines(d):
 # The Go runtime's SIGQUIT dump (GOTRACEBACK=system), taken right after gcore:
 #   "goroutine 18 gp=0xc000102a80 m=nil [select, 2 minutes]:" (no gp=/m= before Go 1.23),
 # then per frame a "pkg.fn(args)" line ("(...)" for an inlined frame) and a "\tfile:line" line.
-_RT_HEAD = re.compile(r"^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[(.*)\]:$")
+# With GODEBUG=tracebacklabels=1 the pprof labels are printed too: Go 1.26 inside the
+# brackets ("[select labels:{\"k\": \"v\"}]:"), 1.27 after them ("[select] {k: v, \"k-2\":
+# \"v 2\"}:"); a goroutine the GC found leaked says so in them ("[chan receive (leaked)]").
+_RT_HEAD = re.compile(r"^goroutine (\d+)(?: gp=\S+)?(?: m=\S+)?(?: mp=\S+)? \[([^\]]*)\](?: \{(.*)\})?:$")
+_RT_LABEL = re.compile(r'\s*("(?:[^"\\]|\\.)*"|[^:,"\s]*): ("(?:[^"\\]|\\.)*"|[^,"\s]*)\s*(?:,|$)')
+
+
+def runtime_labels(text):
+    """{key: value} from the labels part of a runtime dump header: bare words, or Go-quoted
+    strings where a key or value needs quoting (read as JSON: the labels here are ASCII)."""
+    out, pos = {}, 0
+    while text and pos < len(text):
+        m = _RT_LABEL.match(text, pos)
+        if not m or m.end() == pos:
+            raise ValueError("runtime dump labels: cannot read %r" % text[pos:])
+        k, v = (json.loads(x) if x.startswith('"') else x for x in (m.group(1), m.group(2)))
+        out[k] = v
+        pos = m.end()
+    return out
 _RT_FILE = re.compile(r"^\t(.*):(\d+)(?: |$)")
 # Header words that are a status, not a wait reason (a waiting goroutine without a reason
 # shows "waiting").
@@ -123,10 +141,17 @@ def runtime_goroutines(d):
             line = line.rstrip("\n")
             m = _RT_HEAD.match(line)
             if m:
-                word = m.group(2).split(", ")[0]
+                head, labels = m.group(2), m.group(3)
+                if " labels:{" in head:  # Go 1.26 prints them inside the brackets
+                    head, labels = head.split(" labels:{", 1)
+                    labels = labels[:-1] if labels.endswith("}") else labels
+                word = head.split(", ")[0]
+                leaked = word.endswith(" (leaked)")
+                word = word[:-len(" (leaked)")] if leaked else word
                 cur = {"id": int(m.group(1)), "frames": [],
-                       "status": word if word in _RT_STATUS else "waiting",
-                       "reason": "" if word in _RT_STATUS else word}
+                       "status": "leaked" if leaked else word if word in _RT_STATUS else "waiting",
+                       "reason": "" if word in _RT_STATUS else word,
+                       "labels": runtime_labels(labels) if labels else {}}
                 if cur["id"] != 0:  # 0: the thread that took the signal
                     res[cur["id"]] = cur
                 continue
@@ -153,7 +178,7 @@ def runtime_goroutines(d):
         i = next((k for k, f in enumerate(fr) if f is top), 0)
         line = None if i == 0 or fr[i - 1]["inlined"] else top["line"]
         out[gid] = {"file": top["file"], "line": line, "function": top["function"],
-                    "reason": g["reason"], "status": g["status"]}
+                    "reason": g["reason"], "status": g["status"], "labels": g["labels"]}
     return out
 
 

@@ -14,7 +14,7 @@ from snapshots import Tally, each_snapshot, run, run_json, truth  # noqa: E402
 
 CATALOG = {"peer-silent", "send-flow-control", "stream-quota", "no-ready-transport",
            "transport-closing", "reader-throttled", "writer-blocked", "handler-blocked",
-           "app-not-reading", "context-done", "unknown"}
+           "app-not-reading", "context-done", "unknown", "leaked"}
 IDLE = ("(*http2Client).reader", "(*controlBuffer).get", "(*http2Server).keepalive",
         "(*http2Client).keepalive", "(*CallbackSerializer).run", "net.(*netFD).accept",
         "net.(*rawConn).Read")
@@ -75,6 +75,8 @@ def ungrouped_text(verdicts, gor, findings=()):
             b += "  [%s] at %s %s:%d\n" % (g["wait_reason"] or g["status"], top or "?",
                                           os.path.basename(g["top_file"]) if top else "?",
                                           g["top_line"] if top else 0)
+        if v.get("labels"):  # pprof labels, when the goroutine has any
+            b += "  labels: %s\n" % ", ".join("%s=%s" % kv for kv in sorted(v["labels"].items()))
         b += "".join("    - %s\n" % e for e in v["evidence"])
         if v["chain"]:
             b += "  next: " + ", ".join("goroutine %d (%s)" % (c, codes.get(c, "?"))
@@ -83,8 +85,10 @@ def ungrouped_text(verdicts, gor, findings=()):
             b += "  next in the peer: " + ", ".join("goroutine %d" % c for c in v["peer_chain"]) + "\n"
         blocks.append(b)
     asked = sum(1 for v in verdicts if not v["reached"])
-    return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %d reached through chains\n" % (
-        "\n" if verdicts else "", asked, "" if asked == 1 else "s", len(verdicts) - asked) + \
+    leaked = sum(1 for v in verdicts if not v["reached"] and v["verdict"] == "leaked")
+    return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %s%d reached through chains\n" % (
+        "\n" if verdicts else "", asked - leaked, "" if asked - leaked == 1 else "s",
+        "%d leaked, " % leaked if leaked else "", len(verdicts) - asked) + \
         findings_text(findings, codes)
 
 

@@ -39,7 +39,9 @@ START_TEST(test_every_command_option_parses)
 			const char *v = o->val == GS_V_STATUS ? "waiting"
 				: o->val == GS_V_GOID ? "12"
 				: o->val == GS_V_SECONDS ? "2.5"
-				: o->val == GS_V_PID ? "123" : "some/file";
+				: o->val == GS_V_PID ? "123"
+				: o->val == GS_V_GROUPBY ? "label:request_id"
+				: o->val == GS_V_LABEL ? "request_id=r-1" : "some/file";
 			const char *argv[5] = {cmds[i].name, o->name, v, "7", NULL};
 			int argc = o->val == GS_V_NONE ? 2 : 3;
 			if (cmds[i].min_pos) /* goroutine-bt, stream-state need theirs */
@@ -54,8 +56,8 @@ START_TEST(test_every_command_option_parses)
 			else
 				ck_assert_ptr_null(it->v1);
 			gs_cmdline_free(&cl);
-			/* a value option without its value */
-			if (o->val != GS_V_NONE) {
+			/* a value option without its value (--group's is optional) */
+			if (o->val != GS_V_NONE && o->val != GS_V_GROUPBY) {
 				const char *bare[] = {cmds[i].name, o->name};
 				refused(GS_PARSE_COMMAND, 2, bare, "needs");
 			}
@@ -68,6 +70,28 @@ START_TEST(test_every_command_option_parses)
 		ck_assert_ptr_nonnull(gs_cmdline_get(&cl, "--json"));
 		gs_cmdline_free(&cl);
 	}
+}
+END_TEST
+
+/* --group takes label:KEY only in that form; anything else after it is not its value. */
+START_TEST(test_group_label_value)
+{
+	const char *a[] = {"goroutines", "--group", "7"};
+	gs_cmdline cl;
+	ck_assert_int_eq(parse(&cl, GS_PARSE_COMMAND, 3, a), 0);
+	ck_assert_ptr_null(gs_cmdline_get(&cl, "--group")->v1);
+	gs_cmdline_free(&cl);
+	const char *b[] = {"goroutines", "--group", "label:request_id", "--label", "k=v", "--label", "k2"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_COMMAND, 7, b), 0);
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--group")->v1, "label:request_id");
+	ck_assert_uint_eq(gs_cmdline_count(&cl, "--label"), 2);
+	gs_cmdline_free(&cl);
+	const char *c[] = {"goroutines", "--group=stack"};
+	refused(GS_PARSE_COMMAND, 2, c, "--group takes no value or label:KEY");
+	const char *d[] = {"why-blocked", "--label", "=v"};
+	refused(GS_PARSE_COMMAND, 3, d, "--label needs a label KEY or KEY=VALUE");
+	const char *e[] = {"why-blocked", "--group", "label:k"};
+	refused(GS_PARSE_COMMAND, 3, e, "--group is an option of goroutines");
 }
 END_TEST
 
@@ -367,6 +391,11 @@ START_TEST(test_completion)
 	ck_assert(strstr(c, "idle\n") && strstr(c, "copystack\n") && strstr(c, "preempted\n") &&
 		  strstr(c, "leaked\n"));
 	gs_free(c);
+	/* --group's optional label:KEY, besides what may follow a flag */
+	const char *gg[] = {"goroutines", "--group"};
+	c = complete(GS_LINE_DEBUGGER, 2, gg, "la");
+	ck_assert_msg(strstr(c, "label:\n") && strstr(c, ":goroutine\n"), "--group la: %s", c);
+	gs_free(c);
 	const char *id[] = {"goroutines", "--id"};
 	c = complete(GS_LINE_DEBUGGER, 2, id, "");
 	ck_assert_str_eq(c, ":goroutine\n");
@@ -433,6 +462,7 @@ Suite *make_suite(void)
 	TCase *tc = tcase_create("grammar");
 	tcase_add_test(tc, test_every_command_option_parses);
 	tcase_add_test(tc, test_options_of_other_commands_named);
+	tcase_add_test(tc, test_group_label_value);
 	tcase_add_test(tc, test_unknown_command_near_miss);
 	tcase_add_test(tc, test_values_checked);
 	tcase_add_test(tc, test_positionals_by_form);

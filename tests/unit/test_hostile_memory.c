@@ -208,8 +208,8 @@ START_TEST(test_allgs_absurd)
 }
 END_TEST
 
-/* A session over the image and its gRPC model (linked, contexts read: what why-blocked
- * judges by); both must open. */
+/* A session over the image and its gRPC model (linked, which reads the contexts: what
+ * why-blocked judges by); both must open. */
 static gs_grpc *session_grpc(imgfix *f, gs_session **s, bool linked)
 {
 	gs_err err = {0};
@@ -217,8 +217,6 @@ static gs_grpc *session_grpc(imgfix *f, gs_session **s, bool linked)
 	ck_assert_msg(*s != NULL, "session: %s", err.msg);
 	gs_grpc *g = linked ? gs_session_grpc_linked(*s, &err) : gs_session_grpc(*s, &err);
 	ck_assert_msg(g != NULL, "gRPC model: %s", err.msg);
-	if (linked)
-		gs_grpc_load_contexts(g);
 	return g;
 }
 

@@ -114,7 +114,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	char types[96];
 	gs_session_info(s, &info, types, sizeof types);
 	gs_html_input in = {&info, when, s->rt, g, &dg, &gr,
-			    ps ? po.core : NULL, ps ? &pdg : NULL, ps ? &pgr : NULL};
+			    ps ? po.core : NULL, ps ? &pdg : NULL, ps ? &pgr : NULL,
+			    ps ? ps->rt : NULL};
 	int rc = 0;
 	if (file) {
 		gs_strbuf page;

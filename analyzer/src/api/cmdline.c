@@ -45,6 +45,7 @@ static const char *what_value(enum gs_val v)
 	case GS_V_STATUS: return "a goroutine status (waiting, runnable, ...)";
 	case GS_V_REASON: return "a text to find in wait reasons";
 	case GS_V_PEER: return "a core file";
+	case GS_V_LABEL: return "a pprof label, KEY or KEY=VALUE";
 	default: return "a value";
 	}
 }
@@ -119,6 +120,16 @@ static int check_value(const gs_cmdspec *cmd, const gs_optspec *o, const char *v
 	case GS_V_PEER:
 		if (!*v)
 			return fail(err, errlen, "%s needs %s", o->name, what_value(o->val));
+		return 0;
+	case GS_V_LABEL:
+		if (!*v || *v == '=')
+			return fail(err, errlen, "%s: %s needs a label KEY or KEY=VALUE, not '%s'",
+				    cmd->name, o->name, v);
+		return 0;
+	case GS_V_GROUPBY:
+		if (strncmp(v, "label:", 6) != 0 || !v[6])
+			return fail(err, errlen, "%s: %s takes no value or label:KEY (a pprof label), "
+				    "not '%s'", cmd->name, o->name, v);
 		return 0;
 	default:
 		return 0;
@@ -257,18 +268,22 @@ static int option(int argc, const char *const *argv, int *i, enum gs_parse_mode 
 		return 0; /* answered before parsing (meta) */
 	if (inl && o->val == GS_V_NONE)
 		return fail(err, errlen, "%s takes no value (%s)", o->name, a);
-	if (o->val != GS_V_NONE && !(o->flags & GS_OPT_REPEAT) && gs_cmdline_get(cl, o->name))
+	if (o->val != GS_V_NONE && o->val != GS_V_GROUPBY && !(o->flags & GS_OPT_REPEAT) &&
+	    gs_cmdline_get(cl, o->name))
 		return fail(err, errlen, "%s%s%s given twice (once is enough)",
 			    cl->cmd ? cl->cmd->name : "", cl->cmd ? ": " : "", o->name);
 	gs_item it = {o, NULL, NULL};
 	if (o->val != GS_V_NONE) {
 		if (inl)
 			it.v1 = inl;
+		else if (o->val == GS_V_GROUPBY)
+			it.v1 = *i + 1 < argc && strncmp(argv[*i + 1], "label:", 6) == 0
+				? argv[++*i] : NULL;
 		else if (*i + 1 < argc && !looks_option(argv[*i + 1]))
 			it.v1 = argv[++*i];
 		else
 			return needs(o, *i + 1 < argc ? argv[*i + 1] : NULL, err, errlen);
-		if (check_value(cl->cmd, o, it.v1, err, errlen))
+		if (it.v1 && check_value(cl->cmd, o, it.v1, err, errlen))
 			return 2;
 	}
 	cl->items[cl->nitems++] = it;

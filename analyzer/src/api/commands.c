@@ -12,6 +12,7 @@
 #include "../report/streams.h"
 #include "../report/why_blocked.h"
 #include "../util/alloc.h"
+#include "../diagnose/label_filter.h"
 #include "../util/strbuf.h"
 #include "grammar.h"
 #include "listing.h"
@@ -58,11 +59,38 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* The --label filters given, in order (an array to free; NULL when none). */
+static const char **gs_label_filters(const gs_cmdline *cl, size_t *n, bool *nomem)
+{
+	const char **v = NULL;
+	*n = 0;
+	*nomem = false;
+	for (size_t i = 0; i < cl->nitems; i++)
+		if (cl->items[i].opt && strcmp(cl->items[i].opt->name, "--label") == 0) {
+			const char **w = gs_reallocarray(v, *n + 1, sizeof *v, NULL);
+			if (!w) {
+				free(v);
+				*n = 0;
+				*nomem = true;
+				return NULL;
+			}
+			v = w;
+			v[(*n)++] = cl->items[i].v1;
+		}
+	return v;
+}
+
 static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
 	gs_goroutines_opts o = {0};
 	uint64_t *ids = NULL;
 	size_t nids = 0;
+	bool nomem;
+	const char **labels = gs_label_filters(cl, &o.nlabels, &nomem);
+	if (nomem) {
+		*errmsg = gs_msg_dup("out of memory");
+		return 1;
+	}
 	/* goroutine-bt GOID... is goroutines --stacks --id GOID... */
 	o.stacks = strcmp(cl->cmd->name, "goroutine-bt") == 0;
 	for (size_t i = 0; i < cl->nitems; i++) {
@@ -77,6 +105,7 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
 			if (!v) {
 				free(ids);
+				free(labels);
 				*errmsg = gs_msg_dup("out of memory");
 				return 1;
 			}
@@ -87,7 +116,8 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 		} else if (strcmp(n, "--stacks") == 0) {
 			o.stacks = true;
 		} else if (strcmp(n, "--group") == 0) {
-			o.group = true;
+			o.group = !it->v1; /* label:KEY groups by that label instead */
+			o.group_label = it->v1 ? it->v1 + 6 : NULL;
 		} else if (strcmp(n, "--status") == 0) {
 			o.status = it->v1;
 		} else if (strcmp(n, "--reason") == 0) {
@@ -96,8 +126,10 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	}
 	if (!s) { /* gs_command_check: the arguments are fine */
 		free(ids);
+		free(labels);
 		return 0;
 	}
+	o.labels = labels;
 	o.ids = ids;
 	o.nids = nids;
 	o.phases = &s->phases;
@@ -107,9 +139,11 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	gs_err e = {0};
 	o.owner_ctx = gs_session_grpc(s, &e);
 	gs_rt_waits_join(waits);
+	gs_grpc_find_dropped(o.owner_ctx);
 	gs_phases_mark(o.phases, "waits");
 	if (!o.owner_ctx && e.code == GS_EINTERNAL) { /* out of memory: owners would be missing */
 		free(ids);
+		free(labels);
 		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
@@ -117,6 +151,7 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
 	gs_listing_render(s->rt, &o, out);
 	free(ids);
+	free(labels);
 	return 0;
 }
 
@@ -264,6 +299,13 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	size_t nids = 0;
 	gs_open_options po = {0};
 	bool all = false;
+	size_t nlabels;
+	bool nomem;
+	const char **labels = gs_label_filters(cl, &nlabels, &nomem);
+	if (nomem) {
+		*errmsg = gs_msg_dup("out of memory");
+		return 1;
+	}
 	if (gs_cmdline_count(cl, "--peer") > 1)
 		return bad(errmsg, "why-blocked: --peer %s: following chains into more than one "
 			   "other snapshot is not supported yet", gs_cmdline_get(cl, "--peer")->v1);
@@ -274,11 +316,13 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		if (!n) {
 			if (parse_u64(it->v1, &id) < 0) {
 				free(ids);
+				free(labels);
 				return bad(errmsg, "why-blocked: not a goroutine id: %s", it->v1);
 			}
 			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
 			if (!v) {
 				free(ids);
+				free(labels);
 				*errmsg = gs_msg_dup("out of memory");
 				return 1;
 			}
@@ -299,6 +343,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		fmt = GS_FMT_TEXT_ALL;
 	if (!s) {
 		free(ids);
+		free(labels);
 		return 0;
 	}
 	po.progress = s->progress; /* a compressed peer core says how it goes too */
@@ -309,6 +354,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g) {
 		free(ids);
+		free(labels);
 		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
@@ -322,6 +368,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			pg = gs_session_grpc_linked(ps, &e);
 		if (!ps || !pg) {
 			free(ids);
+			free(labels);
 			*errmsg = gs_msg_dup(ps ? e.msg : msg);
 			gs_close(ps);
 			return ps ? 1 : st;
@@ -332,10 +379,24 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	gs_diagnosis dg, pdg;
 	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, ids, nids, &dg, &pdg, &e) < 0) {
 		free(ids);
+		free(labels);
 		gs_close(ps);
 		*errmsg = gs_msg_dup(e.msg);
 		return e.code == GS_EINPUT ? 2 : 1;
 	}
+	if (gs_diagnosis_filter_labels(s->rt, &dg, labels, nlabels) < 0) {
+		free(ids);
+		free(labels);
+		gs_diagnosis_free(&dg);
+		if (ps) {
+			gs_diagnosis_free(&pdg);
+			gs_close(ps);
+		}
+		*errmsg = gs_msg_dup("out of memory");
+		return 1;
+	}
+	free(labels);
+	labels = NULL;
 	if (ps) {
 		gs_report_why_blocked_pair(s->rt, g, &dg, ps->rt, pg, &pdg, po.core, fmt, out);
 		gs_diagnosis_free(&pdg);

@@ -31,17 +31,24 @@ static const gs_optspec no_opts[] = {END};
 
 static const gs_optspec goroutines_opts[] = {
 	{"--stacks", NULL, GS_V_NONE, NULL, 0, "full stacks"},
-	{"--group", NULL, GS_V_NONE, NULL, 0, "group goroutines with identical stacks"},
+	{"--group", NULL, GS_V_GROUPBY, "[label:KEY]", 0,
+	 "group goroutines with identical stacks; with label:KEY,\n"
+	 "by the value of their pprof label KEY"},
 	{"--status", NULL, GS_V_STATUS, "S", 0,
 	 "only goroutines in status S (waiting, runnable, ...)"},
 	{"--reason", NULL, GS_V_REASON, "R", 0, "only goroutines whose wait reason contains R"},
 	{"--id", NULL, GS_V_GOID, "N", GS_OPT_REPEAT, "only goroutine N (repeatable)"},
+	{"--label", NULL, GS_V_LABEL, "KEY[=VALUE]", GS_OPT_REPEAT,
+	 "only goroutines with pprof label KEY (equal to VALUE);\nrepeatable: all must hold"},
 	END,
 };
 
 static const gs_optspec why_blocked_opts[] = {
 	{"--all", NULL, GS_V_NONE, NULL, 0, "every verdict, one block each"},
 	{"--dot", NULL, GS_V_NONE, NULL, 0, "the wait-for graph for Graphviz"},
+	{"--label", NULL, GS_V_LABEL, "KEY[=VALUE]", GS_OPT_REPEAT,
+	 "only verdicts of goroutines with pprof label KEY (equal\n"
+	 "to VALUE), and those their chains reach; repeatable"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end (e.g. the server's core):\n"
 	 "connections are paired and chains cross into it"},
@@ -390,7 +397,9 @@ void gs_grammar_complete(int argc, const char *const *argv, const char *word,
 		return;
 	/* the value of the option just before */
 	const gs_optspec *prev = argc > 1 && !dashes ? gs_grammar_option(cmd, argv[argc - 1]) : NULL;
-	if (prev && prev->val != GS_V_NONE) {
+	if (prev && prev->val == GS_V_GROUPBY) /* its value is optional: then anything else */
+		offer(out, "label:", word);
+	else if (prev && prev->val != GS_V_NONE) {
 		offer_value(out, prev->val, word);
 		return;
 	}

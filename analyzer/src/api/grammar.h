@@ -26,6 +26,8 @@ enum gs_val {
 	GS_V_STATUS,  /* a goroutine status name, as goroutines prints it */
 	GS_V_REASON,  /* free text, matched in wait reasons */
 	GS_V_PEER,    /* [EXE] CORE: one or two files */
+	GS_V_LABEL,   /* a pprof label: KEY (present) or KEY=VALUE */
+	GS_V_GROUPBY, /* optional: label:KEY, taken only when the next word has that form */
 };
 
 /* What the command's own positional words are. */

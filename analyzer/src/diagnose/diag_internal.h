@@ -63,9 +63,15 @@ bool gs_hang_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 void gs_stop_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 void gs_evidence_abandoned(gs_diag *d, gs_verdict *v, long si);
 void gs_hang_findings(gs_diag *d, gs_diagnosis *out);
+/* keepalive_rules.c: keepalive and too_many_pings evidence for a verdict about a stream
+ * (called once the verdict's rule has run). */
+void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
+/* leaked.c: what the runtime's leak detection marked (_Gleaked): the verdict `leaked` for a
+ * goroutine no gRPC rule explains, evidence on the gRPC verdict of one that a rule does. */
+void gs_leaked_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);
 
 #endif

@@ -107,7 +107,7 @@ static void seed_default(run *r)
 {
 	for (size_t i = 0; i < gs_rt_ngoroutines(r->d.rt); i++) {
 		gs_goroutine *gr = gs_rt_goroutine(r->d.rt, i);
-		if (gs_is_grpc_blocked(&r->d, gr))
+		if (gs_is_grpc_blocked(&r->d, gr) || gr->status == GS_G_LEAKED)
 			push(r, gr->goid);
 	}
 }

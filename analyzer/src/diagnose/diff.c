@@ -53,7 +53,7 @@ static bool same_stack(gs_rt *r1, const gs_goroutine *a, gs_rt *r2, const gs_gor
 /* Parked on the same objects since the same moment: the same park, not a new one. */
 static bool same_park(gs_rt *r1, gs_goroutine *a, gs_rt *r2, gs_goroutine *b)
 {
-	if (a->status != b->status || a->status != GS_G_WAITING || a->waitsince != b->waitsince ||
+	if (a->status != b->status || !gs_g_parked(a) || a->waitsince != b->waitsince ||
 	    a->sched_pc != b->sched_pc || a->sched_sp != b->sched_sp)
 		return false;
 	size_t na, nb;

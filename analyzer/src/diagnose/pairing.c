@@ -369,7 +369,7 @@ static void scan_holders(gs_diag *d, long si)
 		if (gs_pclntab_find(gs_rt_pclntab(d->rt), gr->startpc - gs_rt_bias(d->rt), &sf) == 0 &&
 		    strncmp(sf.name, "google.golang.org/grpc", 22) == 0)
 			continue;
-		if (gr->status != GS_G_WAITING || !lo || hio < 0 ||
+		if (!gs_g_parked(gr) || !lo || hio < 0 ||
 		    gs_target_read_u64(t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
 		    hi - lo > MAX_SCAN_BYTES || gs_target_read_bulk(t, lo, buf, hi - lo, NULL) < 0)
 			continue;

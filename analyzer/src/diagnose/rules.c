@@ -614,7 +614,7 @@ static bool in_transport_wait(gs_diag *d, gs_goroutine *gr)
 
 bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr)
 {
-	if (gr->status != GS_G_WAITING)
+	if (!gs_g_parked(gr))
 		return false;
 	grpc_waits w = classify(d, gr);
 	if (w.recv >= 0 || w.send >= 0 || w.header >= 0 || w.quota >= 0)
@@ -646,7 +646,7 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		;
 	else if (stack_has(d, gr, "grpc.(*Server).GracefulStop") || stack_has(d, gr, "grpc.(*Server).Stop"))
 		gs_stop_rule(d, gr, v);
-	else if (gr->status == GS_G_WAITING || reached) {
+	else if (gs_g_parked(gr) || reached) {
 		long si = handled_stream(d, gr->goid);
 		if (si < 0) /* an application goroutine reached through a chain: which stream? */
 			for (size_t i = 0; i < gs_grpc_nstreams(d->g) && si < 0; i++)
@@ -698,6 +698,9 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		v->code = "unknown";
 		set_summary(v, "not blocked: %s", gs_rt_status_name(gr->status));
 	}
+	gs_keepalive_rules(d, gr, v);
 	if (mins > 0)
 		gs_verdict_evidence(v, "waiting for %lld minutes", (long long)mins);
+	if (gr->status == GS_G_LEAKED)
+		gs_leaked_rule(d, gr, v);
 }

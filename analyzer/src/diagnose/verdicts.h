@@ -5,7 +5,8 @@
  * lacks evidence does not fire; a goroutine blocked in or on gRPC that no rule explains gets
  * `unknown` with what was seen. Verdict codes are part of the JSON contract:
  * peer-silent, send-flow-control, stream-quota, no-ready-transport, transport-closing,
- * reader-throttled, writer-blocked, handler-blocked, app-not-reading, context-done, unknown.
+ * reader-throttled, writer-blocked, handler-blocked, app-not-reading, context-done, unknown,
+ * and leaked (the runtime's goroutine leak detection marked it; leaked.c).
  * Findings are what hangs without a goroutine of its own to judge; their codes are part of
  * the contract too: abandoned-stream.
  */

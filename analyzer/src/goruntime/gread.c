@@ -62,6 +62,7 @@ static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, 
 	g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
 	g->m = field_u64(buf, gsize, o[RT_G_M]);
 	g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
+	g->labels = field_u64(buf, gsize, o[RT_G_LABELS]);
 	g->stack_lo = field_u64(buf, gsize, o[RT_G_STACK_LO]);
 	g->stack_hi = field_u64(buf, gsize, o[RT_G_STACK_HI]);
 }

@@ -26,6 +26,7 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_G_PARENTGOID] = {"runtime.g", "parentGoid", NULL, false, "1.21+"},
 	[RT_G_SLEEPWHEN] = {"runtime.g", "sleepWhen", NULL, false, "1.23+"},
 	[RT_G_PARAM] = {"runtime.g", "param", NULL, false, "wake-up sudog"},
+	[RT_G_LABELS] = {"runtime.g", "labels", NULL, false, "pprof labels (*runtime/pprof.labelMap)"},
 	[RT_GOBUF_SP] = {"runtime.gobuf", "sp", NULL, true, NULL},
 	[RT_GOBUF_PC] = {"runtime.gobuf", "pc", NULL, true, NULL},
 	[RT_GOBUF_BP] = {"runtime.gobuf", "bp", NULL, false, NULL},

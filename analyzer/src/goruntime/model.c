@@ -13,6 +13,7 @@
 #include "gread.h"
 #include "../util/executor.h"
 #include "identity.h"
+#include "labels.h"
 #include "plausible.h"
 #include "rtables.h"
 #include "model_internal.h"
@@ -452,6 +453,7 @@ int gs_rt_load(gs_rt *rt, gs_err *err)
 		return -1;
 	attach_threads(rt);
 	load_now(rt);
+	gs_labels_load(rt);
 	return 0;
 }
 
@@ -477,6 +479,7 @@ void gs_rt_close(gs_rt *rt)
 	free(rt->go_version);
 	free(rt->forced_mismatch);
 	gs_plausible_free(rt);
+	gs_labels_free(rt);
 	gs_chunks_free(&rt->wait_chunks);
 	gs_chunks_free(&rt->frame_chunks);
 	free(rt->origins);

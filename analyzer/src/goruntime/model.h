@@ -62,6 +62,7 @@ typedef struct gs_goroutine {
 	uint64_t syscallsp, syscallpc;
 	uint64_t m;          /* *runtime.m, 0 if none */
 	uint64_t waiting;    /* first sudog */
+	uint64_t labels;     /* g.labels: runtime/pprof's label set, shared with its children */
 	const gs_thread *thread; /* for running goroutines: the thread that runs it */
 
 	/* Lazily filled. */
@@ -79,6 +80,13 @@ typedef struct gs_goroutine {
 } gs_goroutine;
 
 typedef struct gs_rt gs_rt;
+
+/* Parked by the runtime: waiting, or waiting and marked leaked by the GC's goroutine leak
+ * detection (_Gleaked, Go 1.26+; it stays parked where it was). */
+static inline bool gs_g_parked(const gs_goroutine *g)
+{
+	return g->status == GS_G_WAITING || g->status == GS_G_LEAKED;
+}
 
 /* force: accept an executable whose build id differs from the one the target maps. */
 gs_rt *gs_rt_open(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,

@@ -93,6 +93,7 @@ struct gs_rt {
 	gs_origin *origins;                     /* unwind.c: [i] for gs[i], or NULL */
 	char *forced_mismatch;  /* identity.c's objection that --force overrode, or NULL */
 	struct gs_plausible *plausible; /* plausible.c: g's found implausible */
+	struct gs_label_index *labels;  /* labels.c: every label set goroutines point to */
 };
 /* gs_rt_stack with unwinder u (NULL: the model's, for the calling thread). */
 const gs_frame *gs_rt_stack_with(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, size_t *n);

@@ -99,7 +99,7 @@ static bool implausible(gs_rt *rt, const bounds *b, const gs_goroutine *g, char 
 			 "program's text", g->gopc, g->startpc);
 		return true;
 	}
-	if (g->status != GS_G_WAITING)
+	if (!gs_g_parked(g))
 		return false;
 	/* Parked: the runtime saved where it stopped, on its own stack, in its own text. */
 	if (b->text_hi && (g->sched_pc < b->text_lo || g->sched_pc >= b->text_hi)) {

@@ -302,7 +302,7 @@ static void compute_waits(const wctx *x, gs_goroutine *g, wait_vec *wp)
 	wait_vec w = *wp;
 	w.n = 0;
 	const char *r = gs_rt_wait_reason(rt, g);
-	if (g->status != GS_G_WAITING)
+	if (!gs_g_parked(g))
 		goto done;
 	if (strcmp(r, "chan receive (nil chan)") == 0 || strcmp(r, "chan send (nil chan)") == 0) {
 		add(&w, (gs_waitobj){GS_WAIT_NIL_CHAN, 0, 0, -1});
@@ -478,7 +478,7 @@ gs_rt_waits_job *gs_rt_waits_start(gs_rt *rt, const bool *which)
 	bool sync = false, io = false;
 	for (size_t i = 0; i < rt->ngs; i++) {
 		gs_goroutine *g = &rt->gs[i];
-		if ((which && !which[i]) || g->waits_done || g->status != GS_G_WAITING)
+		if ((which && !which[i]) || g->waits_done || !gs_g_parked(g))
 			continue;
 		const char *r = gs_rt_wait_reason(rt, g);
 		sync = sync || is_sync_reason(r);

@@ -44,6 +44,8 @@ struct gs_grpc {
 	gs_unreadable_transport unreadable_tr[GS_MAX_UNREADABLE_TRANSPORTS];
 	size_t nunreadable_tr;
 	bool nomem; /* something was dropped for want of memory: gs_grpc_alloc_check */
+	int64_t snap_ns;      /* when the snapshot was taken (keepalive.c), 0 unknown */
+	const char *snap_how;
 };
 
 /* streams.c */
@@ -78,6 +80,16 @@ void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n);
 void gs_grpc_read_conn(gs_grpc *g, gs_transport *tr, uint64_t conn_iface, uint64_t local_iface,
 		       uint64_t remote_iface);
 bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap);
+/* keepalive.c: keepalive parameters, enforcement, last read, BDP and initial window of a
+ * transport (its side already set); then, once every transport is read, the snapshot's time. */
+void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr);
+/* Once, after the layout is resolved: kp / kep members that could not be told apart are
+ * dropped (absent) rather than read at their struct's offset. */
+void gs_grpc_check_keepalive_layout(gs_grpc *g);
+void gs_grpc_read_snapshot_time(gs_grpc *g);
+/* detached.c: client streams the transport dropped from activeStreams as it closes, found
+ * from the goroutines still parked in their receive (before the owner table is built). */
+void gs_grpc_find_detached_clients(gs_grpc *g);
 /* helpers (grpc_model.c) */
 /* Field readers: 0 when the field is absent or the base is 0; a failed read also records
  * its address in g->bad (when unset), so a reader can tell "0" from "unreadable". */

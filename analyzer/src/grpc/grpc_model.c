@@ -182,6 +182,7 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GC_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GC_LOOPY), gs_grpc_u64(g, a, GC_CONTROLBUF));
 	note_unreadable(g, tr);
+	gs_grpc_read_keepalive(g, tr);
 }
 
 static void read_server(gs_grpc *g, gs_transport *tr)
@@ -212,6 +213,7 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GS_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GS_LOOPY), gs_grpc_u64(g, a, GS_CONTROLBUF));
 	note_unreadable(g, tr);
+	gs_grpc_read_keepalive(g, tr);
 }
 
 gs_grpc *gs_grpc_begin(gs_rt *rt)
@@ -228,6 +230,7 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 		g->nomem = true;
 		return g;
 	}
+	gs_grpc_check_keepalive_layout(g);
 	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */
@@ -287,6 +290,7 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 		gs_grpc_read_streams(g, i);
 		gs_transport_check(tr);
 	}
+	gs_grpc_read_snapshot_time(g);
 	gs_grpc_read_clientconns(g, f.client_holders, f.nclient_holders);
 	memcpy(g->unreadable_tr, f.unreadable, f.nunreadable * sizeof *f.unreadable);
 	g->nunreadable_tr = f.nunreadable;
@@ -310,6 +314,7 @@ void gs_grpc_link(gs_grpc *g)
 		return;
 	g->linked = true;
 	gs_grpc_find_handlers(g);
+	gs_grpc_find_detached_clients(g);
 	gs_grpc_regroup_streams(g);
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);

@@ -1,5 +1,6 @@
 #include "goroutines.h"
 
+#include "../goruntime/labels.h"
 #include "../goruntime/plausible.h"
 #include "../util/alloc.h"
 
@@ -64,6 +65,8 @@ bool gs_goroutines_selected(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts
 	if (o->status && strcmp(o->status, gs_rt_status_name(g->status)) != 0)
 		return false;
 	if (o->reason && !strstr(gs_rt_wait_reason(rt, g), o->reason))
+		return false;
+	if (o->nlabels && !gs_labels_match(gs_rt_labels(rt, g), o->labels, o->nlabels))
 		return false;
 	if (o->ids) {
 		for (size_t i = 0; i < o->nids; i++)
@@ -169,7 +172,13 @@ static void json_goroutine(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts 
 		}
 		gs_strbuf_puts(out, "}");
 	}
-	gs_strbuf_puts(out, "]}");
+	gs_strbuf_puts(out, "]");
+	const gs_labels *lb = gs_rt_labels(rt, g);
+	if (lb) { /* absent when the goroutine has none */
+		gs_strbuf_puts(out, ",\"labels\":");
+		gs_labels_json(lb, out);
+	}
+	gs_strbuf_puts(out, "}");
 }
 
 static void text_waits(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, gs_strbuf *out,
@@ -195,6 +204,8 @@ static void text_header(gs_rt *rt, gs_goroutine *g, gs_strbuf *out)
 	gs_strbuf_put_u64(out, (unsigned long long)g->goid);
 	gs_strbuf_puts(out, " [");
 	gs_strbuf_puts(out, *r ? r : gs_rt_status_name(g->status));
+	if (*r && g->status == GS_G_LEAKED) /* as the runtime's traceback says it */
+		gs_strbuf_puts(out, " (leaked)");
 	int64_t mins = gs_rt_wait_minutes(rt, g);
 	if (mins > 0) {
 		gs_strbuf_puts(out, ", ");
@@ -276,6 +287,11 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 		gs_strbuf_put_i64(out, top->line);
 	}
 	text_waits(rt, g, o, out, tmp);
+	const gs_labels *lb = gs_rt_labels(rt, g);
+	if (lb) {
+		gs_strbuf_puts(out, "  labels: ");
+		gs_labels_text(lb, out);
+	}
 	gs_strbuf_putc(out, '\n');
 }
 
@@ -286,7 +302,7 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
  * gs_report_goroutine_lines and hand it over in opts->rest. */
 bool gs_report_goroutines_splittable(gs_rt *rt, const gs_goroutines_opts *o)
 {
-	if (o->stacks || o->group)
+	if (o->stacks || o->group || o->group_label)
 		return false;
 	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
@@ -328,7 +344,7 @@ size_t gs_report_goroutine_lines(gs_rt *rt, const gs_goroutines_opts *o, size_t 
 static size_t lines_with_rest(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out, bool *done)
 {
 	const gs_goroutines_rest *r = o->rest;
-	*done = r && !o->stacks && !o->group;
+	*done = r && !o->stacks && !o->group && !o->group_label;
 	if (!*done)
 		return 0;
 	size_t shown = gs_report_goroutine_lines(rt, o, 0, r->from, false, out);
@@ -350,8 +366,171 @@ static size_t lines_with_rest(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf 
 	return shown + r->shown;
 }
 
+/* --group label:KEY: the selected goroutines by the value of one pprof label, the largest
+ * group first, then those whose labels could not be read, those without the label last. */
+typedef struct lgroup {
+	const char *value; /* NULL: without the label, or unreadable */
+	bool unreadable;
+	size_t *members, n, order;
+} lgroup;
+
+static int rank(const lgroup *g)
+{
+	return g->value ? 0 : g->unreadable ? 1 : 2;
+}
+
+static int cmp_lgroup(const void *a, const void *b)
+{
+	const lgroup *x = a, *y = b;
+	if (rank(x) != rank(y))
+		return rank(x) - rank(y);
+	if (x->n != y->n)
+		return x->n > y->n ? -1 : 1;
+	return (x->order > y->order) - (x->order < y->order);
+}
+
+/* One selected goroutine's key: its value of the label, and its place in the listing. */
+typedef struct lkey {
+	const char *value;
+	bool unreadable;
+	size_t i;
+} lkey;
+
+static int lkey_rank(const lkey *k)
+{
+	return k->value ? 0 : k->unreadable ? 1 : 2;
+}
+
+static int cmp_lkey(const void *a, const void *b)
+{
+	const lkey *x = a, *y = b;
+	int c = lkey_rank(x) - lkey_rank(y);
+	if (!c && x->value)
+		c = strcmp(x->value, y->value);
+	return c ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+/* Sorted by value, not compared pairwise: every goroutine may have its own request id. */
+/* On running out of memory: NULL, nothing, and out marked failed. */
+static lgroup *label_groups(gs_rt *rt, const gs_goroutines_opts *o, size_t *ng, gs_strbuf *out)
+{
+	size_t total = gs_rt_ngoroutines(rt), n = 0;
+	*ng = 0;
+	lkey *k = malloc((total ? total : 1) * sizeof *k);
+	if (!k) {
+		gs_strbuf_fail(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < total; i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (!gs_goroutines_selected(rt, g, o))
+			continue;
+		const gs_labels *l = gs_rt_labels(rt, g);
+		k[n++] = (lkey){gs_labels_get(l, o->group_label), l && l->problem, i};
+	}
+	if (n > 1)
+		qsort(k, n, sizeof *k, cmp_lkey);
+	lgroup *gr = NULL;
+	*ng = 0;
+	for (size_t j = 0; j < n; j++) {
+		if (!*ng || cmp_lkey(&(lkey){gr[*ng - 1].value, gr[*ng - 1].unreadable, k[j].i}, &k[j])) {
+			lgroup *v = gs_reallocarray(gr, *ng + 1, sizeof *gr, NULL);
+			if (!v)
+				goto nomem;
+			gr = v;
+			gr[(*ng)++] = (lgroup){k[j].value, k[j].unreadable, NULL, 0, k[j].i};
+		}
+		lgroup *g = &gr[*ng - 1];
+		size_t *m = gs_reallocarray(g->members, g->n + 1, sizeof *g->members, NULL);
+		if (!m)
+			goto nomem;
+		g->members = m;
+		g->members[g->n++] = k[j].i;
+	}
+	free(k);
+	if (*ng > 1) /* order: the first member's place in the listing (ties keep it) */
+		qsort(gr, *ng, sizeof *gr, cmp_lgroup);
+	return gr;
+nomem:
+	free(k);
+	for (size_t x = 0; x < *ng; x++)
+		free(gr[x].members);
+	free(gr);
+	*ng = 0;
+	gs_strbuf_fail(out);
+	return NULL;
+}
+
+static void free_label_groups(lgroup *gr, size_t ng)
+{
+	for (size_t k = 0; k < ng; k++)
+		free(gr[k].members);
+	free(gr);
+}
+
+static void text_by_label(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	size_t ng, shown = 0;
+	lgroup *gr = label_groups(rt, o, &ng, out);
+	gs_strbuf tmp;
+	gs_strbuf_init(&tmp);
+	char e1[512], e2[512];
+	for (size_t k = 0; k < ng; k++) {
+		if (gr[k].value)
+			gs_strbuf_printf(out, "%s=%s: ", GS_SAFE(o->group_label, e1),
+					 GS_SAFE(gr[k].value, e2));
+		else if (gr[k].unreadable)
+			gs_strbuf_printf(out, "%s unreadable: ", GS_SAFE(o->group_label, e1));
+		else
+			gs_strbuf_printf(out, "no %s: ", GS_SAFE(o->group_label, e1));
+		gs_strbuf_printf(out, "%zu goroutine%s\n", gr[k].n, gr[k].n == 1 ? "" : "s");
+		for (size_t m = 0; m < gr[k].n; m++) {
+			gs_goroutine *g = gs_rt_goroutine(rt, gr[k].members[m]);
+			gs_strbuf_puts(out, "  ");
+			text_line(rt, g, o, out, &tmp);
+			if (o->stacks)
+				text_stack(rt, g, out);
+			gs_rt_stack_release(g);
+			shown++;
+		}
+	}
+	free_label_groups(gr, ng);
+	gs_strbuf_free(&tmp);
+	gs_strbuf_printf(out, "%zu goroutine%s shown of %zu\n", shown, shown == 1 ? "" : "s",
+			 gs_rt_ngoroutines(rt));
+}
+
+static void json_label_groups(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
+{
+	size_t ng;
+	lgroup *gr = label_groups(rt, o, &ng, out);
+	gs_strbuf_puts(out, ",\"groups\":[");
+	for (size_t k = 0; k < ng; k++) {
+		gs_strbuf_puts(out, k ? ",{\"label\":" : "{\"label\":");
+		gs_strbuf_json_str(out, o->group_label);
+		gs_strbuf_puts(out, ",\"value\":");
+		if (gr[k].value)
+			gs_strbuf_json_str(out, gr[k].value);
+		else
+			gs_strbuf_puts(out, "null");
+		if (gr[k].unreadable)
+			gs_strbuf_puts(out, ",\"unreadable\":true");
+		gs_strbuf_printf(out, ",\"count\":%zu,\"goroutines\":[", gr[k].n);
+		for (size_t m = 0; m < gr[k].n; m++)
+			gs_strbuf_printf(out, "%s%llu", m ? "," : "",
+					 (unsigned long long)gs_rt_goroutine(rt, gr[k].members[m])->goid);
+		gs_strbuf_puts(out, "]}");
+	}
+	gs_strbuf_puts(out, "]");
+	free_label_groups(gr, ng);
+}
+
 static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 {
+	if (o->group_label) {
+		text_by_label(rt, o, out);
+		return;
+	}
 	size_t shown = 0, total = gs_rt_ngoroutines(rt);
 	group *groups = NULL;
 	size_t ng = 0;
@@ -470,5 +649,8 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 		gs_strbuf_json_str(out, why);
 		gs_strbuf_putc(out, '}');
 	}
-	gs_strbuf_puts(out, "]}}\n");
+	gs_strbuf_puts(out, "]}");
+	if (o->group_label)
+		json_label_groups(rt, o, out);
+	gs_strbuf_puts(out, "}\n");
 }

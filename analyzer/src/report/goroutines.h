@@ -29,6 +29,9 @@ typedef struct gs_goroutines_opts {
 	const char *reason; /* only goroutines whose wait reason contains this, or NULL */
 	const uint64_t *ids; /* only these goroutines, or NULL */
 	size_t nids;
+	const char *const *labels; /* only goroutines with these pprof labels ("K" or "K=V") */
+	size_t nlabels;
+	const char *group_label;   /* --group label:KEY: grouped by that label's value */
 	gs_owner_fn owner;
 	void *owner_ctx;
 	/* Optional: starts loading what owner(addr) will read (a hint, no result). */

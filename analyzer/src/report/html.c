@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "grpcscope.h"
+#include "liveness.h"
+#include "../goruntime/labels.h"
 #include "streams.h"
 #include "svg_graph.h"
 
@@ -90,8 +92,46 @@ static void facts(const gs_html_input *in, gs_strbuf *out)
 	gs_strbuf_puts(out, "</table>\n");
 }
 
-static void group_html(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j, const char *prefix,
-		       gs_strbuf *out)
+/* The pprof labels of the n goroutines id(ctx, 0..n-1) that have any, as a list; nothing
+ * when none has. */
+static void labels_html(gs_rt *rt, size_t n, uint64_t (*id)(const void *, size_t),
+			const void *ctx, gs_strbuf *out)
+{
+	bool open = false;
+	gs_strbuf t;
+	gs_strbuf_init(&t);
+	for (size_t m = 0; rt && m < n; m++) {
+		const gs_labels *l = gs_rt_labels(rt, gs_rt_find_goroutine(rt, id(ctx, m)));
+		if (!l)
+			continue;
+		if (!open)
+			gs_strbuf_puts(out, "<ul class=\"labels mono\">");
+		open = true;
+		t.len = 0;
+		gs_labels_text(l, &t);
+		gs_strbuf_putc(&t, 0);
+		gs_strbuf_printf(out, "<li>goroutine %llu: ", (unsigned long long)id(ctx, m));
+		esc(out, t.buf);
+		gs_strbuf_puts(out, "</li>");
+	}
+	if (open)
+		gs_strbuf_puts(out, "</ul>\n");
+	gs_strbuf_free(&t);
+}
+
+typedef struct vmembers {
+	const gs_diagnosis *dg;
+	const gs_vgroup *grp;
+} vmembers;
+
+static uint64_t vmember_id(const void *ctx, size_t m)
+{
+	const vmembers *vm = ctx;
+	return vm->dg->v[vm->grp->members[m]].goid;
+}
+
+static void group_html(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
+		       const char *prefix, gs_strbuf *out)
 {
 	const gs_vgroup *grp = &gr->g[j];
 	const gs_verdict *v = &dg->v[grp->members[0]];
@@ -122,6 +162,8 @@ static void group_html(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j, c
 		gs_strbuf_puts(out, "</li>");
 	}
 	gs_strbuf_puts(out, "</ul>\n");
+	vmembers vm = {dg, grp};
+	labels_html(rt, grp->n, vmember_id, &vm, out);
 	if (grp->next >= 0)
 		gs_strbuf_printf(out, "<p class=\"next\">next: goroutine %llu in <a href=\"#%sgroup-%ld\">group %ld</a></p>\n",
 				 (unsigned long long)v->chain[0], prefix, grp->next + 1, grp->next + 1);
@@ -146,14 +188,14 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 			      "(directly or through chains) first.</p>\n<div id=\"groups\">\n",
 			 in->dg->n, in->groups->n);
 	for (size_t j = 0; j < in->groups->n; j++)
-		group_html(in->dg, in->groups, j, "", out);
+		group_html(in->rt, in->dg, in->groups, j, "", out);
 	gs_strbuf_puts(out, "</div>\n");
 	if (in->peer_name) {
 		gs_strbuf_puts(out, "<h2 id=\"peer-causes\">Root causes in the peer ");
 		esc(out, in->peer_name);
 		gs_strbuf_puts(out, "</h2>\n<div id=\"peer-groups\">\n");
 		for (size_t j = 0; j < in->pgroups->n; j++)
-			group_html(in->pdg, in->pgroups, j, "peer-", out);
+			group_html(in->prt, in->pdg, in->pgroups, j, "peer-", out);
 		gs_strbuf_puts(out, "</div>\n");
 	}
 }
@@ -287,7 +329,8 @@ static void streams_table(const gs_html_input *in, gs_strbuf *out)
 		const char *key, *title;
 		int num;
 	} cols[] = {{"side", "side", 0}, {"transport", "transport", 0}, {"local", "local", 0},
-		    {"remote", "remote", 0}, {"conn", "connection", 0}, {"id", "stream", 1},
+		    {"remote", "remote", 0}, {"conn", "connection", 0},
+		    {"keepalive", "keepalive", 0}, {"idle", "last read (s ago)", 1}, {"id", "stream", 1},
 		    {"method", "method", 0}, {"state", "state", 0}, {"queued", "queued msgs", 1},
 		    {"window", "inbound unacked", 1}, {"goroutines", "goroutines", 0},
 		    {"verdict", "verdict", 0}};
@@ -304,7 +347,9 @@ static void streams_table(const gs_html_input *in, gs_strbuf *out)
 		esc(out, t->local);
 		gs_strbuf_puts(out, "<td>");
 		esc(out, t->remote);
-		gs_strbuf_printf(out, "<td>%s<td>%u<td>", gs_transport_state_name(t->state), s->id);
+		gs_strbuf_printf(out, "<td>%s", gs_transport_state_name(t->state));
+		gs_liveness_html_cells(g, t, out);
+		gs_strbuf_printf(out, "<td>%u<td>", s->id);
 		esc(out, s->method);
 		gs_strbuf_printf(out, "<td>%s<td>%llu<td>", gs_stream_state_name(s->state),
 				 (unsigned long long)s->queued_messages);
@@ -355,6 +400,17 @@ static int cmp_sgroup(const void *a, const void *b)
 	if (x->n != y->n)
 		return x->n > y->n ? -1 : 1;
 	return (x->first > y->first) - (x->first < y->first);
+}
+
+typedef struct smembers {
+	gs_rt *rt;
+	const skey *k;
+} smembers;
+
+static uint64_t smember_id(const void *ctx, size_t m)
+{
+	const smembers *sm = ctx;
+	return gs_rt_goroutine(sm->rt, sm->k[m].idx)->goid;
 }
 
 static void goroutine_groups(const gs_html_input *in, gs_strbuf *out)
@@ -420,7 +476,10 @@ static void goroutine_groups(const gs_html_input *in, gs_strbuf *out)
 		for (size_t m = 0; m < sg[j].n; m++)
 			gs_strbuf_printf(out, "%s%llu", m ? " " : "",
 					 (unsigned long long)gs_rt_goroutine(rt, k[sg[j].at + m].idx)->goid);
-		gs_strbuf_puts(out, "</p></details>\n");
+		gs_strbuf_puts(out, "</p>");
+		smembers sm = {rt, k + sg[j].at};
+		labels_html(rt, sg[j].n, smember_id, &sm, out);
+		gs_strbuf_puts(out, "</details>\n");
 	}
 	gs_strbuf_puts(out, "</div>\n");
 	free(k);

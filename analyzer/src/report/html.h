@@ -20,6 +20,7 @@ typedef struct gs_html_input {
 	const char *peer_name;
 	const gs_diagnosis *pdg;
 	const gs_vgroups *pgroups;
+	gs_rt *prt;            /* its runtime model (the labels of its verdicts), or NULL */
 } gs_html_input;
 
 /* Above this many verdicts the graph has a node per group instead of per goroutine. */

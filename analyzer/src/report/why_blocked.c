@@ -1,10 +1,12 @@
 #include "why_blocked.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../diagnose/groups.h"
 #include "../util/alloc.h"
+#include "../goruntime/labels.h"
 #include "../util/strbuf.h"
 
 /* Verdicts by goroutine id: chains name goroutines, and there can be tens of thousands. */
@@ -106,6 +108,31 @@ static void json_findings(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *o
 	}
 }
 
+static const gs_labels *labels_of(gs_rt *rt, uint64_t goid)
+{
+	return gs_rt_labels(rt, gs_rt_find_goroutine(rt, goid));
+}
+
+/* "  labels: k=v, ..." for one goroutine; nothing when it has none. */
+static void text_labels(gs_rt *rt, uint64_t goid, const char *prefix, gs_strbuf *out)
+{
+	const gs_labels *l = labels_of(rt, goid);
+	if (!l)
+		return;
+	gs_strbuf_puts(out, prefix);
+	gs_labels_text(l, out);
+	gs_strbuf_putc(out, '\n');
+}
+
+/* Verdicts asked for that are `leaked`: goroutines the runtime marked, not blocked on gRPC. */
+static size_t count_leaked(const gs_diagnosis *dg)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < dg->n; i++)
+		n += !dg->v[i].reached && strcmp(dg->v[i].code, "leaked") == 0;
+	return n;
+}
+
 static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	(void)g;
@@ -129,6 +156,7 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 					 ? gs_rt_wait_reason(rt, gr) : gs_rt_status_name(gr->status),
 					 top ? GS_SAFE(top->function, e1) : "?",
 					 top ? GS_SAFE(base(top->file), e2) : "?", top ? top->line : 0);
+		text_labels(rt, v->goid, "  labels: ", out);
 		for (size_t k = 0; k < v->nevidence; k++)
 			gs_strbuf_printf(out, "    - %s\n", GS_SAFE(v->evidence[k], e1));
 		if (v->nchain) {
@@ -149,18 +177,51 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 		}
 	}
 	free(ix);
-	size_t counts = 0;
+	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
-	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains\n",
-			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts);
+	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, ", dg->n ? "\n" : "",
+			 counts - leaked, counts - leaked == 1 ? "" : "s");
+	if (leaked)
+		gs_strbuf_printf(out, "%zu leaked, ", leaked);
+	gs_strbuf_printf(out, "%zu reached through chains\n", dg->n - counts);
 	text_findings(dg, out);
 }
 
 /* How many member ids a group's text names before "and N more". */
 #define GROUP_IDS_SHOWN 8
 
-static void group_text(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
+/* The members' pprof labels: once when they all have the same, else per member. */
+static void group_labels(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroup *grp, gs_strbuf *out)
+{
+	const gs_labels *first = labels_of(rt, dg->v[grp->members[0]].goid);
+	bool same = true, any = first != NULL;
+	for (size_t m = 1; m < grp->n; m++) {
+		const gs_labels *l = labels_of(rt, dg->v[grp->members[m]].goid);
+		same = same && gs_labels_equal(first, l);
+		any = any || l;
+	}
+	if (!any)
+		return;
+	if (same) {
+		text_labels(rt, dg->v[grp->members[0]].goid, "  labels: ", out);
+		return;
+	}
+	for (size_t m = 0, shown = 0; m < grp->n; m++) {
+		uint64_t id = dg->v[grp->members[m]].goid;
+		if (!labels_of(rt, id))
+			continue;
+		if (shown++ == GROUP_IDS_SHOWN) {
+			gs_strbuf_puts(out, "  labels of more goroutines: --all shows each\n");
+			break;
+		}
+		char prefix[64];
+		snprintf(prefix, sizeof prefix, "  labels of goroutine %llu: ", (unsigned long long)id);
+		text_labels(rt, id, prefix, out);
+	}
+}
+
+static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
 		       gs_strbuf *out)
 {
 	const gs_vgroup *grp = &gr->g[j];
@@ -188,6 +249,7 @@ static void group_text(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
 		gs_strbuf_printf(out, "  [%s] at %s %s:%d\n", grp->reason,
 				 grp->top ? grp->top->function : "?",
 				 grp->top ? base(grp->top->file) : "?", grp->top ? grp->top->line : 0);
+	group_labels(rt, dg, grp, out);
 	for (size_t k = 0; k < v->nevidence; k++)
 		gs_strbuf_printf(out, "    - %s\n", v->evidence[k]);
 	if (v->nchain) {
@@ -222,15 +284,17 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs
 	for (size_t j = 0; j < gr.n; j++) {
 		if (j)
 			gs_strbuf_putc(out, '\n');
-		group_text(dg, &gr, j, out);
+		group_text(rt, dg, &gr, j, out);
 	}
-	size_t counts = 0;
+	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
-	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains; "
-			      "%zu group%s (--all for every verdict)\n",
-			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts, gr.n,
-			 gr.n == 1 ? "" : "s");
+	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, ", dg->n ? "\n" : "",
+			 counts - leaked, counts - leaked == 1 ? "" : "s");
+	if (leaked)
+		gs_strbuf_printf(out, "%zu leaked, ", leaked);
+	gs_strbuf_printf(out, "%zu reached through chains; %zu group%s (--all for every verdict)\n",
+			 dg->n - counts, gr.n, gr.n == 1 ? "" : "s");
 	gs_vgroups_free(&gr);
 	text_findings(dg, out);
 }
@@ -278,7 +342,7 @@ static void json_groups(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_
 	gs_vgroups_free(&gr);
 }
 
-static void json_verdicts(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
@@ -308,14 +372,20 @@ static void json_verdicts(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *o
 		gs_strbuf_puts(out, "],\"peer_chain\":[");
 		for (size_t k = 0; k < v->npeer_chain; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)v->peer_chain[k]);
-		gs_strbuf_printf(out, "],\"reached\":%s}", v->reached ? "true" : "false");
+		gs_strbuf_printf(out, "],\"reached\":%s", v->reached ? "true" : "false");
+		const gs_labels *l = labels_of(rt, v->goid);
+		if (l) { /* absent when the goroutine has none */
+			gs_strbuf_puts(out, ",\"labels\":");
+			gs_labels_json(l, out);
+		}
+		gs_strbuf_putc(out, '}');
 	}
 }
 
 static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
-	json_verdicts(g, dg, out);
+	json_verdicts(rt, g, dg, out);
 	gs_strbuf_puts(out, "],\"groups\":[");
 	json_groups(rt, g, dg, out);
 	gs_strbuf_puts(out, "],\"findings\":[");
@@ -468,7 +538,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 {
 	if (fmt == GS_FMT_JSON) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
-		json_verdicts(g, dg, out);
+		json_verdicts(rt, g, dg, out);
 		gs_strbuf_puts(out, "],\"groups\":[");
 		json_groups(rt, g, dg, out);
 		gs_strbuf_puts(out, "],\"findings\":[");
@@ -476,7 +546,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		gs_strbuf_puts(out, "],\"peer\":");
 		gs_strbuf_json_str(out, peer_name);
 		gs_strbuf_puts(out, ",\"peer_verdicts\":[");
-		json_verdicts(pg, pdg, out);
+		json_verdicts(prt, pg, pdg, out);
 		gs_strbuf_puts(out, "],\"peer_groups\":[");
 		json_groups(prt, pg, pdg, out);
 		gs_strbuf_puts(out, "],\"peer_findings\":[");

@@ -1,0 +1,66 @@
+/* why-blocked --label: the verdicts of goroutines that carry the given pprof labels, and
+ * the verdicts their chains reach (the root cause stays in view when it is unlabelled). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "../goruntime/labels.h"
+#include "label_filter.h"
+
+static long index_of(const gs_diagnosis *dg, uint64_t goid)
+{
+	for (size_t i = 0; i < dg->n; i++)
+		if (dg->v[i].goid == goid)
+			return (long)i;
+	return -1;
+}
+
+static void drop(gs_verdict *v)
+{
+	for (size_t k = 0; k < v->nevidence; k++)
+		free(v->evidence[k]);
+	free(v->evidence);
+	free(v->chain);
+	free(v->peer_chain);
+}
+
+int gs_diagnosis_filter_labels(gs_rt *rt, gs_diagnosis *dg, const char *const *filters,
+			       size_t n)
+{
+	if (!n || !dg->n)
+		return 0;
+	bool *keep = calloc(dg->n, sizeof *keep);
+	size_t *todo = malloc(dg->n * sizeof *todo), ntodo = 0;
+	if (!keep || !todo) {
+		free(keep);
+		free(todo);
+		return -1;
+	}
+	for (size_t i = 0; i < dg->n; i++) {
+		const gs_goroutine *g = gs_rt_find_goroutine(rt, dg->v[i].goid);
+		if (g && gs_labels_match(gs_rt_labels(rt, g), filters, n)) {
+			keep[i] = true;
+			todo[ntodo++] = i;
+		}
+	}
+	while (ntodo) {
+		const gs_verdict *v = &dg->v[todo[--ntodo]];
+		for (size_t k = 0; k < v->nchain; k++) {
+			long w = index_of(dg, v->chain[k]);
+			if (w >= 0 && !keep[w]) {
+				keep[w] = true;
+				todo[ntodo++] = (size_t)w;
+			}
+		}
+	}
+	size_t m = 0;
+	for (size_t i = 0; i < dg->n; i++) {
+		if (keep[i])
+			dg->v[m++] = dg->v[i];
+		else
+			drop(&dg->v[i]);
+	}
+	dg->n = m;
+	free(keep);
+	free(todo);
+	return 0;
+}
