@@ -88,6 +88,8 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 		return -1;
 	gs_phases_mark(&s->phases, "binary");
 	s->pclntab = gs_pclntab_open(s->binary, err);
+	if (!s->pclntab && err->code == GS_EINTERNAL) /* out of memory, not a bad executable */
+		return -1;
 	if (!s->pclntab)
 		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
 	gs_phases_mark(&s->phases, "pclntab");
