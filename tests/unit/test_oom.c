@@ -2,7 +2,7 @@
  * address space limited (setrlimit RLIMIT_AS, in a forked child) either answers exactly as
  * it does without the limit, or fails with "out of memory" — it never dies (the library
  * runs inside gdb and lldb) and never answers with a part missing. Reads a real fixture
- * core: $GS_FIXTURES/go127-grpc181/handler-blocked. */
+ * cores: $GS_FIXTURES/go127-grpc181/handler-blocked and go124-grpc164/many-streams. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
@@ -17,6 +17,8 @@
 #include "grpcscope.h"
 
 #define SCENARIO "go127-grpc181/handler-blocked"
+/* Enough goroutines for the listing to be rendered by two threads, streamed. */
+#define SCENARIO_MANY "go124-grpc164/many-streams"
 
 typedef struct result {
 	int exited;       /* 1: the child exited (no signal) */
@@ -34,12 +36,12 @@ static uint64_t fnv(const char *p, size_t n)
 	return h;
 }
 
-__attribute__((unused)) static void fixture(char *exe, char *core, size_t cap)
+__attribute__((unused)) static void fixture(const char *scenario, char *exe, char *core, size_t cap)
 {
 	const char *dir = getenv("GS_FIXTURES");
 	ck_assert_msg(dir && *dir, "GS_FIXTURES is not set: point it at the fixture snapshots");
-	snprintf(exe, cap, "%s/%s/exe", dir, SCENARIO);
-	snprintf(core, cap, "%s/%s/core", dir, SCENARIO);
+	snprintf(exe, cap, "%s/%s/exe", dir, scenario);
+	snprintf(core, cap, "%s/%s/core", dir, scenario);
 	struct stat st;
 	ck_assert_msg(stat(exe, &st) == 0 && stat(core, &st) == 0, "%s: fixture missing", core);
 }
@@ -57,9 +59,19 @@ __attribute__((unused)) static uint64_t vm_size(void)
 	return (uint64_t)pages * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* Runs `cmd` on the fixture in a child limited to `limit` bytes (0: no limit). */
+/* gs_command_stream's output, hashed as it comes: nothing to allocate in the child. */
+static void hash_piece(void *ctx, const char *p, size_t n)
+{
+	result *r = ctx;
+	for (size_t i = 0; i < n; i++)
+		r->out_hash = (r->out_hash ^ (unsigned char)p[i]) * 0x100000001b3ull;
+	r->out_len += n;
+}
+
+/* Runs `cmd` on the fixture in a child limited to `limit` bytes (0: no limit), through
+ * gs_command or, with stream, gs_command_stream. */
 __attribute__((unused)) static result run_limited(const char *exe, const char *core, const char *const *cmd, int ncmd,
-			  uint64_t limit)
+			  uint64_t limit, bool stream)
 {
 	int fd[2];
 	ck_assert_int_eq(pipe(fd), 0);
@@ -77,7 +89,15 @@ __attribute__((unused)) static result run_limited(const char *exe, const char *c
 		o.core = core;
 		o.want_grpc = 1;
 		gs_session *s = gs_open(&o, &r.rc, r.msg, sizeof r.msg);
-		if (s) {
+		if (s && stream) {
+			char *msg = NULL;
+			r.opened = 1;
+			r.out_hash = 0xcbf29ce484222325ull;
+			r.rc = gs_command_stream(s, ncmd, cmd, hash_piece, &r, &msg);
+			snprintf(r.msg, sizeof r.msg, "%s", msg ? msg : "");
+			gs_free(msg);
+			gs_close(s);
+		} else if (s) {
 			char *out = NULL, *msg = NULL;
 			r.opened = 1;
 			r.rc = gs_command(s, ncmd, cmd, &out, &msg);
@@ -110,7 +130,8 @@ __attribute__((unused)) static result run_limited(const char *exe, const char *c
 /* Runs cmd under limits of the process's own size plus the core's (the core is mapped
  * whole) plus from -16 MiB to +112 MiB, every `step` MiB: the window where the library's
  * own allocations start to fail. */
-static void check_command(const char *const *cmd, int ncmd, int step)
+static void check_command(const char *scenario, const char *const *cmd, int ncmd, int step,
+			  bool stream)
 {
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan reserves terabytes of shadow memory: an address-space limit stops it at start.
@@ -118,12 +139,14 @@ static void check_command(const char *const *cmd, int ncmd, int step)
 	(void)cmd;
 	(void)ncmd;
 	(void)step;
+	(void)scenario;
+	(void)stream;
 	fprintf(stderr, "test_oom: RLIMIT_AS cannot limit an ASan process; checked by the plain build\n");
 	return;
 #else
 	char exe[4096], core[4096];
-	fixture(exe, core, sizeof exe);
-	result ref = run_limited(exe, core, cmd, ncmd, 0);
+	fixture(scenario, exe, core, sizeof exe);
+	result ref = run_limited(exe, core, cmd, ncmd, 0, stream);
 	ck_assert_msg(ref.exited && ref.opened && ref.rc == 0, "%s without a limit: %s", cmd[0],
 		      ref.msg);
 	struct stat st;
@@ -131,7 +154,7 @@ static void check_command(const char *const *cmd, int ncmd, int step)
 	uint64_t base = vm_size() + (uint64_t)st.st_size;
 	size_t nomem = 0, answered = 0;
 	for (int64_t mib = -16; mib <= 112; mib += step) {
-		result r = run_limited(exe, core, cmd, ncmd, base + (uint64_t)(mib * (1 << 20)));
+		result r = run_limited(exe, core, cmd, ncmd, base + (uint64_t)(mib * (1 << 20)), stream);
 		ck_assert_msg(r.exited, "%s limited to %" PRId64 " MiB more: %s", cmd[0], mib,
 			      r.msg);
 		if (r.opened && r.rc == 0) {
@@ -157,21 +180,29 @@ static void check_command(const char *const *cmd, int ncmd, int step)
 START_TEST(test_oom_why_blocked)
 {
 	const char *cmd[] = {"why-blocked", "--json"};
-	check_command(cmd, 2, 1);
+	check_command(SCENARIO, cmd, 2, 1, false);
 }
 END_TEST
 
 START_TEST(test_oom_goroutines)
 {
 	const char *cmd[] = {"goroutines", "--json"};
-	check_command(cmd, 2, 3);
+	check_command(SCENARIO, cmd, 2, 3, false);
 }
 END_TEST
 
 START_TEST(test_oom_streams)
 {
 	const char *cmd[] = {"streams"};
-	check_command(cmd, 1, 3);
+	check_command(SCENARIO, cmd, 1, 3, false);
+}
+END_TEST
+
+/* The listing split between two threads and streamed as the CLI does on a core. */
+START_TEST(test_oom_goroutines_streamed)
+{
+	const char *cmd[] = {"goroutines", "--json"};
+	check_command(SCENARIO_MANY, cmd, 2, 4, true);
 }
 END_TEST
 
@@ -183,6 +214,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_oom_why_blocked);
 	tcase_add_test(tc, test_oom_goroutines);
 	tcase_add_test(tc, test_oom_streams);
+	tcase_add_test(tc, test_oom_goroutines_streamed);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -488,6 +488,7 @@ typedef struct splice {
 	gs_write_fn write;
 	void *ctx;
 	bool done;
+	bool nomem; /* the spliced first piece was cut short */
 } splice;
 
 static void splice_into(gs_session *s, const char *p, size_t n, gs_strbuf *out)
@@ -510,6 +511,7 @@ static void splice_write(void *arg, const char *p, size_t n)
 	gs_strbuf tmp;
 	gs_strbuf_init(&tmp);
 	splice_into(sp->s, p, n, &tmp);
+	sp->nomem = gs_strbuf_failed(&tmp); /* told after the last write */
 	sp->write(sp->ctx, tmp.buf ? tmp.buf : "", tmp.len);
 	gs_strbuf_free(&tmp);
 }
@@ -579,7 +581,7 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 {
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
-	splice sp = { s, write, ctx, false };
+	splice sp = { s, write, ctx, false, false };
 	/* JSON or not is known before the first byte reaches the sink */
 	gs_cmdline cl;
 	char err[16];
@@ -591,6 +593,10 @@ int gs_command_stream(gs_session *s, int argc, const char *const *argv, gs_write
 	int rc = run(s, argc, argv, &sb, errmsg, &json);
 	gs_strbuf_flush(&sb);
 	gs_strbuf_free(&sb);
+	if (rc == 0 && sp.nomem) {
+		*errmsg = gs_msg_dup("out of memory");
+		rc = 1;
+	}
 	gs_phases_mark(&s->phases, "report");
 	return rc;
 }

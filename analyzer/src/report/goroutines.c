@@ -350,6 +350,8 @@ static size_t lines_with_rest(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf 
 	size_t shown = gs_report_goroutine_lines(rt, o, 0, r->from, false, out);
 	if (r->ready)
 		r->ready(r->ready_ctx);
+	if (gs_strbuf_failed(&r->text)) /* the other thread ran out of memory */
+		gs_strbuf_fail(out);
 	/* The rest's first JSON item came with a comma: not wanted if it is the first. */
 	const char *p = r->text.buf;
 	size_t n = r->text.len;
