@@ -518,8 +518,8 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	primitive(d, gr, prim, sizeof prim);
 	if (si >= 0) {
 		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
-		set_summary(v, "%s of %s stream %u %s is blocked outside gRPC: %s in %s",
-			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler" : "a goroutine holding",
+		set_summary(v, "%s %s stream %u %s is blocked outside gRPC: %s in %s",
+			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler of" : "a goroutine holding",
 			 side(s), s->id, s->method, prim, top ? top->function : "?");
 	} else {
 		set_summary(v, "blocked outside gRPC: %s in %s", prim,
