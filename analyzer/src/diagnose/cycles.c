@@ -50,7 +50,8 @@ static void strongconnect(tarjan *t, size_t root)
 		size_t v = t->node[depth];
 		const gs_verdict *vv = &t->dg->v[v];
 		if (t->edge[depth] < vv->nchain) {
-			long w = verdict_of(t, vv->chain[t->edge[depth]++]);
+			size_t k = t->edge[depth]++;
+			long w = vv->co && vv->co[k] ? -1 : verdict_of(t, vv->chain[k]);
 			if (w < 0)
 				continue;
 			if (t->index[w] < 0) {
@@ -114,7 +115,7 @@ static size_t one_cycle(const tarjan *t, const gs_grpc *g, const size_t *members
 		const gs_verdict *vv = &t->dg->v[v];
 		long next = -1;
 		for (size_t k = 0; k < vv->nchain && next < 0; k++) {
-			long w = verdict_of(t, vv->chain[k]);
+			long w = vv->co && vv->co[k] ? -1 : verdict_of(t, vv->chain[k]);
 			if (w >= 0 && t->comp[w] == t->comp[start])
 				next = w;
 		}

@@ -4,8 +4,8 @@
  * the cycle breaks it — a deadline, a cancel, a closed connection — so each is a finding of
  * its own, beside the verdicts.
  *
- * Nodes are verdicts, edges their chains (blamed goroutines that have a verdict too). The
- * strongly connected components are found in one linear pass (Tarjan's, iteratively); each
+ * Nodes are verdicts, edges their chains (blamed goroutines that have a verdict too) except
+ * the links to goroutines merely parked on the same object (gs_verdict.co). The strongly connected components are found in one linear pass (Tarjan's, iteratively); each
  * component of two or more goroutines is one cycle finding: one elementary cycle through it,
  * in order, and the component's other members, if any. */
 #ifndef GS_DIAGNOSE_CYCLES_H

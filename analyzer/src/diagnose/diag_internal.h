@@ -56,6 +56,8 @@ bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr);
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
+/* Blames a goroutine parked on the same object (see gs_verdict.co). */
+void gs_verdict_blame_co(gs_verdict *v, uint64_t goid);
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);
 
 #endif

@@ -31,6 +31,21 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid)
 			return;
 	v->chain = gs_xrealloc(v->chain, (v->nchain + 1) * sizeof *v->chain);
 	v->chain[v->nchain++] = goid;
+	if (v->co) {
+		v->co = gs_xrealloc(v->co, v->nchain * sizeof *v->co);
+		v->co[v->nchain - 1] = false;
+	}
+}
+
+void gs_verdict_blame_co(gs_verdict *v, uint64_t goid)
+{
+	size_t before = v->nchain;
+	gs_verdict_blame(v, goid);
+	if (v->nchain == before)
+		return;
+	if (!v->co)
+		v->co = gs_xcalloc(v->nchain, sizeof *v->co);
+	v->co[v->nchain - 1] = true;
 }
 
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
@@ -557,7 +572,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 			named++;
 			gs_verdict_evidence(v, "goroutine %llu waits on the same %s",
 					    (unsigned long long)p[i].goid, sema ? "object" : "channel");
-			gs_verdict_blame(v, p[i].goid);
+			gs_verdict_blame_co(v, p[i].goid);
 		}
 		if (more)
 			gs_verdict_evidence(v, "... and %zu more goroutines wait on it", more);

@@ -129,11 +129,11 @@ static void grouped(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *c
 		const skey *m = k + runs[r].at;
 		size_t ns = runs[r].n;
 		const gs_cycle *c = &cy->c[m[0].idx];
-		gs_strbuf_printf(out, "[cycle %zu] ", r + 1);
+		gs_strbuf_printf(out, "cycle %zu: ", r + 1);
 		if (ns == 1) {
 			gs_report_cycle_line(dg, c, out);
 		} else {
-			gs_strbuf_printf(out, "%zu cycles: ", ns);
+			gs_strbuf_printf(out, "%zu alike, ", ns);
 			shape_text(g, dg, c, out);
 			gs_strbuf_puts(out, "\n  goroutines ");
 			for (size_t i = 0; i < ns && i < CYCLES_SHOWN; i++) {
@@ -166,7 +166,7 @@ void gs_report_cycles_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cy
 			 why_stuck);
 	if (all) {
 		for (size_t i = 0; i < cy->n; i++) {
-			gs_strbuf_printf(out, "[cycle %zu] ", i + 1);
+			gs_strbuf_printf(out, "cycle %zu: ", i + 1);
 			gs_report_cycle_line(dg, &cy->c[i], out);
 			gs_strbuf_putc(out, '\n');
 			steps_text(g, dg, &cy->c[i], out);

@@ -177,7 +177,7 @@ static void cycles(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 		const gs_cycle *c = &cy->c[i];
 		if (i == CYCLES_IN_FULL)
 			gs_strbuf_printf(out, "<details><summary>%zu more cycles</summary>\n", cy->n - i);
-		gs_strbuf_printf(out, "<div class=\"cycle\" data-size=\"%zu\"><h3>[cycle %zu] ", c->n, i + 1);
+		gs_strbuf_printf(out, "<div class=\"cycle\" data-size=\"%zu\"><h3>cycle %zu: ", c->n, i + 1);
 		t.len = 0;
 		gs_report_cycle_line(in->dg, c, &t);
 		gs_strbuf_putc(&t, '\0');
