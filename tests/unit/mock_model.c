@@ -293,16 +293,22 @@ static region *add_region(mock *m, uint64_t addr, size_t len)
 	return r;
 }
 
+void mock_give_stack(mock *m, gs_goroutine *g)
+{
+	if (g->sched_sp)
+		return;
+	g->sched_sp = fresh(m, STACK_WORDS * 8);
+	g->sched_pc = g->nframes ? g->frames[0].pc : 0x401000;
+	g->stack_lo = g->sched_sp;
+	g->stack_hi = g->sched_sp + STACK_WORDS * 8;
+	add_region(m, g->sched_sp, STACK_WORDS * 8);
+	region *gr = add_region(m, g->addr, 0x100);
+	memcpy(gr->bytes + G_STACK_HI_OFF, &g->stack_hi, 8);
+}
+
 void mock_holds(mock *m, gs_goroutine *g, gs_stream *s)
 {
-	if (!g->sched_sp) { /* a stack and the g's stack.hi, in memory the scan reads */
-		g->sched_sp = fresh(m, STACK_WORDS * 8);
-		g->stack_lo = g->sched_sp;
-		g->stack_hi = g->sched_sp + STACK_WORDS * 8;
-		add_region(m, g->sched_sp, STACK_WORDS * 8);
-		region *gr = add_region(m, g->addr, 0x100);
-		memcpy(gr->bytes + G_STACK_HI_OFF, &g->stack_hi, 8);
-	}
+	mock_give_stack(m, g);
 	region *st = find_region(m, g->sched_sp, STACK_WORDS * 8);
 	for (size_t w = 1; w < STACK_WORDS; w += 3) {
 		uint64_t v;

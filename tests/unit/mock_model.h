@@ -52,6 +52,9 @@ uint64_t mock_wait_on(mock *m, gs_goroutine *g, gs_stream *s, gs_transport *t,
 void mock_wait_socket(mock *m, gs_goroutine *g, gs_transport *t, bool write);
 /* g runs the server stream's handler. */
 void mock_handler(mock *m, gs_stream *s, gs_goroutine *g);
+/* g gets a stack in the target's memory ([sched_sp, stack_hi), zeros) and its g's stack.hi:
+ * what reading a stack needs (holders, diff's same-park check). Once per goroutine. */
+void mock_give_stack(mock *m, gs_goroutine *g);
 /* g's live stack holds the stream's address (an application goroutine with a ClientStream). */
 void mock_holds(mock *m, gs_goroutine *g, gs_stream *s);
 
