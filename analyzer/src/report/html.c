@@ -160,7 +160,8 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 	}
 }
 
-/* The cycles of the wait-for graph, each once: the first few in full, the rest folded. */
+/* The cycles of the wait-for graph, each once: the first few in full, the rest folded, by
+ * their goroutines. */
 #define CYCLES_IN_FULL 20
 
 static void cycles(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
@@ -173,31 +174,37 @@ static void cycles(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 			      "each goroutine waits on the next; none moves until something outside "
 			      "the cycle breaks it (a deadline, a cancel, a closed connection).</p>\n"
 			      "<div id=\"cycle-list\">\n", cy->n, cy->n == 1 ? "" : "s");
-	for (size_t i = 0; i < cy->n; i++) {
+	for (size_t i = 0; i < cy->n && i < CYCLES_IN_FULL; i++) {
 		const gs_cycle *c = &cy->c[i];
-		if (i == CYCLES_IN_FULL)
-			gs_strbuf_printf(out, "<details><summary>%zu more cycles</summary>\n", cy->n - i);
 		gs_strbuf_printf(out, "<div class=\"cycle\" data-size=\"%zu\"><h3>cycle %zu: ", c->n, i + 1);
 		t.len = 0;
 		gs_report_cycle_line(in->dg, c, &t);
 		gs_strbuf_putc(&t, '\0');
 		esc(out, t.buf);
-		gs_strbuf_puts(out, "</h3>");
-		if (i < CYCLES_IN_FULL) {
-			gs_strbuf_puts(out, "<ul class=\"evidence\">");
-			for (size_t k = 0; k < c->n; k++) {
-				t.len = 0;
-				gs_report_cycle_step(in->g, in->dg, c->members[k], &t);
-				gs_strbuf_putc(&t, '\0');
-				gs_strbuf_puts(out, "<li>");
-				esc(out, t.buf);
-				gs_strbuf_puts(out, "</li>");
-			}
-			gs_strbuf_puts(out, "</ul>");
+		gs_strbuf_puts(out, "</h3><ul class=\"evidence\">");
+		for (size_t k = 0; k < c->n; k++) {
+			t.len = 0;
+			gs_report_cycle_step(in->g, in->dg, c->members[k], &t);
+			gs_strbuf_putc(&t, '\0');
+			gs_strbuf_puts(out, "<li>");
+			esc(out, t.buf);
+			gs_strbuf_puts(out, "</li>");
 		}
-		gs_strbuf_puts(out, "</div>\n");
+		gs_strbuf_puts(out, "</ul></div>\n");
 	}
-	gs_strbuf_puts(out, cy->n > CYCLES_IN_FULL ? "</details></div>\n" : "</div>\n");
+	/* The rest by their goroutines only: a large core has tens of thousands. */
+	if (cy->n > CYCLES_IN_FULL)
+		gs_strbuf_printf(out, "<details><summary>%zu more cycles</summary><ul class=\"cycle-ids mono\">",
+				 cy->n - CYCLES_IN_FULL);
+	for (size_t i = CYCLES_IN_FULL; i < cy->n; i++) {
+		const gs_cycle *c = &cy->c[i];
+		gs_strbuf_puts(out, "<li>");
+		for (size_t k = 0; k <= c->n; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? " -&gt; " : "",
+					 (unsigned long long)in->dg->v[c->members[k % c->n]].goid);
+		gs_strbuf_puts(out, "</li>");
+	}
+	gs_strbuf_puts(out, cy->n > CYCLES_IN_FULL ? "</ul></details></div>\n" : "</div>\n");
 	gs_strbuf_free(&t);
 }
 
