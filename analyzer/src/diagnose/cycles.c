@@ -98,6 +98,15 @@ static int step_cmp(const gs_grpc *g, const gs_diagnosis *dg, size_t a, size_t b
 	return (x->goid > y->goid) - (x->goid < y->goid);
 }
 
+static void reverse(size_t *v, size_t n)
+{
+	for (size_t i = 0; i < n / 2; i++) {
+		size_t x = v[i];
+		v[i] = v[n - 1 - i];
+		v[n - 1 - i] = x;
+	}
+}
+
 /* One elementary cycle through component k, written to out (cycle order, canonical start):
  * from its least member, follow the first chain entry that stays in the component until a
  * goroutine repeats. Returns its length; pos is scratch (verdict -> position, or -1). */
@@ -132,11 +141,9 @@ static size_t one_cycle(const tarjan *t, const gs_grpc *g, const size_t *members
 	for (size_t i = 1; i < len; i++)
 		if (step_cmp(g, t->dg, out[i], out[least]) < 0)
 			least = i;
-	size_t *rot = gs_xmalloc((len ? len : 1) * sizeof *rot);
-	for (size_t i = 0; i < len; i++)
-		rot[i] = out[(least + i) % len];
-	memcpy(out, rot, len * sizeof *out);
-	free(rot);
+	reverse(out, least); /* rotate left by least, in place */
+	reverse(out + least, len - least);
+	reverse(out, len);
 	return len;
 }
 
@@ -213,7 +220,8 @@ void gs_find_cycles(const gs_grpc *g, const gs_diagnosis *dg, gs_cycles *out)
 				oth[no++] = members[i];
 		for (size_t i = 0; i < len; i++)
 			pos[cyc[i]] = -1;
-		qsort(oth, no, sizeof *oth, cmp_size); /* verdict order */
+		if (no > 1)
+			qsort(oth, no, sizeof *oth, cmp_size); /* verdict order */
 		used += len + no;
 		if (out->n == cap) {
 			cap = cap ? 2 * cap : 8;

@@ -56,30 +56,39 @@ static void steps_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycle 
 }
 
 /* Two cycles have one shape when their steps say the same in order: verdict, side, method.
- * The shape as a string, to sort by. */
-static char *shape_key(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycle *c)
-{
-	gs_strbuf k;
-	gs_strbuf_init(&k);
-	for (size_t i = 0; i < c->n; i++) {
-		const gs_verdict *x = &dg->v[c->members[i]];
-		const gs_stream *s = stream_of(g, x);
-		gs_strbuf_printf(&k, "%s\x01%s\x01%s\x02", x->code, s ? side(s) : "",
-				 s ? s->method : "");
-	}
-	gs_strbuf_putc(&k, '\0');
-	return k.buf;
-}
-
+ * Each key carries what its comparison needs (qsort passes no context). */
 typedef struct skey {
-	char *key;
+	const gs_grpc *g;
+	const gs_diagnosis *dg;
+	const gs_cycle *c;
 	size_t idx;
 } skey;
+
+static int shape_cmp(const skey *x, const skey *y)
+{
+	const gs_cycle *a = x->c, *b = y->c;
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	for (size_t i = 0; i < a->n; i++) {
+		const gs_verdict *p = &x->dg->v[a->members[i]], *q = &y->dg->v[b->members[i]];
+		const gs_stream *sp = stream_of(x->g, p), *sq = stream_of(y->g, q);
+		int c = strcmp(p->code, q->code);
+		if (c)
+			return c;
+		if (!sp != !sq)
+			return sp ? -1 : 1;
+		if (sp && sp->side != sq->side)
+			return sp->side < sq->side ? -1 : 1;
+		if (sp && (c = strcmp(sp->method, sq->method)))
+			return c;
+	}
+	return 0;
+}
 
 static int cmp_skey(const void *a, const void *b)
 {
 	const skey *x = a, *y = b;
-	int c = strcmp(x->key, y->key);
+	int c = shape_cmp(x, y);
 	return c ? c : (x->idx > y->idx) - (x->idx < y->idx);
 }
 
@@ -109,12 +118,12 @@ static void grouped(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *c
 {
 	skey *k = gs_xmalloc(cy->n * sizeof *k);
 	for (size_t i = 0; i < cy->n; i++)
-		k[i] = (skey){shape_key(g, dg, &cy->c[i]), i};
+		k[i] = (skey){g, dg, &cy->c[i], i};
 	qsort(k, cy->n, sizeof *k, cmp_skey);
 	srun *runs = gs_xmalloc(cy->n * sizeof *runs);
 	size_t nruns = 0;
 	for (size_t i = 0; i < cy->n; i++) {
-		if (i == 0 || strcmp(k[i - 1].key, k[i].key) != 0)
+		if (i == 0 || shape_cmp(&k[i - 1], &k[i]) != 0)
 			runs[nruns++] = (srun){i, 0};
 		runs[nruns - 1].n++;
 	}
@@ -151,8 +160,6 @@ static void grouped(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *c
 		gs_strbuf_putc(out, '\n');
 		steps_text(g, dg, c, out);
 	}
-	for (size_t i = 0; i < cy->n; i++)
-		free(k[i].key);
 	free(k);
 	free(runs);
 }
