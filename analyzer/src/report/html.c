@@ -456,12 +456,13 @@ void gs_report_html(const gs_html_input *in, gs_strbuf *out)
 	esc(out, in->info->target);
 	gs_strbuf_printf(out, "</title><style>%s</style></head><body>\n<h1>grpcscope report: ", css);
 	esc(out, base(in->info->target));
-	gs_strbuf_puts(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
-			    "causes</a> · <a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
-			    "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n");
-	facts(in, out);
 	gs_cycles cy;
 	gs_find_cycles(in->g, in->dg, &cy);
+	gs_strbuf_printf(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
+			      "causes</a> · %s<a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
+			      "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n",
+			 cy.n ? "<a href=\"#cycles\">cycles</a> · " : "");
+	facts(in, out);
 	causes(in, out);
 	cycles(in, &cy, out);
 	graph(in, &cy, out);
