@@ -129,7 +129,7 @@ def check_page(t, br, name, page, verdicts, groups, streams, info, findings=()):
     t.check(all(n.find(lambda x: "evidence" in x.classes() and x.children) for n in shown),
             "%s: every group shows its evidence" % name)
     # cycles of the wait-for graph: the JSON findings, each once, in order
-    cyc = [f for f in findings if f["kind"] == "cycle"]
+    cyc = [f for f in findings if f["finding"] == "cycle"]
     sec = dom.by_id("cycle-list")
     divs = sec.find(lambda n: "cycle" in n.classes()) if sec else []
     heads = [d.children[0].all_text() for d in divs]

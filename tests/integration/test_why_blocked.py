@@ -54,7 +54,7 @@ def cycle_line(f):
 
 def cycles_text(findings):
     """The cycles block of the --all text, rebuilt from the JSON findings."""
-    cyc = [f for f in findings if f["kind"] == "cycle"]
+    cyc = [f for f in findings if f["finding"] == "cycle"]
     if not cyc:
         return ""
     why = cyc[0]["summary"][len(cycle_line(cyc[0])) + 2:]
@@ -141,7 +141,7 @@ def group_checks(t, name, scen, exe, core, got, gor):
 def cycle_checks(t, name, exe, core, got, dot):
     """many-streams: each client and its handler wait on each other, a cycle of two found once
     (issue 13): in JSON findings, in the grouped text, and the same edges --dot marks."""
-    cyc = [f for f in got.get("findings", []) if f["kind"] == "cycle"]
+    cyc = [f for f in got.get("findings", []) if f["finding"] == "cycle"]
     code = {v["goroutine"]: v for v in got["verdicts"]}
     t.check(len(cyc) >= 2, "%s: JSON findings list the cycles (%d)" % (name, len(cyc)))
     seen = [g for f in cyc for g in f["goroutines"]]
@@ -155,6 +155,9 @@ def cycle_checks(t, name, exe, core, got, dot):
              all(s["verdict"] == code[s["goroutine"]]["verdict"] for s in f["steps"])
              for f in cyc)
     t.check(ok, "%s: each cycle is a client and its handler, in order, blaming each other" % name)
+    t.check(all(f["stream"] is None and len(f["evidence"]) == len(f["steps"]) and
+                f["summary"].startswith(cycle_line(f)) for f in cyc),
+            "%s: each cycle finding has its summary and a line of evidence per step" % name)
     marked = set()
     for ln in dot.splitlines():
         if 'xlabel="cycle"' in ln:

@@ -198,13 +198,27 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 }
 
 void gs_report_cycles_json(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *cy,
-			   gs_strbuf *out)
+			   bool more, gs_strbuf *out)
 {
 	gs_strbuf line;
 	gs_strbuf_init(&line);
 	for (size_t i = 0; i < cy->n; i++) {
 		const gs_cycle *c = &cy->c[i];
-		gs_strbuf_printf(out, "%s{\"kind\":\"cycle\",\"goroutines\":[", i ? "," : "");
+		line.len = 0;
+		gs_report_cycle_line(dg, c, &line);
+		gs_strbuf_printf(&line, ": %s", why_stuck);
+		gs_strbuf_putc(&line, '\0');
+		gs_strbuf_printf(out, "%s{\"finding\":\"cycle\",\"summary\":", i || more ? "," : "");
+		gs_strbuf_json_str(out, line.buf);
+		gs_strbuf_puts(out, ",\"stream\":null,\"evidence\":[");
+		for (size_t k = 0; k < c->n; k++) {
+			line.len = 0;
+			gs_report_cycle_step(g, dg, c->members[k], &line);
+			gs_strbuf_putc(&line, '\0');
+			gs_strbuf_puts(out, k ? "," : "");
+			gs_strbuf_json_str(out, line.buf);
+		}
+		gs_strbuf_puts(out, "],\"goroutines\":[");
 		for (size_t k = 0; k < c->n; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "",
 					 (unsigned long long)dg->v[c->members[k]].goid);
@@ -234,13 +248,7 @@ void gs_report_cycles_json(const gs_grpc *g, const gs_diagnosis *dg, const gs_cy
 		for (size_t k = 0; k < c->nothers; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "",
 					 (unsigned long long)dg->v[c->others[k]].goid);
-		line.len = 0;
-		gs_report_cycle_line(dg, c, &line);
-		gs_strbuf_printf(&line, ": %s", why_stuck);
-		gs_strbuf_putc(&line, '\0');
-		gs_strbuf_puts(out, "],\"summary\":");
-		gs_strbuf_json_str(out, line.buf);
-		gs_strbuf_putc(out, '}');
+		gs_strbuf_puts(out, "]}");
 	}
 	gs_strbuf_free(&line);
 }

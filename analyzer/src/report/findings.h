@@ -13,9 +13,11 @@
  * cycle in full, else one entry per shape (same verdicts, sides and methods in order). */
 void gs_report_cycles_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *cy,
 			   bool all, gs_strbuf *out);
-/* The elements of the "findings" array, comma-separated, without the brackets. */
+/* The cycles as elements of the "findings" array (the style of every finding: "finding",
+ * "summary", "stream", "evidence", "goroutines"; then the cycle's own "steps", "methods",
+ * "others"), comma-separated, without the brackets; more: elements precede them. */
 void gs_report_cycles_json(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *cy,
-			   gs_strbuf *out);
+			   bool more, gs_strbuf *out);
 /* One line: "goroutines 15 -> 509 -> 15 wait on each other". */
 void gs_report_cycle_line(const gs_diagnosis *dg, const gs_cycle *c, gs_strbuf *out);
 /* "goroutine 15 (peer-silent) on client stream 1 /svc/M (0xc000122700)". */

@@ -253,11 +253,12 @@ static void json_verdicts(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *o
 	}
 }
 
-static void json_findings(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+/* The cycles of the wait-for graph, elements of "findings" (more: others precede them). */
+static void json_cycles(const gs_grpc *g, const gs_diagnosis *dg, bool more, gs_strbuf *out)
 {
 	gs_cycles cy;
 	gs_find_cycles(g, dg, &cy);
-	gs_report_cycles_json(g, dg, &cy, out);
+	gs_report_cycles_json(g, dg, &cy, more, out);
 	gs_cycles_free(&cy);
 }
 
@@ -268,7 +269,7 @@ static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 	gs_strbuf_puts(out, "],\"groups\":[");
 	json_groups(rt, g, dg, out);
 	gs_strbuf_puts(out, "],\"findings\":[");
-	json_findings(g, dg, out);
+	json_cycles(g, dg, false, out);
 	gs_strbuf_puts(out, "]}\n");
 }
 
@@ -332,7 +333,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		gs_strbuf_puts(out, "],\"groups\":[");
 		json_groups(rt, g, dg, out);
 		gs_strbuf_puts(out, "],\"findings\":[");
-		json_findings(g, dg, out);
+		json_cycles(g, dg, false, out);
 		gs_strbuf_puts(out, "],\"peer\":");
 		gs_strbuf_json_str(out, peer_name);
 		gs_strbuf_puts(out, ",\"peer_verdicts\":[");
@@ -340,7 +341,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		gs_strbuf_puts(out, "],\"peer_groups\":[");
 		json_groups(prt, pg, pdg, out);
 		gs_strbuf_puts(out, "],\"peer_findings\":[");
-		json_findings(pg, pdg, out);
+		json_cycles(pg, pdg, false, out);
 		gs_strbuf_puts(out, "]}\n");
 		return;
 	}
