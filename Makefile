@@ -55,6 +55,17 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUI
 	@mkdir -p $(dir $@)
 	$(CC) $(GS_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgrpcscope.a $(GS_LIBS) $(CHECK_LIBS)
 
+# Unit tests of the verdict rules (tests/unit/test_diag_*.c): the diagnose objects linked
+# with a program built by hand (tests/unit/mock_model.c) in place of the runtime and gRPC
+# models, so no Go toolchain or core is needed.
+DIAG_OBJS := $(filter $(BUILD)/obj/analyzer/src/diagnose/% $(BUILD)/obj/analyzer/src/util/% \
+               $(BUILD)/obj/analyzer/src/report/findings.o $(BUILD)/obj/analyzer/src/grpc/states.o \
+               $(BUILD)/obj/analyzer/src/goruntime/labels_set.o,$(LIB_OBJS))
+$(filter $(BUILD)/tests/test_diag_%,$(UNIT_BINS)): $(BUILD)/tests/test_diag_%: tests/unit/test_diag_%.c \
+		tests/unit/mock_model.c tests/unit/mock_model.h tests/unit/gs_check.h $(DIAG_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(GS_CFLAGS) -Itests/unit -o $@ $< tests/unit/mock_model.c $(DIAG_OBJS) $(GS_LIBS) $(CHECK_LIBS)
+
 # Fixture snapshots: every scenario with every toolchain pair (incremental).
 # The third-party snapshots (fixtures/thirdparty) are built even when a matrix snapshot
 # failed; either failure fails the target.

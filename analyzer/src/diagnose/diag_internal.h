@@ -71,6 +71,8 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid);
 /* leaked.c: what the runtime's leak detection marked (_Gleaked): the verdict `leaked` for a
  * goroutine no gRPC rule explains, evidence on the gRPC verdict of one that a rule does. */
 void gs_leaked_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
+/* Blames a goroutine parked on the same object (see gs_verdict.co). */
+void gs_verdict_blame_co(gs_verdict *v, uint64_t goid);
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);
 
 #endif

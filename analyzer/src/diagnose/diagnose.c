@@ -186,6 +186,7 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 			free(dg->v[i].evidence[k]);
 		free(dg->v[i].evidence);
 		free(dg->v[i].chain);
+		free(dg->v[i].co);
 		free(dg->v[i].peer_chain);
 	}
 	free(dg->v);

@@ -31,6 +31,21 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid)
 			return;
 	v->chain = gs_xrealloc(v->chain, (v->nchain + 1) * sizeof *v->chain);
 	v->chain[v->nchain++] = goid;
+	if (v->co) {
+		v->co = gs_xrealloc(v->co, v->nchain * sizeof *v->co);
+		v->co[v->nchain - 1] = false;
+	}
+}
+
+void gs_verdict_blame_co(gs_verdict *v, uint64_t goid)
+{
+	size_t before = v->nchain;
+	gs_verdict_blame(v, goid);
+	if (v->nchain == before)
+		return;
+	if (!v->co)
+		v->co = gs_xcalloc(v->nchain, sizeof *v->co);
+	v->co[v->nchain - 1] = true;
 }
 
 void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
@@ -120,7 +135,7 @@ static int64_t window_left(const gs_stream *s)
 
 static bool transport_unhealthy(const gs_transport *t)
 {
-	return t->state != 0 || t->goaway_received || t->goaway_sent;
+	return t->state != GS_TS_REACHABLE || t->goaway_received || t->goaway_sent;
 }
 
 /* Really going down: closing, or a client stream the peer's GOAWAY refused (its id above
@@ -128,7 +143,7 @@ static bool transport_unhealthy(const gs_transport *t)
  * open streams run on until they end by themselves. */
 static bool stream_going_down(const gs_stream *s, const gs_transport *t)
 {
-	if (t->state == 1)
+	if (t->state == GS_TS_CLOSING)
 		return true;
 	return s->side == GS_CLIENT && t->goaway_received && s->id > t->goaway_last_id;
 }
@@ -154,7 +169,7 @@ static void evidence_transport(gs_verdict *v, const gs_transport *t)
 {
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
 			    (unsigned long long)t->addr, t->local, t->remote,
-			    t->state == 0 ? "reachable" : t->state == 1 ? "closing" : "draining",
+			    t->state == GS_TS_REACHABLE ? "reachable" : t->state == GS_TS_CLOSING ? "closing" : "draining",
 			    t->goaway_received ? ", GOAWAY received" : "",
 			    t->goaway_sent ? ", GOAWAY sent" : "");
 }
@@ -350,7 +365,8 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		gs_verdict_evidence(v, "write quota: %d bytes (Send blocks at <= 0)", s->wq_quota);
 	if (s->out.known)
 		gs_verdict_evidence(v, "loopy writer: stream %s, %lld bytes outstanding of the peer's %u window, %llu frames queued",
-				    s->out.state == 2 ? "waits for the peer's WINDOW_UPDATE" : s->out.state == 0 ? "active" : "empty",
+				    s->out.state == GS_OS_WAITING_ON_QUOTA ? "waits for the peer's WINDOW_UPDATE"
+				    : s->out.state == GS_OS_ACTIVE ? "active" : "empty",
 				    (long long)s->out.bytes_outstanding, t->oiws,
 				    (unsigned long long)s->out.queued_items);
 	if (t->loopy_known)
@@ -378,7 +394,7 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		return true;
 	}
 	bool quota_out = s->wq_known && s->wq_quota <= 0;
-	bool stream_window = s->out.known && s->out.state == 2;
+	bool stream_window = s->out.known && s->out.state == GS_OS_WAITING_ON_QUOTA;
 	bool conn_window = t->loopy_known && t->send_quota == 0;
 	if (!quota_out && !stream_window && !conn_window) {
 		v->code = "unknown";
@@ -526,8 +542,8 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	primitive(d, gr, prim, sizeof prim);
 	if (si >= 0) {
 		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
-		set_summary(v, "%s of %s stream %u %s is blocked outside gRPC: %s in %s",
-			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler" : "a goroutine holding",
+		set_summary(v, "%s %s stream %u %s is blocked outside gRPC: %s in %s",
+			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler of" : "a goroutine holding",
 			 side(s), s->id, s->method, prim, top ? top->function : "?");
 	} else {
 		set_summary(v, "blocked outside gRPC: %s in %s", prim,
@@ -565,7 +581,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 			named++;
 			gs_verdict_evidence(v, "goroutine %llu waits on the same %s",
 					    (unsigned long long)p[i].goid, sema ? "object" : "channel");
-			gs_verdict_blame(v, p[i].goid);
+			gs_verdict_blame_co(v, p[i].goid);
 		}
 		if (more)
 			gs_verdict_evidence(v, "... and %zu more goroutines wait on it", more);

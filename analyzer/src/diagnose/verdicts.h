@@ -28,6 +28,11 @@ typedef struct gs_verdict {
 	size_t nevidence;
 	uint64_t *chain;      /* blamed goroutines, nearest first */
 	size_t nchain;
+	/* co[i]: chain[i] is parked on the same object as this goroutine (named because Go
+	 * records no mutex owner or would-be sender), not one it waits for; NULL when none is.
+	 * Such links are no edges of the wait-for graph: two goroutines on one channel are no
+	 * cycle. */
+	bool *co;
 	uint64_t *peer_chain; /* blamed goroutines in the peer snapshot (--peer) */
 	size_t npeer_chain;
 	bool reached;         /* not asked for: reached through another verdict's chain */

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diagnose/cycles.h"
+#include "findings.h"
 #include "grpcscope.h"
 #include "liveness.h"
 #include "../goruntime/labels.h"
@@ -200,20 +202,52 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 	}
 }
 
-/* Whether following nearest blames from w comes back to v (small graphs only). */
-static bool on_cycle(const gs_diagnosis *dg, const gs_vgroups *gr, size_t v, size_t w)
+/* The cycles of the wait-for graph, each once: the first few in full, the rest folded, by
+ * their goroutines. */
+#define CYCLES_IN_FULL 20
+
+static void cycles(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 {
-	for (size_t steps = 0; steps <= dg->n; steps++) {
-		if (w == v)
-			return true;
-		if (!dg->v[w].nchain)
-			return false;
-		long x = gs_vgroups_verdict(gr, dg->v[w].chain[0]);
-		if (x < 0)
-			return false;
-		w = (size_t)x;
+	if (!cy->n)
+		return;
+	gs_strbuf t;
+	gs_strbuf_init(&t);
+	gs_strbuf_printf(out, "<h2 id=\"cycles\">Cycles in the wait-for graph</h2>\n<p>%zu cycle%s: "
+			      "each goroutine waits on the next; none moves until something outside "
+			      "the cycle breaks it (a deadline, a cancel, a closed connection).</p>\n"
+			      "<div id=\"cycle-list\">\n", cy->n, cy->n == 1 ? "" : "s");
+	for (size_t i = 0; i < cy->n && i < CYCLES_IN_FULL; i++) {
+		const gs_cycle *c = &cy->c[i];
+		gs_strbuf_printf(out, "<div class=\"cycle\" data-size=\"%zu\"><h3>cycle %zu: ", c->n, i + 1);
+		t.len = 0;
+		gs_report_cycle_line(in->dg, c, &t);
+		gs_strbuf_putc(&t, '\0');
+		esc(out, t.buf);
+		gs_strbuf_puts(out, "</h3><ul class=\"evidence\">");
+		for (size_t k = 0; k < c->n; k++) {
+			t.len = 0;
+			gs_report_cycle_step(in->g, in->dg, c->members[k], &t);
+			gs_strbuf_putc(&t, '\0');
+			gs_strbuf_puts(out, "<li>");
+			esc(out, t.buf);
+			gs_strbuf_puts(out, "</li>");
+		}
+		gs_strbuf_puts(out, "</ul></div>\n");
 	}
-	return false;
+	/* The rest by their goroutines only: a large core has tens of thousands. */
+	if (cy->n > CYCLES_IN_FULL)
+		gs_strbuf_printf(out, "<details><summary>%zu more cycles</summary><ul class=\"cycle-ids mono\">",
+				 cy->n - CYCLES_IN_FULL);
+	for (size_t i = CYCLES_IN_FULL; i < cy->n; i++) {
+		const gs_cycle *c = &cy->c[i];
+		gs_strbuf_puts(out, "<li>");
+		for (size_t k = 0; k <= c->n; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? " -&gt; " : "",
+					 (unsigned long long)in->dg->v[c->members[k % c->n]].goid);
+		gs_strbuf_puts(out, "</li>");
+	}
+	gs_strbuf_puts(out, cy->n > CYCLES_IN_FULL ? "</ul></details></div>\n" : "</div>\n");
+	gs_strbuf_free(&t);
 }
 
 typedef struct gpair {
@@ -228,7 +262,7 @@ static int cmp_gpair(const void *a, const void *b)
 	return (x->to > y->to) - (x->to < y->to);
 }
 
-static void graph(const gs_html_input *in, gs_strbuf *out)
+static void graph(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 {
 	const gs_diagnosis *dg = in->dg;
 	const gs_vgroups *gr = in->groups;
@@ -253,7 +287,7 @@ static void graph(const gs_html_input *in, gs_strbuf *out)
 			const gs_verdict *v = &dg->v[i];
 			long w = v->nchain ? gs_vgroups_verdict(gr, v->chain[0]) : -1;
 			if (w >= 0)
-				gs_graph_edge(&G, i, (size_t)w, "blames", on_cycle(dg, gr, i, (size_t)w));
+				gs_graph_edge(&G, i, (size_t)w, "blames", gs_cycles_edge(cy, i, (size_t)w));
 		}
 	} else {
 		for (size_t j = 0; j < gr->n; j++) {
@@ -481,12 +515,17 @@ void gs_report_html(const gs_html_input *in, gs_strbuf *out)
 	esc(out, in->info->target);
 	gs_strbuf_printf(out, "</title><style>%s</style></head><body>\n<h1>grpcscope report: ", css);
 	esc(out, base(in->info->target));
-	gs_strbuf_puts(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
-			    "causes</a> · <a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
-			    "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n");
+	gs_cycles cy;
+	gs_find_cycles(in->g, in->dg, &cy);
+	gs_strbuf_printf(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
+			      "causes</a> · %s<a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
+			      "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n",
+			 cy.n ? "<a href=\"#cycles\">cycles</a> · " : "");
 	facts(in, out);
 	causes(in, out);
-	graph(in, out);
+	cycles(in, &cy, out);
+	graph(in, &cy, out);
+	gs_cycles_free(&cy);
 	streams_table(in, out);
 	goroutine_groups(in, out);
 	gs_strbuf_printf(out, "<script>%s</script>\n</body></html>\n", script);

@@ -4,9 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diagnose/cycles.h"
 #include "../diagnose/groups.h"
 #include "../goruntime/labels.h"
 #include "../util/strbuf.h"
+#include "findings.h"
 
 /* Verdicts by goroutine id: chains name goroutines, and there can be tens of thousands. */
 typedef struct vindex {
@@ -128,7 +130,6 @@ static size_t count_leaked(const gs_diagnosis *dg)
 
 static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
-	(void)g;
 	vindex *ix = index_verdicts(dg);
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
@@ -166,6 +167,14 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 		}
 	}
 	free(ix);
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	if (cy.n)
+		gs_strbuf_putc(out, '\n');
+	gs_report_cycles_text(g, dg, &cy, true, out);
+	if (cy.n) /* the count line's own separator follows */
+		out->len--;
+	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
@@ -272,6 +281,14 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs
 			gs_strbuf_putc(out, '\n');
 		group_text(rt, dg, &gr, j, out);
 	}
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	if (cy.n) {
+		gs_strbuf_putc(out, '\n');
+		gs_report_cycles_text(g, dg, &cy, false, out);
+		out->len--; /* the count line's own separator follows */
+	}
+	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
@@ -365,6 +382,15 @@ static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, g
 	}
 }
 
+/* The cycles of the wait-for graph, elements of "findings" (more: others precede them). */
+static void json_cycles(const gs_grpc *g, const gs_diagnosis *dg, bool more, gs_strbuf *out)
+{
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	gs_report_cycles_json(g, dg, &cy, more, out);
+	gs_cycles_free(&cy);
+}
+
 static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
@@ -373,87 +399,16 @@ static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 	json_groups(rt, g, dg, out);
 	gs_strbuf_puts(out, "],\"findings\":[");
 	json_findings(g, dg, out);
+	json_cycles(g, dg, dg->nfindings > 0, out);
 	gs_strbuf_puts(out, "]}\n");
-}
-
-/* Strongly connected components of the blame graph (Tarjan, iterative): an edge lies on a
- * cycle iff both its ends are in one component. One pass, linear in verdicts and edges. */
-typedef struct scc_state {
-	const gs_diagnosis *dg;
-	const vindex *ix;
-	long *index, *low, *comp;
-	bool *onstack;
-	size_t *stack, sp, next_index;
-	long ncomp;
-} scc_state;
-
-static long verdict_index(const scc_state *st, uint64_t goid)
-{
-	const gs_verdict *v = find_in(st->ix, st->dg->n, goid);
-	return v ? (long)(v - st->dg->v) : -1;
-}
-
-static void strongconnect(scc_state *st, size_t root)
-{
-	/* Explicit call stack of (node, next edge). */
-	size_t *node = gs_xcalloc(st->dg->n + 1, sizeof *node);
-	size_t *edge = gs_xcalloc(st->dg->n + 1, sizeof *edge);
-	size_t depth = 0;
-	node[0] = root;
-	edge[0] = 0;
-	st->index[root] = st->low[root] = (long)st->next_index++;
-	st->stack[st->sp++] = root;
-	st->onstack[root] = true;
-	for (;;) {
-		size_t v = node[depth];
-		const gs_verdict *vv = &st->dg->v[v];
-		if (edge[depth] < vv->nchain) {
-			long w = verdict_index(st, vv->chain[edge[depth]++]);
-			if (w < 0)
-				continue;
-			if (st->index[w] < 0) {
-				st->index[w] = st->low[w] = (long)st->next_index++;
-				st->stack[st->sp++] = (size_t)w;
-				st->onstack[w] = true;
-				node[++depth] = (size_t)w;
-				edge[depth] = 0;
-			} else if (st->onstack[w] && st->index[w] < st->low[v]) {
-				st->low[v] = st->index[w];
-			}
-			continue;
-		}
-		if (st->low[v] == st->index[v]) {
-			size_t w;
-			do {
-				w = st->stack[--st->sp];
-				st->onstack[w] = false;
-				st->comp[w] = st->ncomp;
-			} while (w != v);
-			st->ncomp++;
-		}
-		if (depth == 0)
-			break;
-		size_t parent = node[--depth];
-		if (st->low[v] < st->low[parent])
-			st->low[parent] = st->low[v];
-	}
-	free(node);
-	free(edge);
 }
 
 static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
-	size_t n = dg->n ? dg->n : 1;
 	vindex *ix = index_verdicts(dg);
-	scc_state st = {dg, ix, gs_xmalloc(n * sizeof(long)), gs_xmalloc(n * sizeof(long)),
-			gs_xmalloc(n * sizeof(long)), gs_xcalloc(n, sizeof(bool)),
-			gs_xmalloc(n * sizeof(size_t)), 0, 0, 0};
-	for (size_t i = 0; i < dg->n; i++)
-		st.index[i] = -1;
-	for (size_t i = 0; i < dg->n; i++)
-		if (st.index[i] < 0)
-			strongconnect(&st, i);
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_strbuf_printf(out, "  g%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n",
@@ -473,8 +428,8 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 						 (unsigned long long)gs_grpc_stream(g, (size_t)p)->addr);
 		}
 		for (size_t k = 0; k < v->nchain; k++) {
-			long w = verdict_index(&st, v->chain[k]);
-			bool cyc = w >= 0 && st.comp[w] == st.comp[i];
+			const gs_verdict *wv = find_in(ix, dg->n, v->chain[k]);
+			bool cyc = wv && gs_cycles_edge(&cy, i, (size_t)(wv - dg->v));
 			gs_strbuf_printf(out, "  g%llu -> g%llu [label=\"blames\"%s];\n",
 					 (unsigned long long)v->goid, (unsigned long long)v->chain[k],
 					 cyc ? ",color=red,penwidth=2,xlabel=\"cycle\"" : "");
@@ -482,11 +437,7 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 	}
 	gs_strbuf_puts(out, "}\n");
 	free(ix);
-	free(st.index);
-	free(st.low);
-	free(st.comp);
-	free(st.onstack);
-	free(st.stack);
+	gs_cycles_free(&cy);
 }
 
 void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
@@ -513,6 +464,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		json_groups(rt, g, dg, out);
 		gs_strbuf_puts(out, "],\"findings\":[");
 		json_findings(g, dg, out);
+		json_cycles(g, dg, dg->nfindings > 0, out);
 		gs_strbuf_puts(out, "],\"peer\":");
 		gs_strbuf_json_str(out, peer_name);
 		gs_strbuf_puts(out, ",\"peer_verdicts\":[");
@@ -521,6 +473,7 @@ void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis 
 		json_groups(prt, pg, pdg, out);
 		gs_strbuf_puts(out, "],\"peer_findings\":[");
 		json_findings(pg, pdg, out);
+		json_cycles(pg, pdg, pdg->nfindings > 0, out);
 		gs_strbuf_puts(out, "]}\n");
 		return;
 	}
