@@ -24,6 +24,7 @@
 
 #include "../util/strbuf.h"
 #include "live_cause.h"
+#include "live_image.h"
 #include "live_proc.h"
 #include "target_impl.h"
 
@@ -45,6 +46,10 @@ typedef struct live_impl {
 	size_t n, cap;
 	int paused, started;
 	struct timespec t0, t1;
+	/* gs_target_image_begin: what is read while paused is kept, and once resumed (frozen)
+	 * the image is all there is (live_image.h). */
+	gs_image img;
+	int imaging, frozen;
 } live_impl;
 
 static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
@@ -53,11 +58,46 @@ static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
 	return d > 0 ? (uint64_t)d : 0;
 }
 
-static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
+/* 1 when addr lies in one of the process's file mappings: bytes the image lacks there are
+ * the file's (backing), not a miss. */
+static int in_file_mapping(const gs_target *t, uint64_t addr)
+{
+	for (size_t i = 0; i < t->nmappings; i++)
+		if (addr >= t->mappings[i].start && addr < t->mappings[i].end)
+			return 1;
+	return 0;
+}
+
+/* A read that failed at addr: counted when the process had memory there that the copy
+ * left out (not for addresses it never mapped, which a paused read would not give either). */
+static void live_note_miss(gs_target *t, uint64_t addr)
+{
+	live_impl *l = t->impl;
+	if (!l->frozen || !gs_image_in_region(&l->img, addr) || in_file_mapping(t, addr))
+		return;
+	if (!l->img.misses)
+		l->img.first_miss = addr;
+	l->img.misses++;
+}
+
+static uint64_t live_next(gs_target *t, uint64_t addr)
 {
 	const live_impl *l = t->impl;
+	if (l->frozen)
+		return gs_image_next(&l->img, addr);
+	uint64_t next_page = (addr | (GS_PAGE_SIZE - 1)) + 1;
+	return next_page ? next_page : UINT64_MAX;
+}
+
+static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
+{
+	live_impl *l = t->impl;
 	uint8_t *out = dst;
 	size_t done = 0;
+	if (l->frozen)
+		return gs_image_read(&l->img, addr, dst, n);
+	if (l->imaging && l->img.n && gs_image_read(&l->img, addr, dst, n) == n)
+		return n;
 	if (l->memfd < 0 || addr > (uint64_t)INT64_MAX)
 		return 0;
 	if (n > (uint64_t)INT64_MAX - addr)
@@ -70,6 +110,8 @@ static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 			break;
 		done += (size_t)r;
 	}
+	if (l->imaging)
+		gs_image_record(&l->img, addr, dst, done);
 	return done;
 }
 
@@ -105,6 +147,10 @@ static void live_resume(gs_target *t)
 		close(l->memfd);
 		l->memfd = -1;
 	}
+	if (l->imaging) {
+		gs_image_settle(&l->img);
+		l->frozen = 1;
+	}
 }
 
 static uint64_t live_pause_ns(const gs_target *t)
@@ -123,14 +169,15 @@ static uint64_t live_pause_ns(const gs_target *t)
 static void live_destroy(gs_target *t)
 {
 	live_impl *l = t->impl;
+	gs_image_free(&l->img);
 	free(l->threads);
 	free(l);
 }
 
-/* No next hook: /proc/PID/mem is readable or not in whole pages. */
+/* /proc/PID/mem is readable or not in whole pages; the copy, in extents. */
 static const gs_target_ops live_ops = {
-	.read = live_read, .resume = live_resume, .pause_ns = live_pause_ns,
-	.destroy = live_destroy,
+	.read = live_read, .next = live_next, .resume = live_resume, .pause_ns = live_pause_ns,
+	.destroy = live_destroy, .note_miss = live_note_miss,
 };
 
 static int is_seized(const live_impl *l, pid_t tid)
@@ -283,6 +330,55 @@ gs_target *gs_live_target_open(int pid, gs_err *err)
 	read_regs(t, l);
 	gs_proc_load_layout(t, pid);
 	return t;
+}
+
+/* The live impl of t when t is a paused (or image-keeping) live target, else NULL. */
+static live_impl *live_of(const gs_target *t)
+{
+	return t && !t->parent && t->ops == &live_ops ? t->impl : NULL;
+}
+
+int gs_target_image_begin(gs_target *t)
+{
+	live_impl *l = live_of(t);
+	if (!l || l->frozen)
+		return -1;
+	l->imaging = 1;
+	return 0;
+}
+
+uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n)
+{
+	live_impl *l = live_of(t);
+	if (!l || !l->imaging || l->frozen || l->memfd < 0)
+		return 0;
+	uint64_t got = gs_image_copy(&l->img, l->pid, l->memfd, ranges, n);
+	gs_image_settle(&l->img);
+	return got;
+}
+
+uint64_t gs_target_capture_mappings(gs_target *t, const uint64_t (*skip)[2], size_t nskip)
+{
+	live_impl *l = live_of(t);
+	if (!l || !l->imaging || l->frozen || l->memfd < 0)
+		return 0;
+	uint64_t got = gs_image_copy_mappings(&l->img, l->pid, l->memfd, skip, nskip);
+	gs_image_settle(&l->img);
+	return got;
+}
+
+uint64_t gs_target_image_misses(const gs_target *t, uint64_t *first)
+{
+	live_impl *l = live_of(t);
+	if (first)
+		*first = l ? l->img.first_miss : 0;
+	return l ? l->img.misses : 0;
+}
+
+uint64_t gs_target_image_bytes(const gs_target *t)
+{
+	live_impl *l = live_of(t);
+	return l && l->imaging ? l->img.bytes : 0;
 }
 
 /* Touches no state: the kernel does the detaching when we exit (see the top of file). */

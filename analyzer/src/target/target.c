@@ -346,6 +346,8 @@ int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err
 	size_t k = n ? source_read(t, addr, dst, n) : 0;
 	if (k == n)
 		return 0;
+	if (t->ops->note_miss)
+		t->ops->note_miss(t, addr + k);
 	return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64 " (reading %zu bytes at 0x%" PRIx64 ")",
 		       addr + k, n, addr);
 }
@@ -362,6 +364,8 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 	size_t k = gs_page_cache_read(t->cache, addr, dst, n);
 	if (k == n)
 		return 0;
+	if (t->ops->note_miss)
+		t->ops->note_miss(t, addr + k);
 	if (k == 0)
 		return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64, addr);
 	return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64 " (reading %zu bytes at 0x%" PRIx64

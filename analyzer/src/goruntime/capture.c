@@ -1,0 +1,214 @@
+#include "capture.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/strbuf.h"
+#include "model_internal.h"
+
+/* The span fields the copy is steered by; the same names the heap scan reads. */
+enum { SP_START, SP_NPAGES, SP_STATE, SP_CLASS, SP_ALLSPANS, SP_N };
+static const gs_field_spec span_fields[SP_N] = {
+	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL},
+	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL},
+	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL},
+	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL},
+	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL},
+};
+
+#define GO_PAGE 8192u
+#define ARENA_BYTES ((uint64_t)64 << 20) /* heapArenaBytes on linux/amd64 */
+#define SPAN_IN_USE 1
+#define SPAN_MANUAL 2
+/* A pointer-free object larger than this, alone in its span, is a message or frame buffer
+ * whose bytes no answer shows: not copied. Smaller ones hold strings and tables. */
+#define LARGE_NOSCAN ((uint64_t)64 << 10)
+#define MAX_SPANS ((uint64_t)1 << 24)
+#define MAX_GS ((uint64_t)1 << 24)
+#define MAX_STACK ((uint64_t)1 << 30)
+#define BELOW_SP 256u
+#define THREAD_STACK ((uint64_t)32 << 10)
+
+typedef struct rangev {
+	uint64_t (*v)[2];
+	size_t n, cap;
+} rangev;
+
+static void add(rangev *r, uint64_t a, uint64_t len)
+{
+	if (!len)
+		return;
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 1024;
+		r->v = gs_xrealloc(r->v, r->cap * sizeof *r->v);
+	}
+	r->v[r->n][0] = a;
+	r->v[r->n][1] = len;
+	r->n++;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static uint64_t u64_at(const uint8_t *p, int64_t off)
+{
+	uint64_t v;
+	memcpy(&v, p + off, 8);
+	return v;
+}
+
+/* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, the spans worth
+ * copying into *heap. */
+static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
+		       gs_capture_stats *st)
+{
+	const int64_t *o = l->offsets;
+	uint64_t mheap, hdr[2];
+	gs_target *t = rt->target;
+	if (o[SP_ALLSPANS] < 0 || o[SP_START] < 0 || o[SP_NPAGES] < 0 || o[SP_STATE] < 0 ||
+	    gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    gs_target_read(t, mheap + (uint64_t)o[SP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
+	    !hdr[1] || hdr[1] > MAX_SPANS)
+		return;
+	size_t n = (size_t)hdr[1], ssize = (size_t)l->sizes[SP_START];
+	uint64_t *ptr = gs_xcalloc(n, 8);
+	if (!ssize || gs_target_read(t, hdr[0], ptr, n * 8, NULL) < 0) {
+		free(ptr);
+		return;
+	}
+	/* The span structs in bulk, then read from the copy. */
+	rangev sr = { 0 };
+	for (size_t i = 0; i < n; i++)
+		add(&sr, ptr[i], ssize);
+	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n);
+	free(sr.v);
+	uint64_t *chunks = gs_xmalloc(n * 2 * sizeof *chunks);
+	size_t nch = 0;
+	uint8_t *buf = gs_xmalloc(ssize);
+	for (size_t i = 0; i < n; i++) {
+		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], buf, ssize, NULL) < 0)
+			continue;
+		uint64_t start = u64_at(buf, o[SP_START]), np = u64_at(buf, o[SP_NPAGES]);
+		uint8_t state = buf[o[SP_STATE]];
+		if (!np || np > (1u << 20) || start + np * GO_PAGE < start)
+			continue;
+		chunks[nch++] = start / ARENA_BYTES;
+		chunks[nch++] = (start + np * GO_PAGE - 1) / ARENA_BYTES;
+		if (!heap || state != SPAN_IN_USE)
+			continue;
+		uint8_t cls = o[SP_CLASS] >= 0 ? buf[o[SP_CLASS]] : 0;
+		if ((cls & 1) && cls >> 1 == 0 && np * GO_PAGE > LARGE_NOSCAN)
+			continue; /* one large object without pointers: a buffer */
+		add(spans, start, np * GO_PAGE);
+		st->spans++;
+	}
+	free(buf);
+	free(ptr);
+	qsort(chunks, nch, sizeof *chunks, cmp_u64);
+	for (size_t i = 0; i < nch; i++) {
+		if (i && chunks[i] == chunks[i - 1])
+			continue;
+		uint64_t a = chunks[i] * ARENA_BYTES;
+		if (arenas->n && arenas->v[arenas->n - 1][0] + arenas->v[arenas->n - 1][1] == a)
+			arenas->v[arenas->n - 1][1] += ARENA_BYTES;
+		else
+			add(arenas, a, ARENA_BYTES);
+	}
+	free(chunks);
+}
+
+/* Every g, then the live part of each stack, read from the g's copy. */
+static void copy_goroutines(gs_rt *rt, gs_capture_stats *st)
+{
+	const int64_t *o = rt->layout.offsets;
+	gs_target *t = rt->target;
+	uint64_t allgs, hdr[2];
+	size_t gsize = (size_t)rt->layout.sizes[RT_G_GOID];
+	if (!gsize || gs_rt_global(rt, "runtime.allgs", &allgs, NULL) < 0 ||
+	    gs_target_read(t, allgs, hdr, sizeof hdr, NULL) < 0 || !hdr[1] || hdr[1] > MAX_GS)
+		return;
+	size_t n = (size_t)hdr[1];
+	uint64_t *ptr = gs_xcalloc(n, 8);
+	if (gs_target_read(t, hdr[0], ptr, n * 8, NULL) < 0) {
+		free(ptr);
+		return;
+	}
+	rangev gr = { 0 }, sr = { 0 };
+	for (size_t i = 0; i < n; i++)
+		if (ptr[i])
+			add(&gr, ptr[i], gsize);
+	gs_target_capture(t, (const uint64_t(*)[2])gr.v, gr.n);
+	st->gs = gr.n;
+	uint8_t *g = gs_xmalloc(gsize);
+	for (size_t i = 0; i < n; i++) {
+		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], g, gsize, NULL) < 0)
+			continue;
+		uint32_t status;
+		memcpy(&status, g + o[RT_G_STATUS], 4);
+		status &= ~(uint32_t)GS_G_SCAN;
+		if (status == GS_G_DEAD || status == GS_G_IDLE || status == GS_G_DEADEXTRA)
+			continue;
+		uint64_t lo = u64_at(g, o[RT_G_STACK_LO]), hi = u64_at(g, o[RT_G_STACK_HI]);
+		uint64_t sp = u64_at(g, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
+		uint64_t ssp = o[RT_G_SYSCALLSP] >= 0 ? u64_at(g, o[RT_G_SYSCALLSP]) : 0;
+		if (lo >= hi || hi - lo > MAX_STACK)
+			continue;
+		if (ssp >= lo && ssp < hi && (ssp < sp || sp < lo || sp >= hi))
+			sp = ssp;
+		/* A running goroutine's stack pointer is in its thread's registers: all of it. */
+		if (sp < lo || sp >= hi || status == GS_G_RUNNING)
+			sp = lo;
+		/* A little below the stack pointer too: the unwinder looks at the frame pointer
+		 * saved just under it. */
+		sp = sp - lo > BELOW_SP ? sp - BELOW_SP : lo;
+		add(&sr, sp, hi - sp);
+	}
+	/* Where each thread stands (a system stack: g0's, a signal stack) and what it calls. */
+	for (size_t i = 0; i < gs_target_nthreads(t); i++) {
+		uint64_t rsp = gs_target_thread(t, i)->regs.rsp;
+		if (rsp > BELOW_SP)
+			add(&sr, rsp - BELOW_SP, THREAD_STACK);
+	}
+	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n);
+	st->stacks = sr.n;
+	free(g);
+	free(gr.v);
+	free(sr.v);
+	free(ptr);
+}
+
+void gs_rt_capture_prepare(gs_dwarf *d)
+{
+	gs_layout l;
+	memset(&l, 0, sizeof l);
+	gs_layout_resolve(&l, gs_runtime_fields, RT_NFIELDS, d, NULL);
+	gs_layout_free(&l);
+	memset(&l, 0, sizeof l);
+	gs_layout_resolve(&l, span_fields, SP_N, d, NULL);
+	gs_layout_free(&l);
+}
+
+void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
+{
+	gs_capture_stats dummy;
+	st = st ? st : &dummy;
+	memset(st, 0, sizeof *st);
+	uint64_t before = gs_target_image_bytes(rt->target);
+	gs_layout l;
+	memset(&l, 0, sizeof l);
+	gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, NULL);
+	rangev arenas = { 0 }, spans = { 0 };
+	list_spans(rt, &l, heap, &arenas, &spans, st);
+	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
+	 * persistent chunks, poll descriptors), the threads' own stacks. */
+	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n);
+	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n);
+	copy_goroutines(rt, st);
+	st->bytes = gs_target_image_bytes(rt->target) - before;
+	free(arenas.v);
+	free(spans.v);
+	gs_layout_free(&l);
+}
