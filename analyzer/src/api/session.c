@@ -173,6 +173,7 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	gs_session *s = gs_xcalloc(1, sizeof *s);
 	s->progress = o->progress;
 	s->progress_ctx = o->progress_ctx;
+	s->opened = *o;
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
 	if (open_session(s, o, &err) < 0) {

@@ -35,6 +35,7 @@ struct gs_session {
 	char **extra_warnings; /* warnings.c: the commands' own */
 	size_t nextra_warnings;
 	gs_capture_stats capture; /* a live target: what was copied while it was paused */
+	gs_open_options opened;   /* what it was opened with (live sampling opens it again) */
 	gs_progress_fn progress; /* from the open options, for a --peer core */
 	void *progress_ctx;
 };
