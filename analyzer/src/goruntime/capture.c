@@ -27,6 +27,8 @@ static const gs_field_spec span_fields[SP_N] = {
 #define MAX_GS ((uint64_t)1 << 24)
 #define MAX_STACK ((uint64_t)1 << 30)
 #define BELOW_SP 256u
+#define MAX_MS 100000
+#define G_GAP ((uint64_t)4 << 10)
 #define THREAD_STACK ((uint64_t)32 << 10)
 
 typedef struct rangev {
@@ -120,8 +122,8 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	free(chunks);
 }
 
-/* Every g, then the live part of each stack, read from the g's copy. */
-static void copy_goroutines(gs_rt *rt, gs_capture_stats *st)
+/* Every g, then (with stacks) the live part of each stack, read from the g's copy. */
+static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 {
 	const int64_t *o = rt->layout.offsets;
 	gs_target *t = rt->target;
@@ -136,13 +138,27 @@ static void copy_goroutines(gs_rt *rt, gs_capture_stats *st)
 		free(ptr);
 		return;
 	}
+	/* The g's with the little gaps between neighbours: they are read in runs (gread.c). */
 	rangev gr = { 0 }, sr = { 0 };
-	for (size_t i = 0; i < n; i++)
-		if (ptr[i])
-			add(&gr, ptr[i], gsize);
-	gs_target_capture(t, (const uint64_t(*)[2])gr.v, gr.n);
-	st->gs = gr.n;
-	uint8_t *g = gs_xmalloc(gsize);
+	uint64_t *sorted = gs_xmalloc(n * sizeof *sorted);
+	memcpy(sorted, ptr, n * sizeof *sorted);
+	qsort(sorted, n, sizeof *sorted, cmp_u64);
+	for (size_t i = 0; i < n; i++) {
+		if (!sorted[i])
+			continue;
+		uint64_t *last = gr.n ? gr.v[gr.n - 1] : NULL;
+		if (last && sorted[i] >= last[0] && sorted[i] - (last[0] + last[1]) <= G_GAP)
+			last[1] = sorted[i] + gsize - last[0];
+		else
+			add(&gr, sorted[i], gsize);
+		st->gs++;
+	}
+	free(sorted);
+	if (!stacks) /* else they are in the heap spans, copied already */
+		gs_target_capture(t, (const uint64_t(*)[2])gr.v, gr.n);
+	uint8_t *g = gs_xmalloc(stacks ? gsize : 1);
+	if (!stacks)
+		n = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], g, gsize, NULL) < 0)
 			continue;
@@ -167,7 +183,7 @@ static void copy_goroutines(gs_rt *rt, gs_capture_stats *st)
 		add(&sr, sp, hi - sp);
 	}
 	/* Where each thread stands (a system stack: g0's, a signal stack) and what it calls. */
-	for (size_t i = 0; i < gs_target_nthreads(t); i++) {
+	for (size_t i = 0; stacks && i < gs_target_nthreads(t); i++) {
 		uint64_t rsp = gs_target_thread(t, i)->regs.rsp;
 		if (rsp > BELOW_SP)
 			add(&sr, rsp - BELOW_SP, THREAD_STACK);
@@ -178,6 +194,26 @@ static void copy_goroutines(gs_rt *rt, gs_capture_stats *st)
 	free(gr.v);
 	free(sr.v);
 	free(ptr);
+}
+
+/* The m's (threads as the runtime knows them): heap objects, copied even when the heap is
+ * not, since loading the goroutines attaches them to their threads. */
+static void copy_ms(gs_rt *rt)
+{
+	const int64_t *o = rt->layout.offsets;
+	size_t msize = (size_t)rt->layout.sizes[RT_M_ALLLINK];
+	uint64_t m;
+	rangev mr = { 0 };
+	if (!msize || o[RT_M_ALLLINK] < 0 || gs_rt_global(rt, "runtime.allm", &m, NULL) < 0 ||
+	    gs_target_read_u64(rt->target, m, &m, NULL) < 0)
+		return;
+	for (size_t k = 0; m && k < MAX_MS; k++) {
+		add(&mr, m, msize);
+		if (gs_target_read_u64(rt->target, m + (uint64_t)o[RT_M_ALLLINK], &m, NULL) < 0)
+			break;
+	}
+	gs_target_capture(rt->target, (const uint64_t(*)[2])mr.v, mr.n);
+	free(mr.v);
 }
 
 void gs_rt_capture_prepare(gs_dwarf *d)
@@ -206,7 +242,9 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 	 * persistent chunks, poll descriptors), the threads' own stacks. */
 	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n);
 	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n);
-	copy_goroutines(rt, st);
+	if (!heap)
+		copy_ms(rt);
+	copy_goroutines(rt, heap, st);
 	st->bytes = gs_target_image_bytes(rt->target) - before;
 	free(arenas.v);
 	free(spans.v);

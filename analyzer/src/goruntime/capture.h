@@ -14,9 +14,10 @@ typedef struct gs_capture_stats {
 } gs_capture_stats;
 
 /* On a paused live target whose image is being kept (gs_target_image_begin), after
- * gs_rt_open_layout: copies the runtime's memory outside the heap arenas, every g, the
- * live part of every goroutine's stack and, with heap, the heap spans that hold pointers
- * or small objects (where the gRPC objects, channels, sudogs and their strings are).
+ * gs_rt_open_layout: copies the runtime's memory outside the heap arenas, every g and m
+ * and, with heap (what the goroutines' waits and the gRPC model read), the live part of
+ * every goroutine's stack and every heap span but those holding one large pointer-free
+ * buffer (the gRPC objects, channels, sudogs and their strings are in the others).
  * Memory it cannot reach is left out: reading it later is unreadable, as on a damaged core.
  * No-op for other targets. */
 void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st);

@@ -226,7 +226,8 @@ static int wait_stop(live_impl *l, pid_t tid)
 	}
 }
 
-/* 0 seized and stopped, 1 the thread is gone, -1 error. */
+/* Seizes tid and asks it to stop (the stop is waited for by stop_all, so that every thread
+ * of a round stops at once). 0 seized, 1 the thread is gone, -1 error. */
 static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 {
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
@@ -250,12 +251,27 @@ static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 		reap_gone(tid);
 		return 1;
 	}
-	int rc = wait_stop(l, tid);
-	if (rc == 1)
-		forget(l, tid);
-	if (rc < 0)
-		return gs_errf(err, GS_EINPUT, "pid %d: thread %d did not stop", l->pid, (int)tid);
-	return rc;
+	return 0;
+}
+
+/* Waits for the stops of threads [from, l->n); forgets those that are gone. Returns how
+ * many stopped, or -1. */
+static int stop_all(live_impl *l, size_t from, gs_err *err)
+{
+	int stopped = 0;
+	for (size_t i = from; i < l->n;) {
+		pid_t tid = l->threads[i].tid;
+		int rc = wait_stop(l, tid);
+		if (rc < 0)
+			return gs_errf(err, GS_EINPUT, "pid %d: thread %d did not stop", l->pid, (int)tid);
+		if (rc == 1) {
+			forget(l, tid); /* moves the last one here */
+			continue;
+		}
+		stopped++;
+		i++;
+	}
+	return stopped;
 }
 
 /* Seizes until a listing of /proc/PID/task shows no thread we do not hold. */
@@ -270,17 +286,20 @@ static int seize_all(live_impl *l, gs_err *err)
 			return gs_errf(err, GS_EINPUT, "pid %d: cannot list threads: %s", l->pid,
 				       strerror(errno));
 		}
+		size_t from = l->n;
 		for (size_t i = 0; i < n; i++) {
 			if (is_seized(l, tids[i]))
 				continue;
-			int rc = seize_one(l, tids[i], err);
-			if (rc < 0) {
+			if (seize_one(l, tids[i], err) < 0) {
 				free(tids);
 				return -1;
 			}
-			fresh += rc == 0;
 		}
 		free(tids);
+		int rc = stop_all(l, from, err);
+		if (rc < 0)
+			return -1;
+		fresh = (size_t)rc;
 		if (!fresh)
 			return l->n ? 0 : gs_errf(err, GS_EINPUT, "pid %d: no such process", l->pid);
 	}
