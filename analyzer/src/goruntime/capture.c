@@ -29,6 +29,9 @@ static const gs_field_spec span_fields[SP_N] = {
 #define BELOW_SP 256u
 #define MAX_MS 100000
 #define G_GAP ((uint64_t)4 << 10)
+/* Stacks closer than this are copied as one range (with the unused bottom of the next):
+ * ten thousand small ranges cost the kernel more than the few extra bytes. */
+#define STACK_GAP ((uint64_t)4 << 10)
 #define THREAD_STACK ((uint64_t)32 << 10)
 
 typedef struct rangev {
@@ -62,6 +65,35 @@ static uint64_t u64_at(const uint8_t *p, int64_t off)
 	return v;
 }
 
+static int cmp_range0(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+/* Ranges closer than gap are joined: one copy of a few more bytes costs less than another
+ * range for the kernel to look up and pin. */
+static void join_near(rangev *r, uint64_t gap)
+{
+	if (!r->n || !gap)
+		return;
+	qsort(r->v, r->n, sizeof *r->v, cmp_range0);
+	size_t k = 0;
+	for (size_t i = 0; i < r->n; i++) {
+		uint64_t *last = k ? r->v[k - 1] : NULL;
+		if (last && r->v[i][0] <= last[0] + last[1] + gap) {
+			uint64_t end = r->v[i][0] + r->v[i][1];
+			if (end > last[0] + last[1])
+				last[1] = end - last[0];
+		} else {
+			r->v[k][0] = r->v[i][0];
+			r->v[k][1] = r->v[i][1];
+			k++;
+		}
+	}
+	r->n = k;
+}
+
 /* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, the spans worth
  * copying into *heap. */
 static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
@@ -85,7 +117,7 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	rangev sr = { 0 };
 	for (size_t i = 0; i < n; i++)
 		add(&sr, ptr[i], ssize);
-	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n);
+	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
 	free(sr.v);
 	uint64_t *chunks = gs_xmalloc(n * 2 * sizeof *chunks);
 	size_t nch = 0;
@@ -155,7 +187,7 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 	}
 	free(sorted);
 	if (!stacks) /* else they are in the heap spans, copied already */
-		gs_target_capture(t, (const uint64_t(*)[2])gr.v, gr.n);
+		gs_target_capture(t, (const uint64_t(*)[2])gr.v, gr.n, gs_rt_exec(rt));
 	uint8_t *g = gs_xmalloc(stacks ? gsize : 1);
 	if (!stacks)
 		n = 0;
@@ -188,8 +220,9 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 		if (rsp > BELOW_SP)
 			add(&sr, rsp - BELOW_SP, THREAD_STACK);
 	}
-	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n);
 	st->stacks = sr.n;
+	join_near(&sr, STACK_GAP);
+	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
 	free(g);
 	free(gr.v);
 	free(sr.v);
@@ -212,7 +245,7 @@ static void copy_ms(gs_rt *rt)
 		if (gs_target_read_u64(rt->target, m + (uint64_t)o[RT_M_ALLLINK], &m, NULL) < 0)
 			break;
 	}
-	gs_target_capture(rt->target, (const uint64_t(*)[2])mr.v, mr.n);
+	gs_target_capture(rt->target, (const uint64_t(*)[2])mr.v, mr.n, gs_rt_exec(rt));
 	free(mr.v);
 }
 
@@ -241,7 +274,7 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
 	 * persistent chunks, poll descriptors), the threads' own stacks. */
 	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n);
-	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n);
+	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n, gs_rt_exec(rt));
 	if (!heap)
 		copy_ms(rt);
 	copy_goroutines(rt, heap, st);

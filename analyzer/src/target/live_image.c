@@ -11,6 +11,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../util/executor.h"
 #include "../util/strbuf.h"
 
 #define PAGE 4096u
@@ -19,6 +20,8 @@
  * huge pages: faulting in the destination 4 KiB at a time would cost the pause as much as
  * the copy. */
 #define BIG_BLOCK ((size_t)1 << 20)
+/* A copy this large is split between the caller and a worker thread. */
+#define SPLIT_MIN ((uint64_t)4 << 20)
 
 struct gs_image_block {
 	uint8_t *p;
@@ -183,30 +186,86 @@ int gs_image_in_region(const gs_image *im, uint64_t addr)
 	return lo < im->nregions && im->regions[lo][0] <= addr;
 }
 
+/* What one thread copies: ranges r[0, m) into buf, in order; the extents it read are kept
+ * in its own list (the image is not shared between threads) and added by the caller. */
+typedef struct copy_part {
+	pid_t pid;
+	int memfd;
+	const uint64_t (*r)[2];
+	size_t m;
+	uint8_t *buf;
+	gs_image_ext *ext;
+	size_t n, cap;
+	uint64_t got;
+} copy_part;
+
+static void part_add(copy_part *p, uint64_t addr, uint64_t len, const uint8_t *data)
+{
+	if (!len)
+		return;
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 256;
+		p->ext = gs_xrealloc(p->ext, p->cap * sizeof *p->ext);
+	}
+	p->ext[p->n++] = (gs_image_ext){ addr, len, data };
+}
+
 /* The pages of one range the kernel would not copy whole: page by page, readable ones
  * kept. */
-static uint64_t copy_slowly(gs_image *im, int memfd, uint64_t addr, uint64_t len, uint8_t *dst)
+static void copy_slowly(copy_part *p, uint64_t addr, uint64_t len, uint8_t *dst)
 {
-	uint64_t got = 0, run = 0;
+	uint64_t run = 0;
 	for (uint64_t off = 0; off < len;) {
 		uint64_t a = addr + off, k = PAGE - (a % PAGE);
 		if (k > len - off)
 			k = len - off;
-		ssize_t r = memfd >= 0 && a <= (uint64_t)INT64_MAX
-			? pread(memfd, dst + off, (size_t)k, (off_t)a) : -1;
+		ssize_t r = p->memfd >= 0 && a <= (uint64_t)INT64_MAX
+			? pread(p->memfd, dst + off, (size_t)k, (off_t)a) : -1;
 		if (r == (ssize_t)k) {
-			got += k;
+			p->got += k;
 			off += k;
 			continue;
 		}
 		if (off > run)
-			gs_image_add(im, addr + run, off - run, dst + run);
+			part_add(p, addr + run, off - run, dst + run);
 		off += k;
 		run = off;
 	}
 	if (len > run)
-		gs_image_add(im, addr + run, len - run, dst + run);
-	return got;
+		part_add(p, addr + run, len - run, dst + run);
+}
+
+static void copy_run(void *arg)
+{
+	copy_part *p = arg;
+	struct iovec loc[IOV_BATCH], rem[IOV_BATCH];
+	uint64_t off = 0;
+	size_t i = 0;
+	while (i < p->m) {
+		size_t k = 0;
+		uint64_t want = 0;
+		for (; k < IOV_BATCH && i + k < p->m; k++) {
+			loc[k] = (struct iovec){ p->buf + off + want, (size_t)p->r[i + k][1] };
+			rem[k] = (struct iovec){ (void *)(uintptr_t)p->r[i + k][0], (size_t)p->r[i + k][1] };
+			want += p->r[i + k][1];
+		}
+		ssize_t c = process_vm_readv(p->pid, loc, (unsigned long)k, rem, (unsigned long)k, 0);
+		uint64_t done = c > 0 ? (uint64_t)c : 0;
+		/* The ranges copied whole, then the one it stopped in, page by page. */
+		size_t j = 0;
+		for (; j < k && done >= p->r[i + j][1]; j++) {
+			part_add(p, p->r[i + j][0], p->r[i + j][1], p->buf + off);
+			done -= p->r[i + j][1];
+			off += p->r[i + j][1];
+			p->got += p->r[i + j][1];
+		}
+		if (j < k) {
+			copy_slowly(p, p->r[i + j][0], p->r[i + j][1], p->buf + off);
+			off += p->r[i + j][1];
+			j++;
+		}
+		i += j;
+	}
 }
 
 static int cmp_range(const void *a, const void *b)
@@ -215,7 +274,8 @@ static int cmp_range(const void *a, const void *b)
 	return x[0] < y[0] ? -1 : x[0] > y[0];
 }
 
-uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*ranges)[2], size_t n)
+uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*ranges)[2], size_t n,
+		       struct gs_exec *ex)
 {
 	if (!n)
 		return 0;
@@ -241,39 +301,39 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 	for (size_t i = 0; i < m; i++)
 		total += r[i][1];
 	uint8_t *buf = new_block(im, (size_t)total);
-	struct iovec *loc = gs_xmalloc(IOV_BATCH * sizeof *loc);
-	struct iovec *rem = gs_xmalloc(IOV_BATCH * sizeof *rem);
-	uint64_t got = 0, off = 0;
-	size_t i = 0;
-	while (i < m) {
-		size_t k = 0;
-		uint64_t want = 0, boff = off;
-		for (; k < IOV_BATCH && i + k < m; k++) {
-			loc[k] = (struct iovec){ buf + off + want, (size_t)r[i + k][1] };
-			rem[k] = (struct iovec){ (void *)(uintptr_t)r[i + k][0], (size_t)r[i + k][1] };
-			want += r[i + k][1];
-		}
-		ssize_t c = process_vm_readv(pid, loc, (unsigned long)k, rem, (unsigned long)k, 0);
-		uint64_t done = c > 0 ? (uint64_t)c : 0;
-		/* The ranges copied whole, then the one it stopped in, page by page. */
-		size_t j = 0;
-		uint64_t at = boff;
-		for (; j < k && done >= r[i + j][1]; j++) {
-			gs_image_add(im, r[i + j][0], r[i + j][1], buf + at);
-			done -= r[i + j][1];
-			at += r[i + j][1];
-			got += r[i + j][1];
-		}
-		if (j < k) {
-			got += copy_slowly(im, memfd, r[i + j][0], r[i + j][1], buf + at);
-			at += r[i + j][1];
-			j++;
-		}
-		i += j;
-		off = at;
+	/* Two halves by bytes, the second on a worker thread when there is one: the copy is
+	 * the kernel's work, per page, and the process waits for it. */
+	copy_part part[2] = { { pid, memfd, (const uint64_t(*)[2])r, m, buf, NULL, 0, 0, 0 },
+			      { pid, memfd, NULL, 0, NULL, NULL, 0, 0, 0 } };
+	gs_job job;
+	bool two = false;
+	if (ex && total >= SPLIT_MIN && m > 1) {
+		size_t h = 0;
+		uint64_t acc = 0;
+		while (h < m - 1 && acc + r[h][1] <= total / 2)
+			acc += r[h++][1];
+		h = h ? h : 1;
+		acc = 0;
+		for (size_t i = 0; i < h; i++)
+			acc += r[i][1];
+		part[0].m = h;
+		part[1].r = (const uint64_t(*)[2])(r + h);
+		part[1].m = m - h;
+		part[1].buf = buf + acc;
+		two = gs_exec_submit(ex, &job, copy_run, &part[1]);
+		if (!two)
+			part[0].m = m;
 	}
-	free(loc);
-	free(rem);
+	copy_run(&part[0]);
+	if (two)
+		gs_exec_join(&job);
+	uint64_t got = 0;
+	for (int k = 0; k < 2; k++) {
+		for (size_t i = 0; i < part[k].n; i++)
+			gs_image_add(im, part[k].ext[i].addr, part[k].ext[i].len, part[k].ext[i].data);
+		got += part[k].got;
+		free(part[k].ext);
+	}
 	free(r);
 	im->bytes += got;
 	return got;
@@ -390,7 +450,7 @@ uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
 		close(pmfd);
 	for (size_t i = 0; i < zero.n; i++)
 		gs_image_add(im, zero.v[i][0], zero.v[i][1], NULL);
-	uint64_t got = gs_image_copy(im, pid, memfd, (const uint64_t(*)[2])copy.v, copy.n);
+	uint64_t got = gs_image_copy(im, pid, memfd, (const uint64_t(*)[2])copy.v, copy.n, NULL);
 	free(copy.v);
 	free(zero.v);
 	return got;

@@ -53,10 +53,13 @@ uint64_t gs_image_next(const gs_image *im, uint64_t addr);
  * read there that the image cannot serve is a miss, not an unmapped address. */
 int gs_image_in_region(const gs_image *im, uint64_t addr);
 
+struct gs_exec;
 /* Copies ranges of pid's memory (sorted or not) into im with process_vm_readv, falling back
  * to pread on memfd for the pages of a range the kernel would not copy at once. Unreadable
- * pages are left out. Returns the bytes copied. */
-uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*ranges)[2], size_t n);
+ * pages are left out. With ex, a large copy is shared with one of its threads (process_vm_readv
+ * and pread need no tracer thread). Returns the bytes copied. */
+uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*ranges)[2], size_t n,
+		       struct gs_exec *ex);
 
 /* Copies every present page of pid's private mappings that are writable or anonymous (a
  * page never touched is recorded as zeros; a file page not written by the process is left

@@ -366,12 +366,13 @@ int gs_target_image_begin(gs_target *t)
 	return 0;
 }
 
-uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n)
+uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n,
+			   struct gs_exec *ex)
 {
 	live_impl *l = live_of(t);
 	if (!l || !l->imaging || l->frozen || l->memfd < 0)
 		return 0;
-	uint64_t got = gs_image_copy(&l->img, l->pid, l->memfd, ranges, n);
+	uint64_t got = gs_image_copy(&l->img, l->pid, l->memfd, ranges, n, ex);
 	gs_image_settle(&l->img);
 	return got;
 }
