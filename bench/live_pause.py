@@ -24,8 +24,9 @@ PAUSED = re.compile(r"paused ([0-9.]+) ms")
 
 def start(exe, streams):
     """The scenario with that many idle streams, once it printed its TRUTH line."""
+    env = dict(os.environ, GS_STATE_TIMEOUT="600")  # setting up 20,000 streams takes a while
     p = subprocess.Popen([exe, "-streams", str(streams), "-conns", "8", "-sample", "1"],
-                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     deadline = time.time() + 600
     while time.time() < deadline:
         line = p.stdout.readline()
