@@ -31,8 +31,8 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	if (o->core)
 		return gs_core_target_open_progress(o->core, o->progress ? pass_progress : NULL,
 						    (void *)o, err);
-	if (o->pid > 0)
-		return gs_live_target_open(o->pid, err);
+	if (o->pid > 0) /* analysed from a copy once it runs again (gs_rt_capture) */
+		return gs_live_target_open_copying(o->pid, err);
 	if (!o->read_memory) {
 		gs_errf(err, GS_EINPUT, "no target: give a core file, --pid, or a debugger");
 		return NULL;

@@ -38,8 +38,36 @@ static void push_block(gs_image *im, uint8_t *p, size_t len, int mapped)
 	im->blocks[im->nblocks++] = (struct gs_image_block){ p, len, mapped };
 }
 
+void gs_image_reserve(gs_image *im, size_t len)
+{
+	len = (len + ((size_t)2 << 20) - 1) & ~(((size_t)2 << 20) - 1);
+	if (im->pool || !len)
+		return;
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return;
+	madvise(p, len, MADV_HUGEPAGE);
+	for (size_t off = 0; off < len; off += PAGE)
+		((volatile uint8_t *)p)[off] = 0;
+	im->pool = p;
+	im->pool_len = len;
+}
+
+void gs_image_trim(gs_image *im)
+{
+	size_t used = (im->pool_used + PAGE - 1) & ~(size_t)(PAGE - 1);
+	if (im->pool && used < im->pool_len)
+		madvise(im->pool + used, im->pool_len - used, MADV_DONTNEED);
+}
+
 static uint8_t *new_block(gs_image *im, size_t len)
 {
+	size_t a = (len + 63) & ~(size_t)63;
+	if (im->pool && a <= im->pool_len - im->pool_used) {
+		uint8_t *p = im->pool + im->pool_used;
+		im->pool_used += a;
+		return p;
+	}
 	if (len >= BIG_BLOCK) {
 		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED) {
@@ -62,6 +90,8 @@ void gs_image_free(gs_image *im)
 			free(im->blocks[i].p);
 	}
 	free(im->blocks);
+	if (im->pool)
+		munmap(im->pool, im->pool_len);
 	free(im->ext);
 	free(im->pending);
 	free(im->regions);

@@ -32,12 +32,19 @@ typedef struct gs_image {
 	size_t nblocks, bcap;
 	uint64_t (*regions)[2]; /* the readable mappings when copied: [start, end), sorted */
 	size_t nregions, rcap;
+	uint8_t *pool;    /* made present before the pause: copies land in it first */
+	size_t pool_len, pool_used;
 	uint64_t bytes;   /* bytes copied */
 	uint64_t misses;  /* reads it could not serve once in use */
 	uint64_t first_miss;
 } gs_image;
 
 void gs_image_free(gs_image *im);
+/* Before the pause: memory for about len bytes of copies, made present now, so that the
+ * kernel zeroes it while the process still runs rather than during the copy. */
+void gs_image_reserve(gs_image *im, size_t len);
+/* After the pause: hands back what the copies did not use of the reserve. */
+void gs_image_trim(gs_image *im);
 /* Adds [addr, addr+len) holding data (NULL: zeros); data must live as long as im. */
 void gs_image_add(gs_image *im, uint64_t addr, uint64_t len, const uint8_t *data);
 /* Copies n bytes from src into a new extent at addr (what a paused read returned). */

@@ -10,6 +10,7 @@
  * stopped, and for SIGINT/SIGTERM it is enough to _exit().
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,6 +31,8 @@
 
 #define SEIZE_ROUNDS 64
 #define STOP_TIMEOUT_NS 5000000000ull
+/* At most this much memory is made ready for the copy before the pause. */
+#define RESERVE_MAX ((uint64_t)512 << 20)
 
 _Static_assert(sizeof(struct user_regs_struct) == GS_AMD64_USER_REGS * 8,
 	       "user_regs_struct is the amd64 layout");
@@ -149,6 +152,7 @@ static void live_resume(gs_target *t)
 	}
 	if (l->imaging) {
 		gs_image_settle(&l->img);
+		gs_image_trim(&l->img);
 		l->frozen = 1;
 	}
 }
@@ -321,7 +325,34 @@ static void read_regs(gs_target *t, live_impl *l)
 	}
 }
 
+/* The process's anonymous resident memory (RssAnon), 0 when unknown. */
+static uint64_t rss_anon(int pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	unsigned long long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb << 10;
+}
+
+static gs_target *open_live(int pid, bool copying, gs_err *err);
+
 gs_target *gs_live_target_open(int pid, gs_err *err)
+{
+	return open_live(pid, false, err);
+}
+
+gs_target *gs_live_target_open_copying(int pid, gs_err *err)
+{
+	return open_live(pid, true, err);
+}
+
+static gs_target *open_live(int pid, bool copying, gs_err *err)
 {
 	if (pid <= 0) {
 		gs_errf(err, GS_EINPUT, "pid %d: no such process", pid);
@@ -332,6 +363,11 @@ gs_target *gs_live_target_open(int pid, gs_err *err)
 	live_impl *l = gs_xcalloc(1, sizeof *l);
 	l->pid = pid;
 	l->memfd = -1;
+	if (copying) { /* what the copy will take is some of the anonymous memory */
+		uint64_t anon = rss_anon(pid) / 2;
+		gs_image_reserve(&l->img, (size_t)(anon < RESERVE_MAX ? anon : RESERVE_MAX));
+		l->imaging = 1;
+	}
 	/* From here on gs_target_close detaches whatever was seized. */
 	gs_target *t = gs_target_new(GS_TARGET_LIVE, name, &live_ops, l);
 	if (seize_all(l, err) != 0) {

@@ -60,6 +60,10 @@ gs_target *gs_core_target_open_progress(const char *path, gs_decompress_progress
 /* Seizes and interrupts every thread of PID, reads registers, leaves it stopped until
  * gs_target_close (or gs_target_resume). Reads memory through /proc/PID/mem. */
 gs_target *gs_live_target_open(int pid, gs_err *err);
+/* The same, keeping what is read for analysis after the process resumes (as
+ * gs_target_image_begin), with memory for the copy made ready before the pause: half the
+ * process's anonymous resident memory, at most 512 MiB. */
+gs_target *gs_live_target_open_copying(int pid, gs_err *err);
 
 /* A target over a host debugger's memory; threads are added with gs_target_add_thread. */
 gs_target *gs_callback_target_new(const gs_target_callbacks *cb, gs_err *err);
