@@ -94,6 +94,20 @@ static void join_near(rangev *r, uint64_t gap)
 	r->n = k;
 }
 
+static void add_chunks(rangev *arenas, uint64_t *chunks, size_t nch)
+{
+	qsort(chunks, nch, sizeof *chunks, cmp_u64);
+	for (size_t i = 0; i < nch; i++) {
+		if (i && chunks[i] == chunks[i - 1])
+			continue;
+		uint64_t a = chunks[i] * ARENA_BYTES;
+		if (arenas->n && arenas->v[arenas->n - 1][0] + arenas->v[arenas->n - 1][1] == a)
+			arenas->v[arenas->n - 1][1] += ARENA_BYTES;
+		else
+			add(arenas, a, ARENA_BYTES);
+	}
+}
+
 /* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, the spans worth
  * copying into *heap. */
 static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
@@ -119,8 +133,8 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		add(&sr, ptr[i], ssize);
 	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
 	free(sr.v);
-	uint64_t *chunks = gs_xmalloc(n * 2 * sizeof *chunks);
-	size_t nch = 0;
+	size_t nch = 0, chcap = n * 2;
+	uint64_t *chunks = gs_xmalloc(chcap * sizeof *chunks);
 	uint8_t *buf = gs_xmalloc(ssize);
 	for (size_t i = 0; i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], buf, ssize, NULL) < 0)
@@ -129,8 +143,15 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		uint8_t state = buf[o[SP_STATE]];
 		if (!np || np > (1u << 20) || start + np * GO_PAGE < start)
 			continue;
-		chunks[nch++] = start / ARENA_BYTES;
-		chunks[nch++] = (start + np * GO_PAGE - 1) / ARENA_BYTES;
+		/* every arena the span covers (a large one crosses several) */
+		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GO_PAGE - 1) / ARENA_BYTES;
+		     c++) {
+			if (nch == chcap) {
+				chcap *= 2;
+				chunks = gs_xrealloc(chunks, chcap * sizeof *chunks);
+			}
+			chunks[nch++] = c;
+		}
 		if (!heap || state != SPAN_IN_USE)
 			continue;
 		uint8_t cls = o[SP_CLASS] >= 0 ? buf[o[SP_CLASS]] : 0;
@@ -141,17 +162,45 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	}
 	free(buf);
 	free(ptr);
-	qsort(chunks, nch, sizeof *chunks, cmp_u64);
-	for (size_t i = 0; i < nch; i++) {
-		if (i && chunks[i] == chunks[i - 1])
-			continue;
-		uint64_t a = chunks[i] * ARENA_BYTES;
-		if (arenas->n && arenas->v[arenas->n - 1][0] + arenas->v[arenas->n - 1][1] == a)
-			arenas->v[arenas->n - 1][1] += ARENA_BYTES;
-		else
-			add(arenas, a, ARENA_BYTES);
-	}
+	add_chunks(arenas, chunks, nch);
 	free(chunks);
+}
+
+/* The addresses in runtime.allgs (n of them), or NULL. */
+static uint64_t *g_pointers(gs_rt *rt, size_t *n)
+{
+	uint64_t allgs, hdr[2];
+	*n = 0;
+	if (gs_rt_global(rt, "runtime.allgs", &allgs, NULL) < 0 ||
+	    gs_target_read(rt->target, allgs, hdr, sizeof hdr, NULL) < 0 || !hdr[1] ||
+	    hdr[1] > MAX_GS)
+		return NULL;
+	uint64_t *ptr = gs_xcalloc((size_t)hdr[1], 8);
+	if (gs_target_read(rt->target, hdr[0], ptr, (size_t)hdr[1] * 8, NULL) < 0) {
+		free(ptr);
+		return NULL;
+	}
+	*n = (size_t)hdr[1];
+	return ptr;
+}
+
+/* The arenas between the lowest and the highest g, whose mappings are left out whole (the
+ * heap is one stretch of addresses): enough for a command that reads no heap object but
+ * g's and m's. */
+static void g_arenas(gs_rt *rt, rangev *arenas)
+{
+	size_t n;
+	uint64_t *ptr = g_pointers(rt, &n), lo = UINT64_MAX, hi = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ptr[i])
+			continue;
+		lo = ptr[i] < lo ? ptr[i] : lo;
+		hi = ptr[i] > hi ? ptr[i] : hi;
+	}
+	if (hi >= lo && n)
+		add(arenas, lo / ARENA_BYTES * ARENA_BYTES,
+		    (hi / ARENA_BYTES - lo / ARENA_BYTES + 1) * ARENA_BYTES);
+	free(ptr);
 }
 
 /* Every g, then (with stacks) the live part of each stack, read from the g's copy. */
@@ -159,14 +208,9 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 {
 	const int64_t *o = rt->layout.offsets;
 	gs_target *t = rt->target;
-	uint64_t allgs, hdr[2];
-	size_t gsize = (size_t)rt->layout.sizes[RT_G_GOID];
-	if (!gsize || gs_rt_global(rt, "runtime.allgs", &allgs, NULL) < 0 ||
-	    gs_target_read(t, allgs, hdr, sizeof hdr, NULL) < 0 || !hdr[1] || hdr[1] > MAX_GS)
-		return;
-	size_t n = (size_t)hdr[1];
-	uint64_t *ptr = gs_xcalloc(n, 8);
-	if (gs_target_read(t, hdr[0], ptr, n * 8, NULL) < 0) {
+	size_t gsize = (size_t)rt->layout.sizes[RT_G_GOID], n;
+	uint64_t *ptr = g_pointers(rt, &n);
+	if (!gsize || !ptr) {
 		free(ptr);
 		return;
 	}
@@ -270,10 +314,13 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 	memset(&l, 0, sizeof l);
 	gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, NULL);
 	rangev arenas = { 0 }, spans = { 0 };
-	list_spans(rt, &l, heap, &arenas, &spans, st);
+	if (heap)
+		list_spans(rt, &l, heap, &arenas, &spans, st);
+	else /* without the span list: from the lowest g's arena to the highest's */
+		g_arenas(rt, &arenas);
 	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
 	 * persistent chunks, poll descriptors), the threads' own stacks. */
-	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n);
+	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n, !heap);
 	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n, gs_rt_exec(rt));
 	if (!heap)
 		copy_ms(rt);

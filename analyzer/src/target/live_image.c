@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -427,7 +428,7 @@ static int skip_name(const char *name)
 }
 
 uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
-				const uint64_t (*skip)[2], size_t nskip)
+				const uint64_t (*skip)[2], size_t nskip, bool whole)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
@@ -462,7 +463,12 @@ uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
 		im->regions[im->nregions++][1] = e;
 		if (perms[3] != 'p' || (!anon && perms[1] != 'w'))
 			continue;
-		/* Minus the skipped ranges (sorted, disjoint). */
+		/* Minus the skipped ranges (sorted, disjoint), or not at all if it meets one. */
+		bool meets = false;
+		for (size_t i = 0; whole && i < nskip && !meets; i++)
+			meets = skip[i][0] < e && skip[i][0] + skip[i][1] > s;
+		if (meets)
+			continue;
 		uint64_t a = s;
 		for (size_t i = 0; i < nskip && a < e; i++) {
 			uint64_t ks = skip[i][0], ke = skip[i][0] + skip[i][1];

@@ -14,6 +14,7 @@
 #ifndef GS_TARGET_LIVE_IMAGE_H
 #define GS_TARGET_LIVE_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -70,8 +71,9 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 
 /* Copies every present page of pid's private mappings that are writable or anonymous (a
  * page never touched is recorded as zeros; a file page not written by the process is left
- * to the file), except inside the sorted, disjoint skip ranges. Returns the bytes copied. */
+ * to the file), except inside the sorted, disjoint skip ranges (whole: except every mapping
+ * that meets one). Returns the bytes copied. */
 uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
-				const uint64_t (*skip)[2], size_t nskip);
+				const uint64_t (*skip)[2], size_t nskip, bool whole);
 
 #endif
