@@ -116,9 +116,10 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (s->typedesc)
 		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
 	gs_phases_mark(&s->phases, "dwarf");
-	if (late) { /* the pause starts here */
+	if (late) {
 		gs_rt_capture_prepare(s->dwarf);
 		gs_phases_mark(&s->phases, "prepare");
+		/* the pause starts here, and ends with gs_target_resume below */
 		if (!(s->target = open_target(o, err)))
 			return -1;
 		gs_phases_mark(&s->phases, "pause");
