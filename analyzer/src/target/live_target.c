@@ -230,12 +230,31 @@ static int wait_stop(live_impl *l, pid_t tid)
 	}
 }
 
+/* 1 when thread tid of pid is traced by another tracer than this thread (TracerPid names
+ * the tracing thread). */
+static int other_tracer(int pid, pid_t tid)
+{
+	char path[96], line[128];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, (int)tid);
+	FILE *f = fopen(path, "re");
+	long tracer = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer != 0 && tracer != (long)gettid(); /* the seizing thread */
+}
+
 /* Seizes tid and asks it to stop (the stop is waited for by stop_all, so that every thread
  * of a round stops at once). 0 seized, 1 the thread is gone, -1 error. */
 static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 {
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
-		if (errno == ESRCH)
+		/* Once one thread of the process is ours, a refusal of one that no other tracer
+		 * holds means it is exiting (the kernel refuses a task on its way out): gone,
+		 * like ESRCH. */
+		if (errno == ESRCH || (errno == EPERM && l->n > 0 && !other_tracer(l->pid, tid)))
 			return 1;
 		char why[256];
 		gs_live_trace_cause(l->pid, errno, why, sizeof why);
