@@ -29,6 +29,25 @@ static void refused(enum gs_parse_mode mode, int argc, const char *const *argv, 
 	ck_assert_msg(strstr(err, want) != NULL, "message '%s' lacks '%s'", err, want);
 }
 
+/* --samples N (2..100) and --interval S: live sampling, the command line's only. */
+START_TEST(test_sampling_options)
+{
+	const char *ok[] = {"why-blocked", "--samples", "3", "--interval", "0.5"};
+	gs_cmdline cl;
+	ck_assert_int_eq(parse(&cl, GS_PARSE_COMMAND, N(ok), ok), 0);
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--samples")->v1, "3");
+	gs_cmdline_free(&cl);
+	const char *one[] = {"streams", "--samples", "1"};
+	refused(GS_PARSE_COMMAND, N(one), one, "from 2 to 100");
+	const char *many[] = {"streams", "--samples", "101"};
+	refused(GS_PARSE_COMMAND, N(many), many, "from 2 to 100");
+	const char *info[] = {"info", "--samples", "3"};
+	refused(GS_PARSE_COMMAND, N(info), info, "not of info");
+	const char *dbg[] = {"goroutines", "--samples", "3"};
+	refused(GS_PARSE_DEBUGGER, N(dbg), dbg, "inside a debugger the debugger holds it stopped");
+}
+END_TEST
+
 START_TEST(test_every_command_option_parses)
 {
 	size_t n;
@@ -41,7 +60,8 @@ START_TEST(test_every_command_option_parses)
 				: o->val == GS_V_SECONDS ? "2.5"
 				: o->val == GS_V_PID ? "123"
 				: o->val == GS_V_GROUPBY ? "label:request_id"
-				: o->val == GS_V_LABEL ? "request_id=r-1" : "some/file";
+				: o->val == GS_V_LABEL ? "request_id=r-1"
+				: o->val == GS_V_COUNT ? "3" : "some/file";
 			const char *argv[5] = {cmds[i].name, o->name, v, "7", NULL};
 			int argc = o->val == GS_V_NONE ? 2 : 3;
 			if (cmds[i].min_pos) /* goroutine-bt, stream-state need theirs */
@@ -473,6 +493,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, test_usage_from_the_table);
 	tcase_add_test(tc, test_completion);
 	tcase_add_test(tc, test_options_api);
+	tcase_add_test(tc, test_sampling_options);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -44,6 +44,7 @@ static const char *what_value(enum gs_val v)
 	case GS_V_REASON: return "a text to find in wait reasons";
 	case GS_V_PEER: return "a core file";
 	case GS_V_LABEL: return "a pprof label, KEY or KEY=VALUE";
+	case GS_V_COUNT: return "a number of samples";
 	default: return "a value";
 	}
 }
@@ -85,6 +86,14 @@ static int check_value(const gs_cmdspec *cmd, const gs_optspec *o, const char *v
 		double t = strtod(v, &end);
 		if (*end || end == v || !(t > 0) || t > 1e6)
 			return fail(err, errlen, "%s needs a number of seconds, not '%s'", o->name, v);
+		return 0;
+	}
+	case GS_V_COUNT: {
+		errno = 0;
+		long k = strtol(v, &end, 10);
+		if (errno || *end || end == v || k < 2 || k > GS_MAX_SAMPLES)
+			return fail(err, errlen, "%s needs a number of samples from 2 to %d, not '%s'",
+				    o->name, GS_MAX_SAMPLES, v);
 		return 0;
 	}
 	case GS_V_GOID:
@@ -237,6 +246,10 @@ static int misplaced(const gs_optspec *o, enum gs_parse_mode mode, char *err, si
 	if (mode == GS_PARSE_COMMAND && (o->flags & (GS_OPT_OPEN | GS_OPT_META)))
 		return fail(err, errlen, "%s is for the front end that opens the snapshot, not an "
 			    "option of the command", o->name);
+	if (mode == GS_PARSE_DEBUGGER && (o->flags & GS_OPT_CLI) && !(o->flags & GS_OPT_OPEN))
+		return fail(err, errlen, "%s: sampling resumes the process between snapshots, and "
+			    "inside a debugger the debugger holds it stopped: run grpcscope --pid "
+			    "outside the debugger", o->name);
 	if (mode == GS_PARSE_DEBUGGER && (o->flags & GS_OPT_CLI))
 		return fail(err, errlen, "%s: inside a debugger, grpcscope reads the debugger's "
 			    "target (%s)", o->name, o->val == GS_V_PID ? "attach to the process there"

@@ -15,6 +15,7 @@
 #include "../util/strbuf.h"
 #include "grammar.h"
 #include "listing.h"
+#include "sampling.h"
 #include "session.h"
 #include "warnings.h"
 
@@ -100,6 +101,11 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 		} else if (strcmp(n, "--reason") == 0) {
 			o.reason = it->v1;
 		}
+	}
+	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
+		free(ids);
+		sampling_req rq = {"goroutines", o.json ? GS_FMT_JSON : GS_FMT_TEXT, NULL, 0};
+		return gs_cmd_sampled(s, cl, &rq, out, errmsg);
 	}
 	if (!s) { /* gs_command_check: the arguments are fine */
 		free(ids);
@@ -216,6 +222,10 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
 	bool json = gs_cmdline_get(cl, "--json") != NULL;
+	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
+		sampling_req rq = {"streams", json ? GS_FMT_JSON : GS_FMT_TEXT, NULL, 0};
+		return gs_cmd_sampled(s, cl, &rq, out, errmsg);
+	}
 	if (!s)
 		return 0;
 	gs_err e = {0};
@@ -300,6 +310,16 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	}
 	if (all && fmt == GS_FMT_TEXT)
 		fmt = GS_FMT_TEXT_ALL;
+	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
+		if (po.core) {
+			free(ids);
+			return bad(errmsg, "%s", "why-blocked: --samples and --peer do not go together");
+		}
+		sampling_req rq = {"why-blocked", fmt, ids, nids};
+		int rc = gs_cmd_sampled(s, cl, &rq, out, errmsg);
+		free(ids);
+		return rc;
+	}
 	if (!s) {
 		free(ids);
 		free(labels);

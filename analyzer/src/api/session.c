@@ -4,8 +4,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../binary/grpc_version.h"
+#include "../goruntime/capture.h"
 #include "../goruntime/identity.h"
 #include "../util/strbuf.h"
 
@@ -29,8 +31,8 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	if (o->core)
 		return gs_core_target_open_progress(o->core, o->progress ? pass_progress : NULL,
 						    (void *)o, err);
-	if (o->pid > 0)
-		return gs_live_target_open(o->pid, err);
+	if (o->pid > 0) /* analysed from a copy once it runs again (gs_rt_capture) */
+		return gs_live_target_open_copying(o->pid, err);
 	if (!o->read_memory) {
 		gs_errf(err, GS_EINPUT, "no target: give a core file, --pid, or a debugger");
 		return NULL;
@@ -61,12 +63,28 @@ static int open_dwarf(gs_session *s, const gs_open_options *o, gs_err *err)
 	return s->dwarf ? 0 : -1;
 }
 
+/* A live process's executable, known before it is paused: the executable is then read
+ * while it still runs. 0, or -1 when /proc cannot tell (the pause then comes first, and
+ * says why). */
+static int live_exe(int pid, char *buf, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/exe", pid);
+	ssize_t r = readlink(path, buf, cap - 1);
+	if (r <= 0 || (size_t)r >= cap - 1)
+		return -1;
+	buf[r] = '\0';
+	return 0;
+}
+
 static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 {
-	s->target = open_target(o, err);
-	if (!s->target)
+	char exebuf[4096];
+	bool late = !o->core && o->pid > 0 && !o->read_memory &&
+		    (o->exe || live_exe(o->pid, exebuf, sizeof exebuf) == 0);
+	if (!late && !(s->target = open_target(o, err)))
 		return -1;
-	const char *exe = o->exe ? o->exe : gs_target_exe_path(s->target);
+	const char *exe = o->exe ? o->exe : late ? exebuf : gs_target_exe_path(s->target);
 	if (!exe && gs_target_notes_problem(s->target))
 		return gs_errf(err, GS_EINPUT,
 			       "%s: %s, so the executable it ran is not recorded; give EXE CORE",
@@ -98,10 +116,26 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (s->typedesc)
 		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
 	gs_phases_mark(&s->phases, "dwarf");
+	if (late) {
+		gs_rt_capture_prepare(s->dwarf);
+		gs_phases_mark(&s->phases, "prepare");
+		/* the pause starts here, and ends with gs_target_resume below */
+		if (!(s->target = open_target(o, err)))
+			return -1;
+		gs_phases_mark(&s->phases, "pause");
+	}
+	bool copy = gs_target_kind(s->target) == GS_TARGET_LIVE &&
+		    gs_target_image_begin(s->target) == 0;
 	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
 				  o->has_bias_hint ? &o->load_bias_hint : NULL, err);
 	if (!s->rt)
 		return -1;
+	gs_phases_mark(&s->phases, "layout");
+	if (copy) { /* what the command reads is copied, and the process goes on */
+		gs_rt_capture(s->rt, o->want_grpc != 0, &s->capture);
+		gs_target_resume(s->target);
+		gs_phases_mark(&s->phases, "copy");
+	}
 	/* The heap scan needs only the layout: it runs while the goroutines are read. On
 	 * failure gs_close stops it before the model goes. */
 	if (o->want_grpc)
@@ -140,6 +174,7 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	gs_session *s = gs_xcalloc(1, sizeof *s);
 	s->progress = o->progress;
 	s->progress_ctx = o->progress_ctx;
+	s->opened = *o;
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
 	if (open_session(s, o, &err) < 0) {
@@ -225,6 +260,15 @@ char *gs_timing(gs_session *s)
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	gs_phases_format(&s->phases, &sb);
+	if (s->target && gs_target_kind(s->target) == GS_TARGET_LIVE && sb.len &&
+	    sb.buf[sb.len - 1] == '\n') { /* the pause, and what was copied during it */
+		sb.len--;
+		uint64_t first, miss = gs_target_image_misses(s->target, &first);
+		gs_strbuf_printf(&sb, ", paused %.1f ms (copied %.1f MiB; %llu reads outside it, "
+				      "first at 0x%llx)\n", gs_target_pause_ns(s->target) / 1e6,
+				 gs_target_image_bytes(s->target) / 1048576.0,
+				 (unsigned long long)miss, (unsigned long long)first);
+	}
 	return gs_strbuf_take(&sb);
 }
 

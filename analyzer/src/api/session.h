@@ -11,6 +11,7 @@
 #include "../binary/elf_file.h"
 #include "../binary/pclntab.h"
 #include "../binary/typedesc.h"
+#include "../goruntime/capture.h"
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
 #include "../target/target.h"
@@ -33,6 +34,8 @@ struct gs_session {
 	gs_phases phases;   /* GRPCSCOPE_TIMING */
 	char **extra_warnings; /* warnings.c: the commands' own */
 	size_t nextra_warnings;
+	gs_capture_stats capture; /* a live target: what was copied while it was paused */
+	gs_open_options opened;   /* what it was opened with (live sampling opens it again) */
 	gs_progress_fn progress; /* from the open options, for a --peer core */
 	void *progress_ctx;
 };
