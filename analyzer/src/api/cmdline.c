@@ -110,7 +110,7 @@ static int check_value(const gs_cmdspec *cmd, const gs_optspec *o, const char *v
 	case GS_V_DIR:
 		if (!*v)
 			return fail(err, errlen, "%s needs a directory", o->name);
-		if (strchr(v, ':'))
+		if (strchr(v, ':') && strcmp(o->name, "--debug-dir") == 0)
 			return fail(err, errlen, "%s: ':' separates debug directories", v);
 		return 0;
 	case GS_V_FILE:
@@ -333,7 +333,7 @@ static int check_files(gs_cmdline *cl, const long *owner, char *err, size_t errl
 	if (pid && cl->nfiles > 1)
 		return fail(err, errlen, "%s: a core file and --pid together (give one)",
 			    cl->files[1]);
-	if (!pid && cl->nfiles == 0)
+	if (!pid && cl->nfiles == 0 && !gs_cmdline_get(cl, "--snapshots")) /* DIR's first */
 		return fail(err, errlen, "no snapshot: give EXE CORE, CORE or --pid PID");
 	return 0;
 }
