@@ -61,13 +61,14 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUI
 # Snapshots come from pinned inputs and carry a stamp of their inputs' hash: they live in the
 # cache, outside the clone, so that a fresh clone (CI) rebuilds only what changed. A clone
 # that already has its own fixtures/out directory keeps it.
-fixtures/out fixtures/out-thirdparty:
+fixtures/out fixtures/out-thirdparty fixtures/out-chains:
 	@mkdir -p "$(GS_CACHE)/fixtures/$(notdir $@)" && ln -sfn "$(GS_CACHE)/fixtures/$(notdir $@)" $@
 
-fixtures: all | fixtures/out fixtures/out-thirdparty
+fixtures: all | fixtures/out fixtures/out-thirdparty fixtures/out-chains
 	@fixtures/fetch-toolchains.sh
 	@fixtures/thirdparty/fetch.sh
-	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; exit $$rc
+	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; \
+	 fixtures/chains/snapshot.sh || rc=1; exit $$rc
 
 unit: all $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)

@@ -435,16 +435,33 @@ static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 
 /* Whether the hop from verdict v of snapshot a to goroutine goid of snapshot b closes a
  * cycle across processes: b's path across comes back to v. */
-static bool across_cycle(const gs_diagnosis *db, size_t a, const gs_verdict *v, uint64_t goid)
+static bool across_cycle(const gs_diagnosis *db, const vindex *ixb, size_t a, const gs_verdict *v,
+			 uint64_t goid)
 {
-	for (size_t i = 0; i < db->n; i++) {
-		if (db->v[i].goid != goid)
-			continue;
-		for (size_t k = 0; k < db->v[i].nacross; k++)
-			if (db->v[i].across[k].snap == a && db->v[i].across[k].goid == v->goid)
-				return true;
-	}
+	const gs_verdict *x = find_in(ixb, db->n, goid);
+	for (size_t k = 0; x && k < x->nacross; k++)
+		if (x->across[k].snap == a && x->across[k].goid == v->goid)
+			return true;
 	return false;
+}
+
+/* The streams of snapshot i that verdicts of other snapshots are paired with: declared in
+ * i's cluster too (a node belongs to the first subgraph that names it). */
+static void dot_paired_streams(const gs_snapview *set, size_t n, size_t i, gs_strbuf *out)
+{
+	char lbl[512];
+	for (size_t j = 0; j < n; j++) {
+		const gs_diagnosis *dg = set[j].dg;
+		for (size_t k = 0; j != i && k < dg->n; k++) {
+			long si = dg->v[k].stream;
+			if (si < 0 || dg->rpeer[si] < 0 || dg->rsnap[si] != (int32_t)i)
+				continue;
+			const gs_stream *s = gs_grpc_stream(set[i].g, (size_t)dg->rpeer[si]);
+			gs_strbuf_printf(out, "    p%zu_s%llx [shape=ellipse,label=\"%s stream %u\\n%s\"];\n",
+					 i, (unsigned long long)s->addr, s->side == GS_CLIENT ? "client" : "server",
+					 s->id, gs_text_safe(s->method, lbl, sizeof lbl, true));
+		}
+	}
 }
 
 /* One graph, a cluster per process; the edges between processes after every cluster (an
@@ -453,27 +470,33 @@ static void dot_set(const gs_snapview *set, size_t n, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	char pfx[32], lbl[1024];
+	vindex **ix = gs_xcalloc(n, sizeof *ix);
 	for (size_t i = 0; i < n; i++) {
+		ix[i] = index_verdicts(set[i].dg);
 		snprintf(pfx, sizeof pfx, "p%zu_", i);
 		gs_strbuf_printf(out, "  subgraph cluster_p%zu {\n    label=\"%s: %s\";\n", i,
 				 i ? "peer" : "primary", gs_text_safe(set[i].core, lbl, sizeof lbl, true));
 		dot_body(set[i].g, set[i].dg, pfx, "  ", out);
+		dot_paired_streams(set, n, i, out);
 		gs_strbuf_puts(out, "  }\n");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const gs_diagnosis *dg = set[i].dg;
 		for (size_t j = 0; j < dg->n; j++) {
 			const gs_verdict *v = &dg->v[j];
-			if (v->stream >= 0 && dg->rpeer[v->stream] >= 0) {
-				int32_t r = dg->rsnap[v->stream];
+			long si = v->stream;
+			/* a connection once, from its client's end */
+			if (si >= 0 && dg->rpeer[si] >= 0 &&
+			    gs_grpc_stream(set[i].g, (size_t)si)->side == GS_CLIENT) {
+				int32_t r = dg->rsnap[si];
 				gs_strbuf_printf(out, "  p%zu_s%llx -> p%d_s%llx [style=dashed,label=\"peer\"];\n",
-						 i, (unsigned long long)gs_grpc_stream(set[i].g, (size_t)v->stream)->addr,
+						 i, (unsigned long long)gs_grpc_stream(set[i].g, (size_t)si)->addr,
 						 (int)r, (unsigned long long)gs_grpc_stream(set[r].g,
-						 (size_t)dg->rpeer[v->stream])->addr);
+						 (size_t)dg->rpeer[si])->addr);
 			}
 			for (size_t k = 0; k < v->npeer_chain; k++) {
 				size_t r = v->peer_snap[k];
-				bool cyc = across_cycle(set[r].dg, i, v, v->peer_chain[k]);
+				bool cyc = across_cycle(set[r].dg, ix[r], i, v, v->peer_chain[k]);
 				gs_strbuf_printf(out, "  p%zu_g%llu -> p%zu_g%llu [label=\"blames\",style=bold%s];\n",
 						 i, (unsigned long long)v->goid, r,
 						 (unsigned long long)v->peer_chain[k],
@@ -482,6 +505,9 @@ static void dot_set(const gs_snapview *set, size_t n, gs_strbuf *out)
 		}
 	}
 	gs_strbuf_puts(out, "}\n");
+	for (size_t i = 0; i < n; i++)
+		free(ix[i]);
+	free(ix);
 }
 
 void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
