@@ -122,18 +122,6 @@ int gs_peers_open(gs_session *s, const gs_cmdline *cl, gs_peers *out, char **err
 	memset(out, 0, sizeof *out);
 	int rc = collect(s, cl, out, errmsg);
 	if (!rc && s) {
-		const gs_item *dir = gs_cmdline_get(cl, "--snapshots");
-		const char *prim = primary_core(s);
-		if (dir && prim) { /* the primary came from DIR when DIR holds it */
-			gs_snapref *v;
-			size_t n;
-			char err[16];
-			if (gs_snapdir_list(dir->v1, &v, &n, err, sizeof err) == 0) {
-				for (size_t j = 0; j < n && !out->from_dir_primary; j++)
-					out->from_dir_primary = same_file(v[j].core, prim);
-				gs_snapdir_free(v, n);
-			}
-		}
 		for (size_t i = 0; i < out->n && !rc; i++)
 			rc = open_one(s, &out->p[i], out->n > 1, errmsg);
 	}

@@ -19,7 +19,6 @@ typedef struct gs_peer {
 typedef struct gs_peers {
 	gs_peer *p;
 	size_t n;
-	bool from_dir_primary; /* the primary is the first snapshot of --snapshots DIR */
 } gs_peers;
 
 /* Collects and opens the peers of cl for the primary session s (s NULL: only checks the
