@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 
@@ -131,6 +132,27 @@ def check_report(t, name, d, hops, tmp):
             "%s: the report lists each peer's root causes and the chain across" % name)
 
 
+def check_gdb(t, name, d, hops):
+    """Inside gdb the debugger's core is the primary; DIR's copy of it is passed over."""
+    h = hops[0]
+    try:
+        p = subprocess.run(["gdb", "-q", "-batch", "-nx", "-ex", "source %s" % os.path.join(ROOT, "gdb", "grpcscope.py"),
+                            "-ex", "why-blocked --json --snapshots %s" % d, h["exe_path"], h["core_path"]],
+                           capture_output=True, text=True, timeout=180)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        t.fail("%s: gdb why-blocked --snapshots: %s" % (name, e))
+        return
+    line = next((l for l in p.stdout.splitlines() if l.startswith('{"schema"')), None)
+    rc, out, err = run(["why-blocked", "--json", h["exe_path"], h["core_path"], "--snapshots", d])
+    if not t.check(line is not None and rc == 0, "%s: why-blocked --snapshots DIR in gdb and on the command line "
+                   "(gdb: %s; cli exit %d %s)" % (name, p.stderr.strip()[-200:], rc, err.strip()[:200])):
+        return
+    g, c = json.loads(line), json.loads(out)
+    t.check(g["verdicts"] == c["verdicts"] and g["peers"] == c["peers"] and
+            [s["core"] for s in g["snapshots"]][1:] == [x["core_path"] for x in hops[1:]],
+            "%s: gdb gives the command line's verdicts and chains, its core the primary once" % name)
+
+
 def bad_input(t, d, hops, tmp):
     def refused(what, args, want):
         rc, out, err = run(args)
@@ -214,6 +236,7 @@ def main():
                         [h["core_path"] for h in hops[2:]] and v is not None and got_across(v) == want_across(hops, 1),
                         "%s: hop 1 primary, the others peers once each, its chain to the end" % name)
             check_report(t, name, d, hops, tmp)
+            check_gdb(t, name, d, hops)
             bad_input(t, d, hops, tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
