@@ -112,24 +112,34 @@ def check_dot(t, name, dot, hops):
 
 
 def check_report(t, name, d, hops, tmp):
-    page = os.path.join(tmp, name + ".html")
-    env_before = os.environ.get("GRPCSCOPE_OWN_LAYOUT")
-    os.environ["GRPCSCOPE_OWN_LAYOUT"] = "1"
-    rc, _, err = run(["report", "-o", page, "--snapshots", d])
-    if env_before is None:
-        del os.environ["GRPCSCOPE_OWN_LAYOUT"]
-    if not t.check(rc == 0, "%s: report --snapshots DIR (exit %d: %s)" % (name, rc, err.strip())):
-        return
-    with open(page) as f:
-        html = f.read()
-    ids = ["node-g%d" % hops[0]["g"]["id"]] + ["node-%sg%d" % ("peer-" if k == 1 else "peer%d-" % k, h["g"]["id"])
-                                               for k, h in enumerate(hops) if k]
-    t.check(all('id="%s"' % i in html for i in ids) and
-            all('id="cluster-%d"' % k in html for k in range(len(hops))),
-            "%s: the report's graph has every hop's goroutine, a cluster per process" % name)
-    t.check('id="peer-groups"' in html and (len(hops) < 3 or 'id="peer%d-groups"' % (len(hops) - 1) in html)
-            and "chain across processes" in html,
-            "%s: the report lists each peer's root causes and the chain across" % name)
+    """The report's graph, laid out by Graphviz (where libgvc loads) and by grpcscope's own
+    layout: a node per hop's goroutine and a cluster per process."""
+    for own in ("1", "0"):
+        page = os.path.join(tmp, "%s-%s.html" % (name, own))
+        before = os.environ.get("GRPCSCOPE_OWN_LAYOUT")
+        os.environ["GRPCSCOPE_OWN_LAYOUT"] = own
+        try:
+            rc, _, err = run(["report", "-o", page, "--snapshots", d])
+        finally:
+            if before is None:
+                del os.environ["GRPCSCOPE_OWN_LAYOUT"]
+            else:
+                os.environ["GRPCSCOPE_OWN_LAYOUT"] = before
+        what = "%s: report --snapshots DIR (%s)" % (name, "own layout" if own == "1" else "default layout")
+        if not t.check(rc == 0, "%s (exit %d: %s)" % (what, rc, err.strip())):
+            continue
+        with open(page) as f:
+            html = f.read().replace("&#45;", "-")  # Graphviz writes '-' in ids so
+        engine = re.search(r"Drawn by ([^.]*)\.", html)
+        ids = ["node-g%d" % hops[0]["g"]["id"]] + ["node-%sg%d" % ("peer-" if k == 1 else "peer%d-" % k, h["g"]["id"])
+                                                   for k, h in enumerate(hops) if k]
+        t.check(all('id="%s"' % i in html for i in ids) and
+                all('id="cluster-%d"' % k in html for k in range(len(hops))),
+                "%s: the graph (%s) has every hop's goroutine, a cluster per process"
+                % (what, engine.group(1) if engine else "?"))
+        t.check('id="peer-groups"' in html and (len(hops) < 3 or 'id="peer%d-groups"' % (len(hops) - 1) in html)
+                and "chain across processes" in html,
+                "%s: each peer's root causes and the chain across" % what)
 
 
 def check_gdb(t, name, d, hops):

@@ -123,7 +123,7 @@ static bool graphviz_svg(const gs_graph *g, gs_strbuf *out)
 			     " edge [fontname=\"monospace\",fontsize=9];\n");
 	for (size_t c = 0; c <= g->nclusters; c++) {
 		if (c)
-			gs_strbuf_printf(&dot, " subgraph cluster_%zu {\n  id=\"cluster-%zu\";class=\"cluster\";"
+			gs_strbuf_printf(&dot, " subgraph cluster_%zu {\n  id=\"cluster-%zu\";"
 					 "label=\"", c - 1, c - 1);
 		if (c) {
 			dot_str(&dot, g->clusters[c - 1]);
