@@ -90,6 +90,26 @@ def check_json(t, name, j, hops, first=0):
             "%s: peer, peer_verdicts and peer_groups are the first peer's" % name)
 
 
+def check_dumps(t, name, hops):
+    """Each hop's goroutine as the Go runtime's own dump (SIGQUIT after the freeze) shows it:
+    same wait reason, and the same in grpcscope's listing of its core."""
+    for h in hops:
+        g = h["g"]
+        path = os.path.join(os.path.dirname(h["core_path"]), "hop%d.runtime-goroutines.txt" % h["hop"])
+        try:
+            with open(path, errors="replace") as f:
+                m = re.search(r"^goroutine %d (?:gp=\S+ m=\S+ (?:mp=\S+ )?)?\[([^\],]*)" % g["id"], f.read(), re.M)
+        except OSError as e:
+            t.fail("%s: %s" % (name, e))
+            continue
+        rc, out, err = run(["goroutines", "--json", "--id", str(g["id"]), h["exe_path"], h["core_path"]])
+        mine = json.loads(out)["goroutines"] if rc == 0 else []
+        t.check(m is not None and m.group(1) == g["wait"] and len(mine) == 1 and mine[0]["wait_reason"] == g["wait"],
+                "%s: hop %d goroutine %d is [%s] in the runtime's dump and in grpcscope's listing (%s, %s)"
+                % (name, h["hop"], g["id"], g["wait"], m.group(1) if m else "absent",
+                   mine[0]["wait_reason"] if mine else err.strip()[:100]))
+
+
 def check_text(t, name, text, hops):
     t.check(text.startswith("=== primary snapshot %s\n" % hops[0]["core_path"]) and
             all("=== peer snapshot %s\n" % h["core_path"] in text for h in hops[1:]),
@@ -229,6 +249,7 @@ def main():
                 check_json(t, name + " --peer", jp, hops)
                 t.check(rc == 0 and jp["verdicts"] == jd["verdicts"] and jp["peers"] == jd["peers"],
                         "%s: --peer for each hop and --snapshots DIR give the same verdicts" % name)
+            check_dumps(t, name, hops)
             rc, out, err = run(["why-blocked"] + peer_args(hops))
             if t.check(rc == 0, "%s: why-blocked text (exit %d)" % (name, rc)):
                 check_text(t, name, out, hops)
