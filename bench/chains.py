@@ -6,7 +6,7 @@ analysing each of the ten alone (`why-blocked EXE CORE`), and the ratio of the s
 of the ten. Each figure is the median of --reps rounds after one untimed warm-up. The cost
 compared is CPU time (user + system): on a machine shared with other work, wall time is
 mostly the wait for a CPU and moves by tens of per cent from run to run; both are printed.
-Exits 1 when the set costs more CPU than the ten alone. Usage: bench/chains.py [--reps N]
+Exits 1 when the set's least CPU time over the rounds is more than the sum of the ten's. Usage: bench/chains.py [--reps N]
 [--json]"""
 import argparse
 import os
@@ -53,21 +53,24 @@ def main():
             m = measure(argv)
             if r:
                 res[k].append(m)
+    # Medians of wall time; CPU time also as its least over the rounds (what the work costs
+    # when nothing else on the machine gets in the way: caches, frequency).
     med = {k: (statistics.median(m[0] for m in v), statistics.median(m[1] for m in v),
-               max(m[2] for m in v)) for k, v in res.items()}
+               max(m[2] for m in v), min(m[1] for m in v)) for k, v in res.items()}
     print("ten processes, %s (median of %d rounds)" % (d, a.reps))
-    print("  %-42s %9s %9s %9s" % ("", "wall", "CPU", "peak RSS"))
+    print("  %-42s %9s %9s %9s %9s" % ("", "wall", "CPU", "least CPU", "peak RSS"))
     for h in hops:
-        w, c, m = med[h]
-        print("  %-42s %7.3f s %7.3f s %5.1f MiB" % ("why-blocked %s alone" % h, w, c, m))
+        w, c, m, lc = med[h]
+        print("  %-42s %7.3f s %7.3f s %7.3f s %5.1f MiB" % ("why-blocked %s alone" % h, w, c, lc, m))
     wall = sum(med[h][0] for h in hops)
     cpu = sum(med[h][1] for h in hops)
-    print("  %-42s %7.3f s %7.3f s" % ("the ten alone, summed", wall, cpu))
-    w, c, m = med["set"]
-    print("  %-42s %7.3f s %7.3f s %5.1f MiB" % ("why-blocked --snapshots DIR (ten as one)", w, c, m))
-    ok = c <= cpu
-    print("  the set costs %.2f times the ten alone in wall time, %.2f in CPU time (%s)"
-          % (w / wall, c / cpu, "at most 1: ok" if ok else "MORE"))
+    least = sum(med[h][3] for h in hops)
+    print("  %-42s %7.3f s %7.3f s %7.3f s" % ("the ten alone, summed", wall, cpu, least))
+    w, c, m, lc = med["set"]
+    print("  %-42s %7.3f s %7.3f s %7.3f s %5.1f MiB" % ("why-blocked --snapshots DIR (ten as one)", w, c, lc, m))
+    ok = lc <= least
+    print("  the set costs %.2f times the ten alone in wall time, %.2f in CPU time, %.2f in least "
+          "CPU time (%s)" % (w / wall, c / cpu, lc / least, "at most 1: ok" if ok else "MORE"))
     sys.exit(0 if ok else 1)
 
 

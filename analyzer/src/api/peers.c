@@ -91,7 +91,10 @@ static void peer_warning(void *ctx, const char *msg)
 	gs_session_warn(w->s, m);
 }
 
-static int open_one(gs_session *s, gs_peer *p, bool named, char **errmsg)
+/* donors: the sessions open so far (the primary, the peers before p), whose executables p
+ * may share. */
+static int open_one(gs_session *s, gs_peer *p, gs_session *const *donors, size_t ndonors,
+		    bool named, char **errmsg)
 {
 	gs_open_options po = {0};
 	po.exe = p->exe;
@@ -102,7 +105,7 @@ static int open_one(gs_session *s, gs_peer *p, bool named, char **errmsg)
 	char msg[1024];
 	int st;
 	gs_err e = {0};
-	p->s = gs_open(&po, &st, msg, sizeof msg);
+	p->s = gs_open_sharing(&po, donors, ndonors, &st, msg, sizeof msg);
 	if (!p->s)
 		return fail(errmsg, st, msg);
 	/* As for the primary: stacks and waits while the heap scan runs. */
@@ -122,8 +125,13 @@ int gs_peers_open(gs_session *s, const gs_cmdline *cl, gs_peers *out, char **err
 	memset(out, 0, sizeof *out);
 	int rc = collect(s, cl, out, errmsg);
 	if (!rc && s) {
-		for (size_t i = 0; i < out->n && !rc; i++)
-			rc = open_one(s, &out->p[i], out->n > 1, errmsg);
+		gs_session **donors = gs_xcalloc(out->n + 1, sizeof *donors);
+		donors[0] = s;
+		for (size_t i = 0; i < out->n && !rc; i++) {
+			rc = open_one(s, &out->p[i], donors, i + 1, out->n > 1, errmsg);
+			donors[i + 1] = out->p[i].s;
+		}
+		free(donors);
 	}
 	if (rc || !s)
 		gs_peers_close(out);
@@ -132,7 +140,8 @@ int gs_peers_open(gs_session *s, const gs_cmdline *cl, gs_peers *out, char **err
 
 void gs_peers_close(gs_peers *ps)
 {
-	for (size_t i = 0; i < ps->n; i++) {
+	/* the last first: a peer may use its executable from one opened before it */
+	for (size_t i = ps->n; i-- > 0;) {
 		gs_close(ps->p[i].s);
 		free(ps->p[i].exe);
 		free(ps->p[i].core);
