@@ -82,12 +82,14 @@ demo: all
 install: all
 	@scripts/install.sh "$(PREFIX)" "$(BUILD)"
 
-bench-fixtures: all | fixtures/out
+bench-fixtures: all | fixtures/out fixtures/out-chains
 	@fixtures/fetch-toolchains.sh
 	@GS_BENCH=1 fixtures/make-snapshots.sh
+	@GS_CHAINS=chain10 fixtures/chains/snapshot.sh
 
 bench: bench-fixtures
 	@bench/run.py
+	@bench/chains.py
 
 # Sanitizers: the library, CLI and unit tests built with ASan + UBSan into build-asan/;
 # make check runs the unit and integration tests against them (tests/sanitize/).
