@@ -90,7 +90,8 @@ static void facts(const gs_html_input *in, gs_strbuf *out)
 	gs_strbuf_puts(out, "</table>\n");
 }
 
-/* names: every snapshot's name by its index in the set (NULL alone), for chains across. */
+/* names: every snapshot's name by its index in the set, NULL-terminated (NULL alone), for
+ * chains across. */
 static void group_html(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j, const char *prefix,
 		       const char *const *names, gs_strbuf *out)
 {
@@ -126,9 +127,14 @@ static void group_html(const gs_diagnosis *dg, const gs_vgroups *gr, size_t j, c
 	if (grp->next >= 0)
 		gs_strbuf_printf(out, "<p class=\"next\">next: goroutine %llu in <a href=\"#%sgroup-%ld\">group %ld</a></p>\n",
 				 (unsigned long long)v->chain[0], prefix, grp->next + 1, grp->next + 1);
-	if (v->npeer_chain)
+	if (v->npeer_chain && names && names[1] && names[2]) { /* several peers: which one */
+		gs_strbuf_puts(out, "<p class=\"next\">next in ");
+		esc(out, names[v->peer_snap[0]]);
+		gs_strbuf_printf(out, ": goroutine %llu</p>\n", (unsigned long long)v->peer_chain[0]);
+	} else if (v->npeer_chain) {
 		gs_strbuf_printf(out, "<p class=\"next\">next in the peer: goroutine %llu</p>\n",
 				 (unsigned long long)v->peer_chain[0]);
+	}
 	if (v->nacross && names) {
 		gs_strbuf_puts(out, "<p class=\"across mono\">chain across processes: ");
 		for (size_t k = 0; k < v->nacross; k++) {
@@ -169,7 +175,7 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 			 in->dg->n, in->groups->n);
 	const char **names = NULL;
 	if (in->npeers) {
-		names = gs_xcalloc(in->npeers + 1, sizeof *names);
+		names = gs_xcalloc(in->npeers + 2, sizeof *names); /* NULL-terminated */
 		names[0] = in->info->target;
 		for (size_t i = 0; i < in->npeers; i++)
 			names[i + 1] = in->peer_names[i];
