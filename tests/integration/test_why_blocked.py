@@ -47,7 +47,21 @@ def peer_checks(t, name, d, tr):
                 % (name, g["id"], v and v["verdict"], g["verdict"]))
 
 
-def ungrouped_text(verdicts, gor):
+def findings_text(findings, codes):
+    """The findings why-blocked prints after its verdicts (abandoned streams), from the JSON."""
+    if not findings:
+        return ""
+    out = "\n%d finding%s without a goroutine of its own:\n" % (len(findings), "" if len(findings) == 1 else "s")
+    for i, f in enumerate(findings):
+        out += "\n[F%d] %s\n  %s\n" % (i + 1, f["finding"], f["summary"])
+        out += "".join("    - %s\n" % e for e in f["evidence"])
+        if f["goroutines"]:
+            out += "  concerns: " + ", ".join("goroutine %d (%s)" % (c, codes.get(c, "?"))
+                                             for c in f["goroutines"]) + "\n"
+    return out
+
+
+def ungrouped_text(verdicts, gor, findings=()):
     """The text why-blocked printed before grouping (now --all), rebuilt from the JSON."""
     codes = {v["goroutine"]: v["verdict"] for v in verdicts}
     blocks = []
@@ -70,7 +84,8 @@ def ungrouped_text(verdicts, gor):
         blocks.append(b)
     asked = sum(1 for v in verdicts if not v["reached"])
     return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %d reached through chains\n" % (
-        "\n" if verdicts else "", asked, "" if asked == 1 else "s", len(verdicts) - asked)
+        "\n" if verdicts else "", asked, "" if asked == 1 else "s", len(verdicts) - asked) + \
+        findings_text(findings, codes)
 
 
 def group_checks(t, name, scen, exe, core, got, gor):
@@ -90,13 +105,13 @@ def group_checks(t, name, scen, exe, core, got, gor):
     t.check(all(groups[i]["blocks"] >= groups[i + 1]["blocks"] for i in range(len(groups) - 1)),
             "%s: groups ordered by how many goroutines wait on them" % name)
     rc, out, err = run(["why-blocked", exe, core])
-    heads = [ln for ln in out.splitlines() if ln.startswith("[")]
+    heads = [ln for ln in out.splitlines() if ln.startswith("[") and not ln.startswith("[F")]
     t.check(rc == 0 and len(heads) == len(groups) and
             all(h.startswith("[%d] %s: %d goroutine" % (i + 1, grp["verdict"], grp["count"]))
                 for i, (h, grp) in enumerate(zip(heads, groups))),
             "%s: grouped text has one block per JSON group, in order, with its count" % name)
     rc, out, err = run(["why-blocked", "--all", exe, core])
-    want = ungrouped_text(verdicts, gor)
+    want = ungrouped_text(verdicts, gor, got.get("findings", []))
     t.check(rc == 0 and out == want, "%s: --all text is the ungrouped text (%d bytes, want %d)"
             % (name, len(out), len(want)))
     if scen == "many-streams":

@@ -234,8 +234,13 @@ START_TEST(test_core_target_reads_segments)
 	ck_assert_int_eq(gs_target_read(t, SEG_B + 0x1000, b, 8, &err), -1);
 	ck_assert_int_eq(err.code, GS_EMEM);
 	ck_assert_str_eq(err.msg, "unreadable at 0x601000");
+	/* The error carries where: the read's start and its first unreadable byte. */
+	ck_assert_uint_eq(err.read_at, SEG_B + 0x1000);
+	ck_assert_uint_eq(err.fault_at, SEG_B + 0x1000);
 	ck_assert_int_eq(gs_target_read(t, SEG_A + 0x1ff8, b, 16, &err), -1);
 	ck_assert_msg(strstr(err.msg, "unreadable at 0x402000"), "%s", err.msg);
+	ck_assert_uint_eq(err.read_at, SEG_A + 0x1ff8);
+	ck_assert_uint_eq(err.fault_at, SEG_A + 0x2000);
 	ck_assert_int_eq(gs_target_read(t, 0, b, 8, &err), -1);
 	ck_assert_int_eq(gs_target_read(t, UINT64_MAX - 3, b, 8, &err), -1);
 	gs_target_close(t);
@@ -391,6 +396,7 @@ START_TEST(test_core_target_truncated_in_segment)
 	ck_assert_int_eq(gs_target_read(t, SEG_A + 0x7f0, b, 32, &err), -1);
 	ck_assert_int_eq(err.code, GS_EMEM);
 	ck_assert_msg(strstr(err.msg, "unreadable at 0x400800"), "%s", err.msg);
+	ck_assert_uint_eq(err.fault_at, SEG_A + 0x800);
 	ck_assert_int_eq(gs_target_read(t, SEG_B, b, 8, &err), -1);
 	ck_assert_uint_eq(gs_target_nthreads(t), 2);
 	gs_target_close(t);

@@ -76,7 +76,6 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g)
 		return fail(errmsg, 1, "%s%s", e.msg, "");
-	gs_grpc_load_contexts(g);
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0)
 		return rc;
 	size_t n = ps.n + 1;

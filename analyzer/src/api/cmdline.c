@@ -462,7 +462,9 @@ const char **gs_cmdline_argv(gs_cmdline *cl, int *argc)
 		const gs_item *it = &cl->items[i];
 		if (it->opt && (it->opt->flags & (GS_OPT_OPEN | GS_OPT_META)))
 			continue;
-		if (it->opt && it->v1 && it->v1[0] == '-') {
+		/* Only what would parse as an option is joined ("-" alone is a value, and a
+		 * short option takes no "=value"). */
+		if (it->opt && it->v1 && looks_option(it->v1) && it->opt->name[1] == '-') {
 			v[n++] = joined(cl, it->opt->name, it->v1);
 			continue;
 		}

@@ -14,6 +14,7 @@
 #include "../util/strbuf.h"
 #include "grammar.h"
 #include "peers.h"
+#include "listing.h"
 #include "session.h"
 #include "warnings.h"
 
@@ -94,14 +95,15 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	o.phases = &s->phases;
 	/* While the heap is scanned for transports: the goroutines' top frames and waits. */
 	gs_session_grpc_begin(s);
-	gs_rt_waits_job *waits = gs_report_goroutines_prepare(s->rt, &o);
+	gs_rt_waits_job *waits = gs_listing_prepare(s->rt, &o);
 	gs_err e;
 	o.owner_ctx = gs_session_grpc(s, &e);
 	gs_rt_waits_join(waits);
+	gs_grpc_find_dropped(o.owner_ctx);
 	gs_phases_mark(o.phases, "waits");
 	o.owner = o.owner_ctx ? gs_grpc_owner : NULL;
 	o.owner_prefetch = o.owner_ctx ? gs_grpc_owner_prefetch : NULL;
-	gs_report_goroutines(s->rt, &o, out);
+	gs_listing_render(s->rt, &o, out);
 	free(ids);
 	return 0;
 }
@@ -204,7 +206,6 @@ static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
-	gs_grpc_load_contexts(g);
 	gs_report_streams(g, json, out);
 	return 0;
 }
@@ -231,7 +232,6 @@ static int cmd_stream_state(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(msg);
 		return 2;
 	}
-	gs_grpc_load_contexts(g);
 	gs_report_stream_state(g, s->rt, (size_t)idx, json, out);
 	return 0;
 }
@@ -279,7 +279,6 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
-	gs_grpc_load_contexts(g);
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0) {
 		free(ids);
 		return rc;

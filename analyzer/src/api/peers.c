@@ -114,7 +114,6 @@ static int open_one(gs_session *s, gs_peer *p, gs_session *const *donors, size_t
 	p->g = gs_session_grpc_linked(p->s, &e);
 	if (!p->g)
 		return fail(errmsg, 1, e.msg);
-	gs_grpc_load_contexts(p->g);
 	warn_ctx w = {s, named ? p->core : NULL};
 	gs_session_warnings(p->s, peer_warning, &w);
 	return 0;

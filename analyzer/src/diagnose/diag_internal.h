@@ -68,6 +68,18 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached);
 /* Whether a goroutine is one why-blocked reports by default. */
 bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr);
 
+/* rules_hangs.c: the throttled reader and the loopy writer stuck on its socket, a server
+ * stopping while handlers run, abandoned streams (findings, and evidence where they explain
+ * a verdict). */
+bool gs_hang_blocked(gs_diag *d, gs_goroutine *gr);
+bool gs_hang_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
+void gs_stop_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
+void gs_evidence_abandoned(gs_diag *d, gs_verdict *v, long si);
+void gs_hang_findings(gs_diag *d, gs_diagnosis *out);
+/* keepalive_rules.c: keepalive and too_many_pings evidence for a verdict about a stream
+ * (called once the verdict's rule has run). */
+void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
+
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
 /* Blames goroutine goid of the snapshot r (another one of the set). */

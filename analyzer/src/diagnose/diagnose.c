@@ -185,6 +185,8 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 	for (size_t i = 0; set && i < n; i++)
 		runs[i].d = set[i];
 	for (size_t i = 0; i < n; i++)
+		gs_hang_findings(&runs[i].d, &out[i]);
+	for (size_t i = 0; i < n; i++)
 		run_free(&runs[i]);
 	if (n > 1)
 		gs_chains_across(out, n);
@@ -227,6 +229,13 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 		free(dg->v[i].across);
 	}
 	free(dg->v);
+	for (size_t i = 0; i < dg->nfindings; i++) {
+		for (size_t k = 0; k < dg->findings[i].nevidence; k++)
+			free(dg->findings[i].evidence[k]);
+		free(dg->findings[i].evidence);
+		free(dg->findings[i].chain);
+	}
+	free(dg->findings);
 	free(dg->peer);
 	free(dg->rpeer);
 	free(dg->rsnap);

@@ -228,6 +228,7 @@ static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 	const gs_stream *ps = gs_grpc_stream(d->g, (size_t)p);
 	gs_verdict_evidence(v, "peer: %s stream %u in this process (0x%llx)%s", side(ps), ps->id,
 			    (unsigned long long)ps->addr, how_note(d->how[si]));
+	gs_evidence_abandoned(d, v, p);
 	blame_stream(d, v, p);
 }
 
@@ -310,6 +311,12 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 				? ": none received, transport draining but the stream alive — the peer has not answered"
 				: ": none received, transport healthy — the peer has not answered");
 	} else {
+		/* Headers or a message: a client's first receive waits in waitOnHeader (above);
+		 * once headers came, it waits in the recv buffer for the next message. */
+		if (s->side == GS_CLIENT)
+			gs_verdict_evidence(v, "%s", s->header_received
+					? "response headers received: the call waits for a message, not for the headers"
+					: "no response headers yet: the call waits for the server's first reply");
 		describe_stream(v, s, "waits to receive on");
 		add_summary(v, "%s", transport_unhealthy(t)
 				? ": nothing queued, window open, transport draining but the stream alive — the peer has not sent"
@@ -411,6 +418,8 @@ static bool quota_rule(gs_diag *d, long ti, gs_verdict *v)
 	set_summary(v,
 		 "opening a stream to %s waits for the peer's MAX_CONCURRENT_STREAMS (%u streams open, none free)",
 		 t->remote, t->max_concurrent);
+	for (size_t i = 0; i < t->nstreams; i++)
+		gs_evidence_abandoned(d, v, (long)(t->first_stream + i));
 	for (size_t i = 0; i < t->nstreams; i++) {
 		uint64_t ids[4];
 		size_t n = gs_stream_principals(d, (long)(t->first_stream + i), ids, 4);
@@ -595,7 +604,7 @@ bool gs_is_grpc_blocked(gs_diag *d, gs_goroutine *gr)
 	grpc_waits w = classify(d, gr);
 	if (w.recv >= 0 || w.send >= 0 || w.header >= 0 || w.quota >= 0)
 		return true;
-	if (handled_stream(d, gr->goid) >= 0 || in_transport_wait(d, gr))
+	if (handled_stream(d, gr->goid) >= 0 || in_transport_wait(d, gr) || gs_hang_blocked(d, gr))
 		return true;
 	return stack_has(d, gr, "grpc.(*pickerWrapper).pick") ||
 	       stack_has(d, gr, "grpc.(*Server).GracefulStop") ||
@@ -618,30 +627,11 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		receive_rule(d, gr, w.recv >= 0 ? w.recv : w.header, w.recv < 0, v);
 	else if (w.send >= 0)
 		send_rule(d, w.send, v);
-	else if (stack_has(d, gr, "grpc.(*Server).GracefulStop") || stack_has(d, gr, "grpc.(*Server).Stop")) {
-		v->code = "transport-closing";
-		set_summary(v,
-			 "the server is stopping and waits for its handlers to return");
-		for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++) {
-			const gs_transport *t = gs_grpc_transport(d->g, i);
-			if (t->side == GS_SERVER && (t->goaway_sent || t->state != 0))
-				gs_verdict_evidence(v, "server transport 0x%llx %s -> %s is %s%s",
-						    (unsigned long long)t->addr, t->local, t->remote,
-						    t->state == 1 ? "closing" : "draining",
-						    t->goaway_sent ? ", GOAWAY sent" : "");
-		}
-		for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
-			const gs_stream *s = gs_grpc_stream(d->g, i);
-			if (s->side == GS_SERVER && s->handler) {
-				gs_verdict_evidence(v, "server stream %u %s: handler goroutine %llu still runs%s",
-						    s->id, s->method, (unsigned long long)s->handler,
-						    s->ctx_known && !s->ctx.done
-							    ? "; its context is not done (draining cancels no stream)"
-							    : "");
-				gs_verdict_blame(v, s->handler);
-			}
-		}
-	} else if (gr->status == GS_G_WAITING || reached) {
+	else if (gs_hang_rule(d, gr, v))
+		;
+	else if (stack_has(d, gr, "grpc.(*Server).GracefulStop") || stack_has(d, gr, "grpc.(*Server).Stop"))
+		gs_stop_rule(d, gr, v);
+	else if (gr->status == GS_G_WAITING || reached) {
 		long si = handled_stream(d, gr->goid);
 		if (si < 0) /* an application goroutine reached through a chain: which stream? */
 			for (size_t i = 0; i < gs_grpc_nstreams(d->g) && si < 0; i++)
@@ -693,6 +683,7 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 		v->code = "unknown";
 		set_summary(v, "not blocked: %s", gs_rt_status_name(gr->status));
 	}
+	gs_keepalive_rules(d, gr, v);
 	if (mins > 0)
 		gs_verdict_evidence(v, "waiting for %lld minutes", (long long)mins);
 }

@@ -6,6 +6,8 @@
  * `unknown` with what was seen. Verdict codes are part of the JSON contract:
  * peer-silent, send-flow-control, stream-quota, no-ready-transport, transport-closing,
  * reader-throttled, writer-blocked, handler-blocked, app-not-reading, context-done, unknown.
+ * Findings are what hangs without a goroutine of its own to judge; their codes are part of
+ * the contract too: abandoned-stream.
  */
 #ifndef GS_DIAGNOSE_VERDICTS_H
 #define GS_DIAGNOSE_VERDICTS_H
@@ -51,6 +53,10 @@ typedef struct gs_diagnosis {
 	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
 	long *rpeer;          /* rpeer[i]: the paired stream in snapshot rsnap[i] of the set, or -1 */
 	int32_t *rsnap;
+	/* Findings: what hangs without a goroutine of its own to judge (an abandoned stream).
+	 * code names the finding, goid is 0, chain holds the goroutines it concerns. */
+	gs_verdict *findings;
+	size_t nfindings;
 } gs_diagnosis;
 
 /* What the rules read of every goroutine without the gRPC model (full stacks, waits),

@@ -34,8 +34,8 @@ static int visit_chain(walk *w, uint64_t b, gs_err *err)
 				       "map at 0x%llx: overflow chain longer than %d at 0x%llx",
 				       (unsigned long long)w->map, MAX_CHAIN, (unsigned long long)b);
 		if (gs_target_read(w->t, b, w->buf, l->bucket_size, NULL) < 0)
-			return gs_errf(err, GS_EMEM, "map at 0x%llx: bucket unreadable at 0x%llx",
-				       (unsigned long long)w->map, (unsigned long long)b);
+			return gs_err_memf(err, b, "map at 0x%llx: bucket unreadable at 0x%llx",
+					   (unsigned long long)w->map, (unsigned long long)b);
 		for (unsigned s = 0; s < 8 && !w->stop; s++) {
 			uint8_t th = w->buf[l->b_tophash + s];
 			if (th < TH_MIN)
@@ -113,9 +113,8 @@ int64_t gs_classic_map_walk(gs_target *t, const gs_map_layout *l, uint64_t map_p
 			uint64_t ob = old + (i & (nold - 1)) * l->bucket_size;
 			uint8_t th0;
 			if (gs_target_read(t, ob + l->b_tophash, &th0, 1, NULL) < 0) {
-				rc = gs_errf(err, GS_EMEM,
-					     "map at 0x%llx: old bucket unreadable at 0x%llx",
-					     (unsigned long long)map_ptr, (unsigned long long)ob);
+				rc = gs_err_memf(err, ob, "map at 0x%llx: old bucket unreadable at 0x%llx",
+						 (unsigned long long)map_ptr, (unsigned long long)ob);
 				break;
 			}
 			bool evacuated = th0 > TH_EMPTY_ONE && th0 <= TH_EVAC_EMPTY;

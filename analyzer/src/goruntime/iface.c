@@ -133,8 +133,8 @@ static int read_name(gs_types *ty, uint64_t addr, char *buf, size_t cap, gs_err 
 		return gs_errf(err, GS_EINTERNAL, "name buffer of size 0");
 	memset(hdr, 0, sizeof hdr);
 	if (gs_target_read(ty->t, addr, hdr, 3, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "type name unreadable at 0x%llx",
-			       (unsigned long long)addr);
+		return gs_err_memf(err, addr, "type name unreadable at 0x%llx",
+				   (unsigned long long)addr);
 	/* the varint may be longer than 2 bytes for long names: read the rest when needed */
 	if ((hdr[1] & 0x80) && (hdr[2] & 0x80))
 		(void)gs_target_read(ty->t, addr + 3, hdr + 3, sizeof hdr - 3, NULL);
@@ -150,8 +150,8 @@ static int read_name(gs_types *ty, uint64_t addr, char *buf, size_t cap, gs_err 
 			       (unsigned long long)addr);
 	size_t want = n < cap - 1 ? (size_t)n : cap - 1;
 	if (want && gs_target_read(ty->t, addr + i + 1, buf, want, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "type name unreadable at 0x%llx",
-			       (unsigned long long)(addr + i + 1));
+		return gs_err_memf(err, (addr + i + 1), "type name unreadable at 0x%llx",
+				   (unsigned long long)(addr + i + 1));
 	buf[want] = '\0';
 	return 0;
 }
@@ -164,8 +164,8 @@ int gs_type_name(gs_types *ty, uint64_t type_addr, char *buf, size_t cap, gs_err
 		return gs_errf(err, GS_EINPUT, "nil type descriptor");
 	if (gs_target_read(ty->t, type_addr + ty->o_tflag, &tflag, 1, NULL) < 0 ||
 	    gs_target_read(ty->t, type_addr + ty->o_str, &str, 4, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "type descriptor unreadable at 0x%llx",
-			       (unsigned long long)type_addr);
+		return gs_err_memf(err, type_addr, "type descriptor unreadable at 0x%llx",
+				   (unsigned long long)type_addr);
 	if (str < 0 || (uint64_t)str >= ty->etypes - ty->types)
 		return gs_errf(err, GS_EINPUT, "type descriptor at 0x%llx: name offset 0x%x outside "
 			       "the type region", (unsigned long long)type_addr, (unsigned)str);
@@ -181,8 +181,8 @@ int gs_type_kind(gs_types *ty, uint64_t type_addr, int *kind, bool *direct, gs_e
 	uint8_t tflag, k;
 	if (gs_target_read(ty->t, type_addr + ty->o_tflag, &tflag, 1, NULL) < 0 ||
 	    gs_target_read(ty->t, type_addr + ty->o_kind, &k, 1, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "type descriptor unreadable at 0x%llx",
-			       (unsigned long long)type_addr);
+		return gs_err_memf(err, type_addr, "type descriptor unreadable at 0x%llx",
+				   (unsigned long long)type_addr);
 	if (kind)
 		*kind = k & 0x1f;
 	if (direct)
@@ -193,7 +193,8 @@ int gs_type_kind(gs_types *ty, uint64_t type_addr, int *kind, bool *direct, gs_e
 int gs_itab_type(gs_types *ty, uint64_t itab, uint64_t *type_addr, gs_err *err)
 {
 	if (gs_target_read_u64(ty->t, itab + ty->o_itab_type, type_addr, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "itab unreadable at 0x%llx", (unsigned long long)itab);
+		return gs_err_memf(err, itab, "itab unreadable at 0x%llx",
+				   (unsigned long long)itab);
 	return 0;
 }
 
@@ -202,8 +203,8 @@ int gs_iface_read(gs_types *ty, uint64_t addr, bool empty, gs_iface *out, gs_err
 	uint64_t w[2];
 	memset(out, 0, sizeof *out);
 	if (gs_target_read(ty->t, addr, w, sizeof w, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "interface value unreadable at 0x%llx",
-			       (unsigned long long)addr);
+		return gs_err_memf(err, addr, "interface value unreadable at 0x%llx",
+				   (unsigned long long)addr);
 	out->data = w[1];
 	if (empty) {
 		out->type = w[0];
@@ -287,8 +288,8 @@ static int build_index(gs_types *ty, gs_err *err)
 	if (ty->ntypelinks &&
 	    gs_target_read(ty->t, ty->typelinks, offs, ty->ntypelinks * 4, NULL) < 0) {
 		free(offs);
-		return gs_errf(err, GS_EMEM, "moduledata.typelinks unreadable at 0x%llx",
-			       (unsigned long long)ty->typelinks);
+		return gs_err_memf(err, ty->typelinks, "moduledata.typelinks unreadable at 0x%llx",
+				   (unsigned long long)ty->typelinks);
 	}
 	ty->desc = gs_xmalloc((ty->ntypelinks ? ty->ntypelinks : 1) * sizeof *ty->desc);
 	for (uint64_t i = 0; i < ty->ntypelinks; i++)

@@ -21,8 +21,8 @@ static int visit_group(walk *w, uint64_t g, gs_err *err)
 {
 	const gs_map_layout *l = w->l;
 	if (gs_target_read(w->t, g, w->buf, l->group_size, NULL) < 0)
-		return gs_errf(err, GS_EMEM, "map at 0x%llx: group unreadable at 0x%llx",
-			       (unsigned long long)w->map, (unsigned long long)g);
+		return gs_err_memf(err, g, "map at 0x%llx: group unreadable at 0x%llx",
+				   (unsigned long long)w->map, (unsigned long long)g);
 	uint64_t ctrl = get_u64(w->buf + l->g_ctrl);
 	for (unsigned s = 0; s < 8 && !w->stop; s++) {
 		if ((ctrl >> (8 * s)) & 0x80) /* empty or deleted */
@@ -87,13 +87,13 @@ int64_t gs_swiss_map_walk(gs_target *t, const gs_map_layout *l, uint64_t map_ptr
 	for (uint64_t i = 0; i < dirlen && !w.stop && rc == 0; i++) {
 		uint64_t tp;
 		if (gs_target_read_u64(t, dir + 8 * i, &tp, NULL) < 0) {
-			rc = gs_errf(err, GS_EMEM, "map at 0x%llx: directory unreadable at 0x%llx",
-				     (unsigned long long)map_ptr, (unsigned long long)(dir + 8 * i));
+			rc = gs_err_memf(err, (dir + 8 * i), "map at 0x%llx: directory unreadable at 0x%llx",
+					 (unsigned long long)map_ptr, (unsigned long long)(dir + 8 * i));
 			break;
 		}
 		if (gs_target_read(t, tp, tab, l->t_size, NULL) < 0) {
-			rc = gs_errf(err, GS_EMEM, "map at 0x%llx: table unreadable at 0x%llx",
-				     (unsigned long long)map_ptr, (unsigned long long)tp);
+			rc = gs_err_memf(err, tp, "map at 0x%llx: table unreadable at 0x%llx",
+					 (unsigned long long)map_ptr, (unsigned long long)tp);
 			break;
 		}
 		if (get_u64(tab + l->t_index) != i)

@@ -30,7 +30,7 @@ struct gs_grpc {
 	gs_stream *st;
 	size_t nst, capst;
 	gs_ctx_info *ctx_scratch; /* one context walk at a time */
-	bool contexts_loaded, linked, details_loaded;
+	bool contexts_loaded, linked, details_loaded, abandoned_done;
 	gs_cc_info *cc;
 	size_t ncc;
 	gs_owner *own;
@@ -43,6 +43,8 @@ struct gs_grpc {
 	gs_run_copy ov;
 	gs_unreadable_transport unreadable_tr[GS_MAX_UNREADABLE_TRANSPORTS];
 	size_t nunreadable_tr;
+	int64_t snap_ns;      /* when the snapshot was taken (keepalive.c), 0 unknown */
+	const char *snap_how;
 };
 
 /* streams.c */
@@ -54,6 +56,16 @@ size_t gs_grpc_add_stream(gs_grpc *g, uint64_t addr, size_t ti, bool detached);
 void gs_grpc_regroup_streams(gs_grpc *g);
 /* Method, queues, windows and outStreams of every stream (once). */
 void gs_grpc_load_details(gs_grpc *g);
+/* heapobj.c: the pointer-holding heap object containing an address (its base and size);
+ * NULL / false when the spans cannot be read or the address is in none. */
+typedef struct gs_heapobj_ix gs_heapobj_ix;
+gs_heapobj_ix *gs_heapobj_open(gs_grpc *g);
+bool gs_heapobj_find(const gs_heapobj_ix *ix, uint64_t p, uint64_t *base, uint64_t *size);
+void gs_heapobj_close(gs_heapobj_ix *ix);
+/* Reads every stream's context (ctx_known / ctx), then marks the abandoned client streams
+ * (gs_grpc_find_abandoned, abandoned.c), which needs the contexts; part of gs_grpc_link. */
+void gs_grpc_load_contexts(gs_grpc *g);
+void gs_grpc_find_abandoned(gs_grpc *g);
 /* owners.c */
 void gs_grpc_build_owners(gs_grpc *g);
 void gs_grpc_find_handlers(gs_grpc *g);
@@ -67,6 +79,16 @@ void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n);
 void gs_grpc_read_conn(gs_grpc *g, gs_transport *tr, uint64_t conn_iface, uint64_t local_iface,
 		       uint64_t remote_iface);
 bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap);
+/* keepalive.c: keepalive parameters, enforcement, last read, BDP and initial window of a
+ * transport (its side already set); then, once every transport is read, the snapshot's time. */
+void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr);
+/* Once, after the layout is resolved: kp / kep members that could not be told apart are
+ * dropped (absent) rather than read at their struct's offset. */
+void gs_grpc_check_keepalive_layout(gs_grpc *g);
+void gs_grpc_read_snapshot_time(gs_grpc *g);
+/* detached.c: client streams the transport dropped from activeStreams as it closes, found
+ * from the goroutines still parked in their receive (before the owner table is built). */
+void gs_grpc_find_detached_clients(gs_grpc *g);
 /* helpers (grpc_model.c) */
 /* Field readers: 0 when the field is absent or the base is 0; a failed read also records
  * its address in g->bad (when unset), so a reader can tell "0" from "unreadable". */

@@ -17,11 +17,12 @@ int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n)
 	uint64_t a = base + (uint64_t)off;
 	if (gs_run_read(&g->ov, a, dst, n))
 		return 0;
-	if (gs_target_read(g->t, a, dst, n, NULL) == 0)
+	gs_err e;
+	if (gs_target_read(g->t, a, dst, n, &e) == 0)
 		return 0;
 	memset(dst, 0, n);
 	if (!g->bad)
-		g->bad = base + (uint64_t)off;
+		g->bad = e.read_at;
 	return -1;
 }
 
@@ -96,6 +97,15 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 		gs_grpc_read(g, cb, to, w, n);
 		uint64_t data = n == 16 ? w[1] : w[0];
 		tr->throttled = data != 0;
+		/* The reader waits on the channel itself: atomic.Pointer (1.81) and atomic.Value
+		 * holding a *chan struct{} (1.33) point to the channel variable; an atomic.Value
+		 * holding the chan struct{} (1.64) holds the channel. */
+		int kind = 0;
+		bool direct = false;
+		bool ptr = n == 8 || (data && gs_type_kind(g->ty, w[0], &kind, &direct, NULL) == 0 &&
+				      kind == 22 /* abi.Pointer */);
+		if (ptr && data && gs_target_read_u64(g->t, data, &data, NULL) < 0)
+			data = 0;
 		tr->trf_chan = data;
 	}
 	uint64_t list = gs_grpc_u64(g, cb, CB_LIST);
@@ -171,6 +181,7 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GC_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GC_LOOPY), gs_grpc_u64(g, a, GC_CONTROLBUF));
 	note_unreadable(g, tr);
+	gs_grpc_read_keepalive(g, tr);
 }
 
 static void read_server(gs_grpc *g, gs_transport *tr)
@@ -201,6 +212,7 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 	read_conn_window(g, tr, gs_grpc_u64(g, a, GS_FC));
 	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GS_LOOPY), gs_grpc_u64(g, a, GS_CONTROLBUF));
 	note_unreadable(g, tr);
+	gs_grpc_read_keepalive(g, tr);
 }
 
 gs_grpc *gs_grpc_begin(gs_rt *rt)
@@ -210,6 +222,7 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 	g->t = gs_rt_target(rt);
 	g->d = gs_rt_dwarf(rt);
 	gs_layout_resolve(&g->l, gs_grpc_fields, GRPC_NFIELDS, g->d, NULL);
+	gs_grpc_check_keepalive_layout(g);
 	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */
@@ -246,6 +259,7 @@ gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err)
 		gs_grpc_read_streams(g, i);
 		gs_transport_check(tr);
 	}
+	gs_grpc_read_snapshot_time(g);
 	gs_grpc_read_clientconns(g, f.client_holders, f.nclient_holders);
 	memcpy(g->unreadable_tr, f.unreadable, f.nunreadable * sizeof *f.unreadable);
 	g->nunreadable_tr = f.nunreadable;
@@ -265,10 +279,12 @@ void gs_grpc_link(gs_grpc *g)
 		return;
 	g->linked = true;
 	gs_grpc_find_handlers(g);
+	gs_grpc_find_detached_clients(g);
 	gs_grpc_regroup_streams(g);
 	gs_grpc_build_owners(g);
 	gs_grpc_attach_goroutines(g);
 	gs_grpc_load_details(g);
+	gs_grpc_load_contexts(g);
 }
 
 void gs_grpc_close(gs_grpc *g)

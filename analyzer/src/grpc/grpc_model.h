@@ -78,7 +78,31 @@ typedef struct gs_stream {
 	/* Not in the transport's activeStreams (closed or reset by the transport) but still
 	 * referenced by the handler goroutine that runs it. */
 	bool detached;
+	/* A client stream no goroutine refers to, open with its context not done (abandoned.c
+	 * says what "refers" can see); set by gs_grpc_load_contexts. */
+	bool abandoned;
 } gs_stream;
+
+/* Liveness and flow-control settings of a transport (keepalive.c). Durations in ns: -1 not
+ * known (absent in this version, or implausible), GS_INFINITY for grpc-go's "infinity". */
+#define GS_INFINITY INT64_MAX
+typedef struct gs_keepalive {
+	/* client: keepalive.ClientParameters; server: keepalive.ServerParameters */
+	int64_t time, timeout;
+	int8_t permit;         /* client PermitWithoutStream: -1 not known */
+	int8_t dormant;        /* client kpDormant: pings paused for want of streams; -1 */
+	int64_t max_idle, max_age, max_age_grace; /* server */
+	/* server: keepalive.EnforcementPolicy and what it counted */
+	int64_t min_time;
+	int8_t enf_permit;
+	int32_t ping_strikes;  /* -1 not known; above 2 grpc-go sent GOAWAY too_many_pings */
+	/* unix ns of the last frame read: 0 none recorded (a client keeps it only with keepalive
+	 * on), -1 not known */
+	int64_t last_read;
+	int8_t bdp;            /* BDP estimation (dynamic windows): 1 on, 0 off, -1 not known */
+	int64_t initial_window; /* the stream window it grants: -1 not known */
+	char problem[96];      /* a value that failed validation, or "" */
+} gs_keepalive;
 
 typedef struct gs_transport {
 	uint64_t addr;
@@ -116,6 +140,7 @@ typedef struct gs_transport {
 	int64_t cbuf_response_frames;
 	bool throttled, consumer_waiting;
 	bool keepalive_enabled;
+	gs_keepalive ka;
 	uint64_t ctx_done_chan, goaway_chan, quota_chan, cbuf_chan, trf_chan, reader_done,
 		writer_done;
 	size_t first_stream, nstreams; /* slice of the streams array */
@@ -131,7 +156,9 @@ typedef struct gs_grpc gs_grpc;
 /* Never fails for want of gRPC: a program without grpc-go has no transports. Opening reads
  * transports, streams and which object owns which channel (enough to name the owners of
  * wait objects); gs_grpc_link adds the goroutines of each stream and transport (handlers
- * found by stack scans, streams the transport already dropped). */
+ * found by stack scans, streams the transport already dropped) and each stream's context.
+ * Linking is idempotent: whoever needs the linked model asks for it (gs_session_grpc_linked)
+ * and gets all of it, whatever was asked before. */
 gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
 /* gs_grpc_open in two steps, so that the heap scan for transports (a worker thread on a
  * core) runs while the caller does other work on the runtime model: begin never fails;
@@ -139,6 +166,10 @@ gs_grpc *gs_grpc_open(gs_rt *rt, gs_err *err);
 gs_grpc *gs_grpc_begin(gs_rt *rt);
 gs_grpc *gs_grpc_finish(gs_grpc *g, gs_err *err);
 void gs_grpc_link(gs_grpc *g);
+/* Before gs_grpc_link, once the goroutines' waits and top frames are known: the client
+ * streams a closing transport already dropped, found from the goroutines still waiting on
+ * them, so that the owners of their channels can be named (gs_grpc_link finds them too). */
+void gs_grpc_find_dropped(gs_grpc *g);
 void gs_grpc_close(gs_grpc *g);
 
 size_t gs_grpc_ntransports(const gs_grpc *g);
@@ -148,9 +179,15 @@ size_t gs_grpc_unreadable_transports(const gs_grpc *g, const gs_unreadable_trans
 size_t gs_grpc_nstreams(const gs_grpc *g);
 const gs_stream *gs_grpc_stream(const gs_grpc *g, size_t i);
 const gs_layout *gs_grpc_layout(const gs_grpc *g);
+/* When the snapshot was taken, unix ns (0 unknown), and from what ("the core file's time",
+ * "now (live process)"): what a transport's last read is measured against (keepalive.c). */
+int64_t gs_grpc_snapshot_time(const gs_grpc *g, const char **source);
+/* Whether a transport's keepalive is on (client: keepaliveEnabled; server: a ping time
+ * other than infinity). */
+bool gs_keepalive_on(const gs_transport *t);
+/* A duration as Go prints it ("10s", "1m0s", "1.5s", "infinity", "?" for -1). */
+void gs_fmt_duration(int64_t ns, char *buf, size_t cap);
 
-/* Reads every stream's context (ctx_known / ctx): done before reporting them. */
-void gs_grpc_load_contexts(gs_grpc *g);
 
 /* Appends the gRPC object owning the channel / pollDesc / mutex at addr ("client stream 3
  * recv buffer") to out; false, nothing appended, when none does. */

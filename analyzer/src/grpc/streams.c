@@ -190,6 +190,7 @@ void gs_grpc_load_contexts(gs_grpc *g)
 	g->contexts_loaded = true;
 	for (size_t i = 0; i < g->nst; i++)
 		read_context(g, &g->st[i]);
+	gs_grpc_find_abandoned(g);
 }
 
 static void read_outstream(gs_grpc *g, uint64_t os, gs_outstream *out)

@@ -1,7 +1,6 @@
 #include "goroutines.h"
 
 #include "../goruntime/plausible.h"
-#include "../util/executor.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +58,7 @@ void gs_describe_wait(const gs_waitobj *w, gs_strbuf *out)
 	}
 }
 
-static bool selected(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o)
+bool gs_goroutines_selected(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o)
 {
 	if (o->status && strcmp(o->status, gs_rt_status_name(g->status)) != 0)
 		return false;
@@ -279,83 +278,65 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 	gs_strbuf_putc(out, '\n');
 }
 
-/* ---- plain listings formatted on two threads ----
+/* ---- plain listings in parts ----
  * Without --stacks or --group a line needs nothing that is not computed already (top
- * frame, waits, owners; for JSON creator and start function): the second half of the
- * goroutines is formatted by an executor job into a buffer of its own while the first
- * streams out, and follows it. */
-typedef struct half {
-	gs_rt *rt;
-	const gs_goroutines_opts *o;
-	size_t from, to, shown;
-	gs_strbuf sb;
-	bool lead_comma; /* JSON: a comma before the first item too (the second half) */
-	gs_strbuf tmp;   /* scratch for owners */
-} half;
-
-static void format_half(half *h)
+ * frame, waits, owners; for JSON creator and start function), so a listing can be rendered
+ * in independent parts: the caller (api/) may have a later part rendered elsewhere with
+ * gs_report_goroutine_lines and hand it over in opts->rest. */
+bool gs_report_goroutines_splittable(gs_rt *rt, const gs_goroutines_opts *o)
 {
-	for (size_t i = h->from; i < h->to; i++) {
-		gs_goroutine *g = gs_rt_goroutine(h->rt, i);
-		if (h->o->owner_prefetch && i + PREFETCH_AHEAD < h->to)
-			prefetch_owners(h->rt, gs_rt_goroutine(h->rt, i + PREFETCH_AHEAD), h->o);
-		if (!selected(h->rt, g, h->o))
-			continue;
-		if (h->o->json) {
-			if (h->shown || h->lead_comma)
-				gs_strbuf_putc(&h->sb, ',');
-			json_goroutine(h->rt, g, h->o, &h->sb, &h->tmp);
-		} else {
-			text_line(h->rt, g, h->o, &h->sb, &h->tmp);
-		}
-		h->shown++;
-		gs_rt_stack_release(g);
-	}
-}
-
-static void half_worker(void *arg)
-{
-	format_half(arg);
-}
-
-/* Whether every selected goroutine has its top frame and waits computed, and for JSON its
- * creator and start function (the worker only reads the model). */
-static bool all_prepared(gs_rt *rt, const gs_goroutines_opts *o)
-{
+	if (o->stacks || o->group)
+		return false;
 	for (size_t i = 0; i < gs_rt_ngoroutines(rt); i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
-		if (selected(rt, g, o) && (!g->stack_done || !g->waits_done ||
+		if (gs_goroutines_selected(rt, g, o) && (!g->stack_done || !g->waits_done ||
 					    (o->json && !gs_rt_origin_ready(rt, g))))
 			return false;
 	}
 	return true;
 }
 
-/* Formats the goroutines [0, total): the first half into out by the caller, the second on
- * a worker. Returns how many were shown; false in *ran when no worker could be used. */
-static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out, bool *ran)
+size_t gs_report_goroutine_lines(gs_rt *rt, const gs_goroutines_opts *o, size_t from, size_t to,
+				 bool lead_comma, gs_strbuf *out)
 {
-	size_t total = gs_rt_ngoroutines(rt);
-	*ran = false;
-	if (o->stacks || o->group || total < 512 || !all_prepared(rt, o))
-		return 0;
-	half second = {rt, o, total / 2, total, 0, {0}, true, {0}};
-	gs_strbuf_init(&second.sb);
-	gs_job worker;
-	if (!gs_exec_submit(gs_rt_exec(rt), &worker, half_worker, &second)) {
-		gs_strbuf_free(&second.sb);
-		return 0;
+	size_t shown = 0;
+	gs_strbuf tmp; /* scratch for owners, this thread's own */
+	gs_strbuf_init(&tmp);
+	for (size_t i = from; i < to; i++) {
+		gs_goroutine *g = gs_rt_goroutine(rt, i);
+		if (o->owner_prefetch && i + PREFETCH_AHEAD < to)
+			prefetch_owners(rt, gs_rt_goroutine(rt, i + PREFETCH_AHEAD), o);
+		if (!gs_goroutines_selected(rt, g, o))
+			continue;
+		if (o->json) {
+			if (shown || lead_comma)
+				gs_strbuf_putc(out, ',');
+			json_goroutine(rt, g, o, out, &tmp);
+		} else {
+			text_line(rt, g, o, out, &tmp);
+		}
+		shown++;
+		gs_rt_stack_release(g);
 	}
-	*ran = true;
-	half first = {rt, o, 0, total / 2, 0, {0}, false, {0}};
-	first.sb = *out; /* the caller's buffer, sink and all */
-	format_half(&first);
-	*out = first.sb;
-	gs_exec_join(&worker);
-	/* The second half's first JSON item came with a comma: not wanted if it is the first. */
-	const char *p = second.sb.buf;
-	size_t n = second.sb.len;
-	if (o->json && first.shown == 0 && n) {
+	gs_strbuf_free(&tmp);
+	return shown;
+}
+
+/* The plain listing with opts->rest: [0, rest.from) rendered here, the rest appended as it
+ * came. Returns how many were shown; false in *done when there is no rest to use. */
+static size_t lines_with_rest(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out, bool *done)
+{
+	const gs_goroutines_rest *r = o->rest;
+	*done = r && !o->stacks && !o->group;
+	if (!*done)
+		return 0;
+	size_t shown = gs_report_goroutine_lines(rt, o, 0, r->from, false, out);
+	if (r->ready)
+		r->ready(r->ready_ctx);
+	/* The rest's first JSON item came with a comma: not wanted if it is the first. */
+	const char *p = r->text.buf;
+	size_t n = r->text.len;
+	if (o->json && shown == 0 && n) {
 		p++;
 		n--;
 	}
@@ -365,10 +346,7 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 	} else if (n) {
 		gs_strbuf_put(out, p, n);
 	}
-	gs_strbuf_free(&second.sb);
-	gs_strbuf_free(&first.tmp);
-	gs_strbuf_free(&second.tmp);
-	return first.shown + second.shown;
+	return shown + r->shown;
 }
 
 static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
@@ -379,12 +357,12 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	gs_strbuf tmp;
 	gs_strbuf_init(&tmp);
 	bool ran;
-	shown = format_halves(rt, o, out, &ran);
+	shown = lines_with_rest(rt, o, out, &ran);
 	for (size_t i = 0; !ran && i < total; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (o->owner_prefetch && i + PREFETCH_AHEAD < total)
 			prefetch_owners(rt, gs_rt_goroutine(rt, i + PREFETCH_AHEAD), o);
-		if (!selected(rt, g, o))
+		if (!gs_goroutines_selected(rt, g, o))
 			continue;
 		shown++;
 		if (o->group) {
@@ -437,21 +415,6 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 		gs_strbuf_printf(out, "... %zu more unreadable goroutines\n", nbad - listed);
 }
 
-gs_rt_waits_job *gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o)
-{
-	size_t total = gs_rt_ngoroutines(rt);
-	bool *which = gs_xcalloc(total ? total : 1, sizeof *which);
-	for (size_t i = 0; i < total; i++)
-		which[i] = selected(rt, gs_rt_goroutine(rt, i), o);
-	/* Top frames only: full stacks are unwound as they are printed, and let go after. JSON
-	 * names every goroutine's creator and start function: looked up here too. */
-	gs_rt_prepare(rt, which, o->json ? GS_PREP_ORIGINS : GS_PREP_TOP);
-	gs_phases_mark(o->phases, "unwind");
-	gs_rt_waits_job *j = gs_rt_waits_start(rt, which);
-	free(which);
-	return j;
-}
-
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 {
 	if (!o->json) {
@@ -463,10 +426,10 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 	gs_strbuf tmp;
 	gs_strbuf_init(&tmp);
 	bool ran;
-	format_halves(rt, o, out, &ran);
+	lines_with_rest(rt, o, out, &ran);
 	for (size_t i = 0; !ran && i < gs_rt_ngoroutines(rt); i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
-		if (!selected(rt, g, o))
+		if (!gs_goroutines_selected(rt, g, o))
 			continue;
 		if (k++)
 			gs_strbuf_putc(out, ',');

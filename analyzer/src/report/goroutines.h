@@ -13,6 +13,16 @@
  * returns false, appending nothing, when no gRPC object owns it. */
 typedef bool (*gs_owner_fn)(void *ctx, uint64_t addr, gs_strbuf *out);
 
+/* A later part of a plain listing, rendered elsewhere by gs_report_goroutine_lines: the
+ * selected goroutines of [from, total), with a comma before the first JSON item. shown and
+ * text are read only after ready(ready_ctx) returned (the caller's join; may be NULL). */
+typedef struct gs_goroutines_rest {
+	size_t from, shown;
+	gs_strbuf text;
+	void (*ready)(void *ctx);
+	void *ready_ctx;
+} gs_goroutines_rest;
+
 typedef struct gs_goroutines_opts {
 	bool json, stacks, group;
 	const char *status; /* only goroutines in this status, or NULL */
@@ -24,13 +34,20 @@ typedef struct gs_goroutines_opts {
 	/* Optional: starts loading what owner(addr) will read (a hint, no result). */
 	void (*owner_prefetch)(void *ctx, uint64_t addr);
 	gs_phases *phases; /* optional: marks "unwind" and "waits" */
+	const gs_goroutines_rest *rest; /* optional: see gs_goroutines_rest */
 } gs_goroutines_opts;
 
-/* Has the model compute what the report will show of each selected goroutine that needs no
- * gRPC model: top frames (and for JSON creators and start functions) here, waits on a
- * worker (gs_rt_waits_start) while the caller builds the model. gs_rt_waits_join the result
- * before gs_report_goroutines, which then only renders. */
-gs_rt_waits_job *gs_report_goroutines_prepare(gs_rt *rt, const gs_goroutines_opts *o);
+/* Whether the listing's filters (status, reason, ids) let g through. */
+bool gs_goroutines_selected(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o);
+/* Whether the listing can be rendered in parts: a plain one (no stacks, no groups) whose
+ * selected goroutines have everything it shows computed (top frames, waits, origins). */
+bool gs_report_goroutines_splittable(gs_rt *rt, const gs_goroutines_opts *o);
+/* Renders the selected goroutines of [from, to) of a splittable listing into out (text
+ * lines, or JSON items each after a comma but the first unless lead_comma); reads the model
+ * only, so parts may be rendered on different threads. Returns how many were rendered. */
+size_t gs_report_goroutine_lines(gs_rt *rt, const gs_goroutines_opts *o, size_t from, size_t to,
+				 bool lead_comma, gs_strbuf *out);
+/* Renders the listing; computes nothing (see gs_rt_prepare, gs_rt_waits_start). */
 void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out);
 
 /* "chan", "select", "semaphore", "netpoll", "sleep", ... */

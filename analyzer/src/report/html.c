@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "grpcscope.h"
+#include "liveness.h"
 #include "streams.h"
 #include "svg_graph.h"
 
@@ -391,7 +392,8 @@ static void streams_table(const gs_html_input *in, gs_strbuf *out)
 		const char *key, *title;
 		int num;
 	} cols[] = {{"side", "side", 0}, {"transport", "transport", 0}, {"local", "local", 0},
-		    {"remote", "remote", 0}, {"conn", "connection", 0}, {"id", "stream", 1},
+		    {"remote", "remote", 0}, {"conn", "connection", 0},
+		    {"keepalive", "keepalive", 0}, {"idle", "last read (s ago)", 1}, {"id", "stream", 1},
 		    {"method", "method", 0}, {"state", "state", 0}, {"queued", "queued msgs", 1},
 		    {"window", "inbound unacked", 1}, {"goroutines", "goroutines", 0},
 		    {"verdict", "verdict", 0}};
@@ -408,7 +410,9 @@ static void streams_table(const gs_html_input *in, gs_strbuf *out)
 		esc(out, t->local);
 		gs_strbuf_puts(out, "<td>");
 		esc(out, t->remote);
-		gs_strbuf_printf(out, "<td>%s<td>%u<td>", gs_transport_state_name(t->state), s->id);
+		gs_strbuf_printf(out, "<td>%s", gs_transport_state_name(t->state));
+		gs_liveness_html_cells(g, t, out);
+		gs_strbuf_printf(out, "<td>%u<td>", s->id);
 		esc(out, s->method);
 		gs_strbuf_printf(out, "<td>%s<td>%llu<td>", gs_stream_state_name(s->state),
 				 (unsigned long long)s->queued_messages);

@@ -1,4 +1,5 @@
 #include "streams.h"
+#include "liveness.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -88,8 +89,8 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 		gs_strbuf_puts(out, ",\"context\":null");
 	}
 	if (s->side == GS_CLIENT) {
-		gs_strbuf_printf(out, ",\"header_received\":%s",
-				 s->header_received ? "true" : "false");
+		gs_strbuf_printf(out, ",\"header_received\":%s,\"abandoned\":%s",
+				 s->header_received ? "true" : "false", s->abandoned ? "true" : "false");
 		if (s->has_status) {
 			gs_strbuf_printf(out, ",\"status\":{\"code\":%d,\"message\":", s->status_code);
 			gs_strbuf_json_str(out, s->status_message);
@@ -214,6 +215,8 @@ static void json_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 		gs_strbuf_puts(out, ",\"problem\":");
 		gs_strbuf_json_str(out, t->problem);
 	}
+	if (!t->implausible)
+		gs_liveness_json(g, t, out);
 	gs_strbuf_printf(out, ",\"keepalive\":%s,\"goroutines\":",
 			 t->keepalive_enabled ? "true" : "false");
 	json_ids(out, t->goroutines, t->ngoroutines);
@@ -265,6 +268,8 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 				 (unsigned long long)t->cbuf_items,
 				 t->throttled ? ", READER THROTTLED" : "",
 				 t->consumer_waiting ? ", writer idle" : "");
+	if (!t->implausible)
+		gs_liveness_text(g, t, out);
 	if (t->ngoroutines) {
 		gs_strbuf_puts(out, "  goroutines:");
 		for (size_t i = 0; i < t->ngoroutines; i++)
@@ -290,7 +295,11 @@ static void text_transport(const gs_grpc *g, const gs_transport *t, gs_strbuf *o
 		if (s->ctx_known && s->ctx.done)
 			gs_strbuf_printf(out, "  ctx: %s", GS_SAFE(s->ctx.err, e1));
 		if (s->detached)
-			gs_strbuf_puts(out, "  (dropped by the transport, handler still running)");
+			gs_strbuf_puts(out, s->side == GS_SERVER
+						    ? "  (dropped by the transport, handler still running)"
+						    : "  (dropped by the closing transport, not yet told)");
+		if (s->abandoned)
+			gs_strbuf_puts(out, "  ABANDONED (no goroutine refers to it, context not done)");
 		gs_strbuf_putc(out, '\n');
 	}
 }

@@ -43,6 +43,63 @@ static const char *base(const char *p)
 	return s ? s + 1 : p;
 }
 
+/* What hangs without a goroutine of its own (an abandoned stream): after the verdicts. */
+static void text_findings(const gs_diagnosis *dg, gs_strbuf *out)
+{
+	if (!dg->nfindings)
+		return;
+	vindex *ix = index_verdicts(dg);
+	gs_strbuf_printf(out, "\n%zu finding%s without a goroutine of its own:\n", dg->nfindings,
+			 dg->nfindings == 1 ? "" : "s");
+	for (size_t i = 0; i < dg->nfindings; i++) {
+		const gs_verdict *f = &dg->findings[i];
+		char e1[1024];
+		gs_strbuf_printf(out, "\n[F%zu] %s\n  %s\n", i + 1, f->code, GS_SAFE(f->summary, e1));
+		for (size_t k = 0; k < f->nevidence; k++)
+			gs_strbuf_printf(out, "    - %s\n", GS_SAFE(f->evidence[k], e1));
+		if (f->nchain) {
+			gs_strbuf_puts(out, "  concerns: ");
+			for (size_t k = 0; k < f->nchain; k++) {
+				const gs_verdict *c = find_in(ix, dg->n, f->chain[k]);
+				gs_strbuf_printf(out, "%sgoroutine %llu (%s)", k ? ", " : "",
+						 (unsigned long long)f->chain[k], c ? c->code : "?");
+			}
+			gs_strbuf_putc(out, '\n');
+		}
+	}
+	free(ix);
+}
+
+static void json_findings(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+{
+	for (size_t i = 0; i < dg->nfindings; i++) {
+		const gs_verdict *f = &dg->findings[i];
+		gs_strbuf_printf(out, "%s{\"finding\":\"%s\",\"summary\":", i ? "," : "", f->code);
+		gs_strbuf_json_str(out, f->summary);
+		if (f->stream >= 0) {
+			const gs_stream *s = gs_grpc_stream(g, (size_t)f->stream);
+			gs_strbuf_printf(out, ",\"stream\":{\"transport\":\"0x%llx\",\"id\":%u,\"method\":",
+					 (unsigned long long)gs_grpc_transport(g, s->transport)->addr, s->id);
+			gs_strbuf_json_str(out, s->method);
+			gs_strbuf_printf(out, ",\"side\":\"%s\",\"address\":\"0x%llx\"}",
+					 s->side == GS_CLIENT ? "client" : "server",
+					 (unsigned long long)s->addr);
+		} else {
+			gs_strbuf_puts(out, ",\"stream\":null");
+		}
+		gs_strbuf_puts(out, ",\"evidence\":[");
+		for (size_t k = 0; k < f->nevidence; k++) {
+			if (k)
+				gs_strbuf_putc(out, ',');
+			gs_strbuf_json_str(out, f->evidence[k]);
+		}
+		gs_strbuf_puts(out, "],\"goroutines\":[");
+		for (size_t k = 0; k < f->nchain; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)f->chain[k]);
+		gs_strbuf_puts(out, "]}");
+	}
+}
+
 /* The set a snapshot's verdicts are rendered in: NULL when it is alone. */
 typedef struct setctx {
 	const gs_snapview *v;
@@ -131,6 +188,7 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setc
 		counts += !dg->v[i].reached;
 	gs_strbuf_printf(out, "%s%zu goroutine%s blocked in or on gRPC, %zu reached through chains\n",
 			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts);
+	text_findings(dg, out);
 }
 
 /* How many member ids a group's text names before "and N more". */
@@ -200,6 +258,7 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, co
 			 dg->n ? "\n" : "", counts, counts == 1 ? "" : "s", dg->n - counts, gr.n,
 			 gr.n == 1 ? "" : "s");
 	gs_vgroups_free(&gr);
+	text_findings(dg, out);
 }
 
 static void json_groups(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
@@ -309,6 +368,8 @@ static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 	json_verdicts(g, dg, NULL, out);
 	gs_strbuf_puts(out, "],\"groups\":[");
 	json_groups(rt, g, dg, out);
+	gs_strbuf_puts(out, "],\"findings\":[");
+	json_findings(g, dg, out);
 	gs_strbuf_puts(out, "]}\n");
 }
 
@@ -529,6 +590,8 @@ static void json_snapshot(const gs_snapview *v, const setctx *sc, gs_strbuf *out
 	json_verdicts(v->g, v->dg, sc, out);
 	gs_strbuf_puts(out, "],\"groups\":[");
 	json_groups(v->rt, v->g, v->dg, out);
+	gs_strbuf_puts(out, "],\"findings\":[");
+	json_findings(v->g, v->dg, out);
 	gs_strbuf_putc(out, ']');
 }
 
@@ -566,6 +629,8 @@ static void json_set(const gs_snapview *set, size_t n, gs_strbuf *out)
 	json_verdicts(set[1].g, set[1].dg, &sc, out);
 	gs_strbuf_puts(out, "],\"peer_groups\":[");
 	json_groups(set[1].rt, set[1].g, set[1].dg, out);
+	gs_strbuf_puts(out, "],\"peer_findings\":[");
+	json_findings(set[1].g, set[1].dg, out);
 	gs_strbuf_puts(out, "]}\n");
 }
 

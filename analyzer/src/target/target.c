@@ -346,8 +346,7 @@ int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err
 	size_t k = n ? source_read(t, addr, dst, n) : 0;
 	if (k == n)
 		return 0;
-	return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64 " (reading %zu bytes at 0x%" PRIx64 ")",
-		       addr + k, n, addr);
+	return gs_err_mem(err, addr, n, k, true); /* a bulk read names its extent */
 }
 
 int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err)
@@ -362,10 +361,7 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 	size_t k = gs_page_cache_read(t->cache, addr, dst, n);
 	if (k == n)
 		return 0;
-	if (k == 0)
-		return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64, addr);
-	return gs_errf(err, GS_EMEM, "unreadable at 0x%" PRIx64 " (reading %zu bytes at 0x%" PRIx64
-			")", addr + k, n, addr);
+	return gs_err_mem(err, addr, n, k, false);
 }
 
 int gs_target_read_u64(gs_target *t, uint64_t addr, uint64_t *v, gs_err *err)

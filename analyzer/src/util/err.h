@@ -9,6 +9,8 @@
 #define GS_UTIL_ERR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 enum gs_err_code {
 	GS_OK = 0,
@@ -20,6 +22,9 @@ enum gs_err_code {
 
 typedef struct gs_err {
 	int code;
+	/* GS_EMEM: where the failed read began and the first byte it could not read, so a
+	 * caller can say where without parsing msg (0 and 0 for other errors). */
+	uint64_t read_at, fault_at;
 	char msg[1024];
 } gs_err;
 
@@ -27,8 +32,16 @@ typedef struct gs_err {
 int gs_errf(gs_err *err, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Prefixes the message already in *err with more context ("reading runtime.allgs: ..."). */
+/* Prefixes the message already in *err (code and addresses kept) with more context ("reading runtime.allgs: ..."). */
 int gs_err_wrap(gs_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* gs_errf(GS_EMEM) for a target read of n bytes at addr that could read only the first k;
+ * the message names the read's extent when part was read or when extent is set. */
+int gs_err_mem(gs_err *err, uint64_t addr, uint64_t n, uint64_t k, bool extent);
+
+/* gs_errf(GS_EMEM) for an object found unreadable at addr, the message its own. */
+int gs_err_memf(gs_err *err, uint64_t addr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 void gs_err_clear(gs_err *err);
 

@@ -1,0 +1,90 @@
+/* Heap object bounds: which object of the Go heap holds an address, from the in-use spans
+ * of runtime.mheap_.allspans (start, pages, element size). Only spans that may hold
+ * pointers are kept: an object of a noscan span refers to nothing.
+ *
+ * Built on demand by the abandoned-stream analysis, which follows pointers through heap
+ * objects and must not read an object's neighbours as its own words. The span fields come
+ * from the gRPC manifest, as for the heap scan in discover.c. */
+#include <stdlib.h>
+
+#include "grpc_internal.h"
+
+#define MAX_SPANS (1u << 24)
+#define PAGE_SIZE_GO 8192
+#define SPAN_IN_USE 1
+
+typedef struct span { uint64_t start, end, elemsize; } span;
+
+struct gs_heapobj_ix {
+	span *v;
+	size_t n;
+};
+
+static int cmp_span(const void *a, const void *b)
+{
+	const span *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
+{
+	const int64_t *o = g->l.offsets;
+	uint64_t mheap = 0, hdr[2];
+	if (o[MHEAP_ALLSPANS] < 0 || o[SPAN_START] < 0 || o[SPAN_NPAGES] < 0 || o[SPAN_STATE] < 0 ||
+	    o[SPAN_ELEMSIZE] < 0 || gs_rt_global(g->rt, "runtime.mheap_", &mheap, NULL) < 0 || !mheap ||
+	    gs_target_read(g->t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
+	    !hdr[1] || hdr[1] > MAX_SPANS)
+		return NULL;
+	uint64_t *all = gs_xcalloc(hdr[1], 8);
+	if (gs_target_read(g->t, hdr[0], all, hdr[1] * 8, NULL) < 0) {
+		free(all);
+		return NULL;
+	}
+	gs_heapobj_ix *ix = gs_xcalloc(1, sizeof *ix);
+	ix->v = gs_xcalloc(hdr[1], sizeof *ix->v);
+	for (uint64_t i = 0; i < hdr[1]; i++) {
+		uint64_t start, npages, elemsize;
+		uint8_t state, sclass = 0;
+		if (!all[i] || gs_target_read_u64(g->t, all[i] + (uint64_t)o[SPAN_START], &start, NULL) < 0 ||
+		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[SPAN_NPAGES], &npages, NULL) < 0 ||
+		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[SPAN_ELEMSIZE], &elemsize, NULL) < 0 ||
+		    gs_target_read(g->t, all[i] + (uint64_t)o[SPAN_STATE], &state, 1, NULL) < 0)
+			continue;
+		if (state != SPAN_IN_USE || !npages || npages > (1u << 20) || !elemsize ||
+		    elemsize > npages * PAGE_SIZE_GO)
+			continue;
+		if (o[SPAN_CLASS] >= 0 &&
+		    (gs_target_read(g->t, all[i] + (uint64_t)o[SPAN_CLASS], &sclass, 1, NULL) < 0 || (sclass & 1)))
+			continue;
+		ix->v[ix->n++] = (span){start, start + npages * PAGE_SIZE_GO, elemsize};
+	}
+	free(all);
+	qsort(ix->v, ix->n, sizeof *ix->v, cmp_span);
+	return ix;
+}
+
+bool gs_heapobj_find(const gs_heapobj_ix *ix, uint64_t p, uint64_t *base, uint64_t *size)
+{
+	size_t lo = 0, hi = ix ? ix->n : 0;
+	while (lo < hi) { /* the last span starting at or below p */
+		size_t mid = (lo + hi) / 2;
+		if (ix->v[mid].start <= p)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo || p >= ix->v[lo - 1].end)
+		return false;
+	const span *s = &ix->v[lo - 1];
+	*base = s->start + (p - s->start) / s->elemsize * s->elemsize;
+	*size = s->elemsize;
+	return *base + *size <= s->end;
+}
+
+void gs_heapobj_close(gs_heapobj_ix *ix)
+{
+	if (ix) {
+		free(ix->v);
+		free(ix);
+	}
+}
