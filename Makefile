@@ -72,13 +72,14 @@ $(filter $(BUILD)/tests/test_diag_%,$(UNIT_BINS)): $(BUILD)/tests/test_diag_%: t
 # Snapshots come from pinned inputs and carry a stamp of their inputs' hash: they live in the
 # cache, outside the clone, so that a fresh clone (CI) rebuilds only what changed. A clone
 # that already has its own fixtures/out directory keeps it.
-fixtures/out fixtures/out-thirdparty:
+fixtures/out fixtures/out-thirdparty fixtures/out-chains:
 	@mkdir -p "$(GS_CACHE)/fixtures/$(notdir $@)" && ln -sfn "$(GS_CACHE)/fixtures/$(notdir $@)" $@
 
-fixtures: all | fixtures/out fixtures/out-thirdparty
+fixtures: all | fixtures/out fixtures/out-thirdparty fixtures/out-chains
 	@fixtures/fetch-toolchains.sh
 	@fixtures/thirdparty/fetch.sh
-	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; exit $$rc
+	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; \
+	 fixtures/chains/snapshot.sh || rc=1; exit $$rc
 
 unit: all $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -92,12 +93,14 @@ demo: all
 install: all
 	@scripts/install.sh "$(PREFIX)" "$(BUILD)"
 
-bench-fixtures: all | fixtures/out
+bench-fixtures: all | fixtures/out fixtures/out-chains
 	@fixtures/fetch-toolchains.sh
 	@GS_BENCH=1 fixtures/make-snapshots.sh
+	@GS_CHAINS=chain10 fixtures/chains/snapshot.sh
 
 bench: bench-fixtures
 	@bench/run.py
+	@bench/chains.py
 
 # Sanitizers: the library, CLI and unit tests built with ASan + UBSan into build-asan/;
 # make check runs the unit and integration tests against them (tests/sanitize/).

@@ -476,6 +476,37 @@ START_TEST(test_options_api)
 }
 END_TEST
 
+START_TEST(test_snapshots_dir)
+{
+	/* --snapshots DIR alone is a snapshot (DIR's first is the primary); with --peer too */
+	gs_cmdline cl;
+	const char *a[] = {"why-blocked", "--snapshots", "chains/a:b", "--peer", "E2", "C2", "--snapshots", "d2"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(a), a), 0);
+	ck_assert_uint_eq(cl.nfiles, 0);
+	ck_assert_uint_eq(gs_cmdline_count(&cl, "--snapshots"), 2);
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--peer")->v2, "C2");
+	gs_cmdline_free(&cl);
+	const char *b[] = {"report", "E", "C", "--snapshots", "d"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(b), b), 0);
+	ck_assert_uint_eq(cl.nfiles, 2);
+	gs_cmdline_free(&cl);
+	const char *b2[] = {"why-blocked", "--peer", "C2", "E", "C", "--snapshots", "d"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(b2), b2), 0);
+	ck_assert_uint_eq(cl.nfiles, 2); /* --peer CORE2 EXE CORE, as without --snapshots */
+	ck_assert_ptr_null(gs_cmdline_get(&cl, "--peer")->v2);
+	gs_cmdline_free(&cl);
+	const char *c[] = {"why-blocked", "--snapshots", "d"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_DEBUGGER, N(c), c), 0);
+	gs_cmdline_free(&cl);
+	const char *d[] = {"streams", "--snapshots", "d", "C"};
+	refused(GS_PARSE_CLI, N(d), d, "--snapshots is an option of why-blocked, not of streams");
+	const char *e[] = {"why-blocked", "--snapshots"};
+	refused(GS_PARSE_CLI, N(e), e, "--snapshots needs a directory");
+	const char *f[] = {"why-blocked", "--json"};
+	refused(GS_PARSE_CLI, N(f), f, "no snapshot");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
 	Suite *s = suite_create("grammar");
@@ -494,6 +525,7 @@ Suite *make_suite(void)
 	tcase_add_test(tc, test_completion);
 	tcase_add_test(tc, test_options_api);
 	tcase_add_test(tc, test_sampling_options);
+	tcase_add_test(tc, test_snapshots_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

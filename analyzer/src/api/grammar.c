@@ -62,7 +62,12 @@ static const gs_optspec why_blocked_opts[] = {
 	 "to VALUE), and those their chains reach; repeatable"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end (e.g. the server's core):\n"
-	 "connections are paired and chains cross into it"},
+	 "connections are paired and chains cross into it;\n"
+	 "repeat it to follow chains through more processes"},
+	{"--snapshots", NULL, GS_V_DIR, "DIR", GS_OPT_REPEAT,
+	 "every core in DIR (NAME.core beside NAME, SUB/core\n"
+	 "with SUB/exe, or the executable its mappings name)\n"
+	 "as peers; without EXE CORE the first is the primary"},
 	SAMPLING_OPTS,
 	END,
 };
@@ -71,6 +76,8 @@ static const gs_optspec report_opts[] = {
 	{"-o", "--output", GS_V_FILE, "FILE", 0, "write it to FILE (default: standard output)"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end, as for why-blocked"},
+	{"--snapshots", NULL, GS_V_DIR, "DIR", GS_OPT_REPEAT,
+	 "every core in DIR as peers, as for why-blocked"},
 	END,
 };
 

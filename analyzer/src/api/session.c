@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -77,7 +78,37 @@ static int live_exe(int pid, char *buf, size_t cap)
 	return 0;
 }
 
-static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
+/* The executable of a session already open that is the same file as exe (a set of
+ * snapshots of several processes of one binary), or NULL. */
+static gs_session *same_exe(const char *exe, gs_session *const *donors, size_t n)
+{
+	struct stat a, b;
+	if (stat(exe, &a) != 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (donors[i] && donors[i]->binary && !donors[i]->borrowed &&
+		    stat(donors[i]->exe_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+		    a.st_size == b.st_size && a.st_mtime == b.st_mtime)
+			return donors[i];
+	return NULL;
+}
+
+/* What is read of the executable alone (no process in it) is taken from a session of the
+ * same file: kept by it, never freed here. Its debug-info warnings were said once. */
+static void borrow_exe(gs_session *s, const gs_session *d)
+{
+	s->binary = d->binary;
+	s->pclntab = d->pclntab;
+	s->dwarf = d->dwarf;
+	s->typedesc = d->typedesc;
+	s->debuginfo = d->debuginfo;
+	s->debuginfo.searched = NULL;
+	s->debuginfo.warnings = NULL;
+	s->borrowed = true;
+}
+
+static int open_session(gs_session *s, const gs_open_options *o, gs_session *const *donors,
+			size_t ndonors, gs_err *err)
 {
 	char exebuf[4096];
 	bool late = !o->core && o->pid > 0 && !o->read_memory &&
@@ -95,6 +126,11 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 			       gs_target_name(s->target));
 	s->exe_path = gs_xstrdup(exe);
 	gs_phases_mark(&s->phases, "target");
+	gs_session *donor = ndonors ? same_exe(exe, donors, ndonors) : NULL;
+	if (donor) {
+		borrow_exe(s, donor);
+		goto layout;
+	}
 	s->binary = gs_binary_open(exe, err);
 	if (!s->binary)
 		return -1;
@@ -116,6 +152,7 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (s->typedesc)
 		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
 	gs_phases_mark(&s->phases, "dwarf");
+layout: /* a live target is opened here, after what the executable alone gives */
 	if (late) {
 		gs_rt_capture_prepare(s->dwarf);
 		gs_phases_mark(&s->phases, "prepare");
@@ -168,7 +205,8 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	return 0;
 }
 
-gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen)
+gs_session *gs_open_sharing(const gs_open_options *o, gs_session *const *donors, size_t ndonors,
+			    int *status, char *errbuf, size_t errlen)
 {
 	gs_err err = {0};
 	gs_session *s = gs_xcalloc(1, sizeof *s);
@@ -177,7 +215,7 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	s->opened = *o;
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
-	if (open_session(s, o, &err) < 0) {
+	if (open_session(s, o, donors, ndonors, &err) < 0) {
 		/* A debug file rejected, or forced on, may explain the failure: say so, since
 		 * the warnings go with the session. */
 		const char *w = s->debuginfo.warnings;
@@ -195,6 +233,11 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	if (status)
 		*status = 0;
 	return s;
+}
+
+gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen)
+{
+	return gs_open_sharing(o, NULL, 0, status, errbuf, errlen);
 }
 
 void gs_session_grpc_begin(gs_session *s)
@@ -237,6 +280,13 @@ void gs_close(gs_session *s)
 	gs_grpc_close(s->grpc);
 	gs_grpc_close(s->grpc_pending);
 	gs_rt_close(s->rt);
+	if (s->borrowed) { /* the donor's: it closes them */
+		s->dwarf = NULL;
+		s->typedesc = NULL;
+		s->pclntab = NULL;
+		s->binary = NULL;
+		memset(&s->debuginfo, 0, sizeof s->debuginfo);
+	}
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);
 	gs_typedesc_close(s->typedesc);

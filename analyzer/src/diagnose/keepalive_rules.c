@@ -46,9 +46,10 @@ static const gs_transport *peer_transport(gs_diag *d, long si)
 		const gs_stream *p = gs_grpc_stream(d->g, (size_t)d->peer[si]);
 		return gs_grpc_transport(d->g, p->transport);
 	}
-	if (d->rpeer && d->rpeer[si] >= 0) {
-		const gs_stream *p = gs_grpc_stream(d->remote->g, (size_t)d->rpeer[si]);
-		return gs_grpc_transport(d->remote->g, p->transport);
+	gs_diag *r = gs_remote(d, si);
+	if (r) {
+		const gs_stream *p = gs_grpc_stream(r->g, (size_t)d->rpeer[si]);
+		return gs_grpc_transport(r->g, p->transport);
 	}
 	return NULL;
 }

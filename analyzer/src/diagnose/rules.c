@@ -48,12 +48,14 @@ void gs_verdict_blame_co(gs_verdict *v, uint64_t goid)
 	v->co[v->nchain - 1] = true;
 }
 
-void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
+void gs_verdict_blame_peer(gs_verdict *v, const gs_diag *r, uint64_t goid)
 {
 	for (size_t i = 0; i < v->npeer_chain; i++)
-		if (v->peer_chain[i] == goid)
+		if (v->peer_chain[i] == goid && v->peer_snap[i] == r->self)
 			return;
 	v->peer_chain = gs_xrealloc(v->peer_chain, (v->npeer_chain + 1) * sizeof *v->peer_chain);
+	v->peer_snap = gs_xrealloc(v->peer_snap, (v->npeer_chain + 1) * sizeof *v->peer_snap);
+	v->peer_snap[v->npeer_chain] = r->self;
 	v->peer_chain[v->npeer_chain++] = goid;
 }
 
@@ -213,13 +215,14 @@ static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
 	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 	if (p < 0 && rp >= 0) {
-		const gs_stream *ps = gs_grpc_stream(d->remote->g, (size_t)rp);
+		gs_diag *r = gs_remote(d, si);
+		const gs_stream *ps = gs_grpc_stream(r->g, (size_t)rp);
 		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)%s", side(ps), ps->id,
 				    (unsigned long long)ps->addr, how_note(d->rhow[si]));
 		uint64_t ids[MAX_CHAIN];
-		size_t n = gs_stream_principals(d->remote, rp, ids, MAX_CHAIN);
+		size_t n = gs_stream_principals(r, rp, ids, MAX_CHAIN);
 		for (size_t i = 0; i < n; i++)
-			gs_verdict_blame_peer(v, ids[i]);
+			gs_verdict_blame_peer(v, r, ids[i]);
 		return;
 	}
 	if (p < 0 && (d->how[si] == GS_PAIR_AMBIGUOUS || (d->rhow && d->rhow[si] == GS_PAIR_AMBIGUOUS))) {
@@ -503,7 +506,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 		gs_diag *pd = d;
 		if (p < 0 && d->rpeer && d->rpeer[si] >= 0) {
 			p = d->rpeer[si];
-			pd = d->remote;
+			pd = gs_remote(d, si);
 		}
 		bool peer_sending = false;
 		if (p >= 0) {
