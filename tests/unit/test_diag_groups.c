@@ -279,6 +279,60 @@ START_TEST(cycles_grouped_text)
 }
 END_TEST
 
+/* Built through the rules, not by hand: three goroutines, each the handler of one server
+ * stream and the client of the next (1 -> 3 -> 5 -> 1 across one in-process connection),
+ * form one cycle of three; two handlers parked on the same mutex name each other as
+ * co-waiters only, and make no cycle. */
+START_TEST(cycles_from_rules_three_and_co_waiters)
+{
+	mock *m = mock_new();
+	gs_transport *ct = mock_transport(m, GS_CLIENT, "127.0.0.1:40000", "127.0.0.1:50051");
+	gs_stream *cs[3] = {mock_stream(m, ct, 1, METHOD), mock_stream(m, ct, 3, METHOD),
+			    mock_stream(m, ct, 5, METHOD)};
+	gs_transport *st = mock_transport(m, GS_SERVER, "127.0.0.1:50051", "127.0.0.1:40000");
+	gs_stream *ss[3] = {mock_stream(m, st, 1, METHOD), mock_stream(m, st, 3, METHOD),
+			    mock_stream(m, st, 5, METHOD)};
+	gs_stream *s7 = mock_stream(m, st, 7, "/svc.Echo/Lock"), *s9 = mock_stream(m, st, 9, "/svc.Echo/Lock");
+	const uint64_t ids[3] = {30, 20, 21}; /* ids[i] handles ss[i] and receives on cs[(i + 1) % 3] */
+	for (int i = 0; i < 3; i++) {
+		gs_goroutine *g = receiver(m, ids[i], cs[(i + 1) % 3]);
+		mock_handler(m, ss[i], g);
+	}
+	gs_stream *locked[2] = {s7, s9};
+	for (int i = 0; i < 2; i++) {
+		gs_goroutine *h = mock_g(m, 40 + (uint64_t)i, GS_G_WAITING, "sync.Mutex.Lock");
+		mock_stack(m, h, "runtime.gopark", "sync.(*Mutex).Lock", "main.(*server).Lock", NULL);
+		mock_wait(m, h, GS_WAIT_SEMA, 0xc0dd00);
+		mock_handler(m, locked[i], h);
+	}
+	gs_diagnosis dg = diagnose_all(m);
+	ck_assert_uint_eq(dg.n, 5);
+	for (int i = 0; i < 3; i++) {
+		const gs_verdict *v = mock_verdict(&dg, ids[i]);
+		ck_assert_ptr_nonnull(v);
+		ck_assert_msg(mock_blames(v, ids[(i + 1) % 3]), "%llu does not blame %llu: %s",
+			      (unsigned long long)ids[i], (unsigned long long)ids[(i + 1) % 3], v->summary);
+	}
+	const gs_verdict *l40 = mock_verdict(&dg, 40), *l41 = mock_verdict(&dg, 41);
+	ck_assert(l40 && l41 && mock_blames(l40, 41) && mock_blames(l41, 40));
+	ck_assert_ptr_nonnull(l40->co);
+	gs_cycles cy;
+	gs_find_cycles(mock_grpc(m), &dg, &cy);
+	ck_assert_uint_eq(cy.n, 1);
+	ck_assert_uint_eq(cy.c[0].n, 3);
+	ck_assert_uint_eq(cy.c[0].nothers, 0);
+	for (size_t k = 0; k < 3; k++) {
+		uint64_t goid = dg.v[cy.c[0].members[k]].goid;
+		ck_assert(goid == 20 || goid == 21 || goid == 30);
+		/* each member waits on the next */
+		ck_assert(mock_blames(&dg.v[cy.c[0].members[k]], dg.v[cy.c[0].members[(k + 1) % 3]].goid));
+	}
+	gs_cycles_free(&cy);
+	gs_diagnosis_free(&dg);
+	mock_free(m);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("diag_groups");
@@ -289,6 +343,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, cycles_component_with_extra_member);
 	tcase_add_test(tc, cycles_none);
 	tcase_add_test(tc, cycles_grouped_text);
+	tcase_add_test(tc, cycles_from_rules_three_and_co_waiters);
 	suite_add_tcase(s, tc);
 	return s;
 }
