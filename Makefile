@@ -55,19 +55,31 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUI
 	@mkdir -p $(dir $@)
 	$(CC) $(GS_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgrpcscope.a $(GS_LIBS) $(CHECK_LIBS)
 
+# Unit tests of the verdict rules (tests/unit/test_diag_*.c): the diagnose objects linked
+# with a program built by hand (tests/unit/mock_model.c) in place of the runtime and gRPC
+# models, so no Go toolchain or core is needed.
+DIAG_OBJS := $(filter $(BUILD)/obj/analyzer/src/diagnose/% $(BUILD)/obj/analyzer/src/util/% \
+               $(BUILD)/obj/analyzer/src/report/findings.o $(BUILD)/obj/analyzer/src/grpc/states.o \
+               $(BUILD)/obj/analyzer/src/goruntime/labels_set.o,$(LIB_OBJS))
+$(filter $(BUILD)/tests/test_diag_%,$(UNIT_BINS)): $(BUILD)/tests/test_diag_%: tests/unit/test_diag_%.c \
+		tests/unit/mock_model.c tests/unit/mock_model.h tests/unit/gs_check.h $(DIAG_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(GS_CFLAGS) -Itests/unit -o $@ $< tests/unit/mock_model.c $(DIAG_OBJS) $(GS_LIBS) $(CHECK_LIBS)
+
 # Fixture snapshots: every scenario with every toolchain pair (incremental).
 # The third-party snapshots (fixtures/thirdparty) are built even when a matrix snapshot
 # failed; either failure fails the target.
 # Snapshots come from pinned inputs and carry a stamp of their inputs' hash: they live in the
 # cache, outside the clone, so that a fresh clone (CI) rebuilds only what changed. A clone
 # that already has its own fixtures/out directory keeps it.
-fixtures/out fixtures/out-thirdparty:
+fixtures/out fixtures/out-thirdparty fixtures/out-chains:
 	@mkdir -p "$(GS_CACHE)/fixtures/$(notdir $@)" && ln -sfn "$(GS_CACHE)/fixtures/$(notdir $@)" $@
 
-fixtures: all | fixtures/out fixtures/out-thirdparty
+fixtures: all | fixtures/out fixtures/out-thirdparty fixtures/out-chains
 	@fixtures/fetch-toolchains.sh
 	@fixtures/thirdparty/fetch.sh
-	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; exit $$rc
+	@rc=0; fixtures/make-snapshots.sh || rc=1; fixtures/thirdparty/snapshot.sh || rc=1; \
+	 fixtures/chains/snapshot.sh || rc=1; exit $$rc
 
 unit: all $(UNIT_BINS)
 	@tests/run-unit.sh $(UNIT_BINS)
@@ -81,12 +93,14 @@ demo: all
 install: all
 	@scripts/install.sh "$(PREFIX)" "$(BUILD)"
 
-bench-fixtures: all | fixtures/out
+bench-fixtures: all | fixtures/out fixtures/out-chains
 	@fixtures/fetch-toolchains.sh
 	@GS_BENCH=1 fixtures/make-snapshots.sh
+	@GS_CHAINS=chain10 fixtures/chains/snapshot.sh
 
 bench: bench-fixtures
 	@bench/run.py
+	@bench/chains.py
 
 # Sanitizers: the library, CLI and unit tests built with ASan + UBSan into build-asan/;
 # make check runs the unit and integration tests against them (tests/sanitize/).

@@ -308,14 +308,15 @@ def check_all(t, dbg):
 
 def grammar_options(cmd):
     """The options of cmd as the library's grammar lists them (`grpcscope help CMD`), less
-    those that only the command line has (--pid, --timeout: the debugger owns the target)."""
+    those that only the command line has (--pid, --timeout: the debugger owns the target;
+    --samples, --interval: sampling resumes the process, which the debugger holds)."""
     rc, out, _ = run(["help", cmd])
     opts = []
     for line in out.splitlines():
         m = line.split()
         if line.startswith("  -") and m:
             opts.append(m[0].rstrip(","))
-    return [o for o in opts if o not in ("--pid", "--timeout")]
+    return [o for o in opts if o not in ("--pid", "--timeout", "--samples", "--interval")]
 
 
 def grammar_commands():

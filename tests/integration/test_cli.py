@@ -92,9 +92,9 @@ def main():
     refused(t, "a typo in a file name names that file", ["info", "/typo/exe", core], "/typo/exe")
     refused(t, "--peer file missing", ["why-blocked", exe, core, "--peer", "/typo/peer.core"],
             "/typo/peer.core: No such file")
-    refused(t, "several --peer (one is followed today)",
+    refused(t, "the same snapshot as the primary and as --peer twice",
             ["why-blocked", exe, core, "--peer", core, "--peer", core],
-            "more than one other snapshot is not supported yet")
+            "give each snapshot once")
 
     refused(t, "diff with one core", ["diff", core], "diff: give EXE CORE_EARLIER CORE_LATER")
     refused(t, "diff with --pid", ["diff", "--pid", "1", exe],

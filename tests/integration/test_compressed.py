@@ -38,8 +38,12 @@ def run(args, cwd, tmp, timeout=600):
 
 
 def compress(fmt, src, dst):
+    """dst keeps src's times, as a core compressed where it was dumped does (systemd-coredump
+    writes its .zst at the crash): the snapshot's time is the core file's."""
     with open(src, "rb") as f, open(dst, "wb") as g:
         subprocess.run(TOOLS[fmt], stdin=f, stdout=g, check=True)
+    st = os.stat(src)
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
 def candidates():

@@ -114,7 +114,7 @@ def column(dom, key):
     return [h.attrs.get("data-key") for h in heads].index(key)
 
 
-def check_page(t, br, name, page, verdicts, groups, streams, info):
+def check_page(t, br, name, page, verdicts, groups, streams, info, findings=()):
     dom = dump(br, page)
     # facts
     facts = {r.children[0].all_text(): r.children[1].all_text()
@@ -128,6 +128,18 @@ def check_page(t, br, name, page, verdicts, groups, streams, info):
             "%s: the root-cause section lists the %d groups in order" % (name, len(groups)))
     t.check(all(n.find(lambda x: "evidence" in x.classes() and x.children) for n in shown),
             "%s: every group shows its evidence" % name)
+    # cycles of the wait-for graph: the JSON findings, each once, in order
+    cyc = [f for f in findings if f["finding"] == "cycle"]
+    sec = dom.by_id("cycle-list")
+    divs = sec.find(lambda n: "cycle" in n.classes()) if sec else []
+    heads = [d.children[0].all_text() for d in divs]
+    folded = [li.all_text() for ul in (sec.find(lambda n: "cycle-ids" in n.classes()) if sec else [])
+              for li in ul.children]
+    loops = [" -> ".join(str(g) for g in f["goroutines"] + f["goroutines"][:1]) for f in cyc]
+    want = ["cycle %d: goroutines %s wait on each other" % (i + 1, lp) for i, lp in enumerate(loops[:20])]
+    t.check(heads == want and folded == loops[20:] and (sec is None) == (not cyc),
+            "%s: the cycles section lists the %d cycles of the JSON findings (%d in full)"
+            % (name, len(cyc), len(heads)))
     # the wait-for graph
     graph = dom.by_id("graph")
     svg = graph.find(lambda n: n.tag == "svg") if graph else []
@@ -206,7 +218,8 @@ def main():
             st = run_json(["streams", exe, core])
             info = run_json(["info", exe, core])
             streams = [s for tr in st["transports"] for s in tr["streams"]]
-            check_page(t, br, name, page, wb["verdicts"], wb["groups"], streams, info)
+            check_page(t, br, name, page, wb["verdicts"], wb["groups"], streams, info,
+                       wb.get("findings", []))
         except Exception as e:  # noqa: BLE001 - any failure is a test failure
             t.fail("%s: %s" % (name, e))
         if scen == "many-streams":

@@ -48,7 +48,9 @@ def peer_checks(t, name, d, tr):
 
 
 def findings_text(findings, codes):
-    """The findings why-blocked prints after its verdicts (abandoned streams), from the JSON."""
+    """The findings why-blocked prints after its verdicts (abandoned streams), from the JSON;
+    cycles are printed before the count line (cycles_text)."""
+    findings = [f for f in findings if f["finding"] != "cycle"]
     if not findings:
         return ""
     out = "\n%d finding%s without a goroutine of its own:\n" % (len(findings), "" if len(findings) == 1 else "s")
@@ -61,8 +63,32 @@ def findings_text(findings, codes):
     return out
 
 
+def cycle_line(f):
+    return "goroutines %s -> %d wait on each other" % (
+        " -> ".join(str(g) for g in f["goroutines"]), f["goroutines"][0])
+
+
+def cycles_text(findings):
+    """The cycles block of the --all text, rebuilt from the JSON findings."""
+    cyc = [f for f in findings if f["finding"] == "cycle"]
+    if not cyc:
+        return ""
+    why = cyc[0]["summary"][len(cycle_line(cyc[0])) + 2:]
+    b = "%d cycle%s in the wait-for graph: %s\n" % (len(cyc), "" if len(cyc) == 1 else "s", why)
+    for i, f in enumerate(cyc):
+        b += "cycle %d: %s\n" % (i + 1, cycle_line(f))
+        for st in f["steps"]:
+            s = st["stream"]
+            b += "    - goroutine %d (%s)%s\n" % (st["goroutine"], st["verdict"], "" if s is None else
+                                                " on %s stream %d %s (%s)" % (s["side"], s["id"], s["method"], s["address"]))
+        if f["others"]:
+            b += "    - also caught in it:" + ",".join(" goroutine %d" % g for g in f["others"]) + "\n"
+    return b
+
+
 def ungrouped_text(verdicts, gor, findings=()):
-    """The text why-blocked printed before grouping (now --all), rebuilt from the JSON."""
+    """The text why-blocked printed before grouping (now --all), rebuilt from the JSON; the
+    cycles of the wait-for graph (findings) before the count line."""
     codes = {v["goroutine"]: v["verdict"] for v in verdicts}
     blocks = []
     for v in verdicts:
@@ -86,7 +112,8 @@ def ungrouped_text(verdicts, gor, findings=()):
         blocks.append(b)
     asked = sum(1 for v in verdicts if not v["reached"])
     leaked = sum(1 for v in verdicts if not v["reached"] and v["verdict"] == "leaked")
-    return "\n".join(blocks) + "%s%d goroutine%s blocked in or on gRPC, %s%d reached through chains\n" % (
+    cyc = cycles_text(findings)
+    return "\n".join(blocks) + ("\n" + cyc if cyc else "") + "%s%d goroutine%s blocked in or on gRPC, %s%d reached through chains\n" % (
         "\n" if verdicts else "", asked - leaked, "" if asked - leaked == 1 else "s",
         "%d leaked, " % leaked if leaked else "", len(verdicts) - asked) + \
         findings_text(findings, codes)
@@ -130,6 +157,41 @@ def group_checks(t, name, scen, exe, core, got, gor):
         sizes = [int(ln.split()[0]) for ln in out.splitlines() if " like goroutine " in ln]
         t.check(rc == 0 and len(sizes) > 2 and sizes == sorted(sizes, reverse=True) and sizes[0] == 200,
                 "%s: goroutines --group lists groups largest first (%s)" % (name, sizes[:5]))
+
+
+def cycle_checks(t, name, exe, core, got, dot):
+    """many-streams: each client and its handler wait on each other, a cycle of two found once
+    (issue 13): in JSON findings, in the grouped text, and the same edges --dot marks."""
+    cyc = [f for f in got.get("findings", []) if f["finding"] == "cycle"]
+    code = {v["goroutine"]: v for v in got["verdicts"]}
+    t.check(len(cyc) >= 2, "%s: JSON findings list the cycles (%d)" % (name, len(cyc)))
+    seen = [g for f in cyc for g in f["goroutines"]]
+    t.check(len(seen) == len(set(seen)), "%s: each goroutine is in one cycle, each cycle listed once" % name)
+    ok = all(len(f["goroutines"]) == 2 and [s["goroutine"] for s in f["steps"]] == f["goroutines"] and
+             [s["stream"]["side"] for s in f["steps"]] == ["client", "server"] and
+             f["steps"][0]["stream"]["method"] == f["steps"][1]["stream"]["method"] and
+             f["methods"] == [f["steps"][0]["stream"]["method"]] and
+             f["goroutines"][1] in code[f["goroutines"][0]]["chain"] and
+             f["goroutines"][0] in code[f["goroutines"][1]]["chain"] and
+             all(s["verdict"] == code[s["goroutine"]]["verdict"] for s in f["steps"])
+             for f in cyc)
+    t.check(ok, "%s: each cycle is a client and its handler, in order, blaming each other" % name)
+    t.check(all(f["stream"] is None and len(f["evidence"]) == len(f["steps"]) and
+                f["summary"].startswith(cycle_line(f)) for f in cyc),
+            "%s: each cycle finding has its summary and a line of evidence per step" % name)
+    marked = set()
+    for ln in dot.splitlines():
+        if 'xlabel="cycle"' in ln:
+            a, b = ln.split("[")[0].split("->")
+            marked.add((int(a.strip()[1:]), int(b.strip()[1:])))
+    edges = {(f["goroutines"][i], f["goroutines"][(i + 1) % len(f["goroutines"])])
+             for f in cyc for i in range(len(f["goroutines"]))}
+    t.check(marked == edges, "%s: --dot marks exactly the findings' edges (%d, %d)"
+            % (name, len(marked), len(edges)))
+    rc, out, err = run(["why-blocked", exe, core])
+    t.check(rc == 0 and ("%d cycles in the wait-for graph" % len(cyc)) in out and
+            ("%d alike" % len(cyc)) in out and cycle_line(cyc[0]) in out,
+            "%s: the grouped text names the cycles once, with the first in full" % name)
 
 
 def main():
@@ -188,6 +250,13 @@ def main():
             rc, out, err = run(["why-blocked", "--dot", exe, core])
             t.check(rc == 0 and out.count('xlabel="cycle"') >= 2,
                     "%s: --dot marks the mutual waits as cycles (%d)" % (name, out.count("cycle")))
+            cycle_checks(t, name, exe, core, got, out)
+        if scen in ("handler-blocked", "pipes"):
+            # Clients wait on handlers that wait elsewhere; in pipes two handlers park on one
+            # channel and name each other as co-waiters: neither is a cycle.
+            t.check(got.get("findings") == [], "%s: JSON has no findings (%s)" % (name, got.get("findings")))
+            rc, out, err = run(["why-blocked", exe, core])
+            t.check(rc == 0 and "in the wait-for graph" not in out, "%s: text names no cycle" % name)
     t.finish()
 
 

@@ -29,6 +29,25 @@ static void refused(enum gs_parse_mode mode, int argc, const char *const *argv, 
 	ck_assert_msg(strstr(err, want) != NULL, "message '%s' lacks '%s'", err, want);
 }
 
+/* --samples N (2..100) and --interval S: live sampling, the command line's only. */
+START_TEST(test_sampling_options)
+{
+	const char *ok[] = {"why-blocked", "--samples", "3", "--interval", "0.5"};
+	gs_cmdline cl;
+	ck_assert_int_eq(parse(&cl, GS_PARSE_COMMAND, N(ok), ok), 0);
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--samples")->v1, "3");
+	gs_cmdline_free(&cl);
+	const char *one[] = {"streams", "--samples", "1"};
+	refused(GS_PARSE_COMMAND, N(one), one, "from 2 to 100");
+	const char *many[] = {"streams", "--samples", "101"};
+	refused(GS_PARSE_COMMAND, N(many), many, "from 2 to 100");
+	const char *info[] = {"info", "--samples", "3"};
+	refused(GS_PARSE_COMMAND, N(info), info, "not of info");
+	const char *dbg[] = {"goroutines", "--samples", "3"};
+	refused(GS_PARSE_DEBUGGER, N(dbg), dbg, "inside a debugger the debugger holds it stopped");
+}
+END_TEST
+
 START_TEST(test_every_command_option_parses)
 {
 	size_t n;
@@ -41,7 +60,8 @@ START_TEST(test_every_command_option_parses)
 				: o->val == GS_V_SECONDS ? "2.5"
 				: o->val == GS_V_PID ? "123"
 				: o->val == GS_V_GROUPBY ? "label:request_id"
-				: o->val == GS_V_LABEL ? "request_id=r-1" : "some/file";
+				: o->val == GS_V_LABEL ? "request_id=r-1"
+				: o->val == GS_V_COUNT ? "3" : "some/file";
 			const char *argv[5] = {cmds[i].name, o->name, v, "7", NULL};
 			int argc = o->val == GS_V_NONE ? 2 : 3;
 			if (cmds[i].min_pos) /* goroutine-bt, stream-state need theirs */
@@ -456,6 +476,37 @@ START_TEST(test_options_api)
 }
 END_TEST
 
+START_TEST(test_snapshots_dir)
+{
+	/* --snapshots DIR alone is a snapshot (DIR's first is the primary); with --peer too */
+	gs_cmdline cl;
+	const char *a[] = {"why-blocked", "--snapshots", "chains/a:b", "--peer", "E2", "C2", "--snapshots", "d2"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(a), a), 0);
+	ck_assert_uint_eq(cl.nfiles, 0);
+	ck_assert_uint_eq(gs_cmdline_count(&cl, "--snapshots"), 2);
+	ck_assert_str_eq(gs_cmdline_get(&cl, "--peer")->v2, "C2");
+	gs_cmdline_free(&cl);
+	const char *b[] = {"report", "E", "C", "--snapshots", "d"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(b), b), 0);
+	ck_assert_uint_eq(cl.nfiles, 2);
+	gs_cmdline_free(&cl);
+	const char *b2[] = {"why-blocked", "--peer", "C2", "E", "C", "--snapshots", "d"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_CLI, N(b2), b2), 0);
+	ck_assert_uint_eq(cl.nfiles, 2); /* --peer CORE2 EXE CORE, as without --snapshots */
+	ck_assert_ptr_null(gs_cmdline_get(&cl, "--peer")->v2);
+	gs_cmdline_free(&cl);
+	const char *c[] = {"why-blocked", "--snapshots", "d"};
+	ck_assert_int_eq(parse(&cl, GS_PARSE_DEBUGGER, N(c), c), 0);
+	gs_cmdline_free(&cl);
+	const char *d[] = {"streams", "--snapshots", "d", "C"};
+	refused(GS_PARSE_CLI, N(d), d, "--snapshots is an option of why-blocked, not of streams");
+	const char *e[] = {"why-blocked", "--snapshots"};
+	refused(GS_PARSE_CLI, N(e), e, "--snapshots needs a directory");
+	const char *f[] = {"why-blocked", "--json"};
+	refused(GS_PARSE_CLI, N(f), f, "no snapshot");
+}
+END_TEST
+
 Suite *make_suite(void)
 {
 	Suite *s = suite_create("grammar");
@@ -473,6 +524,8 @@ Suite *make_suite(void)
 	tcase_add_test(tc, test_usage_from_the_table);
 	tcase_add_test(tc, test_completion);
 	tcase_add_test(tc, test_options_api);
+	tcase_add_test(tc, test_sampling_options);
+	tcase_add_test(tc, test_snapshots_dir);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -356,6 +356,46 @@ START_TEST(test_live_target_sigterm_handler_resumes_target)
 }
 END_TEST
 
+/* Copied while paused, read after: the copy's bytes, zeros for pages the process never
+ * touched, and a miss (not the running process's bytes) for what was left out. */
+START_TEST(test_live_target_image_after_resume)
+{
+	uint8_t *untouched = mmap(NULL, 4 * 4096, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ck_assert_ptr_ne(untouched, MAP_FAILED);
+	pid_t pid = spawn(1, 0);
+	gs_err err = { 0 };
+	gs_target *t = gs_live_target_open(pid, &err);
+	ck_assert_msg(t != NULL, "%s", err.msg);
+	ck_assert_int_eq(gs_target_image_begin(t), 0);
+	uint64_t r[1][2] = { { (uint64_t)(uintptr_t)known_pattern, 64 } };
+	ck_assert_uint_eq(gs_target_capture(t, (const uint64_t(*)[2])r, 1, NULL), 64);
+	uint64_t skip[1][2] = { { (uint64_t)(uintptr_t)untouched + 3 * 4096, 4096 } };
+	ck_assert_uint_gt(gs_target_capture_mappings(t, (const uint64_t(*)[2])skip, 1, false), 0);
+	gs_target_resume(t);
+	ck_assert(counter_moves(0));
+	uint8_t b[64], z[64];
+	ck_assert_int_eq(gs_target_read(t, (uint64_t)(uintptr_t)known_pattern, b, 64, &err), 0);
+	for (size_t i = 0; i < 64; i++)
+		ck_assert_uint_eq(b[i], (uint8_t)(i ^ (i >> 8) ^ 0x5a));
+	memset(z, 0xff, sizeof z);
+	ck_assert_int_eq(gs_target_read(t, (uint64_t)(uintptr_t)untouched + 4096, z, 64, &err), 0);
+	for (size_t i = 0; i < 64; i++)
+		ck_assert_uint_eq(z[i], 0);
+	uint64_t first = 0;
+	ck_assert_uint_eq(gs_target_image_misses(t, &first), 0);
+	/* A page left out: unreadable, and counted. */
+	ck_assert_int_eq(gs_target_read(t, skip[0][0] + 8, b, 8, &err), -1);
+	ck_assert_uint_eq(gs_target_image_misses(t, &first), 1);
+	ck_assert_uint_eq(first, skip[0][0] + 8);
+	ck_assert_uint_eq(gs_target_capture(t, (const uint64_t(*)[2])r, 1, NULL), 0);
+	gs_target_close(t);
+	ck_assert(counter_moves(1));
+	reap(pid);
+	munmap(untouched, 4 * 4096);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("live_target");
@@ -369,6 +409,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_live_target_cannot_trace);
 	tcase_add_test(tc, test_live_target_sigkilled_tracer_leaves_target_running);
 	tcase_add_test(tc, test_live_target_sigterm_handler_resumes_target);
+	tcase_add_test(tc, test_live_target_image_after_resume);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -10,6 +10,7 @@
 
 #include "../diagnose/groups.h"
 #include "../report/html.h"
+#include "peers.h"
 
 static int fail(char **errmsg, int code, const char *fmt, const char *arg, const char *arg2)
 {
@@ -65,58 +66,47 @@ static int write_file(const char *path, const gs_strbuf *sb, char **errmsg)
 
 int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
-	const gs_item *o = gs_cmdline_get(cl, "-o"), *peer = gs_cmdline_get(cl, "--peer");
+	const gs_item *o = gs_cmdline_get(cl, "-o");
 	const char *file = o ? o->v1 : NULL;
-	gs_open_options po = {0};
-	if (gs_cmdline_count(cl, "--peer") > 1)
-		return fail(errmsg, 2, "report: --peer %s: following chains into more than one "
-			    "other snapshot is not supported yet%s", peer->v1, "");
-	if (peer) { /* --peer CORE or --peer EXE CORE */
-		po.exe = peer->v2 ? peer->v1 : NULL;
-		po.core = peer->v2 ? peer->v2 : peer->v1;
-	}
-	if (!s)
-		return 0; /* gs_command_check: the arguments only */
+	gs_peers ps;
+	int rc = gs_peers_open(NULL, cl, &ps, errmsg); /* the line first: bad input opens nothing */
+	if (rc || !s)
+		return rc;
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
 	gs_diagnose_prepare(s->rt);
 	gs_grpc *g = gs_session_grpc_linked(s, &e);
 	if (!g)
 		return fail(errmsg, 1, "%s%s", e.msg, "");
-	gs_session *ps = NULL;
-	gs_grpc *pg = NULL;
-	if (po.core) {
-		char msg[1024];
-		int st;
-		po.progress = s->progress;
-		po.progress_ctx = s->progress_ctx;
-		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (ps)
-			pg = gs_session_grpc_linked(ps, &e);
-		if (!ps || !pg) {
-			int rc = fail(errmsg, ps ? 1 : st, "%s%s", ps ? e.msg : msg, "");
-			gs_close(ps);
-			return rc;
-		}
+	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0)
+		return rc;
+	size_t n = ps.n + 1;
+	gs_rt **rts = gs_xcalloc(n, sizeof *rts);
+	gs_grpc **gs = gs_xcalloc(n, sizeof *gs);
+	gs_diagnosis *dg = gs_xcalloc(n, sizeof *dg);
+	gs_vgroups *gr = gs_xcalloc(n, sizeof *gr);
+	const char **names = gs_xcalloc(n, sizeof *names);
+	rts[0] = s->rt;
+	gs[0] = g;
+	for (size_t i = 1; i < n; i++) {
+		rts[i] = ps.p[i - 1].s->rt;
+		gs[i] = ps.p[i - 1].g;
+		names[i - 1] = ps.p[i - 1].core;
 	}
-	gs_diagnosis dg, pdg;
-	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, NULL, 0, &dg, &pdg, &e) < 0) {
-		gs_close(ps);
-		return fail(errmsg, e.code == GS_EINPUT ? 2 : 1, "%s%s", e.msg, "");
+	if (gs_diagnose_set(rts, gs, n, NULL, 0, dg, &e) < 0) {
+		rc = fail(errmsg, e.code == GS_EINPUT ? 2 : 1, "%s%s", e.msg, "");
+		goto done;
 	}
-	gs_vgroups gr, pgr = {0};
-	if (gs_group_verdicts(s->rt, g, &dg, &gr) < 0 ||
-	    (ps && gs_group_verdicts(ps->rt, pg, &pdg, &pgr) < 0))
-		gs_strbuf_fail(out); /* the command says "out of memory" */
+	for (size_t i = 0; i < n; i++)
+		if (gs_group_verdicts(rts[i], gs[i], &dg[i], &gr[i]) < 0)
+			gs_strbuf_fail(out); /* the command says "out of memory" */
 	char when[128];
 	taken(s, when, sizeof when);
 	gs_info info;
 	char types[96];
 	gs_session_info(s, &info, types, sizeof types);
-	gs_html_input in = {&info, when, s->rt, g, &dg, &gr,
-			    ps ? po.core : NULL, ps ? &pdg : NULL, ps ? &pgr : NULL,
-			    ps ? ps->rt : NULL};
-	int rc = 0;
+	gs_html_input in = {&info, when, s->rt, g, &dg[0], &gr[0], ps.n, names, rts + 1,
+			    (const gs_grpc *const *)(gs + 1), dg + 1, gr + 1};
 	if (file) {
 		gs_strbuf page;
 		gs_strbuf_init(&page);
@@ -126,12 +116,16 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	} else {
 		gs_report_html(&in, out);
 	}
-	gs_vgroups_free(&gr);
-	gs_diagnosis_free(&dg);
-	if (ps) {
-		gs_vgroups_free(&pgr);
-		gs_diagnosis_free(&pdg);
-		gs_close(ps);
+	for (size_t i = 0; i < n; i++) {
+		gs_vgroups_free(&gr[i]);
+		gs_diagnosis_free(&dg[i]);
 	}
+done:
+	free(rts);
+	free(gs);
+	free(dg);
+	free(gr);
+	free(names);
+	gs_peers_close(&ps);
 	return rc;
 }

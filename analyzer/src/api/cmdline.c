@@ -46,6 +46,7 @@ static const char *what_value(enum gs_val v)
 	case GS_V_REASON: return "a text to find in wait reasons";
 	case GS_V_PEER: return "a core file";
 	case GS_V_LABEL: return "a pprof label, KEY or KEY=VALUE";
+	case GS_V_COUNT: return "a number of samples";
 	default: return "a value";
 	}
 }
@@ -89,6 +90,14 @@ static int check_value(const gs_cmdspec *cmd, const gs_optspec *o, const char *v
 			return fail(err, errlen, "%s needs a number of seconds, not '%s'", o->name, v);
 		return 0;
 	}
+	case GS_V_COUNT: {
+		errno = 0;
+		long k = strtol(v, &end, 10);
+		if (errno || *end || end == v || k < 2 || k > GS_MAX_SAMPLES)
+			return fail(err, errlen, "%s needs a number of samples from 2 to %d, not '%s'",
+				    o->name, GS_MAX_SAMPLES, v);
+		return 0;
+	}
 	case GS_V_GOID:
 		if (!gs_grammar_is_goid(v))
 			return fail(err, errlen, "%s: %s %s: not a goroutine id", cmd->name, o->name, v);
@@ -113,7 +122,7 @@ static int check_value(const gs_cmdspec *cmd, const gs_optspec *o, const char *v
 	case GS_V_DIR:
 		if (!*v)
 			return fail(err, errlen, "%s needs a directory", o->name);
-		if (strchr(v, ':'))
+		if (strchr(v, ':') && strcmp(o->name, "--debug-dir") == 0)
 			return fail(err, errlen, "%s: ':' separates debug directories", v);
 		return 0;
 	case GS_V_FILE:
@@ -239,6 +248,10 @@ static int misplaced(const gs_optspec *o, enum gs_parse_mode mode, char *err, si
 	if (mode == GS_PARSE_COMMAND && (o->flags & (GS_OPT_OPEN | GS_OPT_META)))
 		return fail(err, errlen, "%s is for the front end that opens the snapshot, not an "
 			    "option of the command", o->name);
+	if (mode == GS_PARSE_DEBUGGER && (o->flags & GS_OPT_CLI) && !(o->flags & GS_OPT_OPEN))
+		return fail(err, errlen, "%s: sampling resumes the process between snapshots, and "
+			    "inside a debugger the debugger holds it stopped: run grpcscope --pid "
+			    "outside the debugger", o->name);
 	if (mode == GS_PARSE_DEBUGGER && (o->flags & GS_OPT_CLI))
 		return fail(err, errlen, "%s: inside a debugger, grpcscope reads the debugger's "
 			    "target (%s)", o->name, o->val == GS_V_PID ? "attach to the process there"
@@ -324,14 +337,17 @@ static int check_positionals(const gs_cmdline *cl, char *err, size_t errlen)
 
 /* The snapshot's files: EXE CORE, CORE, or at most EXE with --pid. A file word right
  * after --peer's file (--peer EXE2 CORE2) is the peer's when the snapshot has enough
- * without it: always with --pid, else while it would have more than EXE CORE (the last
- * such word first). `--peer A B C` is --peer A with B C the snapshot's; `EXE CORE --peer
+ * without it: always with --pid, else while it would have more than EXE CORE, or with
+ * --snapshots when it is the only file (the last such word first). `--peer A B C` is --peer A with B C the snapshot's; `EXE CORE --peer
  * A B` and `--peer A B EXE CORE` give A B to --peer. */
 static int check_files(gs_cmdline *cl, const long *owner, char *err, size_t errlen)
 {
 	bool pid = gs_cmdline_get(cl, "--pid") != NULL;
+	/* With --snapshots DIR the snapshot needs no files (DIR's first is the primary): a lone
+	 * file after --peer's is --peer's. */
+	bool dir = gs_cmdline_get(cl, "--snapshots") != NULL;
 	for (size_t k = cl->nfiles; k-- > 0;) {
-		if (owner[k] < 0 || (!pid && cl->nfiles <= 2))
+		if (owner[k] < 0 || (!pid && cl->nfiles <= 2 && !(dir && cl->nfiles == 1)))
 			continue;
 		cl->items[owner[k]].v2 = cl->files[k];
 		memmove(&cl->files[k], &cl->files[k + 1], (cl->nfiles - k - 1) * sizeof *cl->files);
@@ -350,7 +366,7 @@ static int check_files(gs_cmdline *cl, const long *owner, char *err, size_t errl
 	if (pid && cl->nfiles > 1)
 		return fail(err, errlen, "%s: a core file and --pid together (give one)",
 			    cl->files[1]);
-	if (!pid && cl->nfiles == 0)
+	if (!pid && cl->nfiles == 0 && !gs_cmdline_get(cl, "--snapshots")) /* DIR's first */
 		return fail(err, errlen, "no snapshot: give EXE CORE, CORE or --pid PID");
 	return 0;
 }

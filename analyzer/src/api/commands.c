@@ -15,7 +15,9 @@
 #include "../diagnose/label_filter.h"
 #include "../util/strbuf.h"
 #include "grammar.h"
+#include "peers.h"
 #include "listing.h"
+#include "sampling.h"
 #include "session.h"
 #include "warnings.h"
 
@@ -123,6 +125,11 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 		} else if (strcmp(n, "--reason") == 0) {
 			o.reason = it->v1;
 		}
+	}
+	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
+		free(ids);
+		sampling_req rq = {"goroutines", o.json ? GS_FMT_JSON : GS_FMT_TEXT, NULL, 0};
+		return gs_cmd_sampled(s, cl, &rq, out, errmsg);
 	}
 	if (!s) { /* gs_command_check: the arguments are fine */
 		free(ids);
@@ -245,6 +252,10 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
 {
 	bool json = gs_cmdline_get(cl, "--json") != NULL;
+	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
+		sampling_req rq = {"streams", json ? GS_FMT_JSON : GS_FMT_TEXT, NULL, 0};
+		return gs_cmd_sampled(s, cl, &rq, out, errmsg);
+	}
 	if (!s)
 		return 0;
 	gs_err e = {0};
@@ -283,21 +294,12 @@ static int cmd_stream_state(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	return 0;
 }
 
-/* The --peer snapshot's damage is the answer's too. */
-static void peer_warning(void *ctx, const char *msg)
-{
-	char m[1200];
-	snprintf(m, sizeof m, "peer: %s", msg);
-	gs_session_warn(ctx, m);
-}
-
 static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			   char **errmsg)
 {
 	enum gs_format fmt = GS_FMT_TEXT;
 	uint64_t *ids = NULL;
 	size_t nids = 0;
-	gs_open_options po = {0};
 	bool all = false;
 	size_t nlabels;
 	bool nomem;
@@ -306,9 +308,6 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_msg_dup("out of memory");
 		return 1;
 	}
-	if (gs_cmdline_count(cl, "--peer") > 1)
-		return bad(errmsg, "why-blocked: --peer %s: following chains into more than one "
-			   "other snapshot is not supported yet", gs_cmdline_get(cl, "--peer")->v1);
 	for (size_t i = 0; i < cl->nitems; i++) {
 		const gs_item *it = &cl->items[i];
 		const char *n = it->opt ? it->opt->name : NULL;
@@ -334,20 +333,28 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			fmt = GS_FMT_DOT;
 		} else if (strcmp(n, "--all") == 0) {
 			all = true;
-		} else if (strcmp(n, "--peer") == 0) {
-			po.exe = it->v2 ? it->v1 : NULL; /* --peer CORE or --peer EXE CORE */
-			po.core = it->v2 ? it->v2 : it->v1;
 		}
 	}
 	if (all && fmt == GS_FMT_TEXT)
 		fmt = GS_FMT_TEXT_ALL;
-	if (!s) {
+	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
+		free(labels);
+		if (gs_cmdline_get(cl, "--peer") || gs_cmdline_get(cl, "--snapshots")) {
+			free(ids);
+			return bad(errmsg, "%s", "why-blocked: --samples and --peer do not go together");
+		}
+		sampling_req rq = {"why-blocked", fmt, ids, nids};
+		int rc = gs_cmd_sampled(s, cl, &rq, out, errmsg);
+		free(ids);
+		return rc;
+	}
+	gs_peers ps;
+	int rc = gs_peers_open(NULL, cl, &ps, errmsg); /* the line first: bad input opens nothing */
+	if (rc || !s) {
 		free(ids);
 		free(labels);
-		return 0;
+		return rc;
 	}
-	po.progress = s->progress; /* a compressed peer core says how it goes too */
-	po.progress_ctx = s->progress_ctx;
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
 	gs_diagnose_prepare(s->rt);
@@ -358,55 +365,44 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
-	gs_session *ps = NULL;
-	gs_grpc *pg = NULL;
-	if (po.core) {
-		char msg[1024];
-		int st;
-		ps = gs_open(&po, &st, msg, sizeof msg);
-		if (ps)
-			pg = gs_session_grpc_linked(ps, &e);
-		if (!ps || !pg) {
-			free(ids);
-			free(labels);
-			*errmsg = gs_msg_dup(ps ? e.msg : msg);
-			gs_close(ps);
-			return ps ? 1 : st;
-		}
-	}
-	if (ps)
-		gs_session_warnings(ps, peer_warning, s);
-	gs_diagnosis dg, pdg;
-	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, ids, nids, &dg, &pdg, &e) < 0) {
+	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0) {
 		free(ids);
 		free(labels);
-		gs_close(ps);
+		return rc;
+	}
+	size_t n = ps.n + 1;
+	gs_rt **rts = gs_xcalloc(n, sizeof *rts);
+	gs_grpc **gs = gs_xcalloc(n, sizeof *gs);
+	gs_diagnosis *dg = gs_xcalloc(n, sizeof *dg);
+	gs_snapview *set = gs_xcalloc(n, sizeof *set);
+	rts[0] = s->rt;
+	gs[0] = g;
+	set[0] = (gs_snapview){s->rt, g, &dg[0], gs_target_name(s->target), s->exe_path};
+	for (size_t i = 1; i < n; i++) {
+		rts[i] = ps.p[i - 1].s->rt;
+		gs[i] = ps.p[i - 1].g;
+		set[i] = (gs_snapview){rts[i], gs[i], &dg[i], ps.p[i - 1].core, ps.p[i - 1].s->exe_path};
+	}
+	if (gs_diagnose_set(rts, gs, n, ids, nids, dg, &e) < 0) {
 		*errmsg = gs_msg_dup(e.msg);
-		return e.code == GS_EINPUT ? 2 : 1;
-	}
-	if (gs_diagnosis_filter_labels(s->rt, &dg, labels, nlabels) < 0) {
-		free(ids);
-		free(labels);
-		gs_diagnosis_free(&dg);
-		if (ps) {
-			gs_diagnosis_free(&pdg);
-			gs_close(ps);
-		}
-		*errmsg = gs_msg_dup("out of memory");
-		return 1;
-	}
-	free(labels);
-	labels = NULL;
-	if (ps) {
-		gs_report_why_blocked_pair(s->rt, g, &dg, ps->rt, pg, &pdg, po.core, fmt, out);
-		gs_diagnosis_free(&pdg);
-		gs_close(ps);
+		rc = e.code == GS_EINPUT ? 2 : 1;
 	} else {
-		gs_report_why_blocked(s->rt, g, &dg, fmt, out);
+		/* --label narrows each snapshot's verdicts by that snapshot's own labels */
+		for (size_t i = 0; i < n; i++)
+			if (gs_diagnosis_filter_labels(rts[i], &dg[i], labels, nlabels) < 0)
+				gs_strbuf_fail(out); /* the command says "out of memory" */
+		gs_report_why_blocked_set(set, n, fmt, out);
+		for (size_t i = 0; i < n; i++)
+			gs_diagnosis_free(&dg[i]);
 	}
-	gs_diagnosis_free(&dg);
+	free(rts);
+	free(gs);
+	free(dg);
+	free(set);
+	gs_peers_close(&ps);
 	free(ids);
-	return 0;
+	free(labels);
+	return rc;
 }
 
 /* The later snapshot's damage is the answer's too. */

@@ -29,6 +29,16 @@ static const gs_optspec common[] = {
 
 static const gs_optspec no_opts[] = {END};
 
+/* Live sampling (sampling.c): the command line's only, since a debugger holds its target. */
+#define SAMPLING_OPTS \
+	{"--samples", NULL, GS_V_COUNT, "N", GS_OPT_CLI, \
+	 "with --pid: N snapshots, each a brief pause, compared as\n" \
+	 "diff compares two cores (stuck or progressing)"}, \
+	{"--interval", NULL, GS_V_SECONDS, "SECONDS", GS_OPT_CLI, \
+	 "with --samples: time between snapshots (default 1)"}
+
+static const gs_optspec streams_opts[] = {SAMPLING_OPTS, END};
+
 static const gs_optspec goroutines_opts[] = {
 	{"--stacks", NULL, GS_V_NONE, NULL, 0, "full stacks"},
 	{"--group", NULL, GS_V_GROUPBY, "[label:KEY]", 0,
@@ -40,6 +50,7 @@ static const gs_optspec goroutines_opts[] = {
 	{"--id", NULL, GS_V_GOID, "N", GS_OPT_REPEAT, "only goroutine N (repeatable)"},
 	{"--label", NULL, GS_V_LABEL, "KEY[=VALUE]", GS_OPT_REPEAT,
 	 "only goroutines with pprof label KEY (equal to VALUE);\nrepeatable: all must hold"},
+	SAMPLING_OPTS,
 	END,
 };
 
@@ -51,7 +62,13 @@ static const gs_optspec why_blocked_opts[] = {
 	 "to VALUE), and those their chains reach; repeatable"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end (e.g. the server's core):\n"
-	 "connections are paired and chains cross into it"},
+	 "connections are paired and chains cross into it;\n"
+	 "repeat it to follow chains through more processes"},
+	{"--snapshots", NULL, GS_V_DIR, "DIR", GS_OPT_REPEAT,
+	 "every core in DIR (NAME.core beside NAME, SUB/core\n"
+	 "with SUB/exe, or the executable its mappings name)\n"
+	 "as peers; without EXE CORE the first is the primary"},
+	SAMPLING_OPTS,
 	END,
 };
 
@@ -59,6 +76,8 @@ static const gs_optspec report_opts[] = {
 	{"-o", "--output", GS_V_FILE, "FILE", 0, "write it to FILE (default: standard output)"},
 	{"--peer", NULL, GS_V_PEER, "[EXE2] CORE2", GS_OPT_REPEAT | GS_OPT_READ,
 	 "the process at the other end, as for why-blocked"},
+	{"--snapshots", NULL, GS_V_DIR, "DIR", GS_OPT_REPEAT,
+	 "every core in DIR as peers, as for why-blocked"},
 	END,
 };
 
@@ -78,7 +97,7 @@ static const gs_cmdspec commands[] = {
 	 "the stacks of these goroutines (goroutines --stacks --id)", no_opts, false},
 	{"streams", "", GS_POS_NONE, 0, 0, true,
 	 "every gRPC transport with its streams: state, flow\nwindows, recv buffers, goroutines",
-	 no_opts, false},
+	 streams_opts, false},
 	{"stream-state", "STREAM", GS_POS_STREAM, 1, 1, true,
 	 "one stream in depth; STREAM is an id (when unique),\nTRANSPORT:ID, or the stream's address",
 	 no_opts, false},

@@ -28,6 +28,7 @@ enum gs_val {
 	GS_V_PEER,    /* [EXE] CORE: one or two files */
 	GS_V_LABEL,   /* a pprof label: KEY (present) or KEY=VALUE */
 	GS_V_GROUPBY, /* optional: label:KEY, taken only when the next word has that form */
+	GS_V_COUNT,   /* a whole number of samples, 2 to GS_MAX_SAMPLES */
 };
 
 /* What the command's own positional words are. */
@@ -37,6 +38,7 @@ enum gs_pos {
 	GS_POS_STREAM, /* ID, 0xADDR or TRANSPORT:ID */
 };
 
+#define GS_MAX_SAMPLES 100
 #define GS_OPT_REPEAT 1u /* may be given more than once */
 #define GS_OPT_OPEN 2u   /* chooses or opens the snapshot: the front end's, not the command's */
 #define GS_OPT_CLI 4u    /* only on the command line (inside a debugger, the debugger decides) */

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "grammar.h"
+#include "snapdir.h"
 #include "grpcscope.h"
 #include "session.h"
 
@@ -71,7 +72,7 @@ static void replace(char **slot, const char **pub, const char *v)
 static int set_err(char **errmsg, const char *fmt, const char *a)
 {
 	if (errmsg) {
-		char buf[256];
+		char buf[1400];
 		snprintf(buf, sizeof buf, fmt, a);
 		*errmsg = strdup(buf);
 	}
@@ -232,6 +233,18 @@ static int take_line(gs_options *o, char **errmsg)
 		bool core = o->o.pid <= 0;
 		gs_options_set(o, "exe", cl->nfiles == 2 || !core ? cl->files[0] : NULL, NULL);
 		gs_options_set(o, "core", core ? cl->files[cl->nfiles - 1] : NULL, NULL);
+	}
+	if (!cl->nfiles && o->o.pid <= 0 && gs_cmdline_get(cl, "--snapshots")) {
+		/* --snapshots DIR alone: its first snapshot is the primary (peers.c passes over
+		 * it among the peers) */
+		gs_snapref *v;
+		size_t n;
+		char err[1200];
+		if (gs_snapdir_list(gs_cmdline_get(cl, "--snapshots")->v1, &v, &n, err, sizeof err))
+			return set_err(errmsg, "%s", err);
+		gs_options_set(o, "exe", v[0].exe, NULL);
+		gs_options_set(o, "core", v[0].core, NULL);
+		gs_snapdir_free(v, n);
 	}
 	if (cl->cmd)
 		o->o.want_grpc = cl->cmd->want_grpc;

@@ -3,9 +3,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../binary/grpc_version.h"
+#include "../goruntime/capture.h"
 #include "../goruntime/identity.h"
 #include "../util/alloc.h"
 #include "../util/strbuf.h"
@@ -30,8 +33,8 @@ static gs_target *open_target(const gs_open_options *o, gs_err *err)
 	if (o->core)
 		return gs_core_target_open_progress(o->core, o->progress ? pass_progress : NULL,
 						    (void *)o, err);
-	if (o->pid > 0)
-		return gs_live_target_open(o->pid, err);
+	if (o->pid > 0) /* analysed from a copy once it runs again (gs_rt_capture) */
+		return gs_live_target_open_copying(o->pid, err);
 	if (!o->read_memory) {
 		gs_errf(err, GS_EINPUT, "no target: give a core file, --pid, or a debugger");
 		return NULL;
@@ -66,12 +69,58 @@ static int open_dwarf(gs_session *s, const gs_open_options *o, gs_err *err)
 	return s->dwarf ? 0 : -1;
 }
 
-static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
+/* A live process's executable, known before it is paused: the executable is then read
+ * while it still runs. 0, or -1 when /proc cannot tell (the pause then comes first, and
+ * says why). */
+static int live_exe(int pid, char *buf, size_t cap)
 {
-	s->target = open_target(o, err);
-	if (!s->target)
+	char path[64];
+	snprintf(path, sizeof path, "/proc/%d/exe", pid);
+	ssize_t r = readlink(path, buf, cap - 1);
+	if (r <= 0 || (size_t)r >= cap - 1)
 		return -1;
-	const char *exe = o->exe ? o->exe : gs_target_exe_path(s->target);
+	buf[r] = '\0';
+	return 0;
+}
+
+/* The executable of a session already open that is the same file as exe (a set of
+ * snapshots of several processes of one binary), or NULL. */
+static gs_session *same_exe(const char *exe, gs_session *const *donors, size_t n)
+{
+	struct stat a, b;
+	if (stat(exe, &a) != 0)
+		return NULL;
+	for (size_t i = 0; i < n; i++)
+		if (donors[i] && donors[i]->binary && !donors[i]->borrowed &&
+		    stat(donors[i]->exe_path, &b) == 0 && a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
+		    a.st_size == b.st_size && a.st_mtime == b.st_mtime)
+			return donors[i];
+	return NULL;
+}
+
+/* What is read of the executable alone (no process in it) is taken from a session of the
+ * same file: kept by it, never freed here. Its debug-info warnings were said once. */
+static void borrow_exe(gs_session *s, const gs_session *d)
+{
+	s->binary = d->binary;
+	s->pclntab = d->pclntab;
+	s->dwarf = d->dwarf;
+	s->typedesc = d->typedesc;
+	s->debuginfo = d->debuginfo;
+	s->debuginfo.searched = NULL;
+	s->debuginfo.warnings = NULL;
+	s->borrowed = true;
+}
+
+static int open_session(gs_session *s, const gs_open_options *o, gs_session *const *donors,
+			size_t ndonors, gs_err *err)
+{
+	char exebuf[4096];
+	bool late = !o->core && o->pid > 0 && !o->read_memory &&
+		    (o->exe || live_exe(o->pid, exebuf, sizeof exebuf) == 0);
+	if (!late && !(s->target = open_target(o, err)))
+		return -1;
+	const char *exe = o->exe ? o->exe : late ? exebuf : gs_target_exe_path(s->target);
 	if (!exe && gs_target_notes_problem(s->target))
 		return gs_errf(err, GS_EINPUT,
 			       "%s: %s, so the executable it ran is not recorded; give EXE CORE",
@@ -83,6 +132,11 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (!(s->exe_path = gs_strdup(exe, err)))
 		return -1;
 	gs_phases_mark(&s->phases, "target");
+	gs_session *donor = ndonors ? same_exe(exe, donors, ndonors) : NULL;
+	if (donor) {
+		borrow_exe(s, donor);
+		goto layout;
+	}
 	s->binary = gs_binary_open(exe, err);
 	if (!s->binary)
 		return -1;
@@ -106,10 +160,27 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	if (s->typedesc)
 		gs_dwarf_use_descriptors(s->dwarf, s->typedesc, s->pclntab);
 	gs_phases_mark(&s->phases, "dwarf");
+layout: /* a live target is opened here, after what the executable alone gives */
+	if (late) {
+		gs_rt_capture_prepare(s->dwarf);
+		gs_phases_mark(&s->phases, "prepare");
+		/* the pause starts here, and ends with gs_target_resume below */
+		if (!(s->target = open_target(o, err)))
+			return -1;
+		gs_phases_mark(&s->phases, "pause");
+	}
+	bool copy = gs_target_kind(s->target) == GS_TARGET_LIVE &&
+		    gs_target_image_begin(s->target) == 0;
 	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
 				  o->has_bias_hint ? &o->load_bias_hint : NULL, err);
 	if (!s->rt)
 		return -1;
+	gs_phases_mark(&s->phases, "layout");
+	if (copy) { /* what the command reads is copied, and the process goes on */
+		gs_rt_capture(s->rt, o->want_grpc != 0, &s->capture);
+		gs_target_resume(s->target);
+		gs_phases_mark(&s->phases, "copy");
+	}
 	/* The heap scan needs only the layout: it runs while the goroutines are read. On
 	 * failure gs_close stops it before the model goes. */
 	if (o->want_grpc)
@@ -145,7 +216,8 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 	return 0;
 }
 
-gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen)
+gs_session *gs_open_sharing(const gs_open_options *o, gs_session *const *donors, size_t ndonors,
+			    int *status, char *errbuf, size_t errlen)
 {
 	gs_err err = {0};
 	gs_session *s = gs_calloc(1, sizeof *s, &err);
@@ -156,9 +228,10 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	}
 	s->progress = o->progress;
 	s->progress_ctx = o->progress_ctx;
+	s->opened = *o;
 	gs_phases_start(&s->phases);
 	uint64_t t0 = now_ns();
-	if (open_session(s, o, &err) < 0) {
+	if (open_session(s, o, donors, ndonors, &err) < 0) {
 		/* A debug file rejected, or forced on, may explain the failure: say so, since
 		 * the warnings go with the session. */
 		const char *w = s->debuginfo.warnings;
@@ -176,6 +249,11 @@ gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t 
 	if (status)
 		*status = 0;
 	return s;
+}
+
+gs_session *gs_open(const gs_open_options *o, int *status, char *errbuf, size_t errlen)
+{
+	return gs_open_sharing(o, NULL, 0, status, errbuf, errlen);
 }
 
 void gs_session_grpc_begin(gs_session *s)
@@ -218,6 +296,13 @@ void gs_close(gs_session *s)
 	gs_grpc_close(s->grpc);
 	gs_grpc_close(s->grpc_pending);
 	gs_rt_close(s->rt);
+	if (s->borrowed) { /* the donor's: it closes them */
+		s->dwarf = NULL;
+		s->typedesc = NULL;
+		s->pclntab = NULL;
+		s->binary = NULL;
+		memset(&s->debuginfo, 0, sizeof s->debuginfo);
+	}
 	if (s->dwarf)
 		gs_dwarf_close(s->dwarf);
 	gs_typedesc_close(s->typedesc);
@@ -241,6 +326,15 @@ char *gs_timing(gs_session *s)
 	gs_strbuf sb;
 	gs_strbuf_init(&sb);
 	gs_phases_format(&s->phases, &sb);
+	if (s->target && gs_target_kind(s->target) == GS_TARGET_LIVE && sb.len &&
+	    sb.buf[sb.len - 1] == '\n') { /* the pause, and what was copied during it */
+		sb.len--;
+		uint64_t first, miss = gs_target_image_misses(s->target, &first);
+		gs_strbuf_printf(&sb, ", paused %.1f ms (copied %.1f MiB; %llu reads outside it, "
+				      "first at 0x%llx)\n", gs_target_pause_ns(s->target) / 1e6,
+				 gs_target_image_bytes(s->target) / 1048576.0,
+				 (unsigned long long)miss, (unsigned long long)first);
+	}
 	char *t = gs_strbuf_take(&sb);
 	return t ? t : gs_msg_dup("out of memory");
 }

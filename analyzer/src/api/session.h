@@ -11,6 +11,7 @@
 #include "../binary/elf_file.h"
 #include "../binary/pclntab.h"
 #include "../binary/typedesc.h"
+#include "../goruntime/capture.h"
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
 #include "../target/target.h"
@@ -34,9 +35,17 @@ struct gs_session {
 	char **extra_warnings; /* warnings.c: the commands' own */
 	size_t nextra_warnings;
 	bool nomem; /* a warning was dropped for want of memory: the command fails */
+	gs_capture_stats capture; /* a live target: what was copied while it was paused */
+	gs_open_options opened;   /* what it was opened with (live sampling opens it again) */
 	gs_progress_fn progress; /* from the open options, for a --peer core */
 	void *progress_ctx;
+	bool borrowed; /* binary, pclntab, dwarf, typedesc, debuginfo: another session's */
 };
+
+/* gs_open, taking what is read of the executable alone from one of the donors when it runs
+ * the same file (peers of one binary): the donor must stay open until this one closes. */
+gs_session *gs_open_sharing(const gs_open_options *o, gs_session *const *donors, size_t ndonors,
+			    int *status, char *errbuf, size_t errlen);
 
 /* Starts building the gRPC model (its heap scan runs on a worker thread for cores): a
  * command calls it first, works on the runtime model, then calls gs_session_grpc. */

@@ -14,13 +14,17 @@ struct gs_diag {
 	bool *holders_done;
 	struct gs_handler_ix { uint64_t goid; long stream; } *handlers; /* sorted by goid */
 	size_t nhandlers;
-	gs_diag *remote;       /* the peer snapshot's diagnosis state, or NULL */
+	/* Every snapshot of the set (--peer, --snapshots) and this one's place in it; the other
+	 * snapshots' diagnosis states, reached by rsnap. set NULL: a snapshot alone. */
+	gs_diag *set;
+	size_t nset, self;
 	/* Goroutines parked on each semaphore / channel (plain send or receive), by address:
 	 * built on first use, sorted by address. */
 	struct gs_parked { uint64_t addr, goid; bool sema; } *parked;
 	size_t nparked;
 	bool parked_built;
-	long *rpeer;           /* per stream: the paired stream in the remote snapshot, or -1 */
+	long *rpeer;           /* per stream: the paired stream in another snapshot, or -1 */
+	int32_t *rsnap;        /* per stream: which snapshot of the set holds rpeer, or -1 */
 	/* How each stream was paired (enum gs_pair_how), in this snapshot and with the remote
 	 * one; for GS_PAIR_AMBIGUOUS, how many transports looked alike. */
 	uint8_t *how, *rhow;
@@ -44,11 +48,21 @@ long gs_handled_stream(gs_diag *d, uint64_t goid);
 void gs_pair_streams(gs_diag *d);
 /* The goroutines parked on the object at addr: [*first, *first + return value). */
 size_t gs_parked_on(gs_diag *d, uint64_t addr, const struct gs_parked **first);
-/* Pairs streams of d with those of the remote snapshot (both directions). */
-void gs_pair_remote(gs_diag *d, gs_diag *r);
+/* Pairs streams across every two snapshots of the set (set[0..n), each with its own
+ * rpeer/rsnap/rhow/rnalike); a stream that several snapshots could hold the other end of is
+ * ambiguous, never paired twice. */
+void gs_pair_set(gs_diag *set, size_t n);
+/* The snapshot holding the other end of stream si, when it is in another snapshot. */
+static inline gs_diag *gs_remote(gs_diag *d, long si)
+{
+	return d->set && d->rsnap && si >= 0 && d->rsnap[si] >= 0 ? &d->set[d->rsnap[si]] : NULL;
+}
 /* The goroutines that act for stream si: its handler, those waiting to receive or send on
  * it, else those holding it on their stack. */
 size_t gs_stream_principals(gs_diag *d, long si, uint64_t *out, size_t max);
+
+/* across.c: every verdict's path through the other snapshots of the set dg[0..n). */
+void gs_chains_across(gs_diagnosis *dg, size_t n);
 
 /* rules.c */
 void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached);
@@ -72,6 +86,9 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid);
 /* leaked.c: what the runtime's leak detection marked (_Gleaked): the verdict `leaked` for a
  * goroutine no gRPC rule explains, evidence on the gRPC verdict of one that a rule does. */
 void gs_leaked_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
-void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid);
+/* Blames a goroutine parked on the same object (see gs_verdict.co). */
+void gs_verdict_blame_co(gs_verdict *v, uint64_t goid);
+/* Blames goroutine goid of the snapshot r (another one of the set). */
+void gs_verdict_blame_peer(gs_verdict *v, const gs_diag *r, uint64_t goid);
 
 #endif

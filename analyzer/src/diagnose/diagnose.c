@@ -58,21 +58,21 @@ static bool run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
 	size_t ns = gs_grpc_nstreams(g), n1 = ns ? ns : 1;
 	r->d.rt = rt;
 	r->d.g = g;
-	r->d.peer = calloc(n1, sizeof(long));
-	r->d.holders = calloc(n1, sizeof(uint64_t *));
-	r->d.nholders = calloc(n1, sizeof(size_t));
-	r->d.holders_done = calloc(n1, sizeof(bool));
-	r->d.rpeer = calloc(n1, sizeof(long));
-	r->d.how = calloc(n1, 1);
-	r->d.rhow = calloc(n1, 1);
-	r->d.nalike = calloc(n1, sizeof(uint16_t));
-	r->d.rnalike = calloc(n1, sizeof(uint16_t));
-	r->d.handlers = calloc(n1, sizeof *r->d.handlers);
-	if (!r->d.peer || !r->d.holders || !r->d.nholders || !r->d.holders_done || !r->d.rpeer ||
-	    !r->d.how || !r->d.rhow || !r->d.nalike || !r->d.rnalike || !r->d.handlers)
-		return false;
-	for (size_t i = 0; i < ns; i++)
+	r->d.peer = gs_xcalloc(n1, sizeof(long));
+	r->d.holders = gs_xcalloc(n1, sizeof(uint64_t *));
+	r->d.nholders = gs_xcalloc(n1, sizeof(size_t));
+	r->d.holders_done = gs_xcalloc(n1, sizeof(bool));
+	r->d.rpeer = gs_xcalloc(n1, sizeof(long));
+	r->d.rsnap = gs_xcalloc(n1, sizeof(int32_t));
+	for (size_t i = 0; i < ns; i++) {
 		r->d.rpeer[i] = -1;
+		r->d.rsnap[i] = -1;
+	}
+	r->d.how = gs_xcalloc(n1, 1);
+	r->d.rhow = gs_xcalloc(n1, 1);
+	r->d.nalike = gs_xcalloc(n1, sizeof(uint16_t));
+	r->d.rnalike = gs_xcalloc(n1, sizeof(uint16_t));
+	r->d.handlers = gs_xcalloc(n1, sizeof *r->d.handlers);
 	for (size_t i = 0; i < ns; i++)
 		if (gs_grpc_stream(g, i)->handler)
 			r->d.handlers[r->d.nhandlers++] =
@@ -87,13 +87,14 @@ static void run_free(run *r)
 {
 	size_t ns = gs_grpc_nstreams(r->d.g);
 	r->out->peer = r->d.peer;
-	for (size_t k = 0; r->d.holders && k < ns; k++)
+	r->out->rpeer = r->d.rpeer;
+	r->out->rsnap = r->d.rsnap;
+	for (size_t k = 0; k < ns; k++)
 		free(r->d.holders[k]);
 	free(r->d.holders);
 	free(r->d.nholders);
 	free(r->d.holders_done);
 	free(r->d.handlers);
-	free(r->d.rpeer);
 	free(r->d.how);
 	free(r->d.rhow);
 	free(r->d.nalike);
@@ -112,8 +113,9 @@ static void seed_default(run *r)
 	}
 }
 
-/* Judges what is queued; chains into the other snapshot are queued there. */
-static bool step(run *r, run *other)
+/* Judges what is queued; chains into other snapshots are queued there (runs: the whole
+ * set, indexed like the diagnosis states). */
+static bool step(run *r, run *runs)
 {
 	bool did = false;
 	while (r->next < r->len && r->out->n < MAX_VERDICTS) {
@@ -139,8 +141,8 @@ static bool step(run *r, run *other)
 		r->d.nomem |= v->nomem;
 		for (size_t k = 0; k < v->nchain; k++)
 			push(r, v->chain[k]);
-		for (size_t k = 0; other && k < v->npeer_chain; k++)
-			push(other, v->peer_chain[k]);
+		for (size_t k = 0; runs && k < v->npeer_chain; k++)
+			push(&runs[v->peer_snap[k]], v->peer_chain[k]);
 		did = true;
 	}
 	return did;
@@ -155,58 +157,74 @@ void gs_diagnose_prepare(gs_rt *rt)
 	}
 }
 
+int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
+		    size_t ngoids, gs_diagnosis *out, gs_err *err)
+{
+	for (size_t i = 0; i < ngoids; i++)
+		if (!gs_rt_find_goroutine(rt[0], goids[i]))
+			return gs_errf(err, GS_EINPUT, "why-blocked: no goroutine %llu",
+				       (unsigned long long)goids[i]);
+	run *runs = gs_xcalloc(n, sizeof *runs);
+	gs_diag *set = NULL;
+	for (size_t i = 0; i < n; i++)
+		run_init(&runs[i], rt[i], g[i], &out[i]);
+	if (n > 1) {
+		/* The states are copied into one array that every state points into. */
+		set = gs_xcalloc(n, sizeof *set);
+		for (size_t i = 0; i < n; i++) {
+			runs[i].d.set = set;
+			runs[i].d.nset = n;
+			runs[i].d.self = i;
+		}
+		for (size_t i = 0; i < n; i++)
+			set[i] = runs[i].d;
+		gs_pair_set(set, n);
+	}
+	for (size_t i = 0; i < ngoids; i++)
+		push(&runs[0], goids[i]);
+	for (size_t i = 0; !ngoids && i < n; i++)
+		seed_default(&runs[i]);
+	for (size_t i = 0; i < n; i++)
+		runs[i].asked = runs[i].len;
+	/* A run steps on its state as the set holds it (where the other runs' rules find it and
+	 * may build its lazy indexes), and puts it back. */
+	for (bool did = true; did;) {
+		did = false;
+		for (size_t i = 0; i < n; i++) {
+			if (set)
+				runs[i].d = set[i];
+			did |= step(&runs[i], n > 1 ? runs : NULL);
+			if (set)
+				set[i] = runs[i].d;
+		}
+	}
+	for (size_t i = 0; set && i < n; i++)
+		runs[i].d = set[i];
+	for (size_t i = 0; i < n; i++)
+		gs_hang_findings(&runs[i].d, &out[i]);
+	for (size_t i = 0; i < n; i++)
+		run_free(&runs[i]);
+	if (n > 1)
+		gs_chains_across(out, n);
+	free(set);
+	free(runs);
+	return 0;
+}
+
 int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
 		     size_t n, gs_diagnosis *out, gs_diagnosis *peer_out, gs_err *err)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!gs_rt_find_goroutine(rt, goids[i]))
-			return gs_errf(err, GS_EINPUT, "why-blocked: no goroutine %llu",
-				       (unsigned long long)goids[i]);
-	run a, b;
-	bool ok = run_init(&a, rt, g, out);
-	if (prt)
-		ok &= run_init(&b, prt, pg, peer_out);
-	if (!ok) {
-		run_free(&a);
-		gs_diagnosis_free(out);
-		if (prt) {
-			run_free(&b);
-			gs_diagnosis_free(peer_out);
-		}
-		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
+	gs_rt *rts[2] = {rt, prt};
+	gs_grpc *gs[2] = {g, pg};
+	if (!prt)
+		return gs_diagnose_set(rts, gs, 1, goids, n, out, err);
+	gs_diagnosis both[2];
+	int rc = gs_diagnose_set(rts, gs, 2, goids, n, both, err);
+	if (rc == 0) {
+		*out = both[0];
+		*peer_out = both[1];
 	}
-	if (prt) {
-		a.d.remote = &b.d;
-		b.d.remote = &a.d;
-		gs_pair_remote(&a.d, &b.d);
-	}
-	if (n)
-		for (size_t i = 0; i < n; i++)
-			push(&a, goids[i]);
-	else
-		seed_default(&a);
-	a.asked = a.len;
-	if (prt) {
-		if (!n)
-			seed_default(&b);
-		b.asked = b.len;
-	}
-	while (step(&a, prt ? &b : NULL) | (prt && step(&b, &a)))
-		;
-	gs_hang_findings(&a.d, out);
-	if (prt)
-		gs_hang_findings(&b.d, peer_out);
-	bool nomem = a.d.nomem || (prt && b.d.nomem);
-	run_free(&a);
-	if (prt)
-		run_free(&b);
-	if (nomem) {
-		gs_diagnosis_free(out);
-		if (prt)
-			gs_diagnosis_free(peer_out);
-		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
-	}
-	return 0;
+	return rc;
 }
 
 int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagnosis *out,
@@ -222,7 +240,10 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 			free(dg->v[i].evidence[k]);
 		free(dg->v[i].evidence);
 		free(dg->v[i].chain);
+		free(dg->v[i].co);
 		free(dg->v[i].peer_chain);
+		free(dg->v[i].peer_snap);
+		free(dg->v[i].across);
 	}
 	free(dg->v);
 	for (size_t i = 0; i < dg->nfindings; i++) {
@@ -233,5 +254,7 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 	}
 	free(dg->findings);
 	free(dg->peer);
+	free(dg->rpeer);
+	free(dg->rsnap);
 	memset(dg, 0, sizeof *dg);
 }

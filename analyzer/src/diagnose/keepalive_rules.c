@@ -46,9 +46,10 @@ static const gs_transport *peer_transport(gs_diag *d, long si)
 		const gs_stream *p = gs_grpc_stream(d->g, (size_t)d->peer[si]);
 		return gs_grpc_transport(d->g, p->transport);
 	}
-	if (d->rpeer && d->rpeer[si] >= 0) {
-		const gs_stream *p = gs_grpc_stream(d->remote->g, (size_t)d->rpeer[si]);
-		return gs_grpc_transport(d->remote->g, p->transport);
+	gs_diag *r = gs_remote(d, si);
+	if (r) {
+		const gs_stream *p = gs_grpc_stream(r->g, (size_t)d->rpeer[si]);
+		return gs_grpc_transport(r->g, p->transport);
 	}
 	return NULL;
 }
@@ -128,7 +129,7 @@ static void keepalive_on(gs_diag *d, const gs_transport *t, gs_verdict *v, bool 
 static bool too_many_pings_goaway(const gs_transport *t)
 {
 	return t->side == GS_CLIENT && t->goaway_received &&
-	       (t->goaway_reason == 2 ||
+	       (t->goaway_reason == GS_GOAWAY_TOO_MANY_PINGS ||
 		(t->goaway_code == ERR_ENHANCE_YOUR_CALM && strstr(t->goaway_debug, "too_many_pings")));
 }
 
@@ -182,7 +183,7 @@ void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 	if (t->implausible || t->unreadable)
 		return;
 	bool silent = strcmp(v->code, "peer-silent") == 0;
-	bool closing = strcmp(v->code, "transport-closing") == 0 && t->state == 1;
+	bool closing = strcmp(v->code, "transport-closing") == 0 && t->state == GS_TS_CLOSING;
 	if (silent && !peer_known(d, v->stream)) {
 		if (gs_keepalive_on(t))
 			keepalive_on(d, t, v, false);

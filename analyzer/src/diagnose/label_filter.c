@@ -20,7 +20,10 @@ static void drop(gs_verdict *v)
 		free(v->evidence[k]);
 	free(v->evidence);
 	free(v->chain);
+	free(v->co);
 	free(v->peer_chain);
+	free(v->peer_snap);
+	free(v->across);
 }
 
 int gs_diagnosis_filter_labels(gs_rt *rt, gs_diagnosis *dg, const char *const *filters,

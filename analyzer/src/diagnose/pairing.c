@@ -318,19 +318,100 @@ static void pair_side(side_out *a, side_out *b, bool client_side)
 	}
 }
 
-void gs_pair_remote(gs_diag *d, gs_diag *r)
+/* One snapshot's pairing with one other, before it is merged into its set-wide arrays. */
+typedef struct pair_tmp {
+	long *peer;
+	uint8_t *how;
+	uint16_t *nalike;
+} pair_tmp;
+
+static void tmp_init(pair_tmp *t, size_t ns)
 {
-	ends_ix ia, ib;
-	if (!ix_build(&ia, d->g) | !ix_build(&ib, r->g))
-		d->nomem = true;
-	side_out a = {d->g, &ia, d->rpeer, d->rhow, d->rnalike};
-	side_out b = {r->g, &ib, r->rpeer, r->rhow, r->rnalike};
-	pair_side(&a, &b, true);
-	pair_side(&b, &a, true);
-	mark_ambiguous_servers(&a, &ib);
-	mark_ambiguous_servers(&b, &ia);
-	ix_free(&ia);
-	ix_free(&ib);
+	size_t n1 = ns ? ns : 1;
+	t->peer = gs_xmalloc(n1 * sizeof *t->peer);
+	for (size_t i = 0; i < ns; i++)
+		t->peer[i] = -1;
+	t->how = gs_xcalloc(n1, 1);
+	t->nalike = gs_xcalloc(n1, sizeof *t->nalike);
+}
+
+static void tmp_free(pair_tmp *t)
+{
+	free(t->peer);
+	free(t->how);
+	free(t->nalike);
+}
+
+static void ambiguous(gs_diag *d, size_t si, unsigned nalike)
+{
+	unsigned n = d->rnalike[si] + nalike;
+	d->rpeer[si] = -1;
+	d->rsnap[si] = -1;
+	d->rhow[si] = GS_PAIR_AMBIGUOUS;
+	d->rnalike[si] = (uint16_t)(n > 65535 ? 65535 : n < 2 ? 2 : n);
+}
+
+/* What snapshot `other` said of d's streams: a pairing is kept while it is the only one;
+ * a second snapshot that could hold the same stream's other end makes it ambiguous. */
+static void merge(gs_diag *d, const pair_tmp *t, size_t other)
+{
+	for (size_t si = 0; si < gs_grpc_nstreams(d->g); si++) {
+		if (t->peer[si] >= 0) {
+			if (d->rsnap[si] >= 0 || d->rhow[si] == GS_PAIR_AMBIGUOUS) {
+				ambiguous(d, si, d->rsnap[si] >= 0 ? 2 : 1);
+			} else {
+				d->rpeer[si] = t->peer[si];
+				d->rsnap[si] = (int32_t)other;
+				d->rhow[si] = t->how[si];
+			}
+		} else if (t->how[si] == GS_PAIR_AMBIGUOUS) {
+			ambiguous(d, si, d->rsnap[si] >= 0 ? 1u + t->nalike[si] : t->nalike[si]);
+		}
+	}
+}
+
+/* A pairing holds only when both ends name each other (a stream made ambiguous by a third
+ * snapshot leaves its former partner unpaired too). */
+static void keep_mutual(gs_diag *set, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		gs_diag *d = &set[i];
+		for (size_t si = 0; si < gs_grpc_nstreams(d->g); si++) {
+			if (d->rsnap[si] < 0)
+				continue;
+			gs_diag *r = &set[d->rsnap[si]];
+			long p = d->rpeer[si];
+			if (r->rsnap[p] != (int32_t)i || r->rpeer[p] != (long)si)
+				ambiguous(d, si, 2);
+		}
+	}
+}
+
+void gs_pair_set(gs_diag *set, size_t n)
+{
+	ends_ix *ix = gs_xcalloc(n, sizeof *ix);
+	for (size_t i = 0; i < n; i++)
+		ix_build(&ix[i], set[i].g);
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			pair_tmp ti, tj;
+			tmp_init(&ti, gs_grpc_nstreams(set[i].g));
+			tmp_init(&tj, gs_grpc_nstreams(set[j].g));
+			side_out a = {set[i].g, &ix[i], ti.peer, ti.how, ti.nalike};
+			side_out b = {set[j].g, &ix[j], tj.peer, tj.how, tj.nalike};
+			pair_side(&a, &b, true);
+			pair_side(&b, &a, true);
+			mark_ambiguous_servers(&a, &ix[j]);
+			mark_ambiguous_servers(&b, &ix[i]);
+			merge(&set[i], &ti, j);
+			merge(&set[j], &tj, i);
+			tmp_free(&ti);
+			tmp_free(&tj);
+		}
+	keep_mutual(set, n);
+	for (size_t i = 0; i < n; i++)
+		ix_free(&ix[i]);
+	free(ix);
 }
 
 void gs_pair_streams(gs_diag *d)

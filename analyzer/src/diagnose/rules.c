@@ -44,19 +44,38 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid)
 	}
 	v->chain = c;
 	v->chain[v->nchain++] = goid;
+	if (v->co) {
+		v->co = gs_xrealloc(v->co, v->nchain * sizeof *v->co);
+		v->co[v->nchain - 1] = false;
+	}
 }
 
-void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
+void gs_verdict_blame_co(gs_verdict *v, uint64_t goid)
+{
+	size_t before = v->nchain;
+	gs_verdict_blame(v, goid);
+	if (v->nchain == before)
+		return;
+	if (!v->co)
+		v->co = gs_xcalloc(v->nchain, sizeof *v->co);
+	v->co[v->nchain - 1] = true;
+}
+
+void gs_verdict_blame_peer(gs_verdict *v, const gs_diag *r, uint64_t goid)
 {
 	for (size_t i = 0; i < v->npeer_chain; i++)
-		if (v->peer_chain[i] == goid)
+		if (v->peer_chain[i] == goid && v->peer_snap[i] == r->self)
 			return;
 	uint64_t *c = gs_reallocarray(v->peer_chain, v->npeer_chain + 1, sizeof *c, NULL);
-	if (!c) {
+	if (c)
+		v->peer_chain = c;
+	size_t *ps = c ? gs_reallocarray(v->peer_snap, v->npeer_chain + 1, sizeof *ps, NULL) : NULL;
+	if (!ps) {
 		v->nomem = true;
 		return;
 	}
-	v->peer_chain = c;
+	v->peer_snap = ps;
+	v->peer_snap[v->npeer_chain] = r->self;
 	v->peer_chain[v->npeer_chain++] = goid;
 }
 
@@ -138,7 +157,7 @@ static int64_t window_left(const gs_stream *s)
 
 static bool transport_unhealthy(const gs_transport *t)
 {
-	return t->state != 0 || t->goaway_received || t->goaway_sent;
+	return t->state != GS_TS_REACHABLE || t->goaway_received || t->goaway_sent;
 }
 
 /* Really going down: closing, or a client stream the peer's GOAWAY refused (its id above
@@ -146,7 +165,7 @@ static bool transport_unhealthy(const gs_transport *t)
  * open streams run on until they end by themselves. */
 static bool stream_going_down(const gs_stream *s, const gs_transport *t)
 {
-	if (t->state == 1)
+	if (t->state == GS_TS_CLOSING)
 		return true;
 	return s->side == GS_CLIENT && t->goaway_received && s->id > t->goaway_last_id;
 }
@@ -172,7 +191,7 @@ static void evidence_transport(gs_verdict *v, const gs_transport *t)
 {
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
 			    (unsigned long long)t->addr, t->local, t->remote,
-			    t->state == 0 ? "reachable" : t->state == 1 ? "closing" : "draining",
+			    t->state == GS_TS_REACHABLE ? "reachable" : t->state == GS_TS_CLOSING ? "closing" : "draining",
 			    t->goaway_received ? ", GOAWAY received" : "",
 			    t->goaway_sent ? ", GOAWAY sent" : "");
 }
@@ -216,13 +235,14 @@ static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
 	const gs_transport *t = gs_grpc_transport(d->g, s->transport);
 	if (p < 0 && rp >= 0) {
-		const gs_stream *ps = gs_grpc_stream(d->remote->g, (size_t)rp);
+		gs_diag *r = gs_remote(d, si);
+		const gs_stream *ps = gs_grpc_stream(r->g, (size_t)rp);
 		gs_verdict_evidence(v, "peer: %s stream %u in the peer snapshot (0x%llx)%s", side(ps), ps->id,
 				    (unsigned long long)ps->addr, how_note(d->rhow[si]));
 		uint64_t ids[MAX_CHAIN];
-		size_t n = gs_stream_principals(d->remote, rp, ids, MAX_CHAIN);
+		size_t n = gs_stream_principals(r, rp, ids, MAX_CHAIN);
 		for (size_t i = 0; i < n; i++)
-			gs_verdict_blame_peer(v, ids[i]);
+			gs_verdict_blame_peer(v, r, ids[i]);
 		return;
 	}
 	if (p < 0 && (d->how[si] == GS_PAIR_AMBIGUOUS || (d->rhow && d->rhow[si] == GS_PAIR_AMBIGUOUS))) {
@@ -368,7 +388,8 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		gs_verdict_evidence(v, "write quota: %d bytes (Send blocks at <= 0)", s->wq_quota);
 	if (s->out.known)
 		gs_verdict_evidence(v, "loopy writer: stream %s, %lld bytes outstanding of the peer's %u window, %llu frames queued",
-				    s->out.state == 2 ? "waits for the peer's WINDOW_UPDATE" : s->out.state == 0 ? "active" : "empty",
+				    s->out.state == GS_OS_WAITING_ON_QUOTA ? "waits for the peer's WINDOW_UPDATE"
+				    : s->out.state == GS_OS_ACTIVE ? "active" : "empty",
 				    (long long)s->out.bytes_outstanding, t->oiws,
 				    (unsigned long long)s->out.queued_items);
 	if (t->loopy_known)
@@ -396,7 +417,7 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		return true;
 	}
 	bool quota_out = s->wq_known && s->wq_quota <= 0;
-	bool stream_window = s->out.known && s->out.state == 2;
+	bool stream_window = s->out.known && s->out.state == GS_OS_WAITING_ON_QUOTA;
 	bool conn_window = t->loopy_known && t->send_quota == 0;
 	if (!quota_out && !stream_window && !conn_window) {
 		v->code = "unknown";
@@ -505,7 +526,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 		gs_diag *pd = d;
 		if (p < 0 && d->rpeer && d->rpeer[si] >= 0) {
 			p = d->rpeer[si];
-			pd = d->remote;
+			pd = gs_remote(d, si);
 		}
 		bool peer_sending = false;
 		if (p >= 0) {
@@ -544,8 +565,8 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	primitive(d, gr, prim, sizeof prim);
 	if (si >= 0) {
 		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
-		set_summary(v, "%s of %s stream %u %s is blocked outside gRPC: %s in %s",
-			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler" : "a goroutine holding",
+		set_summary(v, "%s %s stream %u %s is blocked outside gRPC: %s in %s",
+			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler of" : "a goroutine holding",
 			 side(s), s->id, s->method, prim, top ? top->function : "?");
 	} else {
 		set_summary(v, "blocked outside gRPC: %s in %s", prim,
@@ -583,7 +604,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 			named++;
 			gs_verdict_evidence(v, "goroutine %llu waits on the same %s",
 					    (unsigned long long)p[i].goid, sema ? "object" : "channel");
-			gs_verdict_blame(v, p[i].goid);
+			gs_verdict_blame_co(v, p[i].goid);
 		}
 		if (more)
 			gs_verdict_evidence(v, "... and %zu more goroutines wait on it", more);

@@ -19,6 +19,15 @@
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
 
+/* One goroutine on a chain through the snapshots of a set: which snapshot, which goroutine,
+ * its verdict (NULL: none was judged) and its verdict's stream in that snapshot (or -1). */
+typedef struct gs_hop {
+	size_t snap;
+	uint64_t goid;
+	const char *code;
+	long stream;
+} gs_hop;
+
 typedef struct gs_verdict {
 	uint64_t goid;
 	const char *code;
@@ -28,8 +37,19 @@ typedef struct gs_verdict {
 	size_t nevidence;
 	uint64_t *chain;      /* blamed goroutines, nearest first */
 	size_t nchain;
-	uint64_t *peer_chain; /* blamed goroutines in the peer snapshot (--peer) */
+	/* co[i]: chain[i] is parked on the same object as this goroutine (named because Go
+	 * records no mutex owner or would-be sender), not one it waits for; NULL when none is.
+	 * Such links are no edges of the wait-for graph: two goroutines on one channel are no
+	 * cycle. */
+	bool *co;
+	uint64_t *peer_chain; /* blamed goroutines in other snapshots (--peer) */
+	size_t *peer_snap;    /* peer_snap[i]: the snapshot (index in the set) of peer_chain[i] */
 	size_t npeer_chain;
+	/* With other snapshots: the path from this goroutine to the end of its chain, from its
+	 * first step into another snapshot on (nearest first; a goroutine is never visited
+	 * twice, so cycles across processes end). */
+	gs_hop *across;
+	size_t nacross;
 	bool reached;         /* not asked for: reached through another verdict's chain */
 	bool nomem;           /* evidence or chain dropped for want of memory */
 } gs_verdict;
@@ -38,6 +58,8 @@ typedef struct gs_diagnosis {
 	gs_verdict *v;
 	size_t n;
 	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
+	long *rpeer;          /* rpeer[i]: the paired stream in snapshot rsnap[i] of the set, or -1 */
+	int32_t *rsnap;
 	/* Findings: what hangs without a goroutine of its own to judge (an abandoned stream).
 	 * code names the finding, goid is 0, chain holds the goroutines it concerns. */
 	gs_verdict *findings;
@@ -55,6 +77,13 @@ void gs_diagnose_prepare(gs_rt *rt);
  * verdicts of their own in peer_out. */
 int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
 		     size_t n, gs_diagnosis *out, gs_diagnosis *peer_out, gs_err *err);
+
+/* The same over any number of snapshots (rt[0], g[0] first: the goroutines asked for are
+ * its); connections are paired across every two of them, chains follow streams through all
+ * (client -> gateway -> backend ...), every verdict gets its `across` path, and out[i] is
+ * snapshot i's diagnosis. */
+int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
+		    size_t ngoids, gs_diagnosis *out, gs_err *err);
 
 /* Diagnoses the given goroutines, or (n == 0) every goroutine that waits in gRPC or on a
  * gRPC object, then every goroutine their chains reach. */

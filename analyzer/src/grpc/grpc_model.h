@@ -18,6 +18,7 @@
 #include "../util/strbuf.h"
 #include "discover.h"
 #include "grpc_fields.h"
+#include "states.h"
 
 enum gs_side { GS_CLIENT = 0, GS_SERVER = 1 };
 
@@ -30,7 +31,7 @@ typedef struct gs_outstream { /* the loopy writer's view of one stream */
 	bool known;
 	uint64_t addr;
 	uint32_t id;
-	int64_t state; /* 0 active, 1 empty, 2 waitingOnStreamQuota */
+	int64_t state; /* enum gs_outstream_state */
 	int64_t bytes_outstanding;
 	uint64_t queued_items;
 } gs_outstream;
@@ -41,7 +42,7 @@ typedef struct gs_stream {
 	enum gs_side side;
 	uint32_t id;
 	const char *method;  /* interned; "?" when unreadable */
-	uint32_t state;      /* streamState */
+	uint32_t state;      /* streamState: enum gs_stream_state */
 	/* receive side */
 	uint64_t recv_chan;  /* recvBuffer.c */
 	uint64_t queued_messages; /* in recvBuffer.c plus backlog */
@@ -118,9 +119,9 @@ typedef struct gs_transport {
 	const char *conn_kind;
 	char via[160], opaque[96];
 	uint64_t pipe_in, pipe_out;
-	int64_t state;       /* 0 reachable, 1 closing, 2 draining */
+	int64_t state;       /* enum gs_transport_state */
 	bool goaway_received, goaway_sent;
-	uint32_t goaway_reason;
+	uint32_t goaway_reason; /* enum gs_goaway_reason */
 	/* client: the last GOAWAY's Last-Stream-ID, debug data (1.64+) and error code (1.81,
 	 * -1 unknown); server: the highest stream id it accepted (what its GOAWAY carries) */
 	uint32_t goaway_last_id;

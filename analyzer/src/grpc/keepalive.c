@@ -120,13 +120,6 @@ void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr)
 	g->bad = before; /* none of this is what a verdict's readability rests on */
 }
 
-bool gs_keepalive_on(const gs_transport *t)
-{
-	if (t->side == GS_CLIENT)
-		return t->keepalive_enabled;
-	return t->ka.time > 0 && t->ka.time != GS_INFINITY;
-}
-
 /* A core: its file's modification time (gcore and the kernel write the file as the process
  * is dumped); a live process: now. A time earlier than a read the process itself recorded
  * is not the snapshot's (a copy that kept an older time, another clock): not used. */
@@ -156,36 +149,4 @@ int64_t gs_grpc_snapshot_time(const gs_grpc *g, const char **source)
 	if (source)
 		*source = g->snap_how ? g->snap_how : "";
 	return g->snap_ns;
-}
-
-void gs_fmt_duration(int64_t ns, char *buf, size_t cap)
-{
-	if (ns < 0) {
-		snprintf(buf, cap, "?");
-		return;
-	}
-	if (ns == GS_INFINITY) {
-		snprintf(buf, cap, "infinity");
-		return;
-	}
-	if (ns < 1000000000LL) {
-		if (ns % 1000000 == 0)
-			snprintf(buf, cap, "%lldms", (long long)(ns / 1000000));
-		else
-			snprintf(buf, cap, "%.3fms", (double)ns / 1e6);
-		return;
-	}
-	long long h = ns / 3600000000000LL, m = ns / 60000000000LL % 60;
-	int64_t sns = ns % 60000000000LL;
-	char sec[32];
-	if (sns % 1000000000LL == 0)
-		snprintf(sec, sizeof sec, "%llds", (long long)(sns / 1000000000LL));
-	else
-		snprintf(sec, sizeof sec, "%gs", (double)sns / 1e9);
-	if (h)
-		snprintf(buf, cap, "%lldh%lldm%s", h, m, sec);
-	else if (m)
-		snprintf(buf, cap, "%lldm%s", m, sec);
-	else
-		snprintf(buf, cap, "%s", sec);
 }

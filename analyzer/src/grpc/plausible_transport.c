@@ -7,7 +7,7 @@
 
 static bool why_not(const gs_transport *t, char *why, size_t n)
 {
-	if (t->state < 0 || t->state > 2) {
+	if (t->state < GS_TS_REACHABLE || t->state > GS_TS_DRAINING) {
 		snprintf(why, n, "state %lld is none of grpc-go's", (long long)t->state);
 		return true;
 	}
@@ -37,7 +37,7 @@ bool gs_stream_implausible(const gs_stream *st, char *why, size_t n)
 		snprintf(why, n, "stream id %u is no client-opened HTTP/2 stream id", st->id);
 		return true;
 	}
-	if (st->state > 3) {
+	if (st->state > GS_SS_DONE) {
 		snprintf(why, n, "state %u is none of grpc-go's", st->state);
 		return true;
 	}

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diagnose/cycles.h"
+#include "findings.h"
 #include "grpcscope.h"
 #include "liveness.h"
 #include "../goruntime/labels.h"
@@ -85,8 +87,8 @@ static void facts(const gs_html_input *in, gs_strbuf *out)
 			 (unsigned long long)f->missing_bytes);
 		fact(out, "warning", buf);
 	}
-	if (in->peer_name)
-		fact(out, "peer snapshot", in->peer_name);
+	for (size_t i = 0; i < in->npeers; i++)
+		fact(out, "peer snapshot", in->peer_names[i]);
 	snprintf(buf, sizeof buf, "grpcscope %s", GS_VERSION);
 	fact(out, "made by", buf);
 	gs_strbuf_puts(out, "</table>\n");
@@ -130,8 +132,10 @@ static uint64_t vmember_id(const void *ctx, size_t m)
 	return vm->dg->v[vm->grp->members[m]].goid;
 }
 
+/* names: every snapshot's name by its index in the set, NULL-terminated (NULL alone), for
+ * chains across. */
 static void group_html(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
-		       const char *prefix, gs_strbuf *out)
+		       const char *prefix, const char *const *names, gs_strbuf *out)
 {
 	const gs_vgroup *grp = &gr->g[j];
 	const gs_verdict *v = &dg->v[grp->members[0]];
@@ -167,9 +171,25 @@ static void group_html(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, 
 	if (grp->next >= 0)
 		gs_strbuf_printf(out, "<p class=\"next\">next: goroutine %llu in <a href=\"#%sgroup-%ld\">group %ld</a></p>\n",
 				 (unsigned long long)v->chain[0], prefix, grp->next + 1, grp->next + 1);
-	if (v->npeer_chain)
+	if (v->npeer_chain && names && names[1] && names[2]) { /* several peers: which one */
+		gs_strbuf_puts(out, "<p class=\"next\">next in ");
+		esc(out, names[v->peer_snap[0]]);
+		gs_strbuf_printf(out, ": goroutine %llu</p>\n", (unsigned long long)v->peer_chain[0]);
+	} else if (v->npeer_chain) {
 		gs_strbuf_printf(out, "<p class=\"next\">next in the peer: goroutine %llu</p>\n",
 				 (unsigned long long)v->peer_chain[0]);
+	}
+	if (v->nacross && names) {
+		gs_strbuf_puts(out, "<p class=\"across mono\">chain across processes: ");
+		for (size_t k = 0; k < v->nacross; k++) {
+			const gs_hop *h = &v->across[k];
+			gs_strbuf_puts(out, k ? " &rarr; " : "");
+			esc(out, names[h->snap]);
+			gs_strbuf_printf(out, " goroutine %llu (%s)", (unsigned long long)h->goid,
+					 h->code ? h->code : "no verdict");
+		}
+		gs_strbuf_puts(out, "</p>\n");
+	}
 	/* A few ids in sight; many behind a disclosure. */
 	bool fold = grp->n > 8;
 	if (fold)
@@ -181,39 +201,91 @@ static void group_html(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, 
 	gs_strbuf_puts(out, fold ? "</p></details></div>\n" : "</p></div>\n");
 }
 
+/* The ids of peer i's elements start with "peer-" (the first, as when one peer was all),
+ * then "peer2-", "peer3-", ... */
+static void peer_prefix(char *buf, size_t cap, size_t i)
+{
+	if (i)
+		snprintf(buf, cap, "peer%zu-", i + 1);
+	else
+		snprintf(buf, cap, "peer-");
+}
+
 static void causes(const gs_html_input *in, gs_strbuf *out)
 {
 	gs_strbuf_printf(out, "<h2 id=\"causes\">Root causes</h2>\n<p>%zu goroutines blocked in or on gRPC, "
 			      "in %zu groups of identical verdicts; the groups most goroutines wait on "
 			      "(directly or through chains) first.</p>\n<div id=\"groups\">\n",
 			 in->dg->n, in->groups->n);
+	const char **names = NULL;
+	if (in->npeers) {
+		names = gs_xcalloc(in->npeers + 2, sizeof *names); /* NULL-terminated */
+		names[0] = in->info->target;
+		for (size_t i = 0; i < in->npeers; i++)
+			names[i + 1] = in->peer_names[i];
+	}
 	for (size_t j = 0; j < in->groups->n; j++)
-		group_html(in->rt, in->dg, in->groups, j, "", out);
+		group_html(in->rt, in->dg, in->groups, j, "", names, out);
 	gs_strbuf_puts(out, "</div>\n");
-	if (in->peer_name) {
-		gs_strbuf_puts(out, "<h2 id=\"peer-causes\">Root causes in the peer ");
-		esc(out, in->peer_name);
-		gs_strbuf_puts(out, "</h2>\n<div id=\"peer-groups\">\n");
-		for (size_t j = 0; j < in->pgroups->n; j++)
-			group_html(in->prt, in->pdg, in->pgroups, j, "peer-", out);
+	for (size_t i = 0; i < in->npeers; i++) {
+		char pfx[32];
+		peer_prefix(pfx, sizeof pfx, i);
+		gs_strbuf_printf(out, "<h2 id=\"%scauses\">Root causes in the peer ", pfx);
+		esc(out, in->peer_names[i]);
+		gs_strbuf_printf(out, "</h2>\n<div id=\"%sgroups\" class=\"peer-groups\">\n", pfx);
+		for (size_t j = 0; j < in->pgroups[i].n; j++)
+			group_html(in->prts[i], &in->pdg[i], &in->pgroups[i], j, pfx, names, out);
 		gs_strbuf_puts(out, "</div>\n");
 	}
+	free(names);
 }
 
-/* Whether following nearest blames from w comes back to v (small graphs only). */
-static bool on_cycle(const gs_diagnosis *dg, const gs_vgroups *gr, size_t v, size_t w)
+/* The cycles of the wait-for graph, each once: the first few in full, the rest folded, by
+ * their goroutines. */
+#define CYCLES_IN_FULL 20
+
+static void cycles(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 {
-	for (size_t steps = 0; steps <= dg->n; steps++) {
-		if (w == v)
-			return true;
-		if (!dg->v[w].nchain)
-			return false;
-		long x = gs_vgroups_verdict(gr, dg->v[w].chain[0]);
-		if (x < 0)
-			return false;
-		w = (size_t)x;
+	if (!cy->n)
+		return;
+	gs_strbuf t;
+	gs_strbuf_init(&t);
+	gs_strbuf_printf(out, "<h2 id=\"cycles\">Cycles in the wait-for graph</h2>\n<p>%zu cycle%s: "
+			      "each goroutine waits on the next; none moves until something outside "
+			      "the cycle breaks it (a deadline, a cancel, a closed connection).</p>\n"
+			      "<div id=\"cycle-list\">\n", cy->n, cy->n == 1 ? "" : "s");
+	for (size_t i = 0; i < cy->n && i < CYCLES_IN_FULL; i++) {
+		const gs_cycle *c = &cy->c[i];
+		gs_strbuf_printf(out, "<div class=\"cycle\" data-size=\"%zu\"><h3>cycle %zu: ", c->n, i + 1);
+		t.len = 0;
+		gs_report_cycle_line(in->dg, c, &t);
+		gs_strbuf_putc(&t, '\0');
+		esc(out, t.buf);
+		gs_strbuf_puts(out, "</h3><ul class=\"evidence\">");
+		for (size_t k = 0; k < c->n; k++) {
+			t.len = 0;
+			gs_report_cycle_step(in->g, in->dg, c->members[k], &t);
+			gs_strbuf_putc(&t, '\0');
+			gs_strbuf_puts(out, "<li>");
+			esc(out, t.buf);
+			gs_strbuf_puts(out, "</li>");
+		}
+		gs_strbuf_puts(out, "</ul></div>\n");
 	}
-	return false;
+	/* The rest by their goroutines only: a large core has tens of thousands. */
+	if (cy->n > CYCLES_IN_FULL)
+		gs_strbuf_printf(out, "<details><summary>%zu more cycles</summary><ul class=\"cycle-ids mono\">",
+				 cy->n - CYCLES_IN_FULL);
+	for (size_t i = CYCLES_IN_FULL; i < cy->n; i++) {
+		const gs_cycle *c = &cy->c[i];
+		gs_strbuf_puts(out, "<li>");
+		for (size_t k = 0; k <= c->n; k++)
+			gs_strbuf_printf(out, "%s%llu", k ? " -&gt; " : "",
+					 (unsigned long long)in->dg->v[c->members[k % c->n]].goid);
+		gs_strbuf_puts(out, "</li>");
+	}
+	gs_strbuf_puts(out, cy->n > CYCLES_IN_FULL ? "</ul></details></div>\n" : "</div>\n");
+	gs_strbuf_free(&t);
 }
 
 typedef struct gpair {
@@ -228,55 +300,125 @@ static int cmp_gpair(const void *a, const void *b)
 	return (x->to > y->to) - (x->to < y->to);
 }
 
-static void graph(const gs_html_input *in, gs_strbuf *out)
+/* One snapshot of the graph: the primary, or a peer (its node ids and links carry pfx). */
+typedef struct gsnap {
+	const gs_grpc *g;
+	const gs_diagnosis *dg;
+	const gs_vgroups *gr;
+	char pfx[32];
+	size_t base; /* its first node */
+} gsnap;
+
+/* The node of goroutine goid of snapshot r (per-goroutine graph), or -1. */
+static long node_of(const gsnap *sn, size_t r, uint64_t goid, bool per_goroutine)
 {
-	const gs_diagnosis *dg = in->dg;
-	const gs_vgroups *gr = in->groups;
+	long w = gs_vgroups_verdict(sn[r].gr, goid);
+	if (w < 0)
+		return -1;
+	return (long)sn[r].base + (per_goroutine ? w : (long)sn[r].gr->group_of[w]);
+}
+
+/* Whether v's step to goroutine goid of snapshot r comes back to v across processes. */
+static bool closes_cycle(const gsnap *sn, size_t r, size_t self, const gs_verdict *v, uint64_t goid)
+{
+	long w = gs_vgroups_verdict(sn[r].gr, goid);
+	const gs_verdict *x = w >= 0 ? &sn[r].dg->v[w] : NULL;
+	for (size_t k = 0; x && k < x->nacross; k++)
+		if (x->across[k].snap == self && x->across[k].goid == v->goid)
+			return true;
+	return false;
+}
+
+/* cy: the primary's cycles (the peers' are found here) */
+static void graph(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
+{
+	size_t nsn = in->npeers + 1, total = 0;
+	gsnap *sn = gs_xcalloc(nsn, sizeof *sn);
+	const char **clusters = in->npeers ? gs_xcalloc(nsn, sizeof *clusters) : NULL;
+	char **owned = gs_xcalloc(nsn, sizeof *owned);
+	for (size_t i = 0; i < nsn; i++) {
+		sn[i].g = i ? in->pgs[i - 1] : in->g;
+		sn[i].dg = i ? &in->pdg[i - 1] : in->dg;
+		sn[i].gr = i ? &in->pgroups[i - 1] : in->groups;
+		if (i)
+			peer_prefix(sn[i].pfx, sizeof sn[i].pfx, i - 1);
+		total += sn[i].dg->n;
+		if (clusters) {
+			const char *nm = i ? in->peer_names[i - 1] : in->info->target;
+			size_t len = strlen(nm) + 16;
+			owned[i] = gs_xmalloc(len);
+			snprintf(owned[i], len, "%s: %s", i ? "peer" : "primary", nm);
+			clusters[i] = owned[i];
+		}
+	}
+	/* red edges inside each snapshot: its own cycles */
+	gs_cycles *pcy = gs_xcalloc(nsn, sizeof *pcy);
+	for (size_t i = 1; i < nsn; i++)
+		gs_find_cycles(sn[i].g, sn[i].dg, &pcy[i]);
 	gs_graph G = {0};
-	bool per_goroutine = dg->n <= GS_HTML_GRAPH_MAX_GOROUTINES;
-	if (per_goroutine) {
-		for (size_t i = 0; i < dg->n; i++) {
+	G.clusters = clusters;
+	G.nclusters = clusters ? nsn : 0;
+	bool per_goroutine = total <= GS_HTML_GRAPH_MAX_GOROUTINES;
+	for (size_t s = 0; s < nsn; s++) {
+		const gs_diagnosis *dg = sn[s].dg;
+		const gs_vgroups *gr = sn[s].gr;
+		sn[s].base = G.nnodes;
+		for (size_t i = 0; per_goroutine && i < dg->n; i++) {
 			const gs_verdict *v = &dg->v[i];
 			gs_gnode *n = gs_graph_node(&G);
-			snprintf(n->id, sizeof n->id, "node-g%llu", (unsigned long long)v->goid);
+			snprintf(n->id, sizeof n->id, "node-%sg%llu", sn[s].pfx, (unsigned long long)v->goid);
 			n->cls = "goroutine";
+			n->cluster = clusters ? s + 1 : 0;
 			snprintf(n->label[0], sizeof n->label[0], "goroutine %llu: %s",
 				 (unsigned long long)v->goid, v->code);
 			if (v->stream >= 0) {
-				const gs_stream *s = gs_grpc_stream(in->g, (size_t)v->stream);
+				const gs_stream *st = gs_grpc_stream(sn[s].g, (size_t)v->stream);
 				snprintf(n->label[1], sizeof n->label[1], "%s stream %u %s",
-					 s->side == GS_CLIENT ? "client" : "server", s->id, s->method);
+					 st->side == GS_CLIENT ? "client" : "server", st->id, st->method);
 			}
-			snprintf(n->href, sizeof n->href, "#group-%zu", gr->group_of[i] + 1);
+			snprintf(n->href, sizeof n->href, "#%sgroup-%zu", sn[s].pfx, gr->group_of[i] + 1);
 		}
-		for (size_t i = 0; i < dg->n; i++) {
-			const gs_verdict *v = &dg->v[i];
-			long w = v->nchain ? gs_vgroups_verdict(gr, v->chain[0]) : -1;
-			if (w >= 0)
-				gs_graph_edge(&G, i, (size_t)w, "blames", on_cycle(dg, gr, i, (size_t)w));
-		}
-	} else {
-		for (size_t j = 0; j < gr->n; j++) {
+		for (size_t j = 0; !per_goroutine && j < gr->n; j++) {
 			gs_gnode *n = gs_graph_node(&G);
-			snprintf(n->id, sizeof n->id, "node-group-%zu", j + 1);
+			snprintf(n->id, sizeof n->id, "node-%sgroup-%zu", sn[s].pfx, j + 1);
 			n->cls = "group";
+			n->cluster = clusters ? s + 1 : 0;
 			snprintf(n->label[0], sizeof n->label[0], "[%zu] %s: %zu goroutines", j + 1,
 				 gr->g[j].code, gr->g[j].n);
 			snprintf(n->label[1], sizeof n->label[1], "%s",
 				 gr->g[j].top ? base(gr->g[j].top->function) : "");
-			snprintf(n->href, sizeof n->href, "#group-%zu", j + 1);
+			snprintf(n->href, sizeof n->href, "#%sgroup-%zu", sn[s].pfx, j + 1);
 		}
+	}
+	if (per_goroutine) {
+		for (size_t s = 0; s < nsn; s++)
+			for (size_t i = 0; i < sn[s].dg->n; i++) {
+				const gs_verdict *v = &sn[s].dg->v[i];
+				long w = v->nchain ? node_of(sn, s, v->chain[0], true) : -1;
+				if (w >= 0)
+					gs_graph_edge(&G, sn[s].base + i, (size_t)w, "blames",
+						      gs_cycles_edge(s ? &pcy[s] : cy, i, (size_t)w - sn[s].base));
+				w = v->npeer_chain ? node_of(sn, v->peer_snap[0], v->peer_chain[0], true) : -1;
+				if (w >= 0)
+					gs_graph_edge(&G, sn[s].base + i, (size_t)w, "blames",
+						      closes_cycle(sn, v->peer_snap[0], s, v, v->peer_chain[0]));
+			}
+	} else {
 		/* One edge per pair of groups, labelled with how many blame across it. */
-		gpair *p = malloc((dg->n ? dg->n : 1) * sizeof *p);
+		gpair *p = gs_xmalloc((total ? 2 * total : 1) * sizeof *p);
 		size_t np = 0;
-		G.nomem |= !p;
-		for (size_t i = 0; p && i < dg->n; i++) {
-			long w = dg->v[i].nchain ? gs_vgroups_verdict(gr, dg->v[i].chain[0]) : -1;
-			if (w >= 0)
-				p[np++] = (gpair){gr->group_of[i], gr->group_of[w]};
-		}
-		if (np)
-			qsort(p, np, sizeof *p, cmp_gpair);
+		for (size_t s = 0; s < nsn; s++)
+			for (size_t i = 0; i < sn[s].dg->n; i++) {
+				const gs_verdict *v = &sn[s].dg->v[i];
+				size_t from = sn[s].base + sn[s].gr->group_of[i];
+				long w = v->nchain ? node_of(sn, s, v->chain[0], false) : -1;
+				if (w >= 0)
+					p[np++] = (gpair){from, (size_t)w};
+				w = v->npeer_chain ? node_of(sn, v->peer_snap[0], v->peer_chain[0], false) : -1;
+				if (w >= 0)
+					p[np++] = (gpair){from, (size_t)w};
+			}
+		qsort(p, np, sizeof *p, cmp_gpair);
 		for (size_t a = 0, b; a < np; a = b) {
 			for (b = a; b < np && p[b].from == p[a].from && p[b].to == p[a].to; b++)
 				;
@@ -302,6 +444,14 @@ static void graph(const gs_html_input *in, gs_strbuf *out)
 	gs_strbuf_puts(out, "</div>\n");
 	gs_strbuf_free(&svg);
 	gs_graph_free(&G);
+	for (size_t i = 0; i < nsn; i++)
+		free(owned[i]);
+	free(owned);
+	free(clusters);
+	for (size_t i = 1; i < nsn; i++)
+		gs_cycles_free(&pcy[i]);
+	free(pcy);
+	free(sn);
 }
 
 static void streams_table(const gs_html_input *in, gs_strbuf *out)
@@ -493,12 +643,17 @@ void gs_report_html(const gs_html_input *in, gs_strbuf *out)
 	esc(out, in->info->target);
 	gs_strbuf_printf(out, "</title><style>%s</style></head><body>\n<h1>grpcscope report: ", css);
 	esc(out, base(in->info->target));
-	gs_strbuf_puts(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
-			    "causes</a> · <a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
-			    "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n");
+	gs_cycles cy;
+	gs_find_cycles(in->g, in->dg, &cy);
+	gs_strbuf_printf(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
+			      "causes</a> · %s<a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
+			      "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n",
+			 cy.n ? "<a href=\"#cycles\">cycles</a> · " : "");
 	facts(in, out);
 	causes(in, out);
-	graph(in, out);
+	cycles(in, &cy, out);
+	graph(in, &cy, out);
+	gs_cycles_free(&cy);
 	streams_table(in, out);
 	goroutine_groups(in, out);
 	gs_strbuf_printf(out, "<script>%s</script>\n</body></html>\n", script);

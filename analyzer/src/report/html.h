@@ -16,11 +16,13 @@ typedef struct gs_html_input {
 	const gs_grpc *g;
 	const gs_diagnosis *dg;
 	const gs_vgroups *groups;
-	/* --peer: the other process, or NULL */
-	const char *peer_name;
+	/* --peer, --snapshots: the other processes (npeers; each array that long) */
+	size_t npeers;
+	const char *const *peer_names;
+	gs_rt *const *prts;
+	const gs_grpc *const *pgs;
 	const gs_diagnosis *pdg;
 	const gs_vgroups *pgroups;
-	gs_rt *prt;            /* its runtime model (the labels of its verdicts), or NULL */
 } gs_html_input;
 
 /* Above this many verdicts the graph has a node per group instead of per goroutine. */

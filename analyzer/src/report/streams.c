@@ -6,24 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *gs_stream_state_name(uint32_t s)
-{
-	static const char *const n[] = {"active", "write-done", "read-done", "done"};
-	return s < 4 ? n[s] : "unknown";
-}
-
-const char *gs_transport_state_name(int64_t s)
-{
-	static const char *const n[] = {"reachable", "closing", "draining"};
-	return s >= 0 && s < 3 ? n[s] : "unknown";
-}
-
-static const char *outstream_state_name(int64_t s)
-{
-	static const char *const n[] = {"active", "empty", "waiting-on-stream-quota"};
-	return s >= 0 && s < 3 ? n[s] : "unknown";
-}
-
 static const char *side_name(enum gs_side s)
 {
 	return s == GS_CLIENT ? "client" : "server";
@@ -72,7 +54,7 @@ static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 	if (s->out.known)
 		gs_strbuf_printf(out, ",\"loopy_state\":\"%s\",\"bytes_outstanding\":%lld,"
 				      "\"queued_frames\":%llu",
-				 outstream_state_name(s->out.state), (long long)s->out.bytes_outstanding,
+				 gs_outstream_state_name(s->out.state), (long long)s->out.bytes_outstanding,
 				 (unsigned long long)s->out.queued_items);
 	gs_strbuf_puts(out, "}");
 	if (s->ctx_known) {
@@ -132,12 +114,6 @@ static void json_conn(const gs_transport *t, gs_strbuf *out)
 	gs_strbuf_puts(out, "}");
 }
 
-const char *gs_goaway_reason_name(uint32_t r)
-{
-	static const char *const n[] = {"none", "no-reason", "too-many-pings"};
-	return r < 3 ? n[r] : "?";
-}
-
 static void json_goaway(const gs_transport *t, gs_strbuf *out)
 {
 	if (!t->goaway_received && !t->goaway_sent)
@@ -160,7 +136,7 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 {
 	if (t->side == GS_CLIENT && t->goaway_received) {
 		gs_strbuf_printf(out, "  GOAWAY received: last stream id %u (%s), reason %s",
-				 t->goaway_last_id, t->state == 1 ? "the transport is closing"
+				 t->goaway_last_id, t->state == GS_TS_CLOSING ? "the transport is closing"
 								  : "streams up to it run on",
 				 gs_goaway_reason_name(t->goaway_reason));
 		if (t->goaway_debug[0]) {
@@ -169,7 +145,7 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 		}
 		gs_strbuf_putc(out, '\n');
 	} else if (t->side == GS_SERVER && t->goaway_sent) {
-		if (t->state == 1)
+		if (t->state == GS_TS_CLOSING)
 			gs_strbuf_puts(out, "  GOAWAY sent; the transport is closing\n");
 		else
 			gs_strbuf_printf(out, "  GOAWAY sent: draining; streams up to %u run on, no new "
@@ -387,10 +363,8 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 			 GS_SAFE(t->local, e2), GS_SAFE(t->remote, e3), gs_transport_state_name(t->state),
 			 t->goaway_received ? ", GOAWAY received" : t->goaway_sent ? ", GOAWAY sent" : "");
 	gs_strbuf_printf(out, "  state:      %s", gs_stream_state_name(s->state));
-	static const char *const meaning[] = {"open both ways", "we sent END_STREAM",
-					      "peer sent END_STREAM", "finished"};
-	if (s->state < 4)
-		gs_strbuf_printf(out, " (%s)", meaning[s->state]);
+	if (gs_stream_state_meaning(s->state))
+		gs_strbuf_printf(out, " (%s)", gs_stream_state_meaning(s->state));
 	gs_strbuf_putc(out, '\n');
 	if (s->ctx_known) {
 		gs_strbuf_printf(out, "  context:    %s", s->ctx.done ? GS_SAFE(s->ctx.err, e1) : "not done");
@@ -421,13 +395,11 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 						  : "");
 	}
 	if (s->out.known) {
-		static const char *const om[] = {"has data and window", "nothing queued",
-						 "waiting for the peer's WINDOW_UPDATE"};
 		fmt_num(a, sizeof a, s->out.bytes_outstanding);
 		gs_strbuf_printf(out, "  loopy:      %s (%s), %s bytes outstanding of a %u window, "
 				      "%llu frames queued\n",
-				 outstream_state_name(s->out.state),
-				 s->out.state >= 0 && s->out.state < 3 ? om[s->out.state] : "?", a,
+				 gs_outstream_state_name(s->out.state),
+				 gs_outstream_state_meaning(s->out.state), a,
 				 t->oiws, (unsigned long long)s->out.queued_items);
 	}
 	if (t->loopy_known)

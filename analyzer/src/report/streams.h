@@ -15,9 +15,4 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t stream, bool jso
  * index, or -1 with a message in err. */
 long gs_find_stream(const gs_grpc *g, const char *spec, char *err, size_t cap);
 
-const char *gs_stream_state_name(uint32_t s);
-const char *gs_transport_state_name(int64_t s);
-/* "none", "no-reason", "too-many-pings": http2Client.goAwayReason. */
-const char *gs_goaway_reason_name(uint32_t r);
-
 #endif

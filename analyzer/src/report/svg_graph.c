@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,16 +133,29 @@ static bool graphviz_svg(const gs_graph *g, gs_strbuf *out)
 	gs_strbuf_puts(&dot, "digraph waitfor {\n rankdir=LR;\n node [shape=box,style=\"rounded,filled\","
 			     "fillcolor=\"#f4f6fb\",fontname=\"monospace\",fontsize=10];\n"
 			     " edge [fontname=\"monospace\",fontsize=9];\n");
-	for (size_t i = 0; i < g->nnodes; i++) {
-		const gs_gnode *n = &g->nodes[i];
-		gs_strbuf_printf(&dot, " n%zu [id=\"%s\",class=\"%s\",URL=\"%s\",tooltip=\"", i, n->id,
-				 n->cls, n->href);
-		dot_str(&dot, n->label[0]);
-		gs_strbuf_puts(&dot, "\",label=\"");
-		dot_str(&dot, n->label[0]);
-		gs_strbuf_puts(&dot, "\\n");
-		dot_str(&dot, n->label[1]);
-		gs_strbuf_puts(&dot, "\"];\n");
+	for (size_t c = 0; c <= g->nclusters; c++) {
+		if (c)
+			gs_strbuf_printf(&dot, " subgraph cluster_%zu {\n  id=\"cluster-%zu\";"
+					 "label=\"", c - 1, c - 1);
+		if (c) {
+			dot_str(&dot, g->clusters[c - 1]);
+			gs_strbuf_puts(&dot, "\";\n");
+		}
+		for (size_t i = 0; i < g->nnodes; i++) {
+			const gs_gnode *n = &g->nodes[i];
+			if (n->cluster != c)
+				continue;
+			gs_strbuf_printf(&dot, " n%zu [id=\"%s\",class=\"%s\",URL=\"%s\",tooltip=\"", i, n->id,
+					 n->cls, n->href);
+			dot_str(&dot, n->label[0]);
+			gs_strbuf_puts(&dot, "\",label=\"");
+			dot_str(&dot, n->label[0]);
+			gs_strbuf_puts(&dot, "\\n");
+			dot_str(&dot, n->label[1]);
+			gs_strbuf_puts(&dot, "\"];\n");
+		}
+		if (c)
+			gs_strbuf_puts(&dot, " }\n");
 	}
 	for (size_t i = 0; i < g->nedges; i++) {
 		const gs_gedge *e = &g->edges[i];
@@ -245,6 +259,28 @@ static void own_svg(const gs_graph *g, gs_strbuf *out)
 				 (x1 + x2) / 2, (y1 + y2) / 2 - 2);
 		gs_html_esc(out, e->label);
 		gs_strbuf_puts(out, "</text></g>\n");
+	}
+	/* A process's cluster: a frame around its nodes, under them. */
+	for (size_t c = 1; c <= g->nclusters; c++) {
+		size_t x0 = SIZE_MAX, y0 = SIZE_MAX, x1 = 0, y1 = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (g->nodes[i].cluster != c)
+				continue;
+			x0 = X(i) < x0 ? X(i) : x0;
+			y0 = Y(i) < y0 ? Y(i) : y0;
+			x1 = X(i) + NODE_W > x1 ? X(i) + NODE_W : x1;
+			y1 = Y(i) + NODE_H > y1 ? Y(i) + NODE_H : y1;
+		}
+		if (x0 == SIZE_MAX)
+			continue;
+		x0 = x0 > GAP_X / 4 ? x0 - GAP_X / 4 : 0;
+		y0 = y0 > GAP_Y / 2 ? y0 - GAP_Y / 2 : 0;
+		gs_strbuf_printf(out, "<g id=\"cluster-%zu\" class=\"cluster\"><rect x=\"%zu\" y=\"%zu\" "
+				      "width=\"%zu\" height=\"%zu\" fill=\"none\" stroke=\"#8899bb\" "
+				      "stroke-dasharray=\"4\"/><title>", c - 1, x0, y0,
+				 x1 + GAP_X / 4 - x0, y1 + GAP_Y / 2 - y0);
+		gs_html_esc(out, g->clusters[c - 1]);
+		gs_strbuf_puts(out, "</title></g>\n");
 	}
 	for (size_t i = 0; i < n; i++) {
 		const gs_gnode *nd = &g->nodes[i];

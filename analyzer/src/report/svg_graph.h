@@ -14,6 +14,7 @@ typedef struct gs_gnode {
 	const char *cls;    /* CSS class: "goroutine" or "group" */
 	char label[2][160]; /* two lines; snapshot text, escaped when drawn */
 	char href[32];      /* "#..." in the page */
+	size_t cluster;     /* 0: none; k: drawn inside the graph's cluster k - 1 */
 } gs_gnode;
 
 typedef struct gs_gedge {
@@ -29,6 +30,8 @@ typedef struct gs_graph {
 	size_t nedges, capedges;
 	bool nomem;     /* a node or edge was dropped: gs_graph_svg fails its output */
 	gs_gnode spare; /* what gs_graph_node hands out when it cannot grow */
+	const char *const *clusters; /* labels of the clusters (a process each), or NULL */
+	size_t nclusters;
 } gs_graph;
 
 gs_gnode *gs_graph_node(gs_graph *g);

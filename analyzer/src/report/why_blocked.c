@@ -4,10 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../diagnose/cycles.h"
 #include "../diagnose/groups.h"
 #include "../util/alloc.h"
 #include "../goruntime/labels.h"
 #include "../util/strbuf.h"
+#include "findings.h"
 
 /* Verdicts by goroutine id: chains name goroutines, and there can be tens of thousands. */
 typedef struct vindex {
@@ -133,9 +135,58 @@ static size_t count_leaked(const gs_diagnosis *dg)
 	return n;
 }
 
-static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+/* The set a snapshot's verdicts are rendered in: NULL when it is alone. */
+typedef struct setctx {
+	const gs_snapview *v;
+	size_t n, self;
+} setctx;
+
+static void hop_text(const setctx *sc, const gs_hop *h, gs_strbuf *out)
 {
-	(void)g;
+	char e1[1024], e2[512];
+	gs_strbuf_printf(out, "%s goroutine %llu (%s", GS_SAFE(sc->v[h->snap].core, e1),
+			 (unsigned long long)h->goid, h->code ? h->code : "no verdict");
+	if (h->stream >= 0) {
+		const gs_stream *s = gs_grpc_stream(sc->v[h->snap].g, (size_t)h->stream);
+		gs_strbuf_printf(out, ", %s stream %u %s", s->side == GS_CLIENT ? "client" : "server",
+				 s->id, GS_SAFE(s->method, e2));
+	}
+	gs_strbuf_putc(out, ')');
+}
+
+/* Where a verdict's chain goes on in other processes: the goroutines it blames there, and
+ * the whole path to the end of its chain. */
+static void peer_lines(const setctx *sc, const gs_verdict *v, gs_strbuf *out)
+{
+	char e[1024];
+	if (v->npeer_chain && (!sc || sc->n <= 2)) {
+		gs_strbuf_puts(out, "  next in the peer: ");
+		for (size_t k = 0; k < v->npeer_chain; k++)
+			gs_strbuf_printf(out, "%sgoroutine %llu", k ? ", " : "",
+					 (unsigned long long)v->peer_chain[k]);
+		gs_strbuf_putc(out, '\n');
+	} else if (v->npeer_chain) {
+		gs_strbuf_puts(out, "  next in other processes: ");
+		for (size_t k = 0; k < v->npeer_chain; k++)
+			gs_strbuf_printf(out, "%s%s goroutine %llu", k ? ", " : "",
+					 GS_SAFE(sc->v[v->peer_snap[k]].core, e),
+					 (unsigned long long)v->peer_chain[k]);
+		gs_strbuf_putc(out, '\n');
+	}
+	if (sc && v->nacross) {
+		gs_strbuf_puts(out, "  chain across processes: ");
+		for (size_t k = 0; k < v->nacross; k++) {
+			if (k)
+				gs_strbuf_puts(out, " -> ");
+			hop_text(sc, &v->across[k], out);
+		}
+		gs_strbuf_putc(out, '\n');
+	}
+}
+
+static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setctx *sc,
+		 gs_strbuf *out)
+{
 	vindex *ix = index_verdicts(dg);
 	if (!ix) {
 		gs_strbuf_fail(out);
@@ -168,15 +219,17 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf 
 			}
 			gs_strbuf_putc(out, '\n');
 		}
-		if (v->npeer_chain) {
-			gs_strbuf_puts(out, "  next in the peer: ");
-			for (size_t k = 0; k < v->npeer_chain; k++)
-				gs_strbuf_printf(out, "%sgoroutine %llu", k ? ", " : "",
-						 (unsigned long long)v->peer_chain[k]);
-			gs_strbuf_putc(out, '\n');
-		}
+		peer_lines(sc, v, out);
 	}
 	free(ix);
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	if (cy.n)
+		gs_strbuf_putc(out, '\n');
+	gs_report_cycles_text(g, dg, &cy, true, out);
+	if (cy.n) /* the count line's own separator follows */
+		out->len--;
+	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
@@ -222,7 +275,7 @@ static void group_labels(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroup *grp
 }
 
 static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
-		       gs_strbuf *out)
+		       const setctx *sc, gs_strbuf *out)
 {
 	const gs_vgroup *grp = &gr->g[j];
 	const gs_verdict *v = &dg->v[grp->members[0]];
@@ -264,17 +317,12 @@ static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, 
 		}
 		gs_strbuf_putc(out, '\n');
 	}
-	if (v->npeer_chain) {
-		gs_strbuf_puts(out, "  next in the peer: ");
-		for (size_t k = 0; k < v->npeer_chain; k++)
-			gs_strbuf_printf(out, "%sgoroutine %llu", k ? ", " : "",
-					 (unsigned long long)v->peer_chain[k]);
-		gs_strbuf_putc(out, '\n');
-	}
+	peer_lines(sc, v, out);
 }
 
 /* Grouped by root cause: as many blocks as groups, whatever the number of verdicts. */
-static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setctx *sc,
+			 gs_strbuf *out)
 {
 	gs_vgroups gr;
 	if (gs_group_verdicts(rt, g, dg, &gr) < 0) {
@@ -284,8 +332,16 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs
 	for (size_t j = 0; j < gr.n; j++) {
 		if (j)
 			gs_strbuf_putc(out, '\n');
-		group_text(rt, dg, &gr, j, out);
+		group_text(rt, dg, &gr, j, sc, out);
 	}
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	if (cy.n) {
+		gs_strbuf_putc(out, '\n');
+		gs_report_cycles_text(g, dg, &cy, false, out);
+		out->len--; /* the count line's own separator follows */
+	}
+	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
 		counts += !dg->v[i].reached;
@@ -342,7 +398,31 @@ static void json_groups(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_
 	gs_vgroups_free(&gr);
 }
 
-static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
+static void json_across(const setctx *sc, const gs_verdict *v, gs_strbuf *out)
+{
+	gs_strbuf_puts(out, ",\"across\":[");
+	for (size_t k = 0; k < v->nacross; k++) {
+		const gs_hop *h = &v->across[k];
+		gs_strbuf_puts(out, k ? ",{\"core\":" : "{\"core\":");
+		gs_strbuf_json_str(out, sc->v[h->snap].core);
+		gs_strbuf_printf(out, ",\"snapshot\":%zu,\"goroutine\":%llu,\"verdict\":", h->snap,
+				 (unsigned long long)h->goid);
+		if (h->code)
+			gs_strbuf_printf(out, "\"%s\"", h->code);
+		else
+			gs_strbuf_puts(out, "null");
+		gs_strbuf_puts(out, ",\"method\":");
+		if (h->stream >= 0)
+			gs_strbuf_json_str(out, gs_grpc_stream(sc->v[h->snap].g, (size_t)h->stream)->method);
+		else
+			gs_strbuf_puts(out, "null");
+		gs_strbuf_putc(out, '}');
+	}
+	gs_strbuf_putc(out, ']');
+}
+
+static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setctx *sc,
+			  gs_strbuf *out)
 {
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
@@ -372,7 +452,10 @@ static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, g
 		gs_strbuf_puts(out, "],\"peer_chain\":[");
 		for (size_t k = 0; k < v->npeer_chain; k++)
 			gs_strbuf_printf(out, "%s%llu", k ? "," : "", (unsigned long long)v->peer_chain[k]);
-		gs_strbuf_printf(out, "],\"reached\":%s", v->reached ? "true" : "false");
+		gs_strbuf_putc(out, ']');
+		if (sc)
+			json_across(sc, v, out);
+		gs_strbuf_printf(out, ",\"reached\":%s", v->reached ? "true" : "false");
 		const gs_labels *l = labels_of(rt, v->goid);
 		if (l) { /* absent when the goroutine has none */
 			gs_strbuf_puts(out, ",\"labels\":");
@@ -382,141 +465,147 @@ static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, g
 	}
 }
 
+/* The cycles of the wait-for graph, elements of "findings" (more: others precede them). */
+static void json_cycles(const gs_grpc *g, const gs_diagnosis *dg, bool more, gs_strbuf *out)
+{
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	gs_report_cycles_json(g, dg, &cy, more, out);
+	gs_cycles_free(&cy);
+}
+
 static void json(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
-	json_verdicts(rt, g, dg, out);
+	json_verdicts(rt, g, dg, NULL, out);
 	gs_strbuf_puts(out, "],\"groups\":[");
 	json_groups(rt, g, dg, out);
 	gs_strbuf_puts(out, "],\"findings\":[");
 	json_findings(g, dg, out);
+	json_cycles(g, dg, dg->nfindings > 0, out);
 	gs_strbuf_puts(out, "]}\n");
 }
 
-/* Strongly connected components of the blame graph (Tarjan, iterative): an edge lies on a
- * cycle iff both its ends are in one component. One pass, linear in verdicts and edges. */
-typedef struct scc_state {
-	const gs_diagnosis *dg;
-	const vindex *ix;
-	long *index, *low, *comp;
-	bool *onstack;
-	size_t *stack, sp, next_index;
-	long ncomp;
-	bool nomem;
-} scc_state;
-
-static long verdict_index(const scc_state *st, uint64_t goid)
+/* The nodes and edges of one snapshot; ids start with pfx (a set's process, "" alone) and
+ * lines with ind. */
+static void dot_body(const gs_grpc *g, const gs_diagnosis *dg, const char *pfx, const char *ind,
+		     gs_strbuf *out)
 {
-	const gs_verdict *v = find_in(st->ix, st->dg->n, goid);
-	return v ? (long)(v - st->dg->v) : -1;
-}
-
-static void strongconnect(scc_state *st, size_t root)
-{
-	/* Explicit call stack of (node, next edge). */
-	size_t *node = calloc(st->dg->n + 1, sizeof *node);
-	size_t *edge = calloc(st->dg->n + 1, sizeof *edge);
-	if (!node || !edge) {
-		st->nomem = true;
-		free(node);
-		free(edge);
-		return;
-	}
-	size_t depth = 0;
-	node[0] = root;
-	edge[0] = 0;
-	st->index[root] = st->low[root] = (long)st->next_index++;
-	st->stack[st->sp++] = root;
-	st->onstack[root] = true;
-	for (;;) {
-		size_t v = node[depth];
-		const gs_verdict *vv = &st->dg->v[v];
-		if (edge[depth] < vv->nchain) {
-			long w = verdict_index(st, vv->chain[edge[depth]++]);
-			if (w < 0)
-				continue;
-			if (st->index[w] < 0) {
-				st->index[w] = st->low[w] = (long)st->next_index++;
-				st->stack[st->sp++] = (size_t)w;
-				st->onstack[w] = true;
-				node[++depth] = (size_t)w;
-				edge[depth] = 0;
-			} else if (st->onstack[w] && st->index[w] < st->low[v]) {
-				st->low[v] = st->index[w];
-			}
-			continue;
+	vindex *ix = index_verdicts(dg);
+	gs_cycles cy;
+	gs_find_cycles(g, dg, &cy);
+	for (size_t i = 0; i < dg->n; i++) {
+		const gs_verdict *v = &dg->v[i];
+		gs_strbuf_printf(out, "%s  %sg%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n", ind,
+				 pfx, (unsigned long long)v->goid, (unsigned long long)v->goid, v->code);
+		if (v->stream >= 0) {
+			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
+			char lbl[512];
+			gs_strbuf_printf(out, "%s  %ss%llx [shape=ellipse,label=\"%s stream %u\\n%s\"];\n",
+					 ind, pfx, (unsigned long long)s->addr, s->side == GS_CLIENT ? "client" : "server",
+					 s->id, gs_text_safe(s->method, lbl, sizeof lbl, true));
+			gs_strbuf_printf(out, "%s  %sg%llu -> %ss%llx [label=\"waits on\"];\n", ind, pfx,
+					 (unsigned long long)v->goid, pfx, (unsigned long long)s->addr);
+			long p = dg->peer[v->stream];
+			if (p >= 0)
+				gs_strbuf_printf(out, "%s  %ss%llx -> %ss%llx [style=dashed,label=\"peer\"];\n",
+						 ind, pfx, (unsigned long long)s->addr, pfx,
+						 (unsigned long long)gs_grpc_stream(g, (size_t)p)->addr);
 		}
-		if (st->low[v] == st->index[v]) {
-			size_t w;
-			do {
-				w = st->stack[--st->sp];
-				st->onstack[w] = false;
-				st->comp[w] = st->ncomp;
-			} while (w != v);
-			st->ncomp++;
+		for (size_t k = 0; k < v->nchain; k++) {
+			const gs_verdict *wv = find_in(ix, dg->n, v->chain[k]);
+			bool cyc = wv && gs_cycles_edge(&cy, i, (size_t)(wv - dg->v));
+			gs_strbuf_printf(out, "%s  %sg%llu -> %sg%llu [label=\"blames\"%s];\n", ind, pfx,
+					 (unsigned long long)v->goid, pfx, (unsigned long long)v->chain[k],
+					 cyc ? ",color=red,penwidth=2,xlabel=\"cycle\"" : "");
 		}
-		if (depth == 0)
-			break;
-		size_t parent = node[--depth];
-		if (st->low[v] < st->low[parent])
-			st->low[parent] = st->low[v];
 	}
-	free(node);
-	free(edge);
+	free(ix);
+	gs_cycles_free(&cy);
 }
 
 static void dot(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
-	size_t n = dg->n ? dg->n : 1;
-	vindex *ix = index_verdicts(dg);
-	scc_state st = {dg, ix, malloc(n * sizeof(long)), malloc(n * sizeof(long)),
-			malloc(n * sizeof(long)), calloc(n, sizeof(bool)),
-			malloc(n * sizeof(size_t)), 0, 0, 0, false};
-	st.nomem = !ix || !st.index || !st.low || !st.comp || !st.onstack || !st.stack;
-	for (size_t i = 0; !st.nomem && i < dg->n; i++)
-		st.index[i] = -1;
-	for (size_t i = 0; !st.nomem && i < dg->n; i++)
-		if (st.index[i] < 0)
-			strongconnect(&st, i);
-	if (st.nomem) {
-		gs_strbuf_fail(out);
-		goto done;
-	}
-	for (size_t i = 0; i < dg->n; i++) {
-		const gs_verdict *v = &dg->v[i];
-		gs_strbuf_printf(out, "  g%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n",
-				 (unsigned long long)v->goid, (unsigned long long)v->goid, v->code);
-		if (v->stream >= 0) {
-			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
-			char lbl[512];
-			gs_strbuf_printf(out, "  s%llx [shape=ellipse,label=\"%s stream %u\\n%s\"];\n",
-					 (unsigned long long)s->addr, s->side == GS_CLIENT ? "client" : "server",
+	dot_body(g, dg, "", "", out);
+	gs_strbuf_puts(out, "}\n");
+}
+
+/* Whether the hop from verdict v of snapshot a to goroutine goid of snapshot b closes a
+ * cycle across processes: b's path across comes back to v. */
+static bool across_cycle(const gs_diagnosis *db, const vindex *ixb, size_t a, const gs_verdict *v,
+			 uint64_t goid)
+{
+	const gs_verdict *x = find_in(ixb, db->n, goid);
+	for (size_t k = 0; x && k < x->nacross; k++)
+		if (x->across[k].snap == a && x->across[k].goid == v->goid)
+			return true;
+	return false;
+}
+
+/* The streams of snapshot i that verdicts of other snapshots are paired with: declared in
+ * i's cluster too (a node belongs to the first subgraph that names it). */
+static void dot_paired_streams(const gs_snapview *set, size_t n, size_t i, gs_strbuf *out)
+{
+	char lbl[512];
+	for (size_t j = 0; j < n; j++) {
+		const gs_diagnosis *dg = set[j].dg;
+		for (size_t k = 0; j != i && k < dg->n; k++) {
+			long si = dg->v[k].stream;
+			if (si < 0 || dg->rpeer[si] < 0 || dg->rsnap[si] != (int32_t)i)
+				continue;
+			const gs_stream *s = gs_grpc_stream(set[i].g, (size_t)dg->rpeer[si]);
+			gs_strbuf_printf(out, "    p%zu_s%llx [shape=ellipse,label=\"%s stream %u\\n%s\"];\n",
+					 i, (unsigned long long)s->addr, s->side == GS_CLIENT ? "client" : "server",
 					 s->id, gs_text_safe(s->method, lbl, sizeof lbl, true));
-			gs_strbuf_printf(out, "  g%llu -> s%llx [label=\"waits on\"];\n",
-					 (unsigned long long)v->goid, (unsigned long long)s->addr);
-			long p = dg->peer[v->stream];
-			if (p >= 0)
-				gs_strbuf_printf(out, "  s%llx -> s%llx [style=dashed,label=\"peer\"];\n",
-						 (unsigned long long)s->addr,
-						 (unsigned long long)gs_grpc_stream(g, (size_t)p)->addr);
 		}
-		for (size_t k = 0; k < v->nchain; k++) {
-			long w = verdict_index(&st, v->chain[k]);
-			bool cyc = w >= 0 && st.comp[w] == st.comp[i];
-			gs_strbuf_printf(out, "  g%llu -> g%llu [label=\"blames\"%s];\n",
-					 (unsigned long long)v->goid, (unsigned long long)v->chain[k],
-					 cyc ? ",color=red,penwidth=2,xlabel=\"cycle\"" : "");
+	}
+}
+
+/* One graph, a cluster per process; the edges between processes after every cluster (an
+ * edge names its nodes, and Graphviz places a node in the first subgraph that does). */
+static void dot_set(const gs_snapview *set, size_t n, gs_strbuf *out)
+{
+	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
+	char pfx[32], lbl[1024];
+	vindex **ix = gs_xcalloc(n, sizeof *ix);
+	for (size_t i = 0; i < n; i++) {
+		ix[i] = index_verdicts(set[i].dg);
+		snprintf(pfx, sizeof pfx, "p%zu_", i);
+		gs_strbuf_printf(out, "  subgraph cluster_p%zu {\n    label=\"%s: %s\";\n", i,
+				 i ? "peer" : "primary", gs_text_safe(set[i].core, lbl, sizeof lbl, true));
+		dot_body(set[i].g, set[i].dg, pfx, "  ", out);
+		dot_paired_streams(set, n, i, out);
+		gs_strbuf_puts(out, "  }\n");
+	}
+	for (size_t i = 0; i < n; i++) {
+		const gs_diagnosis *dg = set[i].dg;
+		for (size_t j = 0; j < dg->n; j++) {
+			const gs_verdict *v = &dg->v[j];
+			long si = v->stream;
+			/* a connection once, from its client's end */
+			if (si >= 0 && dg->rpeer[si] >= 0 &&
+			    gs_grpc_stream(set[i].g, (size_t)si)->side == GS_CLIENT) {
+				int32_t r = dg->rsnap[si];
+				gs_strbuf_printf(out, "  p%zu_s%llx -> p%d_s%llx [style=dashed,label=\"peer\"];\n",
+						 i, (unsigned long long)gs_grpc_stream(set[i].g, (size_t)si)->addr,
+						 (int)r, (unsigned long long)gs_grpc_stream(set[r].g,
+						 (size_t)dg->rpeer[si])->addr);
+			}
+			for (size_t k = 0; k < v->npeer_chain; k++) {
+				size_t r = v->peer_snap[k];
+				bool cyc = across_cycle(set[r].dg, ix[r], i, v, v->peer_chain[k]);
+				gs_strbuf_printf(out, "  p%zu_g%llu -> p%zu_g%llu [label=\"blames\",style=bold%s];\n",
+						 i, (unsigned long long)v->goid, r,
+						 (unsigned long long)v->peer_chain[k],
+						 cyc ? ",color=red,penwidth=2,xlabel=\"cycle\"" : "");
+			}
 		}
 	}
 	gs_strbuf_puts(out, "}\n");
-done:
+	for (size_t i = 0; i < n; i++)
+		free(ix[i]);
 	free(ix);
-	free(st.index);
-	free(st.low);
-	free(st.comp);
-	free(st.onstack);
-	free(st.stack);
 }
 
 void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
@@ -527,41 +616,86 @@ void gs_report_why_blocked(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
 	else if (fmt == GS_FMT_DOT)
 		dot(g, dg, out);
 	else if (fmt == GS_FMT_TEXT_ALL)
-		text(rt, g, dg, out);
+		text(rt, g, dg, NULL, out);
 	else
-		text_grouped(rt, g, dg, out);
+		text_grouped(rt, g, dg, NULL, out);
 }
 
-void gs_report_why_blocked_pair(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg,
-				gs_rt *prt, const gs_grpc *pg, const gs_diagnosis *pdg,
-				const char *peer_name, enum gs_format fmt, gs_strbuf *out)
+static void json_snapshot(const gs_snapview *v, const setctx *sc, gs_strbuf *out)
 {
+	gs_strbuf_puts(out, "\"verdicts\":[");
+	json_verdicts(v->rt, v->g, v->dg, sc, out);
+	gs_strbuf_puts(out, "],\"groups\":[");
+	json_groups(v->rt, v->g, v->dg, out);
+	gs_strbuf_puts(out, "],\"findings\":[");
+	json_findings(v->g, v->dg, out);
+	json_cycles(v->g, v->dg, v->dg->nfindings > 0, out);
+	gs_strbuf_putc(out, ']');
+}
+
+static void json_set(const gs_snapview *set, size_t n, gs_strbuf *out)
+{
+	setctx sc = {set, n, 0};
+	gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",");
+	json_snapshot(&set[0], &sc, out);
+	gs_strbuf_puts(out, ",\"snapshots\":[");
+	for (size_t i = 0; i < n; i++) {
+		gs_strbuf_printf(out, "%s{\"index\":%zu,\"role\":\"%s\",\"core\":", i ? "," : "", i,
+				 i ? "peer" : "primary");
+		gs_strbuf_json_str(out, set[i].core);
+		gs_strbuf_puts(out, ",\"exe\":");
+		if (set[i].exe)
+			gs_strbuf_json_str(out, set[i].exe);
+		else
+			gs_strbuf_puts(out, "null");
+		gs_strbuf_putc(out, '}');
+	}
+	gs_strbuf_puts(out, "],\"peers\":[");
+	for (size_t i = 1; i < n; i++) {
+		sc.self = i;
+		gs_strbuf_printf(out, "%s{\"snapshot\":%zu,\"core\":", i > 1 ? "," : "", i);
+		gs_strbuf_json_str(out, set[i].core);
+		gs_strbuf_putc(out, ',');
+		json_snapshot(&set[i], &sc, out);
+		gs_strbuf_putc(out, '}');
+	}
+	/* The keys of one peer, as before several were followed: the first peer. */
+	sc.self = 1;
+	gs_strbuf_puts(out, "],\"peer\":");
+	gs_strbuf_json_str(out, set[1].core);
+	gs_strbuf_puts(out, ",\"peer_verdicts\":[");
+	json_verdicts(set[1].rt, set[1].g, set[1].dg, &sc, out);
+	gs_strbuf_puts(out, "],\"peer_groups\":[");
+	json_groups(set[1].rt, set[1].g, set[1].dg, out);
+	gs_strbuf_puts(out, "],\"peer_findings\":[");
+	json_findings(set[1].g, set[1].dg, out);
+	json_cycles(set[1].g, set[1].dg, set[1].dg->nfindings > 0, out);
+	gs_strbuf_puts(out, "]}\n");
+}
+
+void gs_report_why_blocked_set(const gs_snapview *set, size_t n, enum gs_format fmt,
+			       gs_strbuf *out)
+{
+	if (n < 2) {
+		gs_report_why_blocked(set[0].rt, set[0].g, set[0].dg, fmt, out);
+		return;
+	}
 	if (fmt == GS_FMT_JSON) {
-		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"why-blocked\",\"verdicts\":[");
-		json_verdicts(rt, g, dg, out);
-		gs_strbuf_puts(out, "],\"groups\":[");
-		json_groups(rt, g, dg, out);
-		gs_strbuf_puts(out, "],\"findings\":[");
-		json_findings(g, dg, out);
-		gs_strbuf_puts(out, "],\"peer\":");
-		gs_strbuf_json_str(out, peer_name);
-		gs_strbuf_puts(out, ",\"peer_verdicts\":[");
-		json_verdicts(prt, pg, pdg, out);
-		gs_strbuf_puts(out, "],\"peer_groups\":[");
-		json_groups(prt, pg, pdg, out);
-		gs_strbuf_puts(out, "],\"peer_findings\":[");
-		json_findings(pg, pdg, out);
-		gs_strbuf_puts(out, "]}\n");
+		json_set(set, n, out);
 		return;
 	}
 	if (fmt == GS_FMT_DOT) {
-		dot(g, dg, out);
+		dot_set(set, n, out);
 		return;
 	}
-	void (*render)(gs_rt *, const gs_grpc *, const gs_diagnosis *, gs_strbuf *) =
-		fmt == GS_FMT_TEXT_ALL ? text : text_grouped;
-	render(rt, g, dg, out);
 	char e[1024];
-	gs_strbuf_printf(out, "\n=== peer snapshot %s\n\n", GS_SAFE(peer_name, e));
-	render(prt, pg, pdg, out);
+	for (size_t i = 0; i < n; i++) {
+		setctx sc = {set, n, i};
+		gs_strbuf_printf(out, "%s=== %s snapshot %s\n\n", i ? "\n" : "", i ? "peer" : "primary",
+				 GS_SAFE(set[i].core, e));
+		if (fmt == GS_FMT_TEXT_ALL)
+			text(set[i].rt, set[i].g, set[i].dg, &sc, out);
+		else
+			text_grouped(set[i].rt, set[i].g, set[i].dg, &sc, out);
+	}
 }

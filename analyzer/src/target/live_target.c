@@ -10,6 +10,7 @@
  * stopped, and for SIGINT/SIGTERM it is enough to _exit().
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,11 +25,14 @@
 
 #include "../util/alloc.h"
 #include "live_cause.h"
+#include "live_image.h"
 #include "live_proc.h"
 #include "target_impl.h"
 
 #define SEIZE_ROUNDS 64
 #define STOP_TIMEOUT_NS 5000000000ull
+/* At most this much memory is made ready for the copy before the pause. */
+#define RESERVE_MAX ((uint64_t)512 << 20)
 
 _Static_assert(sizeof(struct user_regs_struct) == GS_AMD64_USER_REGS * 8,
 	       "user_regs_struct is the amd64 layout");
@@ -45,6 +49,10 @@ typedef struct live_impl {
 	size_t n, cap;
 	int paused, started;
 	struct timespec t0, t1;
+	/* gs_target_image_begin: what is read while paused is kept, and once resumed (frozen)
+	 * the image is all there is (live_image.h). */
+	gs_image img;
+	int imaging, frozen;
 } live_impl;
 
 static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
@@ -53,11 +61,46 @@ static uint64_t ns_between(const struct timespec *a, const struct timespec *b)
 	return d > 0 ? (uint64_t)d : 0;
 }
 
-static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
+/* 1 when addr lies in one of the process's file mappings: bytes the image lacks there are
+ * the file's (backing), not a miss. */
+static int in_file_mapping(const gs_target *t, uint64_t addr)
+{
+	for (size_t i = 0; i < t->nmappings; i++)
+		if (addr >= t->mappings[i].start && addr < t->mappings[i].end)
+			return 1;
+	return 0;
+}
+
+/* A read that failed at addr: counted when the process had memory there that the copy
+ * left out (not for addresses it never mapped, which a paused read would not give either). */
+static void live_note_miss(gs_target *t, uint64_t addr)
+{
+	live_impl *l = t->impl;
+	if (!l->frozen || !gs_image_in_region(&l->img, addr) || in_file_mapping(t, addr))
+		return;
+	if (!l->img.misses)
+		l->img.first_miss = addr;
+	l->img.misses++;
+}
+
+static uint64_t live_next(gs_target *t, uint64_t addr)
 {
 	const live_impl *l = t->impl;
+	if (l->frozen)
+		return gs_image_next(&l->img, addr);
+	uint64_t next_page = (addr | (GS_PAGE_SIZE - 1)) + 1;
+	return next_page ? next_page : UINT64_MAX;
+}
+
+static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
+{
+	live_impl *l = t->impl;
 	uint8_t *out = dst;
 	size_t done = 0;
+	if (l->frozen)
+		return gs_image_read(&l->img, addr, dst, n);
+	if (l->imaging && l->img.n && gs_image_read(&l->img, addr, dst, n) == n)
+		return n;
 	if (l->memfd < 0 || addr > (uint64_t)INT64_MAX)
 		return 0;
 	if (n > (uint64_t)INT64_MAX - addr)
@@ -70,6 +113,8 @@ static size_t live_read(gs_target *t, uint64_t addr, void *dst, size_t n)
 			break;
 		done += (size_t)r;
 	}
+	if (l->imaging)
+		gs_image_record(&l->img, addr, dst, done);
 	return done;
 }
 
@@ -105,6 +150,11 @@ static void live_resume(gs_target *t)
 		close(l->memfd);
 		l->memfd = -1;
 	}
+	if (l->imaging) {
+		gs_image_settle(&l->img);
+		gs_image_trim(&l->img);
+		l->frozen = 1;
+	}
 }
 
 static uint64_t live_pause_ns(const gs_target *t)
@@ -123,14 +173,15 @@ static uint64_t live_pause_ns(const gs_target *t)
 static void live_destroy(gs_target *t)
 {
 	live_impl *l = t->impl;
+	gs_image_free(&l->img);
 	free(l->threads);
 	free(l);
 }
 
-/* No next hook: /proc/PID/mem is readable or not in whole pages. */
+/* /proc/PID/mem is readable or not in whole pages; the copy, in extents. */
 static const gs_target_ops live_ops = {
-	.read = live_read, .resume = live_resume, .pause_ns = live_pause_ns,
-	.destroy = live_destroy,
+	.read = live_read, .next = live_next, .resume = live_resume, .pause_ns = live_pause_ns,
+	.destroy = live_destroy, .note_miss = live_note_miss,
 };
 
 static int is_seized(const live_impl *l, pid_t tid)
@@ -179,7 +230,24 @@ static int wait_stop(live_impl *l, pid_t tid)
 	}
 }
 
-/* 0 seized and stopped, 1 the thread is gone, -1 error. */
+/* 1 when thread tid of pid is traced by another tracer than this thread (TracerPid names
+ * the tracing thread). */
+static int other_tracer(int pid, pid_t tid)
+{
+	char path[96], line[128];
+	snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, (int)tid);
+	FILE *f = fopen(path, "re");
+	long tracer = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "TracerPid: %ld", &tracer) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return tracer != 0 && tracer != (long)gettid(); /* the seizing thread */
+}
+
+/* Seizes tid and asks it to stop (the stop is waited for by stop_all, so that every thread
+ * of a round stops at once). 0 seized, 1 the thread is gone, -1 error. */
 static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 {
 	/* Room first: a thread seized must be recorded, to be let go at the close. */
@@ -192,7 +260,10 @@ static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 		l->cap = cap;
 	}
 	if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) != 0) {
-		if (errno == ESRCH)
+		/* Once one thread of the process is ours, a refusal of one that no other tracer
+		 * holds means it is exiting (the kernel refuses a task on its way out): gone,
+		 * like ESRCH. */
+		if (errno == ESRCH || (errno == EPERM && l->n > 0 && !other_tracer(l->pid, tid)))
 			return 1;
 		char why[256];
 		gs_live_trace_cause(l->pid, errno, why, sizeof why);
@@ -208,12 +279,27 @@ static int seize_one(live_impl *l, pid_t tid, gs_err *err)
 		reap_gone(tid);
 		return 1;
 	}
-	int rc = wait_stop(l, tid);
-	if (rc == 1)
-		forget(l, tid);
-	if (rc < 0)
-		return gs_errf(err, GS_EINPUT, "pid %d: thread %d did not stop", l->pid, (int)tid);
-	return rc;
+	return 0;
+}
+
+/* Waits for the stops of threads [from, l->n); forgets those that are gone. Returns how
+ * many stopped, or -1. */
+static int stop_all(live_impl *l, size_t from, gs_err *err)
+{
+	int stopped = 0;
+	for (size_t i = from; i < l->n;) {
+		pid_t tid = l->threads[i].tid;
+		int rc = wait_stop(l, tid);
+		if (rc < 0)
+			return gs_errf(err, GS_EINPUT, "pid %d: thread %d did not stop", l->pid, (int)tid);
+		if (rc == 1) {
+			forget(l, tid); /* moves the last one here */
+			continue;
+		}
+		stopped++;
+		i++;
+	}
+	return stopped;
 }
 
 /* Seizes until a listing of /proc/PID/task shows no thread we do not hold. */
@@ -228,17 +314,20 @@ static int seize_all(live_impl *l, gs_err *err)
 			return gs_errf(err, GS_EINPUT, "pid %d: cannot list threads: %s", l->pid,
 				       strerror(errno));
 		}
+		size_t from = l->n;
 		for (size_t i = 0; i < n; i++) {
 			if (is_seized(l, tids[i]))
 				continue;
-			int rc = seize_one(l, tids[i], err);
-			if (rc < 0) {
+			if (seize_one(l, tids[i], err) < 0) {
 				free(tids);
 				return -1;
 			}
-			fresh += rc == 0;
 		}
 		free(tids);
+		int rc = stop_all(l, from, err);
+		if (rc < 0)
+			return -1;
+		fresh = (size_t)rc;
 		if (!fresh)
 			return l->n ? 0 : gs_errf(err, GS_EINPUT, "pid %d: no such process", l->pid);
 	}
@@ -260,7 +349,34 @@ static void read_regs(gs_target *t, live_impl *l)
 	}
 }
 
+/* The process's anonymous resident memory (RssAnon), 0 when unknown. */
+static uint64_t rss_anon(int pid)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/status", pid);
+	FILE *f = fopen(path, "re");
+	unsigned long long kb = 0;
+	while (f && fgets(line, sizeof line, f))
+		if (sscanf(line, "RssAnon: %llu kB", &kb) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return (uint64_t)kb << 10;
+}
+
+static gs_target *open_live(int pid, bool copying, gs_err *err);
+
 gs_target *gs_live_target_open(int pid, gs_err *err)
+{
+	return open_live(pid, false, err);
+}
+
+gs_target *gs_live_target_open_copying(int pid, gs_err *err)
+{
+	return open_live(pid, true, err);
+}
+
+static gs_target *open_live(int pid, bool copying, gs_err *err)
 {
 	if (pid <= 0) {
 		gs_errf(err, GS_EINPUT, "pid %d: no such process", pid);
@@ -273,6 +389,11 @@ gs_target *gs_live_target_open(int pid, gs_err *err)
 		return NULL;
 	l->pid = pid;
 	l->memfd = -1;
+	if (copying) { /* what the copy will take is some of the anonymous memory */
+		uint64_t anon = rss_anon(pid) / 2;
+		gs_image_reserve(&l->img, (size_t)(anon < RESERVE_MAX ? anon : RESERVE_MAX));
+		l->imaging = 1;
+	}
 	/* From here on gs_target_close detaches whatever was seized. */
 	gs_target *t = gs_target_new(GS_TARGET_LIVE, name, &live_ops, l, err);
 	if (!t) {
@@ -298,6 +419,57 @@ gs_target *gs_live_target_open(int pid, gs_err *err)
 		return NULL;
 	}
 	return t;
+}
+
+/* The live impl of t when t is a paused (or image-keeping) live target, else NULL. */
+static live_impl *live_of(const gs_target *t)
+{
+	return t && !t->parent && t->ops == &live_ops ? t->impl : NULL;
+}
+
+int gs_target_image_begin(gs_target *t)
+{
+	live_impl *l = live_of(t);
+	if (!l || l->frozen)
+		return -1;
+	l->imaging = 1;
+	return 0;
+}
+
+uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n,
+			   struct gs_exec *ex)
+{
+	live_impl *l = live_of(t);
+	if (!l || !l->imaging || l->frozen || l->memfd < 0)
+		return 0;
+	uint64_t got = gs_image_copy(&l->img, l->pid, l->memfd, ranges, n, ex);
+	gs_image_settle(&l->img);
+	return got;
+}
+
+uint64_t gs_target_capture_mappings(gs_target *t, const uint64_t (*skip)[2], size_t nskip,
+				    bool whole)
+{
+	live_impl *l = live_of(t);
+	if (!l || !l->imaging || l->frozen || l->memfd < 0)
+		return 0;
+	uint64_t got = gs_image_copy_mappings(&l->img, l->pid, l->memfd, skip, nskip, whole);
+	gs_image_settle(&l->img);
+	return got;
+}
+
+uint64_t gs_target_image_misses(const gs_target *t, uint64_t *first)
+{
+	live_impl *l = live_of(t);
+	if (first)
+		*first = l ? l->img.first_miss : 0;
+	return l ? l->img.misses : 0;
+}
+
+uint64_t gs_target_image_bytes(const gs_target *t)
+{
+	live_impl *l = live_of(t);
+	return l && l->imaging ? l->img.bytes : 0;
 }
 
 /* Touches no state: the kernel does the detaching when we exit (see the top of file). */

@@ -403,6 +403,8 @@ int gs_target_read_bulk(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err
 	size_t k = n ? source_read(t, addr, dst, n) : 0;
 	if (k == n)
 		return 0;
+	if (t->ops->note_miss)
+		t->ops->note_miss(t, addr + k);
 	return gs_err_mem(err, addr, n, k, true); /* a bulk read names its extent */
 }
 
@@ -418,6 +420,8 @@ int gs_target_read(gs_target *t, uint64_t addr, void *dst, size_t n, gs_err *err
 	size_t k = gs_page_cache_read(t->cache, addr, dst, n);
 	if (k == n)
 		return 0;
+	if (t->ops->note_miss)
+		t->ops->note_miss(t, addr + k);
 	return gs_err_mem(err, addr, n, k, false);
 }
 

@@ -14,6 +14,7 @@
 #ifndef GS_TARGET_H
 #define GS_TARGET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -60,6 +61,10 @@ gs_target *gs_core_target_open_progress(const char *path, gs_decompress_progress
 /* Seizes and interrupts every thread of PID, reads registers, leaves it stopped until
  * gs_target_close (or gs_target_resume). Reads memory through /proc/PID/mem. */
 gs_target *gs_live_target_open(int pid, gs_err *err);
+/* The same, keeping what is read for analysis after the process resumes (as
+ * gs_target_image_begin), with memory for the copy made ready before the pause: half the
+ * process's anonymous resident memory, at most 512 MiB. */
+gs_target *gs_live_target_open_copying(int pid, gs_err *err);
 
 /* A target over a host debugger's memory; threads are added with gs_target_add_thread. */
 gs_target *gs_callback_target_new(const gs_target_callbacks *cb, gs_err *err);
@@ -130,6 +135,25 @@ uint64_t gs_target_next_dumped(gs_target *t, uint64_t addr);
 /* 1 when addr is in the process's address space as the target records it (a core's
  * segments, dumped or not), 0 when it is not, -1 when the target cannot tell. */
 int gs_target_mapped(const gs_target *t, uint64_t addr);
+
+/* Live targets analysed after they run again (live_image.h). gs_target_image_begin, on a
+ * paused live target, starts keeping what is read; gs_target_capture copies ranges
+ * ([addr, len] pairs, any order; with ex, shared with one of its threads, since copying
+ * needs no tracer thread) and gs_target_capture_mappings every present page of the
+ * writable or anonymous mappings outside the sorted, disjoint skip ranges (whole: but those
+ * that meet one), both in bulk;
+ * gs_target_resume then lets the process go and every later read is served from the copy
+ * alone. -1 / 0 for other targets. Returns: 0 or -1; bytes copied. */
+int gs_target_image_begin(gs_target *t);
+struct gs_exec;
+uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n,
+			   struct gs_exec *ex);
+uint64_t gs_target_capture_mappings(gs_target *t, const uint64_t (*skip)[2], size_t nskip,
+				    bool whole);
+/* Reads the copy could not serve once the process ran again (outside its file mappings),
+ * and the first such address; bytes the copy holds. */
+uint64_t gs_target_image_misses(const gs_target *t, uint64_t *first);
+uint64_t gs_target_image_bytes(const gs_target *t);
 
 /* For a live target: nanoseconds the process has been (or was) paused. 0 otherwise. */
 uint64_t gs_target_pause_ns(const gs_target *t);

@@ -25,6 +25,8 @@ typedef struct gs_target_ops {
 	/* 1 when addr lies in the process's address space as the source records it (a core's
 	 * PT_LOAD, dumped or not), 0 when not; NULL: unknown. */
 	int (*mapped)(const gs_target *t, uint64_t addr);
+	/* A read failed at addr (live copies count what they left out); NULL: nothing. */
+	void (*note_miss)(gs_target *t, uint64_t addr);
 } gs_target_ops;
 
 typedef struct gs_backing {
