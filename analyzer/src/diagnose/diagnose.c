@@ -202,12 +202,20 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 		runs[i].d = set[i];
 	for (size_t i = 0; i < n; i++)
 		gs_hang_findings(&runs[i].d, &out[i]);
+	bool nomem = false; /* a verdict, chain or index short of memory: no partial answer */
+	for (size_t i = 0; i < n; i++)
+		nomem |= runs[i].d.nomem;
 	for (size_t i = 0; i < n; i++)
 		run_free(&runs[i]);
-	if (n > 1)
+	if (n > 1 && !nomem)
 		gs_chains_across(out, n);
 	free(set);
 	free(runs);
+	if (nomem) {
+		for (size_t i = 0; i < n; i++)
+			gs_diagnosis_free(&out[i]);
+		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
+	}
 	return 0;
 }
 

@@ -45,7 +45,14 @@ void gs_verdict_blame(gs_verdict *v, uint64_t goid)
 	v->chain = c;
 	v->chain[v->nchain++] = goid;
 	if (v->co) {
-		v->co = gs_xrealloc(v->co, v->nchain * sizeof *v->co);
+		bool *co = gs_reallocarray(v->co, v->nchain, sizeof *co, NULL);
+		if (!co) { /* the chain's marks lost: the diagnosis fails */
+			free(v->co);
+			v->co = NULL;
+			v->nomem = true;
+			return;
+		}
+		v->co = co;
 		v->co[v->nchain - 1] = false;
 	}
 }
@@ -56,8 +63,10 @@ void gs_verdict_blame_co(gs_verdict *v, uint64_t goid)
 	gs_verdict_blame(v, goid);
 	if (v->nchain == before)
 		return;
-	if (!v->co)
-		v->co = gs_xcalloc(v->nchain, sizeof *v->co);
+	if (!v->co && !(v->co = calloc(v->nchain, sizeof *v->co))) {
+		v->nomem = true;
+		return;
+	}
 	v->co[v->nchain - 1] = true;
 }
 
