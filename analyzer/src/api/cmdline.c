@@ -503,10 +503,12 @@ const char **gs_cmdline_argv(gs_cmdline *cl, int *argc)
 		const gs_item *it = &cl->items[i];
 		if (it->opt && (it->opt->flags & (GS_OPT_OPEN | GS_OPT_META)))
 			continue;
-		/* Only what would parse as an option is joined ("-" alone is a value, and a
-		 * short option takes no "=value"). */
-		if (it->opt && it->v1 && looks_option(it->v1) && it->opt->name[1] == '-') {
-			if (!(v[n++] = joined(cl, it->opt->name, it->v1))) {
+		/* Only what would parse as an option is joined ("-" alone is a value), under
+		 * the long spelling: a short option takes no "=value". */
+		const char *lng = !it->opt ? NULL : it->opt->name[1] == '-' ? it->opt->name
+			       : it->opt->alias && it->opt->alias[1] == '-' ? it->opt->alias : NULL;
+		if (lng && it->v1 && looks_option(it->v1)) {
+			if (!(v[n++] = joined(cl, lng, it->v1))) {
 				free(v);
 				return NULL;
 			}
