@@ -43,22 +43,32 @@ void gs_verdict_blame_peer(gs_verdict *v, uint64_t goid)
 }
 
 /* Summaries are built with vsnprintf: a long method name truncates, never overruns. */
+static void put_summary(gs_verdict *v, size_t keep, const char *fmt, va_list ap)
+{
+	char buf[GS_SUMMARY_MAX];
+	size_t n = v->summary ? strlen(v->summary) : 0;
+	n = n < keep ? n : keep;
+	memcpy(buf, v->summary ? v->summary : "", n);
+	vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+	free(v->summary);
+	v->summary = gs_xstrdup(buf);
+}
+
 static void set_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void set_summary(gs_verdict *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(v->summary, sizeof v->summary, fmt, ap);
+	put_summary(v, 0, fmt, ap);
 	va_end(ap);
 }
 
 static void add_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_summary(gs_verdict *v, const char *fmt, ...)
 {
-	size_t n = strlen(v->summary);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(v->summary + n, sizeof v->summary - n, fmt, ap);
+	put_summary(v, GS_SUMMARY_MAX - 1, fmt, ap);
 	va_end(ap);
 }
 

@@ -15,14 +15,22 @@
 
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
+#include "../util/strpool.h"
+
+#define GS_SUMMARY_MAX 400
 
 typedef struct gs_verdict {
 	uint64_t goid;
 	const char *code;
-	char summary[400];
+	/* One line, at most GS_SUMMARY_MAX - 1 bytes (longer ones are cut). Owned by the
+	 * verdict while it is judged, then the diagnosis' evidence_pool's (summary_pooled):
+	 * tens of thousands of verdicts share a handful of summaries. */
+	char *summary;
+	bool summary_pooled;
 	long stream;          /* index into the gRPC model's streams, or -1 */
 	char **evidence;
 	size_t nevidence;
+	size_t npooled;       /* evidence[0 .. npooled) is the diagnosis' evidence_pool's */
 	uint64_t *chain;      /* blamed goroutines, nearest first */
 	size_t nchain;
 	uint64_t *peer_chain; /* blamed goroutines in the peer snapshot (--peer) */
@@ -34,6 +42,7 @@ typedef struct gs_diagnosis {
 	gs_verdict *v;
 	size_t n;
 	long *peer;           /* peer[i]: the paired stream of stream i in this snapshot, or -1 */
+	gs_strpool evidence_pool; /* owns the verdicts' summaries and evidence once judged */
 } gs_diagnosis;
 
 /* What the rules read of every goroutine without the gRPC model (full stacks, waits),
