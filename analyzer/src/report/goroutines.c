@@ -331,44 +331,64 @@ static bool all_prepared(gs_rt *rt, const gs_goroutines_opts *o)
 	return true;
 }
 
-/* Formats the goroutines [0, total): the first half into out by the caller, the second on
- * a worker. Returns how many were shown; false in *ran when no worker could be used. */
+/* Slices of the listing, in pairs: the caller formats one while a job formats the next
+ * into a buffer of its own, which follows it out. Slices, not halves: the job's buffer holds
+ * one slice (megabytes), not half of a listing that runs to 100 MB as JSON. */
+#define SLICE 2048
+
+/* Formats the goroutines [0, total) on two threads. Returns how many were shown; false in
+ * *ran when no worker could be used (the caller then formats everything itself). */
 static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out, bool *ran)
 {
-	size_t total = gs_rt_ngoroutines(rt);
+	size_t total = gs_rt_ngoroutines(rt), shown = 0;
 	*ran = false;
 	if (o->stacks || o->group || total < 512 || !all_prepared(rt, o))
 		return 0;
-	half second = {rt, o, total / 2, total, 0, {0}, true, {0}};
+	half second = {rt, o, 0, 0, 0, {0}, true, {0}};
+	half first = {rt, o, 0, 0, 0, {0}, false, {0}};
 	gs_strbuf_init(&second.sb);
-	gs_job worker;
-	if (!gs_exec_submit(gs_rt_exec(rt), &worker, half_worker, &second)) {
-		gs_strbuf_free(&second.sb);
-		return 0;
-	}
-	*ran = true;
-	half first = {rt, o, 0, total / 2, 0, {0}, false, {0}};
-	first.sb = *out; /* the caller's buffer, sink and all */
-	format_half(&first);
-	*out = first.sb;
-	gs_exec_join(&worker);
-	/* The second half's first JSON item came with a comma: not wanted if it is the first. */
-	const char *p = second.sb.buf;
-	size_t n = second.sb.len;
-	if (o->json && first.shown == 0 && n) {
-		p++;
-		n--;
-	}
-	if (n && out->sink) { /* streamed: no copy into out */
-		gs_strbuf_flush(out);
-		out->sink(out->sink_ctx, p, n);
-	} else if (n) {
-		gs_strbuf_put(out, p, n);
+	for (size_t at = 0; at < total; at += 2 * SLICE) {
+		second.from = at + SLICE < total ? at + SLICE : total;
+		second.to = at + 2 * SLICE < total ? at + 2 * SLICE : total;
+		second.shown = 0;
+		second.sb.len = 0;
+		gs_job worker;
+		bool threaded = second.from < second.to &&
+				gs_exec_submit(gs_rt_exec(rt), &worker, half_worker, &second);
+		if (at == 0 && !threaded && second.from < second.to)
+			break; /* no worker: the caller formats all */
+		*ran = true;
+		first.from = at;
+		first.to = second.from;
+		first.shown = 0;
+		first.lead_comma = shown > 0;
+		first.sb = *out; /* the caller's buffer, sink and all */
+		format_half(&first);
+		*out = first.sb;
+		shown += first.shown;
+		if (threaded)
+			gs_exec_join(&worker);
+		else if (second.from < second.to)
+			format_half(&second);
+		/* The job's first JSON item came with a comma: not wanted if it is the first. */
+		const char *p = second.sb.buf;
+		size_t n = second.sb.len;
+		if (o->json && shown == 0 && n) {
+			p++;
+			n--;
+		}
+		if (n && out->sink) { /* streamed: no copy into out */
+			gs_strbuf_flush(out);
+			out->sink(out->sink_ctx, p, n);
+		} else if (n) {
+			gs_strbuf_put(out, p, n);
+		}
+		shown += second.shown;
 	}
 	gs_strbuf_free(&second.sb);
 	gs_strbuf_free(&first.tmp);
 	gs_strbuf_free(&second.tmp);
-	return first.shown + second.shown;
+	return shown;
 }
 
 static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
