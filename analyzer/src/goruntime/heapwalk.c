@@ -33,7 +33,7 @@ struct gs_heap_walk {
 	gs_heap_visit_fn fn;
 	void *ctx;
 	uint64_t mheap;
-	gs_target *view; /* the worker's, for listing the spans */
+	gs_target *view; /* the worker's, for listing the spans; closed once listed */
 	run *runs;       /* written by whoever lists them, before `listed` */
 	size_t nruns, nspans;
 	pthread_mutex_t lock;
@@ -151,6 +151,9 @@ static void walk_worker(void *arg)
 {
 	gs_heap_walk *w = arg;
 	list_spans(w, w->view);
+	/* Visiting copies with bulk reads: the view's cache goes before the heap is copied. */
+	gs_target_close(w->view);
+	w->view = NULL;
 	set_listed(w);
 	visit_batches(w, 1);
 }
@@ -197,7 +200,7 @@ void gs_heap_walk_finish(gs_heap_walk *w, gs_heap_walk_stats *stats)
 	}
 	visit_batches(w, 0);
 	gs_exec_join(&w->worker);
-	gs_target_close(w->view);
+	gs_target_close(w->view); /* not submitted: the worker closes its own */
 	pthread_mutex_destroy(&w->lock);
 	pthread_cond_destroy(&w->cond);
 	for (int k = 0; k < GS_HEAP_PARTS; k++) {
