@@ -23,8 +23,9 @@
  * 6,000 more of them than 64 MiB (milliseconds), 24 MiB 50,000 more, and the memory counts
  * towards the peak RSS of every command. */
 #define GS_PAGE_CACHE_DEFAULT_BYTES ((size_t)32 << 20)
-/* A view's (a worker thread's): its passes (waits, span lists) revisit few pages. */
-#define GS_PAGE_CACHE_VIEW_BYTES ((size_t)8 << 20)
+/* A view's (a worker thread's): its passes (waits, span lists) revisit few pages, and a
+ * view fills while the caller's cache does (the waits beside the gRPC model): 4 MiB. */
+#define GS_PAGE_CACHE_VIEW_BYTES ((size_t)4 << 20)
 
 typedef struct gs_page_source {
 	void *ctx;
