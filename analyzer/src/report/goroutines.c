@@ -347,9 +347,11 @@ static size_t format_halves(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *o
 	half second = {rt, o, 0, 0, 0, {0}, true, {0}};
 	half first = {rt, o, 0, 0, 0, {0}, false, {0}};
 	gs_strbuf_init(&second.sb);
-	for (size_t at = 0; at < total; at += 2 * SLICE) {
-		second.from = at + SLICE < total ? at + SLICE : total;
-		second.to = at + 2 * SLICE < total ? at + 2 * SLICE : total;
+	/* A shorter listing is cut in two halves, so that both threads get work. */
+	size_t slice = total < 2 * SLICE ? (total + 1) / 2 : SLICE;
+	for (size_t at = 0; at < total; at += 2 * slice) {
+		second.from = at + slice < total ? at + slice : total;
+		second.to = at + 2 * slice < total ? at + 2 * slice : total;
 		second.shown = 0;
 		second.sb.len = 0;
 		gs_job worker;
