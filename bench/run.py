@@ -65,7 +65,7 @@ def main():
 
 
 # Every command a person runs on a snapshot: peak RSS of each is bounded (issue 15).
-RSS_COMMANDS = (["goroutines", "--json"], ["streams"], ["streams", "--json"],
+RSS_COMMANDS = (["goroutines", "--json"], ["streams", "--json"],
                 ["why-blocked", "--json"], ["why-blocked", "--all"], ["info"])
 
 
