@@ -76,9 +76,7 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	if (!s)
 		return 0; /* gs_command_check: the arguments only */
 	gs_err e = {0};
-	gs_session_grpc_begin(s);
-	gs_diagnose_prepare(s->rt);
-	gs_grpc *g = gs_session_grpc_linked(s, &e);
+	gs_grpc *g = gs_session_grpc_for_verdicts(s, &e);
 	if (!g)
 		return fail(errmsg, 1, "%s%s", e.msg, "");
 	gs_session *ps = NULL;
@@ -97,6 +95,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 			return rc;
 		}
 	}
+	gs_session_models_built(s);
+	gs_session_models_built(ps);
 	gs_diagnosis dg, pdg;
 	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, NULL, 0, &dg, &pdg, &e) < 0) {
 		gs_close(ps);

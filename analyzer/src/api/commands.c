@@ -329,8 +329,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	po.progress_ctx = s->progress_ctx;
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
-	gs_diagnose_prepare(s->rt);
-	gs_grpc *g = gs_session_grpc_linked(s, &e);
+	gs_grpc *g = gs_session_grpc_for_verdicts(s, &e);
 	if (!g) {
 		free(ids);
 		free(labels);
@@ -355,6 +354,8 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	}
 	if (ps)
 		gs_session_warnings(ps, peer_warning, s);
+	gs_session_models_built(s);
+	gs_session_models_built(ps);
 	gs_diagnosis dg, pdg;
 	if (gs_diagnose_pair(s->rt, g, ps ? ps->rt : NULL, pg, ids, nids, &dg, &pdg, &e) < 0) {
 		free(ids);
@@ -366,6 +367,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	gs_diagnosis_filter_labels(s->rt, &dg, labels, nlabels);
 	free(labels);
 	labels = NULL;
+	gs_phases_mark(&s->phases, "verdicts");
 	if (ps) {
 		gs_report_why_blocked_pair(s->rt, g, &dg, ps->rt, pg, &pdg, po.core, fmt, out);
 		gs_diagnosis_free(&pdg);

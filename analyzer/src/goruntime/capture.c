@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../util/strbuf.h"
+#include "heapwalk.h"
 #include "model_internal.h"
 
 /* The span fields the copy is steered by; the same names the heap scan reads. */
@@ -16,10 +17,7 @@ static const gs_field_spec span_fields[SP_N] = {
 	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL},
 };
 
-#define GO_PAGE 8192u
 #define ARENA_BYTES ((uint64_t)64 << 20) /* heapArenaBytes on linux/amd64 */
-#define SPAN_IN_USE 1
-#define SPAN_MANUAL 2
 /* A pointer-free object larger than this, alone in its span, is a message or frame buffer
  * whose bytes no answer shows: not copied. Smaller ones hold strings and tables. */
 #define LARGE_NOSCAN ((uint64_t)64 << 10)
@@ -141,10 +139,10 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 			continue;
 		uint64_t start = u64_at(buf, o[SP_START]), np = u64_at(buf, o[SP_NPAGES]);
 		uint8_t state = buf[o[SP_STATE]];
-		if (!np || np > (1u << 20) || start + np * GO_PAGE < start)
+		if (!np || np > (1u << 20) || start + np * GS_GO_PAGE_SIZE < start)
 			continue;
 		/* every arena the span covers (a large one crosses several) */
-		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GO_PAGE - 1) / ARENA_BYTES;
+		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE - 1) / ARENA_BYTES;
 		     c++) {
 			if (nch == chcap) {
 				chcap *= 2;
@@ -152,12 +150,12 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 			}
 			chunks[nch++] = c;
 		}
-		if (!heap || state != SPAN_IN_USE)
+		if (!heap || state != GS_GO_SPAN_IN_USE)
 			continue;
 		uint8_t cls = o[SP_CLASS] >= 0 ? buf[o[SP_CLASS]] : 0;
-		if ((cls & 1) && cls >> 1 == 0 && np * GO_PAGE > LARGE_NOSCAN)
+		if ((cls & GS_GO_SPANCLASS_NOSCAN) && cls >> 1 == 0 && np * GS_GO_PAGE_SIZE > LARGE_NOSCAN)
 			continue; /* one large object without pointers: a buffer */
-		add(spans, start, np * GO_PAGE);
+		add(spans, start, np * GS_GO_PAGE_SIZE);
 		st->spans++;
 	}
 	free(buf);

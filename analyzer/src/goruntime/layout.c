@@ -59,6 +59,13 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_PD_SELF] = {"runtime.pollDesc", "self", NULL, false, "self == pd once opened"},
 	[RT_STRING_STR] = {"string", "str", NULL, true, NULL},
 	[RT_STRING_LEN] = {"string", "len", NULL, true, NULL},
+	/* The heap walk (heapwalk.c); optional: without them no heap object is found. */
+	[RT_SPAN_START] = {"runtime.mspan", "startAddr", NULL, false, "heap spans"},
+	[RT_SPAN_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL},
+	[RT_SPAN_ELEMSIZE] = {"runtime.mspan", "elemsize", NULL, false, NULL},
+	[RT_SPAN_STATE] = {"runtime.mspan", "state", "s", false, "1 = in use"},
+	[RT_SPAN_CLASS] = {"runtime.mspan", "spanclass", NULL, false, "size class << 1 | noscan"},
+	[RT_MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL},
 };
 
 /* Adds the offset of an inner member (alternatives in `via`) when the field's type has one. */

@@ -316,6 +316,9 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	free(ok);
 	free(slot_lost);
 	free(ptrs);
+	/* Dead and idle g's were read too: their slots go. */
+	if (rt->ngs < n)
+		rt->gs = gs_xrealloc(rt->gs, (rt->ngs ? rt->ngs : 1) * sizeof *rt->gs);
 	rt->by_goid = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid);
 	rt->by_addr = gs_xcalloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr);
 	for (size_t i = 0; i < rt->ngs; i++) {

@@ -6,6 +6,7 @@
 
 #include "../binary/typedesc.h"
 #include "../util/strbuf.h"
+#include "heapwalk.h"
 #include "model_internal.h"
 
 /* mheap_ is ~66 KiB up to its arenas; allspans lies well inside. */
@@ -33,7 +34,7 @@ static bool plausible_span(gs_rt *rt, const gs_dtype *span, uint64_t p)
 	return p && !(p & 7) && ms && mn &&
 	       gs_target_read_u64(rt->target, p + ms->offset, &start, NULL) == 0 &&
 	       gs_target_read_u64(rt->target, p + mn->offset, &npages, NULL) == 0 && start &&
-	       !(start & 8191) && npages && npages < (1u << 20);
+	       !(start & (GS_GO_PAGE_SIZE - 1)) && npages && npages < (1u << 20);
 }
 
 /* mheap.allspans: the longest []*mspan in mheap_ whose first and last elements are spans. */

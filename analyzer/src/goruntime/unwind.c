@@ -271,15 +271,15 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 		}
 		const gs_func *f = &pi->f;
 		if (innermost)
-			g->current = (gs_frame){pc, sp, pi->cur.function, pi->cur.file, pi->cur.line,
+			g->current = (gs_frame){pc, pi->cur.function, pi->cur.file, pi->cur.line,
 						pi->ncur > 1};
 		for (int i = 0; i < pi->nf; i++) {
-			gs_frame fr = {pc, sp, pi->pf[i].function, pi->pf[i].file, pi->pf[i].line,
+			gs_frame fr = {pc, pi->pf[i].function, pi->pf[i].file, pi->pf[i].line,
 				       i < pi->nf - 1};
 			push(&fv, &fr);
 		}
 		if (pi->nf <= 0) {
-			gs_frame fr = {pc, sp, f->name, "?", 0, false};
+			gs_frame fr = {pc, f->name, "?", 0, false};
 			push(&fv, &fr);
 		}
 		if ((f->flag & FUNCFLAG_TOPFRAME) || strcmp(f->name, "runtime.goexit") == 0)
