@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../goruntime/constants.h"
 #include "../report/diff.h"
 #include "../report/goroutines.h"
 #include "cmd_report.h"
@@ -160,8 +161,11 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 	if (json) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"selfcheck\",\"fields\":[");
 		int missing = gs_layout_report(l, out, true);
-		gs_strbuf_printf(out, "],\"missing_required\":%d}\n", missing);
-		return missing ? 1 : 0;
+		gs_strbuf_puts(out, "],\"constants\":[");
+		int differ = gs_consts_report(gs_rt_consts(s->rt), out, true);
+		gs_strbuf_printf(out, "],\"constants_differ\":%d,\"missing_required\":%d}\n", differ,
+				 missing);
+		return missing || differ ? 1 : 0;
 	}
 	gs_strbuf_printf(out, "runtime fields (%s, %s):\n", s->exe_path, gs_rt_go_version(s->rt));
 	int missing = gs_layout_report(l, out, false);
@@ -188,8 +192,13 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 		else
 			gs_strbuf_printf(out, "  %-52s %-14s absent\n", globals[i], "");
 	}
+	gs_strbuf_puts(out, "constants (value, source, checked against the version table):\n");
+	int differ = gs_consts_report(gs_rt_consts(s->rt), out, false);
+	if (differ)
+		gs_strbuf_printf(out, "%d constant%s differ from the version table\n", differ,
+				 differ == 1 ? "" : "s");
 	gs_strbuf_printf(out, "%d required field%s missing\n", missing, missing == 1 ? "" : "s");
-	return missing ? 1 : 0;
+	return missing || differ ? 1 : 0;
 }
 
 static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)

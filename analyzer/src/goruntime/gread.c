@@ -43,7 +43,7 @@ typedef struct gref {
 static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
 {
 	const int64_t *o = rt->layout.offsets;
-	uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
+	uint32_t st = gs_rt_model_status(rt, field_u32(buf, gsize, o[RT_G_STATUS]));
 	g->addr = addr;
 	g->status = st;
 	g->goid = field_u64(buf, gsize, o[RT_G_GOID]);

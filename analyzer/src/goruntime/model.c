@@ -380,11 +380,12 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 		gs_err_wrap(err, "%s", gs_binary_path(b));
 		goto fail;
 	}
+	load_version(rt);
+	gs_consts_resolve(&rt->consts, d, rt->go_version, NULL);
 	uint64_t allgs;
 	gs_gread_layout(rt->gread,
 			gs_rt_global(rt, "runtime.allgs", &allgs, NULL) == 0 ? allgs : 0,
 			(size_t)rt->layout.sizes[RT_G_GOID]);
-	load_version(rt);
 	load_wait_reasons(rt);
 	return rt;
 fail:
@@ -438,6 +439,21 @@ void gs_rt_close(gs_rt *rt)
 }
 
 const char *gs_rt_go_version(const gs_rt *rt) { return rt->go_version; }
+const gs_consts *gs_rt_consts(const gs_rt *rt) { return &rt->consts; }
+
+uint32_t gs_rt_model_status(const gs_rt *rt, uint32_t raw)
+{
+	/* Order = GS_K_G_IDLE .. GS_K_G_DEADEXTRA. */
+	static const int64_t model[] = {GS_G_IDLE, GS_G_RUNNABLE, GS_G_RUNNING, GS_G_SYSCALL,
+					GS_G_WAITING, GS_G_DEAD, GS_G_COPYSTACK, GS_G_PREEMPTED,
+					GS_G_LEAKED, GS_G_DEADEXTRA};
+	const gs_consts *c = &rt->consts;
+	int64_t scan = gs_const(c, GS_K_G_SCAN);
+	if (scan != GS_CONST_NONE)
+		raw &= ~(uint32_t)scan;
+	return (uint32_t)gs_consts_canon(c, GS_K_G_IDLE, 10, model, GS_G_DEADEXTRA + 1, raw);
+}
+void gs_rt_set_grpc_version(gs_rt *rt, const char *v) { gs_consts_set_grpc(&rt->consts, v); }
 uint64_t gs_rt_bias(const gs_rt *rt) { return rt->bias; }
 const gs_layout *gs_rt_layout(const gs_rt *rt) { return &rt->layout; }
 gs_target *gs_rt_target(const gs_rt *rt) { return rt->target; }

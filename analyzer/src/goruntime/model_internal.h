@@ -4,6 +4,7 @@
 
 #include "../util/chunks.h"
 #include "../util/u64set.h"
+#include "constants.h"
 #include "model.h"
 
 typedef struct gs_goid_index {
@@ -63,6 +64,7 @@ struct gs_rt {
 	gs_dwarf *dwarf;
 	uint64_t bias;
 	gs_layout layout;
+	gs_consts consts; /* filled before the g's are parsed; read-only after */
 	char *go_version;
 	char **wait_reasons;
 	size_t nwait_reasons;

@@ -11,9 +11,16 @@
 
 static const char *state_name(uint64_t s)
 {
-	static const char *const n[] = {"IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE",
-					"SHUTDOWN"};
-	return s < 5 ? n[s] : "?";
+	static const char *const n[GS_CONN_NSTATES] = {"IDLE", "CONNECTING", "READY",
+						       "TRANSIENT_FAILURE", "SHUTDOWN"};
+	return s < GS_CONN_NSTATES ? n[s] : "?";
+}
+
+/* A connectivityStateManager's state, in the model's terms. */
+static uint64_t conn_state(gs_grpc *g, uint64_t csm)
+{
+	return (uint64_t)gs_grpc_state(g, GS_K_CONN_IDLE, GS_CONN_NSTATES,
+				       (int64_t)gs_grpc_u64(g, csm, CSM_STATE));
 }
 
 /* The blocking channel of a pickerWrapper: a field (1.33, 1.64) or inside the current
@@ -43,7 +50,7 @@ static void error_text(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
 
 typedef struct ac_count {
 	gs_grpc *g;
-	unsigned n[6];
+	unsigned n[GS_CONN_NSTATES + 1]; /* the last: none of grpc-go's */
 } ac_count;
 
 static int count_ac(void *ctx, uint64_t key, uint64_t val)
@@ -52,8 +59,9 @@ static int count_ac(void *ctx, uint64_t key, uint64_t val)
 	ac_count *c = ctx;
 	uint64_t ac = 0;
 	if (gs_target_read_u64(c->g->t, key, &ac, NULL) == 0 && ac) {
-		uint64_t st = gs_grpc_u64(c->g, ac, AC_STATE);
-		c->n[st < 5 ? st : 5]++;
+		uint64_t st = (uint64_t)gs_grpc_state(c->g, GS_K_CONN_IDLE, GS_CONN_NSTATES,
+						      (int64_t)gs_grpc_u64(c->g, ac, AC_STATE));
+		c->n[st < GS_CONN_NSTATES ? st : GS_CONN_NSTATES]++;
 	}
 	return 0;
 }
@@ -66,7 +74,7 @@ static void read_clientconn(gs_grpc *g, uint64_t cc, gs_cc_info *out)
 		snprintf(out->target, sizeof out->target, "?");
 	uint64_t csm = gs_grpc_u64(g, cc, CC_CSMGR);
 	snprintf(out->state, sizeof out->state, "%s",
-		 csm && g->l.offsets[CSM_STATE] >= 0 ? state_name(gs_grpc_u64(g, csm, CSM_STATE)) : "?");
+		 csm && g->l.offsets[CSM_STATE] >= 0 ? state_name(conn_state(g, csm)) : "?");
 	const gs_dtype *cct = gs_dwarf_type(g->d, "google.golang.org/grpc.ClientConn", NULL);
 	const gs_dmember *cm = cct ? gs_dwarf_member(gs_dwarf_resolve(cct), "conns") : NULL;
 	gs_map_layout ml;
@@ -76,10 +84,10 @@ static void read_clientconn(gs_grpc *g, uint64_t cc, gs_cc_info *out)
 	    gs_map_walk(g->t, &ml, conns, count_ac, &c, NULL) >= 0) {
 		gs_strbuf sb;
 		gs_strbuf_init(&sb);
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i <= GS_CONN_NSTATES; i++)
 			if (c.n[i])
 				gs_strbuf_printf(&sb, "%s%u %s", sb.len ? ", " : "", c.n[i],
-						 i < 5 ? state_name((uint64_t)i) : "?");
+						 i < GS_CONN_NSTATES ? state_name((uint64_t)i) : "?");
 		snprintf(out->subchannels, sizeof out->subchannels, "%s", sb.len ? sb.buf : "none");
 		gs_strbuf_free(&sb);
 	} else {

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../goruntime/constants.h"
 #include "../util/batch.h"
 #include "../util/executor.h"
 #include "../util/radix.h"
@@ -15,8 +16,6 @@
 #define MAX_ITABS 16
 #define MAX_ITAB_TABLE (1u << 22)
 #define MAX_SPANS (1u << 24)
-#define PAGE_SIZE_GO 8192
-#define SPAN_IN_USE 1
 #define CHUNK (1u << 20)
 
 typedef struct itab_set {
@@ -206,7 +205,7 @@ static void list_spans(gs_heap_scan *hs, gs_target *t)
 			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_NPAGES], &npages, NULL) < 0 ||
 			    gs_target_read(t, spans[i] + (uint64_t)o[SPAN_STATE], &state, 1, NULL) < 0)
 				continue;
-			if (state != SPAN_IN_USE || npages == 0 || npages > (1u << 20))
+			if (state != gs_const(gs_rt_consts(hs->rt), GS_K_SPAN_IN_USE) || npages == 0 || npages > (1u << 20))
 				continue;
 			/* A noscan span holds no pointers, so no interface value: most of a busy
 			 * heap (message bytes, frame buffers) is skipped here. */
@@ -214,7 +213,7 @@ static void list_spans(gs_heap_scan *hs, gs_target *t)
 			    (gs_target_read(t, spans[i] + (uint64_t)o[SPAN_CLASS], &sclass, 1, NULL) < 0 ||
 			     (sclass & 1)))
 				continue;
-			hs->spans[hs->nspans++] = (span_range){start, npages * PAGE_SIZE_GO};
+			hs->spans[hs->nspans++] = (span_range){start, npages * (uint64_t)gs_const(gs_rt_consts(hs->rt), GS_K_PAGE_SIZE)};
 		}
 	}
 	free(spans);

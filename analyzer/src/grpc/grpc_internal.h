@@ -4,6 +4,7 @@
 
 #include "../util/runs.h"
 #include "../util/strpool.h"
+#include "../goruntime/constants.h"
 #include "../goruntime/maps.h"
 #include "discover.h"
 #include "grpc_model.h"
@@ -72,6 +73,9 @@ bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
  * its address in g->bad (when unset), so a reader can tell "0" from "unreadable". */
 uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field);
 uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field);
+/* A state field read and translated into the model's enum: first is the group's first
+ * constant (GS_K_STREAM_ACTIVE, ...), n its count. */
+int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw);
 /* gs_target_read at base + the field's offset, recording a failure in g->bad; -1 then. */
 int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n);
 int64_t gs_grpc_off2(const gs_grpc *g, int a, int b); /* first resolved of two fields */

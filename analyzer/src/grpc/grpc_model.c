@@ -41,6 +41,11 @@ uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field)
 	return v;
 }
 
+int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw)
+{
+	return gs_consts_canon(gs_rt_consts(g->rt), first, n, NULL, n, raw);
+}
+
 int64_t gs_grpc_off2(const gs_grpc *g, int a, int b)
 {
 	return g->l.offsets[a] >= 0 ? g->l.offsets[a] : g->l.offsets[b];
@@ -137,11 +142,12 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 			  o[GC_LOCALADDR] >= 0 ? a + (uint64_t)o[GC_LOCALADDR] : 0,
 			  o[GC_REMOTEADDR] >= 0 ? a + (uint64_t)o[GC_REMOTEADDR] : 0);
 	g->bad = 0; /* from here on, what the verdicts rest on */
-	tr->state = gs_grpc_u64(g, a, GC_STATE);
+	tr->state = gs_grpc_state(g, GS_K_TR_REACHABLE, GS_TR_NSTATES,
+				  (int64_t)gs_grpc_u64(g, a, GC_STATE));
 	tr->goaway_reason = 0;
 	uint8_t r = 0;
 	gs_grpc_read(g, a, g->l.offsets[GC_GOAWAY_REASON], &r, 1);
-	tr->goaway_reason = r;
+	tr->goaway_reason = (uint32_t)gs_grpc_state(g, GS_K_GOAWAY_INVALID, GS_GOAWAY_NREASONS, r);
 	tr->goaway_last_id = gs_grpc_u32(g, a, GC_PREV_GOAWAY_ID);
 	tr->goaway_code = -1;
 	if (o[GC_GOAWAY_CODE] >= 0)
@@ -190,7 +196,8 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 		ra = a + (uint64_t)(o[GS_PEER] + o[PEER_ADDR]);
 	gs_grpc_read_conn(g, tr, a + (uint64_t)o[GS_CONN], la, ra);
 	g->bad = 0; /* from here on, what the verdicts rest on */
-	tr->state = gs_grpc_u64(g, a, GS_STATE);
+	tr->state = gs_grpc_state(g, GS_K_TR_REACHABLE, GS_TR_NSTATES,
+				  (int64_t)gs_grpc_u64(g, a, GS_STATE));
 	/* A GOAWAY was sent once Drain set drainChan (1.33) or drainEvent (1.64+). */
 	tr->goaway_sent = gs_grpc_u64(g, a, GS_DRAINCHAN) || gs_grpc_u64(g, a, GS_DRAINEVENT);
 	tr->max_concurrent = gs_grpc_u32(g, a, GS_MAXSTREAMS);
@@ -210,7 +217,7 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 	g->t = gs_rt_target(rt);
 	g->d = gs_rt_dwarf(rt);
 	gs_layout_resolve(&g->l, gs_grpc_fields, GRPC_NFIELDS, g->d, NULL);
-	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), NULL);
+	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), gs_rt_consts(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */
 	g->buf_ptr = member_is_pointer(g->d, TP "Stream", "buf");

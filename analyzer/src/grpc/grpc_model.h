@@ -26,11 +26,24 @@ typedef struct gs_flow_in { /* transport.inFlow */
 	uint32_t limit, pending_data, pending_update, delta;
 } gs_flow_in;
 
+/* The gRPC model's states. grpc-go's numbers (streamState, transportState, outStreamState,
+ * connectivity.State) are translated into these when read (gs_grpc_state), through the
+ * session's constants table (goruntime/constants.h); a number grpc-go does not have reads
+ * as none of them (>= the group's count). */
+enum gs_stream_state { GS_STREAM_ACTIVE, GS_STREAM_WRITE_DONE, GS_STREAM_READ_DONE,
+		       GS_STREAM_DONE, GS_STREAM_NSTATES };
+enum gs_transport_state { GS_TR_REACHABLE, GS_TR_CLOSING, GS_TR_DRAINING, GS_TR_NSTATES };
+enum gs_goaway_reason { GS_GOAWAY_NONE, GS_GOAWAY_NO_REASON, GS_GOAWAY_TOO_MANY_PINGS,
+			GS_GOAWAY_NREASONS };
+enum gs_outstream_state { GS_OS_ACTIVE, GS_OS_EMPTY, GS_OS_WAITING_QUOTA, GS_OS_NSTATES };
+enum gs_conn_state { GS_CONN_IDLE, GS_CONN_CONNECTING, GS_CONN_READY,
+		     GS_CONN_TRANSIENT_FAILURE, GS_CONN_SHUTDOWN, GS_CONN_NSTATES };
+
 typedef struct gs_outstream { /* the loopy writer's view of one stream */
 	bool known;
 	uint64_t addr;
 	uint32_t id;
-	int64_t state; /* 0 active, 1 empty, 2 waitingOnStreamQuota */
+	int64_t state; /* enum gs_outstream_state */
 	int64_t bytes_outstanding;
 	uint64_t queued_items;
 } gs_outstream;
@@ -41,7 +54,7 @@ typedef struct gs_stream {
 	enum gs_side side;
 	uint32_t id;
 	const char *method;  /* interned; "?" when unreadable */
-	uint32_t state;      /* streamState */
+	uint32_t state;      /* enum gs_stream_state */
 	/* receive side */
 	uint64_t recv_chan;  /* recvBuffer.c */
 	uint64_t queued_messages; /* in recvBuffer.c plus backlog */
@@ -94,9 +107,9 @@ typedef struct gs_transport {
 	const char *conn_kind;
 	char via[160], opaque[96];
 	uint64_t pipe_in, pipe_out;
-	int64_t state;       /* 0 reachable, 1 closing, 2 draining */
+	int64_t state;       /* enum gs_transport_state */
 	bool goaway_received, goaway_sent;
-	uint32_t goaway_reason;
+	uint32_t goaway_reason; /* enum gs_goaway_reason */
 	/* client: the last GOAWAY's Last-Stream-ID, debug data (1.64+) and error code (1.81,
 	 * -1 unknown); server: the highest stream id it accepted (what its GOAWAY carries) */
 	uint32_t goaway_last_id;

@@ -72,7 +72,8 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 	uint64_t p = st->addr;
 	g->bad = 0;
 	st->id = gs_grpc_u32(g, p, ST_ID);
-	st->state = gs_grpc_u32(g, p, ST_STATE);
+	st->state = (uint32_t)gs_grpc_state(g, GS_K_STREAM_ACTIVE, GS_STREAM_NSTATES,
+					      gs_grpc_u32(g, p, ST_STATE));
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb)
 		st->recv_chan = gs_grpc_u64(g, rb, RB_C);
@@ -197,7 +198,8 @@ static void read_outstream(gs_grpc *g, uint64_t os, gs_outstream *out)
 	out->known = true;
 	out->addr = os;
 	out->id = gs_grpc_u32(g, os, OS_ID);
-	out->state = (int64_t)gs_grpc_u64(g, os, OS_STATE);
+	out->state = gs_grpc_state(g, GS_K_OS_ACTIVE, GS_OS_NSTATES,
+				   (int64_t)gs_grpc_u64(g, os, OS_STATE));
 	out->bytes_outstanding = (int64_t)gs_grpc_u64(g, os, OS_BYTESOUTSTANDING);
 	uint64_t node = gs_grpc_u64(g, gs_grpc_u64(g, os, OS_ITL), IL_HEAD), k = 0;
 	for (; node && k < MAX_ITL; k++)

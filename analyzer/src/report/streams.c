@@ -7,20 +7,21 @@
 
 const char *gs_stream_state_name(uint32_t s)
 {
-	static const char *const n[] = {"active", "write-done", "read-done", "done"};
-	return s < 4 ? n[s] : "unknown";
+	static const char *const n[GS_STREAM_NSTATES] = {"active", "write-done", "read-done",
+							 "done"};
+	return s < GS_STREAM_NSTATES ? n[s] : "unknown";
 }
 
 const char *gs_transport_state_name(int64_t s)
 {
-	static const char *const n[] = {"reachable", "closing", "draining"};
-	return s >= 0 && s < 3 ? n[s] : "unknown";
+	static const char *const n[GS_TR_NSTATES] = {"reachable", "closing", "draining"};
+	return s >= 0 && s < GS_TR_NSTATES ? n[s] : "unknown";
 }
 
 static const char *outstream_state_name(int64_t s)
 {
-	static const char *const n[] = {"active", "empty", "waiting-on-stream-quota"};
-	return s >= 0 && s < 3 ? n[s] : "unknown";
+	static const char *const n[GS_OS_NSTATES] = {"active", "empty", "waiting-on-stream-quota"};
+	return s >= 0 && s < GS_OS_NSTATES ? n[s] : "unknown";
 }
 
 static const char *side_name(enum gs_side s)
@@ -133,8 +134,8 @@ static void json_conn(const gs_transport *t, gs_strbuf *out)
 
 const char *gs_goaway_reason_name(uint32_t r)
 {
-	static const char *const n[] = {"none", "no-reason", "too-many-pings"};
-	return r < 3 ? n[r] : "?";
+	static const char *const n[GS_GOAWAY_NREASONS] = {"none", "no-reason", "too-many-pings"};
+	return r < GS_GOAWAY_NREASONS ? n[r] : "?";
 }
 
 static void json_goaway(const gs_transport *t, gs_strbuf *out)
@@ -159,7 +160,7 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 {
 	if (t->side == GS_CLIENT && t->goaway_received) {
 		gs_strbuf_printf(out, "  GOAWAY received: last stream id %u (%s), reason %s",
-				 t->goaway_last_id, t->state == 1 ? "the transport is closing"
+				 t->goaway_last_id, t->state == GS_TR_CLOSING ? "the transport is closing"
 								  : "streams up to it run on",
 				 gs_goaway_reason_name(t->goaway_reason));
 		if (t->goaway_debug[0]) {
@@ -168,7 +169,7 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 		}
 		gs_strbuf_putc(out, '\n');
 	} else if (t->side == GS_SERVER && t->goaway_sent) {
-		if (t->state == 1)
+		if (t->state == GS_TR_CLOSING)
 			gs_strbuf_puts(out, "  GOAWAY sent; the transport is closing\n");
 		else
 			gs_strbuf_printf(out, "  GOAWAY sent: draining; streams up to %u run on, no new "
@@ -378,9 +379,9 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 			 GS_SAFE(t->local, e2), GS_SAFE(t->remote, e3), gs_transport_state_name(t->state),
 			 t->goaway_received ? ", GOAWAY received" : t->goaway_sent ? ", GOAWAY sent" : "");
 	gs_strbuf_printf(out, "  state:      %s", gs_stream_state_name(s->state));
-	static const char *const meaning[] = {"open both ways", "we sent END_STREAM",
+	static const char *const meaning[GS_STREAM_NSTATES] = {"open both ways", "we sent END_STREAM",
 					      "peer sent END_STREAM", "finished"};
-	if (s->state < 4)
+	if (s->state < GS_STREAM_NSTATES)
 		gs_strbuf_printf(out, " (%s)", meaning[s->state]);
 	gs_strbuf_putc(out, '\n');
 	if (s->ctx_known) {
@@ -412,13 +413,13 @@ void gs_report_stream_state(const gs_grpc *g, gs_rt *rt, size_t idx, bool json, 
 						  : "");
 	}
 	if (s->out.known) {
-		static const char *const om[] = {"has data and window", "nothing queued",
+		static const char *const om[GS_OS_NSTATES] = {"has data and window", "nothing queued",
 						 "waiting for the peer's WINDOW_UPDATE"};
 		fmt_num(a, sizeof a, s->out.bytes_outstanding);
 		gs_strbuf_printf(out, "  loopy:      %s (%s), %s bytes outstanding of a %u window, "
 				      "%llu frames queued\n",
 				 outstream_state_name(s->out.state),
-				 s->out.state >= 0 && s->out.state < 3 ? om[s->out.state] : "?", a,
+				 s->out.state >= 0 && s->out.state < GS_OS_NSTATES ? om[s->out.state] : "?", a,
 				 t->oiws, (unsigned long long)s->out.queued_items);
 	}
 	if (t->loopy_known)
