@@ -10,7 +10,8 @@
 #define CONN "google.golang.org/grpc/connectivity."
 
 /* The version table. Values checked against runtime/runtime2.go, runtime/malloc.go,
- * runtime/mheap.go, runtime/typekind.go (1.19-1.20) and internal/abi/type.go (1.21+) of
+ * runtime/mheap.go, runtime/typekind.go and runtime/symtab.go (1.19-1.20),
+ * internal/abi/type.go and internal/abi/symtab.go (1.21+) of
  * Go 1.19-1.27, and internal/transport/{transport,controlbuf}.go and
  * connectivity/connectivity.go of grpc-go 1.33, 1.64 and 1.81 (identical in the three).
  * Order = enum gs_const_id. */
@@ -68,6 +69,12 @@ const gs_const_spec gs_const_specs[GS_K_NCONSTS] = {
 	[GS_K_KIND_UNSAFEPTR] = {"abi.UnsafePointer",
 				 "internal/abi.UnsafePointer|runtime.kindUnsafePointer", false,
 				 {{ALL, 26}}, "the last kind"},
+	[GS_K_FUNCFLAG_TOPFRAME] = {"abi.FuncFlagTopFrame",
+				    "internal/abi.FuncFlagTopFrame|runtime.funcFlag_TOPFRAME", false,
+				    {{ALL, 1}}, "the outermost frame of a goroutine"},
+	[GS_K_FUNCFLAG_SPWRITE] = {"abi.FuncFlagSPWrite",
+				   "internal/abi.FuncFlagSPWrite|runtime.funcFlag_SPWRITE", false,
+				   {{ALL, 2}}, "writes sp: no unwinding past it"},
 	[GS_K_STREAM_ACTIVE] = {"transport.streamActive", TP "streamActive", true, {{ALL, 0}},
 				NULL},
 	[GS_K_STREAM_WRITE_DONE] = {"transport.streamWriteDone", TP "streamWriteDone", true,

@@ -33,6 +33,8 @@ enum gs_const_id {
 	GS_K_TFLAG_EXTRA_STAR,
 	GS_K_KIND_ARRAY, GS_K_KIND_CHAN, GS_K_KIND_FUNC, GS_K_KIND_IFACE, GS_K_KIND_MAP,
 	GS_K_KIND_PTR, GS_K_KIND_SLICE, GS_K_KIND_STRUCT, GS_K_KIND_UNSAFEPTR,
+	/* pclntab function flags (abi.FuncFlag) the unwinder stops at */
+	GS_K_FUNCFLAG_TOPFRAME, GS_K_FUNCFLAG_SPWRITE,
 	/* grpc-go: streamState, transportState, GoAwayReason, outStreamState,
 	 * connectivity.State; each
 	 * group in the order of the gRPC model's enums (grpc_model.h) */

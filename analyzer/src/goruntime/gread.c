@@ -14,22 +14,6 @@
 #include "../util/strbuf.h"
 #include "model_internal.h"
 
-static uint64_t field_u64(const uint8_t *buf, size_t len, int64_t off)
-{
-	uint64_t v = 0;
-	if (off >= 0 && (size_t)off + 8 <= len)
-		memcpy(&v, buf + off, 8);
-	return v;
-}
-
-static uint32_t field_u32(const uint8_t *buf, size_t len, int64_t off)
-{
-	uint32_t v = 0;
-	if (off >= 0 && (size_t)off + 4 <= len)
-		memcpy(&v, buf + off, 4);
-	return v;
-}
-
 #define G_RUN_MAX ((uint64_t)64 << 10)
 #define G_RUN_GAP ((uint64_t)4 << 10)
 
@@ -42,28 +26,30 @@ typedef struct gref {
 
 static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
 {
-	const int64_t *o = rt->layout.offsets;
-	uint32_t st = gs_rt_model_status(rt, field_u32(buf, gsize, o[RT_G_STATUS]));
+	const gs_layout *l = &rt->layout;
+	int64_t sched = l->offsets[RT_G_SCHED];
+	uint32_t st = gs_rt_model_status(rt, (uint32_t)gs_layout_get(l, RT_G_STATUS, buf, gsize, 0));
 	g->addr = addr;
 	g->status = st;
-	g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
+	g->goid = gs_layout_get(l, RT_G_GOID, buf, gsize, 0);
 	if (st == GS_G_DEADEXTRA || st == GS_G_DEAD || st == GS_G_IDLE)
 		return;
-	g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
-	g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
-	g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
-	g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
-	g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
-	g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
-	g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_PC]);
-	if (o[RT_GOBUF_BP] >= 0)
-		g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
-	g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
-	g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
-	g->m = field_u64(buf, gsize, o[RT_G_M]);
-	g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
-	g->stack_lo = field_u64(buf, gsize, o[RT_G_STACK_LO]);
-	g->stack_hi = field_u64(buf, gsize, o[RT_G_STACK_HI]);
+	g->waitreason = (uint8_t)gs_layout_get(l, RT_G_WAITREASON, buf, gsize, 0);
+	g->waitsince = (int64_t)gs_layout_get(l, RT_G_WAITSINCE, buf, gsize, 0);
+	g->gopc = gs_layout_get(l, RT_G_GOPC, buf, gsize, 0);
+	g->startpc = gs_layout_get(l, RT_G_STARTPC, buf, gsize, 0);
+	g->parent_goid = gs_layout_get(l, RT_G_PARENTGOID, buf, gsize, 0);
+	if (sched >= 0) {
+		g->sched_sp = gs_layout_get(l, RT_GOBUF_SP, buf, gsize, sched);
+		g->sched_pc = gs_layout_get(l, RT_GOBUF_PC, buf, gsize, sched);
+		g->sched_bp = gs_layout_get(l, RT_GOBUF_BP, buf, gsize, sched);
+	}
+	g->syscallsp = gs_layout_get(l, RT_G_SYSCALLSP, buf, gsize, 0);
+	g->syscallpc = gs_layout_get(l, RT_G_SYSCALLPC, buf, gsize, 0);
+	g->m = gs_layout_get(l, RT_G_M, buf, gsize, 0);
+	g->waiting = gs_layout_get(l, RT_G_WAITING, buf, gsize, 0);
+	g->stack_lo = gs_layout_get(l, RT_G_STACK_LO, buf, gsize, 0);
+	g->stack_hi = gs_layout_get(l, RT_G_STACK_HI, buf, gsize, 0);
 }
 
 /* Fills raw[i] for every readable ptrs[i]; ok[i] tells which were read. The runs of

@@ -20,12 +20,9 @@
 #define GS_MAX_WAITREASONS 256
 #define GS_MAX_MS 65536
 
-static int read_u64_at(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
+static int read_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
 {
-	int64_t off = rt->layout.offsets[f];
-	if (off < 0)
-		return -1;
-	return gs_target_read_u64(rt->target, base + (uint64_t)off, v, NULL);
+	return gs_layout_read(&rt->layout, f, rt->target, base, 0, v);
 }
 
 /* persistentChunks heads the list of 256 KiB chunks the runtime allocates off-heap (the
@@ -55,8 +52,8 @@ static bool plausible_allm(gs_rt *rt, uint64_t a)
 	for (unsigned k = 0; m; k++) {
 		uint64_t procid;
 		if ((m & 7) || k >= GS_MAX_MS ||
-		    gs_target_read_u64(rt->target, m + (uint64_t)pid, &procid, NULL) < 0 ||
-		    gs_target_read_u64(rt->target, m + (uint64_t)link, &m, NULL) < 0)
+		    read_field(rt, m, RT_M_PROCID, &procid) < 0 ||
+		    read_field(rt, m, RT_M_ALLLINK, &m) < 0)
 			return false;
 		for (size_t i = 0; i < threads; i++)
 			matched += (uint64_t)gs_target_thread(rt->target, i)->tid == procid;
@@ -76,8 +73,8 @@ static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
 		return gs_target_read(t, a, w, 24, NULL) == 0 && w[0] && !(w[0] & 7) && w[1] &&
 		       w[1] <= w[2] && w[2] <= GS_MAX_GOROUTINES &&
 		       gs_target_read_u64(t, w[0], &g, NULL) == 0 && g && !(g & 7) && lo >= 0 &&
-		       hi >= 0 && gs_target_read_u64(t, g + (uint64_t)lo, &slo, NULL) == 0 &&
-		       gs_target_read_u64(t, g + (uint64_t)hi, &shi, NULL) == 0 && slo < shi &&
+		       hi >= 0 && read_field(rt, g, RT_G_STACK_LO, &slo) == 0 &&
+		       read_field(rt, g, RT_G_STACK_HI, &shi) == 0 && slo < shi &&
 		       shi - slo <= (1ull << 30);
 	}
 	if (strcmp(name, "runtime.allm") == 0) /* the list of m's, whose procids are threads */
@@ -233,9 +230,9 @@ static void attach_threads(gs_rt *rt)
 		return;
 	for (unsigned k = 0; allm && k < GS_MAX_MS; k++) {
 		uint64_t procid = 0, curg = 0, next = 0;
-		read_u64_at(rt, allm, RT_M_PROCID, &procid);
-		read_u64_at(rt, allm, RT_M_CURG, &curg);
-		if (read_u64_at(rt, allm, RT_M_ALLLINK, &next) < 0)
+		read_field(rt, allm, RT_M_PROCID, &procid);
+		read_field(rt, allm, RT_M_CURG, &curg);
+		if (read_field(rt, allm, RT_M_ALLLINK, &next) < 0)
 			break;
 		gs_goroutine *g = curg ? gs_rt_goroutine_by_addr(rt, curg) : NULL;
 		if (g) {
@@ -462,6 +459,10 @@ gs_dwarf *gs_rt_dwarf(const gs_rt *rt) { return rt->dwarf; }
 gs_pclntab *gs_rt_pclntab(const gs_rt *rt) { return rt->pcln; }
 size_t gs_rt_ngoroutines(const gs_rt *rt) { return rt->ngs; }
 int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f) { return rt->layout.offsets[f]; }
+int gs_rt_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
+{
+	return gs_layout_read(&rt->layout, f, rt->target, base, 0, v);
+}
 
 gs_goroutine *gs_rt_goroutine(gs_rt *rt, size_t i)
 {

@@ -171,6 +171,8 @@ bool gs_rt_origin_ready(const gs_rt *rt, const gs_goroutine *g);
 int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err);
 int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err);
 int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f);
+/* Runtime field f of the struct at base, read with its type's width; 0 or -1. */
+int gs_rt_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v);
 
 /* Channel facts. */
 typedef struct gs_chan {

@@ -39,7 +39,8 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 {
 	gs_netpoll_index *ni = &rt->netpoll;
 	ni->built = true;
-	const int64_t *o = rt->layout.offsets;
+	const gs_layout *l = &rt->layout;
+	const int64_t *o = l->offsets;
 	uint64_t head;
 	if (!list || o[RT_PD_SELF] < 0 || o[RT_PD_RG] < 0 || o[RT_PD_WG] < 0 || o[RT_PD_FD] < 0 ||
 	    gs_target_read_u64(t, list, &head, NULL) < 0)
@@ -53,11 +54,13 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 			break;
 		for (uint64_t off = 8; off + maxoff + 8 <= CHUNK_SIZE; off += 8) {
 			uint64_t p = head + off;
-			if (word(chunk, off + (uint64_t)o[RT_PD_SELF]) != p)
+			const uint8_t *pd = chunk + off;
+			size_t left = CHUNK_SIZE - off;
+			if (gs_layout_get(l, RT_PD_SELF, pd, left, 0) != p)
 				continue;
-			int64_t fd = (int64_t)word(chunk, off + (uint64_t)o[RT_PD_FD]);
-			uint64_t rg = word(chunk, off + (uint64_t)o[RT_PD_RG]);
-			uint64_t wg = word(chunk, off + (uint64_t)o[RT_PD_WG]);
+			int64_t fd = (int64_t)gs_layout_get(l, RT_PD_FD, pd, left, 0);
+			uint64_t rg = gs_layout_get(l, RT_PD_RG, pd, left, 0);
+			uint64_t wg = gs_layout_get(l, RT_PD_WG, pd, left, 0);
 			if (rg > 2)
 				add_waiter(ni, rg, p, fd, false);
 			if (wg > 2)
