@@ -337,11 +337,11 @@ size_t gs_layout_report_mismatches(const gs_layout *l, gs_strbuf *sb, bool json)
 int gs_layout_read(const gs_layout *l, int f, gs_target *t, uint64_t base, int64_t extra,
 		   uint64_t *v)
 {
-	uint8_t b[8];
+	uint64_t x = 0;
 	int64_t off = l->offsets[f];
 	unsigned w = l->widths[f];
-	if (off < 0 || !w || gs_target_read(t, base + (uint64_t)(off + extra), b, w, NULL) < 0)
+	if (off < 0 || !w || gs_target_read(t, base + (uint64_t)(off + extra), &x, w, NULL) < 0)
 		return -1;
-	*v = gs_layout_get(l, f, b, w, -off);
+	*v = w == 8 ? x : gs_layout_get(l, f, (const uint8_t *)&x, w, -off);
 	return 0;
 }

@@ -95,13 +95,16 @@ static inline uint64_t gs_layout_get(const gs_layout *l, int f, const uint8_t *b
 		return 0;
 	const uint8_t *p = buf + off + extra;
 	uint64_t v = 0;
+	if (w == 8) { /* the target is little-endian, like the host (x86-64) */
+		memcpy(&v, p, 8);
+		return v;
+	}
 	uint32_t v32;
 	uint16_t v16;
-	switch (w) { /* the target is little-endian, like the host (x86-64) */
+	switch (w) {
 	case 1: v = p[0]; break;
 	case 2: memcpy(&v16, p, 2); v = v16; break;
-	case 4: memcpy(&v32, p, 4); v = v32; break;
-	default: memcpy(&v, p, 8); break;
+	default: memcpy(&v32, p, 4); v = v32; break;
 	}
 	uint8_t k = l->kinds[f];
 	if (w < 8 && (k == GS_FK_I32 || k == GS_FK_I64) && (v >> (8 * w - 1)) & 1)

@@ -360,6 +360,8 @@ gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwa
 	return rt;
 }
 
+static uint32_t model_status(const gs_rt *rt, uint32_t raw);
+
 gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
 			 const uint64_t *bias_hint, gs_err *err)
 {
@@ -379,6 +381,8 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 	}
 	load_version(rt);
 	gs_consts_resolve(&rt->consts, d, rt->go_version, NULL);
+	for (uint32_t s = 0; s < 32; s++)
+		rt->status_of[s] = model_status(rt, s);
 	uint64_t allgs;
 	gs_gread_layout(rt->gread,
 			gs_rt_global(rt, "runtime.allgs", &allgs, NULL) == 0 ? allgs : 0,
@@ -438,7 +442,7 @@ void gs_rt_close(gs_rt *rt)
 const char *gs_rt_go_version(const gs_rt *rt) { return rt->go_version; }
 const gs_consts *gs_rt_consts(const gs_rt *rt) { return &rt->consts; }
 
-uint32_t gs_rt_model_status(const gs_rt *rt, uint32_t raw)
+static uint32_t model_status(const gs_rt *rt, uint32_t raw)
 {
 	/* Order = GS_K_G_IDLE .. GS_K_G_DEADEXTRA. */
 	static const int64_t model[] = {GS_G_IDLE, GS_G_RUNNABLE, GS_G_RUNNING, GS_G_SYSCALL,
@@ -449,6 +453,13 @@ uint32_t gs_rt_model_status(const gs_rt *rt, uint32_t raw)
 	if (scan != GS_CONST_NONE)
 		raw &= ~(uint32_t)scan;
 	return (uint32_t)gs_consts_canon(c, GS_K_G_IDLE, 10, model, GS_G_DEADEXTRA + 1, raw);
+}
+
+uint32_t gs_rt_model_status(const gs_rt *rt, uint32_t raw)
+{
+	int64_t scan = gs_const(&rt->consts, GS_K_G_SCAN);
+	uint32_t r = scan != GS_CONST_NONE ? raw & ~(uint32_t)scan : raw;
+	return r < 32 ? rt->status_of[r] : model_status(rt, raw);
 }
 void gs_rt_set_grpc_version(gs_rt *rt, const char *v) { gs_consts_set_grpc(&rt->consts, v); }
 uint64_t gs_rt_bias(const gs_rt *rt) { return rt->bias; }

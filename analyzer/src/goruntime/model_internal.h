@@ -65,6 +65,7 @@ struct gs_rt {
 	uint64_t bias;
 	gs_layout layout;
 	gs_consts consts; /* filled before the g's are parsed; read-only after */
+	uint32_t status_of[32]; /* gs_rt_model_status of the raw statuses below 32 */
 	char *go_version;
 	char **wait_reasons;
 	size_t nwait_reasons;

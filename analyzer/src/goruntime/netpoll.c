@@ -42,8 +42,11 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 	const gs_layout *l = &rt->layout;
 	const int64_t *o = l->offsets;
 	uint64_t head;
+	/* The scan reads whole words at every offset of a chunk: the four fields must be words
+	 * (checked once here against their types, not per offset). */
 	if (!list || o[RT_PD_SELF] < 0 || o[RT_PD_RG] < 0 || o[RT_PD_WG] < 0 || o[RT_PD_FD] < 0 ||
-	    gs_target_read_u64(t, list, &head, NULL) < 0)
+	    l->widths[RT_PD_SELF] != 8 || l->widths[RT_PD_RG] != 8 || l->widths[RT_PD_WG] != 8 ||
+	    l->widths[RT_PD_FD] != 8 || gs_target_read_u64(t, list, &head, NULL) < 0)
 		return;
 	uint64_t maxoff = (uint64_t)o[RT_PD_SELF];
 	if ((uint64_t)o[RT_PD_RG] > maxoff)
@@ -54,13 +57,11 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 			break;
 		for (uint64_t off = 8; off + maxoff + 8 <= CHUNK_SIZE; off += 8) {
 			uint64_t p = head + off;
-			const uint8_t *pd = chunk + off;
-			size_t left = CHUNK_SIZE - off;
-			if (gs_layout_get(l, RT_PD_SELF, pd, left, 0) != p)
+			if (word(chunk, off + (uint64_t)o[RT_PD_SELF]) != p)
 				continue;
-			int64_t fd = (int64_t)gs_layout_get(l, RT_PD_FD, pd, left, 0);
-			uint64_t rg = gs_layout_get(l, RT_PD_RG, pd, left, 0);
-			uint64_t wg = gs_layout_get(l, RT_PD_WG, pd, left, 0);
+			int64_t fd = (int64_t)word(chunk, off + (uint64_t)o[RT_PD_FD]);
+			uint64_t rg = word(chunk, off + (uint64_t)o[RT_PD_RG]);
+			uint64_t wg = word(chunk, off + (uint64_t)o[RT_PD_WG]);
 			if (rg > 2)
 				add_waiter(ni, rg, p, fd, false);
 			if (wg > 2)

@@ -62,16 +62,31 @@ static int rd_bytes(const wctx *c, uint64_t a, void *dst, size_t n)
 	return gs_run_read(&c->ov, a, dst, n) ? 0 : gs_target_read(c->t, a, dst, n, NULL);
 }
 
+/* rd for a field narrower than a word. */
+static __attribute__((noinline)) uint64_t rd_narrow(const wctx *c, uint64_t base,
+						     enum gs_rt_field f)
+{
+	const gs_layout *l = &c->rt->layout;
+	uint64_t v = 0;
+	int64_t off = l->offsets[f];
+	unsigned w = l->widths[f];
+	if (!w || rd_bytes(c, base + (uint64_t)off, &v, w) < 0)
+		return 0;
+	return gs_layout_get(l, f, (const uint8_t *)&v, w, -off);
+}
+
 /* Field f at base, read with its type's width (gs_layout_get); 0 when absent or unread. */
 static uint64_t rd(const wctx *c, uint64_t base, enum gs_rt_field f)
 {
-	const gs_layout *l = &c->rt->layout;
-	uint8_t b[8];
-	int64_t off = l->offsets[f];
-	unsigned w = l->widths[f];
-	if (!base || off < 0 || !w || rd_bytes(c, base + (uint64_t)off, b, w) < 0)
+	uint64_t v = 0;
+	int64_t off = c->rt->layout.offsets[f];
+	if (!base || off < 0)
 		return 0;
-	return gs_layout_get(l, f, b, w, -off);
+	if (c->rt->layout.widths[f] != 8)
+		return rd_narrow(c, base, f);
+	if (rd_bytes(c, base + (uint64_t)off, &v, 8) < 0)
+		v = 0;
+	return v;
 }
 
 /* Follows a sudog list from p through field f, at most GS_MAX_QUEUE nodes. Returns the

@@ -25,14 +25,26 @@ int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n)
 	return -1;
 }
 
+/* gs_grpc_get for a field narrower than a word. */
+static __attribute__((noinline)) uint64_t get_narrow(gs_grpc *g, uint64_t base, int field)
+{
+	uint64_t v = 0;
+	int64_t off = g->l.offsets[field];
+	unsigned w = g->l.widths[field];
+	if (!w || gs_grpc_read(g, base, off, &v, w) < 0)
+		return 0;
+	return gs_layout_get(&g->l, field, (const uint8_t *)&v, w, -off);
+}
+
 uint64_t gs_grpc_get(gs_grpc *g, uint64_t base, int field)
 {
-	uint8_t b[8];
-	unsigned w = g->l.widths[field];
-	if (!base || g->l.offsets[field] < 0 || !w ||
-	    gs_grpc_read(g, base, g->l.offsets[field], b, w) < 0)
+	uint64_t v = 0;
+	if (!base || g->l.offsets[field] < 0)
 		return 0;
-	return gs_layout_get(&g->l, field, b, w, -g->l.offsets[field]);
+	if (g->l.widths[field] != 8)
+		return get_narrow(g, base, field);
+	gs_grpc_read(g, base, g->l.offsets[field], &v, 8);
+	return v;
 }
 
 uint64_t gs_grpc_get2(gs_grpc *g, uint64_t base, int a, int b)
