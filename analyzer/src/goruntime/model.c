@@ -383,6 +383,7 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 	gs_consts_resolve(&rt->consts, d, rt->go_version, NULL);
 	for (uint32_t s = 0; s < 32; s++)
 		rt->status_of[s] = model_status(rt, s);
+	gs_gread_plan(rt);
 	uint64_t allgs;
 	gs_gread_layout(rt->gread,
 			gs_rt_global(rt, "runtime.allgs", &allgs, NULL) == 0 ? allgs : 0,
