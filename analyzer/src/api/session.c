@@ -164,6 +164,7 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_err *err)
 		return -1;
 	}
 	s->grpc_version = gs_grpc_version(s->binary);
+	gs_rt_set_grpc_version(s->rt, s->grpc_version);
 	gs_phases_mark(&s->phases, "runtime");
 	return 0;
 }

@@ -176,7 +176,7 @@ void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 	if (t->implausible || t->unreadable)
 		return;
 	bool silent = strcmp(v->code, "peer-silent") == 0;
-	bool closing = strcmp(v->code, "transport-closing") == 0 && t->state == GS_TS_CLOSING;
+	bool closing = strcmp(v->code, "transport-closing") == 0 && t->state == GS_TR_CLOSING;
 	if (silent && !peer_known(d, v->stream)) {
 		if (gs_keepalive_on(t))
 			keepalive_on(d, t, v, false);

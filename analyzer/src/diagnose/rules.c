@@ -143,7 +143,7 @@ static int64_t window_left(const gs_stream *s)
 
 static bool transport_unhealthy(const gs_transport *t)
 {
-	return t->state != GS_TS_REACHABLE || t->goaway_received || t->goaway_sent;
+	return t->state != GS_TR_REACHABLE || t->goaway_received || t->goaway_sent;
 }
 
 /* Really going down: closing, or a client stream the peer's GOAWAY refused (its id above
@@ -151,7 +151,7 @@ static bool transport_unhealthy(const gs_transport *t)
  * open streams run on until they end by themselves. */
 static bool stream_going_down(const gs_stream *s, const gs_transport *t)
 {
-	if (t->state == GS_TS_CLOSING)
+	if (t->state == GS_TR_CLOSING)
 		return true;
 	return s->side == GS_CLIENT && t->goaway_received && s->id > t->goaway_last_id;
 }
@@ -177,7 +177,7 @@ static void evidence_transport(gs_verdict *v, const gs_transport *t)
 {
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
 			    (unsigned long long)t->addr, t->local, t->remote,
-			    t->state == GS_TS_REACHABLE ? "reachable" : t->state == GS_TS_CLOSING ? "closing" : "draining",
+			    t->state == GS_TR_REACHABLE ? "reachable" : t->state == GS_TR_CLOSING ? "closing" : "draining",
 			    t->goaway_received ? ", GOAWAY received" : "",
 			    t->goaway_sent ? ", GOAWAY sent" : "");
 }
@@ -373,7 +373,7 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		gs_verdict_evidence(v, "write quota: %d bytes (Send blocks at <= 0)", s->wq_quota);
 	if (s->out.known)
 		gs_verdict_evidence(v, "loopy writer: stream %s, %lld bytes outstanding of the peer's %u window, %llu frames queued",
-				    s->out.state == GS_OS_WAITING_ON_QUOTA ? "waits for the peer's WINDOW_UPDATE"
+				    s->out.state == GS_OS_WAITING_QUOTA ? "waits for the peer's WINDOW_UPDATE"
 				    : s->out.state == GS_OS_ACTIVE ? "active" : "empty",
 				    (long long)s->out.bytes_outstanding, t->oiws,
 				    (unsigned long long)s->out.queued_items);
@@ -402,7 +402,7 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		return true;
 	}
 	bool quota_out = s->wq_known && s->wq_quota <= 0;
-	bool stream_window = s->out.known && s->out.state == GS_OS_WAITING_ON_QUOTA;
+	bool stream_window = s->out.known && s->out.state == GS_OS_WAITING_QUOTA;
 	bool conn_window = t->loopy_known && t->send_quota == 0;
 	if (!quota_out && !stream_window && !conn_window) {
 		v->code = "unknown";

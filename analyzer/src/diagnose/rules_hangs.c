@@ -213,7 +213,7 @@ void gs_stop_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 		nstreams += t->nstreams;
 		gs_verdict_evidence(v, "server transport 0x%llx %s -> %s is %s%s: %zu stream%s open",
 				    (unsigned long long)t->addr, t->local, t->remote,
-				    t->state == GS_TS_CLOSING ? "closing" : t->state == GS_TS_DRAINING || t->goaway_sent ? "draining" : "reachable",
+				    t->state == GS_TR_CLOSING ? "closing" : t->state == GS_TR_DRAINING || t->goaway_sent ? "draining" : "reachable",
 				    t->goaway_sent ? ", GOAWAY sent" : "", t->nstreams, t->nstreams == 1 ? "" : "s");
 	}
 	for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
@@ -295,7 +295,7 @@ void gs_hang_findings(gs_diag *d, gs_diagnosis *out)
 				    t->nstreams == 1 ? "" : "s", t->max_concurrent, t->waiting_streams,
 				    t->waiting_streams == 1 ? "" : "s");
 		gs_verdict_evidence(f, "stream state %s, %llu message%s queued, response headers %s",
-				    s->state == GS_SS_ACTIVE ? "active" : s->state == GS_SS_WRITE_DONE ? "write-done" : "read-done",
+				    s->state == GS_STREAM_ACTIVE ? "active" : s->state == GS_STREAM_WRITE_DONE ? "write-done" : "read-done",
 				    (unsigned long long)s->queued_messages, s->queued_messages == 1 ? "" : "s",
 				    s->header_received ? "received" : "not received");
 		if (s->ctx.has_deadline)

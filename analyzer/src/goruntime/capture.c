@@ -236,9 +236,8 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 	for (size_t i = 0; i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], g, gsize, NULL) < 0)
 			continue;
-		uint32_t status;
-		memcpy(&status, g + o[RT_G_STATUS], 4);
-		status &= ~(uint32_t)GS_G_SCAN;
+		uint32_t status = gs_rt_model_status(rt, (uint32_t)gs_layout_get(&rt->layout, RT_G_STATUS,
+										    g, gsize, 0));
 		if (status == GS_G_DEAD || status == GS_G_IDLE || status == GS_G_DEADEXTRA)
 			continue;
 		uint64_t lo = u64_at(g, o[RT_G_STACK_LO]), hi = u64_at(g, o[RT_G_STACK_HI]);
