@@ -139,10 +139,10 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 			continue;
 		uint64_t start = u64_at(buf, o[SP_START]), np = u64_at(buf, o[SP_NPAGES]);
 		uint8_t state = buf[o[SP_STATE]];
-		if (!np || np > (1u << 20) || start + np * GS_GO_PAGE_SIZE < start)
+		if (!np || np > (1u << 20) || start + np * GS_GO_PAGE_SIZE(rt) < start)
 			continue;
 		/* every arena the span covers (a large one crosses several) */
-		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE - 1) / ARENA_BYTES;
+		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE(rt) - 1) / ARENA_BYTES;
 		     c++) {
 			if (nch == chcap) {
 				chcap *= 2;
@@ -150,12 +150,12 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 			}
 			chunks[nch++] = c;
 		}
-		if (!heap || state != GS_GO_SPAN_IN_USE)
+		if (!heap || state != GS_GO_SPAN_IN_USE(rt))
 			continue;
 		uint8_t cls = o[SP_CLASS] >= 0 ? buf[o[SP_CLASS]] : 0;
-		if ((cls & GS_GO_SPANCLASS_NOSCAN) && cls >> 1 == 0 && np * GS_GO_PAGE_SIZE > LARGE_NOSCAN)
+		if ((cls & GS_GO_SPANCLASS_NOSCAN) && cls >> 1 == 0 && np * GS_GO_PAGE_SIZE(rt) > LARGE_NOSCAN)
 			continue; /* one large object without pointers: a buffer */
-		add(spans, start, np * GS_GO_PAGE_SIZE);
+		add(spans, start, np * GS_GO_PAGE_SIZE(rt));
 		st->spans++;
 	}
 	free(buf);

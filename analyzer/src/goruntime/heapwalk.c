@@ -104,13 +104,13 @@ static bool span_wanted(gs_heap_walk *w, gs_target *t, const int64_t *o, uint64_
 	    gs_target_read_u64(t, s + (uint64_t)o[RT_SPAN_NPAGES], &npages, NULL) < 0 ||
 	    gs_target_read(t, s + (uint64_t)o[RT_SPAN_STATE], &state, 1, NULL) < 0)
 		return false;
-	if (state != GS_GO_SPAN_IN_USE || npages == 0 || npages > MAX_SPAN_PAGES)
+	if (state != GS_GO_SPAN_IN_USE(w->rt) || npages == 0 || npages > MAX_SPAN_PAGES)
 		return false;
 	if (w->pointers_only && o[RT_SPAN_CLASS] >= 0 &&
 	    (gs_target_read(t, s + (uint64_t)o[RT_SPAN_CLASS], &sclass, 1, NULL) < 0 ||
 	     (sclass & GS_GO_SPANCLASS_NOSCAN)))
 		return false;
-	*len = npages * GS_GO_PAGE_SIZE;
+	*len = npages * GS_GO_PAGE_SIZE(w->rt);
 	return true;
 }
 

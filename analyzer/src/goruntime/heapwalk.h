@@ -28,13 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "constants.h"
 #include "model.h"
 
-/* The runtime's constants the walk rests on, named in one place until the constants table
- * (goruntime/constants) supplies them: runtime._PageSize and mSpanInUse (mheap.go). */
-#define GS_GO_PAGE_SIZE 8192u
-#define GS_GO_SPAN_IN_USE 1u
-/* spanClass = sizeclass << 1 | noscan */
+/* The runtime's constants the walk rests on, from the constants table (goruntime/
+ * constants.h: the binary's DWARF, else the version table): runtime._PageSize and
+ * mSpanInUse (mheap.go). */
+#define GS_GO_PAGE_SIZE(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_PAGE_SIZE))
+#define GS_GO_SPAN_IN_USE(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_SPAN_IN_USE))
+/* spanClass = sizeclass << 1 | noscan (no constant of the runtime names the bit) */
 #define GS_GO_SPANCLASS_NOSCAN 1u
 
 #define GS_HEAP_RUN_MAX (256u << 10)

@@ -50,13 +50,13 @@ gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
 		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_ELEMSIZE], &elemsize, NULL) < 0 ||
 		    gs_target_read(g->t, all[i] + (uint64_t)o[RT_SPAN_STATE], &state, 1, NULL) < 0)
 			continue;
-		if (state != GS_GO_SPAN_IN_USE || !npages || npages > (1u << 20) || !elemsize ||
-		    elemsize > npages * GS_GO_PAGE_SIZE)
+		if (state != GS_GO_SPAN_IN_USE(g->rt) || !npages || npages > (1u << 20) || !elemsize ||
+		    elemsize > npages * GS_GO_PAGE_SIZE(g->rt))
 			continue;
 		if (o[RT_SPAN_CLASS] >= 0 &&
 		    (gs_target_read(g->t, all[i] + (uint64_t)o[RT_SPAN_CLASS], &sclass, 1, NULL) < 0 || (sclass & GS_GO_SPANCLASS_NOSCAN)))
 			continue;
-		ix->v[ix->n++] = (span){start, start + npages * GS_GO_PAGE_SIZE, elemsize};
+		ix->v[ix->n++] = (span){start, start + npages * GS_GO_PAGE_SIZE(g->rt), elemsize};
 	}
 	free(all);
 	qsort(ix->v, ix->n, sizeof *ix->v, cmp_span);
