@@ -175,6 +175,8 @@ static void hand_verdict(hand *h, uint64_t goid, const char *code, const uint64_
 	memset(v, 0, sizeof *v);
 	v->goid = goid;
 	v->code = code;
+	v->summary = (char *)""; /* not the diagnosis' to free */
+	v->summary_pooled = true;
 	v->stream = -1;
 	size_t n = 0;
 	for (; chain[n]; n++) {

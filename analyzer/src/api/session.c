@@ -201,6 +201,7 @@ layout: /* a live target is opened here, after what the executable alone gives *
 		return -1;
 	}
 	s->grpc_version = gs_grpc_version(s->binary);
+	gs_rt_set_grpc_version(s->rt, s->grpc_version);
 	gs_phases_mark(&s->phases, "runtime");
 	return 0;
 }
@@ -265,6 +266,29 @@ gs_grpc *gs_session_grpc_linked(gs_session *s, gs_err *err)
 	if (g)
 		gs_grpc_link(g);
 	return g;
+}
+
+gs_grpc *gs_session_grpc_for_verdicts(gs_session *s, gs_err *err)
+{
+	gs_session_grpc_begin(s);
+	gs_rt_prepare(s->rt, NULL, GS_PREP_FULL);
+	gs_phases_mark(&s->phases, "unwind");
+	gs_rt_waits_job *w = gs_rt_waits_start(s->rt, NULL);
+	gs_grpc *g = gs_session_grpc(s, err);
+	gs_rt_waits_join(w);
+	gs_phases_mark(&s->phases, "waits");
+	if (g)
+		gs_grpc_link(g);
+	gs_phases_mark(&s->phases, "link");
+	return g;
+}
+
+void gs_session_models_built(gs_session *s)
+{
+	if (!s)
+		return;
+	gs_target_release_cache(s->target);
+	gs_phases_mark(&s->phases, "contexts");
 }
 
 void gs_resume(gs_session *s)

@@ -14,10 +14,13 @@ static long index_of(const gs_diagnosis *dg, uint64_t goid)
 	return -1;
 }
 
+/* What the diagnosis' evidence_pool holds stays there. */
 static void drop(gs_verdict *v)
 {
-	for (size_t k = 0; k < v->nevidence; k++)
+	for (size_t k = v->npooled; k < v->nevidence; k++)
 		free(v->evidence[k]);
+	if (!v->summary_pooled)
+		free(v->summary);
 	free(v->evidence);
 	free(v->chain);
 	free(v->co);

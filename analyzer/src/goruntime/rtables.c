@@ -6,6 +6,7 @@
 
 #include "../binary/typedesc.h"
 #include "../util/strbuf.h"
+#include "heapwalk.h"
 #include "model_internal.h"
 
 /* mheap_ is ~66 KiB up to its arenas; allspans lies well inside. */
@@ -24,6 +25,10 @@ static gs_dtype *table_struct(gs_rt *rt, gs_typedesc *td, const char *name, uint
 	return t;
 }
 
+/* Runs while the layout is resolved, before the constants table is (it follows the layout):
+ * the page size every Go release 1.19-1.27 has (runtime._PageSize). */
+#define RT_PAGE_SIZE 8192u
+
 /* A plausible *mspan: its startAddr page-aligned, a sane page count. */
 static bool plausible_span(gs_rt *rt, const gs_dtype *span, uint64_t p)
 {
@@ -33,7 +38,7 @@ static bool plausible_span(gs_rt *rt, const gs_dtype *span, uint64_t p)
 	return p && !(p & 7) && ms && mn &&
 	       gs_target_read_u64(rt->target, p + ms->offset, &start, NULL) == 0 &&
 	       gs_target_read_u64(rt->target, p + mn->offset, &npages, NULL) == 0 && start &&
-	       !(start & 8191) && npages && npages < (1u << 20);
+	       !(start & (RT_PAGE_SIZE - 1)) && npages && npages < (1u << 20);
 }
 
 /* mheap.allspans: the longest []*mspan in mheap_ whose first and last elements are spans. */
