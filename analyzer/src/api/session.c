@@ -136,8 +136,11 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_session *con
 		return -1;
 	gs_phases_mark(&s->phases, "binary");
 	s->pclntab = gs_pclntab_open(s->binary, err);
-	if (!s->pclntab)
-		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
+	if (!s->pclntab) {
+		char why[sizeof err->msg]; /* err->msg is rewritten: never its own argument */
+		snprintf(why, sizeof why, "%s", err->msg);
+		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, why);
+	}
 	gs_phases_mark(&s->phases, "pclntab");
 	if (open_dwarf(s, o, err) < 0)
 		return -1;
