@@ -7,45 +7,7 @@
 #include <string.h>
 
 #include "gs_check.h"
-#include "mock_model.h"
-
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
-#define T_HEADER "google.golang.org/grpc/internal/transport.(*Stream).waitOnHeader"
-#define T_WRITE "google.golang.org/grpc/internal/transport.(*http2Client).Write"
-#define T_NEWSTREAM "google.golang.org/grpc/internal/transport.(*http2Client).NewStream"
-#define PICK "google.golang.org/grpc.(*pickerWrapper).pick"
-#define METHOD "/svc.Echo/Bidi"
-
-/* Every goroutine blocked in or on gRPC (why-blocked without ids). */
-static gs_diagnosis diagnose_all(mock *m)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), NULL, 0, &dg, &e), 0);
-	return dg;
-}
-
-/* The verdict of one goroutine, asked for by id. */
-static gs_diagnosis diagnose_one(mock *m, uint64_t goid)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), &goid, 1, &dg, &e), 0);
-	ck_assert_uint_ge(dg.n, 1);
-	return dg;
-}
-
-static const gs_verdict *must(const gs_diagnosis *dg, uint64_t goid, const char *code)
-{
-	const gs_verdict *v = mock_verdict(dg, goid);
-	ck_assert_msg(v != NULL, "no verdict for goroutine %llu", (unsigned long long)goid);
-	ck_assert_msg(strcmp(v->code, code) == 0, "goroutine %llu: %s, expected %s (%s)",
-		      (unsigned long long)goid, v->code, code, v->summary);
-	return v;
-}
-
-#define EVIDENCE(v, s) ck_assert_msg(mock_has_evidence(v, s), "no evidence \"%s\" in %s", s, (v)->summary)
-#define SUMMARY(v, s) ck_assert_msg(strstr((v)->summary, s), "summary \"%s\" lacks \"%s\"", (v)->summary, s)
+#include "diag_check.h"
 
 /* A client transport whose server is in another process, and its stream 1. */
 static gs_transport *client_only(mock *m, gs_stream **cs)
