@@ -87,6 +87,7 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 			uint64_t id;
 			if (parse_u64(it->v1, &id) < 0) {
 				free(ids);
+				free(labels);
 				return bad(errmsg, "goroutines: not a goroutine id: %s", it->v1);
 			}
 			ids = gs_xrealloc(ids, (nids + 1) * sizeof *ids);
@@ -106,6 +107,10 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	}
 	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
 		free(ids);
+		free(labels);
+		/* samples are compared whole: a label filter would be silently dropped */
+		if (o.nlabels)
+			return bad(errmsg, "%s", "goroutines: --samples and --label do not go together");
 		sampling_req rq = {"goroutines", o.json ? GS_FMT_JSON : GS_FMT_TEXT, NULL, 0};
 		return gs_cmd_sampled(s, cl, &rq, out, errmsg);
 	}
@@ -328,6 +333,10 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		if (gs_cmdline_get(cl, "--peer") || gs_cmdline_get(cl, "--snapshots")) {
 			free(ids);
 			return bad(errmsg, "%s", "why-blocked: --samples and --peer do not go together");
+		}
+		if (nlabels) { /* verdicts are kept by what stayed parked, not by label */
+			free(ids);
+			return bad(errmsg, "%s", "why-blocked: --samples and --label do not go together");
 		}
 		sampling_req rq = {"why-blocked", fmt, ids, nids};
 		int rc = gs_cmd_sampled(s, cl, &rq, out, errmsg);

@@ -10,11 +10,11 @@
 /* The span fields the copy is steered by; the same names the heap scan reads. */
 enum { SP_START, SP_NPAGES, SP_STATE, SP_CLASS, SP_ALLSPANS, SP_N };
 static const gs_field_spec span_fields[SP_N] = {
-	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL},
-	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL},
-	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL},
-	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL},
-	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL},
+	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL, GS_FK_U64},
+	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL, GS_FK_U64},
+	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL, GS_FK_U8},
+	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL, GS_FK_U8},
+	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL, GS_FK_ANY},
 };
 
 #define ARENA_BYTES ((uint64_t)64 << 20) /* heapArenaBytes on linux/amd64 */

@@ -181,7 +181,6 @@ void gs_report_cycles_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cy
 	} else {
 		grouped(g, dg, cy, out);
 	}
-	gs_strbuf_putc(out, '\n');
 }
 
 static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)

@@ -215,9 +215,7 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setc
 	gs_find_cycles(g, dg, &cy);
 	if (cy.n)
 		gs_strbuf_putc(out, '\n');
-	gs_report_cycles_text(g, dg, &cy, true, out);
-	if (cy.n) /* the count line's own separator follows */
-		out->len--;
+	gs_report_cycles_text(g, dg, &cy, true, out); /* the count line's separator follows */
 	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
@@ -324,8 +322,7 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, co
 	gs_find_cycles(g, dg, &cy);
 	if (cy.n) {
 		gs_strbuf_putc(out, '\n');
-		gs_report_cycles_text(g, dg, &cy, false, out);
-		out->len--; /* the count line's own separator follows */
+		gs_report_cycles_text(g, dg, &cy, false, out); /* the count line's separator follows */
 	}
 	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
