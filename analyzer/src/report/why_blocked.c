@@ -79,17 +79,8 @@ static void json_findings(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *o
 		const gs_verdict *f = &dg->findings[i];
 		gs_strbuf_printf(out, "%s{\"finding\":\"%s\",\"summary\":", i ? "," : "", f->code);
 		gs_strbuf_json_str(out, f->summary);
-		if (f->stream >= 0) {
-			const gs_stream *s = gs_grpc_stream(g, (size_t)f->stream);
-			gs_strbuf_printf(out, ",\"stream\":{\"transport\":\"0x%llx\",\"id\":%u,\"method\":",
-					 (unsigned long long)gs_grpc_transport(g, s->transport)->addr, s->id);
-			gs_strbuf_json_str(out, s->method);
-			gs_strbuf_printf(out, ",\"side\":\"%s\",\"address\":\"0x%llx\"}",
-					 s->side == GS_CLIENT ? "client" : "server",
-					 (unsigned long long)s->addr);
-		} else {
-			gs_strbuf_puts(out, ",\"stream\":null");
-		}
+		gs_strbuf_puts(out, ",\"stream\":");
+		gs_report_stream_json(g, f->stream >= 0 ? gs_grpc_stream(g, (size_t)f->stream) : NULL, out);
 		gs_strbuf_puts(out, ",\"evidence\":[");
 		for (size_t k = 0; k < f->nevidence; k++) {
 			if (k)
@@ -409,17 +400,8 @@ static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, c
 		gs_strbuf_printf(out, "%s{\"goroutine\":%llu,\"verdict\":\"%s\",\"summary\":", i ? "," : "",
 				 (unsigned long long)v->goid, v->code);
 		gs_strbuf_json_str(out, v->summary);
-		if (v->stream >= 0) {
-			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
-			gs_strbuf_printf(out, ",\"stream\":{\"transport\":\"0x%llx\",\"id\":%u,\"method\":",
-					 (unsigned long long)gs_grpc_transport(g, s->transport)->addr, s->id);
-			gs_strbuf_json_str(out, s->method);
-			gs_strbuf_printf(out, ",\"side\":\"%s\",\"address\":\"0x%llx\"}",
-					 s->side == GS_CLIENT ? "client" : "server",
-					 (unsigned long long)s->addr);
-		} else {
-			gs_strbuf_puts(out, ",\"stream\":null");
-		}
+		gs_strbuf_puts(out, ",\"stream\":");
+		gs_report_stream_json(g, v->stream >= 0 ? gs_grpc_stream(g, (size_t)v->stream) : NULL, out);
 		gs_strbuf_puts(out, ",\"evidence\":[");
 		for (size_t k = 0; k < v->nevidence; k++) {
 			if (k)
