@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Benchmarks on the large many-streams snapshots (make bench-fixtures): wall time and peak
 RSS of grpcscope commands, next to delve's goroutine listing of the same core, and the
-ratio. Figures only; no pass/fail. Usage: bench/run.py [--reps N] [PAIR...]"""
+ratios (issue 15's aim: why-blocked as a person runs it, text, at least 20x faster than
+delve's listing; every command at most 150 MB of peak RSS). Figures only; no pass/fail.
+Usage: bench/run.py [--reps N] [--out DIR] [--gs GRPCSCOPE] [PAIR...]"""
 import argparse
 import os
 import statistics
@@ -55,8 +57,22 @@ def delve_for(pair):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=9)
+    ap.add_argument("--out", default=OUT, help="the snapshots' directory (default fixtures/out)")
+    ap.add_argument("--gs", default=GS, help="the grpcscope to measure (default build/grpcscope)")
     ap.add_argument("pairs", nargs="*")
     a = ap.parse_args()
+    run_pairs(a)
+
+
+# Every command a person runs on a snapshot: peak RSS of each is bounded (issue 15).
+RSS_COMMANDS = (["goroutines", "--json"], ["streams", "--json"],
+                ["why-blocked", "--json"], ["why-blocked", "--all"], ["info"])
+
+
+def run_pairs(a):
+    global GS
+    GS = a.gs
+    OUT = a.out
     pairs = a.pairs or sorted(p for p in os.listdir(OUT)
                               if os.path.isdir(os.path.join(OUT, p, "many-streams-large")))
     if not pairs:
@@ -66,13 +82,14 @@ def main():
         exe, core = os.path.join(d, "exe"), os.path.join(d, "core")
         n = subprocess.run([GS, "info", "--json", exe, core], capture_output=True, text=True)
         print("%s/many-streams-large: %s" % (pair, n.stdout.strip()[:400]))
-        g, _ = bench("grpcscope goroutines", [GS, "goroutines", exe, core], a.reps)
-        s, _ = bench("grpcscope goroutines --stacks", [GS, "goroutines", "--stacks", exe, core], a.reps)
+        g, r1 = bench("grpcscope goroutines", [GS, "goroutines", exe, core], a.reps)
+        s, r2 = bench("grpcscope goroutines --stacks", [GS, "goroutines", "--stacks", exe, core], a.reps)
+        peaks = {"goroutines": r1, "goroutines --stacks": r2}
         extra = {}
         for cmd in ("streams", "why-blocked"):
             probe = subprocess.run([GS, cmd, exe, core], capture_output=True, text=True)
             if probe.returncode == 0:
-                extra[cmd], _ = bench("grpcscope " + cmd, [GS, cmd, exe, core], a.reps)
+                extra[cmd], peaks[cmd] = bench("grpcscope " + cmd, [GS, cmd, exe, core], a.reps)
         dlv = delve_for(pair)
         dv = dvs = None
         with tempfile.TemporaryDirectory() as tmp:
@@ -89,10 +106,26 @@ def main():
                     dvs = secs
         print("  ratio delve/grpcscope: goroutines %.1fx, with stacks %.1fx" % (dv / g, dvs / s))
         if "why-blocked" in extra:
-            print("  ratio delve goroutines / grpcscope why-blocked: %.1fx" % (dv / extra["why-blocked"]))
+            print("  ratio delve goroutines / grpcscope why-blocked (text): %.1fx" % (dv / extra["why-blocked"]))
+        peaks.update(rss_bench(exe, core, a.reps))
+        top = max(peaks, key=peaks.get)
+        print("  peak RSS, every command: at most %.1f MiB (%s)" % (peaks[top], top))
         phases(exe, core)
         stripped_bench(exe, core, a.reps, {"goroutines": g, **extra})
         gdb_bench(exe, core, extra.get("why-blocked"))
+
+
+def rss_bench(exe, core, reps):
+    """The other commands: their time and peak RSS, by command."""
+    peaks = {}
+    for cmd in RSS_COMMANDS:
+        _, peaks[" ".join(cmd)] = bench("grpcscope " + " ".join(cmd), [GS] + cmd + [exe, core],
+                                        min(reps, 3))
+    with tempfile.TemporaryDirectory() as tmp:
+        _, peaks["report -o"] = bench("grpcscope report -o FILE",
+                                      [GS, "report", "-o", os.path.join(tmp, "r.html"), exe, core],
+                                      min(reps, 3))
+    return peaks
 
 
 def stripped_bench(exe, core, reps, dwarf_secs):

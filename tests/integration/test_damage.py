@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import damage_lib as dl  # noqa: E402
-from snapshots import GRPCSCOPE, Tally, run, snapshots  # noqa: E402
+from snapshots import GRPCSCOPE, OUT, Tally, run, snapshots  # noqa: E402
 
 PAIRS = ("go127-grpc181", "go124-grpc164", "go122-grpc164", "go119-grpc133")
 
@@ -431,8 +431,14 @@ def untraceable(t):
 
 
 def traced(t):
-    """A process another tracer holds: the message names that tracer."""
-    tracee = subprocess.Popen(["sleep", "60"])
+    """A Go process another tracer holds: the message names that tracer. (A Go program:
+    the executable is read before the process is seized, so a non-Go one is refused as
+    such first.)"""
+    exe = os.path.join(OUT, "go127-grpc181", "handler-blocked", "exe")
+    if not os.path.exists(exe):
+        t.fail("a target under strace: no fixture executable %s" % exe)
+        return
+    tracee = subprocess.Popen([exe], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     tracer = subprocess.Popen(["strace", "-p", str(tracee.pid), "-o", "/dev/null"],
                               stderr=subprocess.DEVNULL)
     try:

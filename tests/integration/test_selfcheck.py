@@ -1,12 +1,14 @@
 #!/usr/bin/env python3
 """`grpcscope selfcheck` finds every required runtime field of the manifest in every fixture
-binary (Go 1.19 ... 1.27), and `info` reports the version the binary was built with."""
+binary (Go 1.19 ... 1.27), each field of the kind the manifest expects, and every constant of
+the version table as the binary's DWARF has it; `info` reports the version the binary was
+built with and where the constants came from."""
 import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from snapshots import Tally, run, snapshots, truth  # noqa: E402
+from snapshots import Tally, has_dwarf, run, snapshots, truth  # noqa: E402
 
 
 def main():
@@ -26,6 +28,17 @@ def main():
         missing = [f["type"] + "." + f["field"] for f in res["fields"] if f["state"] == "MISSING"]
         t.check(rc == 0 and not missing, "%s/%s: all required runtime fields found%s"
                 % (pair, scen, "" if not missing else " (missing %s)" % missing))
+        mism = ["%s.%s" % (m["type"], m["field"]) for m in res.get("mismatches", [None])]
+        t.check(res.get("mismatches") == [], "%s/%s: every field of the manifest's kind%s"
+                % (pair, scen, "" if not mism else " (not: %s)" % mism))
+        consts = res.get("constants", [])
+        bad = [c["name"] for c in consts if c["state"] not in ("ok", "unchecked")]
+        dwarf = has_dwarf(exe)
+        want = "ok" if dwarf else "unchecked"
+        t.check(len(consts) > 40 and not bad and res.get("constants_differ") == 0 and
+                any(c["state"] == want for c in consts),
+                "%s/%s: %d constants, none disagrees with the version table%s"
+                % (pair, scen, len(consts), "" if not bad else " (%s)" % bad))
         if pair not in seen:
             seen.add(pair)
             rc, out, err = run(["info", "--json", exe, core])
@@ -35,6 +48,9 @@ def main():
                     % (pair, info.get("go_version"), tr["go"]))
             t.check(info.get("grpc_version") == tr["grpc"], "%s: info says grpc-go %s, the program said %s"
                     % (pair, info.get("grpc_version"), tr["grpc"]))
+            src = info.get("sources", {}).get("constants", "")
+            t.check(src.startswith("DWARF") if dwarf else src == "version table",
+                    "%s/%s: info says the constants came from %r" % (pair, scen, src))
     t.check(len(seen) > 0, "some snapshots were checked")
     t.finish()
 

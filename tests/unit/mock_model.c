@@ -176,7 +176,7 @@ gs_transport *mock_transport(mock *m, enum gs_side side, const char *local, cons
 	t->fd = 5 + (int64_t)m->nt;
 	t->pollDesc = fresh(m, 0x40);
 	t->conn_kind = "tcp";
-	t->state = GS_TS_REACHABLE;
+	t->state = GS_TR_REACHABLE;
 	t->goaway_code = -1;
 	t->max_concurrent = 100;
 	t->stream_quota = 100;
@@ -207,7 +207,7 @@ gs_stream *mock_stream(mock *m, gs_transport *t, uint32_t id, const char *method
 	s->side = t->side;
 	s->id = id;
 	s->method = method;
-	s->state = GS_SS_ACTIVE;
+	s->state = GS_STREAM_ACTIVE;
 	s->in = (gs_flow_in){true, 65535, 0, 0, 0};
 	s->wq_known = true;
 	s->wq_quota = 65535;
@@ -451,6 +451,20 @@ int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f)
 {
 	(void)rt;
 	return f == RT_G_STACK_HI ? G_STACK_HI_OFF : -1;
+}
+
+int gs_rt_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
+{
+	int64_t o = gs_rt_off(rt, f);
+	return o < 0 || !base ? -1 : gs_target_read_u64(gs_rt_target(rt), base + (uint64_t)o, v, NULL);
+}
+
+/* The mock's manifests hold words only. */
+int gs_layout_read(const gs_layout *l, int f, gs_target *t, uint64_t base, int64_t extra,
+		   uint64_t *v)
+{
+	int64_t o = l->offsets[f];
+	return o < 0 || !base ? -1 : gs_target_read_u64(t, base + (uint64_t)(o + extra), v, NULL);
 }
 
 int gs_pclntab_find(const gs_pclntab *t, uint64_t pc, gs_func *out)

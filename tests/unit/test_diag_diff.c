@@ -6,9 +6,7 @@
 
 #include "../../analyzer/src/diagnose/diff.h"
 #include "gs_check.h"
-#include "mock_model.h"
-
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
+#include "diag_check.h"
 
 /* The same program at two moments: stream 1 stuck, stream 3 moving, stream 5 opened in
  * between; goroutine 12 ended, 13 started. later: the second moment. */

@@ -9,19 +9,7 @@
 #include "../../analyzer/src/diagnose/groups.h"
 #include "../../analyzer/src/report/findings.h"
 #include "gs_check.h"
-#include "mock_model.h"
-
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
-#define T_NEWSTREAM "google.golang.org/grpc/internal/transport.(*http2Client).NewStream"
-#define METHOD "/svc.Echo/Bidi"
-
-static gs_diagnosis diagnose_all(mock *m)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), NULL, 0, &dg, &e), 0);
-	return dg;
-}
+#include "diag_check.h"
 
 static gs_goroutine *receiver(mock *m, uint64_t goid, gs_stream *s)
 {
@@ -175,6 +163,8 @@ static void hand_verdict(hand *h, uint64_t goid, const char *code, const uint64_
 	memset(v, 0, sizeof *v);
 	v->goid = goid;
 	v->code = code;
+	v->summary = (char *)""; /* not the diagnosis' to free */
+	v->summary_pooled = true;
 	v->stream = -1;
 	size_t n = 0;
 	for (; chain[n]; n++) {

@@ -8,45 +8,7 @@
 
 #include "../../analyzer/src/diagnose/label_filter.h"
 #include "gs_check.h"
-#include "mock_model.h"
-
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
-#define T_NEWSTREAM "google.golang.org/grpc/internal/transport.(*http2Client).NewStream"
-#define T_THROTTLE "google.golang.org/grpc/internal/transport.(*controlBuffer).throttle"
-#define T_READER "google.golang.org/grpc/internal/transport.(*http2Client).reader"
-#define T_LOOPY "google.golang.org/grpc/internal/transport.(*loopyWriter).run"
-#define METHOD "/svc.Echo/Bidi"
-
-static gs_diagnosis diagnose_all(mock *m)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), NULL, 0, &dg, &e), 0);
-	return dg;
-}
-
-static gs_diagnosis diagnose_one(mock *m, uint64_t goid)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), &goid, 1, &dg, &e), 0);
-	ck_assert_uint_ge(dg.n, 1);
-	return dg;
-}
-
-static const gs_verdict *must(const gs_diagnosis *dg, uint64_t goid, const char *code)
-{
-	const gs_verdict *v = mock_verdict(dg, goid);
-	ck_assert_msg(v != NULL, "no verdict for goroutine %llu", (unsigned long long)goid);
-	ck_assert_msg(strcmp(v->code, code) == 0, "goroutine %llu: %s, expected %s (%s)",
-		      (unsigned long long)goid, v->code, code, v->summary);
-	return v;
-}
-
-#define EVIDENCE(v, s) ck_assert_msg(mock_has_evidence(v, s), "no evidence \"%s\" in %s", s, (v)->summary)
-#define NO_EVIDENCE(v, s) ck_assert_msg(!mock_has_evidence(v, s), "evidence \"%s\" in %s", s, (v)->summary)
-#define SUMMARY(v, s) ck_assert_msg(strstr((v)->summary, s), "summary \"%s\" lacks \"%s\"", (v)->summary, s)
-#define NO_SUMMARY(v, s) ck_assert_msg(!strstr((v)->summary, s), "summary \"%s\" has \"%s\"", (v)->summary, s)
+#include "diag_check.h"
 
 static gs_goroutine *receiver(mock *m, uint64_t goid, gs_stream *s)
 {
@@ -233,7 +195,7 @@ START_TEST(stop_waits_for_handlers)
 	gs_transport *ct = mock_transport(m, GS_CLIENT, "127.0.0.1:41000", "127.0.0.1:60000");
 	mock_stream(m, ct, 1, METHOD);
 	gs_transport *st = mock_transport(m, GS_SERVER, "127.0.0.1:50051", "127.0.0.1:40000");
-	st->state = GS_TS_DRAINING;
+	st->state = GS_TR_DRAINING;
 	st->goaway_sent = true;
 	gs_stream *s1 = mock_stream(m, st, 1, METHOD), *s3 = mock_stream(m, st, 3, "/svc.Echo/Slow");
 	mock_stream(m, st, 5, "/svc.Echo/Gone");
@@ -275,7 +237,7 @@ START_TEST(graceful_stop_no_handlers)
 {
 	mock *m = mock_new();
 	gs_transport *st = mock_transport(m, GS_SERVER, "127.0.0.1:50051", "127.0.0.1:40000");
-	st->state = GS_TS_CLOSING;
+	st->state = GS_TR_CLOSING;
 	gs_goroutine *g = mock_g(m, 30, GS_G_WAITING, "sync.WaitGroup.Wait");
 	mock_stack(m, g, "runtime.gopark", "sync.(*WaitGroup).Wait",
 		   "google.golang.org/grpc.(*Server).GracefulStop", "main.main", NULL);

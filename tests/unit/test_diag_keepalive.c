@@ -6,35 +6,10 @@
 #include <string.h>
 
 #include "gs_check.h"
-#include "mock_model.h"
+#include "diag_check.h"
 
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
-#define T_READER "google.golang.org/grpc/internal/transport.(*http2Client).reader"
-#define METHOD "/svc.Echo/Bidi"
 #define SEC 1000000000LL
 #define SNAP (1700000000LL * SEC)
-
-static gs_diagnosis diagnose_all(mock *m)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), NULL, 0, &dg, &e), 0);
-	return dg;
-}
-
-static const gs_verdict *must(const gs_diagnosis *dg, uint64_t goid, const char *code)
-{
-	const gs_verdict *v = mock_verdict(dg, goid);
-	ck_assert_msg(v != NULL, "no verdict for goroutine %llu", (unsigned long long)goid);
-	ck_assert_msg(strcmp(v->code, code) == 0, "goroutine %llu: %s, expected %s (%s)",
-		      (unsigned long long)goid, v->code, code, v->summary);
-	return v;
-}
-
-#define EVIDENCE(v, s) ck_assert_msg(mock_has_evidence(v, s), "no evidence \"%s\" in %s", s, (v)->summary)
-#define NO_EVIDENCE(v, s) ck_assert_msg(!mock_has_evidence(v, s), "evidence \"%s\" in %s", s, (v)->summary)
-#define SUMMARY(v, s) ck_assert_msg(strstr((v)->summary, s), "summary \"%s\" lacks \"%s\"", (v)->summary, s)
-#define NO_SUMMARY(v, s) ck_assert_msg(!strstr((v)->summary, s), "summary \"%s\" has \"%s\"", (v)->summary, s)
 
 static gs_goroutine *receiver(mock *m, uint64_t goid, gs_stream *s)
 {
@@ -159,7 +134,7 @@ START_TEST(keepalive_transport_closing)
 		mock *m = mock_new();
 		gs_transport *t = mock_transport(m, GS_CLIENT, "127.0.0.1:40000", "127.0.0.1:50051");
 		receiver(m, 10, mock_stream(m, t, 1, METHOD));
-		t->state = GS_TS_CLOSING;
+		t->state = GS_TR_CLOSING;
 		t->keepalive_enabled = on;
 		t->ka.time = 10 * SEC;
 		t->ka.timeout = 20 * SEC;
@@ -193,7 +168,7 @@ START_TEST(too_many_pings_both_sides)
 	gs_stream *ss = mock_stream(m, st, 1, METHOD);
 	ct->keepalive_enabled = true;
 	ct->ka.time = 1 * SEC;
-	ct->state = GS_TS_DRAINING;
+	ct->state = GS_TR_DRAINING;
 	ct->goaway_received = true;
 	ct->goaway_last_id = 1;
 	ct->goaway_reason = GS_GOAWAY_TOO_MANY_PINGS;
@@ -227,7 +202,7 @@ START_TEST(too_many_pings_client_only)
 	mock *m = mock_new();
 	gs_transport *ct = mock_transport(m, GS_CLIENT, "127.0.0.1:40000", "127.0.0.1:50051");
 	gs_stream *cs = mock_stream(m, ct, 1, METHOD);
-	ct->state = GS_TS_DRAINING;
+	ct->state = GS_TR_DRAINING;
 	ct->goaway_received = true;
 	ct->goaway_last_id = 1;
 	ct->goaway_reason = GS_GOAWAY_NO_REASON;
@@ -256,7 +231,7 @@ START_TEST(too_many_pings_near_misses)
 		gs_stream *s = mock_stream(m, t, 1, METHOD);
 		gs_goroutine *g = receiver(m, 10, s);
 		if (c < 2) {
-			t->state = GS_TS_DRAINING;
+			t->state = GS_TR_DRAINING;
 			t->goaway_received = true;
 			t->goaway_last_id = 1;
 			t->goaway_reason = GS_GOAWAY_NO_REASON;

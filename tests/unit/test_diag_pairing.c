@@ -6,30 +6,7 @@
 #include <string.h>
 
 #include "gs_check.h"
-#include "mock_model.h"
-
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
-#define METHOD "/svc.Echo/Bidi"
-
-static gs_diagnosis diagnose_all(mock *m)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), NULL, 0, &dg, &e), 0);
-	return dg;
-}
-
-static const gs_verdict *must(const gs_diagnosis *dg, uint64_t goid, const char *code)
-{
-	const gs_verdict *v = mock_verdict(dg, goid);
-	ck_assert_msg(v != NULL, "no verdict for goroutine %llu", (unsigned long long)goid);
-	ck_assert_msg(strcmp(v->code, code) == 0, "goroutine %llu: %s, expected %s (%s)",
-		      (unsigned long long)goid, v->code, code, v->summary);
-	return v;
-}
-
-#define EVIDENCE(v, s) ck_assert_msg(mock_has_evidence(v, s), "no evidence \"%s\" in %s", s, (v)->summary)
-#define NO_EVIDENCE(v, s) ck_assert_msg(!mock_has_evidence(v, s), "evidence \"%s\" in %s", s, (v)->summary)
+#include "diag_check.h"
 
 static gs_goroutine *receiver(mock *m, uint64_t goid, gs_stream *s)
 {

@@ -7,45 +7,7 @@
 #include <string.h>
 
 #include "gs_check.h"
-#include "mock_model.h"
-
-#define T_RECV "google.golang.org/grpc/internal/transport.(*recvBufferReader).read"
-#define T_HEADER "google.golang.org/grpc/internal/transport.(*Stream).waitOnHeader"
-#define T_WRITE "google.golang.org/grpc/internal/transport.(*http2Client).Write"
-#define T_NEWSTREAM "google.golang.org/grpc/internal/transport.(*http2Client).NewStream"
-#define PICK "google.golang.org/grpc.(*pickerWrapper).pick"
-#define METHOD "/svc.Echo/Bidi"
-
-/* Every goroutine blocked in or on gRPC (why-blocked without ids). */
-static gs_diagnosis diagnose_all(mock *m)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), NULL, 0, &dg, &e), 0);
-	return dg;
-}
-
-/* The verdict of one goroutine, asked for by id. */
-static gs_diagnosis diagnose_one(mock *m, uint64_t goid)
-{
-	gs_diagnosis dg;
-	gs_err e = {0};
-	ck_assert_int_eq(gs_diagnose(mock_rt(m), mock_grpc(m), &goid, 1, &dg, &e), 0);
-	ck_assert_uint_ge(dg.n, 1);
-	return dg;
-}
-
-static const gs_verdict *must(const gs_diagnosis *dg, uint64_t goid, const char *code)
-{
-	const gs_verdict *v = mock_verdict(dg, goid);
-	ck_assert_msg(v != NULL, "no verdict for goroutine %llu", (unsigned long long)goid);
-	ck_assert_msg(strcmp(v->code, code) == 0, "goroutine %llu: %s, expected %s (%s)",
-		      (unsigned long long)goid, v->code, code, v->summary);
-	return v;
-}
-
-#define EVIDENCE(v, s) ck_assert_msg(mock_has_evidence(v, s), "no evidence \"%s\" in %s", s, (v)->summary)
-#define SUMMARY(v, s) ck_assert_msg(strstr((v)->summary, s), "summary \"%s\" lacks \"%s\"", (v)->summary, s)
+#include "diag_check.h"
 
 /* A client transport whose server is in another process, and its stream 1. */
 static gs_transport *client_only(mock *m, gs_stream **cs)
@@ -147,7 +109,7 @@ START_TEST(peer_silent_on_draining_transport)
 	mock *m = mock_new();
 	gs_stream *cs;
 	gs_transport *t = client_only(m, &cs);
-	t->state = GS_TS_DRAINING;
+	t->state = GS_TR_DRAINING;
 	t->goaway_received = true;
 	t->goaway_last_id = 1;
 	snprintf(t->goaway_debug, sizeof t->goaway_debug, "max_age");
@@ -169,7 +131,7 @@ START_TEST(transport_closing_receive)
 	mock *m = mock_new();
 	gs_stream *cs;
 	gs_transport *t = client_only(m, &cs);
-	t->state = GS_TS_CLOSING;
+	t->state = GS_TR_CLOSING;
 	receiver(m, 10, cs);
 	gs_diagnosis dg = diagnose_all(m);
 	const gs_verdict *v = must(&dg, 10, "transport-closing");
@@ -186,7 +148,7 @@ START_TEST(transport_closing_stream_above_goaway)
 	mock *m = mock_new();
 	gs_transport *t = mock_transport(m, GS_CLIENT, "127.0.0.1:40000", "127.0.0.1:50051");
 	gs_stream *s1 = mock_stream(m, t, 1, METHOD), *s3 = mock_stream(m, t, 3, METHOD);
-	t->state = GS_TS_DRAINING;
+	t->state = GS_TR_DRAINING;
 	t->goaway_received = true;
 	t->goaway_last_id = 1;
 	receiver(m, 10, s1);
@@ -208,7 +170,7 @@ START_TEST(transport_closing_graceful_stop)
 		gs_stream *cs, *ss;
 		in_process(m, &ct, &cs, &st, &ss);
 		st->goaway_sent = true;
-		st->state = GS_TS_DRAINING;
+		st->state = GS_TR_DRAINING;
 		gs_goroutine *h = mock_g(m, 20, GS_G_WAITING, "sync.Mutex.Lock");
 		mock_stack(m, h, "runtime.gopark", "sync.(*Mutex).Lock", "main.(*server).Bidi", NULL);
 		mock_wait(m, h, GS_WAIT_SEMA, 0xc0dd00);
@@ -332,7 +294,7 @@ START_TEST(send_flow_control_window)
 	client_only(m, &cs);
 	sender(m, 10, cs);
 	cs->wq_quota = 0;
-	cs->out.state = GS_OS_WAITING_ON_QUOTA;
+	cs->out.state = GS_OS_WAITING_QUOTA;
 	cs->out.bytes_outstanding = 65535;
 	gs_diagnosis dg = diagnose_all(m);
 	const gs_verdict *v = must(&dg, 10, "send-flow-control");
@@ -560,7 +522,7 @@ static void unread_case(mock *m, bool window_closed, bool client_sends)
 	if (client_sends) {
 		sender(m, 10, cs);
 		cs->wq_quota = 0;
-		cs->out.state = GS_OS_WAITING_ON_QUOTA;
+		cs->out.state = GS_OS_WAITING_QUOTA;
 	}
 	ss->queued_messages = 3;
 	ss->in.pending_data = window_closed ? 65535 : 100;

@@ -16,7 +16,10 @@
 
 #define UNMAPPED 0x00000dead0000000ull
 
-static const char *const snaps[] = {"go119-grpc133/labels", "go124-grpc164/labels"};
+/* The last is for test_leaked_by_hand only: a Go with _Gleaked (1.26+, constants table);
+ * in an older one the status it writes is no status of that runtime. */
+static const char *const snaps[] = {"go119-grpc133/labels", "go124-grpc164/labels",
+				    "go127-grpc181/labels"};
 
 static void open_fix(imgfix *f, size_t i)
 {
@@ -76,12 +79,13 @@ static char *run_ok(imgfix *f, const char *what, const char *cmd, const char *a1
 START_TEST(test_leaked_by_hand)
 {
 	imgfix f;
-	open_fix(&f, (size_t)_i);
+	open_fix(&f, 2);
 	gs_goroutine g = find_labelled(&f, "job", "leaky");
 	int64_t so = off(&f, RT_G_STATUS);
 	uint32_t st;
 	ck_assert_int_eq(mi_read_base(&f.mi, g.addr + (uint64_t)so, &st, 4), 0);
-	ck_assert_uint_eq(st, GS_G_WAITING); /* this Go cannot mark it: we do */
+	/* Go 1.27 marks it once a leak-detecting GC ran; if none did, we do (10 = _Gleaked). */
+	ck_assert_msg(st == GS_G_WAITING || st == GS_G_LEAKED, "status %u", st);
 	st = GS_G_LEAKED;
 	mi_write(&f.mi, g.addr + (uint64_t)so, &st, 4);
 	char want[160];
@@ -182,7 +186,7 @@ static Suite *make_suite(void)
 	Suite *s = suite_create("labels");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 120);
-	tcase_add_loop_test(tc, test_leaked_by_hand, 0, 2);
+	tcase_add_test(tc, test_leaked_by_hand);
 	tcase_add_loop_test(tc, test_labels_implausible, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;

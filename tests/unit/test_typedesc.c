@@ -54,7 +54,7 @@ static int same_struct(const char *exe, both *x, const char *name, bool need_des
 	if (!td && !need_descriptor)
 		return 0; /* the linker keeps a descriptor only for types the program needs */
 	ck_assert_msg(td, "%s: %s is in DWARF but has no type descriptor", exe, name);
-	ck_assert_msg(td->source == GS_TS_DESCRIPTOR, "%s: %s source", exe, name);
+	ck_assert_msg(td->source == GS_TR_DESCRIPTOR, "%s: %s source", exe, name);
 	ck_assert_msg(td->size == dw->size, "%s: %s size %llu, DWARF %llu", exe, name,
 		      (unsigned long long)td->size, (unsigned long long)dw->size);
 	for (size_t i = 0; i < dw->nmembers; i++) {

@@ -93,7 +93,7 @@ static void snap_open(snap *s, const char *dir)
 	}
 	s->d = gs_dwarf_open(s->b, &err);
 	ck_assert_msg(s->d, "%s", err.msg);
-	s->ty = gs_types_open(s->t, s->d, 0, &err);
+	s->ty = gs_types_open(s->t, s->d, 0, NULL, &err);
 	ck_assert_msg(s->ty, "%s: %s", s->go_version, err.msg);
 }
 

@@ -73,9 +73,7 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	if (rc || !s)
 		return rc;
 	gs_err e = {0};
-	gs_session_grpc_begin(s);
-	gs_diagnose_prepare(s->rt);
-	gs_grpc *g = gs_session_grpc_linked(s, &e);
+	gs_grpc *g = gs_session_grpc_for_verdicts(s, &e);
 	if (!g)
 		return fail(errmsg, 1, "%s%s", e.msg, "");
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0)
@@ -93,6 +91,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		gs[i] = ps.p[i - 1].g;
 		names[i - 1] = ps.p[i - 1].core;
 	}
+	for (size_t i = 0; i <= ps.n; i++) /* the page caches go: judging reads no memory */
+		gs_session_models_built(i ? ps.p[i - 1].s : s);
 	if (gs_diagnose_set(rts, gs, n, NULL, 0, dg, &e) < 0) {
 		rc = fail(errmsg, e.code == GS_EINPUT ? 2 : 1, "%s%s", e.msg, "");
 		goto done;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../goruntime/constants.h"
 #include "../report/diff.h"
 #include "../report/goroutines.h"
 #include "cmd_report.h"
@@ -102,6 +103,7 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 			uint64_t id;
 			if (parse_u64(it->v1, &id) < 0) {
 				free(ids);
+				free(labels);
 				return bad(errmsg, "goroutines: not a goroutine id: %s", it->v1);
 			}
 			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
@@ -128,6 +130,10 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 	}
 	if (gs_cmdline_get(cl, "--samples") || gs_cmdline_get(cl, "--interval")) {
 		free(ids);
+		free(labels);
+		/* samples are compared whole: a label filter would be silently dropped */
+		if (o.nlabels)
+			return bad(errmsg, "%s", "goroutines: --samples and --label do not go together");
 		sampling_req rq = {"goroutines", o.json ? GS_FMT_JSON : GS_FMT_TEXT, NULL, 0};
 		return gs_cmd_sampled(s, cl, &rq, out, errmsg);
 	}
@@ -217,8 +223,23 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 	if (json) {
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"selfcheck\",\"fields\":[");
 		int missing = gs_layout_report(l, out, true);
-		gs_strbuf_printf(out, "],\"missing_required\":%d}\n", missing);
-		return missing ? 1 : 0;
+		gs_strbuf_puts(out, "],\"constants\":[");
+		int differ = gs_consts_report(gs_rt_consts(s->rt), out, true);
+		gs_strbuf_puts(out, "],\"mismatches\":[");
+		size_t nm = gs_layout_report_mismatches(l, out, true);
+		gs_err e;
+		gs_grpc *g = gs_session_grpc_linked(s, &e);
+		if (g) {
+			gs_strbuf sb;
+			gs_strbuf_init(&sb);
+			size_t ng = gs_layout_report_mismatches(gs_grpc_layout(g), &sb, true);
+			if (ng)
+				gs_strbuf_printf(out, "%s%s", nm ? "," : "", sb.buf);
+			gs_strbuf_free(&sb);
+		}
+		gs_strbuf_printf(out, "],\"constants_differ\":%d,\"missing_required\":%d}\n", differ,
+				 missing);
+		return missing || differ ? 1 : 0;
 	}
 	gs_strbuf_printf(out, "runtime fields (%s, %s):\n", s->exe_path, gs_rt_go_version(s->rt));
 	int missing = gs_layout_report(l, out, false);
@@ -245,8 +266,19 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 		else
 			gs_strbuf_printf(out, "  %-52s %-14s absent\n", globals[i], "");
 	}
+	size_t nm = gs_layout_report_mismatches(l, out, false);
+	if (g)
+		nm += gs_layout_report_mismatches(gs_grpc_layout(g), out, false);
+	if (nm)
+		gs_strbuf_printf(out, "%zu field%s of another kind than the manifest's: not read\n",
+				 nm, nm == 1 ? "" : "s");
+	gs_strbuf_puts(out, "constants (value, source, checked against the version table):\n");
+	int differ = gs_consts_report(gs_rt_consts(s->rt), out, false);
+	if (differ)
+		gs_strbuf_printf(out, "%d constant%s differ from the version table\n", differ,
+				 differ == 1 ? "" : "s");
 	gs_strbuf_printf(out, "%d required field%s missing\n", missing, missing == 1 ? "" : "s");
-	return missing ? 1 : 0;
+	return missing || differ ? 1 : 0;
 }
 
 static int cmd_streams(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **errmsg)
@@ -343,6 +375,10 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 			free(ids);
 			return bad(errmsg, "%s", "why-blocked: --samples and --peer do not go together");
 		}
+		if (nlabels) { /* verdicts are kept by what stayed parked, not by label */
+			free(ids);
+			return bad(errmsg, "%s", "why-blocked: --samples and --label do not go together");
+		}
 		sampling_req rq = {"why-blocked", fmt, ids, nids};
 		int rc = gs_cmd_sampled(s, cl, &rq, out, errmsg);
 		free(ids);
@@ -357,8 +393,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	}
 	gs_err e = {0};
 	gs_session_grpc_begin(s);
-	gs_diagnose_prepare(s->rt);
-	gs_grpc *g = gs_session_grpc_linked(s, &e);
+	gs_grpc *g = gs_session_grpc_for_verdicts(s, &e);
 	if (!g) {
 		free(ids);
 		free(labels);
@@ -383,10 +418,13 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		gs[i] = ps.p[i - 1].g;
 		set[i] = (gs_snapview){rts[i], gs[i], &dg[i], ps.p[i - 1].core, ps.p[i - 1].s->exe_path};
 	}
+	for (size_t i = 0; i <= ps.n; i++) /* the page caches go: judging reads no memory */
+		gs_session_models_built(i ? ps.p[i - 1].s : s);
 	if (gs_diagnose_set(rts, gs, n, ids, nids, dg, &e) < 0) {
 		*errmsg = gs_msg_dup(e.msg);
 		rc = e.code == GS_EINPUT ? 2 : 1;
 	} else {
+		gs_phases_mark(&s->phases, "verdicts");
 		/* --label narrows each snapshot's verdicts by that snapshot's own labels */
 		for (size_t i = 0; i < n; i++)
 			if (gs_diagnosis_filter_labels(rts[i], &dg[i], labels, nlabels) < 0)

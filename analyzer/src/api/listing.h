@@ -1,6 +1,7 @@
 /* The goroutine listing's work around its rendering: what the model computes before
- * (top frames, origins, waits) and, for a long plain listing, rendering its second half on
- * an executor job while the caller renders the first. report/ only renders. */
+ * (top frames, origins, waits) and, for a long plain listing, rendering it in slices of
+ * 2048 goroutines, every other one on an executor job while the caller renders the one
+ * before. report/ only renders. */
 #ifndef GS_API_LISTING_H
 #define GS_API_LISTING_H
 
@@ -12,7 +13,7 @@
  * result before gs_listing_render. */
 gs_rt_waits_job *gs_listing_prepare(gs_rt *rt, const gs_goroutines_opts *o);
 
-/* gs_report_goroutines, with the second half of a long plain listing rendered on a job. */
+/* gs_report_goroutines, with every other slice of a long plain listing rendered on a job. */
 void gs_listing_render(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out);
 
 #endif

@@ -144,8 +144,11 @@ static int open_session(gs_session *s, const gs_open_options *o, gs_session *con
 	s->pclntab = gs_pclntab_open(s->binary, err);
 	if (!s->pclntab && err->code == GS_EINTERNAL) /* out of memory, not a bad executable */
 		return -1;
-	if (!s->pclntab)
-		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, err->msg);
+	if (!s->pclntab) {
+		char why[sizeof err->msg]; /* err->msg is rewritten: never its own argument */
+		snprintf(why, sizeof why, "%s", err->msg);
+		return gs_errf(err, GS_EINPUT, "%s: not a Go executable (%s)", exe, why);
+	}
 	gs_phases_mark(&s->phases, "pclntab");
 	if (open_dwarf(s, o, err) < 0)
 		return -1;
@@ -212,6 +215,7 @@ layout: /* a live target is opened here, after what the executable alone gives *
 	s->grpc_version = gs_grpc_version(s->binary, &verr);
 	if (!s->grpc_version && verr.code)
 		return gs_errf(err, verr.code, "%s", verr.msg);
+	gs_rt_set_grpc_version(s->rt, s->grpc_version);
 	gs_phases_mark(&s->phases, "runtime");
 	return 0;
 }
@@ -281,6 +285,29 @@ gs_grpc *gs_session_grpc_linked(gs_session *s, gs_err *err)
 	if (g)
 		gs_grpc_link(g);
 	return g;
+}
+
+gs_grpc *gs_session_grpc_for_verdicts(gs_session *s, gs_err *err)
+{
+	gs_session_grpc_begin(s);
+	gs_rt_prepare(s->rt, NULL, GS_PREP_FULL);
+	gs_phases_mark(&s->phases, "unwind");
+	gs_rt_waits_job *w = gs_rt_waits_start(s->rt, NULL);
+	gs_grpc *g = gs_session_grpc(s, err);
+	gs_rt_waits_join(w);
+	gs_phases_mark(&s->phases, "waits");
+	if (g)
+		gs_grpc_link(g);
+	gs_phases_mark(&s->phases, "link");
+	return g;
+}
+
+void gs_session_models_built(gs_session *s)
+{
+	if (!s)
+		return;
+	gs_target_release_cache(s->target);
+	gs_phases_mark(&s->phases, "contexts");
 }
 
 void gs_resume(gs_session *s)

@@ -60,5 +60,13 @@ void gs_session_info(gs_session *s, gs_info *in, char *types, size_t cap);
 gs_grpc *gs_session_grpc(gs_session *s, gs_err *err);
 /* Same, with goroutines linked to streams and transports (gs_grpc_link). */
 gs_grpc *gs_session_grpc_linked(gs_session *s, gs_err *err);
+/* The linked model with what the verdict rules read of every goroutine (full stacks,
+ * waits): the waits are computed by a job while the model is built (gs_diagnose_prepare
+ * and gs_session_grpc_linked in one, on two threads). */
+gs_grpc *gs_session_grpc_for_verdicts(gs_session *s, gs_err *err);
+/* The models are built (contexts too): the rules and renderers that follow read the model,
+ * not the target, so the page cache's memory goes back to the system before verdicts are
+ * made (peak RSS); what is still read refills it. NULL does nothing. */
+void gs_session_models_built(gs_session *s);
 
 #endif

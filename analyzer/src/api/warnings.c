@@ -112,6 +112,25 @@ static void global_warnings(gs_session *s, void (*emit)(void *, const char *), v
 	}
 }
 
+/* A field whose type in the binary is not the kind the manifest expects is not read. */
+static void layout_warning(const gs_layout *l, void (*emit)(void *, const char *), void *ctx)
+{
+	if (!l || !l->nmismatch)
+		return;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->mismatch[i])
+			continue;
+		char m[512];
+		snprintf(m, sizeof m, "%zu field%s of another kind in the binary than the analyser "
+			 "expects (first %s.%s: a %s, expected a %s) %s not read; what rests on them "
+			 "is unknown (see selfcheck)", l->nmismatch, l->nmismatch == 1 ? "" : "s",
+			 l->specs[i].type, l->specs[i].names, gs_fkind_name(l->kinds[i]),
+			 gs_fkind_name(l->specs[i].kind), l->nmismatch == 1 ? "is" : "are");
+		emit(ctx, m);
+		return;
+	}
+}
+
 void gs_session_warnings(gs_session *s, void (*emit)(void *ctx, const char *msg), void *ctx)
 {
 	if (!s || !s->target)
@@ -133,6 +152,10 @@ void gs_session_warnings(gs_session *s, void (*emit)(void *ctx, const char *msg)
 	if (s->rt)
 		goroutine_warnings(s, emit, ctx);
 	global_warnings(s, emit, ctx);
+	if (s->rt)
+		layout_warning(gs_rt_layout(s->rt), emit, ctx);
+	if (s->grpc)
+		layout_warning(gs_grpc_layout(s->grpc), emit, ctx);
 	grpc_warnings(s, emit, ctx);
 	for (size_t i = 0; i < s->nextra_warnings; i++)
 		emit(ctx, s->extra_warnings[i]);

@@ -12,10 +12,6 @@ enum {
 	GS_AT_go_key = 0x2901,
 	GS_AT_go_elem = 0x2902,
 };
-enum {
-	GO_KIND_CHAN = 18, GO_KIND_INTERFACE = 20, GO_KIND_MAP = 21, GO_KIND_SLICE = 23,
-	GO_KIND_STRING = 24,
-};
 
 /* Bump allocator for gs_dtype and member arrays: freed all at once at close. */
 struct gs_dgraph_block {
@@ -243,11 +239,11 @@ static int member_offset(gs_dgraph *g, Dwarf_Die die, uint64_t *off, gs_err *err
 static enum gs_dkind classify(Dwarf_Half tag, int go_kind)
 {
 	switch (go_kind) {
-	case GO_KIND_SLICE: return tag == DW_TAG_structure_type ? GS_DK_SLICE : GS_DK_TYPEDEF;
-	case GO_KIND_STRING: return tag == DW_TAG_structure_type ? GS_DK_STRING : GS_DK_TYPEDEF;
-	case GO_KIND_INTERFACE: return GS_DK_INTERFACE;
-	case GO_KIND_MAP: return GS_DK_MAP;
-	case GO_KIND_CHAN: return GS_DK_CHAN;
+	case GS_GOK_SLICE: return tag == DW_TAG_structure_type ? GS_DK_SLICE : GS_DK_TYPEDEF;
+	case GS_GOK_STRING: return tag == DW_TAG_structure_type ? GS_DK_STRING : GS_DK_TYPEDEF;
+	case GS_GOK_INTERFACE: return GS_DK_INTERFACE;
+	case GS_GOK_MAP: return GS_DK_MAP;
+	case GS_GOK_CHAN: return GS_DK_CHAN;
 	default: break;
 	}
 	switch (tag) {

@@ -238,7 +238,7 @@ static const gs_dtype *global_type(gs_dwarf *d, const char *name)
 		gs_dtype *t = gs_typedesc_new_type(d->td, "[]string", GS_DK_ARRAY, 16 * n);
 		t->elem = str;
 		t->count = n;
-		t->source = GS_TS_DESCRIPTOR;
+		t->source = GS_TR_DESCRIPTOR;
 		return t;
 	}
 	if (strcmp(name, "runtime.semtable") == 0) {

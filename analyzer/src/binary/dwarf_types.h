@@ -19,6 +19,19 @@ enum gs_dkind {
 	GS_DK_SLICE, GS_DK_STRING, GS_DK_INTERFACE, GS_DK_MAP, GS_DK_CHAN, GS_DK_FUNC,
 };
 
+/* Go's kind numbers as the file carries them: DWARF's DW_AT_go_kind and the kind byte of a
+ * runtime type descriptor (abi.Kind, reflect.Kind). The binary layer decodes with these
+ * before any runtime model exists (a stripped binary's layouts come from descriptors);
+ * the session's constants table (goruntime/constants.h) holds the same values checked
+ * against the binary's own DWARF constants, and selfcheck reports a disagreement. */
+enum gs_go_kind {
+	GS_GOK_BOOL = 1, GS_GOK_INT = 2, GS_GOK_INT64 = 6, GS_GOK_UINT = 7, GS_GOK_UINTPTR = 12,
+	GS_GOK_FLOAT32 = 13, GS_GOK_COMPLEX128 = 16, GS_GOK_ARRAY = 17, GS_GOK_CHAN = 18,
+	GS_GOK_FUNC = 19, GS_GOK_INTERFACE = 20, GS_GOK_MAP = 21, GS_GOK_PTR = 22,
+	GS_GOK_SLICE = 23, GS_GOK_STRING = 24, GS_GOK_STRUCT = 25, GS_GOK_UNSAFEPTR = 26,
+	GS_GOK_MASK = 0x1f, /* the kind byte's flag bits above it (up to Go 1.25) */
+};
+
 typedef struct gs_dtype gs_dtype;
 
 typedef struct gs_dmember {
@@ -53,7 +66,7 @@ struct gs_dtype {
 
 /* Where a type's layout came from: DWARF, the runtime's type descriptors, or a per-version
  * table checked against the snapshot (types the linker gave no descriptor). */
-enum gs_tsource { GS_TS_DWARF, GS_TS_DESCRIPTOR, GS_TS_TABLE };
+enum gs_tsource { GS_TR_DWARF, GS_TR_DESCRIPTOR, GS_TR_TABLE };
 
 typedef struct gs_dwarf gs_dwarf;
 struct gs_typedesc;

@@ -18,9 +18,6 @@
 #include "../util/strpool.h"
 #include "buildinfo.h"
 
-enum { K_BOOL = 1, K_INT = 2, K_UINTPTR = 12, K_FLOAT32 = 13, K_COMPLEX128 = 16, K_ARRAY = 17,
-       K_CHAN = 18, K_FUNC = 19, K_IFACE = 20, K_MAP = 21, K_PTR = 22, K_SLICE = 23,
-       K_STRING = 24, K_STRUCT = 25, K_UNSAFEPTR = 26 };
 #define TF_UNCOMMON 1
 #define TF_EXTRASTAR 2
 #define TF_NAMED 4
@@ -175,13 +172,13 @@ static const char *type_str(const gs_typedesc *td, uint64_t t, size_t *len)
 static size_t kind_size(const gs_typedesc *td, int kind)
 {
 	switch (kind) {
-	case K_ARRAY: return 72;
-	case K_CHAN: return 64;
-	case K_FUNC: return 56;
-	case K_IFACE: return 80;
-	case K_MAP: return (size_t)td->map_size;
-	case K_PTR: case K_SLICE: return 56;
-	case K_STRUCT: return 80;
+	case GS_GOK_ARRAY: return 72;
+	case GS_GOK_CHAN: return 64;
+	case GS_GOK_FUNC: return 56;
+	case GS_GOK_INTERFACE: return 80;
+	case GS_GOK_MAP: return (size_t)td->map_size;
+	case GS_GOK_PTR: case GS_GOK_SLICE: return 56;
+	case GS_GOK_STRUCT: return 80;
 	default: return 48;
 	}
 }
@@ -189,7 +186,7 @@ static size_t kind_size(const gs_typedesc *td, int kind)
 static int kind_of(const gs_typedesc *td, uint64_t t)
 {
 	bool ok = true;
-	int k = rd8(td, t + 23, &ok) & 0x1f;
+	int k = rd8(td, t + 23, &ok) & GS_GOK_MASK;
 	return ok ? k : 0;
 }
 
@@ -211,21 +208,21 @@ static void each_edge(gs_typedesc *td, uint64_t t, void (*fn)(gs_typedesc *, uin
 	uint8_t tflag = rd8(td, t + 20, &ok);
 	uint64_t u = t + kind_size(td, kind); /* the uncommon part, when there is one */
 	switch (kind) {
-	case K_PTR: case K_SLICE: case K_ARRAY: case K_CHAN:
+	case GS_GOK_PTR: case GS_GOK_SLICE: case GS_GOK_ARRAY: case GS_GOK_CHAN:
 		fn(td, rdptr(td, t + 48, &ok));
 		break;
-	case K_MAP:
+	case GS_GOK_MAP:
 		fn(td, rdptr(td, t + 48, &ok));
 		fn(td, rdptr(td, t + 56, &ok));
 		fn(td, rdptr(td, t + 64, &ok)); /* bucket (classic) or group (swiss) */
 		break;
-	case K_STRUCT: {
+	case GS_GOK_STRUCT: {
 		uint64_t f = rdptr(td, t + 56, &ok), n = rd64(td, t + 64, &ok);
 		for (uint64_t i = 0; ok && i < n && i < MAX_FIELDS; i++)
 			fn(td, rdptr(td, f + 24 * i + 8, &ok));
 		break;
 	}
-	case K_FUNC: {
+	case GS_GOK_FUNC: {
 		uint16_t in = 0, out = 0;
 		gs_binary_read(td->bin, t + 48, &in, 2);
 		gs_binary_read(td->bin, t + 50, &out, 2);
@@ -235,7 +232,7 @@ static void each_edge(gs_typedesc *td, uint64_t t, void (*fn)(gs_typedesc *, uin
 			fn(td, rdptr(td, p + 8 * i, &ok));
 		break;
 	}
-	case K_IFACE: {
+	case GS_GOK_INTERFACE: {
 		uint64_t m = rdptr(td, t + 56, &ok), n = rd64(td, t + 64, &ok);
 		for (uint64_t i = 0; ok && i < n && i < MAX_FIELDS; i++)
 			fn(td, type_off(td, (int32_t)rd32(td, m + 8 * i + 4, &ok)));
@@ -308,21 +305,21 @@ static bool full_name(const gs_typedesc *td, uint64_t t, gs_strbuf *sb, int dept
 	if (tflag & TF_NAMED)
 		return named_name(td, t, sb);
 	switch (kind_of(td, t)) {
-	case K_PTR:
+	case GS_GOK_PTR:
 		gs_strbuf_putc(sb, '*');
 		return full_name(td, rdptr(td, t + 48, &ok), sb, depth + 1);
-	case K_SLICE:
+	case GS_GOK_SLICE:
 		gs_strbuf_puts(sb, "[]");
 		return full_name(td, rdptr(td, t + 48, &ok), sb, depth + 1);
-	case K_ARRAY:
+	case GS_GOK_ARRAY:
 		gs_strbuf_printf(sb, "[%llu]", (unsigned long long)rd64(td, t + 64, &ok));
 		return full_name(td, rdptr(td, t + 48, &ok), sb, depth + 1);
-	case K_CHAN: {
+	case GS_GOK_CHAN: {
 		uint64_t dir = rd64(td, t + 56, &ok);
 		gs_strbuf_puts(sb, dir == 1 ? "<-chan " : dir == 2 ? "chan<- " : "chan ");
 		return full_name(td, rdptr(td, t + 48, &ok), sb, depth + 1);
 	}
-	case K_MAP:
+	case GS_GOK_MAP:
 		gs_strbuf_puts(sb, "map[");
 		if (!full_name(td, rdptr(td, t + 48, &ok), sb, depth + 1))
 			return false;
@@ -414,7 +411,7 @@ static void walk_visit(gs_typedesc *td, uint64_t a)
 	if (!in_types(td, a))
 		return;
 	int k = kind_of(td, a);
-	if (k < K_BOOL || k > K_UNSAFEPTR)
+	if (k < GS_GOK_BOOL || k > GS_GOK_UNSAFEPTR)
 		return;
 	walk_add(td->walking, a);
 }
@@ -431,11 +428,11 @@ static uint64_t desc_size(const gs_typedesc *td, uint64_t t)
 		gs_binary_read(td->bin, t + n + 4, &mcount, 2);
 		n += 16;
 	}
-	if (kind == K_STRUCT)
+	if (kind == GS_GOK_STRUCT)
 		n += 24 * rd64(td, t + 64, &ok);
-	else if (kind == K_IFACE)
+	else if (kind == GS_GOK_INTERFACE)
 		n += 8 * rd64(td, t + 64, &ok);
-	else if (kind == K_FUNC) {
+	else if (kind == GS_GOK_FUNC) {
 		uint16_t in = 0, out = 0;
 		gs_binary_read(td->bin, t + 48, &in, 2);
 		gs_binary_read(td->bin, t + 50, &out, 2);
@@ -465,7 +462,7 @@ static void roots(gs_typedesc *td)
 	uint64_t a = td->types + 8, end = td->types + td->typedesclen;
 	for (size_t k = 0; a < end && k < MAX_DESCS; k++) {
 		int kind = kind_of(td, a);
-		uint64_t sz = kind >= K_BOOL && kind <= K_UNSAFEPTR ? desc_size(td, a) : 0;
+		uint64_t sz = kind >= GS_GOK_BOOL && kind <= GS_GOK_UNSAFEPTR ? desc_size(td, a) : 0;
 		if (!sz)
 			break;
 		walk_add(td->walking, a);
@@ -558,7 +555,7 @@ static gs_dtype *get_type(gs_typedesc *td, uint64_t addr)
 	if (!t)
 		return NULL;
 	t->die_offset = addr; /* the descriptor's link address, for messages */
-	t->source = GS_TS_DESCRIPTOR;
+	t->source = GS_TR_DESCRIPTOR;
 	td->types_by_addr[h] = (built){addr, t};
 	td->bn++;
 	push_pending(td, t);
@@ -573,7 +570,7 @@ gs_dtype *gs_typedesc_new_type(gs_typedesc *td, const char *name, int kind, uint
 	t->name = intern(td, name);
 	t->kind = (enum gs_dkind)kind;
 	t->size = size;
-	t->source = GS_TS_TABLE;
+	t->source = GS_TR_TABLE;
 	return t;
 }
 
@@ -598,14 +595,14 @@ static gs_dtype *synth(gs_typedesc *td, const char *prefix, const gs_dtype *elem
 	gs_dtype *t = gs_typedesc_new_type(td, sb.buf, kind, size);
 	gs_strbuf_free(&sb);
 	t->elem = elem;
-	t->source = GS_TS_DESCRIPTOR;
+	t->source = GS_TR_DESCRIPTOR;
 	return t;
 }
 
 static const gs_dtype *basic(gs_typedesc *td, const char *name, uint64_t size)
 {
 	gs_dtype *t = gs_typedesc_new_type(td, name, GS_DK_BASE, size);
-	t->source = GS_TS_DESCRIPTOR;
+	t->source = GS_TR_DESCRIPTOR;
 	return t;
 }
 
@@ -692,21 +689,21 @@ static void fill(gs_typedesc *td, gs_dtype *t)
 	gs_strbuf_free(&sb);
 	const gs_dtype *u8p = NULL, *intt = NULL;
 	switch (kind) {
-	case K_STRING:
+	case GS_GOK_STRING:
 		t->kind = GS_DK_STRING;
 		u8p = synth(td, "*", basic(td, "uint8", 1), GS_DK_POINTER, 8);
 		intt = basic(td, "int", 8);
 		header_members(td, t, (const char *const[]){"str", "len"},
 			       (const gs_dtype *const[]){u8p, intt}, 2);
 		break;
-	case K_UNSAFEPTR:
+	case GS_GOK_UNSAFEPTR:
 		t->kind = GS_DK_POINTER;
 		break;
-	case K_PTR:
+	case GS_GOK_PTR:
 		t->kind = GS_DK_POINTER;
 		t->elem = get_type(td, rdptr(td, a + 48, &ok));
 		break;
-	case K_SLICE:
+	case GS_GOK_SLICE:
 		t->kind = GS_DK_SLICE;
 		t->elem = get_type(td, rdptr(td, a + 48, &ok));
 		intt = basic(td, "int", 8);
@@ -714,42 +711,42 @@ static void fill(gs_typedesc *td, gs_dtype *t)
 			       (const gs_dtype *const[]){synth(td, "*", t->elem, GS_DK_POINTER, 8),
 							 intt, intt}, 3);
 		break;
-	case K_ARRAY:
+	case GS_GOK_ARRAY:
 		t->kind = GS_DK_ARRAY;
 		t->elem = get_type(td, rdptr(td, a + 48, &ok));
 		t->count = rd64(td, a + 64, &ok);
 		break;
-	case K_CHAN:
+	case GS_GOK_CHAN:
 		t->kind = GS_DK_CHAN;
 		t->elem = get_type(td, rdptr(td, a + 48, &ok));
 		break;
-	case K_MAP:
+	case GS_GOK_MAP:
 		t->kind = GS_DK_MAP;
 		t->key = get_type(td, rdptr(td, a + 48, &ok));
 		t->elem = get_type(td, rdptr(td, a + 56, &ok));
 		t->underlying = map_header(td, a);
 		break;
-	case K_STRUCT:
+	case GS_GOK_STRUCT:
 		t->kind = GS_DK_STRUCT;
 		fill_struct(td, t, a);
 		break;
-	case K_IFACE: {
+	case GS_GOK_INTERFACE: {
 		t->kind = GS_DK_INTERFACE;
 		uint64_t nm = rd64(td, a + 64, &ok);
 		const gs_dtype *up = synth(td, "", basic(td, "unsafe.Pointer", 8), GS_DK_POINTER, 8);
 		gs_dtype *u = gs_typedesc_new_type(td, nm ? "runtime.iface" : "runtime.eface",
 						   GS_DK_STRUCT, 16);
-		u->source = GS_TS_DESCRIPTOR;
+		u->source = GS_TR_DESCRIPTOR;
 		header_members(td, u, (const char *const[]){nm ? "tab" : "_type", "data"},
 			       (const gs_dtype *const[]){up, up}, 2);
 		t->underlying = u;
 		break;
 	}
-	case K_FUNC:
+	case GS_GOK_FUNC:
 		t->kind = GS_DK_FUNC;
 		break;
 	default:
-		t->kind = kind >= K_BOOL && kind <= K_COMPLEX128 ? GS_DK_BASE : GS_DK_OTHER;
+		t->kind = kind >= GS_GOK_BOOL && kind <= GS_GOK_COMPLEX128 ? GS_DK_BASE : GS_DK_OTHER;
 		break;
 	}
 }
@@ -789,7 +786,7 @@ bool gs_typedesc_nomem(const gs_typedesc *td)
 const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr)
 {
 	int k = in_types(td, addr) ? kind_of(td, addr) : 0;
-	if (k < K_BOOL || k > K_UNSAFEPTR)
+	if (k < GS_GOK_BOOL || k > GS_GOK_UNSAFEPTR)
 		return NULL;
 	gs_dtype *t = get_type(td, addr);
 	drain(td);

@@ -83,6 +83,10 @@ void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v);
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void gs_verdict_blame(gs_verdict *v, uint64_t goid);
+/* The verdict's summary (malloc'd until the diagnosis pools it), set anew or appended to;
+ * cut at GS_SUMMARY_MAX - 1 bytes. */
+void gs_verdict_set_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void gs_verdict_add_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* leaked.c: what the runtime's leak detection marked (_Gleaked): the verdict `leaked` for a
  * goroutine no gRPC rule explains, evidence on the gRPC verdict of one that a rule does. */
 void gs_leaked_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v);

@@ -7,6 +7,7 @@
 
 #include "../util/alloc.h"
 #include "../util/strbuf.h"
+#include "../util/strpool.h"
 #include "../util/u64set.h"
 #include "diag_internal.h"
 
@@ -113,6 +114,25 @@ static void seed_default(run *r)
 	}
 }
 
+/* Tens of thousands of verdicts repeat the same few summaries and evidence lines ("no
+ * deadline on the call", the same window, the same transport): one copy each, kept by the
+ * diagnosis. */
+static void intern_evidence(gs_diagnosis *dg, gs_verdict *v)
+{
+	if (!v->summary_pooled) {
+		const char *p = gs_strpool_intern(&dg->evidence_pool, v->summary ? v->summary : "");
+		free(v->summary);
+		v->summary = (char *)p;
+		v->summary_pooled = true;
+	}
+	for (size_t k = v->npooled; k < v->nevidence; k++) {
+		const char *p = gs_strpool_intern(&dg->evidence_pool, v->evidence[k]);
+		free(v->evidence[k]);
+		v->evidence[k] = (char *)p;
+	}
+	v->npooled = v->nevidence;
+}
+
 /* Judges what is queued; chains into other snapshots are queued there (runs: the whole
  * set, indexed like the diagnosis states). */
 static bool step(run *r, run *runs)
@@ -139,6 +159,7 @@ static bool step(run *r, run *runs)
 		gs_verdict *v = &r->out->v[r->out->n++];
 		gs_judge(&r->d, gr, v, i >= r->asked);
 		r->d.nomem |= v->nomem;
+		intern_evidence(r->out, v);
 		for (size_t k = 0; k < v->nchain; k++)
 			push(r, v->chain[k]);
 		for (size_t k = 0; runs && k < v->npeer_chain; k++)
@@ -244,8 +265,10 @@ int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagn
 void gs_diagnosis_free(gs_diagnosis *dg)
 {
 	for (size_t i = 0; i < dg->n; i++) {
-		for (size_t k = 0; k < dg->v[i].nevidence; k++)
+		for (size_t k = dg->v[i].npooled; k < dg->v[i].nevidence; k++)
 			free(dg->v[i].evidence[k]);
+		if (!dg->v[i].summary_pooled)
+			free(dg->v[i].summary);
 		free(dg->v[i].evidence);
 		free(dg->v[i].chain);
 		free(dg->v[i].co);
@@ -255,8 +278,10 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 	}
 	free(dg->v);
 	for (size_t i = 0; i < dg->nfindings; i++) {
-		for (size_t k = 0; k < dg->findings[i].nevidence; k++)
+		for (size_t k = dg->findings[i].npooled; k < dg->findings[i].nevidence; k++)
 			free(dg->findings[i].evidence[k]);
+		if (!dg->findings[i].summary_pooled)
+			free(dg->findings[i].summary);
 		free(dg->findings[i].evidence);
 		free(dg->findings[i].chain);
 	}
@@ -264,5 +289,6 @@ void gs_diagnosis_free(gs_diagnosis *dg)
 	free(dg->peer);
 	free(dg->rpeer);
 	free(dg->rsnap);
+	gs_strpool_free(&dg->evidence_pool);
 	memset(dg, 0, sizeof *dg);
 }

@@ -18,12 +18,6 @@
 #define MAX_PING_STRIKES 2 /* grpc-go: more than this and the server sends too_many_pings */
 #define ERR_ENHANCE_YOUR_CALM 11
 
-static void add_summary(gs_verdict *v, const char *s)
-{
-	size_t n = strlen(v->summary);
-	snprintf(v->summary + n, sizeof v->summary - n, "%s", s);
-}
-
 /* The goroutine parked reading the transport's socket (its reader), or NULL. */
 static gs_goroutine *socket_reader(gs_diag *d, const gs_transport *t)
 {
@@ -95,7 +89,7 @@ static void keepalive_off(gs_diag *d, gs_goroutine *gr, const gs_transport *t, g
 				       "parked on the socket since before this goroutine was first seen waiting%s: "
 				       "nothing has arrived since — the peer may be gone (a half-open connection), and "
 				       "without keepalive nothing will notice", (unsigned long long)r->goid, since);
-		add_summary(v, "; keepalive off and nothing read while it waits: the peer may be gone (half-open connection)");
+		gs_verdict_add_summary(v, "%s", "; keepalive off and nothing read while it waits: the peer may be gone (half-open connection)");
 	} else {
 		gs_verdict_evidence(v, "keepalive is off on this transport: if the peer is gone, nothing will notice%s",
 				    r ? " (how long the reader has been idle is not recorded)" : "");
@@ -170,7 +164,7 @@ static void too_many_pings(gs_diag *d, long si, const gs_transport *t, gs_verdic
 	if (t->side == GS_CLIENT) {
 		snprintf(sum, sizeof sum, "; the GOAWAY was too_many_pings (client keepalive Time %s, server MinTime %s)",
 			 c ? ct : "?", s ? mt : "?");
-		add_summary(v, sum);
+		gs_verdict_add_summary(v, "%s", sum);
 	}
 }
 
@@ -183,7 +177,7 @@ void gs_keepalive_rules(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 	if (t->implausible || t->unreadable)
 		return;
 	bool silent = strcmp(v->code, "peer-silent") == 0;
-	bool closing = strcmp(v->code, "transport-closing") == 0 && t->state == GS_TS_CLOSING;
+	bool closing = strcmp(v->code, "transport-closing") == 0 && t->state == GS_TR_CLOSING;
 	if (silent && !peer_known(d, v->stream)) {
 		if (gs_keepalive_on(t))
 			keepalive_on(d, t, v, false);

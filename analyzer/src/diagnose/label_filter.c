@@ -6,18 +6,33 @@
 #include "../goruntime/labels.h"
 #include "label_filter.h"
 
-static long index_of(const gs_diagnosis *dg, uint64_t goid)
+/* Verdict indexes by goroutine id, sorted: chains are followed by binary search (tens of
+ * thousands of verdicts, each with a chain). */
+typedef struct byid {
+	uint64_t goid;
+	size_t i;
+} byid;
+
+static int cmp_byid(const void *a, const void *b)
 {
-	for (size_t i = 0; i < dg->n; i++)
-		if (dg->v[i].goid == goid)
-			return (long)i;
-	return -1;
+	uint64_t x = ((const byid *)a)->goid, y = ((const byid *)b)->goid;
+	return x < y ? -1 : x > y;
 }
 
+static long index_of(const byid *ix, size_t n, uint64_t goid)
+{
+	byid key = {goid, 0};
+	const byid *h = bsearch(&key, ix, n, sizeof key, cmp_byid);
+	return h ? (long)h->i : -1;
+}
+
+/* What the diagnosis' evidence_pool holds stays there. */
 static void drop(gs_verdict *v)
 {
-	for (size_t k = 0; k < v->nevidence; k++)
+	for (size_t k = v->npooled; k < v->nevidence; k++)
 		free(v->evidence[k]);
+	if (!v->summary_pooled)
+		free(v->summary);
 	free(v->evidence);
 	free(v->chain);
 	free(v->co);
@@ -45,10 +60,14 @@ int gs_diagnosis_filter_labels(gs_rt *rt, gs_diagnosis *dg, const char *const *f
 			todo[ntodo++] = i;
 		}
 	}
+	byid *ix = gs_xmalloc(dg->n * sizeof *ix);
+	for (size_t i = 0; i < dg->n; i++)
+		ix[i] = (byid){dg->v[i].goid, i};
+	qsort(ix, dg->n, sizeof *ix, cmp_byid);
 	while (ntodo) {
 		const gs_verdict *v = &dg->v[todo[--ntodo]];
 		for (size_t k = 0; k < v->nchain; k++) {
-			long w = index_of(dg, v->chain[k]);
+			long w = index_of(ix, dg->n, v->chain[k]);
 			if (w >= 0 && !keep[w]) {
 				keep[w] = true;
 				todo[ntodo++] = (size_t)w;
@@ -63,6 +82,7 @@ int gs_diagnosis_filter_labels(gs_rt *rt, gs_diagnosis *dg, const char *const *f
 			drop(&dg->v[i]);
 	}
 	dg->n = m;
+	free(ix);
 	free(keep);
 	free(todo);
 	return 0;

@@ -26,8 +26,7 @@ void gs_leaked_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 	if (!grpc) {
 		/* No gRPC rule explains it: the runtime's word is the verdict. */
 		v->code = "leaked";
-		snprintf(v->summary, sizeof v->summary,
-			 "the runtime marked it leaked: blocked (%s) on what no goroutine that can "
+		gs_verdict_set_summary(v, "the runtime marked it leaked: blocked (%s) on what no goroutine that can "
 			 "still run refers to",
 			 *gs_rt_wait_reason(d->rt, gr) ? gs_rt_wait_reason(d->rt, gr) : "waiting");
 	}

@@ -433,8 +433,6 @@ static void scan_holders(gs_diag *d, long si)
 {
 	const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
 	const gs_layout *l = gs_grpc_layout(d->g);
-	int64_t ao = l->offsets[CLS_ATTEMPT], so = l->offsets[CSA_S];
-	int64_t hio = gs_rt_off(d->rt, RT_G_STACK_HI);
 	gs_target *t = gs_rt_target(d->rt);
 	uint64_t *buf = malloc(MAX_SCAN_BYTES);
 	if (!buf) {
@@ -450,8 +448,7 @@ static void scan_holders(gs_diag *d, long si)
 		if (gs_pclntab_find(gs_rt_pclntab(d->rt), gr->startpc - gs_rt_bias(d->rt), &sf) == 0 &&
 		    strncmp(sf.name, "google.golang.org/grpc", 22) == 0)
 			continue;
-		if (!gs_g_parked(gr) || !lo || hio < 0 ||
-		    gs_target_read_u64(t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 || hi <= lo ||
+		if (!gs_g_parked(gr) || !lo || gs_rt_field(d->rt, gr->addr, RT_G_STACK_HI, &hi) < 0 || hi <= lo ||
 		    hi - lo > MAX_SCAN_BYTES || gs_target_read_bulk(t, lo, buf, hi - lo, NULL) < 0)
 			continue;
 		bool found = false;
@@ -461,9 +458,9 @@ static void scan_holders(gs_diag *d, long si)
 				continue;
 			if (p == s->addr)
 				found = true;
-			else if (ao >= 0 && so >= 0 && s->side == GS_CLIENT &&
-				 gs_target_read_u64(t, p + (uint64_t)ao, &a, NULL) == 0 && a && !(a & 7) &&
-				 gs_target_read_u64(t, a + (uint64_t)so, &x, NULL) == 0 && x == s->addr)
+			else if (s->side == GS_CLIENT &&
+				 gs_layout_read(l, CLS_ATTEMPT, t, p, 0, &a) == 0 && a && !(a & 7) &&
+				 gs_layout_read(l, CSA_S, t, a, 0, &x) == 0 && x == s->addr)
 				found = true;
 		}
 		if (found) {

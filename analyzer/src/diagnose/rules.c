@@ -89,22 +89,30 @@ void gs_verdict_blame_peer(gs_verdict *v, const gs_diag *r, uint64_t goid)
 }
 
 /* Summaries are built with vsnprintf: a long method name truncates, never overruns. */
-static void set_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void set_summary(gs_verdict *v, const char *fmt, ...)
+static void put_summary(gs_verdict *v, size_t keep, const char *fmt, va_list ap)
+{
+	char buf[GS_SUMMARY_MAX];
+	size_t n = v->summary ? strlen(v->summary) : 0;
+	n = n < keep ? n : keep;
+	memcpy(buf, v->summary ? v->summary : "", n);
+	vsnprintf(buf + n, sizeof buf - n, fmt, ap);
+	free(v->summary);
+	v->summary = gs_xstrdup(buf);
+}
+
+void gs_verdict_set_summary(gs_verdict *v, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(v->summary, sizeof v->summary, fmt, ap);
+	put_summary(v, 0, fmt, ap);
 	va_end(ap);
 }
 
-static void add_summary(gs_verdict *v, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void add_summary(gs_verdict *v, const char *fmt, ...)
+void gs_verdict_add_summary(gs_verdict *v, const char *fmt, ...)
 {
-	size_t n = strlen(v->summary);
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(v->summary + n, sizeof v->summary - n, fmt, ap);
+	put_summary(v, GS_SUMMARY_MAX - 1, fmt, ap);
 	va_end(ap);
 }
 
@@ -166,7 +174,7 @@ static int64_t window_left(const gs_stream *s)
 
 static bool transport_unhealthy(const gs_transport *t)
 {
-	return t->state != GS_TS_REACHABLE || t->goaway_received || t->goaway_sent;
+	return t->state != GS_TR_REACHABLE || t->goaway_received || t->goaway_sent;
 }
 
 /* Really going down: closing, or a client stream the peer's GOAWAY refused (its id above
@@ -174,7 +182,7 @@ static bool transport_unhealthy(const gs_transport *t)
  * open streams run on until they end by themselves. */
 static bool stream_going_down(const gs_stream *s, const gs_transport *t)
 {
-	if (t->state == GS_TS_CLOSING)
+	if (t->state == GS_TR_CLOSING)
 		return true;
 	return s->side == GS_CLIENT && t->goaway_received && s->id > t->goaway_last_id;
 }
@@ -200,7 +208,7 @@ static void evidence_transport(gs_verdict *v, const gs_transport *t)
 {
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s is %s%s%s", t->side == GS_CLIENT ? "client" : "server",
 			    (unsigned long long)t->addr, t->local, t->remote,
-			    t->state == GS_TS_REACHABLE ? "reachable" : t->state == GS_TS_CLOSING ? "closing" : "draining",
+			    t->state == GS_TR_REACHABLE ? "reachable" : t->state == GS_TR_CLOSING ? "closing" : "draining",
 			    t->goaway_received ? ", GOAWAY received" : "",
 			    t->goaway_sent ? ", GOAWAY sent" : "");
 }
@@ -278,7 +286,7 @@ static void blame_peer(gs_diag *d, gs_verdict *v, long si)
 
 static void describe_stream(gs_verdict *v, const gs_stream *s, const char *what)
 {
-	add_summary(v, "%s %s stream %u %s", what, side(s), s->id, s->method);
+	gs_verdict_add_summary(v, "%s %s stream %u %s", what, side(s), s->id, s->method);
 }
 
 /* Never judge on memory that could not be read: name the object and the address instead. */
@@ -289,7 +297,7 @@ static bool unreadable_rule(gs_verdict *v, const gs_stream *s, const gs_transpor
 		return false;
 	v->code = "unknown";
 	describe_stream(v, s, what);
-	add_summary(v, "%s", ", but memory its verdict rests on is unreadable");
+	gs_verdict_add_summary(v, "%s", ", but memory its verdict rests on is unreadable");
 	if (s->unreadable)
 		gs_verdict_evidence(v, "stream 0x%llx: unreadable at 0x%llx", (unsigned long long)s->addr,
 				    (unsigned long long)s->unreadable);
@@ -319,7 +327,7 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 	if (stream_going_down(s, t)) {
 		v->code = "transport-closing";
 		describe_stream(v, s, "waits to receive on");
-		add_summary(v, "%s", " while its transport is going away");
+		gs_verdict_add_summary(v, "%s", " while its transport is going away");
 		blame_peer(d, v, si);
 		return true;
 	}
@@ -327,13 +335,13 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits on");
-		add_summary(v, "%s", " although its context is done");
+		gs_verdict_add_summary(v, "%s", " although its context is done");
 		return true;
 	}
 	if (t->throttled) {
 		v->code = "reader-throttled";
 		describe_stream(v, s, "waits on");
-		add_summary(v, "%s", ": the transport reader is throttled by the control buffer");
+		gs_verdict_add_summary(v, "%s", ": the transport reader is throttled by the control buffer");
 		gs_verdict_evidence(v, "control buffer: %llu items, %lld transport response frames queued",
 				    (unsigned long long)t->cbuf_items, (long long)t->cbuf_response_frames);
 		for (size_t i = 0; i < t->ngoroutines; i++)
@@ -343,7 +351,7 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 	if (s->queued_messages > 0 || (s->in.known && window_left(s) <= 0)) {
 		v->code = "unknown";
 		describe_stream(v, s, "waits to receive on");
-		add_summary(v, "%s", " although data is queued or the window is closed");
+		gs_verdict_add_summary(v, "%s", " although data is queued or the window is closed");
 		return true;
 	}
 	v->code = "peer-silent";
@@ -351,7 +359,7 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 		gs_verdict_evidence(v, "no response headers yet: the call waits for the server's "
 				       "first reply");
 		describe_stream(v, s, "waits for the response headers of");
-		add_summary(v, "%s", transport_unhealthy(t)
+		gs_verdict_add_summary(v, "%s", transport_unhealthy(t)
 				? ": none received, transport draining but the stream alive — the peer has not answered"
 				: ": none received, transport healthy — the peer has not answered");
 	} else {
@@ -362,7 +370,7 @@ static bool receive_rule(gs_diag *d, gs_goroutine *gr, long si, bool header, gs_
 					? "response headers received: the call waits for a message, not for the headers"
 					: "no response headers yet: the call waits for the server's first reply");
 		describe_stream(v, s, "waits to receive on");
-		add_summary(v, "%s", transport_unhealthy(t)
+		gs_verdict_add_summary(v, "%s", transport_unhealthy(t)
 				? ": nothing queued, window open, transport draining but the stream alive — the peer has not sent"
 				: ": nothing queued, window open, transport healthy — the peer has not sent");
 	}
@@ -397,7 +405,7 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 		gs_verdict_evidence(v, "write quota: %d bytes (Send blocks at <= 0)", s->wq_quota);
 	if (s->out.known)
 		gs_verdict_evidence(v, "loopy writer: stream %s, %lld bytes outstanding of the peer's %u window, %llu frames queued",
-				    s->out.state == GS_OS_WAITING_ON_QUOTA ? "waits for the peer's WINDOW_UPDATE"
+				    s->out.state == GS_OS_WAITING_QUOTA ? "waits for the peer's WINDOW_UPDATE"
 				    : s->out.state == GS_OS_ACTIVE ? "active" : "empty",
 				    (long long)s->out.bytes_outstanding, t->oiws,
 				    (unsigned long long)s->out.queued_items);
@@ -407,36 +415,36 @@ static bool send_rule(gs_diag *d, long si, gs_verdict *v)
 	if (stream_going_down(s, t)) {
 		v->code = "transport-closing";
 		describe_stream(v, s, "waits to send on");
-		add_summary(v, "%s", " while its transport is going away");
+		gs_verdict_add_summary(v, "%s", " while its transport is going away");
 		return true;
 	}
 	evidence_draining(v, s, t);
 	if (s->ctx_known && s->ctx.done) {
 		v->code = "context-done";
 		describe_stream(v, s, "still waits to send on");
-		add_summary(v, "%s", " although its context is done");
+		gs_verdict_add_summary(v, "%s", " although its context is done");
 		return true;
 	}
 	uint64_t writer = loopy_in_write(d, t);
 	if (writer) {
 		v->code = "writer-blocked";
 		describe_stream(v, s, "waits to send on");
-		add_summary(v, "%s", ": the loopy writer is blocked writing to the socket (TCP send buffer full)");
+		gs_verdict_add_summary(v, "%s", ": the loopy writer is blocked writing to the socket (TCP send buffer full)");
 		gs_verdict_blame(v, writer);
 		return true;
 	}
 	bool quota_out = s->wq_known && s->wq_quota <= 0;
-	bool stream_window = s->out.known && s->out.state == GS_OS_WAITING_ON_QUOTA;
+	bool stream_window = s->out.known && s->out.state == GS_OS_WAITING_QUOTA;
 	bool conn_window = t->loopy_known && t->send_quota == 0;
 	if (!quota_out && !stream_window && !conn_window) {
 		v->code = "unknown";
 		describe_stream(v, s, "waits to send on");
-		add_summary(v, "%s", " but its write quota and windows are open");
+		gs_verdict_add_summary(v, "%s", " but its write quota and windows are open");
 		return true;
 	}
 	v->code = "send-flow-control";
 	describe_stream(v, s, "waits to send on");
-	add_summary(v, "%s", stream_window || conn_window
+	gs_verdict_add_summary(v, "%s", stream_window || conn_window
 				    ? ": the peer's flow-control window is exhausted — the peer is not reading"
 				    : ": the write quota is used up and the loopy writer cannot drain it — the peer is not reading");
 	blame_peer(d, v, si);
@@ -453,14 +461,14 @@ static bool quota_rule(gs_diag *d, long ti, gs_verdict *v)
 	gs_verdict_evidence(v, "%zu streams hold the quota on this transport", t->nstreams);
 	if (t->unreadable) {
 		v->code = "unknown";
-		set_summary(v, "opening a stream to %s waits on its transport, but the transport's state is unreadable",
+		gs_verdict_set_summary(v, "opening a stream to %s waits on its transport, but the transport's state is unreadable",
 			    t->remote);
 		gs_verdict_evidence(v, "transport 0x%llx: unreadable at 0x%llx", (unsigned long long)t->addr,
 				    (unsigned long long)t->unreadable);
 		return true;
 	}
 	v->code = transport_unhealthy(t) ? "transport-closing" : "stream-quota";
-	set_summary(v,
+	gs_verdict_set_summary(v,
 		 "opening a stream to %s waits for the peer's MAX_CONCURRENT_STREAMS (%u streams open, none free)",
 		 t->remote, t->max_concurrent);
 	for (size_t i = 0; i < t->nstreams; i++)
@@ -480,7 +488,7 @@ static bool picker_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 	size_t nclient = 0;
 	for (size_t i = 0; i < gs_grpc_ntransports(d->g); i++)
 		nclient += gs_grpc_transport(d->g, i)->side == GS_CLIENT;
-	set_summary(v,
+	gs_verdict_set_summary(v,
 		 "waits in the picker for a READY subchannel (wait-for-ready call): no connection is ready");
 	const gs_frame *top = gs_rt_user_frame(d->rt, gr);
 	gs_verdict_evidence(v, "parked in grpc.(*pickerWrapper).pick, called from %s", top ? top->function : "?");
@@ -492,7 +500,7 @@ static bool picker_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 		gs_verdict_evidence(v, "subchannels: %s", cc.subchannels);
 		if (cc.last_error[0])
 			gs_verdict_evidence(v, "last connection error: %s", cc.last_error);
-		add_summary(v, " (target %s, %s)", cc.target, cc.state);
+		gs_verdict_add_summary(v, " (target %s, %s)", cc.target, cc.state);
 	}
 	return true;
 }
@@ -554,7 +562,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 				    (long long)window_left(s));
 		if (unread && (window_left(s) <= 0 || peer_sending)) {
 			v->code = "app-not-reading";
-			set_summary(v,
+			gs_verdict_set_summary(v,
 				 "%s stream %u %s holds %u received bytes that no goroutine reads; this goroutine (%s) "
 				 "is elsewhere: %s — so the peer's send is blocked by flow control",
 				 side(s), s->id, s->method, s->in.pending_data, top ? top->function : "?",
@@ -563,7 +571,7 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 		}
 		if (s->ctx_known && s->ctx.done) {
 			v->code = "context-done";
-			set_summary(v,
+			gs_verdict_set_summary(v,
 				 "the handler of %s stream %u %s still runs although the stream's context is done (%s); "
 				 "it waits on %s in %s", side(s), s->id, s->method, s->ctx.err,
 				 primitive(d, gr, prim, sizeof prim), top ? top->function : "?");
@@ -574,11 +582,11 @@ static void outside_rule(gs_diag *d, gs_goroutine *gr, long si, gs_verdict *v)
 	primitive(d, gr, prim, sizeof prim);
 	if (si >= 0) {
 		const gs_stream *s = gs_grpc_stream(d->g, (size_t)si);
-		set_summary(v, "%s %s stream %u %s is blocked outside gRPC: %s in %s",
+		gs_verdict_set_summary(v, "%s %s stream %u %s is blocked outside gRPC: %s in %s",
 			 s->side == GS_SERVER && s->handler == gr->goid ? "the handler of" : "a goroutine holding",
 			 side(s), s->id, s->method, prim, top ? top->function : "?");
 	} else {
-		set_summary(v, "blocked outside gRPC: %s in %s", prim,
+		gs_verdict_set_summary(v, "blocked outside gRPC: %s in %s", prim,
 			 top ? top->function : "?");
 	}
 	if (top) {
@@ -687,7 +695,7 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 			/* Never guess: say what was seen and what could not be read. */
 			const gs_frame *top = gs_rt_user_frame(d->rt, gr);
 			v->code = "unknown";
-			set_summary(v, "waits in gRPC (%s) on an object no readable stream or transport owns",
+			gs_verdict_set_summary(v, "waits in gRPC (%s) on an object no readable stream or transport owns",
 				    top->function);
 			size_t nw;
 			const gs_waitobj *wo = gs_rt_waits(d->rt, gr, &nw);
@@ -721,12 +729,12 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 			outside_rule(d, gr, si, v);
 		else {
 			v->code = "unknown";
-			set_summary(v, "not waiting in gRPC or on a gRPC object (%s)",
+			gs_verdict_set_summary(v, "not waiting in gRPC or on a gRPC object (%s)",
 				 gs_rt_wait_reason(d->rt, gr));
 		}
 	} else {
 		v->code = "unknown";
-		set_summary(v, "not blocked: %s", gs_rt_status_name(gr->status));
+		gs_verdict_set_summary(v, "not blocked: %s", gs_rt_status_name(gr->status));
 	}
 	gs_keepalive_rules(d, gr, v);
 	if (mins > 0)

@@ -111,8 +111,7 @@ static void throttle_rule(gs_diag *d, gs_goroutine *gr, long ti, gs_verdict *v)
 	int64_t fd = t->fd;
 	uint64_t writer = socket_writer(d, t, &fd);
 	v->code = "reader-throttled";
-	snprintf(v->summary, sizeof v->summary,
-		 "the reader of %s transport %s -> %s is throttled by its control buffer (%lld transport "
+	gs_verdict_set_summary(v, "the reader of %s transport %s -> %s is throttled by its control buffer (%lld transport "
 		 "response frames queued; it throttles at %d)%s",
 		 tside(t), t->local, t->remote, (long long)t->cbuf_response_frames,
 		 MAX_QUEUED_RESPONSE_FRAMES,
@@ -143,8 +142,7 @@ static void socket_write_rule(gs_diag *d, long ti, int64_t fd, gs_verdict *v)
 {
 	const gs_transport *t = gs_grpc_transport(d->g, (size_t)ti);
 	v->code = "writer-blocked";
-	snprintf(v->summary, sizeof v->summary,
-		 "the loopy writer of %s transport %s -> %s is blocked writing to the socket (fd %lld): "
+	gs_verdict_set_summary(v, "the loopy writer of %s transport %s -> %s is blocked writing to the socket (fd %lld): "
 		 "the TCP send buffer is full — the peer at %s does not read",
 		 tside(t), t->local, t->remote, (long long)fd, t->remote);
 	gs_verdict_evidence(v, "%s transport 0x%llx %s -> %s, fd %lld", tside(t), (unsigned long long)t->addr,
@@ -216,7 +214,7 @@ void gs_stop_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 		nstreams += t->nstreams;
 		gs_verdict_evidence(v, "server transport 0x%llx %s -> %s is %s%s: %zu stream%s open",
 				    (unsigned long long)t->addr, t->local, t->remote,
-				    t->state == GS_TS_CLOSING ? "closing" : t->state == GS_TS_DRAINING || t->goaway_sent ? "draining" : "reachable",
+				    t->state == GS_TR_CLOSING ? "closing" : t->state == GS_TR_DRAINING || t->goaway_sent ? "draining" : "reachable",
 				    t->goaway_sent ? ", GOAWAY sent" : "", t->nstreams, t->nstreams == 1 ? "" : "s");
 	}
 	for (size_t i = 0; i < gs_grpc_nstreams(d->g); i++) {
@@ -236,8 +234,7 @@ void gs_stop_rule(gs_diag *d, gs_goroutine *gr, gs_verdict *v)
 					    : "");
 		gs_verdict_blame(v, s->handler);
 	}
-	snprintf(v->summary, sizeof v->summary,
-		 "the server is in %s and waits for %zu handler%s that %s not returned (%zu stream%s open on "
+	gs_verdict_set_summary(v, "the server is in %s and waits for %zu handler%s that %s not returned (%zu stream%s open on "
 		 "%zu connection%s): it ends only when they do",
 		 graceful ? "GracefulStop" : "Stop", nhandlers, nhandlers == 1 ? "" : "s",
 		 nhandlers == 1 ? "has" : "have", nstreams, nstreams == 1 ? "" : "s", nconn,
@@ -298,8 +295,7 @@ void gs_hang_findings(gs_diag *d, gs_diagnosis *out)
 		}
 		f->code = "abandoned-stream";
 		f->stream = (long)i;
-		snprintf(f->summary, sizeof f->summary,
-			 "client stream %u %s to %s is abandoned: open, counted against the peer's "
+		gs_verdict_set_summary(f, "client stream %u %s to %s is abandoned: open, counted against the peer's "
 			 "MAX_CONCURRENT_STREAMS, its context never cancelled, and no goroutine refers to it",
 			 s->id, s->method, t->remote);
 		gs_verdict_evidence(f, "client transport 0x%llx %s -> %s: %zu stream%s open of the peer's "
@@ -308,7 +304,7 @@ void gs_hang_findings(gs_diag *d, gs_diagnosis *out)
 				    t->nstreams == 1 ? "" : "s", t->max_concurrent, t->waiting_streams,
 				    t->waiting_streams == 1 ? "" : "s");
 		gs_verdict_evidence(f, "stream state %s, %llu message%s queued, response headers %s",
-				    s->state == GS_SS_ACTIVE ? "active" : s->state == GS_SS_WRITE_DONE ? "write-done" : "read-done",
+				    s->state == GS_STREAM_ACTIVE ? "active" : s->state == GS_STREAM_WRITE_DONE ? "write-done" : "read-done",
 				    (unsigned long long)s->queued_messages, s->queued_messages == 1 ? "" : "s",
 				    s->header_received ? "received" : "not received");
 		if (s->ctx.has_deadline)

@@ -18,6 +18,9 @@
 
 #include "../goruntime/model.h"
 #include "../grpc/grpc_model.h"
+#include "../util/strpool.h"
+
+#define GS_SUMMARY_MAX 400
 
 /* One goroutine on a chain through the snapshots of a set: which snapshot, which goroutine,
  * its verdict (NULL: none was judged) and its verdict's stream in that snapshot (or -1). */
@@ -31,10 +34,15 @@ typedef struct gs_hop {
 typedef struct gs_verdict {
 	uint64_t goid;
 	const char *code;
-	char summary[400];
+	/* One line, at most GS_SUMMARY_MAX - 1 bytes (longer ones are cut). Owned by the
+	 * verdict while it is judged, then the diagnosis' evidence_pool's (summary_pooled):
+	 * tens of thousands of verdicts share a handful of summaries. */
+	char *summary;
+	bool summary_pooled;
 	long stream;          /* index into the gRPC model's streams, or -1 */
 	char **evidence;
 	size_t nevidence;
+	size_t npooled;       /* evidence[0 .. npooled) is the diagnosis' evidence_pool's */
 	uint64_t *chain;      /* blamed goroutines, nearest first */
 	size_t nchain;
 	/* co[i]: chain[i] is parked on the same object as this goroutine (named because Go
@@ -64,6 +72,7 @@ typedef struct gs_diagnosis {
 	 * code names the finding, goid is 0, chain holds the goroutines it concerns. */
 	gs_verdict *findings;
 	size_t nfindings;
+	gs_strpool evidence_pool; /* owns the verdicts' summaries and evidence once judged */
 } gs_diagnosis;
 
 /* What the rules read of every goroutine without the gRPC model (full stacks, waits),

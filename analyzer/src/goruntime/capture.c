@@ -4,22 +4,20 @@
 #include <string.h>
 
 #include "../util/strbuf.h"
+#include "heapwalk.h"
 #include "model_internal.h"
 
 /* The span fields the copy is steered by; the same names the heap scan reads. */
 enum { SP_START, SP_NPAGES, SP_STATE, SP_CLASS, SP_ALLSPANS, SP_N };
 static const gs_field_spec span_fields[SP_N] = {
-	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL},
-	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL},
-	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL},
-	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL},
-	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL},
+	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL, GS_FK_U64},
+	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL, GS_FK_U64},
+	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL, GS_FK_U8},
+	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL, GS_FK_U8},
+	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL, GS_FK_ANY},
 };
 
-#define GO_PAGE 8192u
 #define ARENA_BYTES ((uint64_t)64 << 20) /* heapArenaBytes on linux/amd64 */
-#define SPAN_IN_USE 1
-#define SPAN_MANUAL 2
 /* A pointer-free object larger than this, alone in its span, is a message or frame buffer
  * whose bytes no answer shows: not copied. Smaller ones hold strings and tables. */
 #define LARGE_NOSCAN ((uint64_t)64 << 10)
@@ -141,10 +139,10 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 			continue;
 		uint64_t start = u64_at(buf, o[SP_START]), np = u64_at(buf, o[SP_NPAGES]);
 		uint8_t state = buf[o[SP_STATE]];
-		if (!np || np > (1u << 20) || start + np * GO_PAGE < start)
+		if (!np || np > (1u << 20) || start + np * GS_GO_PAGE_SIZE(rt) < start)
 			continue;
 		/* every arena the span covers (a large one crosses several) */
-		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GO_PAGE - 1) / ARENA_BYTES;
+		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE(rt) - 1) / ARENA_BYTES;
 		     c++) {
 			if (nch == chcap) {
 				chcap *= 2;
@@ -152,12 +150,12 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 			}
 			chunks[nch++] = c;
 		}
-		if (!heap || state != SPAN_IN_USE)
+		if (!heap || state != GS_GO_SPAN_IN_USE(rt))
 			continue;
 		uint8_t cls = o[SP_CLASS] >= 0 ? buf[o[SP_CLASS]] : 0;
-		if ((cls & 1) && cls >> 1 == 0 && np * GO_PAGE > LARGE_NOSCAN)
+		if ((cls & GS_GO_SPANCLASS_NOSCAN) && cls >> 1 == 0 && np * GS_GO_PAGE_SIZE(rt) > LARGE_NOSCAN)
 			continue; /* one large object without pointers: a buffer */
-		add(spans, start, np * GO_PAGE);
+		add(spans, start, np * GS_GO_PAGE_SIZE(rt));
 		st->spans++;
 	}
 	free(buf);
@@ -238,9 +236,8 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 	for (size_t i = 0; i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], g, gsize, NULL) < 0)
 			continue;
-		uint32_t status;
-		memcpy(&status, g + o[RT_G_STATUS], 4);
-		status &= ~(uint32_t)GS_G_SCAN;
+		uint32_t status = gs_rt_model_status(rt, (uint32_t)gs_layout_get(&rt->layout, RT_G_STATUS,
+										    g, gsize, 0));
 		if (status == GS_G_DEAD || status == GS_G_IDLE || status == GS_G_DEADEXTRA)
 			continue;
 		uint64_t lo = u64_at(g, o[RT_G_STACK_LO]), hi = u64_at(g, o[RT_G_STACK_HI]);

@@ -14,22 +14,6 @@
 #include "../util/alloc.h"
 #include "model_internal.h"
 
-static uint64_t field_u64(const uint8_t *buf, size_t len, int64_t off)
-{
-	uint64_t v = 0;
-	if (off >= 0 && (size_t)off + 8 <= len)
-		memcpy(&v, buf + off, 8);
-	return v;
-}
-
-static uint32_t field_u32(const uint8_t *buf, size_t len, int64_t off)
-{
-	uint32_t v = 0;
-	if (off >= 0 && (size_t)off + 4 <= len)
-		memcpy(&v, buf + off, 4);
-	return v;
-}
-
 #define G_RUN_MAX ((uint64_t)64 << 10)
 #define G_RUN_GAP ((uint64_t)4 << 10)
 
@@ -40,31 +24,59 @@ typedef struct gref {
 	size_t i;
 } gref;
 
+void gs_gread_plan(gs_rt *rt)
+{
+	const gs_layout *l = &rt->layout;
+	int64_t sched = l->offsets[RT_G_SCHED];
+	rt->gplan_size = (size_t)l->sizes[RT_G_GOID];
+	for (int f = 0; f <= RT_GOBUF_BP; f++) {
+		bool gobuf = f >= RT_GOBUF_SP;
+		int64_t off = l->offsets[f] + (gobuf ? sched : 0);
+		rt->gword[f] = l->offsets[f] >= 0 && (!gobuf || sched >= 0) && l->widths[f] == 8 &&
+				       off >= 0 && (uint64_t)off + 8 <= rt->gplan_size
+				       ? off : -1;
+	}
+}
+
+/* Field f of the g in buf: a word checked by gs_gread_plan, else through gs_layout_get. */
+static inline uint64_t gfield(const gs_rt *rt, int f, const uint8_t *buf, size_t gsize,
+			      int64_t extra)
+{
+	int64_t at = rt->gword[f];
+	uint64_t v;
+	if (at >= 0 && gsize >= rt->gplan_size) {
+		memcpy(&v, buf + at, 8);
+		return v;
+	}
+	return gs_layout_get(&rt->layout, f, buf, gsize, extra);
+}
+
 static void parse_g(gs_rt *rt, const uint8_t *buf, size_t gsize, uint64_t addr, gs_goroutine *g)
 {
-	const int64_t *o = rt->layout.offsets;
-	uint32_t st = field_u32(buf, gsize, o[RT_G_STATUS]) & ~(uint32_t)GS_G_SCAN;
+	int64_t sched = rt->layout.offsets[RT_G_SCHED];
+	uint32_t st = gs_rt_model_status(rt, (uint32_t)gfield(rt, RT_G_STATUS, buf, gsize, 0));
 	g->addr = addr;
 	g->status = st;
-	g->goid = field_u64(buf, gsize, o[RT_G_GOID]);
+	g->goid = gfield(rt, RT_G_GOID, buf, gsize, 0);
 	if (st == GS_G_DEADEXTRA || st == GS_G_DEAD || st == GS_G_IDLE)
 		return;
-	g->waitreason = o[RT_G_WAITREASON] >= 0 ? buf[o[RT_G_WAITREASON]] : 0;
-	g->waitsince = (int64_t)field_u64(buf, gsize, o[RT_G_WAITSINCE]);
-	g->gopc = field_u64(buf, gsize, o[RT_G_GOPC]);
-	g->startpc = field_u64(buf, gsize, o[RT_G_STARTPC]);
-	g->parent_goid = field_u64(buf, gsize, o[RT_G_PARENTGOID]);
-	g->sched_sp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
-	g->sched_pc = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_PC]);
-	if (o[RT_GOBUF_BP] >= 0)
-		g->sched_bp = field_u64(buf, gsize, o[RT_G_SCHED] + o[RT_GOBUF_BP]);
-	g->syscallsp = field_u64(buf, gsize, o[RT_G_SYSCALLSP]);
-	g->syscallpc = field_u64(buf, gsize, o[RT_G_SYSCALLPC]);
-	g->m = field_u64(buf, gsize, o[RT_G_M]);
-	g->waiting = field_u64(buf, gsize, o[RT_G_WAITING]);
-	g->labels = field_u64(buf, gsize, o[RT_G_LABELS]);
-	g->stack_lo = field_u64(buf, gsize, o[RT_G_STACK_LO]);
-	g->stack_hi = field_u64(buf, gsize, o[RT_G_STACK_HI]);
+	g->waitreason = (uint8_t)gfield(rt, RT_G_WAITREASON, buf, gsize, 0);
+	g->waitsince = (int64_t)gfield(rt, RT_G_WAITSINCE, buf, gsize, 0);
+	g->gopc = gfield(rt, RT_G_GOPC, buf, gsize, 0);
+	g->startpc = gfield(rt, RT_G_STARTPC, buf, gsize, 0);
+	g->parent_goid = gfield(rt, RT_G_PARENTGOID, buf, gsize, 0);
+	if (sched >= 0) {
+		g->sched_sp = gfield(rt, RT_GOBUF_SP, buf, gsize, sched);
+		g->sched_pc = gfield(rt, RT_GOBUF_PC, buf, gsize, sched);
+		g->sched_bp = gfield(rt, RT_GOBUF_BP, buf, gsize, sched);
+	}
+	g->syscallsp = gfield(rt, RT_G_SYSCALLSP, buf, gsize, 0);
+	g->syscallpc = gfield(rt, RT_G_SYSCALLPC, buf, gsize, 0);
+	g->m = gfield(rt, RT_G_M, buf, gsize, 0);
+	g->waiting = gfield(rt, RT_G_WAITING, buf, gsize, 0);
+	g->stack_lo = gfield(rt, RT_G_STACK_LO, buf, gsize, 0);
+	g->stack_hi = gfield(rt, RT_G_STACK_HI, buf, gsize, 0);
+	g->labels = gfield(rt, RT_G_LABELS, buf, gsize, 0);
 }
 
 /* Fills raw[i] for every readable ptrs[i]; ok[i] tells which were read. The runs of

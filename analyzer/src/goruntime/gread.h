@@ -33,6 +33,9 @@ gs_gread *gs_gread_start(gs_rt *rt);
  * what the worker assumed, the g's it reads from now on are parsed at once; otherwise it
  * stops. */
 void gs_gread_layout(gs_gread *p, uint64_t allgs, size_t gsize);
+/* Checks the g's fields parse_g reads against the resolved layout, once (before
+ * gs_gread_layout hands the layout to the read-ahead). */
+void gs_gread_plan(gs_rt *rt);
 /* Reads the runs the worker has not reached and waits for it. When what it read is what
  * the layout describes (allgs at this address with this header and these pointers, g's of
  * gsize bytes), returns the g's parsed (an array of hdr[1], owned by the caller; ok[i] as

@@ -6,13 +6,8 @@
 
 #include "../util/alloc.h"
 #include "../util/strbuf.h"
+#include "constants.h"
 
-/* abi.Kind values used here and the descriptor base sizes of the 1.27 walk (64-bit). */
-enum { K_ARRAY = 17, K_CHAN = 18, K_FUNC = 19, K_IFACE = 20, K_MAP = 21, K_PTR = 22,
-       K_SLICE = 23, K_STRUCT = 25 };
-#define TFLAG_UNCOMMON 1
-#define TFLAG_EXTRA_STAR 2
-#define DIRECT_IFACE 0x20 /* kind bit <= 1.25, tflag bit >= 1.26; never set otherwise */
 #define MAX_DESCRIPTORS (1u << 22)
 #define MAX_NAME 4096
 
@@ -24,6 +19,7 @@ typedef struct cached_name {
 struct gs_types {
 	gs_target *t;
 	gs_dwarf *d;
+	gs_consts k; /* abi.Kind values and flag bits (the session's table) */
 	uint64_t types, etypes, typelinks, ntypelinks, typedesclen;
 	bool has_typedesclen;
 	/* abi.Type / itab / PtrType member offsets */
@@ -58,7 +54,8 @@ static uint64_t member_off(gs_dwarf *d, const char *types, const char *names, ui
 
 #define ABI_TYPE "internal/abi.Type|runtime._type"
 
-gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, gs_err *err)
+gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, const gs_consts *k,
+			gs_err *err)
 {
 	uint64_t md;
 	const gs_dtype *mdt;
@@ -81,6 +78,10 @@ gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, gs_err *err)
 		return NULL;
 	ty->t = t;
 	ty->d = d;
+	if (k)
+		ty->k = *k;
+	else
+		gs_consts_resolve(&ty->k, d, NULL, NULL);
 	if (gs_target_read_u64(t, md + mt->offset, &ty->types, err) < 0 ||
 	    gs_target_read_u64(t, md + me->offset, &ty->etypes, err) < 0 ||
 	    (ml && (gs_target_read_u64(t, md + ml->offset, &ty->typelinks, err) < 0 ||
@@ -174,7 +175,7 @@ int gs_type_name(gs_types *ty, uint64_t type_addr, char *buf, size_t cap, gs_err
 			       "the type region", (unsigned long long)type_addr, (unsigned)str);
 	if (read_name(ty, ty->types + (uint64_t)str, buf, cap, err) < 0)
 		return gs_err_wrap(err, "type at 0x%llx", (unsigned long long)type_addr);
-	if ((tflag & TFLAG_EXTRA_STAR) && buf[0] == '*')
+	if ((tflag & gs_const(&ty->k, GS_K_TFLAG_EXTRA_STAR)) && buf[0] == '*')
 		memmove(buf, buf + 1, strlen(buf));
 	return 0;
 }
@@ -186,10 +187,13 @@ int gs_type_kind(gs_types *ty, uint64_t type_addr, int *kind, bool *direct, gs_e
 	    gs_target_read(ty->t, type_addr + ty->o_kind, &k, 1, NULL) < 0)
 		return gs_err_memf(err, type_addr, "type descriptor unreadable at 0x%llx",
 				   (unsigned long long)type_addr);
+	const gs_consts *c = &ty->k;
+	int64_t tdirect = gs_const(c, GS_K_TFLAG_DIRECT_IFACE);
 	if (kind)
-		*kind = k & 0x1f;
+		*kind = (int)(k & gs_const(c, GS_K_KIND_MASK));
 	if (direct)
-		*direct = (k & DIRECT_IFACE) || (tflag & DIRECT_IFACE);
+		*direct = (k & gs_const(c, GS_K_KIND_DIRECT_IFACE)) ||
+			  (tdirect != GS_CONST_NONE && (tflag & tdirect));
 	return 0;
 }
 
@@ -225,31 +229,38 @@ static uint64_t descriptor_size(gs_types *ty, uint64_t td)
 	uint8_t b[72];
 	if (gs_target_read(ty->t, td, b, sizeof b, NULL) < 0)
 		return 0;
-	int kind = b[ty->o_kind] & 0x1f;
+	const gs_consts *c = &ty->k;
+	int64_t kind = b[ty->o_kind] & gs_const(c, GS_K_KIND_MASK);
 	uint64_t base = 48, add = 0, len;
-	switch (kind) {
-	case K_ARRAY: base = 72; break;
-	case K_CHAN: base = 64; break;
-	case K_FUNC: {
+	if (kind == gs_const(c, GS_K_KIND_ARRAY)) {
+		base = 72;
+	} else if (kind == gs_const(c, GS_K_KIND_CHAN)) {
+		base = 64;
+	} else if (kind == gs_const(c, GS_K_KIND_FUNC)) {
 		uint16_t in, out;
 		memcpy(&in, b + 48, 2);
 		memcpy(&out, b + 50, 2);
 		base = 56;
 		add = ((uint64_t)in + (out & 0x7fff)) * 8;
-		break;
-	}
-	case K_IFACE: memcpy(&len, b + 64, 8); base = 80; add = len * 8; break;
-	case K_MAP: base = ty->map_desc_size; break;
-	case K_PTR: case K_SLICE: base = 56; break;
-	case K_STRUCT: memcpy(&len, b + 64, 8); base = 80; add = len * 24; break;
-	default:
-		if (kind == 0 || kind > 26)
-			return 0;
+	} else if (kind == gs_const(c, GS_K_KIND_IFACE)) {
+		memcpy(&len, b + 64, 8);
+		base = 80;
+		add = len * 8;
+	} else if (kind == gs_const(c, GS_K_KIND_MAP)) {
+		base = ty->map_desc_size;
+	} else if (kind == gs_const(c, GS_K_KIND_PTR) || kind == gs_const(c, GS_K_KIND_SLICE)) {
+		base = 56;
+	} else if (kind == gs_const(c, GS_K_KIND_STRUCT)) {
+		memcpy(&len, b + 64, 8);
+		base = 80;
+		add = len * 24;
+	} else if (kind == 0 || kind > gs_const(c, GS_K_KIND_UNSAFEPTR)) {
+		return 0;
 	}
 	if (add > (1u << 24))
 		return 0;
 	uint64_t size = base + add;
-	if (b[ty->o_tflag] & TFLAG_UNCOMMON) {
+	if (b[ty->o_tflag] & gs_const(c, GS_K_TFLAG_UNCOMMON)) {
 		uint16_t mcount;
 		if (gs_target_read(ty->t, td + base + 4, &mcount, 2, NULL) < 0)
 			return 0;

@@ -26,9 +26,12 @@
 
 typedef struct gs_types gs_types;
 
-/* bias: the PIE load bias (gs_rt_bias), added to DWARF global addresses. Fails when
- * runtime.firstmoduledata cannot be found or read. */
-gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, gs_err *err);
+/* bias: the PIE load bias (gs_rt_bias), added to DWARF global addresses; k: the session's
+ * constants table (gs_rt_consts), copied; NULL fills one from d and the newest version
+ * table. Fails when runtime.firstmoduledata cannot be found or read. */
+struct gs_consts;
+gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, const struct gs_consts *k,
+			gs_err *err);
 void gs_types_close(gs_types *ty);
 
 /* Name of the type descriptor at type_addr ("*main.T", "context.backgroundCtx"), with

@@ -9,61 +9,70 @@
 
 /* The runtime manifest. Order = enum gs_rt_field. */
 const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
-	[RT_G_STACK_LO] = {"runtime.g", "stack", "lo", true, "goroutine stack bounds"},
-	[RT_G_STACK_HI] = {"runtime.g", "stack", "hi", true, "goroutine stack bounds"},
-	[RT_G_M] = {"runtime.g", "m", NULL, true, "M running the goroutine"},
-	[RT_G_SCHED] = {"runtime.g", "sched", NULL, true, "saved context of a parked goroutine"},
-	[RT_G_SYSCALLSP] = {"runtime.g", "syscallsp", NULL, true, "unwind start in a syscall"},
-	[RT_G_SYSCALLPC] = {"runtime.g", "syscallpc", NULL, true, "unwind start in a syscall"},
+	[RT_G_STACK_LO] = {"runtime.g", "stack", "lo", true, "goroutine stack bounds", GS_FK_U64},
+	[RT_G_STACK_HI] = {"runtime.g", "stack", "hi", true, "goroutine stack bounds", GS_FK_U64},
+	[RT_G_M] = {"runtime.g", "m", NULL, true, "M running the goroutine", GS_FK_PTR},
+	[RT_G_SCHED] = {"runtime.g", "sched", NULL, true, "saved context of a parked goroutine", GS_FK_STRUCT},
+	[RT_G_SYSCALLSP] = {"runtime.g", "syscallsp", NULL, true, "unwind start in a syscall", GS_FK_U64},
+	[RT_G_SYSCALLPC] = {"runtime.g", "syscallpc", NULL, true, "unwind start in a syscall", GS_FK_U64},
 	[RT_G_STATUS] = {"runtime.g", "atomicstatus", "value", true,
-			 "uint32; atomic.Uint32{value} since 1.20"},
-	[RT_G_GOID] = {"runtime.g", "goid", NULL, true, "int64 (1.19), uint64 later"},
-	[RT_G_WAITSINCE] = {"runtime.g", "waitsince", NULL, false, "set lazily by the GC"},
-	[RT_G_WAITREASON] = {"runtime.g", "waitreason", NULL, true, "index into waitReasonStrings"},
-	[RT_G_GOPC] = {"runtime.g", "gopc", NULL, true, "pc of the go statement"},
-	[RT_G_STARTPC] = {"runtime.g", "startpc", NULL, true, "goroutine function"},
-	[RT_G_WAITING] = {"runtime.g", "waiting", NULL, true, "sudogs the goroutine parks on"},
-	[RT_G_PARENTGOID] = {"runtime.g", "parentGoid", NULL, false, "1.21+"},
-	[RT_G_SLEEPWHEN] = {"runtime.g", "sleepWhen", NULL, false, "1.23+"},
-	[RT_G_PARAM] = {"runtime.g", "param", NULL, false, "wake-up sudog"},
-	[RT_G_LABELS] = {"runtime.g", "labels", NULL, false, "pprof labels (*runtime/pprof.labelMap)"},
-	[RT_GOBUF_SP] = {"runtime.gobuf", "sp", NULL, true, NULL},
-	[RT_GOBUF_PC] = {"runtime.gobuf", "pc", NULL, true, NULL},
-	[RT_GOBUF_BP] = {"runtime.gobuf", "bp", NULL, false, NULL},
-	[RT_M_PROCID] = {"runtime.m", "procid", NULL, true, "thread id, matches NT_PRSTATUS"},
-	[RT_M_CURG] = {"runtime.m", "curg", NULL, true, "user goroutine on this M"},
-	[RT_M_ALLLINK] = {"runtime.m", "alllink", NULL, true, "runtime.allm list"},
-	[RT_M_G0] = {"runtime.m", "g0", NULL, false, NULL},
-	[RT_SUDOG_G] = {"runtime.sudog", "g", NULL, true, NULL},
-	[RT_SUDOG_NEXT] = {"runtime.sudog", "next", NULL, true, "wait queue / treap child"},
-	[RT_SUDOG_PREV] = {"runtime.sudog", "prev", NULL, true, "wait queue / treap child"},
+			 "uint32; atomic.Uint32{value} since 1.20", GS_FK_U32},
+	[RT_G_GOID] = {"runtime.g", "goid", NULL, true, "int64 (1.19), uint64 later", GS_FK_X64},
+	[RT_G_WAITSINCE] = {"runtime.g", "waitsince", NULL, false, "set lazily by the GC", GS_FK_I64},
+	[RT_G_WAITREASON] = {"runtime.g", "waitreason", NULL, true, "index into waitReasonStrings", GS_FK_U8},
+	[RT_G_GOPC] = {"runtime.g", "gopc", NULL, true, "pc of the go statement", GS_FK_U64},
+	[RT_G_STARTPC] = {"runtime.g", "startpc", NULL, true, "goroutine function", GS_FK_U64},
+	[RT_G_WAITING] = {"runtime.g", "waiting", NULL, true, "sudogs the goroutine parks on", GS_FK_PTR},
+	[RT_G_PARENTGOID] = {"runtime.g", "parentGoid", NULL, false, "1.21+", GS_FK_U64},
+	[RT_G_SLEEPWHEN] = {"runtime.g", "sleepWhen", NULL, false, "1.23+", GS_FK_I64},
+	[RT_G_PARAM] = {"runtime.g", "param", NULL, false, "wake-up sudog", GS_FK_PTR},
+	[RT_G_LABELS] = {"runtime.g", "labels", NULL, false, "pprof labels (*runtime/pprof.labelMap)", GS_FK_ANY},
+	[RT_GOBUF_SP] = {"runtime.gobuf", "sp", NULL, true, NULL, GS_FK_U64},
+	[RT_GOBUF_PC] = {"runtime.gobuf", "pc", NULL, true, NULL, GS_FK_U64},
+	[RT_GOBUF_BP] = {"runtime.gobuf", "bp", NULL, false, NULL, GS_FK_U64},
+	[RT_M_PROCID] = {"runtime.m", "procid", NULL, true, "thread id, matches NT_PRSTATUS", GS_FK_U64},
+	[RT_M_CURG] = {"runtime.m", "curg", NULL, true, "user goroutine on this M", GS_FK_PTR},
+	[RT_M_ALLLINK] = {"runtime.m", "alllink", NULL, true, "runtime.allm list", GS_FK_PTR},
+	[RT_M_G0] = {"runtime.m", "g0", NULL, false, NULL, GS_FK_PTR},
+	[RT_SUDOG_G] = {"runtime.sudog", "g", NULL, true, NULL, GS_FK_PTR},
+	[RT_SUDOG_NEXT] = {"runtime.sudog", "next", NULL, true, "wait queue / treap child", GS_FK_PTR},
+	[RT_SUDOG_PREV] = {"runtime.sudog", "prev", NULL, true, "wait queue / treap child", GS_FK_PTR},
 	[RT_SUDOG_ELEM] = {"runtime.sudog", "elem", "vu", true,
-			   "maybeTraceablePtr{vp,vu} since 1.26: vu is the truth"},
-	[RT_SUDOG_ISSELECT] = {"runtime.sudog", "isSelect", NULL, true, NULL},
-	[RT_SUDOG_WAITLINK] = {"runtime.sudog", "waitlink", NULL, true, NULL},
-	[RT_SUDOG_C] = {"runtime.sudog", "c", "vu|ptr", true, "maybeTraceableChan since 1.26"},
-	[RT_SUDOG_TICKET] = {"runtime.sudog", "ticket", NULL, false, NULL},
-	[RT_HCHAN_QCOUNT] = {"runtime.hchan", "qcount", NULL, true, NULL},
-	[RT_HCHAN_DATAQSIZ] = {"runtime.hchan", "dataqsiz", NULL, true, NULL},
-	[RT_HCHAN_BUF] = {"runtime.hchan", "buf", NULL, true, NULL},
-	[RT_HCHAN_ELEMSIZE] = {"runtime.hchan", "elemsize", NULL, true, NULL},
-	[RT_HCHAN_CLOSED] = {"runtime.hchan", "closed", NULL, true, NULL},
-	[RT_HCHAN_ELEMTYPE] = {"runtime.hchan", "elemtype", NULL, false, NULL},
-	[RT_HCHAN_RECVQ] = {"runtime.hchan", "recvq", NULL, true, NULL},
-	[RT_HCHAN_SENDQ] = {"runtime.hchan", "sendq", NULL, true, NULL},
-	[RT_WAITQ_FIRST] = {"runtime.waitq", "first", NULL, true, NULL},
-	[RT_SEMAROOT_TREAP] = {"runtime.semaRoot", "treap", NULL, false, "sync waits before 1.26"},
-	[RT_PD_FD] = {"runtime.pollDesc", "fd", NULL, false, "netpoll"},
-	[RT_PD_RG] = {"runtime.pollDesc", "rg", "value", false, "*g parked to read"},
-	[RT_PD_WG] = {"runtime.pollDesc", "wg", "value", false, "*g parked to write"},
-	[RT_PD_CLOSING] = {"runtime.pollDesc", "closing", NULL, false, NULL},
-	[RT_PD_SELF] = {"runtime.pollDesc", "self", NULL, false, "self == pd once opened"},
-	[RT_STRING_STR] = {"string", "str", NULL, true, NULL},
-	[RT_STRING_LEN] = {"string", "len", NULL, true, NULL},
+			   "maybeTraceablePtr{vp,vu} since 1.26: vu is the truth", GS_FK_WORD},
+	[RT_SUDOG_ISSELECT] = {"runtime.sudog", "isSelect", NULL, true, NULL, GS_FK_BOOL},
+	[RT_SUDOG_WAITLINK] = {"runtime.sudog", "waitlink", NULL, true, NULL, GS_FK_PTR},
+	[RT_SUDOG_C] = {"runtime.sudog", "c", "vu|ptr", true, "maybeTraceableChan since 1.26", GS_FK_WORD},
+	[RT_SUDOG_TICKET] = {"runtime.sudog", "ticket", NULL, false, NULL, GS_FK_U32},
+	[RT_HCHAN_QCOUNT] = {"runtime.hchan", "qcount", NULL, true, NULL, GS_FK_U64},
+	[RT_HCHAN_DATAQSIZ] = {"runtime.hchan", "dataqsiz", NULL, true, NULL, GS_FK_U64},
+	[RT_HCHAN_BUF] = {"runtime.hchan", "buf", NULL, true, NULL, GS_FK_PTR},
+	[RT_HCHAN_ELEMSIZE] = {"runtime.hchan", "elemsize", NULL, true, NULL, GS_FK_U16},
+	[RT_HCHAN_CLOSED] = {"runtime.hchan", "closed", NULL, true, NULL, GS_FK_U32},
+	[RT_HCHAN_ELEMTYPE] = {"runtime.hchan", "elemtype", NULL, false, NULL, GS_FK_PTR},
+	[RT_HCHAN_RECVQ] = {"runtime.hchan", "recvq", NULL, true, NULL, GS_FK_STRUCT},
+	[RT_HCHAN_SENDQ] = {"runtime.hchan", "sendq", NULL, true, NULL, GS_FK_STRUCT},
+	[RT_WAITQ_FIRST] = {"runtime.waitq", "first", NULL, true, NULL, GS_FK_PTR},
+	[RT_SEMAROOT_TREAP] = {"runtime.semaRoot", "treap", NULL, false, "sync waits before 1.26", GS_FK_WORD},
+	[RT_PD_FD] = {"runtime.pollDesc", "fd", NULL, false, "netpoll", GS_FK_U64},
+	[RT_PD_RG] = {"runtime.pollDesc", "rg", "value", false, "*g parked to read", GS_FK_U64},
+	[RT_PD_WG] = {"runtime.pollDesc", "wg", "value", false, "*g parked to write", GS_FK_U64},
+	[RT_PD_CLOSING] = {"runtime.pollDesc", "closing", NULL, false, NULL, GS_FK_BOOL},
+	[RT_PD_SELF] = {"runtime.pollDesc", "self", NULL, false, "self == pd once opened", GS_FK_PTR},
+	[RT_STRING_STR] = {"string", "str", NULL, true, NULL, GS_FK_PTR},
+	[RT_STRING_LEN] = {"string", "len", NULL, true, NULL, GS_FK_I64},
+	/* The heap walk (heapwalk.c); optional: without them no heap object is found. */
+	[RT_SPAN_START] = {"runtime.mspan", "startAddr", NULL, false, "heap spans", GS_FK_U64},
+	[RT_SPAN_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL, GS_FK_U64},
+	[RT_SPAN_ELEMSIZE] = {"runtime.mspan", "elemsize", NULL, false, NULL, GS_FK_U64},
+	[RT_SPAN_STATE] = {"runtime.mspan", "state", "s", false, "1 = in use", GS_FK_U8},
+	[RT_SPAN_CLASS] = {"runtime.mspan", "spanclass", NULL, false, "size class << 1 | noscan", GS_FK_U8},
+	[RT_MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL, GS_FK_ANY},
 };
 
-/* Adds the offset of an inner member (alternatives in `via`) when the field's type has one. */
-static int64_t inner_offset(const gs_dtype *t, const char *via, const char **found)
+/* Adds the offset of an inner member (alternatives in `via`) when the field's type has one;
+ * *type becomes that member's type. */
+static int64_t inner_offset(const gs_dtype *t, const char *via, const char **found,
+			    const gs_dtype **type)
 {
 	for (int depth = 0; t && depth < 4; depth++) {
 		if (t->kind == GS_DK_TYPEDEF) {
@@ -73,11 +82,122 @@ static int64_t inner_offset(const gs_dtype *t, const char *via, const char **fou
 		const gs_dmember *m = gs_dwarf_member(t, via);
 		if (m) {
 			*found = m->name;
+			*type = m->type;
 			return (int64_t)m->offset;
+		}
+		/* An embedded struct first (maybeTraceableChan embeds maybeTraceablePtr). */
+		if (t->kind == GS_DK_STRUCT && t->nmembers && !t->members[0].offset &&
+		    t->members[0].type && gs_dwarf_resolve(t->members[0].type)->kind == GS_DK_STRUCT) {
+			t = t->members[0].type;
+			continue;
 		}
 		return 0;
 	}
 	return 0;
+}
+
+const char *gs_fkind_name(int kind)
+{
+	static const char *const n[] = {"any", "bool", "u8", "u16", "u32", "u64", "i32", "i64",
+					"int32|uint32", "int64|uint64", "word", "pointer", "slice", "string", "iface",
+					"struct", "other"};
+	return kind >= 0 && kind <= GS_FK_OTHER ? n[kind] : "?";
+}
+
+static bool pointer_shaped(const gs_dtype *t)
+{
+	return t->kind == GS_DK_POINTER || t->kind == GS_DK_CHAN || t->kind == GS_DK_MAP ||
+	       t->kind == GS_DK_FUNC;
+}
+
+/* A type's size; DWARF gives Go's chan, map and func types none (they are typedefs of a
+ * pointer), so a pointer-shaped type is one word. */
+static uint64_t type_size(const gs_dtype *t)
+{
+	return pointer_shaped(t) ? 8 : t->size;
+}
+
+/* An atomic wrapper's value: the one member with a size, at offset 0, as large as t. */
+static const gs_dtype *unwrap(const gs_dtype *t)
+{
+	for (int depth = 0; t && depth < 4; depth++) {
+		t = gs_dwarf_resolve(t);
+		if (t->kind != GS_DK_STRUCT || !t->size)
+			return t;
+		const gs_dmember *one = NULL;
+		for (size_t i = 0; i < t->nmembers; i++) {
+			const gs_dtype *mt = t->members[i].type;
+			if (!mt || !type_size(gs_dwarf_resolve(mt)))
+				continue;
+			if (one)
+				return t;
+			one = &t->members[i];
+		}
+		if (!one || one->offset || type_size(gs_dwarf_resolve(one->type)) != t->size)
+			return t;
+		t = one->type;
+	}
+	return t;
+}
+
+static enum gs_fkind integer_kind(int go_kind, uint64_t size)
+{
+	if (go_kind == GS_GOK_BOOL)
+		return size == 1 ? GS_FK_BOOL : GS_FK_OTHER;
+	bool sig = go_kind >= GS_GOK_INT && go_kind <= GS_GOK_INT64;
+	bool uns = go_kind >= GS_GOK_UINT && go_kind <= GS_GOK_UINTPTR;
+	switch (size) {
+	case 1: return sig ? GS_FK_OTHER : GS_FK_U8;
+	case 2: return sig ? GS_FK_OTHER : GS_FK_U16;
+	case 4: return sig ? GS_FK_I32 : uns ? GS_FK_U32 : GS_FK_X32;
+	case 8: return sig ? GS_FK_I64 : uns ? GS_FK_U64 : GS_FK_X64;
+	default: return GS_FK_OTHER;
+	}
+}
+
+enum gs_fkind gs_fkind_of(const gs_dtype *t, uint8_t *width)
+{
+	*width = 0;
+	t = t ? unwrap(t) : NULL;
+	if (!t)
+		return GS_FK_OTHER;
+	enum gs_fkind k;
+	switch (t->kind) {
+	case GS_DK_BASE:
+		k = t->go_kind == GS_GOK_UNSAFEPTR && t->size == 8 ? GS_FK_PTR
+			: integer_kind(t->go_kind, t->size);
+		break;
+	case GS_DK_POINTER: case GS_DK_CHAN: case GS_DK_MAP: case GS_DK_FUNC:
+		*width = 8;
+		return GS_FK_PTR;
+	case GS_DK_SLICE: k = GS_FK_SLICE; break;
+	case GS_DK_STRING: k = GS_FK_STRING; break;
+	case GS_DK_INTERFACE: k = GS_FK_IFACE; break;
+	case GS_DK_STRUCT: k = GS_FK_STRUCT; break;
+	default: k = GS_FK_OTHER; break;
+	}
+	if (k == GS_FK_IFACE)
+		*width = 8; /* its first word: nil or not */
+	else if (t->size == 1 || t->size == 2 || t->size == 4 || t->size == 8)
+		if (k != GS_FK_SLICE && k != GS_FK_STRING && k != GS_FK_STRUCT)
+			*width = (uint8_t)t->size;
+	return k;
+}
+
+bool gs_fkind_fits(enum gs_fkind want, enum gs_fkind found)
+{
+	if (want == GS_FK_ANY || want == found)
+		return true;
+	switch (want) {
+	case GS_FK_X32: return found == GS_FK_U32 || found == GS_FK_I32;
+	case GS_FK_X64: return found == GS_FK_U64 || found == GS_FK_I64;
+	case GS_FK_U32: case GS_FK_I32: return found == GS_FK_X32;
+	case GS_FK_U64: case GS_FK_I64: return found == GS_FK_X64;
+	case GS_FK_WORD:
+		return found == GS_FK_PTR || found == GS_FK_U64 || found == GS_FK_I64 ||
+		       found == GS_FK_X64;
+	default: return false;
+	}
 }
 
 int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwarf *d,
@@ -89,7 +209,12 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 	l->sizes = gs_calloc(n, sizeof *l->sizes, err);
 	l->found_as = gs_calloc(n, sizeof *l->found_as, err);
 	l->sources = gs_calloc(n, sizeof *l->sources, err);
-	if (!l->offsets || !l->sizes || !l->found_as || !l->sources)
+	l->kinds = gs_calloc(n, sizeof *l->kinds, err);
+	l->widths = gs_calloc(n, sizeof *l->widths, err);
+	l->mismatch = gs_calloc(n, sizeof *l->mismatch, err);
+	l->nmismatch = 0;
+	if (!l->offsets || !l->sizes || !l->found_as || !l->sources || !l->kinds || !l->widths ||
+	    !l->mismatch)
 		return -1; /* freed by gs_layout_free */
 	int first_missing = -1;
 	for (size_t i = 0; i < n; i++) {
@@ -106,15 +231,30 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 			const gs_dmember *m = gs_dwarf_member(t, specs[i].names);
 			if (m) {
 				const char *inner = NULL;
+				const gs_dtype *ft = m->type;
 				l->offsets[i] = (int64_t)m->offset;
 				l->found_as[i] = m->name;
 				if (specs[i].via)
-					l->offsets[i] += inner_offset(m->type, specs[i].via, &inner);
+					l->offsets[i] += inner_offset(m->type, specs[i].via, &inner,
+								      &ft);
+				l->kinds[i] = (uint8_t)gs_fkind_of(ft, &l->widths[i]);
+				if (!gs_fkind_fits((enum gs_fkind)specs[i].kind,
+						   (enum gs_fkind)l->kinds[i])) {
+					l->mismatch[i] = true;
+					l->nmismatch++;
+					l->offsets[i] = -1;
+				}
 			}
 		}
 		if (l->offsets[i] < 0 && specs[i].required && first_missing < 0)
 			first_missing = (int)i;
 	}
+	if (first_missing >= 0 && l->mismatch[first_missing])
+		return gs_errf(err, GS_EINPUT, "field %s.%s is a %s in the binary, the manifest "
+			       "expects a %s (required)", specs[first_missing].type,
+			       specs[first_missing].names,
+			       gs_fkind_name(l->kinds[first_missing]),
+			       gs_fkind_name(specs[first_missing].kind));
 	if (first_missing >= 0)
 		return gs_errf(err, GS_EINPUT, "DWARF has no field %s.%s (required)",
 			       specs[first_missing].type, specs[first_missing].names);
@@ -127,12 +267,15 @@ void gs_layout_free(gs_layout *l)
 	free(l->sizes);
 	free(l->found_as);
 	free(l->sources);
+	free(l->kinds);
+	free(l->widths);
+	free(l->mismatch);
 	memset(l, 0, sizeof *l);
 }
 
 const char *gs_tsource_name(int source)
 {
-	return source == GS_TS_DESCRIPTOR ? "descriptor" : source == GS_TS_TABLE ? "table" : "dwarf";
+	return source == GS_TR_DESCRIPTOR ? "descriptor" : source == GS_TR_TABLE ? "table" : "dwarf";
 }
 
 int gs_layout_report(const gs_layout *l, gs_strbuf *sb, bool json)
@@ -143,7 +286,8 @@ int gs_layout_report(const gs_layout *l, gs_strbuf *sb, bool json)
 		bool ok = l->offsets[i] >= 0;
 		if (!ok && s->required)
 			missing++;
-		const char *state = ok ? "ok" : (s->required ? "MISSING" : "absent");
+		const char *state = ok ? "ok" : l->mismatch[i] ? "MISMATCH"
+				     : (s->required ? "MISSING" : "absent");
 		if (json) {
 			gs_strbuf_puts(sb, i ? ",{" : "{");
 			gs_strbuf_puts(sb, "\"type\":");
@@ -153,23 +297,65 @@ int gs_layout_report(const gs_layout *l, gs_strbuf *sb, bool json)
 			gs_strbuf_printf(sb, ",\"offset\":%lld,\"required\":%s,\"state\":\"%s\"",
 					 (long long)l->offsets[i], s->required ? "true" : "false",
 					 state);
-			if (ok)
-				gs_strbuf_printf(sb, ",\"source\":\"%s\"",
-						 gs_tsource_name(l->sources[i]));
-			gs_strbuf_putc(sb, '}');
+			if (ok || l->mismatch[i])
+				gs_strbuf_printf(sb, ",\"source\":\"%s\",\"kind\":\"%s\"",
+						 gs_tsource_name(l->sources[i]),
+						 gs_fkind_name(l->kinds[i]));
+			gs_strbuf_printf(sb, ",\"expected\":\"%s\"}", gs_fkind_name(s->kind));
 		} else {
 			char name[160];
 			snprintf(name, sizeof name, "%s.%s%s%s", s->type,
 				 l->found_as[i] ? l->found_as[i] : s->names, s->via ? "." : "",
 				 s->via ? s->via : "");
 			if (ok)
-				gs_strbuf_printf(sb, "  %-52s @%-5lld %s  %s\n", name,
+				gs_strbuf_printf(sb, "  %-52s @%-5lld %s  %-10s %s\n", name,
 						 (long long)l->offsets[i], state,
-						 gs_tsource_name(l->sources[i]));
+						 gs_tsource_name(l->sources[i]),
+						 gs_fkind_name(l->kinds[i]));
+			else if (l->mismatch[i])
+				gs_strbuf_printf(sb, "  %-52s        %s  a %s, expected a %s\n", name,
+						 state, gs_fkind_name(l->kinds[i]),
+						 gs_fkind_name(s->kind));
 			else
 				gs_strbuf_printf(sb, "  %-52s        %s%s%s\n", name, state,
 						 s->note ? "  " : "", s->note ? s->note : "");
 		}
 	}
 	return missing;
+}
+
+size_t gs_layout_report_mismatches(const gs_layout *l, gs_strbuf *sb, bool json)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n; i++) {
+		if (!l->mismatch[i])
+			continue;
+		const gs_field_spec *s = &l->specs[i];
+		if (json) {
+			gs_strbuf_puts(sb, n ? ",{\"type\":" : "{\"type\":");
+			gs_strbuf_json_str(sb, s->type);
+			gs_strbuf_puts(sb, ",\"field\":");
+			gs_strbuf_json_str(sb, s->names);
+			gs_strbuf_printf(sb, ",\"kind\":\"%s\",\"expected\":\"%s\"}",
+					 gs_fkind_name(l->kinds[i]), gs_fkind_name(s->kind));
+		} else {
+			gs_strbuf_printf(sb, "  %s.%s is a %s, the manifest expects a %s: not read\n",
+					 s->type, s->names, gs_fkind_name(l->kinds[i]),
+					 gs_fkind_name(s->kind));
+		}
+		n++;
+	}
+	return n;
+}
+
+int gs_layout_read(const gs_layout *l, int f, gs_target *t, uint64_t base, int64_t extra,
+		   uint64_t *v)
+{
+	uint64_t x = 0;
+	int64_t off = l->offsets[f];
+	unsigned w = l->widths[f];
+	if (off < 0 || !w || gs_target_read(t, base + (uint64_t)(off + extra), &x, w, NULL) < 0)
+		return -1;
+	*v = w == 8 ? x : gs_layout_get(l, f, (const uint8_t *)&x, w, -off);
+	return 0;
 }

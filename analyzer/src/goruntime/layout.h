@@ -11,19 +11,39 @@
 
 #include <stdint.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "../binary/dwarf_types.h"
+#include "../target/target.h"
 #include "../util/strbuf.h"
+
+/* What a field's value is, as the manifest expects it and the binary's type says it is
+ * (delve's +rtype discipline): the resolver compares the two, and a scalar field is read
+ * with the width its type has, never one a reader picks. GS_FK_ANY: not checked (a struct
+ * read member by member, or a field whose type changed across versions). X32/X64: an
+ * integer of that width, either sign (the sign changed across versions). WORD: a pointer or a
+ * 64-bit integer (a pointer kept as uintptr in some versions). An interface reads as its
+ * first word (nil or not). */
+enum gs_fkind {
+	GS_FK_ANY, GS_FK_BOOL, GS_FK_U8, GS_FK_U16, GS_FK_U32, GS_FK_U64, GS_FK_I32, GS_FK_I64,
+	GS_FK_X32, GS_FK_X64, GS_FK_WORD, GS_FK_PTR, GS_FK_SLICE, GS_FK_STRING, GS_FK_IFACE, GS_FK_STRUCT,
+	GS_FK_OTHER,
+};
+/* "u32", "pointer", ... */
+const char *gs_fkind_name(int kind);
 
 /* One manifest entry. `via` names a member path inside the field's type that holds the
  * actual value (e.g. "vu" for Go 1.26's maybeTraceablePtr, "value" for atomic.Uint32): when
- * the resolved member's type has such a member its offset is added. */
+ * the resolved member's type has such a member its offset is added. An atomic wrapper
+ * (a struct whose one sized member sits at offset 0, e.g. atomic.Uint32) counts as what it
+ * wraps. */
 typedef struct gs_field_spec {
 	const char *type;   /* DWARF struct name, e.g. "runtime.g" */
 	const char *names;  /* alternatives, e.g. "elem" */
 	const char *via;    /* optional inner member alternatives, or NULL */
 	bool required;
 	const char *note;   /* why the analyser reads it / version remarks */
+	uint8_t kind;       /* enum gs_fkind expected */
 } gs_field_spec;
 
 /* A resolved manifest: offsets[i] for specs[i] (-1 if absent), sizes of the structs. */
@@ -34,19 +54,68 @@ typedef struct gs_layout {
 	uint64_t *sizes;      /* size of specs[i].type, 0 if the type is absent */
 	const char **found_as; /* member name actually found (for selfcheck), or NULL */
 	uint8_t *sources;      /* enum gs_tsource of specs[i].type, when found */
+	uint8_t *kinds;        /* enum gs_fkind the binary's type has, when found */
+	uint8_t *widths;       /* its size when a scalar of 1, 2, 4 or 8 bytes, else 0 */
+	bool *mismatch;        /* kinds[i] is not what specs[i] expects: offsets[i] is -1 */
+	size_t nmismatch;
 } gs_layout;
 
 /* "dwarf", "descriptor" or "table". */
 const char *gs_tsource_name(int source);
 
 /* Resolves every spec against the DWARF. Fails (GS_EINPUT) only if a required field of a
- * present binary is missing: the message lists the first such field. */
+ * present binary is missing or has another kind than the manifest expects: the message
+ * names the first such field. An optional field of another kind is made absent (-1) and
+ * counted in nmismatch. */
 int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwarf *d,
 		      gs_err *err);
 void gs_layout_free(gs_layout *l);
 /* Appends a selfcheck report ("runtime.g.goid  @152  ok") to sb; returns missing count of
  * required fields. */
 int gs_layout_report(const gs_layout *l, gs_strbuf *sb, bool json);
+/* Appends one line (text) or object (JSON, comma-separated) per field whose kind is not
+ * the manifest's; returns how many. */
+size_t gs_layout_report_mismatches(const gs_layout *l, gs_strbuf *sb, bool json);
+
+/* The kind of a type as the manifest names kinds (typedefs and atomic wrappers looked
+ * through); *width gets its size when a scalar of 1, 2, 4 or 8 bytes, else 0. */
+enum gs_fkind gs_fkind_of(const gs_dtype *t, uint8_t *width);
+/* Whether a field of kind `found` satisfies a manifest's `want`. */
+bool gs_fkind_fits(enum gs_fkind want, enum gs_fkind found);
+
+/* Field f of the struct whose bytes are buf[0..len), at `extra` more bytes (a member of an
+ * embedded struct), read with the width of its type: zero-extended, sign-extended for
+ * signed kinds. 0 when the field is absent, not a scalar, or outside buf. */
+static inline uint64_t gs_layout_get(const gs_layout *l, int f, const uint8_t *buf, size_t len,
+				     int64_t extra)
+{
+	int64_t off = l->offsets[f];
+	unsigned w = l->widths[f];
+	if (off < 0 || !w || off + extra < 0 || (uint64_t)(off + extra) + w > len)
+		return 0;
+	const uint8_t *p = buf + off + extra;
+	uint64_t v = 0;
+	if (w == 8) { /* the target is little-endian, like the host (x86-64) */
+		memcpy(&v, p, 8);
+		return v;
+	}
+	uint32_t v32;
+	uint16_t v16;
+	switch (w) {
+	case 1: v = p[0]; break;
+	case 2: memcpy(&v16, p, 2); v = v16; break;
+	default: memcpy(&v32, p, 4); v = v32; break;
+	}
+	uint8_t k = l->kinds[f];
+	if (w < 8 && (k == GS_FK_I32 || k == GS_FK_I64) && (v >> (8 * w - 1)) & 1)
+		v |= ~(uint64_t)0 << (8 * w);
+	return v;
+}
+
+/* Field f of the struct at base in t, read with its type's width (gs_layout_get), at
+ * `extra` more bytes; 0 or -1 (absent, not a scalar, unreadable). */
+int gs_layout_read(const gs_layout *l, int f, gs_target *t, uint64_t base, int64_t extra,
+		   uint64_t *v);
 
 /* Indices into the runtime manifest (gs_runtime_fields). Keep in sync with layout.c. */
 enum gs_rt_field {
@@ -63,6 +132,7 @@ enum gs_rt_field {
 	RT_SEMAROOT_TREAP,
 	RT_PD_FD, RT_PD_RG, RT_PD_WG, RT_PD_CLOSING, RT_PD_SELF,
 	RT_STRING_STR, RT_STRING_LEN,
+	RT_SPAN_START, RT_SPAN_NPAGES, RT_SPAN_ELEMSIZE, RT_SPAN_STATE, RT_SPAN_CLASS, RT_MHEAP_ALLSPANS,
 	RT_NFIELDS
 };
 

@@ -22,12 +22,9 @@
 #define GS_MAX_WAITREASONS 256
 #define GS_MAX_MS 65536
 
-static int read_u64_at(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
+static int read_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
 {
-	int64_t off = rt->layout.offsets[f];
-	if (off < 0)
-		return -1;
-	return gs_target_read_u64(rt->target, base + (uint64_t)off, v, NULL);
+	return gs_layout_read(&rt->layout, f, rt->target, base, 0, v);
 }
 
 /* persistentChunks heads the list of 256 KiB chunks the runtime allocates off-heap (the
@@ -57,8 +54,8 @@ static bool plausible_allm(gs_rt *rt, uint64_t a)
 	for (unsigned k = 0; m; k++) {
 		uint64_t procid;
 		if ((m & 7) || k >= GS_MAX_MS ||
-		    gs_target_read_u64(rt->target, m + (uint64_t)pid, &procid, NULL) < 0 ||
-		    gs_target_read_u64(rt->target, m + (uint64_t)link, &m, NULL) < 0)
+		    read_field(rt, m, RT_M_PROCID, &procid) < 0 ||
+		    read_field(rt, m, RT_M_ALLLINK, &m) < 0)
 			return false;
 		for (size_t i = 0; i < threads; i++)
 			matched += (uint64_t)gs_target_thread(rt->target, i)->tid == procid;
@@ -78,8 +75,8 @@ static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
 		return gs_target_read(t, a, w, 24, NULL) == 0 && w[0] && !(w[0] & 7) && w[1] &&
 		       w[1] <= w[2] && w[2] <= GS_MAX_GOROUTINES &&
 		       gs_target_read_u64(t, w[0], &g, NULL) == 0 && g && !(g & 7) && lo >= 0 &&
-		       hi >= 0 && gs_target_read_u64(t, g + (uint64_t)lo, &slo, NULL) == 0 &&
-		       gs_target_read_u64(t, g + (uint64_t)hi, &shi, NULL) == 0 && slo < shi &&
+		       hi >= 0 && read_field(rt, g, RT_G_STACK_LO, &slo) == 0 &&
+		       read_field(rt, g, RT_G_STACK_HI, &shi) == 0 && slo < shi &&
 		       shi - slo <= (1ull << 30);
 	}
 	if (strcmp(name, "runtime.allm") == 0) /* the list of m's, whose procids are threads */
@@ -245,9 +242,9 @@ static void attach_threads(gs_rt *rt)
 		return;
 	for (unsigned k = 0; allm && k < GS_MAX_MS; k++) {
 		uint64_t procid = 0, curg = 0, next = 0;
-		read_u64_at(rt, allm, RT_M_PROCID, &procid);
-		read_u64_at(rt, allm, RT_M_CURG, &curg);
-		if (read_u64_at(rt, allm, RT_M_ALLLINK, &next) < 0)
+		read_field(rt, allm, RT_M_PROCID, &procid);
+		read_field(rt, allm, RT_M_CURG, &curg);
+		if (read_field(rt, allm, RT_M_ALLLINK, &next) < 0)
 			break;
 		gs_goroutine *g = curg ? gs_rt_goroutine_by_addr(rt, curg) : NULL;
 		if (g) {
@@ -346,6 +343,13 @@ static int load_goroutines(gs_rt *rt, gs_err *err)
 	free(ok);
 	free(slot_lost);
 	free(ptrs);
+	/* Dead and idle g's were read too: their slots go. */
+	if (rt->ngs < n) {
+		/* a shrink that fails keeps the larger block, which is as good */
+		gs_goroutine *shrunk = realloc(rt->gs, (rt->ngs ? rt->ngs : 1) * sizeof *rt->gs);
+		if (shrunk)
+			rt->gs = shrunk;
+	}
 	rt->by_goid = gs_calloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_goid, err);
 	rt->by_addr = gs_calloc(rt->ngs ? rt->ngs : 1, sizeof *rt->by_addr, err);
 	gs_goid_index *tmp = gs_calloc(rt->ngs ? rt->ngs : 1, sizeof *tmp, err);
@@ -403,6 +407,8 @@ gs_rt *gs_rt_open_with_bias(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwa
 	return rt;
 }
 
+static uint32_t model_status(const gs_rt *rt, uint32_t raw);
+
 gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf *d, bool force,
 			 const uint64_t *bias_hint, gs_err *err)
 {
@@ -427,11 +433,17 @@ gs_rt *gs_rt_open_layout(gs_target *t, gs_binary *b, gs_pclntab *pcln, gs_dwarf 
 		gs_err_wrap(err, "%s", gs_binary_path(b));
 		goto fail;
 	}
+	if (load_version(rt, err) < 0)
+		goto fail;
+	gs_consts_resolve(&rt->consts, d, rt->go_version, NULL);
+	for (uint32_t s = 0; s < 32; s++)
+		rt->status_of[s] = model_status(rt, s);
+	gs_gread_plan(rt);
 	uint64_t allgs;
 	gs_gread_layout(rt->gread,
 			gs_rt_global(rt, "runtime.allgs", &allgs, NULL) == 0 ? allgs : 0,
 			(size_t)rt->layout.sizes[RT_G_GOID]);
-	if (load_version(rt, err) < 0 || load_wait_reasons(rt, err) < 0)
+	if (load_wait_reasons(rt, err) < 0)
 		goto fail;
 	return rt;
 fail:
@@ -495,6 +507,28 @@ void gs_rt_close(gs_rt *rt)
 }
 
 const char *gs_rt_go_version(const gs_rt *rt) { return rt->go_version; }
+const gs_consts *gs_rt_consts(const gs_rt *rt) { return &rt->consts; }
+
+static uint32_t model_status(const gs_rt *rt, uint32_t raw)
+{
+	/* Order = GS_K_G_IDLE .. GS_K_G_DEADEXTRA. */
+	static const int64_t model[] = {GS_G_IDLE, GS_G_RUNNABLE, GS_G_RUNNING, GS_G_SYSCALL,
+					GS_G_WAITING, GS_G_DEAD, GS_G_COPYSTACK, GS_G_PREEMPTED,
+					GS_G_LEAKED, GS_G_DEADEXTRA};
+	const gs_consts *c = &rt->consts;
+	int64_t scan = gs_const(c, GS_K_G_SCAN);
+	if (scan != GS_CONST_NONE)
+		raw &= ~(uint32_t)scan;
+	return (uint32_t)gs_consts_canon(c, GS_K_G_IDLE, 10, model, GS_G_DEADEXTRA + 1, raw);
+}
+
+uint32_t gs_rt_model_status(const gs_rt *rt, uint32_t raw)
+{
+	int64_t scan = gs_const(&rt->consts, GS_K_G_SCAN);
+	uint32_t r = scan != GS_CONST_NONE ? raw & ~(uint32_t)scan : raw;
+	return r < 32 ? rt->status_of[r] : model_status(rt, raw);
+}
+void gs_rt_set_grpc_version(gs_rt *rt, const char *v) { gs_consts_set_grpc(&rt->consts, v); }
 uint64_t gs_rt_bias(const gs_rt *rt) { return rt->bias; }
 const gs_layout *gs_rt_layout(const gs_rt *rt) { return &rt->layout; }
 gs_target *gs_rt_target(const gs_rt *rt) { return rt->target; }
@@ -503,6 +537,10 @@ gs_dwarf *gs_rt_dwarf(const gs_rt *rt) { return rt->dwarf; }
 gs_pclntab *gs_rt_pclntab(const gs_rt *rt) { return rt->pcln; }
 size_t gs_rt_ngoroutines(const gs_rt *rt) { return rt->ngs; }
 int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f) { return rt->layout.offsets[f]; }
+int gs_rt_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v)
+{
+	return gs_layout_read(&rt->layout, f, rt->target, base, 0, v);
+}
 
 gs_goroutine *gs_rt_goroutine(gs_rt *rt, size_t i)
 {

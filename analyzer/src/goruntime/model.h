@@ -21,16 +21,20 @@
 #include "../util/err.h"
 #include "layout.h"
 
-/* Runtime goroutine states (numbering is stable across 1.19-1.27). */
+/* The model's goroutine statuses (gs_rt_status_name names them). The binary's numbers are
+ * translated into these when a g is read (gs_rt_model_status), through the constants
+ * table; the values are the model's own (kept as Go 1.19-1.27 number them, so nothing
+ * derived from them changed when the table came). */
 enum {
 	GS_G_IDLE = 0, GS_G_RUNNABLE = 1, GS_G_RUNNING = 2, GS_G_SYSCALL = 3, GS_G_WAITING = 4,
 	GS_G_DEAD = 6, GS_G_COPYSTACK = 8, GS_G_PREEMPTED = 9, GS_G_LEAKED = 10,
-	GS_G_DEADEXTRA = 11, GS_G_SCAN = 0x1000,
+	GS_G_DEADEXTRA = 11,
 };
 
+/* 32 bytes: a 75,000-goroutine core holds near a million of these. (No sp: nothing read
+ * it; the unwinder keeps its own.) */
 typedef struct gs_frame {
 	uint64_t pc;          /* runtime pc of the physical frame (return address or rip) */
-	uint64_t sp;          /* sp of this frame */
 	const char *function; /* from pclntab; "?" when unknown */
 	const char *file;
 	int32_t line;
@@ -103,6 +107,14 @@ int gs_rt_load(gs_rt *rt, gs_err *err);
 void gs_rt_close(gs_rt *rt);
 
 const char *gs_rt_go_version(const gs_rt *rt);
+/* The session's constants table (constants.h), filled when the model opened. */
+const struct gs_consts *gs_rt_consts(const gs_rt *rt);
+/* Fills the table's grpc-go entries for the executable's grpc-go version (NULL: unknown). */
+void gs_rt_set_grpc_version(gs_rt *rt, const char *grpc_version);
+/* A status as the binary stores it (with or without the _Gscan bit) in the model's terms;
+ * a value the runtime does not have is kept out of the model's range (see
+ * gs_consts_canon). */
+uint32_t gs_rt_model_status(const gs_rt *rt, uint32_t raw);
 uint64_t gs_rt_bias(const gs_rt *rt);          /* PIE load bias */
 const gs_layout *gs_rt_layout(const gs_rt *rt);
 gs_target *gs_rt_target(const gs_rt *rt);
@@ -172,6 +184,8 @@ bool gs_rt_origin_ready(const gs_rt *rt, const gs_goroutine *g);
 int gs_rt_read_string(gs_rt *rt, uint64_t addr, char *buf, size_t cap, gs_err *err);
 int gs_rt_global(gs_rt *rt, const char *name, uint64_t *addr, gs_err *err);
 int64_t gs_rt_off(const gs_rt *rt, enum gs_rt_field f);
+/* Runtime field f of the struct at base, read with its type's width; 0 or -1. */
+int gs_rt_field(gs_rt *rt, uint64_t base, enum gs_rt_field f, uint64_t *v);
 
 /* Channel facts. */
 typedef struct gs_chan {

@@ -4,6 +4,7 @@
 
 #include "../util/chunks.h"
 #include "../util/u64set.h"
+#include "constants.h"
 #include "model.h"
 
 typedef struct gs_goid_index {
@@ -69,6 +70,13 @@ struct gs_rt {
 	gs_dwarf *dwarf;
 	uint64_t bias;
 	gs_layout layout;
+	gs_consts consts; /* filled before the g's are parsed; read-only after */
+	uint32_t status_of[32]; /* gs_rt_model_status of the raw statuses below 32 */
+	/* The g's word fields parse_g reads, checked once (gs_gread_plan): offset in the g
+	 * (the gobuf's inside sched), or -1 when the field is absent, not a word, or beyond
+	 * gplan_size; those are read through gs_layout_get. */
+	int64_t gword[RT_GOBUF_BP + 1];
+	size_t gplan_size;
 	char *go_version;
 	char **wait_reasons;
 	size_t nwait_reasons;

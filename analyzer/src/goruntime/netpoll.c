@@ -45,10 +45,14 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 {
 	gs_netpoll_index *ni = &rt->netpoll;
 	ni->built = true;
-	const int64_t *o = rt->layout.offsets;
+	const gs_layout *l = &rt->layout;
+	const int64_t *o = l->offsets;
 	uint64_t head;
+	/* The scan reads whole words at every offset of a chunk: the four fields must be words
+	 * (checked once here against their types, not per offset). */
 	if (!list || o[RT_PD_SELF] < 0 || o[RT_PD_RG] < 0 || o[RT_PD_WG] < 0 || o[RT_PD_FD] < 0 ||
-	    gs_target_read_u64(t, list, &head, NULL) < 0)
+	    l->widths[RT_PD_SELF] != 8 || l->widths[RT_PD_RG] != 8 || l->widths[RT_PD_WG] != 8 ||
+	    l->widths[RT_PD_FD] != 8 || gs_target_read_u64(t, list, &head, NULL) < 0)
 		return;
 	uint64_t maxoff = (uint64_t)o[RT_PD_SELF];
 	if ((uint64_t)o[RT_PD_RG] > maxoff)

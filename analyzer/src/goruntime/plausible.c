@@ -70,7 +70,8 @@ static bool is_mapped(gs_rt *rt, uint64_t addr)
 static bool implausible(gs_rt *rt, const bounds *b, const gs_goroutine *g, char *why, size_t n)
 {
 	if (!known_status(g->status)) {
-		snprintf(why, n, "status %" PRIu32 " is none of the runtime's", g->status);
+		snprintf(why, n, "status %" PRIu32 " is none of the runtime's",
+			 g->status & ~(uint32_t)GS_CONST_UNMAPPED);
 		return true;
 	}
 	if (g->status == GS_G_DEAD || g->status == GS_G_IDLE || g->status == GS_G_DEADEXTRA)

@@ -6,6 +6,8 @@
 
 #include "../binary/typedesc.h"
 #include "../util/alloc.h"
+#include "../util/strbuf.h"
+#include "heapwalk.h"
 #include "model_internal.h"
 
 /* mheap_ is ~66 KiB up to its arenas; allspans lies well inside. */
@@ -33,6 +35,10 @@ static int add_table(gs_dwarf *d, gs_dtype *t, gs_err *err)
 	return gs_dwarf_add_type(d, t, err);
 }
 
+/* Runs while the layout is resolved, before the constants table is (it follows the layout):
+ * the page size every Go release 1.19-1.27 has (runtime._PageSize). */
+#define RT_PAGE_SIZE 8192u
+
 /* A plausible *mspan: its startAddr page-aligned, a sane page count. */
 static bool plausible_span(gs_rt *rt, const gs_dtype *span, uint64_t p)
 {
@@ -42,7 +48,7 @@ static bool plausible_span(gs_rt *rt, const gs_dtype *span, uint64_t p)
 	return p && !(p & 7) && ms && mn &&
 	       gs_target_read_u64(rt->target, p + ms->offset, &start, NULL) == 0 &&
 	       gs_target_read_u64(rt->target, p + mn->offset, &npages, NULL) == 0 && start &&
-	       !(start & 8191) && npages && npages < (1u << 20);
+	       !(start & (RT_PAGE_SIZE - 1)) && npages && npages < (1u << 20);
 }
 
 /* -1 when not found, -2 when out of memory.

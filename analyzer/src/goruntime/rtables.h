@@ -4,7 +4,7 @@
  * Their few fields the analyser reads are either the same in every Go release 1.19-1.27
  * (semaRoot.treap at 8, schedt.lastpoll at 8, itabTableType's size/count/entries) or found
  * in the snapshot by what they hold (mheap.allspans: the []*mspan whose elements are
- * plausible spans). Each becomes a gs_dtype whose source is GS_TS_TABLE, so selfcheck says
+ * plausible spans). Each becomes a gs_dtype whose source is GS_TR_TABLE, so selfcheck says
  * where it came from; what cannot be confirmed is left out and the code that needs it says
  * "unknown".
  */

@@ -18,8 +18,6 @@
 
 #define GS_MAX_FRAMES 1024
 #define GS_MAX_INLINE 16
-#define FUNCFLAG_TOPFRAME 0x1
-#define FUNCFLAG_SPWRITE 0x2
 
 
 static void set_error(struct gs_unwinder *u, gs_goroutine *g, const char *fmt,
@@ -309,24 +307,25 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 		}
 		const gs_func *f = &pi->f;
 		if (innermost)
-			g->current = (gs_frame){pc, sp, pi->cur.function, pi->cur.file, pi->cur.line,
+			g->current = (gs_frame){pc, pi->cur.function, pi->cur.file, pi->cur.line,
 						pi->ncur > 1};
 		for (int i = 0; i < pi->nf; i++) {
-			gs_frame fr = {pc, sp, pi->pf[i].function, pi->pf[i].file, pi->pf[i].line,
+			gs_frame fr = {pc, pi->pf[i].function, pi->pf[i].file, pi->pf[i].line,
 				       i < pi->nf - 1};
 			push(&fv, &fr);
 		}
 		if (pi->nf <= 0) {
-			gs_frame fr = {pc, sp, f->name, "?", 0, false};
+			gs_frame fr = {pc, f->name, "?", 0, false};
 			push(&fv, &fr);
 		}
-		if ((f->flag & FUNCFLAG_TOPFRAME) || strcmp(f->name, "runtime.goexit") == 0)
+		if ((f->flag & gs_const(&rt->consts, GS_K_FUNCFLAG_TOPFRAME)) ||
+		    strcmp(f->name, "runtime.goexit") == 0)
 			break;
 		if (until_user && pi->nf > 0 && is_user(pi->pf[pi->nf - 1].function)) {
 			g->stack_partial = true;
 			break;
 		}
-		if ((f->flag & FUNCFLAG_SPWRITE) && !innermost) {
+		if ((f->flag & gs_const(&rt->consts, GS_K_FUNCFLAG_SPWRITE)) && !innermost) {
 			set_error(u, g, "stack switch at pc 0x%llx", (unsigned long long)pc);
 			break;
 		}

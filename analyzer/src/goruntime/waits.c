@@ -71,11 +71,29 @@ static int rd_bytes(const wctx *c, uint64_t a, void *dst, size_t n)
 	return gs_run_read(&c->ov, a, dst, n) ? 0 : gs_target_read(c->t, a, dst, n, NULL);
 }
 
+/* rd for a field narrower than a word. */
+static __attribute__((noinline)) uint64_t rd_narrow(const wctx *c, uint64_t base,
+						     enum gs_rt_field f)
+{
+	const gs_layout *l = &c->rt->layout;
+	uint64_t v = 0;
+	int64_t off = l->offsets[f];
+	unsigned w = l->widths[f];
+	if (!w || rd_bytes(c, base + (uint64_t)off, &v, w) < 0)
+		return 0;
+	return gs_layout_get(l, f, (const uint8_t *)&v, w, -off);
+}
+
+/* Field f at base, read with its type's width (gs_layout_get); 0 when absent or unread. */
 static uint64_t rd(const wctx *c, uint64_t base, enum gs_rt_field f)
 {
 	uint64_t v = 0;
 	int64_t off = c->rt->layout.offsets[f];
-	if (base && off >= 0 && rd_bytes(c, base + (uint64_t)off, &v, 8) < 0)
+	if (!base || off < 0)
+		return 0;
+	if (c->rt->layout.widths[f] != 8)
+		return rd_narrow(c, base, f);
+	if (rd_bytes(c, base + (uint64_t)off, &v, 8) < 0)
 		v = 0;
 	return v;
 }
@@ -137,10 +155,7 @@ static void chan_waits(const wctx *x, gs_goroutine *g, wait_vec *w)
 	unsigned long power = 1, lam = 0;
 	for (unsigned i = 0; s && i < GS_MAX_SUDOGS; i++) {
 		uint64_t c = rd(x, s, RT_SUDOG_C);
-		uint8_t sel = 0;
-		int64_t so = rt->layout.offsets[RT_SUDOG_ISSELECT];
-		if (so >= 0 && rd_bytes(x, s + (uint64_t)so, &sel, 1) < 0)
-			sel = 0;
+		bool sel = rd(x, s, RT_SUDOG_ISSELECT) != 0;
 		if (c) {
 			/* A plain send or receive says its direction in the wait reason; a select
 			 * case is a send iff its sudog sits in the channel's send queue. */
@@ -362,14 +377,11 @@ int gs_rt_read_chan(gs_rt *rt, uint64_t addr, gs_chan *out, gs_err *err)
 		return -1;
 	memset(out, 0, sizeof *out);
 	out->addr = addr;
-	memcpy(&out->qcount, buf + o[RT_HCHAN_QCOUNT], 8);
-	memcpy(&out->dataqsiz, buf + o[RT_HCHAN_DATAQSIZ], 8);
-	uint16_t es;
-	memcpy(&es, buf + o[RT_HCHAN_ELEMSIZE], 2);
-	out->elemsize = es;
-	uint32_t closed;
-	memcpy(&closed, buf + o[RT_HCHAN_CLOSED], 4);
-	out->closed = closed != 0;
+	const gs_layout *l = &rt->layout;
+	out->qcount = gs_layout_get(l, RT_HCHAN_QCOUNT, buf, size, 0);
+	out->dataqsiz = gs_layout_get(l, RT_HCHAN_DATAQSIZ, buf, size, 0);
+	out->elemsize = (uint16_t)gs_layout_get(l, RT_HCHAN_ELEMSIZE, buf, size, 0);
+	out->closed = gs_layout_get(l, RT_HCHAN_CLOSED, buf, size, 0) != 0;
 	wctx c = main_ctx(rt);
 	for (int q = 0; q < 2; q++) {
 		uint64_t p = rd(&c, addr + (uint64_t)o[q ? RT_HCHAN_SENDQ : RT_HCHAN_RECVQ],

@@ -12,9 +12,16 @@
 
 static const char *state_name(uint64_t s)
 {
-	static const char *const n[] = {"IDLE", "CONNECTING", "READY", "TRANSIENT_FAILURE",
-					"SHUTDOWN"};
-	return s < 5 ? n[s] : "?";
+	static const char *const n[GS_CONN_NSTATES] = {"IDLE", "CONNECTING", "READY",
+						       "TRANSIENT_FAILURE", "SHUTDOWN"};
+	return s < GS_CONN_NSTATES ? n[s] : "?";
+}
+
+/* A connectivityStateManager's state, in the model's terms. */
+static uint64_t conn_state(gs_grpc *g, uint64_t csm)
+{
+	return (uint64_t)gs_grpc_state(g, GS_K_CONN_IDLE, GS_CONN_NSTATES,
+				       (int64_t)gs_grpc_get(g, csm, CSM_STATE));
 }
 
 /* The blocking channel of a pickerWrapper: a field (1.33, 1.64) or inside the current
@@ -22,9 +29,9 @@ static const char *state_name(uint64_t s)
 static uint64_t blocking_chan(gs_grpc *g, uint64_t pw)
 {
 	if (g->l.offsets[PW_BLOCKINGCH] >= 0)
-		return gs_grpc_u64(g, pw, PW_BLOCKINGCH);
-	uint64_t gen = gs_grpc_u64(g, pw, PW_GEN);
-	return gen ? gs_grpc_u64(g, gen, PG_BLOCKINGCH) : 0;
+		return gs_grpc_get(g, pw, PW_BLOCKINGCH);
+	uint64_t gen = gs_grpc_get(g, pw, PW_GEN);
+	return gen ? gs_grpc_get(g, gen, PG_BLOCKINGCH) : 0;
 }
 
 static void error_text(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
@@ -44,7 +51,7 @@ static void error_text(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
 
 typedef struct ac_count {
 	gs_grpc *g;
-	unsigned n[6];
+	unsigned n[GS_CONN_NSTATES + 1]; /* the last: none of grpc-go's */
 } ac_count;
 
 static int count_ac(void *ctx, uint64_t key, uint64_t val)
@@ -53,8 +60,9 @@ static int count_ac(void *ctx, uint64_t key, uint64_t val)
 	ac_count *c = ctx;
 	uint64_t ac = 0;
 	if (gs_target_read_u64(c->g->t, key, &ac, NULL) == 0 && ac) {
-		uint64_t st = gs_grpc_u64(c->g, ac, AC_STATE);
-		c->n[st < 5 ? st : 5]++;
+		uint64_t st = (uint64_t)gs_grpc_state(c->g, GS_K_CONN_IDLE, GS_CONN_NSTATES,
+						      (int64_t)gs_grpc_get(c->g, ac, AC_STATE));
+		c->n[st < GS_CONN_NSTATES ? st : GS_CONN_NSTATES]++;
 	}
 	return 0;
 }
@@ -65,22 +73,22 @@ static void read_clientconn(gs_grpc *g, uint64_t cc, gs_cc_info *out)
 	if (gs_rt_read_string(g->rt, cc + (uint64_t)g->l.offsets[CC_TARGET], out->target,
 			      sizeof out->target, NULL) < 0)
 		snprintf(out->target, sizeof out->target, "?");
-	uint64_t csm = gs_grpc_u64(g, cc, CC_CSMGR);
+	uint64_t csm = gs_grpc_get(g, cc, CC_CSMGR);
 	snprintf(out->state, sizeof out->state, "%s",
-		 csm && g->l.offsets[CSM_STATE] >= 0 ? state_name(gs_grpc_u64(g, csm, CSM_STATE)) : "?");
+		 csm && g->l.offsets[CSM_STATE] >= 0 ? state_name(conn_state(g, csm)) : "?");
 	const gs_dtype *cct = gs_dwarf_type(g->d, "google.golang.org/grpc.ClientConn", NULL);
 	const gs_dmember *cm = cct ? gs_dwarf_member(gs_dwarf_resolve(cct), "conns") : NULL;
 	gs_map_layout ml;
 	ac_count c = {g, {0}};
-	uint64_t conns = gs_grpc_u64(g, cc, CC_CONNS);
+	uint64_t conns = gs_grpc_get(g, cc, CC_CONNS);
 	if (cm && gs_map_layout_resolve(g->d, cm->type, &ml, NULL) == 0 &&
 	    gs_map_walk(g->t, &ml, conns, count_ac, &c, NULL) >= 0) {
 		gs_strbuf sb;
 		gs_strbuf_init(&sb);
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i <= GS_CONN_NSTATES; i++)
 			if (c.n[i])
 				gs_strbuf_printf(&sb, "%s%u %s", sb.len ? ", " : "", c.n[i],
-						 i < 5 ? state_name((uint64_t)i) : "?");
+						 i < GS_CONN_NSTATES ? state_name((uint64_t)i) : "?");
 		snprintf(out->subchannels, sizeof out->subchannels, "%s", sb.len ? sb.buf : "none");
 		gs_strbuf_free(&sb);
 	} else {
@@ -98,9 +106,8 @@ bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out)
 		return false;
 	size_t nw;
 	const gs_waitobj *w = gs_rt_waits(g->rt, gr, &nw);
-	int64_t hio = gs_rt_off(g->rt, RT_G_STACK_HI);
 	uint64_t hi = 0, lo = gr->sched_sp;
-	if (!nw || hio < 0 || gs_target_read_u64(g->t, gr->addr + (uint64_t)hio, &hi, NULL) < 0 ||
+	if (!nw || gs_rt_field(g->rt, gr->addr, RT_G_STACK_HI, &hi) < 0 ||
 	    hi <= lo || hi - lo > MAX_SCAN)
 		return false;
 	uint64_t *buf = malloc(hi - lo);
@@ -109,7 +116,7 @@ bool gs_grpc_find_clientconn(gs_grpc *g, gs_goroutine *gr, gs_cc_info *out)
 	if (buf && gs_target_read_bulk(g->t, lo, buf, hi - lo, NULL) == 0) {
 		for (size_t i = 0; i < (hi - lo) / 8 && !cc; i++) {
 			uint64_t p = buf[i], pw;
-			if (!p || (p & 7) || !(pw = gs_grpc_u64(g, p, CC_PW)) || (pw & 7))
+			if (!p || (p & 7) || !(pw = gs_grpc_get(g, p, CC_PW)) || (pw & 7))
 				continue;
 			uint64_t ch = blocking_chan(g, pw);
 			for (size_t k = 0; ch && k < nw && !cc; k++)
@@ -165,7 +172,7 @@ void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n)
 		if (seen)
 			continue;
 		has_ac h = {g, ac, false};
-		if (gs_map_walk(g->t, &ml, gs_grpc_u64(g, cc, CC_CONNS), find_ac, &h, NULL) < 0 || !h.found)
+		if (gs_map_walk(g->t, &ml, gs_grpc_get(g, cc, CC_CONNS), find_ac, &h, NULL) < 0 || !h.found)
 			continue;
 		gs_cc_info *v = gs_reallocarray(g->cc, g->ncc + 1, sizeof *g->cc, NULL);
 		if (!v) {

@@ -89,9 +89,9 @@ bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
 		return false;
 	if (gs_type_is(g->ty, ifc.type, "*net.TCPAddr")) {
 		uint64_t ip[2] = {0}, port = 0;
-		if (!ifc.data || o[TCPADDR_IP] < 0 || o[TCPADDR_PORT] < 0 ||
+		if (!ifc.data || o[TCPADDR_IP] < 0 ||
 		    gs_target_read(g->t, ifc.data + (uint64_t)o[TCPADDR_IP], ip, 16, NULL) < 0 ||
-		    gs_target_read_u64(g->t, ifc.data + (uint64_t)o[TCPADDR_PORT], &port, NULL) < 0)
+		    gs_layout_read(&g->l, TCPADDR_PORT, g->t, ifc.data, 0, &port) < 0)
 			return false;
 		uint8_t b[16] = {0};
 		size_t n = ip[1] <= 16 ? ip[1] : 0;
@@ -128,8 +128,7 @@ static void read_netfd(gs_grpc *g, gs_transport *tr, uint64_t conn)
 {
 	const int64_t *o = g->l.offsets;
 	uint64_t fd = 0;
-	if (o[CONN_FD] < 0 || o[NETFD_PFD] < 0 ||
-	    gs_target_read_u64(g->t, conn + (uint64_t)o[CONN_FD], &fd, NULL) < 0 || !fd)
+	if (o[NETFD_PFD] < 0 || gs_layout_read(&g->l, CONN_FD, g->t, conn, 0, &fd) < 0 || !fd)
 		return;
 	char l[64], r[64];
 	if (tr->local[0] == '?' && gs_grpc_format_addr(g, fd + (uint64_t)o[NETFD_LADDR], l, sizeof l))
@@ -137,11 +136,9 @@ static void read_netfd(gs_grpc *g, gs_transport *tr, uint64_t conn)
 	if (tr->remote[0] == '?' && gs_grpc_format_addr(g, fd + (uint64_t)o[NETFD_RADDR], r, sizeof r))
 		snprintf(tr->remote, sizeof tr->remote, "%s", r);
 	uint64_t pfd = fd + (uint64_t)o[NETFD_PFD], sysfd = 0, rctx = 0;
-	if (o[FD_SYSFD] >= 0 && gs_target_read_u64(g->t, pfd + (uint64_t)o[FD_SYSFD], &sysfd, NULL) == 0)
+	if (gs_layout_read(&g->l, FD_SYSFD, g->t, pfd, 0, &sysfd) == 0)
 		tr->fd = (int64_t)sysfd;
-	if (o[FD_PD] >= 0 && o[PD_RUNTIMECTX] >= 0 &&
-	    gs_target_read_u64(g->t, pfd + (uint64_t)o[FD_PD] + (uint64_t)o[PD_RUNTIMECTX], &rctx,
-			       NULL) == 0)
+	if (o[FD_PD] >= 0 && gs_layout_read(&g->l, PD_RUNTIMECTX, g->t, pfd, o[FD_PD], &rctx) == 0)
 		tr->pollDesc = rctx;
 }
 

@@ -1,13 +1,10 @@
 #include "discover.h"
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/batch.h"
-#include "../util/executor.h"
+#include "../goruntime/heapwalk.h"
 #include "../util/radix.h"
 #include "../util/alloc.h"
 #include "../util/strbuf.h"
@@ -15,10 +12,6 @@
 
 #define MAX_ITABS 16
 #define MAX_ITAB_TABLE (1u << 22)
-#define MAX_SPANS (1u << 24)
-#define PAGE_SIZE_GO 8192
-#define SPAN_IN_USE 1
-#define CHUNK (1u << 20)
 
 typedef struct itab_set {
 	uint64_t itab[MAX_ITABS];
@@ -77,170 +70,42 @@ static bool push(uint64_t **v, size_t *n, uint64_t x)
 	return true;
 }
 
-/* Scans one span's memory for itab words; the next word is a candidate transport. */
-static void scan_span(gs_target *t, uint64_t base, uint64_t len, const itab_set *set,
-		      uint8_t *buf, gs_found_transports *out)
-{
-	for (uint64_t off = 0; off < len; off += CHUNK) {
-		uint64_t n = len - off < CHUNK ? len - off : CHUNK;
-		/* One extra word so that a pair split across chunks is still seen. */
-		uint64_t want = off + n + 8 <= len ? n + 8 : n;
-		/* Copied, not mapped: the scanned heap must not stay in the process's memory
-		 * (and a fault on a mapped core maps the pages around it too). */
-		if (gs_target_read_bulk(t, base + off, buf, want, NULL) < 0)
-			continue;
-		const uint64_t *w = (const uint64_t *)buf;
-		out->bytes_scanned += n;
-		size_t words = (size_t)(want / 8);
-		for (size_t i = 0; i + 1 < words && i < n / 8; i++) {
-			/* One compare rejects almost every word: itabs sit close together. */
-			if (w[i] - set->lo > set->span)
-				continue;
-			for (size_t k = 0; k < set->n; k++) {
-				if (w[i] != set->itab[k] || !w[i + 1])
-					continue;
-				out->candidates++;
-				if (set->server[k]) {
-					out->nomem |= !push(&out->server, &out->nserver, w[i + 1]);
-				} else {
-					out->nomem |= !push(&out->client, &out->nclient, w[i + 1]);
-					out->nomem |= !push(&out->client_holders, &out->nclient_holders,
-							    base + off + i * 8);
-				}
-			}
-		}
-	}
-}
-
-/* The scan: spans listed by the worker thread, then taken in batches by it and, once
- * gs_find_transports_finish is called, by the caller too (after the listing is done).
- * Scanning only copies memory with the target's bulk read (pread on a core), so the two
- * share nothing but the batch counter; other targets (live, debugger callbacks) are
- * listed and scanned by the caller alone. */
-#define SPAN_BATCH 4
-#define MERGE_MAX (256u << 10)
-
-typedef struct span_range {
-	uint64_t start, len;
-} span_range;
-
-typedef struct scan_part {
-	gs_found_transports found;
-	uint8_t *buf;
-} scan_part;
-
+/* The heap walk (goruntime/heapwalk.h) hands over the pointer-holding heap; what is kept
+ * here is only what matches transports: one set of finds per walking thread. */
 struct gs_heap_scan {
 	gs_rt *rt;
 	const gs_layout *gl;
 	itab_set set;
-	uint64_t mheap;    /* runtime.mheap_, 0 when unknown */
-	gs_target *view;   /* the worker's, for listing the spans */
-	span_range *spans; /* written by whoever lists them, before `listed` */
-	size_t nspans;
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	bool listed;
-	atomic_size_t next;
-	scan_part part[2]; /* [0] the caller's, [1] the worker's */
-	gs_job worker;     /* joined by gs_find_transports_finish (gs_grpc_close too) */
-	bool threaded;
-	bool nomem; /* the itabs or spans could not be listed whole */
+	gs_found_transports part[GS_HEAP_PARTS];
+	gs_heap_walk *walk;
+	bool nomem; /* the itabs or the walk could not be set up */
 };
 
-static void scan_batches(gs_heap_scan *hs, scan_part *p)
+/* A piece of heap: every itab word of the set followed by a non-nil word is an interface
+ * value holding a candidate transport. */
+static void match_itabs(void *ctx, int pi, uint64_t addr, const uint64_t *w, size_t nlook,
+			size_t nwords)
 {
-	gs_target *t = gs_rt_target(hs->rt);
-	size_t b, e;
-	if (!p->buf) { /* out of memory: finish says so */
-		p->found.nomem = hs->nspans > 0;
-		return;
-	}
-	while (gs_batch_claim(&hs->next, hs->nspans, SPAN_BATCH, &b, &e)) {
-		for (size_t i = b; i < e; i++) {
-			p->found.ranges_scanned++;
-			scan_span(t, hs->spans[i].start, hs->spans[i].len, &hs->set, p->buf, &p->found);
+	gs_heap_scan *hs = ctx;
+	const itab_set *set = &hs->set;
+	gs_found_transports *out = &hs->part[pi];
+	for (size_t i = 0; i + 1 < nwords && i < nlook; i++) {
+		/* One compare rejects almost every word: itabs sit close together. */
+		if (w[i] - set->lo > set->span)
+			continue;
+		for (size_t k = 0; k < set->n; k++) {
+			if (w[i] != set->itab[k] || !w[i + 1])
+				continue;
+			out->candidates++;
+			if (set->server[k]) {
+				out->nomem |= !push(&out->server, &out->nserver, w[i + 1]);
+			} else {
+				out->nomem |= !push(&out->client, &out->nclient, w[i + 1]);
+				out->nomem |= !push(&out->client_holders, &out->nclient_holders,
+						    addr + i * 8);
+			}
 		}
 	}
-}
-
-static void list_spans(gs_heap_scan *hs, gs_target *t);
-
-/* The worker lists the spans itself (through a view of the target: reading thousands of
- * span structs takes a page cache) while the caller unwinds, then scans. */
-static void scan_worker(void *arg)
-{
-	gs_heap_scan *hs = arg;
-	list_spans(hs, hs->view);
-	pthread_mutex_lock(&hs->lock);
-	hs->listed = true;
-	pthread_cond_signal(&hs->cond);
-	pthread_mutex_unlock(&hs->lock);
-	scan_batches(hs, &hs->part[1]);
-}
-
-/* Spans that follow each other in memory are read as one range of up to MERGE_MAX bytes:
- * a busy heap is tens of thousands of one-page spans, and a read each costs more in system
- * calls than in copying. No object straddles two spans, so no interface word pair does. */
-static void merge_adjacent(gs_heap_scan *hs)
-{
-	if (hs->nspans) {
-		span_range *tmp = malloc(hs->nspans * sizeof *tmp);
-		if (tmp) /* else unsorted: fewer merges, the same scan */
-			gs_radix_sort(hs->spans, hs->nspans, sizeof *hs->spans, offsetof(span_range, start), tmp);
-		free(tmp);
-	}
-	size_t k = 0;
-	for (size_t i = 0; i < hs->nspans; i++) {
-		span_range *last = k ? &hs->spans[k - 1] : NULL;
-		if (last && last->start + last->len == hs->spans[i].start &&
-		    last->len + hs->spans[i].len <= MERGE_MAX)
-			last->len += hs->spans[i].len;
-		else
-			hs->spans[k++] = hs->spans[i];
-	}
-	hs->nspans = k;
-}
-
-/* The in-use, pointer-holding spans of runtime.mheap_.allspans, read through t. */
-static void list_spans(gs_heap_scan *hs, gs_target *t)
-{
-	const int64_t *o = hs->gl->offsets;
-	uint64_t mheap = hs->mheap, hdr[2];
-	if (o[MHEAP_ALLSPANS] < 0 || o[SPAN_START] < 0 || o[SPAN_NPAGES] < 0 ||
-	    o[SPAN_STATE] < 0 || !mheap ||
-	    gs_target_read(t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
-	    hdr[1] > MAX_SPANS)
-		return;
-	uint64_t nspans = hdr[1];
-	uint64_t *spans = calloc(nspans ? nspans : 1, 8);
-	hs->spans = calloc(nspans ? nspans : 1, sizeof *hs->spans);
-	if (!spans || !hs->spans) {
-		hs->nomem = true;
-		free(spans);
-		return;
-	}
-	if (nspans && gs_target_read(t, hdr[0], spans, nspans * 8, NULL) == 0) {
-		for (uint64_t i = 0; i < nspans; i++) {
-			uint64_t start, npages;
-			uint8_t state, sclass = 0;
-			if (!spans[i] ||
-			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_START], &start, NULL) < 0 ||
-			    gs_target_read_u64(t, spans[i] + (uint64_t)o[SPAN_NPAGES], &npages, NULL) < 0 ||
-			    gs_target_read(t, spans[i] + (uint64_t)o[SPAN_STATE], &state, 1, NULL) < 0)
-				continue;
-			if (state != SPAN_IN_USE || npages == 0 || npages > (1u << 20))
-				continue;
-			/* A noscan span holds no pointers, so no interface value: most of a busy
-			 * heap (message bytes, frame buffers) is skipped here. */
-			if (o[SPAN_CLASS] >= 0 &&
-			    (gs_target_read(t, spans[i] + (uint64_t)o[SPAN_CLASS], &sclass, 1, NULL) < 0 ||
-			     (sclass & 1)))
-				continue;
-			hs->spans[hs->nspans++] = (span_range){start, npages * PAGE_SIZE_GO};
-		}
-	}
-	free(spans);
-	merge_adjacent(hs);
 }
 
 static int cmp_u64(const void *a, const void *b)
@@ -312,9 +177,6 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 		return NULL;
 	hs->rt = rt;
 	hs->gl = gl;
-	atomic_init(&hs->next, 0);
-	pthread_mutex_init(&hs->lock, NULL);
-	pthread_cond_init(&hs->cond, NULL);
 	uint64_t tc = 0, ts = 0;
 	gs_type_addr_for_name(ty, "*transport.http2Client", &tc, NULL);
 	gs_type_addr_for_name(ty, "*transport.http2Server", &ts, NULL);
@@ -330,16 +192,11 @@ gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout 
 		hi = hs->set.itab[k] > hi ? hs->set.itab[k] : hi;
 	}
 	hs->set.span = hi - hs->set.lo;
-	if (gs_rt_global(rt, "runtime.mheap_", &hs->mheap, NULL) < 0)
-		hs->mheap = 0;
-	for (int k = 0; k < 2; k++)
-		hs->part[k].buf = malloc(CHUNK + 8);
-	hs->view = gs_target_view(gs_rt_target(rt));
-	hs->threaded = hs->view && gs_exec_submit(gs_rt_exec(rt), &hs->worker, scan_worker, hs);
-	if (!hs->threaded) {
-		list_spans(hs, gs_rt_target(rt));
-		hs->listed = true;
-	}
+	/* A noscan span holds no pointers, so no interface value: most of a busy heap
+	 * (message bytes, frame buffers) is skipped. */
+	gs_err e = {0};
+	hs->walk = gs_heap_walk_start(rt, true, match_itabs, hs, &e);
+	hs->nomem |= e.code != 0;
 	return hs;
 }
 
@@ -356,27 +213,18 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	memset(out, 0, sizeof *out);
 	if (!hs)
 		return 0;
-	if (hs->threaded) {
-		pthread_mutex_lock(&hs->lock);
-		while (!hs->listed)
-			pthread_cond_wait(&hs->cond, &hs->lock);
-		pthread_mutex_unlock(&hs->lock);
-	}
-	scan_batches(hs, &hs->part[0]);
-	gs_exec_join(&hs->worker);
-	gs_target_close(hs->view);
-	pthread_mutex_destroy(&hs->lock);
-	pthread_cond_destroy(&hs->cond);
-	*out = hs->part[0].found;
-	const gs_found_transports *w = &hs->part[1].found;
-	bool nomem = hs->nomem || out->nomem || w->nomem;
+	gs_heap_walk_stats st;
+	gs_heap_walk_finish(hs->walk, &st);
+	*out = hs->part[0];
+	const gs_found_transports *w = &hs->part[1];
+	bool nomem = hs->nomem || st.nomem || out->nomem || w->nomem;
 	nomem |= !append(&out->client, &out->nclient, w->client, w->nclient);
 	nomem |= !append(&out->server, &out->nserver, w->server, w->nserver);
 	nomem |= !append(&out->client_holders, &out->nclient_holders, w->client_holders, w->nclient_holders);
 	out->candidates += w->candidates;
-	out->ranges_scanned += w->ranges_scanned;
-	out->bytes_scanned += w->bytes_scanned;
-	gs_found_transports_free(&hs->part[1].found);
+	out->ranges_scanned = st.runs;
+	out->bytes_scanned = st.bytes;
+	gs_found_transports_free(&hs->part[1]);
 	/* The two threads split the spans by timing: sorting makes the order (and the order in
 	 * which client conns are reported) the same on every run. */
 	out->nclient_holders = dedupe(out->client_holders, out->nclient_holders);
@@ -385,9 +233,6 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 				  false, out);
 	out->nserver = keep_valid(t, hs->gl->offsets, out->server, dedupe(out->server, out->nserver),
 				  true, out);
-	free(hs->part[0].buf);
-	free(hs->part[1].buf);
-	free(hs->spans);
 	free(hs);
 	if (nomem) {
 		gs_found_transports_free(out);

@@ -6,8 +6,9 @@
  * interface value is the pair {itab, data}, and Go registers every itab in
  * runtime.itabTable at start-up (static ones) or on first conversion (dynamic ones). So:
  * the itabs whose dynamic type is *http2Client or *http2Server are taken from itabTable,
- * the in-use heap spans (runtime.mheap_.allspans; stacks excluded) are scanned for words
- * equal to one of them, and the word after each is a candidate transport. Candidates are
+ * the runtime's heap walk (goruntime/heapwalk.h: in-use, pointer-holding spans) hands over
+ * the heap, words equal to one of them are matched here, and the word after each is a
+ * candidate transport. Candidates are
  * validated by an invariant (controlBuf.done is the transport's own done channel) and
  * deduplicated. This works the same on Go 1.27, which has no go:itab symbols.
  */
@@ -41,9 +42,10 @@ typedef struct gs_found_transports {
 
 int gs_find_transports(gs_rt *rt, gs_types *ty, const gs_layout *gl, gs_found_transports *out,
 		       gs_err *err);
-/* The same in two steps: start lists the spans and, on a core, has a worker thread begin the
- * scan; finish joins in, waits for the worker and validates. The caller may read the target
- * in between (the worker only copies memory with bulk reads); every start needs a finish. */
+/* The same in two steps: start begins the heap walk (on a core, a job of the executor lists
+ * the spans and begins matching); finish joins in, waits for the walk and validates. The
+ * caller may read the target in between (the walk only copies memory with bulk reads);
+ * every start needs a finish. */
 typedef struct gs_heap_scan gs_heap_scan;
 /* NULL when out of memory. */
 gs_heap_scan *gs_find_transports_start(gs_rt *rt, gs_types *ty, const gs_layout *gl);

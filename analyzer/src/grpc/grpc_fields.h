@@ -36,8 +36,8 @@ enum gs_grpc_field {
 	LW_SIDE, LW_CBUF, LW_SENDQUOTA, LW_OIWS, LW_ESTDSTREAMS, LW_DRAINING,
 	OS_ID, OS_STATE, OS_ITL, OS_BYTESOUTSTANDING, OS_WQ,
 	IL_HEAD, IN_IT, IN_NEXT,
-	/* runtime heap spans and module data, used to find transports */
-	SPAN_START, SPAN_NPAGES, SPAN_ELEMSIZE, SPAN_STATE, SPAN_CLASS, MHEAP_ALLSPANS, MD_TYPES,
+	/* module data, used to find itabs (the heap spans are the runtime's: heapwalk.h) */
+	MD_TYPES,
 	MD_ITABOFFSET, MD_ITABSIZE,
 	/* sockets: net.Conn -> *net.TCPConn -> *netFD */
 	NETFD_PFD, NETFD_LADDR, NETFD_RADDR, FD_SYSFD, FD_PD, PD_RUNTIMECTX, TCPADDR_IP,

@@ -4,6 +4,7 @@
 
 #include "../util/runs.h"
 #include "../util/strpool.h"
+#include "../goruntime/constants.h"
 #include "../goruntime/maps.h"
 #include "discover.h"
 #include "grpc_model.h"
@@ -37,7 +38,7 @@ struct gs_grpc {
 	size_t nown, capown;
 	gs_strpool strings; /* what the streams' string fields point to */
 	gs_heap_scan *scan; /* between gs_grpc_begin and gs_grpc_finish */
-	uint64_t bad;       /* first unreadable address since reset (gs_grpc_u64 and co.) */
+	uint64_t bad;       /* first unreadable address since reset (gs_grpc_get and co.) */
 	/* A run of neighbouring streams copied in one read (streams.c): gs_grpc_read serves
 	 * what lies inside it from the copy. */
 	gs_run_copy ov;
@@ -91,10 +92,16 @@ void gs_grpc_read_snapshot_time(gs_grpc *g);
  * from the goroutines still parked in their receive (before the owner table is built). */
 void gs_grpc_find_detached_clients(gs_grpc *g);
 /* helpers (grpc_model.c) */
-/* Field readers: 0 when the field is absent or the base is 0; a failed read also records
- * its address in g->bad (when unset), so a reader can tell "0" from "unreadable". */
-uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field);
-uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field);
+/* A field's value, read with the width its type has in the binary (checked against the
+ * manifest's kind; gs_layout_get): 0 when the field is absent or not a scalar, or the base
+ * is 0; a failed read also records its address in g->bad (when unset), so a reader can
+ * tell "0" from "unreadable". gs_grpc_get2: field a, or b when the binary has no a (a
+ * field that moved to another struct, e.g. Stream -> ClientStream in 1.81). */
+uint64_t gs_grpc_get(gs_grpc *g, uint64_t base, int field);
+uint64_t gs_grpc_get2(gs_grpc *g, uint64_t base, int a, int b);
+/* A state field read and translated into the model's enum: first is the group's first
+ * constant (GS_K_STREAM_ACTIVE, ...), n its count. */
+int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw);
 /* gs_target_read at base + the field's offset, recording a failure in g->bad; -1 then. */
 int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n);
 int64_t gs_grpc_off2(const gs_grpc *g, int a, int b); /* first resolved of two fields */

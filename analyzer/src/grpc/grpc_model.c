@@ -27,20 +27,36 @@ int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n)
 	return -1;
 }
 
-uint64_t gs_grpc_u64(gs_grpc *g, uint64_t base, int field)
+/* gs_grpc_get for a field narrower than a word. */
+static __attribute__((noinline)) uint64_t get_narrow(gs_grpc *g, uint64_t base, int field)
 {
 	uint64_t v = 0;
-	if (base && g->l.offsets[field] >= 0)
-		gs_grpc_read(g, base, g->l.offsets[field], &v, 8);
+	int64_t off = g->l.offsets[field];
+	unsigned w = g->l.widths[field];
+	if (!w || gs_grpc_read(g, base, off, &v, w) < 0)
+		return 0;
+	return gs_layout_get(&g->l, field, (const uint8_t *)&v, w, -off);
+}
+
+uint64_t gs_grpc_get(gs_grpc *g, uint64_t base, int field)
+{
+	uint64_t v = 0;
+	if (!base || g->l.offsets[field] < 0)
+		return 0;
+	if (g->l.widths[field] != 8)
+		return get_narrow(g, base, field);
+	gs_grpc_read(g, base, g->l.offsets[field], &v, 8);
 	return v;
 }
 
-uint32_t gs_grpc_u32(gs_grpc *g, uint64_t base, int field)
+uint64_t gs_grpc_get2(gs_grpc *g, uint64_t base, int a, int b)
 {
-	uint32_t v = 0;
-	if (base && g->l.offsets[field] >= 0)
-		gs_grpc_read(g, base, g->l.offsets[field], &v, 4);
-	return v;
+	return gs_grpc_get(g, base, g->l.offsets[a] >= 0 ? a : b);
+}
+
+int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw)
+{
+	return gs_consts_canon(gs_rt_consts(g->rt), first, n, NULL, n, raw);
 }
 
 int64_t gs_grpc_off2(const gs_grpc *g, int a, int b)
@@ -73,21 +89,17 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 	if (loopy) {
 		uint64_t before = g->bad;
 		g->bad = 0;
-		tr->send_quota = gs_grpc_u32(g, loopy, LW_SENDQUOTA);
-		tr->oiws = gs_grpc_u32(g, loopy, LW_OIWS);
-		uint8_t dr = 0;
-		gs_grpc_read(g, loopy, g->l.offsets[LW_DRAINING], &dr, 1);
-		tr->draining_loopy = dr != 0;
+		tr->send_quota = gs_grpc_get(g, loopy, LW_SENDQUOTA);
+		tr->oiws = gs_grpc_get(g, loopy, LW_OIWS);
+		tr->draining_loopy = gs_grpc_get(g, loopy, LW_DRAINING) != 0;
 		tr->loopy_known = g->bad == 0; /* an unread quota is not a zero quota */
 		g->bad = before;
 	}
 	if (!cb)
 		return;
-	tr->cbuf_chan = gs_grpc_u64(g, cb, CB_CH);
-	uint8_t cw = 0;
-	gs_grpc_read(g, cb, g->l.offsets[CB_CONSUMERWAITING], &cw, 1);
-	tr->consumer_waiting = cw != 0;
-	tr->cbuf_response_frames = (int64_t)gs_grpc_u64(g, cb, CB_TRF);
+	tr->cbuf_chan = gs_grpc_get(g, cb, CB_CH);
+	tr->consumer_waiting = gs_grpc_get(g, cb, CB_CONSUMERWAITING) != 0;
+	tr->cbuf_response_frames = (int64_t)gs_grpc_get(g, cb, CB_TRF);
 	/* trfChan: atomic.Value (1.33, 1.64) or atomic.Pointer (1.81): non-nil data = throttled.
 	 * Word 0 of atomic.Value is the type, word 1 the data; atomic.Pointer has one word. */
 	int64_t to = g->l.offsets[CB_TRFCHAN];
@@ -109,11 +121,11 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 			data = 0;
 		tr->trf_chan = data;
 	}
-	uint64_t list = gs_grpc_u64(g, cb, CB_LIST);
-	uint64_t node = gs_grpc_u64(g, list, IL_HEAD);
+	uint64_t list = gs_grpc_get(g, cb, CB_LIST);
+	uint64_t node = gs_grpc_get(g, list, IL_HEAD);
 	uint64_t k = 0;
 	for (; node && k < MAX_CBUF_ITEMS; k++)
-		node = gs_grpc_u64(g, node, IN_NEXT);
+		node = gs_grpc_get(g, node, IN_NEXT);
 	tr->cbuf_items = k;
 }
 
@@ -123,8 +135,8 @@ static void read_conn_window(gs_grpc *g, gs_transport *tr, uint64_t fc)
 		return;
 	uint64_t before = g->bad;
 	g->bad = 0;
-	tr->conn_in_limit = gs_grpc_u32(g, fc, TF_LIMIT);
-	tr->conn_in_unacked = gs_grpc_u32(g, fc, TF_UNACKED);
+	tr->conn_in_limit = gs_grpc_get(g, fc, TF_LIMIT);
+	tr->conn_in_unacked = gs_grpc_get(g, fc, TF_UNACKED);
 	tr->conn_in_known = g->bad == 0;
 	g->bad = before;
 }
@@ -148,19 +160,18 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 			  o[GC_LOCALADDR] >= 0 ? a + (uint64_t)o[GC_LOCALADDR] : 0,
 			  o[GC_REMOTEADDR] >= 0 ? a + (uint64_t)o[GC_REMOTEADDR] : 0);
 	g->bad = 0; /* from here on, what the verdicts rest on */
-	tr->state = gs_grpc_u64(g, a, GC_STATE);
-	tr->goaway_reason = 0;
-	uint8_t r = 0;
-	gs_grpc_read(g, a, g->l.offsets[GC_GOAWAY_REASON], &r, 1);
-	tr->goaway_reason = r;
-	tr->goaway_last_id = gs_grpc_u32(g, a, GC_PREV_GOAWAY_ID);
+	tr->state = gs_grpc_state(g, GS_K_TR_REACHABLE, GS_TR_NSTATES,
+				  (int64_t)gs_grpc_get(g, a, GC_STATE));
+	tr->goaway_reason = (uint32_t)gs_grpc_state(g, GS_K_GOAWAY_INVALID, GS_GOAWAY_NREASONS,
+						    (int64_t)gs_grpc_get(g, a, GC_GOAWAY_REASON));
+	tr->goaway_last_id = gs_grpc_get(g, a, GC_PREV_GOAWAY_ID);
 	tr->goaway_code = -1;
 	if (o[GC_GOAWAY_CODE] >= 0)
-		tr->goaway_code = gs_grpc_u32(g, a, GC_GOAWAY_CODE);
+		tr->goaway_code = gs_grpc_get(g, a, GC_GOAWAY_CODE);
 	if (o[GC_GOAWAY_DEBUG] >= 0)
 		gs_rt_read_string(g->rt, a + (uint64_t)o[GC_GOAWAY_DEBUG], tr->goaway_debug,
 				  sizeof tr->goaway_debug, NULL);
-	tr->goaway_chan = gs_grpc_u64(g, a, GC_GOAWAY);
+	tr->goaway_chan = gs_grpc_get(g, a, GC_GOAWAY);
 	gs_chan ch;
 	if (tr->goaway_chan) {
 		if (gs_rt_read_chan(g->rt, tr->goaway_chan, &ch, NULL) == 0)
@@ -168,19 +179,17 @@ static void read_client(gs_grpc *g, gs_transport *tr)
 		else if (!g->bad)
 			g->bad = tr->goaway_chan;
 	}
-	tr->max_concurrent = gs_grpc_u32(g, a, GC_MAX_CONCURRENT);
-	tr->stream_quota = (int64_t)gs_grpc_u64(g, a, GC_STREAM_QUOTA);
-	tr->waiting_streams = gs_grpc_u32(g, a, GC_WAITING_STREAMS);
-	tr->next_id = gs_grpc_u32(g, a, GC_NEXTID);
-	tr->ctx_done_chan = gs_grpc_u64(g, a, GC_CTXDONE);
-	tr->quota_chan = gs_grpc_u64(g, a, GC_QUOTA_AVAILABLE);
-	tr->reader_done = gs_grpc_u64(g, a, GC_READERDONE);
-	tr->writer_done = gs_grpc_u64(g, a, GC_WRITERDONE);
-	uint8_t ka = 0;
-	gs_grpc_read(g, a, g->l.offsets[GC_KEEPALIVE_ENABLED], &ka, 1);
-	tr->keepalive_enabled = ka != 0;
-	read_conn_window(g, tr, gs_grpc_u64(g, a, GC_FC));
-	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GC_LOOPY), gs_grpc_u64(g, a, GC_CONTROLBUF));
+	tr->max_concurrent = gs_grpc_get(g, a, GC_MAX_CONCURRENT);
+	tr->stream_quota = (int64_t)gs_grpc_get(g, a, GC_STREAM_QUOTA);
+	tr->waiting_streams = gs_grpc_get(g, a, GC_WAITING_STREAMS);
+	tr->next_id = gs_grpc_get(g, a, GC_NEXTID);
+	tr->ctx_done_chan = gs_grpc_get(g, a, GC_CTXDONE);
+	tr->quota_chan = gs_grpc_get(g, a, GC_QUOTA_AVAILABLE);
+	tr->reader_done = gs_grpc_get(g, a, GC_READERDONE);
+	tr->writer_done = gs_grpc_get(g, a, GC_WRITERDONE);
+	tr->keepalive_enabled = gs_grpc_get(g, a, GC_KEEPALIVE_ENABLED) != 0;
+	read_conn_window(g, tr, gs_grpc_get(g, a, GC_FC));
+	read_loopy_and_cbuf(g, tr, gs_grpc_get(g, a, GC_LOOPY), gs_grpc_get(g, a, GC_CONTROLBUF));
 	note_unreadable(g, tr);
 	gs_grpc_read_keepalive(g, tr);
 }
@@ -202,16 +211,17 @@ static void read_server(gs_grpc *g, gs_transport *tr)
 		ra = a + (uint64_t)(o[GS_PEER] + o[PEER_ADDR]);
 	gs_grpc_read_conn(g, tr, a + (uint64_t)o[GS_CONN], la, ra);
 	g->bad = 0; /* from here on, what the verdicts rest on */
-	tr->state = gs_grpc_u64(g, a, GS_STATE);
+	tr->state = gs_grpc_state(g, GS_K_TR_REACHABLE, GS_TR_NSTATES,
+				  (int64_t)gs_grpc_get(g, a, GS_STATE));
 	/* A GOAWAY was sent once Drain set drainChan (1.33) or drainEvent (1.64+). */
-	tr->goaway_sent = gs_grpc_u64(g, a, GS_DRAINCHAN) || gs_grpc_u64(g, a, GS_DRAINEVENT);
-	tr->max_concurrent = gs_grpc_u32(g, a, GS_MAXSTREAMS);
-	tr->max_stream_id = gs_grpc_u32(g, a, GS_MAXSTREAMID);
+	tr->goaway_sent = gs_grpc_get(g, a, GS_DRAINCHAN) || gs_grpc_get(g, a, GS_DRAINEVENT);
+	tr->max_concurrent = gs_grpc_get(g, a, GS_MAXSTREAMS);
+	tr->max_stream_id = gs_grpc_get(g, a, GS_MAXSTREAMID);
 	tr->goaway_code = -1;
-	tr->ctx_done_chan = gs_grpc_u64(g, a, GS_DONE);
-	tr->reader_done = gs_grpc_u64(g, a, GS_READERDONE);
-	read_conn_window(g, tr, gs_grpc_u64(g, a, GS_FC));
-	read_loopy_and_cbuf(g, tr, gs_grpc_u64(g, a, GS_LOOPY), gs_grpc_u64(g, a, GS_CONTROLBUF));
+	tr->ctx_done_chan = gs_grpc_get(g, a, GS_DONE);
+	tr->reader_done = gs_grpc_get(g, a, GS_READERDONE);
+	read_conn_window(g, tr, gs_grpc_get(g, a, GS_FC));
+	read_loopy_and_cbuf(g, tr, gs_grpc_get(g, a, GS_LOOPY), gs_grpc_get(g, a, GS_CONTROLBUF));
 	note_unreadable(g, tr);
 	gs_grpc_read_keepalive(g, tr);
 }
@@ -231,7 +241,7 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 		return g;
 	}
 	gs_grpc_check_keepalive_layout(g);
-	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), NULL);
+	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), gs_rt_consts(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */
 	g->buf_ptr = member_is_pointer(g->d, TP "Stream", "buf");

@@ -27,6 +27,11 @@ typedef struct gs_flow_in { /* transport.inFlow */
 	uint32_t limit, pending_data, pending_update, delta;
 } gs_flow_in;
 
+/* The gRPC model's states. grpc-go's numbers (streamState, transportState, outStreamState,
+ * connectivity.State) are translated into these when read (gs_grpc_state), through the
+ * session's constants table (goruntime/constants.h); a number grpc-go does not have reads
+ * as none of them (>= the group's count). */
+
 typedef struct gs_outstream { /* the loopy writer's view of one stream */
 	bool known;
 	uint64_t addr;

@@ -4,14 +4,14 @@
  *
  * Built on demand by the abandoned-stream analysis, which follows pointers through heap
  * objects and must not read an object's neighbours as its own words. The span fields come
- * from the gRPC manifest, as for the heap scan in discover.c. */
+ * from the runtime manifest and the runtime's constants from heapwalk.h, as for the heap
+ * walk (which copies span memory out and has no use for element sizes). */
 #include <stdlib.h>
 
+#include "../goruntime/heapwalk.h"
 #include "grpc_internal.h"
 
 #define MAX_SPANS (1u << 24)
-#define PAGE_SIZE_GO 8192
-#define SPAN_IN_USE 1
 
 typedef struct span { uint64_t start, end, elemsize; } span;
 
@@ -28,11 +28,11 @@ static int cmp_span(const void *a, const void *b)
 
 gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
 {
-	const int64_t *o = g->l.offsets;
+	const int64_t *o = gs_rt_layout(g->rt)->offsets;
 	uint64_t mheap = 0, hdr[2];
-	if (o[MHEAP_ALLSPANS] < 0 || o[SPAN_START] < 0 || o[SPAN_NPAGES] < 0 || o[SPAN_STATE] < 0 ||
-	    o[SPAN_ELEMSIZE] < 0 || gs_rt_global(g->rt, "runtime.mheap_", &mheap, NULL) < 0 || !mheap ||
-	    gs_target_read(g->t, mheap + (uint64_t)o[MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
+	if (o[RT_MHEAP_ALLSPANS] < 0 || o[RT_SPAN_START] < 0 || o[RT_SPAN_NPAGES] < 0 || o[RT_SPAN_STATE] < 0 ||
+	    o[RT_SPAN_ELEMSIZE] < 0 || gs_rt_global(g->rt, "runtime.mheap_", &mheap, NULL) < 0 || !mheap ||
+	    gs_target_read(g->t, mheap + (uint64_t)o[RT_MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
 	    !hdr[1] || hdr[1] > MAX_SPANS)
 		return NULL;
 	uint64_t *all = calloc(hdr[1], 8);
@@ -53,18 +53,18 @@ gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
 	for (uint64_t i = 0; i < hdr[1]; i++) {
 		uint64_t start, npages, elemsize;
 		uint8_t state, sclass = 0;
-		if (!all[i] || gs_target_read_u64(g->t, all[i] + (uint64_t)o[SPAN_START], &start, NULL) < 0 ||
-		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[SPAN_NPAGES], &npages, NULL) < 0 ||
-		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[SPAN_ELEMSIZE], &elemsize, NULL) < 0 ||
-		    gs_target_read(g->t, all[i] + (uint64_t)o[SPAN_STATE], &state, 1, NULL) < 0)
+		if (!all[i] || gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_START], &start, NULL) < 0 ||
+		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_NPAGES], &npages, NULL) < 0 ||
+		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_ELEMSIZE], &elemsize, NULL) < 0 ||
+		    gs_target_read(g->t, all[i] + (uint64_t)o[RT_SPAN_STATE], &state, 1, NULL) < 0)
 			continue;
-		if (state != SPAN_IN_USE || !npages || npages > (1u << 20) || !elemsize ||
-		    elemsize > npages * PAGE_SIZE_GO)
+		if (state != GS_GO_SPAN_IN_USE(g->rt) || !npages || npages > (1u << 20) || !elemsize ||
+		    elemsize > npages * GS_GO_PAGE_SIZE(g->rt))
 			continue;
-		if (o[SPAN_CLASS] >= 0 &&
-		    (gs_target_read(g->t, all[i] + (uint64_t)o[SPAN_CLASS], &sclass, 1, NULL) < 0 || (sclass & 1)))
+		if (o[RT_SPAN_CLASS] >= 0 &&
+		    (gs_target_read(g->t, all[i] + (uint64_t)o[RT_SPAN_CLASS], &sclass, 1, NULL) < 0 || (sclass & GS_GO_SPANCLASS_NOSCAN)))
 			continue;
-		ix->v[ix->n++] = (span){start, start + npages * PAGE_SIZE_GO, elemsize};
+		ix->v[ix->n++] = (span){start, start + npages * GS_GO_PAGE_SIZE(g->rt), elemsize};
 	}
 	free(all);
 	qsort(ix->v, ix->n, sizeof *ix->v, cmp_span);

@@ -2,13 +2,15 @@
 
 #include <stdio.h>
 
+#include "../goruntime/constants.h"
+
 /* HTTP/2 windows and stream ids are 31-bit (RFC 9113 6.9.1, 5.1.1). */
 #define H2_MAX ((uint64_t)0x7fffffff)
 
 static bool why_not(const gs_transport *t, char *why, size_t n)
 {
-	if (t->state < GS_TS_REACHABLE || t->state > GS_TS_DRAINING) {
-		snprintf(why, n, "state %lld is none of grpc-go's", (long long)t->state);
+	if (t->state < 0 || t->state >= GS_TR_NSTATES) {
+		snprintf(why, n, "state %lld is none of grpc-go's", (long long)gs_consts_raw(t->state));
 		return true;
 	}
 	if (t->conn_in_known && (t->conn_in_limit > H2_MAX || t->conn_in_unacked > H2_MAX)) {
@@ -37,8 +39,8 @@ bool gs_stream_implausible(const gs_stream *st, char *why, size_t n)
 		snprintf(why, n, "stream id %u is no client-opened HTTP/2 stream id", st->id);
 		return true;
 	}
-	if (st->state > GS_SS_DONE) {
-		snprintf(why, n, "state %u is none of grpc-go's", st->state);
+	if (st->state >= GS_STREAM_NSTATES) {
+		snprintf(why, n, "state %u is none of grpc-go's", (unsigned)gs_consts_raw(st->state));
 		return true;
 	}
 	return false;

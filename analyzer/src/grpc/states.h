@@ -10,10 +10,16 @@
 
 #include <stdint.h>
 
-enum gs_transport_state { GS_TS_REACHABLE = 0, GS_TS_CLOSING = 1, GS_TS_DRAINING = 2 };
-enum gs_stream_state { GS_SS_ACTIVE = 0, GS_SS_WRITE_DONE = 1, GS_SS_READ_DONE = 2, GS_SS_DONE = 3 };
-enum gs_outstream_state { GS_OS_ACTIVE = 0, GS_OS_EMPTY = 1, GS_OS_WAITING_ON_QUOTA = 2 };
-enum gs_goaway_reason { GS_GOAWAY_NONE = 0, GS_GOAWAY_NO_REASON = 1, GS_GOAWAY_TOO_MANY_PINGS = 2 };
+/* The model's values: grpc-go's raw ones are translated into these through the constants
+ * table (goruntime/constants.h, gs_grpc_state), in the same order as its groups. */
+enum gs_stream_state { GS_STREAM_ACTIVE, GS_STREAM_WRITE_DONE, GS_STREAM_READ_DONE,
+		       GS_STREAM_DONE, GS_STREAM_NSTATES };
+enum gs_transport_state { GS_TR_REACHABLE, GS_TR_CLOSING, GS_TR_DRAINING, GS_TR_NSTATES };
+enum gs_goaway_reason { GS_GOAWAY_NONE, GS_GOAWAY_NO_REASON, GS_GOAWAY_TOO_MANY_PINGS,
+			GS_GOAWAY_NREASONS };
+enum gs_outstream_state { GS_OS_ACTIVE, GS_OS_EMPTY, GS_OS_WAITING_QUOTA, GS_OS_NSTATES };
+enum gs_conn_state { GS_CONN_IDLE, GS_CONN_CONNECTING, GS_CONN_READY,
+		     GS_CONN_TRANSIENT_FAILURE, GS_CONN_SHUTDOWN, GS_CONN_NSTATES };
 
 /* "active", "write-done", "read-done", "done"; "unknown" for any other value. */
 const char *gs_stream_state_name(uint32_t s);

@@ -49,7 +49,7 @@ static uint64_t embedded_or_ptr(gs_grpc *g, uint64_t base, int field, bool ptr)
 	int64_t off = g->l.offsets[field];
 	if (off < 0)
 		return 0;
-	return ptr ? gs_grpc_u64(g, base, field) : base + (uint64_t)off;
+	return ptr ? gs_grpc_get(g, base, field) : base + (uint64_t)off;
 }
 
 /* The recvBufferReader of a stream: behind two interfaces in 1.33/1.64, by value in 1.81. */
@@ -86,26 +86,27 @@ static void read_stream(gs_grpc *g, gs_stream *st)
 {
 	uint64_t p = st->addr;
 	g->bad = 0;
-	st->id = gs_grpc_u32(g, p, ST_ID);
-	st->state = gs_grpc_u32(g, p, ST_STATE);
+	st->id = gs_grpc_get(g, p, ST_ID);
+	st->state = (uint32_t)gs_grpc_state(g, GS_K_STREAM_ACTIVE, GS_STREAM_NSTATES,
+					      gs_grpc_get(g, p, ST_STATE));
 	uint64_t rb = embedded_or_ptr(g, p, ST_BUF, g->buf_ptr);
 	if (rb)
-		st->recv_chan = gs_grpc_u64(g, rb, RB_C);
+		st->recv_chan = gs_grpc_get(g, rb, RB_C);
 	else
 		st->problem = "recv buffer unreadable";
 	uint64_t wq = embedded_or_ptr(g, p, ST_WQ, g->wq_ptr);
 	if (wq) {
 		st->wq_addr = wq;
-		st->wq_chan = gs_grpc_u64(g, wq, WQ_CH);
+		st->wq_chan = gs_grpc_get(g, wq, WQ_CH);
 	}
 	if (st->side == GS_CLIENT) {
-		gs_grpc_read(g, p, gs_grpc_off2(g, ST_DONE, CS_DONE), &st->done_chan, 8);
-		gs_grpc_read(g, p, gs_grpc_off2(g, ST_HEADERCHAN, CS_HEADERCHAN), &st->header_chan, 8);
+		st->done_chan = gs_grpc_get2(g, p, ST_DONE, CS_DONE);
+		st->header_chan = gs_grpc_get2(g, p, ST_HEADERCHAN, CS_HEADERCHAN);
 		uint64_t rbr = recv_buffer_reader(g, p);
 		if (rbr)
-			st->ctx_done_chan = gs_grpc_u64(g, rbr, RBR_CTXDONE);
+			st->ctx_done_chan = gs_grpc_get(g, rbr, RBR_CTXDONE);
 	} else {
-		gs_grpc_read(g, p, gs_grpc_off2(g, ST_CTXDONE, SS_CTXDONE), &st->ctx_done_chan, 8);
+		st->ctx_done_chan = gs_grpc_get2(g, p, ST_CTXDONE, SS_CTXDONE);
 	}
 	note_unreadable(g, st);
 }
@@ -137,42 +138,38 @@ static void read_details(gs_grpc *g, gs_stream *st)
 		uint64_t blen = 0;
 		if (bo >= 0 && gs_grpc_read(g, rb, bo + 8, &blen, 8) == 0 && blen < (1u << 30))
 			st->queued_messages += blen;
-		st->recv_err = gs_grpc_u64(g, rb, RB_ERR) != 0;
+		st->recv_err = gs_grpc_get(g, rb, RB_ERR) != 0;
 	}
 	uint64_t fc = embedded_or_ptr(g, p, ST_FC, g->fc_ptr);
 	if (fc) {
 		uint64_t before = g->bad;
-		st->in.limit = gs_grpc_u32(g, fc, IF_LIMIT);
-		st->in.pending_data = gs_grpc_u32(g, fc, IF_PENDINGDATA);
-		st->in.pending_update = gs_grpc_u32(g, fc, IF_PENDINGUPDATE);
-		st->in.delta = gs_grpc_u32(g, fc, IF_DELTA);
+		st->in.limit = gs_grpc_get(g, fc, IF_LIMIT);
+		st->in.pending_data = gs_grpc_get(g, fc, IF_PENDINGDATA);
+		st->in.pending_update = gs_grpc_get(g, fc, IF_PENDINGUPDATE);
+		st->in.delta = gs_grpc_get(g, fc, IF_DELTA);
 		st->in.known = g->bad == before;
 	}
 	if (st->wq_addr) {
 		uint64_t before = g->bad;
-		st->wq_done = gs_grpc_u64(g, st->wq_addr, WQ_DONE);
-		st->wq_quota = (int32_t)gs_grpc_u32(g, st->wq_addr, WQ_QUOTA);
+		st->wq_done = gs_grpc_get(g, st->wq_addr, WQ_DONE);
+		st->wq_quota = (int32_t)gs_grpc_get(g, st->wq_addr, WQ_QUOTA);
 		st->wq_known = g->bad == before;
 	}
 	if (st->side == GS_CLIENT) {
-		uint32_t hc = 0;
-		gs_grpc_read(g, p, gs_grpc_off2(g, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED), &hc, 4);
-		st->header_received = hc != 0;
+		st->header_received = gs_grpc_get2(g, p, ST_HEADERCHANCLOSED, CS_HEADERCHANCLOSED) != 0;
 		/* status.Status{s *spb.Status{Code, Message}}, set once the stream ended. */
-		uint64_t sp = 0, pb = 0;
-		if (gs_grpc_read(g, p, gs_grpc_off2(g, ST_STATUS, CS_STATUS), &sp, 8) == 0 && sp &&
-		    (pb = gs_grpc_u64(g, sp, STS_S)) != 0) {
+		uint64_t sp = gs_grpc_get2(g, p, ST_STATUS, CS_STATUS), pb = 0;
+		if (sp &&
+		    (pb = gs_grpc_get(g, sp, STS_S)) != 0) {
 			st->has_status = true;
-			st->status_code = (int32_t)gs_grpc_u32(g, pb, SPB_CODE);
+			st->status_code = (int32_t)gs_grpc_get(g, pb, SPB_CODE);
 			if (g->l.offsets[SPB_MESSAGE] >= 0 &&
 			    gs_rt_read_string(g->rt, pb + (uint64_t)g->l.offsets[SPB_MESSAGE],
 					      text, sizeof text, NULL) == 0)
 				st->status_message = intern(g, text);
 		}
 	} else {
-		uint32_t hs = 0;
-		gs_grpc_read(g, p, gs_grpc_off2(g, ST_HEADERSENT, SS_HEADERSENT), &hs, 4);
-		st->header_sent = hs != 0;
+		st->header_sent = gs_grpc_get2(g, p, ST_HEADERSENT, SS_HEADERSENT) != 0;
 	}
 	note_unreadable(g, st);
 }
@@ -214,12 +211,13 @@ static void read_outstream(gs_grpc *g, uint64_t os, gs_outstream *out)
 {
 	out->known = true;
 	out->addr = os;
-	out->id = gs_grpc_u32(g, os, OS_ID);
-	out->state = (int64_t)gs_grpc_u64(g, os, OS_STATE);
-	out->bytes_outstanding = (int64_t)gs_grpc_u64(g, os, OS_BYTESOUTSTANDING);
-	uint64_t node = gs_grpc_u64(g, gs_grpc_u64(g, os, OS_ITL), IL_HEAD), k = 0;
+	out->id = gs_grpc_get(g, os, OS_ID);
+	out->state = gs_grpc_state(g, GS_K_OS_ACTIVE, GS_OS_NSTATES,
+				   (int64_t)gs_grpc_get(g, os, OS_STATE));
+	out->bytes_outstanding = (int64_t)gs_grpc_get(g, os, OS_BYTESOUTSTANDING);
+	uint64_t node = gs_grpc_get(g, gs_grpc_get(g, os, OS_ITL), IL_HEAD), k = 0;
 	for (; node && k < MAX_ITL; k++)
-		node = gs_grpc_u64(g, node, IN_NEXT);
+		node = gs_grpc_get(g, node, IN_NEXT);
 	out->queued_items = k;
 }
 
@@ -355,8 +353,8 @@ static void read_outstreams(gs_grpc *g, size_t ti)
 {
 	gs_transport *tr = &g->tr[ti];
 	bool server = tr->side == GS_SERVER;
-	uint64_t loopy = gs_grpc_u64(g, tr->addr, server ? GS_LOOPY : GC_LOOPY);
-	uint64_t estd = loopy ? gs_grpc_u64(g, loopy, LW_ESTDSTREAMS) : 0;
+	uint64_t loopy = gs_grpc_get(g, tr->addr, server ? GS_LOOPY : GC_LOOPY);
+	uint64_t estd = loopy ? gs_grpc_get(g, loopy, LW_ESTDSTREAMS) : 0;
 	if (!estd || !g->have_estd_map)
 		return;
 	collect o = {g, NULL, 0, false};
@@ -373,7 +371,7 @@ static void read_outstreams(gs_grpc *g, size_t ti)
 	if (tr->nstreams)
 		qsort(ix, tr->nstreams, sizeof *ix, cmp_addr);
 	for (size_t i = 0; i < o.n; i++) {
-		wq_index key = {gs_grpc_u64(g, o.v[i], OS_WQ), 0};
+		wq_index key = {gs_grpc_get(g, o.v[i], OS_WQ), 0};
 		wq_index *hit = key.wq && tr->nstreams ? bsearch(&key, ix, tr->nstreams, sizeof *ix, cmp_addr) : NULL;
 		if (hit)
 			read_outstream(g, o.v[i], &g->st[hit->index].out);

@@ -181,10 +181,9 @@ void gs_report_cycles_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cy
 	} else {
 		grouped(g, dg, cy, out);
 	}
-	gs_strbuf_putc(out, '\n');
 }
 
-static void json_stream(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
+void gs_report_stream_json(const gs_grpc *g, const gs_stream *s, gs_strbuf *out)
 {
 	if (!s) {
 		gs_strbuf_puts(out, "null");
@@ -227,7 +226,7 @@ void gs_report_cycles_json(const gs_grpc *g, const gs_diagnosis *dg, const gs_cy
 			const gs_verdict *v = &dg->v[c->members[k]];
 			gs_strbuf_printf(out, "%s{\"goroutine\":%llu,\"verdict\":\"%s\",\"stream\":",
 					 k ? "," : "", (unsigned long long)v->goid, v->code);
-			json_stream(g, stream_of(g, v), out);
+			gs_report_stream_json(g, stream_of(g, v), out);
 			gs_strbuf_putc(out, '}');
 		}
 		gs_strbuf_puts(out, "],\"methods\":[");

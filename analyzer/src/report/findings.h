@@ -9,7 +9,9 @@
 #include "../diagnose/cycles.h"
 #include "../util/strbuf.h"
 
-/* Nothing when there are no cycles; else a block that ends with an empty line. all: every
+/* A stream as JSON: {"transport", "id", "method", "side", "address"}, or null. */
+void gs_report_stream_json(const gs_grpc *g, const gs_stream *s, gs_strbuf *out);
+/* Nothing when there are no cycles; else a block of lines (no blank line after). all: every
  * cycle in full, else one entry per shape (same verdicts, sides and methods in order). */
 void gs_report_cycles_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *cy,
 			   bool all, gs_strbuf *out);

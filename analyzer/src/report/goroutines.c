@@ -298,8 +298,8 @@ static void text_line(gs_rt *rt, gs_goroutine *g, const gs_goroutines_opts *o, g
 /* ---- plain listings in parts ----
  * Without --stacks or --group a line needs nothing that is not computed already (top
  * frame, waits, owners; for JSON creator and start function), so a listing can be rendered
- * in independent parts: the caller (api/) may have a later part rendered elsewhere with
- * gs_report_goroutine_lines and hand it over in opts->rest. */
+ * in independent parts: the caller (api/) may render them, in parts, with
+ * gs_report_goroutine_lines and hand them over through opts->parts. */
 bool gs_report_goroutines_splittable(gs_rt *rt, const gs_goroutines_opts *o)
 {
 	if (o->stacks || o->group || o->group_label)
@@ -339,33 +339,12 @@ size_t gs_report_goroutine_lines(gs_rt *rt, const gs_goroutines_opts *o, size_t 
 	return shown;
 }
 
-/* The plain listing with opts->rest: [0, rest.from) rendered here, the rest appended as it
- * came. Returns how many were shown; false in *done when there is no rest to use. */
-static size_t lines_with_rest(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out, bool *done)
+/* The plain listing with opts->parts: its lines come from the caller. Returns how many
+ * were shown; false in *done when there are no parts to use. */
+static size_t lines_from_parts(const gs_goroutines_opts *o, gs_strbuf *out, bool *done)
 {
-	const gs_goroutines_rest *r = o->rest;
-	*done = r && !o->stacks && !o->group && !o->group_label;
-	if (!*done)
-		return 0;
-	size_t shown = gs_report_goroutine_lines(rt, o, 0, r->from, false, out);
-	if (r->ready)
-		r->ready(r->ready_ctx);
-	if (gs_strbuf_failed(&r->text)) /* the other thread ran out of memory */
-		gs_strbuf_fail(out);
-	/* The rest's first JSON item came with a comma: not wanted if it is the first. */
-	const char *p = r->text.buf;
-	size_t n = r->text.len;
-	if (o->json && shown == 0 && n) {
-		p++;
-		n--;
-	}
-	if (n && out->sink) { /* streamed: no copy into out */
-		gs_strbuf_flush(out);
-		out->sink(out->sink_ctx, p, n);
-	} else if (n) {
-		gs_strbuf_put(out, p, n);
-	}
-	return shown + r->shown;
+	*done = o->parts && !o->stacks && !o->group && !o->group_label;
+	return *done ? o->parts->lines(o->parts->ctx, out) : 0;
 }
 
 /* --group label:KEY: the selected goroutines by the value of one pprof label, the largest
@@ -539,7 +518,7 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 	gs_strbuf tmp;
 	gs_strbuf_init(&tmp);
 	bool ran;
-	shown = lines_with_rest(rt, o, out, &ran);
+	shown = lines_from_parts(o, out, &ran);
 	for (size_t i = 0; !ran && i < total; i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (o->owner_prefetch && i + PREFETCH_AHEAD < total)
@@ -613,7 +592,7 @@ void gs_report_goroutines(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out
 	gs_strbuf tmp;
 	gs_strbuf_init(&tmp);
 	bool ran;
-	lines_with_rest(rt, o, out, &ran);
+	lines_from_parts(o, out, &ran);
 	for (size_t i = 0; !ran && i < gs_rt_ngoroutines(rt); i++) {
 		gs_goroutine *g = gs_rt_goroutine(rt, i);
 		if (!gs_goroutines_selected(rt, g, o))

@@ -13,15 +13,14 @@
  * returns false, appending nothing, when no gRPC object owns it. */
 typedef bool (*gs_owner_fn)(void *ctx, uint64_t addr, gs_strbuf *out);
 
-/* A later part of a plain listing, rendered elsewhere by gs_report_goroutine_lines: the
- * selected goroutines of [from, total), with a comma before the first JSON item. shown and
- * text are read only after ready(ready_ctx) returned (the caller's join; may be NULL). */
-typedef struct gs_goroutines_rest {
-	size_t from, shown;
-	gs_strbuf text;
-	void (*ready)(void *ctx);
-	void *ready_ctx;
-} gs_goroutines_rest;
+/* The lines of a plain listing rendered elsewhere (api/ renders them in parts with
+ * gs_report_goroutine_lines, on more than one thread): lines(ctx, out) appends the selected
+ * goroutines' lines (JSON items comma-separated, no leading comma) to out, which may
+ * stream, and returns how many it rendered. */
+typedef struct gs_goroutines_parts {
+	size_t (*lines)(void *ctx, gs_strbuf *out);
+	void *ctx;
+} gs_goroutines_parts;
 
 typedef struct gs_goroutines_opts {
 	bool json, stacks, group;
@@ -37,7 +36,7 @@ typedef struct gs_goroutines_opts {
 	/* Optional: starts loading what owner(addr) will read (a hint, no result). */
 	void (*owner_prefetch)(void *ctx, uint64_t addr);
 	gs_phases *phases; /* optional: marks "unwind" and "waits" */
-	const gs_goroutines_rest *rest; /* optional: see gs_goroutines_rest */
+	const gs_goroutines_parts *parts; /* optional: see gs_goroutines_parts */
 } gs_goroutines_opts;
 
 /* Whether the listing's filters (status, reason, ids) let g through. */

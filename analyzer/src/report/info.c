@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "../binary/debuginfo.h"
+#include "../goruntime/constants.h"
 #include "../goruntime/plausible.h"
 
 static const char *kind_name(int k)
@@ -94,6 +95,8 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_json_str(out, in->types_from ? in->types_from : "");
 		gs_strbuf_puts(out, ",\"globals\":");
 		gs_strbuf_json_str(out, in->symbols_from ? in->symbols_from : "");
+		gs_strbuf_puts(out, ",\"constants\":");
+		gs_strbuf_json_str(out, gs_consts_sources(gs_rt_consts(rt)));
 		gs_strbuf_puts(out, "}}\n");
 		return;
 	}
@@ -112,6 +115,7 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 	text_debug(out, in);
 	gs_strbuf_printf(out, "types from:   %s\n", in->types_from);
 	gs_strbuf_printf(out, "globals from: %s\n", in->symbols_from);
+	gs_strbuf_printf(out, "consts from:  %s\n", gs_consts_sources(gs_rt_consts(rt)));
 	gs_strbuf_printf(out, "threads:      %zu\n", in->threads);
 	gs_strbuf_printf(out, "goroutines:   %zu (%zu waiting, %zu running)\n", n, waiting, running);
 	if (unreadable)

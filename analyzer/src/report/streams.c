@@ -136,7 +136,7 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 {
 	if (t->side == GS_CLIENT && t->goaway_received) {
 		gs_strbuf_printf(out, "  GOAWAY received: last stream id %u (%s), reason %s",
-				 t->goaway_last_id, t->state == GS_TS_CLOSING ? "the transport is closing"
+				 t->goaway_last_id, t->state == GS_TR_CLOSING ? "the transport is closing"
 								  : "streams up to it run on",
 				 gs_goaway_reason_name(t->goaway_reason));
 		if (t->goaway_debug[0]) {
@@ -145,7 +145,7 @@ static void text_goaway(const gs_transport *t, gs_strbuf *out)
 		}
 		gs_strbuf_putc(out, '\n');
 	} else if (t->side == GS_SERVER && t->goaway_sent) {
-		if (t->state == GS_TS_CLOSING)
+		if (t->state == GS_TR_CLOSING)
 			gs_strbuf_puts(out, "  GOAWAY sent; the transport is closing\n");
 		else
 			gs_strbuf_printf(out, "  GOAWAY sent: draining; streams up to %u run on, no new "

@@ -86,17 +86,8 @@ static void json_findings(const gs_grpc *g, const gs_diagnosis *dg, gs_strbuf *o
 		const gs_verdict *f = &dg->findings[i];
 		gs_strbuf_printf(out, "%s{\"finding\":\"%s\",\"summary\":", i ? "," : "", f->code);
 		gs_strbuf_json_str(out, f->summary);
-		if (f->stream >= 0) {
-			const gs_stream *s = gs_grpc_stream(g, (size_t)f->stream);
-			gs_strbuf_printf(out, ",\"stream\":{\"transport\":\"0x%llx\",\"id\":%u,\"method\":",
-					 (unsigned long long)gs_grpc_transport(g, s->transport)->addr, s->id);
-			gs_strbuf_json_str(out, s->method);
-			gs_strbuf_printf(out, ",\"side\":\"%s\",\"address\":\"0x%llx\"}",
-					 s->side == GS_CLIENT ? "client" : "server",
-					 (unsigned long long)s->addr);
-		} else {
-			gs_strbuf_puts(out, ",\"stream\":null");
-		}
+		gs_strbuf_puts(out, ",\"stream\":");
+		gs_report_stream_json(g, f->stream >= 0 ? gs_grpc_stream(g, (size_t)f->stream) : NULL, out);
 		gs_strbuf_puts(out, ",\"evidence\":[");
 		for (size_t k = 0; k < f->nevidence; k++) {
 			if (k)
@@ -226,9 +217,7 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setc
 	gs_find_cycles(g, dg, &cy);
 	if (cy.n)
 		gs_strbuf_putc(out, '\n');
-	gs_report_cycles_text(g, dg, &cy, true, out);
-	if (cy.n) /* the count line's own separator follows */
-		out->len--;
+	gs_report_cycles_text(g, dg, &cy, true, out); /* the count line's separator follows */
 	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
 	for (size_t i = 0; i < dg->n; i++)
@@ -338,8 +327,7 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, co
 	gs_find_cycles(g, dg, &cy);
 	if (cy.n) {
 		gs_strbuf_putc(out, '\n');
-		gs_report_cycles_text(g, dg, &cy, false, out);
-		out->len--; /* the count line's own separator follows */
+		gs_report_cycles_text(g, dg, &cy, false, out); /* the count line's separator follows */
 	}
 	gs_cycles_free(&cy);
 	size_t counts = 0, leaked = count_leaked(dg);
@@ -429,17 +417,8 @@ static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, c
 		gs_strbuf_printf(out, "%s{\"goroutine\":%llu,\"verdict\":\"%s\",\"summary\":", i ? "," : "",
 				 (unsigned long long)v->goid, v->code);
 		gs_strbuf_json_str(out, v->summary);
-		if (v->stream >= 0) {
-			const gs_stream *s = gs_grpc_stream(g, (size_t)v->stream);
-			gs_strbuf_printf(out, ",\"stream\":{\"transport\":\"0x%llx\",\"id\":%u,\"method\":",
-					 (unsigned long long)gs_grpc_transport(g, s->transport)->addr, s->id);
-			gs_strbuf_json_str(out, s->method);
-			gs_strbuf_printf(out, ",\"side\":\"%s\",\"address\":\"0x%llx\"}",
-					 s->side == GS_CLIENT ? "client" : "server",
-					 (unsigned long long)s->addr);
-		} else {
-			gs_strbuf_puts(out, ",\"stream\":null");
-		}
+		gs_strbuf_puts(out, ",\"stream\":");
+		gs_report_stream_json(g, v->stream >= 0 ? gs_grpc_stream(g, (size_t)v->stream) : NULL, out);
 		gs_strbuf_puts(out, ",\"evidence\":[");
 		for (size_t k = 0; k < v->nevidence; k++) {
 			if (k)

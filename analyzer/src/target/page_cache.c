@@ -98,6 +98,14 @@ void gs_page_cache_free(gs_page_cache *pc)
 	free(pc);
 }
 
+void gs_page_cache_release(gs_page_cache *pc)
+{
+	gs_page_cache_invalidate(pc);
+	if (pc->data_bytes && pc->populated)
+		madvise(pc->data, (size_t)pc->populated * GS_PAGE_SIZE, MADV_DONTNEED);
+	pc->populated = 0;
+}
+
 void gs_page_cache_invalidate(gs_page_cache *pc)
 {
 	for (uint32_t i = 0; i < pc->used; i++) {

@@ -60,6 +60,12 @@ gs_target *gs_target_view(gs_target *t)
 	return v;
 }
 
+void gs_target_release_cache(gs_target *t)
+{
+	if (t && t->cache)
+		gs_page_cache_release(t->cache);
+}
+
 void gs_target_close(gs_target *t)
 {
 	if (!t)

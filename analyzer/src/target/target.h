@@ -85,6 +85,10 @@ void gs_target_close(gs_target *t);
 void gs_target_resume(gs_target *t);
 
 enum gs_target_kind gs_target_kind(const gs_target *t);
+/* Gives the page cache's memory back to the system (it refills on the next read): for a
+ * caller done with most of its reading. */
+void gs_target_release_cache(gs_target *t);
+
 /* Path of the core file, "/proc/PID" or "debugger". */
 const char *gs_target_name(const gs_target *t);
 

@@ -8,7 +8,7 @@
 
 static size_t find(char **slot, size_t cap, const char *s)
 {
-	size_t i = (size_t)gs_hash_str(s) & (cap - 1);
+	size_t i = (size_t)gs_hash_bytes(s, strlen(s)) & (cap - 1);
 	while (slot[i] && strcmp(slot[i], s) != 0)
 		i = (i + 1) & (cap - 1);
 	return i;
