@@ -10,6 +10,7 @@
 
 #include "../diagnose/groups.h"
 #include "../report/html.h"
+#include "../util/alloc.h"
 #include "peers.h"
 
 static int fail(char **errmsg, int code, const char *fmt, const char *arg, const char *arg2)
@@ -44,7 +45,7 @@ static void taken(gs_session *s, char *buf, size_t cap)
 static int write_file(const char *path, const gs_strbuf *sb, char **errmsg)
 {
 	size_t n = strlen(path) + 8;
-	char *tmp = malloc(n);
+	char *tmp = gs_strbuf_failed(sb) ? NULL : malloc(n); /* a page short of memory: none */
 	if (!tmp)
 		return fail(errmsg, 1, "%s%s", "out of memory", "");
 	snprintf(tmp, n, "%s.tmp", path);
@@ -79,11 +80,15 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0)
 		return rc;
 	size_t n = ps.n + 1;
-	gs_rt **rts = gs_xcalloc(n, sizeof *rts);
-	gs_grpc **gs = gs_xcalloc(n, sizeof *gs);
-	gs_diagnosis *dg = gs_xcalloc(n, sizeof *dg);
-	gs_vgroups *gr = gs_xcalloc(n, sizeof *gr);
-	const char **names = gs_xcalloc(n, sizeof *names);
+	gs_rt **rts = gs_calloc(n, sizeof *rts, NULL);
+	gs_grpc **gs = gs_calloc(n, sizeof *gs, NULL);
+	gs_diagnosis *dg = gs_calloc(n, sizeof *dg, NULL);
+	gs_vgroups *gr = gs_calloc(n, sizeof *gr, NULL);
+	const char **names = gs_calloc(n, sizeof *names, NULL);
+	if (!rts || !gs || !dg || !gr || !names) {
+		rc = fail(errmsg, 1, "%s%s", "out of memory", "");
+		goto done;
+	}
 	rts[0] = s->rt;
 	gs[0] = g;
 	for (size_t i = 1; i < n; i++) {
@@ -97,9 +102,11 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		rc = fail(errmsg, e.code == GS_EINPUT ? 2 : 1, "%s%s", e.msg, "");
 		goto done;
 	}
+	bool short_of = false;
 	for (size_t i = 0; i < n; i++)
-		if (gs_group_verdicts(rts[i], gs[i], &dg[i], &gr[i]) < 0)
-			gs_strbuf_fail(out); /* the command says "out of memory" */
+		short_of |= gs_group_verdicts(rts[i], gs[i], &dg[i], &gr[i]) < 0;
+	if (short_of)
+		gs_strbuf_fail(out); /* the command says "out of memory" */
 	char when[128];
 	taken(s, when, sizeof when);
 	gs_info info;
@@ -111,6 +118,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		gs_strbuf page;
 		gs_strbuf_init(&page);
 		gs_report_html(&in, &page);
+		if (short_of)
+			gs_strbuf_fail(&page);
 		rc = write_file(file, &page, errmsg);
 		gs_strbuf_free(&page);
 	} else {

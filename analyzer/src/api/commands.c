@@ -406,10 +406,15 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		return rc;
 	}
 	size_t n = ps.n + 1;
-	gs_rt **rts = gs_xcalloc(n, sizeof *rts);
-	gs_grpc **gs = gs_xcalloc(n, sizeof *gs);
-	gs_diagnosis *dg = gs_xcalloc(n, sizeof *dg);
-	gs_snapview *set = gs_xcalloc(n, sizeof *set);
+	gs_rt **rts = gs_calloc(n, sizeof *rts, NULL);
+	gs_grpc **gs = gs_calloc(n, sizeof *gs, NULL);
+	gs_diagnosis *dg = gs_calloc(n, sizeof *dg, NULL);
+	gs_snapview *set = gs_calloc(n, sizeof *set, NULL);
+	if (!rts || !gs || !dg || !set) {
+		*errmsg = gs_msg_dup("out of memory");
+		rc = 1;
+		goto done;
+	}
 	rts[0] = s->rt;
 	gs[0] = g;
 	set[0] = (gs_snapview){s->rt, g, &dg[0], gs_target_name(s->target), s->exe_path};
@@ -433,6 +438,7 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		for (size_t i = 0; i < n; i++)
 			gs_diagnosis_free(&dg[i]);
 	}
+done:
 	free(rts);
 	free(gs);
 	free(dg);

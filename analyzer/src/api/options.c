@@ -240,8 +240,11 @@ static int take_line(gs_options *o, char **errmsg)
 		gs_snapref *v;
 		size_t n;
 		char err[1200];
-		if (gs_snapdir_list(gs_cmdline_get(cl, "--snapshots")->v1, &v, &n, err, sizeof err))
-			return set_err(errmsg, "%s", err);
+		int rc = gs_snapdir_list(gs_cmdline_get(cl, "--snapshots")->v1, &v, &n, err, sizeof err);
+		if (rc) {
+			set_err(errmsg, "%s", err);
+			return rc;
+		}
 		gs_options_set(o, "exe", v[0].exe, NULL);
 		gs_options_set(o, "core", v[0].core, NULL);
 		gs_snapdir_free(v, n);

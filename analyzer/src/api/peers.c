@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "../diagnose/verdicts.h"
+#include "../util/alloc.h"
 #include "snapdir.h"
 #include "warnings.h"
 
@@ -15,10 +16,21 @@ static int fail(char **errmsg, int code, const char *msg)
 	return code;
 }
 
-static void add(gs_peers *ps, const char *exe, const char *core)
+/* False when out of memory. */
+static bool add(gs_peers *ps, const char *exe, const char *core)
 {
-	ps->p = gs_xrealloc(ps->p, (ps->n + 1) * sizeof *ps->p);
-	ps->p[ps->n++] = (gs_peer){exe ? gs_xstrdup(exe) : NULL, gs_xstrdup(core), NULL, NULL};
+	gs_peer *more = gs_reallocarray(ps->p, ps->n + 1, sizeof *ps->p, NULL);
+	if (!more)
+		return false;
+	ps->p = more;
+	gs_peer p = {exe ? gs_strdup(exe, NULL) : NULL, gs_strdup(core, NULL), NULL, NULL};
+	if ((exe && !p.exe) || !p.core) {
+		free(p.exe);
+		free(p.core);
+		return false;
+	}
+	ps->p[ps->n++] = p;
+	return true;
 }
 
 static bool same_file(const char *a, const char *b)
@@ -54,19 +66,23 @@ static int collect(gs_session *s, const gs_cmdline *cl, gs_peers *ps, char **err
 					return fail(errmsg, 2, msg);
 				}
 			}
-			add(ps, it->v2 ? it->v1 : NULL, core);
+			if (!add(ps, it->v2 ? it->v1 : NULL, core))
+				return fail(errmsg, 1, "out of memory");
 		} else if (strcmp(it->opt->name, "--snapshots") == 0) {
 			gs_snapref *v;
 			size_t n;
 			char err[1200];
-			if (gs_snapdir_list(it->v1, &v, &n, err, sizeof err) != 0)
-				return fail(errmsg, 2, err);
+			int rc = gs_snapdir_list(it->v1, &v, &n, err, sizeof err);
+			if (rc != 0)
+				return fail(errmsg, rc, err);
 			for (size_t j = 0; j < n; j++) {
 				bool dup = prim && same_file(v[j].core, prim);
 				for (size_t k = 0; k < ps->n && !dup; k++)
 					dup = same_file(v[j].core, ps->p[k].core);
-				if (!dup)
-					add(ps, v[j].exe, v[j].core);
+				if (!dup && !add(ps, v[j].exe, v[j].core)) {
+					gs_snapdir_free(v, n);
+					return fail(errmsg, 1, "out of memory");
+				}
 			}
 			gs_snapdir_free(v, n);
 		}
@@ -124,7 +140,11 @@ int gs_peers_open(gs_session *s, const gs_cmdline *cl, gs_peers *out, char **err
 	memset(out, 0, sizeof *out);
 	int rc = collect(s, cl, out, errmsg);
 	if (!rc && s) {
-		gs_session **donors = gs_xcalloc(out->n + 1, sizeof *donors);
+		gs_session **donors = gs_calloc(out->n + 1, sizeof *donors, NULL);
+		if (!donors) {
+			gs_peers_close(out);
+			return fail(errmsg, 1, "out of memory");
+		}
 		donors[0] = s;
 		for (size_t i = 0; i < out->n && !rc; i++) {
 			rc = open_one(s, &out->p[i], donors, i + 1, out->n > 1, errmsg);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "../util/alloc.h"
 #include "../diagnose/diff.h"
 #include "../diagnose/verdicts.h"
 #include "../report/diff.h"
@@ -60,10 +61,13 @@ typedef struct step {
 	long *stream_at, *g_at; /* [index in the earlier model] -> entry in d, or -1 */
 } step;
 
-static void index_step(step *st, size_t nstreams, size_t ngs)
+/* False when out of memory. */
+static bool index_step(step *st, size_t nstreams, size_t ngs)
 {
-	st->stream_at = gs_xmalloc((nstreams ? nstreams : 1) * sizeof *st->stream_at);
-	st->g_at = gs_xmalloc((ngs ? ngs : 1) * sizeof *st->g_at);
+	st->stream_at = gs_calloc(nstreams, sizeof *st->stream_at, NULL);
+	st->g_at = gs_calloc(ngs, sizeof *st->g_at, NULL);
+	if (!st->stream_at || !st->g_at)
+		return false;
 	for (size_t i = 0; i < nstreams; i++)
 		st->stream_at[i] = -1;
 	for (size_t i = 0; i < ngs; i++)
@@ -74,6 +78,7 @@ static void index_step(step *st, size_t nstreams, size_t ngs)
 	for (size_t k = 0; k < st->d.ngoroutines; k++)
 		if (st->d.goroutines[k].before >= 0 && (size_t)st->d.goroutines[k].before < ngs)
 			st->g_at[st->d.goroutines[k].before] = (long)k;
+	return true;
 }
 
 /* Follows stream i of the first sample through every step: the first step in which it
@@ -209,8 +214,14 @@ static int render_why_blocked(sample *sm, size_t n, const gs_diff *all, const ui
 	gs_err e = { 0 };
 	if (gs_diagnose_pair(last->s->rt, last->g, NULL, NULL, ids, nids, &dg, &pdg, &e) < 0)
 		return fail(errmsg, e.msg, e.code == GS_EINPUT ? 2 : 1);
-	uint64_t *stay = gs_xmalloc((dg.n ? dg.n : 1) * sizeof *stay);
-	uint64_t *prog = gs_xmalloc((dg.n ? dg.n : 1) * sizeof *prog);
+	uint64_t *stay = gs_calloc(dg.n, sizeof *stay, NULL);
+	uint64_t *prog = gs_calloc(dg.n, sizeof *prog, NULL);
+	if (!stay || !prog) {
+		free(stay);
+		free(prog);
+		gs_diagnosis_free(&dg);
+		return fail(errmsg, "out of memory", 1);
+	}
 	size_t nstay = 0, nprog = 0;
 	for (size_t i = 0; i < dg.n; i++) {
 		bool found;
@@ -313,7 +324,9 @@ int gs_cmd_sampled(gs_session *s, const gs_cmdline *cl, const sampling_req *rq, 
 	if (gs_target_kind(s->target) != GS_TARGET_LIVE || s->opened.pid <= 0)
 		return fail(errmsg, "--samples takes snapshots of a running process: give --pid PID", 2);
 	uint64_t t0 = now_ns();
-	sample *sm = gs_xcalloc(n, sizeof *sm);
+	sample *sm = gs_calloc(n, sizeof *sm, NULL);
+	if (!sm)
+		return fail(errmsg, "out of memory", 1);
 	bool why = strcmp(rq->cmd, "why-blocked") == 0;
 	gs_err e = { 0 };
 	sm[0].s = s;
@@ -349,17 +362,23 @@ int gs_cmd_sampled(gs_session *s, const gs_cmdline *cl, const sampling_req *rq, 
 		close_samples(sm, n);
 		return fail(errmsg, e.msg, e.code == GS_EINPUT ? 2 : 1);
 	}
-	step *steps = gs_xcalloc(n - 1, sizeof *steps);
+	step *steps = gs_calloc(n - 1, sizeof *steps, &e);
 	size_t nsteps = 0;
-	for (size_t i = 1; i < n && n > 2; i++, nsteps++) {
+	bool short_of = !steps;
+	for (size_t i = 1; steps && i < n && n > 2; i++, nsteps++) {
 		if (gs_diff_models(sm[i - 1].s->rt, sm[i - 1].g, sm[i].s->rt, sm[i].g,
 				   &steps[nsteps].d, &e) < 0)
 			break;
-		index_step(&steps[nsteps], gs_grpc_nstreams(sm[i - 1].g),
-			   gs_rt_ngoroutines(sm[i - 1].s->rt));
+		if (!index_step(&steps[nsteps], gs_grpc_nstreams(sm[i - 1].g),
+				gs_rt_ngoroutines(sm[i - 1].s->rt))) {
+			gs_err_nomem(&e, gs_rt_ngoroutines(sm[i - 1].s->rt) * sizeof(long));
+			short_of = true;
+			nsteps++; /* freed below */
+			break;
+		}
 	}
 	int rc = 0;
-	if (n > 2 && nsteps < n - 1) {
+	if (short_of || (n > 2 && nsteps < n - 1)) {
 		rc = fail(errmsg, e.msg, e.code == GS_EINPUT ? 2 : 1);
 	} else {
 		join_steps(&all, steps, nsteps);

@@ -180,8 +180,10 @@ layout: /* a live target is opened here, after what the executable alone gives *
 		return -1;
 	gs_phases_mark(&s->phases, "layout");
 	if (copy) { /* what the command reads is copied, and the process goes on */
-		gs_rt_capture(s->rt, o->want_grpc != 0, &s->capture);
+		int rc = gs_rt_capture(s->rt, o->want_grpc != 0, &s->capture, err);
 		gs_target_resume(s->target);
+		if (rc < 0 || gs_target_alloc_check(s->target, err) < 0) /* the image too */
+			return -1;
 		gs_phases_mark(&s->phases, "copy");
 	}
 	/* The heap scan needs only the layout: it runs while the goroutines are read. On

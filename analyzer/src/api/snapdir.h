@@ -18,7 +18,8 @@ typedef struct gs_snapref {
 	char *exe, *core;
 } gs_snapref;
 
-/* Lists dir's snapshots into *out (*n of them): 0, or 2 with a one-line message in err. */
+/* Lists dir's snapshots into *out (*n of them): 0, or 2 with a one-line message in err
+ * (1 with "out of memory"). */
 int gs_snapdir_list(const char *dir, gs_snapref **out, size_t *n, char *err, size_t errlen);
 void gs_snapdir_free(gs_snapref *v, size_t n);
 

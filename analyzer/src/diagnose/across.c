@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "diag_internal.h"
 
@@ -24,9 +25,12 @@ static int cmp_vix(const void *a, const void *b)
 	return x->goid < y->goid ? -1 : x->goid > y->goid;
 }
 
+/* NULL when out of memory. */
 static vix *index_of(const gs_diagnosis *dg)
 {
-	vix *ix = gs_xcalloc(dg->n ? dg->n : 1, sizeof *ix);
+	vix *ix = gs_calloc(dg->n, sizeof *ix, NULL);
+	if (!ix)
+		return NULL;
 	for (size_t i = 0; i < dg->n; i++)
 		ix[i] = (vix){dg->v[i].goid, i};
 	if (dg->n)
@@ -70,7 +74,8 @@ static bool next_step(const gs_verdict *v, size_t snap, const step *path, size_t
 	return false;
 }
 
-static void walk(gs_diagnosis *dg, vix *const *ix, size_t snap, gs_verdict *v)
+/* False when out of memory. */
+static bool walk(gs_diagnosis *dg, vix *const *ix, size_t snap, gs_verdict *v)
 {
 	step path[MAX_STEPS + 1];
 	gs_hop hops[MAX_ACROSS];
@@ -91,21 +96,27 @@ static void walk(gs_diagnosis *dg, vix *const *ix, size_t snap, gs_verdict *v)
 		cur_snap = nx.snap;
 	}
 	if (!nh)
-		return;
-	v->across = gs_xcalloc(nh, sizeof *v->across);
+		return true;
+	if (!(v->across = gs_calloc(nh, sizeof *v->across, NULL)))
+		return false;
 	memcpy(v->across, hops, nh * sizeof *hops);
 	v->nacross = nh;
+	return true;
 }
 
-void gs_chains_across(gs_diagnosis *dg, size_t n)
+bool gs_chains_across(gs_diagnosis *dg, size_t n)
 {
-	vix **ix = gs_xcalloc(n, sizeof *ix);
+	vix **ix = gs_calloc(n, sizeof *ix, NULL);
+	if (!ix)
+		return false;
+	bool ok = true;
 	for (size_t s = 0; s < n; s++)
-		ix[s] = index_of(&dg[s]);
-	for (size_t s = 0; s < n; s++)
-		for (size_t i = 0; i < dg[s].n; i++)
-			walk(dg, ix, s, &dg[s].v[i]);
+		ok &= (ix[s] = index_of(&dg[s])) != NULL;
+	for (size_t s = 0; ok && s < n; s++)
+		for (size_t i = 0; ok && i < dg[s].n; i++)
+			ok = walk(dg, ix, s, &dg[s].v[i]);
 	for (size_t s = 0; s < n; s++)
 		free(ix[s]);
 	free(ix);
+	return ok;
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 
 typedef struct gidx {
@@ -154,10 +155,15 @@ static int cmp_size(const void *a, const void *b)
 }
 
 /* Cycles in the order of their first goroutine's id. */
-static void sort_cycles(const gs_diagnosis *dg, gs_cycles *out)
+static bool sort_cycles(const gs_diagnosis *dg, gs_cycles *out)
 {
-	gidx *k = gs_xmalloc(out->n * sizeof *k);
-	gs_cycle *c = gs_xmalloc(out->n * sizeof *c);
+	gidx *k = gs_calloc(out->n, sizeof *k, NULL);
+	gs_cycle *c = gs_calloc(out->n, sizeof *c, NULL);
+	if (!k || !c) {
+		free(k);
+		free(c);
+		return false;
+	}
 	for (size_t i = 0; i < out->n; i++)
 		k[i] = (gidx){dg->v[out->c[i].members[0]].goid, i};
 	qsort(k, out->n, sizeof *k, cmp_gidx);
@@ -166,41 +172,46 @@ static void sort_cycles(const gs_diagnosis *dg, gs_cycles *out)
 	free(out->c);
 	out->c = c;
 	free(k);
+	return true;
 }
 
 void gs_find_cycles(const gs_grpc *g, const gs_diagnosis *dg, gs_cycles *out)
 {
 	memset(out, 0, sizeof *out);
 	size_t n = dg->n, n1 = n ? n : 1;
-	gidx *ix = gs_xmalloc(n1 * sizeof *ix);
+	gidx *ix = gs_calloc(n1, sizeof *ix, NULL);
+	tarjan t = {dg, ix, gs_calloc(n1, sizeof(long), NULL), gs_calloc(n1, sizeof(long), NULL),
+		    gs_calloc(n1, sizeof(long), NULL), gs_calloc(n1, sizeof(bool), NULL),
+		    gs_calloc(n1, sizeof(size_t), NULL), 0, 0, gs_calloc(n1, sizeof(size_t), NULL),
+		    gs_calloc(n1, sizeof(size_t), NULL), 0};
+	size_t nc = 0, *start = NULL, *by = NULL, *fill = NULL;
+	if (!ix || !t.index || !t.low || !t.comp || !t.onstack || !t.stack || !t.node || !t.edge)
+		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		ix[i] = (gidx){dg->v[i].goid, i};
 	if (n)
 		qsort(ix, n, sizeof *ix, cmp_gidx);
-	tarjan t = {dg, ix, gs_xmalloc(n1 * sizeof(long)), gs_xmalloc(n1 * sizeof(long)),
-		    gs_xmalloc(n1 * sizeof(long)), gs_xcalloc(n1, sizeof(bool)),
-		    gs_xmalloc(n1 * sizeof(size_t)), 0, 0, gs_xmalloc(n1 * sizeof(size_t)),
-		    gs_xmalloc(n1 * sizeof(size_t)), 0};
 	for (size_t i = 0; i < n; i++)
 		t.index[i] = -1;
 	for (size_t i = 0; i < n; i++)
 		if (t.index[i] < 0)
 			strongconnect(&t, i);
-	out->comp = t.comp;
 
 	/* Verdicts by component (counting sort), then a cycle per component of two or more. */
-	size_t nc = (size_t)t.ncomp;
-	size_t *start = gs_xcalloc(nc + 1, sizeof *start), *by = gs_xmalloc(n1 * sizeof *by);
+	nc = (size_t)t.ncomp;
+	start = gs_calloc(nc + 1, sizeof *start, NULL);
+	by = gs_calloc(n1, sizeof *by, NULL);
+	fill = gs_calloc(nc ? nc : 1, sizeof *fill, NULL);
+	out->store = gs_calloc(n1, sizeof *out->store, NULL);
+	if (!start || !by || !fill || !out->store)
+		goto nomem;
 	for (size_t i = 0; i < n; i++)
 		start[t.comp[i] + 1]++;
 	for (size_t c = 0; c < nc; c++)
 		start[c + 1] += start[c];
-	size_t *fill = gs_xmalloc((nc ? nc : 1) * sizeof *fill);
 	memcpy(fill, start, nc * sizeof *fill);
 	for (size_t i = 0; i < n; i++)
 		by[fill[t.comp[i]]++] = i;
-	free(fill);
-	out->store = gs_xmalloc(n1 * sizeof *out->store);
 	long *pos = t.index; /* reused as scratch: every entry -1 */
 	for (size_t i = 0; i < n; i++)
 		pos[i] = -1;
@@ -224,13 +235,25 @@ void gs_find_cycles(const gs_grpc *g, const gs_diagnosis *dg, gs_cycles *out)
 			qsort(oth, no, sizeof *oth, cmp_size); /* verdict order */
 		used += len + no;
 		if (out->n == cap) {
+			gs_cycle *more = gs_reallocarray(out->c, cap ? 2 * cap : 8, sizeof *out->c, NULL);
+			if (!more)
+				goto nomem;
+			out->c = more;
 			cap = cap ? 2 * cap : 8;
-			out->c = gs_xrealloc(out->c, cap * sizeof *out->c);
 		}
 		out->c[out->n++] = (gs_cycle){cyc, len, oth, no};
 	}
-	if (out->n > 1)
-		sort_cycles(dg, out);
+	if (out->n > 1 && !sort_cycles(dg, out))
+		goto nomem;
+	out->comp = t.comp;
+	t.comp = NULL;
+	if (0) {
+nomem:
+		gs_cycles_free(out);
+		out->nomem = true;
+	}
+	free(fill);
+	free(t.comp);
 	free(start);
 	free(by);
 	free(ix);

@@ -28,9 +28,11 @@ typedef struct gs_cycles {
 	size_t n;
 	long *comp;            /* comp[verdict index]: its component */
 	size_t *store;
+	bool nomem;            /* out of memory: no cycles found (the caller's answer fails) */
 } gs_cycles;
 
 /* Finds the cycles of dg's chains: O(n log n) in verdicts, linear in chain entries.
+ * Out of memory: none found and out->nomem set.
  * Canonical order: a cycle starts at its member whose (verdict, stream side, method,
  * goroutine id) is least, so that cycles of the same shape read alike. */
 void gs_find_cycles(const gs_grpc *g, const gs_diagnosis *dg, gs_cycles *out);

@@ -62,7 +62,8 @@ static inline gs_diag *gs_remote(gs_diag *d, long si)
 size_t gs_stream_principals(gs_diag *d, long si, uint64_t *out, size_t max);
 
 /* across.c: every verdict's path through the other snapshots of the set dg[0..n). */
-void gs_chains_across(gs_diagnosis *dg, size_t n);
+/* False when out of memory. */
+bool gs_chains_across(gs_diagnosis *dg, size_t n);
 
 /* rules.c */
 void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached);

@@ -59,21 +59,27 @@ static bool run_init(run *r, gs_rt *rt, gs_grpc *g, gs_diagnosis *out)
 	size_t ns = gs_grpc_nstreams(g), n1 = ns ? ns : 1;
 	r->d.rt = rt;
 	r->d.g = g;
-	r->d.peer = gs_xcalloc(n1, sizeof(long));
-	r->d.holders = gs_xcalloc(n1, sizeof(uint64_t *));
-	r->d.nholders = gs_xcalloc(n1, sizeof(size_t));
-	r->d.holders_done = gs_xcalloc(n1, sizeof(bool));
-	r->d.rpeer = gs_xcalloc(n1, sizeof(long));
-	r->d.rsnap = gs_xcalloc(n1, sizeof(int32_t));
+	r->d.peer = gs_calloc(n1, sizeof(long), NULL);
+	r->d.holders = gs_calloc(n1, sizeof(uint64_t *), NULL);
+	r->d.nholders = gs_calloc(n1, sizeof(size_t), NULL);
+	r->d.holders_done = gs_calloc(n1, sizeof(bool), NULL);
+	r->d.rpeer = gs_calloc(n1, sizeof(long), NULL);
+	r->d.rsnap = gs_calloc(n1, sizeof(int32_t), NULL);
+	r->d.how = gs_calloc(n1, 1, NULL);
+	r->d.rhow = gs_calloc(n1, 1, NULL);
+	r->d.nalike = gs_calloc(n1, sizeof(uint16_t), NULL);
+	r->d.rnalike = gs_calloc(n1, sizeof(uint16_t), NULL);
+	r->d.handlers = gs_calloc(n1, sizeof *r->d.handlers, NULL);
+	if (!r->d.peer || !r->d.holders || !r->d.nholders || !r->d.holders_done || !r->d.rpeer ||
+	    !r->d.rsnap || !r->d.how || !r->d.rhow || !r->d.nalike || !r->d.rnalike ||
+	    !r->d.handlers) {
+		r->d.nomem = true;
+		return false;
+	}
 	for (size_t i = 0; i < ns; i++) {
 		r->d.rpeer[i] = -1;
 		r->d.rsnap[i] = -1;
 	}
-	r->d.how = gs_xcalloc(n1, 1);
-	r->d.rhow = gs_xcalloc(n1, 1);
-	r->d.nalike = gs_xcalloc(n1, sizeof(uint16_t));
-	r->d.rnalike = gs_xcalloc(n1, sizeof(uint16_t));
-	r->d.handlers = gs_xcalloc(n1, sizeof *r->d.handlers);
 	for (size_t i = 0; i < ns; i++)
 		if (gs_grpc_stream(g, i)->handler)
 			r->d.handlers[r->d.nhandlers++] =
@@ -90,7 +96,7 @@ static void run_free(run *r)
 	r->out->peer = r->d.peer;
 	r->out->rpeer = r->d.rpeer;
 	r->out->rsnap = r->d.rsnap;
-	for (size_t k = 0; k < ns; k++)
+	for (size_t k = 0; r->d.holders && k < ns; k++)
 		free(r->d.holders[k]);
 	free(r->d.holders);
 	free(r->d.nholders);
@@ -117,20 +123,25 @@ static void seed_default(run *r)
 /* Tens of thousands of verdicts repeat the same few summaries and evidence lines ("no
  * deadline on the call", the same window, the same transport): one copy each, kept by the
  * diagnosis. */
-static void intern_evidence(gs_diagnosis *dg, gs_verdict *v)
+/* False when out of memory: what was not interned stays the verdict's own. */
+static bool intern_evidence(gs_diagnosis *dg, gs_verdict *v)
 {
 	if (!v->summary_pooled) {
 		const char *p = gs_strpool_intern(&dg->evidence_pool, v->summary ? v->summary : "");
+		if (!p)
+			return false;
 		free(v->summary);
 		v->summary = (char *)p;
 		v->summary_pooled = true;
 	}
-	for (size_t k = v->npooled; k < v->nevidence; k++) {
-		const char *p = gs_strpool_intern(&dg->evidence_pool, v->evidence[k]);
-		free(v->evidence[k]);
-		v->evidence[k] = (char *)p;
+	for (; v->npooled < v->nevidence; v->npooled++) {
+		const char *p = gs_strpool_intern(&dg->evidence_pool, v->evidence[v->npooled]);
+		if (!p)
+			return false;
+		free(v->evidence[v->npooled]);
+		v->evidence[v->npooled] = (char *)p;
 	}
-	v->npooled = v->nevidence;
+	return true;
 }
 
 /* Judges what is queued; chains into other snapshots are queued there (runs: the whole
@@ -159,7 +170,7 @@ static bool step(run *r, run *runs)
 		gs_verdict *v = &r->out->v[r->out->n++];
 		gs_judge(&r->d, gr, v, i >= r->asked);
 		r->d.nomem |= v->nomem;
-		intern_evidence(r->out, v);
+		r->d.nomem |= !intern_evidence(r->out, v);
 		for (size_t k = 0; k < v->nchain; k++)
 			push(r, v->chain[k]);
 		for (size_t k = 0; runs && k < v->npeer_chain; k++)
@@ -185,13 +196,25 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 		if (!gs_rt_find_goroutine(rt[0], goids[i]))
 			return gs_errf(err, GS_EINPUT, "why-blocked: no goroutine %llu",
 				       (unsigned long long)goids[i]);
-	run *runs = gs_xcalloc(n, sizeof *runs);
+	run *runs = gs_calloc(n, sizeof *runs, err);
+	if (!runs)
+		return -1;
 	gs_diag *set = NULL;
+	bool made = true;
 	for (size_t i = 0; i < n; i++)
-		run_init(&runs[i], rt[i], g[i], &out[i]);
+		made &= run_init(&runs[i], rt[i], g[i], &out[i]);
+	/* The states are copied into one array that every state points into. */
+	if (made && n > 1 && !(set = gs_calloc(n, sizeof *set, NULL)))
+		made = false;
+	if (!made) {
+		for (size_t i = 0; i < n; i++)
+			run_free(&runs[i]);
+		for (size_t i = 0; i < n; i++)
+			gs_diagnosis_free(&out[i]);
+		free(runs);
+		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
+	}
 	if (n > 1) {
-		/* The states are copied into one array that every state points into. */
-		set = gs_xcalloc(n, sizeof *set);
 		for (size_t i = 0; i < n; i++) {
 			runs[i].d.set = set;
 			runs[i].d.nset = n;
@@ -229,7 +252,7 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 	for (size_t i = 0; i < n; i++)
 		run_free(&runs[i]);
 	if (n > 1 && !nomem)
-		gs_chains_across(out, n);
+		nomem = !gs_chains_across(out, n);
 	free(set);
 	free(runs);
 	if (nomem) {

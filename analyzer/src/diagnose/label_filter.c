@@ -60,7 +60,12 @@ int gs_diagnosis_filter_labels(gs_rt *rt, gs_diagnosis *dg, const char *const *f
 			todo[ntodo++] = i;
 		}
 	}
-	byid *ix = gs_xmalloc(dg->n * sizeof *ix);
+	byid *ix = malloc(dg->n * sizeof *ix);
+	if (!ix) {
+		free(keep);
+		free(todo);
+		return -1;
+	}
 	for (size_t i = 0; i < dg->n; i++)
 		ix[i] = (byid){dg->v[i].goid, i};
 	qsort(ix, dg->n, sizeof *ix, cmp_byid);

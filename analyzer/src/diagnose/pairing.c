@@ -325,14 +325,17 @@ typedef struct pair_tmp {
 	uint16_t *nalike;
 } pair_tmp;
 
-static void tmp_init(pair_tmp *t, size_t ns)
+/* False when out of memory (tmp_free still frees what was made). */
+static bool tmp_init(pair_tmp *t, size_t ns)
 {
-	size_t n1 = ns ? ns : 1;
-	t->peer = gs_xmalloc(n1 * sizeof *t->peer);
+	t->peer = gs_calloc(ns, sizeof *t->peer, NULL);
+	t->how = gs_calloc(ns, 1, NULL);
+	t->nalike = gs_calloc(ns, sizeof *t->nalike, NULL);
+	if (!t->peer || !t->how || !t->nalike)
+		return false;
 	for (size_t i = 0; i < ns; i++)
 		t->peer[i] = -1;
-	t->how = gs_xcalloc(n1, 1);
-	t->nalike = gs_xcalloc(n1, sizeof *t->nalike);
+	return true;
 }
 
 static void tmp_free(pair_tmp *t)
@@ -389,14 +392,24 @@ static void keep_mutual(gs_diag *set, size_t n)
 
 void gs_pair_set(gs_diag *set, size_t n)
 {
-	ends_ix *ix = gs_xcalloc(n, sizeof *ix);
+	ends_ix *ix = gs_calloc(n, sizeof *ix, NULL);
+	if (!ix) { /* the diagnosis fails (gs_diagnose_set) */
+		set[0].nomem = true;
+		return;
+	}
 	for (size_t i = 0; i < n; i++)
-		ix_build(&ix[i], set[i].g);
+		set[i].nomem |= !ix_build(&ix[i], set[i].g);
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = i + 1; j < n; j++) {
 			pair_tmp ti, tj;
-			tmp_init(&ti, gs_grpc_nstreams(set[i].g));
-			tmp_init(&tj, gs_grpc_nstreams(set[j].g));
+			bool oki = tmp_init(&ti, gs_grpc_nstreams(set[i].g));
+			bool okj = tmp_init(&tj, gs_grpc_nstreams(set[j].g));
+			if (!oki || !okj) {
+				set[i].nomem = true;
+				tmp_free(&ti);
+				tmp_free(&tj);
+				continue;
+			}
 			side_out a = {set[i].g, &ix[i], ti.peer, ti.how, ti.nalike};
 			side_out b = {set[j].g, &ix[j], tj.peer, tj.how, tj.nalike};
 			pair_side(&a, &b, true);

@@ -97,7 +97,8 @@ static void put_summary(gs_verdict *v, size_t keep, const char *fmt, va_list ap)
 	memcpy(buf, v->summary ? v->summary : "", n);
 	vsnprintf(buf + n, sizeof buf - n, fmt, ap);
 	free(v->summary);
-	v->summary = gs_xstrdup(buf);
+	v->summary = gs_strdup(buf, NULL);
+	v->nomem |= !v->summary; /* the diagnosis fails */
 }
 
 void gs_verdict_set_summary(gs_verdict *v, const char *fmt, ...)

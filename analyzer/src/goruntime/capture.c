@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "heapwalk.h"
 #include "model_internal.h"
@@ -35,15 +36,21 @@ static const gs_field_spec span_fields[SP_N] = {
 typedef struct rangev {
 	uint64_t (*v)[2];
 	size_t n, cap;
+	bool nomem; /* a range was dropped: the copy fails (gs_rt_capture) */
 } rangev;
 
 static void add(rangev *r, uint64_t a, uint64_t len)
 {
-	if (!len)
+	if (!len || r->nomem)
 		return;
 	if (r->n == r->cap) {
+		void *v = gs_reallocarray(r->v, r->cap ? r->cap * 2 : 1024, sizeof *r->v, NULL);
+		if (!v) {
+			r->nomem = true;
+			return;
+		}
+		r->v = v;
 		r->cap = r->cap ? r->cap * 2 : 1024;
-		r->v = gs_xrealloc(r->v, r->cap * sizeof *r->v);
 	}
 	r->v[r->n][0] = a;
 	r->v[r->n][1] = len;
@@ -108,7 +115,8 @@ static void add_chunks(rangev *arenas, uint64_t *chunks, size_t nch)
 
 /* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, the spans worth
  * copying into *heap. */
-static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
+/* False when out of memory. */
+static bool list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
 		       gs_capture_stats *st)
 {
 	const int64_t *o = l->offsets;
@@ -118,12 +126,14 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	    gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
 	    gs_target_read(t, mheap + (uint64_t)o[SP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
 	    !hdr[1] || hdr[1] > MAX_SPANS)
-		return;
+		return true;
 	size_t n = (size_t)hdr[1], ssize = (size_t)l->sizes[SP_START];
-	uint64_t *ptr = gs_xcalloc(n, 8);
+	uint64_t *ptr = gs_calloc(n, 8, NULL);
+	if (!ptr)
+		return false;
 	if (!ssize || gs_target_read(t, hdr[0], ptr, n * 8, NULL) < 0) {
 		free(ptr);
-		return;
+		return true;
 	}
 	/* The span structs in bulk, then read from the copy. */
 	rangev sr = { 0 };
@@ -132,9 +142,10 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
 	free(sr.v);
 	size_t nch = 0, chcap = n * 2;
-	uint64_t *chunks = gs_xmalloc(chcap * sizeof *chunks);
-	uint8_t *buf = gs_xmalloc(ssize);
-	for (size_t i = 0; i < n; i++) {
+	uint64_t *chunks = gs_calloc(chcap, sizeof *chunks, NULL);
+	uint8_t *buf = gs_malloc(ssize, NULL);
+	bool ok = !sr.nomem && chunks && buf;
+	for (size_t i = 0; ok && i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], buf, ssize, NULL) < 0)
 			continue;
 		uint64_t start = u64_at(buf, o[SP_START]), np = u64_at(buf, o[SP_NPAGES]);
@@ -145,8 +156,13 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE(rt) - 1) / ARENA_BYTES;
 		     c++) {
 			if (nch == chcap) {
+				uint64_t *more = gs_reallocarray(chunks, chcap * 2, sizeof *chunks, NULL);
+				if (!more) {
+					ok = false;
+					break;
+				}
+				chunks = more;
 				chcap *= 2;
-				chunks = gs_xrealloc(chunks, chcap * sizeof *chunks);
 			}
 			chunks[nch++] = c;
 		}
@@ -160,12 +176,14 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	}
 	free(buf);
 	free(ptr);
-	add_chunks(arenas, chunks, nch);
+	if (ok)
+		add_chunks(arenas, chunks, nch);
 	free(chunks);
+	return ok;
 }
 
-/* The addresses in runtime.allgs (n of them), or NULL. */
-static uint64_t *g_pointers(gs_rt *rt, size_t *n)
+/* The addresses in runtime.allgs (n of them), or NULL (*nomem set when for want of memory). */
+static uint64_t *g_pointers(gs_rt *rt, size_t *n, bool *nomem)
 {
 	uint64_t allgs, hdr[2];
 	*n = 0;
@@ -173,7 +191,11 @@ static uint64_t *g_pointers(gs_rt *rt, size_t *n)
 	    gs_target_read(rt->target, allgs, hdr, sizeof hdr, NULL) < 0 || !hdr[1] ||
 	    hdr[1] > MAX_GS)
 		return NULL;
-	uint64_t *ptr = gs_xcalloc((size_t)hdr[1], 8);
+	uint64_t *ptr = gs_calloc((size_t)hdr[1], 8, NULL);
+	if (!ptr) {
+		*nomem = true;
+		return NULL;
+	}
 	if (gs_target_read(rt->target, hdr[0], ptr, (size_t)hdr[1] * 8, NULL) < 0) {
 		free(ptr);
 		return NULL;
@@ -188,7 +210,7 @@ static uint64_t *g_pointers(gs_rt *rt, size_t *n)
 static void g_arenas(gs_rt *rt, rangev *arenas)
 {
 	size_t n;
-	uint64_t *ptr = g_pointers(rt, &n), lo = UINT64_MAX, hi = 0;
+	uint64_t *ptr = g_pointers(rt, &n, &arenas->nomem), lo = UINT64_MAX, hi = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!ptr[i])
 			continue;
@@ -201,20 +223,29 @@ static void g_arenas(gs_rt *rt, rangev *arenas)
 	free(ptr);
 }
 
-/* Every g, then (with stacks) the live part of each stack, read from the g's copy. */
-static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
+/* Every g, then (with stacks) the live part of each stack, read from the g's copy. False
+ * when out of memory. */
+static bool copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 {
 	const int64_t *o = rt->layout.offsets;
 	gs_target *t = rt->target;
 	size_t gsize = (size_t)rt->layout.sizes[RT_G_GOID], n;
-	uint64_t *ptr = g_pointers(rt, &n);
+	bool nomem = false;
+	uint64_t *ptr = g_pointers(rt, &n, &nomem);
 	if (!gsize || !ptr) {
 		free(ptr);
-		return;
+		return !nomem;
 	}
 	/* The g's with the little gaps between neighbours: they are read in runs (gread.c). */
 	rangev gr = { 0 }, sr = { 0 };
-	uint64_t *sorted = gs_xmalloc(n * sizeof *sorted);
+	uint64_t *sorted = gs_calloc(n, sizeof *sorted, NULL);
+	uint8_t *g = gs_malloc(stacks ? gsize : 1, NULL);
+	if (!sorted || !g) {
+		free(sorted);
+		free(g);
+		free(ptr);
+		return false;
+	}
 	memcpy(sorted, ptr, n * sizeof *sorted);
 	qsort(sorted, n, sizeof *sorted, cmp_u64);
 	for (size_t i = 0; i < n; i++) {
@@ -230,7 +261,6 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 	free(sorted);
 	if (!stacks) /* else they are in the heap spans, copied already */
 		gs_target_capture(t, (const uint64_t(*)[2])gr.v, gr.n, gs_rt_exec(rt));
-	uint8_t *g = gs_xmalloc(stacks ? gsize : 1);
 	if (!stacks)
 		n = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -268,11 +298,13 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 	free(gr.v);
 	free(sr.v);
 	free(ptr);
+	return !gr.nomem && !sr.nomem;
 }
 
 /* The m's (threads as the runtime knows them): heap objects, copied even when the heap is
  * not, since loading the goroutines attaches them to their threads. */
-static void copy_ms(gs_rt *rt)
+/* False when out of memory. */
+static bool copy_ms(gs_rt *rt)
 {
 	const int64_t *o = rt->layout.offsets;
 	size_t msize = (size_t)rt->layout.sizes[RT_M_ALLLINK];
@@ -280,7 +312,7 @@ static void copy_ms(gs_rt *rt)
 	rangev mr = { 0 };
 	if (!msize || o[RT_M_ALLLINK] < 0 || gs_rt_global(rt, "runtime.allm", &m, NULL) < 0 ||
 	    gs_target_read_u64(rt->target, m, &m, NULL) < 0)
-		return;
+		return true;
 	for (size_t k = 0; m && k < MAX_MS; k++) {
 		add(&mr, m, msize);
 		if (gs_target_read_u64(rt->target, m + (uint64_t)o[RT_M_ALLLINK], &m, NULL) < 0)
@@ -288,6 +320,7 @@ static void copy_ms(gs_rt *rt)
 	}
 	gs_target_capture(rt->target, (const uint64_t(*)[2])mr.v, mr.n, gs_rt_exec(rt));
 	free(mr.v);
+	return !mr.nomem;
 }
 
 void gs_rt_capture_prepare(gs_dwarf *d)
@@ -301,7 +334,7 @@ void gs_rt_capture_prepare(gs_dwarf *d)
 	gs_layout_free(&l);
 }
 
-void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
+int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err)
 {
 	gs_capture_stats dummy;
 	st = st ? st : &dummy;
@@ -311,8 +344,9 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 	memset(&l, 0, sizeof l);
 	gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, NULL);
 	rangev arenas = { 0 }, spans = { 0 };
+	bool ok = true;
 	if (heap)
-		list_spans(rt, &l, heap, &arenas, &spans, st);
+		ok = list_spans(rt, &l, heap, &arenas, &spans, st);
 	else /* without the span list: from the lowest g's arena to the highest's */
 		g_arenas(rt, &arenas);
 	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
@@ -320,10 +354,13 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n, !heap);
 	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n, gs_rt_exec(rt));
 	if (!heap)
-		copy_ms(rt);
-	copy_goroutines(rt, heap, st);
+		ok &= copy_ms(rt);
+	ok &= copy_goroutines(rt, heap, st);
 	st->bytes = gs_target_image_bytes(rt->target) - before;
+	ok &= !arenas.nomem && !spans.nomem;
 	free(arenas.v);
 	free(spans.v);
 	gs_layout_free(&l);
+	/* A range left out would read as memory the process lacked: no answer instead. */
+	return ok ? 0 : gs_errf(err, GS_EINTERNAL, "copying the process: out of memory");
 }

@@ -20,7 +20,8 @@ typedef struct gs_capture_stats {
  * buffer (the gRPC objects, channels, sudogs and their strings are in the others).
  * Memory it cannot reach is left out: reading it later is unreadable, as on a damaged core.
  * No-op for other targets. */
-void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st);
+/* -1 with err set when out of memory (what was not copied would read as missing). */
+int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err);
 /* Looks up, before the pause, the types the layouts need (DWARF or descriptors): the
  * lookups are cached, so resolving them again while the process is stopped is quick. */
 void gs_rt_capture_prepare(gs_dwarf *d);

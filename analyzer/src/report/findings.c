@@ -116,11 +116,17 @@ static void shape_text(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycle 
 
 static void grouped(const gs_grpc *g, const gs_diagnosis *dg, const gs_cycles *cy, gs_strbuf *out)
 {
-	skey *k = gs_xmalloc(cy->n * sizeof *k);
+	skey *k = malloc(cy->n * sizeof *k);
+	srun *runs = malloc(cy->n * sizeof *runs);
+	if (!k || !runs) { /* the answer fails whole */
+		gs_strbuf_fail(out);
+		free(k);
+		free(runs);
+		return;
+	}
 	for (size_t i = 0; i < cy->n; i++)
 		k[i] = (skey){g, dg, &cy->c[i], i};
 	qsort(k, cy->n, sizeof *k, cmp_skey);
-	srun *runs = gs_xmalloc(cy->n * sizeof *runs);
 	size_t nruns = 0;
 	for (size_t i = 0; i < cy->n; i++) {
 		if (i == 0 || shape_cmp(&k[i - 1], &k[i]) != 0)

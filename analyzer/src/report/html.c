@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "../diagnose/cycles.h"
+#include "../util/alloc.h"
 #include "findings.h"
 #include "grpcscope.h"
 #include "liveness.h"
@@ -219,7 +220,11 @@ static void causes(const gs_html_input *in, gs_strbuf *out)
 			 in->dg->n, in->groups->n);
 	const char **names = NULL;
 	if (in->npeers) {
-		names = gs_xcalloc(in->npeers + 2, sizeof *names); /* NULL-terminated */
+		names = gs_calloc(in->npeers + 2, sizeof *names, NULL); /* NULL-terminated */
+		if (!names) {
+			gs_strbuf_fail(out);
+			return;
+		}
 		names[0] = in->info->target;
 		for (size_t i = 0; i < in->npeers; i++)
 			names[i + 1] = in->peer_names[i];
@@ -333,9 +338,13 @@ static bool closes_cycle(const gsnap *sn, size_t r, size_t self, const gs_verdic
 static void graph(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 {
 	size_t nsn = in->npeers + 1, total = 0;
-	gsnap *sn = gs_xcalloc(nsn, sizeof *sn);
-	const char **clusters = in->npeers ? gs_xcalloc(nsn, sizeof *clusters) : NULL;
-	char **owned = gs_xcalloc(nsn, sizeof *owned);
+	gsnap *sn = gs_calloc(nsn, sizeof *sn, NULL);
+	const char **clusters = in->npeers ? gs_calloc(nsn, sizeof *clusters, NULL) : NULL;
+	char **owned = gs_calloc(nsn, sizeof *owned, NULL);
+	gs_cycles *pcy = gs_calloc(nsn, sizeof *pcy, NULL);
+	gs_graph G = {0};
+	if (!sn || (in->npeers && !clusters) || !owned || !pcy)
+		goto nomem;
 	for (size_t i = 0; i < nsn; i++) {
 		sn[i].g = i ? in->pgs[i - 1] : in->g;
 		sn[i].dg = i ? &in->pdg[i - 1] : in->dg;
@@ -346,16 +355,18 @@ static void graph(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 		if (clusters) {
 			const char *nm = i ? in->peer_names[i - 1] : in->info->target;
 			size_t len = strlen(nm) + 16;
-			owned[i] = gs_xmalloc(len);
+			if (!(owned[i] = gs_malloc(len, NULL)))
+				goto nomem;
 			snprintf(owned[i], len, "%s: %s", i ? "peer" : "primary", nm);
 			clusters[i] = owned[i];
 		}
 	}
 	/* red edges inside each snapshot: its own cycles */
-	gs_cycles *pcy = gs_xcalloc(nsn, sizeof *pcy);
-	for (size_t i = 1; i < nsn; i++)
+	for (size_t i = 1; i < nsn; i++) {
 		gs_find_cycles(sn[i].g, sn[i].dg, &pcy[i]);
-	gs_graph G = {0};
+		if (pcy[i].nomem)
+			goto nomem;
+	}
 	G.clusters = clusters;
 	G.nclusters = clusters ? nsn : 0;
 	bool per_goroutine = total <= GS_HTML_GRAPH_MAX_GOROUTINES;
@@ -405,7 +416,9 @@ static void graph(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 			}
 	} else {
 		/* One edge per pair of groups, labelled with how many blame across it. */
-		gpair *p = gs_xmalloc((total ? 2 * total : 1) * sizeof *p);
+		gpair *p = gs_calloc(total ? 2 * total : 1, sizeof *p, NULL);
+		if (!p)
+			goto nomem;
 		size_t np = 0;
 		for (size_t s = 0; s < nsn; s++)
 			for (size_t i = 0; i < sn[s].dg->n; i++) {
@@ -443,12 +456,16 @@ static void graph(const gs_html_input *in, const gs_cycles *cy, gs_strbuf *out)
 	gs_strbuf_put(out, svg.buf, svg.len);
 	gs_strbuf_puts(out, "</div>\n");
 	gs_strbuf_free(&svg);
+	if (0) {
+nomem:
+		gs_strbuf_fail(out); /* the report fails whole */
+	}
 	gs_graph_free(&G);
-	for (size_t i = 0; i < nsn; i++)
+	for (size_t i = 0; owned && i < nsn; i++)
 		free(owned[i]);
 	free(owned);
 	free(clusters);
-	for (size_t i = 1; i < nsn; i++)
+	for (size_t i = 1; pcy && i < nsn; i++)
 		gs_cycles_free(&pcy[i]);
 	free(pcy);
 	free(sn);
@@ -645,6 +662,8 @@ void gs_report_html(const gs_html_input *in, gs_strbuf *out)
 	esc(out, base(in->info->target));
 	gs_cycles cy;
 	gs_find_cycles(in->g, in->dg, &cy);
+	if (cy.nomem) /* the report fails whole */
+		gs_strbuf_fail(out);
 	gs_strbuf_printf(out, "</h1>\n<nav><a href=\"#snapshot\">snapshot</a> · <a href=\"#causes\">root "
 			      "causes</a> · %s<a href=\"#wait-for\">wait-for graph</a> · <a href=\"#transports\">"
 			      "transports and streams</a> · <a href=\"#goroutines\">goroutines</a></nav>\n",

@@ -215,6 +215,8 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setc
 	free(ix);
 	gs_cycles cy;
 	gs_find_cycles(g, dg, &cy);
+	if (cy.nomem) /* the answer fails whole */
+		gs_strbuf_fail(out);
 	if (cy.n)
 		gs_strbuf_putc(out, '\n');
 	gs_report_cycles_text(g, dg, &cy, true, out); /* the count line's separator follows */
@@ -325,6 +327,8 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, co
 	}
 	gs_cycles cy;
 	gs_find_cycles(g, dg, &cy);
+	if (cy.nomem) /* the answer fails whole */
+		gs_strbuf_fail(out);
 	if (cy.n) {
 		gs_strbuf_putc(out, '\n');
 		gs_report_cycles_text(g, dg, &cy, false, out); /* the count line's separator follows */
@@ -449,6 +453,8 @@ static void json_cycles(const gs_grpc *g, const gs_diagnosis *dg, bool more, gs_
 {
 	gs_cycles cy;
 	gs_find_cycles(g, dg, &cy);
+	if (cy.nomem) /* the answer fails whole */
+		gs_strbuf_fail(out);
 	gs_report_cycles_json(g, dg, &cy, more, out);
 	gs_cycles_free(&cy);
 }
@@ -473,6 +479,12 @@ static void dot_body(const gs_grpc *g, const gs_diagnosis *dg, const char *pfx, 
 	vindex *ix = index_verdicts(dg);
 	gs_cycles cy;
 	gs_find_cycles(g, dg, &cy);
+	if (!ix || cy.nomem) { /* the answer fails whole */
+		gs_strbuf_fail(out);
+		free(ix);
+		gs_cycles_free(&cy);
+		return;
+	}
 	for (size_t i = 0; i < dg->n; i++) {
 		const gs_verdict *v = &dg->v[i];
 		gs_strbuf_printf(out, "%s  %sg%llu [shape=box,label=\"goroutine %llu\\n%s\"];\n", ind,
@@ -547,9 +559,18 @@ static void dot_set(const gs_snapview *set, size_t n, gs_strbuf *out)
 {
 	gs_strbuf_puts(out, "digraph grpcscope {\n  rankdir=LR;\n  node [fontname=\"monospace\"];\n");
 	char pfx[32], lbl[1024];
-	vindex **ix = gs_xcalloc(n, sizeof *ix);
+	vindex **ix = calloc(n, sizeof *ix);
+	bool ok = ix != NULL;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = (ix[i] = index_verdicts(set[i].dg)) != NULL;
+	if (!ok) { /* the answer fails whole */
+		gs_strbuf_fail(out);
+		for (size_t i = 0; ix && i < n; i++)
+			free(ix[i]);
+		free(ix);
+		return;
+	}
 	for (size_t i = 0; i < n; i++) {
-		ix[i] = index_verdicts(set[i].dg);
 		snprintf(pfx, sizeof pfx, "p%zu_", i);
 		gs_strbuf_printf(out, "  subgraph cluster_p%zu {\n    label=\"%s: %s\";\n", i,
 				 i ? "peer" : "primary", gs_text_safe(set[i].core, lbl, sizeof lbl, true));

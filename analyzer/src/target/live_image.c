@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
+#include "../util/alloc.h"
 #include "../util/executor.h"
 #include "../util/strbuf.h"
 
@@ -30,13 +31,18 @@ struct gs_image_block {
 	int mapped;
 };
 
-static void push_block(gs_image *im, uint8_t *p, size_t len, int mapped)
+/* False when out of memory (p is the caller's to free). */
+static bool push_block(gs_image *im, uint8_t *p, size_t len, int mapped)
 {
 	if (im->nblocks == im->bcap) {
+		void *v = gs_reallocarray(im->blocks, im->bcap ? im->bcap * 2 : 16, sizeof *im->blocks, NULL);
+		if (!v)
+			return false;
+		im->blocks = v;
 		im->bcap = im->bcap ? im->bcap * 2 : 16;
-		im->blocks = gs_xrealloc(im->blocks, im->bcap * sizeof *im->blocks);
 	}
 	im->blocks[im->nblocks++] = (struct gs_image_block){ p, len, mapped };
+	return true;
 }
 
 void gs_image_reserve(gs_image *im, size_t len)
@@ -73,12 +79,19 @@ static uint8_t *new_block(gs_image *im, size_t len)
 		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p != MAP_FAILED) {
 			madvise(p, len, MADV_HUGEPAGE);
-			push_block(im, p, len, 1);
-			return p;
+			if (push_block(im, p, len, 1))
+				return p;
+			munmap(p, len);
+			im->nomem = true;
+			return NULL;
 		}
 	}
-	uint8_t *p = gs_xmalloc(len ? len : 1);
-	push_block(im, p, len, 0);
+	uint8_t *p = gs_malloc(len, NULL);
+	if (!p || !push_block(im, p, len, 0)) {
+		free(p);
+		im->nomem = true;
+		return NULL;
+	}
 	return p;
 }
 
@@ -104,8 +117,13 @@ void gs_image_add(gs_image *im, uint64_t addr, uint64_t len, const uint8_t *data
 	if (!len)
 		return;
 	if (im->npending == im->pcap) {
+		void *v = gs_reallocarray(im->pending, im->pcap ? im->pcap * 2 : 256, sizeof *im->pending, NULL);
+		if (!v) {
+			im->nomem = true;
+			return;
+		}
+		im->pending = v;
 		im->pcap = im->pcap ? im->pcap * 2 : 256;
-		im->pending = gs_xrealloc(im->pending, im->pcap * sizeof *im->pending);
 	}
 	im->pending[im->npending++] = (gs_image_ext){ addr, len, data };
 }
@@ -115,6 +133,8 @@ void gs_image_record(gs_image *im, uint64_t addr, const void *src, size_t n)
 	if (!n)
 		return;
 	uint8_t *b = new_block(im, n);
+	if (!b)
+		return;
 	memcpy(b, src, n);
 	im->bytes += n;
 	gs_image_add(im, addr, n, b);
@@ -134,8 +154,13 @@ void gs_image_settle(gs_image *im)
 		return;
 	size_t total = im->n + im->npending;
 	if (total > im->cap) {
+		void *v = gs_reallocarray(im->ext, total, sizeof *im->ext, NULL);
+		if (!v) { /* what is pending stays out of reach */
+			im->nomem = true;
+			return;
+		}
+		im->ext = v;
 		im->cap = total;
-		im->ext = gs_xrealloc(im->ext, im->cap * sizeof *im->ext);
 	}
 	memcpy(im->ext + im->n, im->pending, im->npending * sizeof *im->pending);
 	im->npending = 0;
@@ -228,6 +253,7 @@ typedef struct copy_part {
 	gs_image_ext *ext;
 	size_t n, cap;
 	uint64_t got;
+	bool nomem;
 } copy_part;
 
 static void part_add(copy_part *p, uint64_t addr, uint64_t len, const uint8_t *data)
@@ -235,8 +261,13 @@ static void part_add(copy_part *p, uint64_t addr, uint64_t len, const uint8_t *d
 	if (!len)
 		return;
 	if (p->n == p->cap) {
+		void *v = gs_reallocarray(p->ext, p->cap ? p->cap * 2 : 256, sizeof *p->ext, NULL);
+		if (!v) {
+			p->nomem = true;
+			return;
+		}
+		p->ext = v;
 		p->cap = p->cap ? p->cap * 2 : 256;
-		p->ext = gs_xrealloc(p->ext, p->cap * sizeof *p->ext);
 	}
 	p->ext[p->n++] = (gs_image_ext){ addr, len, data };
 }
@@ -311,7 +342,11 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 	if (!n)
 		return 0;
 	/* Sorted and joined: overlapping or touching ranges are one copy. */
-	uint64_t (*r)[2] = gs_xmalloc(n * sizeof *r);
+	uint64_t (*r)[2] = gs_calloc(n, sizeof *r, NULL);
+	if (!r) {
+		im->nomem = true;
+		return 0;
+	}
 	memcpy(r, ranges, n * sizeof *r);
 	qsort(r, n, sizeof *r, cmp_range);
 	size_t m = 0;
@@ -332,10 +367,14 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 	for (size_t i = 0; i < m; i++)
 		total += r[i][1];
 	uint8_t *buf = new_block(im, (size_t)total);
+	if (!buf) {
+		free(r);
+		return 0;
+	}
 	/* Two halves by bytes, the second on a worker thread when there is one: the copy is
 	 * the kernel's work, per page, and the process waits for it. */
-	copy_part part[2] = { { pid, memfd, (const uint64_t(*)[2])r, m, buf, NULL, 0, 0, 0 },
-			      { pid, memfd, NULL, 0, NULL, NULL, 0, 0, 0 } };
+	copy_part part[2] = { { pid, memfd, (const uint64_t(*)[2])r, m, buf, NULL, 0, 0, 0, false },
+			      { pid, memfd, NULL, 0, NULL, NULL, 0, 0, 0, false } };
 	gs_job job;
 	bool two = false;
 	if (ex && total >= SPLIT_MIN && m > 1) {
@@ -363,6 +402,7 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 		for (size_t i = 0; i < part[k].n; i++)
 			gs_image_add(im, part[k].ext[i].addr, part[k].ext[i].len, part[k].ext[i].data);
 		got += part[k].got;
+		im->nomem |= part[k].nomem;
 		free(part[k].ext);
 	}
 	free(r);
@@ -379,6 +419,7 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 typedef struct ranges {
 	uint64_t (*v)[2];
 	size_t n, cap;
+	bool nomem;
 } ranges;
 
 static void push_range(ranges *rs, uint64_t a, uint64_t len)
@@ -388,8 +429,13 @@ static void push_range(ranges *rs, uint64_t a, uint64_t len)
 		return;
 	}
 	if (rs->n == rs->cap) {
+		void *v = gs_reallocarray(rs->v, rs->cap ? rs->cap * 2 : 64, sizeof *rs->v, NULL);
+		if (!v) {
+			rs->nomem = true;
+			return;
+		}
+		rs->v = v;
 		rs->cap = rs->cap ? rs->cap * 2 : 64;
-		rs->v = gs_xrealloc(rs->v, rs->cap * sizeof *rs->v);
 	}
 	rs->v[rs->n][0] = a;
 	rs->v[rs->n][1] = len;
@@ -456,8 +502,14 @@ uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
 		if (perms[0] != 'r' || skip_name(name))
 			continue;
 		if (im->nregions == im->rcap) {
+			void *v = gs_reallocarray(im->regions, im->rcap ? im->rcap * 2 : 64,
+						  sizeof *im->regions, NULL);
+			if (!v) {
+				im->nomem = true;
+				break;
+			}
+			im->regions = v;
 			im->rcap = im->rcap ? im->rcap * 2 : 64;
-			im->regions = gs_xrealloc(im->regions, im->rcap * sizeof *im->regions);
 		}
 		im->regions[im->nregions][0] = s;
 		im->regions[im->nregions++][1] = e;
@@ -487,6 +539,7 @@ uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
 	for (size_t i = 0; i < zero.n; i++)
 		gs_image_add(im, zero.v[i][0], zero.v[i][1], NULL);
 	uint64_t got = gs_image_copy(im, pid, memfd, (const uint64_t(*)[2])copy.v, copy.n, NULL);
+	im->nomem |= copy.nomem || zero.nomem;
 	free(copy.v);
 	free(zero.v);
 	return got;

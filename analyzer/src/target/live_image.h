@@ -38,6 +38,8 @@ typedef struct gs_image {
 	uint64_t bytes;   /* bytes copied */
 	uint64_t misses;  /* reads it could not serve once in use */
 	uint64_t first_miss;
+	bool nomem;       /* something was left out for want of memory: the target fails
+			   * (gs_target_alloc_check once resumed) */
 } gs_image;
 
 void gs_image_free(gs_image *im);

@@ -154,6 +154,7 @@ static void live_resume(gs_target *t)
 		gs_image_settle(&l->img);
 		gs_image_trim(&l->img);
 		l->frozen = 1;
+		t->nomem |= l->img.nomem; /* a copy short of bytes would read as a gap */
 	}
 }
 

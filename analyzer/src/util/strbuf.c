@@ -259,33 +259,3 @@ char *gs_strbuf_take(gs_strbuf *sb)
 	gs_strbuf_init(sb);
 	return s;
 }
-
-void *gs_xmalloc(size_t n)
-{
-	void *p = malloc(n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-void *gs_xcalloc(size_t n, size_t size)
-{
-	void *p = calloc(n ? n : 1, size ? size : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-void *gs_xrealloc(void *p, size_t n)
-{
-	p = realloc(p, n ? n : 1);
-	if (!p)
-		abort();
-	return p;
-}
-
-char *gs_xstrdup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	return memcpy(gs_xmalloc(n), s, n);
-}

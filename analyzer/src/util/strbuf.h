@@ -72,13 +72,4 @@ void gs_strbuf_flush(gs_strbuf *sb);
  * (its contents are freed) or the empty string cannot be allocated. */
 char *gs_strbuf_take(gs_strbuf *sb);
 
-/* Aborting allocators, kept only for the call sites merged from main after the layers were
- * converted (api/ peers, sampling, snapdir; diagnose/ across, cycles, the set diagnosis;
- * goruntime/capture.c; target/live_image.c; report/ findings, html): to be converted to
- * util/alloc.h like the rest, then removed. */
-void *gs_xmalloc(size_t n);
-void *gs_xcalloc(size_t n, size_t size);
-void *gs_xrealloc(void *p, size_t n);
-char *gs_xstrdup(const char *s);
-
 #endif
