@@ -1,12 +1,14 @@
 /* Out of memory is an error like any other: a session opened and a command run with the
  * address space limited (setrlimit RLIMIT_AS, in a forked child) either answers exactly as
  * it does without the limit, or fails with "out of memory" — it never dies (the library
- * runs inside gdb and lldb) and never answers with a part missing. Reads a real fixture
- * cores: $GS_FIXTURES/go127-grpc181/handler-blocked and go124-grpc164/many-streams. */
+ * runs inside gdb and lldb) and never answers with a part missing. Reads real fixture
+ * cores: $GS_FIXTURES/go127-grpc181/handler-blocked, split-peer-silent (with its peer's core)
+ * and stuck-or-slow (with its later core), and go124-grpc164/many-streams (cycles). */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -17,8 +19,13 @@
 #include "grpcscope.h"
 
 #define SCENARIO "go127-grpc181/handler-blocked"
-/* Enough goroutines for the listing to be rendered by two threads, streamed. */
+/* Enough goroutines for the listing to be rendered by two threads, streamed; and cycles in
+ * the wait-for graph. */
 #define SCENARIO_MANY "go124-grpc164/many-streams"
+/* Two processes: the primary and its peer's core (peer-core). */
+#define SCENARIO_PEER "go127-grpc181/split-peer-silent"
+/* Two moments of one process: core and later-core. */
+#define SCENARIO_LATER "go127-grpc181/stuck-or-slow"
 
 typedef struct result {
 	int exited;       /* 1: the child exited (no signal) */
@@ -128,10 +135,10 @@ __attribute__((unused)) static result run_limited(const char *exe, const char *c
 }
 
 /* Runs cmd under limits of the process's own size plus the core's (the core is mapped
- * whole) plus from -16 MiB to +112 MiB, every `step` MiB: the window where the library's
- * own allocations start to fail. */
-static void check_command(const char *scenario, const char *const *cmd, int ncmd, int step,
-			  bool stream)
+ * whole) plus `extra` (more cores the command maps) plus from -16 MiB to +top MiB, every
+ * `step` MiB: the window where the library's own allocations start to fail. */
+static void check_command_extra(const char *scenario, const char *const *cmd, int ncmd,
+				int step, bool stream, uint64_t extra, int top)
 {
 #if defined(__SANITIZE_ADDRESS__)
 	/* ASan reserves terabytes of shadow memory: an address-space limit stops it at start.
@@ -141,6 +148,8 @@ static void check_command(const char *scenario, const char *const *cmd, int ncmd
 	(void)step;
 	(void)scenario;
 	(void)stream;
+	(void)extra;
+	(void)top;
 	fprintf(stderr, "test_oom: RLIMIT_AS cannot limit an ASan process; checked by the plain build\n");
 	return;
 #else
@@ -151,9 +160,9 @@ static void check_command(const char *scenario, const char *const *cmd, int ncmd
 		      ref.msg);
 	struct stat st;
 	ck_assert_int_eq(stat(core, &st), 0);
-	uint64_t base = vm_size() + (uint64_t)st.st_size;
+	uint64_t base = vm_size() + (uint64_t)st.st_size + extra;
 	size_t nomem = 0, answered = 0;
-	for (int64_t mib = -16; mib <= 112; mib += step) {
+	for (int64_t mib = -16; mib <= top; mib += step) {
 		result r = run_limited(exe, core, cmd, ncmd, base + (uint64_t)(mib * (1 << 20)), stream);
 		ck_assert_msg(r.exited, "%s limited to %" PRId64 " MiB more: %s", cmd[0], mib,
 			      r.msg);
@@ -175,6 +184,25 @@ static void check_command(const char *scenario, const char *const *cmd, int ncmd
 	ck_assert_msg(nomem > 0, "%s: no limit made it run out of memory", cmd[0]);
 	ck_assert_msg(answered > 0, "%s: no limit let it answer", cmd[0]);
 #endif
+}
+
+static void check_command(const char *scenario, const char *const *cmd, int ncmd, int step,
+			  bool stream)
+{
+	check_command_extra(scenario, cmd, ncmd, step, stream, 0, 112);
+}
+
+/* The path of another file of a scenario's snapshot (a peer's or a later core), and its size
+ * in *size. */
+__attribute__((unused)) static void fixture_file(const char *scenario, const char *name, char *path,
+						 size_t cap, uint64_t *size)
+{
+	const char *dir = getenv("GS_FIXTURES");
+	ck_assert_msg(dir && *dir, "GS_FIXTURES is not set: point it at the fixture snapshots");
+	snprintf(path, cap, "%s/%s/%s", dir, scenario, name);
+	struct stat st;
+	ck_assert_msg(stat(path, &st) == 0, "%s: fixture missing", path);
+	*size = (uint64_t)st.st_size;
 }
 
 START_TEST(test_oom_why_blocked)
@@ -206,15 +234,85 @@ START_TEST(test_oom_goroutines_streamed)
 }
 END_TEST
 
+/* The verdicts text with its cycles block (many-streams has hundreds of cycles). */
+START_TEST(test_oom_why_blocked_cycles)
+{
+	const char *cmd[] = {"why-blocked"};
+	check_command(SCENARIO_MANY, cmd, 1, 4, false);
+}
+END_TEST
+
+START_TEST(test_oom_why_blocked_cycles_json)
+{
+	const char *cmd[] = {"why-blocked", "--json"};
+	check_command(SCENARIO_MANY, cmd, 2, 6, true);
+}
+END_TEST
+
+/* The HTML page: groups, the wait-for graph (its cycles in red), the tables. Drawn by the
+ * library's own layout: Graphviz runs in a child that the limit may stop, and the page then
+ * falls back to it, a whole answer but not the same bytes. */
+START_TEST(test_oom_report)
+{
+	setenv("GRPCSCOPE_OWN_LAYOUT", "1", 1);
+	const char *cmd[] = {"report"};
+	check_command(SCENARIO_MANY, cmd, 1, 6, false);
+}
+END_TEST
+
+/* Two processes: the peer opened beside the primary, the set diagnosed with its pairing
+ * across the connection and the chains across processes. */
+START_TEST(test_oom_why_blocked_peer)
+{
+	char peer[4096];
+	uint64_t size;
+	fixture_file(SCENARIO_PEER, "peer-core", peer, sizeof peer, &size);
+	const char *cmd[] = {"why-blocked", "--peer", peer};
+	check_command_extra(SCENARIO_PEER, cmd, 3, 6, false, size, 320);
+	const char *json[] = {"why-blocked", "--json", "--peer", peer};
+	check_command_extra(SCENARIO_PEER, json, 4, 12, false, size, 320);
+}
+END_TEST
+
+START_TEST(test_oom_report_peer)
+{
+	char peer[4096];
+	uint64_t size;
+	fixture_file(SCENARIO_PEER, "peer-core", peer, sizeof peer, &size);
+	setenv("GRPCSCOPE_OWN_LAYOUT", "1", 1);
+	const char *cmd[] = {"report", "--peer", peer};
+	check_command_extra(SCENARIO_PEER, cmd, 3, 12, false, size, 320);
+}
+END_TEST
+
+/* Two moments of one process: both models, then what changed. */
+START_TEST(test_oom_diff)
+{
+	char later[4096];
+	uint64_t size;
+	fixture_file(SCENARIO_LATER, "later-core", later, sizeof later, &size);
+	const char *cmd[] = {"diff", "--later", later};
+	check_command_extra(SCENARIO_LATER, cmd, 3, 6, false, size, 320);
+	const char *json[] = {"diff", "--json", "--later", later};
+	check_command_extra(SCENARIO_LATER, json, 4, 12, false, size, 320);
+}
+END_TEST
+
 static Suite *make_suite(void)
 {
 	Suite *s = suite_create("oom");
 	TCase *tc = tcase_create("rlimit");
-	tcase_set_timeout(tc, 120);
+	tcase_set_timeout(tc, 240);
 	tcase_add_test(tc, test_oom_why_blocked);
 	tcase_add_test(tc, test_oom_goroutines);
 	tcase_add_test(tc, test_oom_streams);
 	tcase_add_test(tc, test_oom_goroutines_streamed);
+	tcase_add_test(tc, test_oom_why_blocked_cycles);
+	tcase_add_test(tc, test_oom_why_blocked_cycles_json);
+	tcase_add_test(tc, test_oom_report);
+	tcase_add_test(tc, test_oom_why_blocked_peer);
+	tcase_add_test(tc, test_oom_report_peer);
+	tcase_add_test(tc, test_oom_diff);
 	suite_add_tcase(s, tc);
 	return s;
 }
