@@ -60,6 +60,10 @@ static size_t render_lines(void *ctx, gs_strbuf *out)
 			gs_exec_join(&job);
 		else if (s->from < s->to)
 			render_slice(s);
+		if (gs_strbuf_failed(&s->text)) { /* the job ran out of memory: no listing */
+			gs_strbuf_fail(out);
+			return shown;
+		}
 		/* The job's first JSON item came with a comma: not wanted if it is the first. */
 		const char *p = s->text.buf;
 		size_t n = s->text.len;

@@ -342,7 +342,12 @@ int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err)
 	uint64_t before = gs_target_image_bytes(rt->target);
 	gs_layout l;
 	memset(&l, 0, sizeof l);
-	gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, NULL);
+	gs_err le = {0};
+	if (gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, &le) < 0 &&
+	    (le.code == GS_EINTERNAL || !l.offsets)) { /* out of memory, not a missing field */
+		gs_layout_free(&l);
+		return gs_errf(err, GS_EINTERNAL, "copying the process: out of memory");
+	}
 	rangev arenas = { 0 }, spans = { 0 };
 	bool ok = true;
 	if (heap)
