@@ -155,9 +155,8 @@ static int entry(const char *dir, const char *name, gs_snapref *ref, char *err, 
 		enum kind k = kind_of(path);
 		if (k == K_UNREADABLE && named)
 			rc = fail(err, errlen, path, strerror(errno ? errno : EIO));
-		else if ((k == K_CORE || (k == K_COMPRESSED && named)) &&
-			 !(ref->core = gs_strdup(path, NULL)))
-			rc = nomem(err, errlen);
+		else if (k == K_CORE || (k == K_COMPRESSED && named))
+			rc = (ref->core = gs_strdup(path, NULL)) ? 0 : nomem(err, errlen);
 		else if (named && base)
 			rc = fail(err, errlen, path, "named as a core, but not an ELF core file");
 		if (ref->core && !rc) {
