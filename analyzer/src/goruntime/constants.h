@@ -23,7 +23,9 @@
 
 enum gs_const_id {
 	/* heap */
-	GS_K_PAGE_SIZE, GS_K_SPAN_IN_USE,
+	GS_K_PAGE_SIZE, GS_K_SPAN_IN_USE, GS_K_SPANCLASS_NOSCAN, GS_K_HEAP_ARENA_BYTES,
+	/* the wait reason of a goroutine that waits on nothing ("") */
+	GS_K_WAIT_REASON_ZERO,
 	/* goroutine statuses, in the order of the model's GS_G_* (model.h) */
 	GS_K_G_IDLE, GS_K_G_RUNNABLE, GS_K_G_RUNNING, GS_K_G_SYSCALL, GS_K_G_WAITING,
 	GS_K_G_DEAD, GS_K_G_COPYSTACK, GS_K_G_PREEMPTED, GS_K_G_LEAKED, GS_K_G_DEADEXTRA,

@@ -13,14 +13,16 @@
 #define MHEAP_SCAN (80u << 10)
 #define MAX_SPANS (1u << 24)
 
+/* A struct of the given fields, each a word (uintptr) unless `types` says otherwise. */
 static gs_dtype *table_struct(gs_rt *rt, gs_typedesc *td, const char *name, uint64_t size,
-			      const char *const *fields, const uint64_t *offs, size_t n)
+			      const char *const *fields, const uint64_t *offs, size_t n,
+			      const gs_dtype *const *types)
 {
 	gs_dmember m[4];
 	const gs_dtype *word = gs_dwarf_type(rt->dwarf, "uintptr", NULL);
 	gs_dtype *t = gs_typedesc_new_type(td, name, GS_DK_STRUCT, size);
 	for (size_t i = 0; i < n; i++)
-		m[i] = (gs_dmember){fields[i], offs[i], word};
+		m[i] = (gs_dmember){fields[i], offs[i], types && types[i] ? types[i] : word};
 	gs_typedesc_set_members(td, t, m, n);
 	return t;
 }
@@ -75,21 +77,24 @@ void gs_rt_register_tables(gs_rt *rt)
 		return;
 	/* semaRoot{lock mutex; treap *sudog; nwait}: 1.19-1.27 (without lock ranking). */
 	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.semaRoot", 24,
-					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1));
+					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1, NULL));
 	/* schedt{goidgen; lastpoll; ...}: lastpoll at 8 in every release. */
 	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.schedt", 16,
 					  (const char *const[]){"goidgen", "lastpoll"},
-					  (const uint64_t[]){0, 8}, 2));
+					  (const uint64_t[]){0, 8}, 2, NULL));
 	/* itabTableType{size, count uintptr; entries [itabInitSize]*itab}. */
 	gs_dwarf_add_type(d, table_struct(rt, td, "runtime.itabTableType", 24,
 					  (const char *const[]){"size", "count", "entries"},
-					  (const uint64_t[]){0, 8, 16}, 3));
+					  (const uint64_t[]){0, 8, 16}, 3, NULL));
 	uint64_t mheap;
 	int64_t off = -1;
 	if (gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) == 0)
 		off = find_allspans(rt, mheap);
+	/* allspans is a []*mspan, three words, as the manifest expects */
+	const gs_dtype *slice = gs_typedesc_new_type(td, "[]*runtime.mspan", GS_DK_SLICE, 24);
 	if (off >= 0)
 		gs_dwarf_add_type(d, table_struct(rt, td, "runtime.mheap", (uint64_t)off + 24,
 						  (const char *const[]){"allspans"},
-						  (const uint64_t[]){(uint64_t)off}, 1));
+						  (const uint64_t[]){(uint64_t)off}, 1,
+						  (const gs_dtype *const[]){slice}));
 }
