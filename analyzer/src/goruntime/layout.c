@@ -66,6 +66,16 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_SPAN_STATE] = {"runtime.mspan", "state", "s", false, "1 = in use", GS_FK_U8},
 	[RT_SPAN_CLASS] = {"runtime.mspan", "spanclass", NULL, false, "size class << 1 | noscan", GS_FK_U8},
 	[RT_MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, "[]*mspan", GS_FK_SLICE},
+	/* pprof labels (labels.c): labelMap{LabelSet{list []label}} in 1.24/1.25,
+	 * labelMap{label.Set{List []label.Label}} from 1.26; a map[string]string before. */
+	[RT_LABELMAP_LIST] = {"runtime/pprof.labelMap", "LabelSet|Set", "list|List", false,
+			      "1.24+", GS_FK_SLICE},
+	[RT_LABEL_KEY] = {"runtime/pprof.label", "key", NULL, false, "1.24/1.25", GS_FK_STRING},
+	[RT_LABEL_VALUE] = {"runtime/pprof.label", "value", NULL, false, "1.24/1.25", GS_FK_STRING},
+	[RT_LABEL2_KEY] = {"internal/runtime/pprof/label.Label", "Key", NULL, false, "1.26+",
+			   GS_FK_STRING},
+	[RT_LABEL2_VALUE] = {"internal/runtime/pprof/label.Label", "Value", NULL, false, "1.26+",
+			     GS_FK_STRING},
 };
 
 /* Adds the offset of an inner member (alternatives in `via`) when the field's type has one;
