@@ -3,11 +3,13 @@
  * grpc-go's stream, transport and connectivity states).
  *
  * None is written into a reader. Each entry is filled per session, first from the binary's
- * DWARF (Go emits typed package-level integer constants as DW_TAG_constant, e.g.
- * "runtime._Gwaiting"), else from a version table checked against the Go 1.19-1.27 and
- * grpc-go 1.33/1.64/1.81 sources. Each value records where it came from; `selfcheck` lists
- * them and checks the table against the DWARF, so a release that renumbers a status is
- * caught rather than misread.
+ * DWARF (Go emits package-level integer constants as DW_TAG_constant, e.g.
+ * "runtime._Gwaiting"); for a binary without DWARF, the type-kind entries from its type
+ * descriptors (known types' kind and tflag bytes); else from a version table checked
+ * against the Go 1.19-1.27 and grpc-go 1.33/1.64/1.81 sources. Each value records where it
+ * came from; `selfcheck` lists them and checks the table against the DWARF and the
+ * descriptors, so a release that renumbers a status or moves a flag is caught rather than
+ * misread.
  *
  * The model translates what it reads into its own vocabulary (GS_G_* in model.h, the gRPC
  * model's state enums) with gs_consts_canon: renderers and rules never see a raw number.

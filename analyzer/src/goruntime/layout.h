@@ -19,8 +19,9 @@
 
 /* What a field's value is, as the manifest expects it and the binary's type says it is
  * (delve's +rtype discipline): the resolver compares the two, and a scalar field is read
- * with the width its type has, never one a reader picks. GS_FK_ANY: not checked (a struct
- * read member by member, or a field whose type changed across versions). X32/X64: an
+ * with the width its type has, never one a reader picks. GS_FK_ANY: not checked (no
+ * manifest entry uses it; a field whose type changed across versions names the kinds it
+ * may have, GS_FK_PTR_OR_STRUCT and the like). X32/X64: an
  * integer of that width, either sign (the sign changed across versions). WORD: a pointer or a
  * 64-bit integer (a pointer kept as uintptr in some versions). An interface reads as its
  * first word (nil or not). */
