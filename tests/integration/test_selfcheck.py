@@ -39,10 +39,10 @@ def main():
                 "%s/%s: %d constants, none disagrees with the version table%s"
                 % (pair, scen, len(consts), "" if not bad else " (%s)" % bad))
         # The kind numbers are checked against the type descriptors in every binary; without
-        # DWARF they come from there.
+        # DWARF the version table's, confirmed by them.
         kinds = [c for c in consts if c["name"] in ("abi.Pointer", "abi.Struct", "abi.Slice")]
         t.check(len(kinds) == 3 and all(c.get("descriptor") == c["table"] and c["state"] == "ok"
-                                        and c["source"] == ("dwarf" if dwarf else "descriptor")
+                                        and c["source"] == ("dwarf" if dwarf else "table")
                                         for c in kinds),
                 "%s/%s: kind numbers checked against the type descriptors (%s)"
                 % (pair, scen, [(c["name"], c.get("descriptor"), c["source"]) for c in kinds]))
@@ -56,8 +56,11 @@ def main():
             t.check(info.get("grpc_version") == tr["grpc"], "%s: info says grpc-go %s, the program said %s"
                     % (pair, info.get("grpc_version"), tr["grpc"]))
             src = info.get("sources", {}).get("constants", "")
-            t.check(src.startswith("DWARF") if dwarf else src == "type descriptors and version table",
+            t.check(src.startswith("DWARF") if dwarf else src == "version table",
                     "%s/%s: info says the constants came from %r" % (pair, scen, src))
+            detail = info.get("sources", {}).get("constants_detail", "")
+            t.check(("0 of them checked" in detail) == dwarf and " from DWARF" in detail,
+                    "%s/%s: info's constants_detail %r" % (pair, scen, detail))
     t.check(len(seen) > 0, "some snapshots were checked")
     t.finish()
 

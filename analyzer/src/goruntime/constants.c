@@ -160,10 +160,10 @@ static void fill(gs_consts *c, size_t i)
 	if (c->dwarf[i] != GS_CONST_NONE) {
 		c->v[i] = c->dwarf[i];
 		c->source[i] = GS_TR_DWARF;
-	} else if (c->desc[i] != GS_CONST_NONE) {
-		c->v[i] = c->desc[i];
+	} else if (c->desc[i] != GS_CONST_NONE && c->desc[i] != c->table[i]) {
+		c->v[i] = c->desc[i]; /* the binary's word over the table's */
 		c->source[i] = GS_TR_DESCRIPTOR;
-	} else {
+	} else { /* the table's, checked by the descriptors when desc[i] is set */
 		c->v[i] = c->table[i];
 		c->source[i] = GS_TR_TABLE;
 	}
@@ -280,6 +280,20 @@ const char *gs_consts_sources(const gs_consts *c)
 		       : dwarf ? "DWARF and type descriptors"
 		       : table ? "type descriptors and version table" : "type descriptors";
 	return dwarf && table ? "DWARF and version table" : dwarf ? "DWARF" : "version table";
+}
+
+void gs_consts_detail(const gs_consts *c, char *buf, size_t n)
+{
+	int by[3] = {0, 0, 0}, checked = 0; /* DWARF, descriptors, table */
+	for (size_t i = 0; i < GS_K_NCONSTS; i++) {
+		if (c->v[i] == GS_CONST_NONE)
+			continue;
+		int s = c->source[i] == GS_TR_DWARF ? 0 : c->source[i] == GS_TR_DESCRIPTOR ? 1 : 2;
+		by[s]++;
+		checked += s == 2 && c->desc[i] != GS_CONST_NONE;
+	}
+	snprintf(buf, n, "%d from DWARF, %d from type descriptors, %d from the version table "
+		 "(%d of them checked against the type descriptors)", by[0], by[1], by[2], checked);
 }
 
 static void value_str(int64_t v, char *buf, size_t n)

@@ -84,16 +84,18 @@ typedef struct gs_consts {
 
 /* "go1.27.4" -> 27, "1.81.1" -> 81; -1 for anything else. */
 int gs_consts_minor(const char *version);
-/* Fills every entry: DWARF first (d may be NULL or lack DWARF); for a binary without
- * DWARF, the type descriptors (gs_consts_check_descriptors); then the version table. */
+/* Fills every entry: DWARF first (d may be NULL or lack DWARF); then the version table,
+ * for a binary without DWARF checked against its type descriptors, which win where they
+ * disagree (gs_consts_check_descriptors). */
 void gs_consts_resolve(gs_consts *c, gs_dwarf *d, const char *go_version,
 		       const char *grpc_version);
 /* What the type descriptors of d's binary say of the type-kind constants, into c->desc:
  * each kind number from the descriptor of a type known to have that kind ("runtime.g" a
  * struct, "*runtime.g" a pointer, ...), the kind byte's DirectIface bit (up to Go 1.25) or
  * the tflag's (1.26+) from "*runtime.g" against "runtime.g". A DWARF value still wins;
- * one only the table had is replaced. selfcheck calls it on a copy to check a DWARF
- * binary's table too: it walks the descriptors' names, not free where DWARF is there. */
+ * a table value the descriptors confirm stays the table's (checked), one they contradict
+ * is replaced by theirs. selfcheck calls it on a copy to check a DWARF binary's table too:
+ * it walks the descriptors' names, not free where DWARF is there. */
 void gs_consts_check_descriptors(gs_consts *c, gs_dwarf *d);
 /* Re-fills the grpc-go entries the version table gave, now grpc-go's version is known. */
 void gs_consts_set_grpc(gs_consts *c, const char *grpc_version);
@@ -119,6 +121,9 @@ static inline int64_t gs_consts_raw(int64_t v)
  * table", or two or three of them joined ("DWARF and version table"). Entries no binary
  * names (dwarf NULL: the table's by definition) are not counted. */
 const char *gs_consts_sources(const gs_consts *c);
+/* How many values came from each source, and how many of the version table's the type
+ * descriptors confirmed, in words (info's sources.constants_detail). */
+void gs_consts_detail(const gs_consts *c, char *buf, size_t n);
 /* Appends the table to sb (text lines or JSON objects, comma-separated); returns how many
  * entries the version table disagrees on with the DWARF or the descriptors. */
 int gs_consts_report(const gs_consts *c, gs_strbuf *sb, bool json);
