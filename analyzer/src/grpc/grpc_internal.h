@@ -106,6 +106,5 @@ int gs_grpc_field(gs_grpc *g, uint64_t base, int field, uint64_t *v);
 int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw);
 /* gs_target_read at base + the field's offset, recording a failure in g->bad; -1 then. */
 int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n);
-int64_t gs_grpc_off2(const gs_grpc *g, int a, int b); /* first resolved of two fields */
 
 #endif

@@ -70,11 +70,6 @@ int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw)
 	return gs_consts_canon(gs_rt_consts(g->rt), first, n, NULL, n, raw);
 }
 
-int64_t gs_grpc_off2(const gs_grpc *g, int a, int b)
-{
-	return g->l.offsets[a] >= 0 ? g->l.offsets[a] : g->l.offsets[b];
-}
-
 /* The DWARF type of a struct member, or NULL. */
 static const gs_dtype *member_type(gs_dwarf *d, const char *type, const char *member)
 {
