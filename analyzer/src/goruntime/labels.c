@@ -16,6 +16,7 @@ typedef struct lab_layout {
 	gs_map_layout map;          /* LAB_MAP: labelMap is map[string]string */
 	uint64_t slice_off;         /* LAB_SLICE: the []label header inside labelMap */
 	uint64_t elem_size, key_off, val_off;
+	bool manifest;              /* the list is RT_LABELMAP_LIST (else the version's layout) */
 } lab_layout;
 
 struct gs_label_index {
@@ -51,12 +52,12 @@ static void resolve(gs_rt *rt, lab_layout *l)
 	    gs_layout_has(ly, val) && ly->sizes[key]) {
 		*l = (lab_layout){LAB_SLICE, {0}, (uint64_t)ly->offsets[RT_LABELMAP_LIST],
 				  ly->sizes[key], (uint64_t)ly->offsets[key],
-				  (uint64_t)ly->offsets[val]};
+				  (uint64_t)ly->offsets[val], true};
 		return;
 	}
 	int minor = rt->consts.go_minor;
 	if (minor >= 24) {
-		*l = (lab_layout){LAB_SLICE, {0}, 0, 32, 0, 16};
+		*l = (lab_layout){LAB_SLICE, {0}, 0, 32, 0, 16, false};
 	} else if (minor >= 19) {
 		const gs_dtype *m = gs_dwarf_type(rt->dwarf, "map[string]string", NULL);
 		if (m && gs_map_layout_resolve(rt->dwarf, m, &l->map, NULL) == 0)
@@ -101,8 +102,9 @@ static bool read_gostring(reader *r, uint64_t addr, char **out)
 {
 	gs_rt *rt = r->rt;
 	gs_labels *s = r->s;
-	uint64_t hdr[2];
-	if (gs_target_read(rt->target, addr, hdr, sizeof hdr, NULL) < 0) {
+	uint64_t hdr[2]; /* the runtime manifest's string fields, widths checked */
+	if (gs_layout_read(&rt->layout, RT_STRING_STR, rt->target, addr, 0, &hdr[0]) < 0 ||
+	    gs_layout_read(&rt->layout, RT_STRING_LEN, rt->target, addr, 0, &hdr[1]) < 0) {
 		set_problem(s, "string header at 0x%llx unreadable", (unsigned long long)addr);
 		return false;
 	}
@@ -183,7 +185,10 @@ static void read_set(reader *r, const lab_layout *l)
 		gs_err_clear(&e);
 	} else {
 		uint64_t hdr[3];
-		if (gs_target_read(rt->target, s->addr + l->slice_off, hdr, sizeof hdr, NULL) < 0) {
+		if (l->manifest ? gs_layout_read_words(&rt->layout, RT_LABELMAP_LIST, rt->target,
+						       s->addr, 0, 3, hdr) < 0
+				: gs_target_read(rt->target, s->addr + l->slice_off, hdr, sizeof hdr,
+						 NULL) < 0) {
 			set_problem(s, "label set at 0x%llx unreadable", (unsigned long long)s->addr);
 			return;
 		}
