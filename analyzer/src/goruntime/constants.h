@@ -4,9 +4,10 @@
  *
  * None is written into a reader. Each entry is filled per session, first from the binary's
  * DWARF (Go emits package-level integer constants as DW_TAG_constant, e.g.
- * "runtime._Gwaiting"); for a binary without DWARF, the type-kind entries from its type
- * descriptors (known types' kind and tflag bytes); else from a version table checked
- * against the Go 1.19-1.27 and grpc-go 1.33/1.64/1.81 sources. Each value records where it
+ * "runtime._Gwaiting"); else from a version table checked against the Go 1.19-1.27 and
+ * grpc-go 1.33/1.64/1.81 sources, whose type-kind entries a binary without DWARF checks
+ * against its type descriptors (known types' kind and tflag bytes), theirs winning where
+ * the two disagree. Each value records where it
  * came from; `selfcheck` lists them and checks the table against the DWARF and the
  * descriptors, so a release that renumbers a status or moves a flag is caught rather than
  * misread.
