@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """`grpcscope selfcheck` finds every required runtime field of the manifest in every fixture
 binary (Go 1.19 ... 1.27), each field of the kind the manifest expects, and every constant of
-the version table as the binary's DWARF has it; `info` reports the version the binary was
+the version table as the binary's DWARF and type descriptors have it; `info` reports the version the binary was
 built with and where the constants came from."""
 import json
 import os
@@ -34,11 +34,18 @@ def main():
         consts = res.get("constants", [])
         bad = [c["name"] for c in consts if c["state"] not in ("ok", "unchecked")]
         dwarf = has_dwarf(exe)
-        want = "ok" if dwarf else "unchecked"
         t.check(len(consts) > 40 and not bad and res.get("constants_differ") == 0 and
-                any(c["state"] == want for c in consts),
+                any(c["state"] == "ok" for c in consts),
                 "%s/%s: %d constants, none disagrees with the version table%s"
                 % (pair, scen, len(consts), "" if not bad else " (%s)" % bad))
+        # The kind numbers are checked against the type descriptors in every binary; without
+        # DWARF the version table's, confirmed by them.
+        kinds = [c for c in consts if c["name"] in ("abi.Pointer", "abi.Struct", "abi.Slice")]
+        t.check(len(kinds) == 3 and all(c.get("descriptor") == c["table"] and c["state"] == "ok"
+                                        and c["source"] == ("dwarf" if dwarf else "table")
+                                        for c in kinds),
+                "%s/%s: kind numbers checked against the type descriptors (%s)"
+                % (pair, scen, [(c["name"], c.get("descriptor"), c["source"]) for c in kinds]))
         if pair not in seen:
             seen.add(pair)
             rc, out, err = run(["info", "--json", exe, core])
@@ -51,6 +58,9 @@ def main():
             src = info.get("sources", {}).get("constants", "")
             t.check(src.startswith("DWARF") if dwarf else src == "version table",
                     "%s/%s: info says the constants came from %r" % (pair, scen, src))
+            detail = info.get("sources", {}).get("constants_detail", "")
+            t.check(("0 of them checked" in detail) == dwarf and " from DWARF" in detail,
+                    "%s/%s: info's constants_detail %r" % (pair, scen, detail))
     t.check(len(seen) > 0, "some snapshots were checked")
     t.finish()
 

@@ -224,7 +224,9 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 		gs_strbuf_puts(out, "{\"schema\":\"grpcscope/1\",\"command\":\"selfcheck\",\"fields\":[");
 		int missing = gs_layout_report(l, out, true);
 		gs_strbuf_puts(out, "],\"constants\":[");
-		int differ = gs_consts_report(gs_rt_consts(s->rt), out, true);
+		gs_consts k = *gs_rt_consts(s->rt); /* checked against the descriptors too */
+		gs_consts_check_descriptors(&k, gs_rt_dwarf(s->rt));
+		int differ = gs_consts_report(&k, out, true);
 		gs_strbuf_puts(out, "],\"mismatches\":[");
 		size_t nm = gs_layout_report_mismatches(l, out, true);
 		gs_err e;
@@ -273,7 +275,9 @@ static int cmd_selfcheck(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, ch
 		gs_strbuf_printf(out, "%zu field%s of another kind than the manifest's: not read\n",
 				 nm, nm == 1 ? "" : "s");
 	gs_strbuf_puts(out, "constants (value, source, checked against the version table):\n");
-	int differ = gs_consts_report(gs_rt_consts(s->rt), out, false);
+	gs_consts k = *gs_rt_consts(s->rt); /* checked against the descriptors too */
+	gs_consts_check_descriptors(&k, gs_rt_dwarf(s->rt));
+	int differ = gs_consts_report(&k, out, false);
 	if (differ)
 		gs_strbuf_printf(out, "%d constant%s differ from the version table\n", differ,
 				 differ == 1 ? "" : "s");

@@ -783,6 +783,17 @@ bool gs_typedesc_nomem(const gs_typedesc *td)
 	return td->nomem;
 }
 
+int gs_typedesc_flags(gs_typedesc *td, const char *name, uint8_t *kind, uint8_t *tflag)
+{
+	if (!td->indexed)
+		build_index(td);
+	uint64_t a = index_get(td, name);
+	bool ok = a != 0;
+	*kind = ok ? rd8(td, a + 23, &ok) : 0;
+	*tflag = ok ? rd8(td, a + 20, &ok) : 0;
+	return ok ? 0 : -1;
+}
+
 const gs_dtype *gs_typedesc_type_at(gs_typedesc *td, uint64_t addr)
 {
 	int k = in_types(td, addr) ? kind_of(td, addr) : 0;

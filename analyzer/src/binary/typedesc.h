@@ -48,6 +48,10 @@ bool gs_typedesc_nomem(const gs_typedesc *td);
 gs_dtype *gs_typedesc_new_type(gs_typedesc *td, const char *name, int kind, uint64_t size);
 void gs_typedesc_set_members(gs_typedesc *td, gs_dtype *t, const gs_dmember *m, size_t n);
 
+/* The raw Kind_ and TFlag bytes of the descriptor of the type named `name`, flag bits
+ * included (what the constants table is checked against); -1 when none has that name. */
+int gs_typedesc_flags(gs_typedesc *td, const char *name, uint8_t *kind, uint8_t *tflag);
+
 /* Link address of moduledata, and the descriptor region [types, etypes). */
 uint64_t gs_typedesc_moduledata(const gs_typedesc *td);
 void gs_typedesc_region(const gs_typedesc *td, uint64_t *types, uint64_t *etypes);

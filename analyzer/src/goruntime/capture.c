@@ -8,17 +8,6 @@
 #include "heapwalk.h"
 #include "model_internal.h"
 
-/* The span fields the copy is steered by; the same names the heap scan reads. */
-enum { SP_START, SP_NPAGES, SP_STATE, SP_CLASS, SP_ALLSPANS, SP_N };
-static const gs_field_spec span_fields[SP_N] = {
-	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL, GS_FK_U64},
-	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL, GS_FK_U64},
-	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL, GS_FK_U8},
-	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL, GS_FK_U8},
-	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL, GS_FK_ANY},
-};
-
-#define ARENA_BYTES ((uint64_t)64 << 20) /* heapArenaBytes on linux/amd64 */
 /* A pointer-free object larger than this, alone in its span, is a message or frame buffer
  * whose bytes no answer shows: not copied. Smaller ones hold strings and tables. */
 #define LARGE_NOSCAN ((uint64_t)64 << 10)
@@ -63,13 +52,6 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static uint64_t u64_at(const uint8_t *p, int64_t off)
-{
-	uint64_t v;
-	memcpy(&v, p + off, 8);
-	return v;
-}
-
 static int cmp_range0(const void *a, const void *b)
 {
 	const uint64_t *x = a, *y = b;
@@ -99,35 +81,35 @@ static void join_near(rangev *r, uint64_t gap)
 	r->n = k;
 }
 
-static void add_chunks(rangev *arenas, uint64_t *chunks, size_t nch)
+static void add_chunks(gs_rt *rt, rangev *arenas, uint64_t *chunks, size_t nch)
 {
+	uint64_t arena = GS_GO_HEAP_ARENA_BYTES(rt);
 	qsort(chunks, nch, sizeof *chunks, cmp_u64);
 	for (size_t i = 0; i < nch; i++) {
 		if (i && chunks[i] == chunks[i - 1])
 			continue;
-		uint64_t a = chunks[i] * ARENA_BYTES;
+		uint64_t a = chunks[i] * arena;
 		if (arenas->n && arenas->v[arenas->n - 1][0] + arenas->v[arenas->n - 1][1] == a)
-			arenas->v[arenas->n - 1][1] += ARENA_BYTES;
+			arenas->v[arenas->n - 1][1] += arena;
 		else
-			add(arenas, a, ARENA_BYTES);
+			add(arenas, a, arena);
 	}
 }
 
-/* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, the spans worth
- * copying into *heap. */
-/* False when out of memory. */
-static bool list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
+/* The heap's spans: arenas (heapArenaBytes chunks holding any span) into *arenas, the
+ * spans worth copying into *heap. False when out of memory. */
+static bool list_spans(gs_rt *rt, bool heap, rangev *arenas, rangev *spans,
 		       gs_capture_stats *st)
 {
-	const int64_t *o = l->offsets;
+	const gs_layout *l = &rt->layout;
 	uint64_t mheap, hdr[2];
 	gs_target *t = rt->target;
-	if (o[SP_ALLSPANS] < 0 || o[SP_START] < 0 || o[SP_NPAGES] < 0 || o[SP_STATE] < 0 ||
-	    gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
-	    gs_target_read(t, mheap + (uint64_t)o[SP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
+	if (!gs_layout_has(l, RT_SPAN_START) || !gs_layout_has(l, RT_SPAN_NPAGES) ||
+	    !gs_layout_has(l, RT_SPAN_STATE) || gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    gs_layout_read_words(l, RT_MHEAP_ALLSPANS, t, mheap, 0, 2, hdr) < 0 ||
 	    !hdr[1] || hdr[1] > MAX_SPANS)
 		return true;
-	size_t n = (size_t)hdr[1], ssize = (size_t)l->sizes[SP_START];
+	size_t n = (size_t)hdr[1], ssize = (size_t)l->sizes[RT_SPAN_START];
 	uint64_t *ptr = gs_calloc(n, 8, NULL);
 	if (!ptr)
 		return false;
@@ -141,6 +123,7 @@ static bool list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		add(&sr, ptr[i], ssize);
 	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
 	free(sr.v);
+	uint64_t arena = GS_GO_HEAP_ARENA_BYTES(rt), page = GS_GO_PAGE_SIZE(rt);
 	size_t nch = 0, chcap = n * 2;
 	uint64_t *chunks = gs_calloc(chcap, sizeof *chunks, NULL);
 	uint8_t *buf = gs_malloc(ssize, NULL);
@@ -148,13 +131,13 @@ static bool list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], buf, ssize, NULL) < 0)
 			continue;
-		uint64_t start = u64_at(buf, o[SP_START]), np = u64_at(buf, o[SP_NPAGES]);
-		uint8_t state = buf[o[SP_STATE]];
-		if (!np || np > (1u << 20) || start + np * GS_GO_PAGE_SIZE(rt) < start)
+		uint64_t start = gs_layout_get(l, RT_SPAN_START, buf, ssize, 0);
+		uint64_t np = gs_layout_get(l, RT_SPAN_NPAGES, buf, ssize, 0);
+		uint64_t state = gs_layout_get(l, RT_SPAN_STATE, buf, ssize, 0);
+		if (!np || np > (1u << 20) || start + np * page < start)
 			continue;
 		/* every arena the span covers (a large one crosses several) */
-		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE(rt) - 1) / ARENA_BYTES;
-		     c++) {
+		for (uint64_t c = start / arena; c <= (start + np * page - 1) / arena; c++) {
 			if (nch == chcap) {
 				uint64_t *more = gs_reallocarray(chunks, chcap * 2, sizeof *chunks, NULL);
 				if (!more) {
@@ -168,16 +151,16 @@ static bool list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		}
 		if (!heap || state != GS_GO_SPAN_IN_USE(rt))
 			continue;
-		uint8_t cls = o[SP_CLASS] >= 0 ? buf[o[SP_CLASS]] : 0;
-		if ((cls & GS_GO_SPANCLASS_NOSCAN) && cls >> 1 == 0 && np * GS_GO_PAGE_SIZE(rt) > LARGE_NOSCAN)
+		uint64_t cls = gs_layout_get(l, RT_SPAN_CLASS, buf, ssize, 0);
+		if ((cls & GS_GO_SPANCLASS_NOSCAN(rt)) && cls >> 1 == 0 && np * page > LARGE_NOSCAN)
 			continue; /* one large object without pointers: a buffer */
-		add(spans, start, np * GS_GO_PAGE_SIZE(rt));
+		add(spans, start, np * page);
 		st->spans++;
 	}
 	free(buf);
 	free(ptr);
 	if (ok)
-		add_chunks(arenas, chunks, nch);
+		add_chunks(rt, arenas, chunks, nch);
 	free(chunks);
 	return ok;
 }
@@ -211,6 +194,7 @@ static void g_arenas(gs_rt *rt, rangev *arenas)
 {
 	size_t n;
 	uint64_t *ptr = g_pointers(rt, &n, &arenas->nomem), lo = UINT64_MAX, hi = 0;
+	uint64_t arena = GS_GO_HEAP_ARENA_BYTES(rt);
 	for (size_t i = 0; i < n; i++) {
 		if (!ptr[i])
 			continue;
@@ -218,8 +202,7 @@ static void g_arenas(gs_rt *rt, rangev *arenas)
 		hi = ptr[i] > hi ? ptr[i] : hi;
 	}
 	if (hi >= lo && n)
-		add(arenas, lo / ARENA_BYTES * ARENA_BYTES,
-		    (hi / ARENA_BYTES - lo / ARENA_BYTES + 1) * ARENA_BYTES);
+		add(arenas, lo / arena * arena, (hi / arena - lo / arena + 1) * arena);
 	free(ptr);
 }
 
@@ -270,9 +253,11 @@ static bool copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 										    g, gsize, 0));
 		if (status == GS_G_DEAD || status == GS_G_IDLE || status == GS_G_DEADEXTRA)
 			continue;
-		uint64_t lo = u64_at(g, o[RT_G_STACK_LO]), hi = u64_at(g, o[RT_G_STACK_HI]);
-		uint64_t sp = u64_at(g, o[RT_G_SCHED] + o[RT_GOBUF_SP]);
-		uint64_t ssp = o[RT_G_SYSCALLSP] >= 0 ? u64_at(g, o[RT_G_SYSCALLSP]) : 0;
+		const gs_layout *l = &rt->layout;
+		uint64_t lo = gs_layout_get(l, RT_G_STACK_LO, g, gsize, 0);
+		uint64_t hi = gs_layout_get(l, RT_G_STACK_HI, g, gsize, 0);
+		uint64_t sp = gs_layout_get(l, RT_GOBUF_SP, g, gsize, o[RT_G_SCHED]);
+		uint64_t ssp = gs_layout_get(l, RT_G_SYSCALLSP, g, gsize, 0);
 		if (lo >= hi || hi - lo > MAX_STACK)
 			continue;
 		if (ssp >= lo && ssp < hi && (ssp < sp || sp < lo || sp >= hi))
@@ -306,16 +291,16 @@ static bool copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 /* False when out of memory. */
 static bool copy_ms(gs_rt *rt)
 {
-	const int64_t *o = rt->layout.offsets;
 	size_t msize = (size_t)rt->layout.sizes[RT_M_ALLLINK];
 	uint64_t m;
 	rangev mr = { 0 };
-	if (!msize || o[RT_M_ALLLINK] < 0 || gs_rt_global(rt, "runtime.allm", &m, NULL) < 0 ||
+	if (!msize || !gs_layout_has(&rt->layout, RT_M_ALLLINK) ||
+	    gs_rt_global(rt, "runtime.allm", &m, NULL) < 0 ||
 	    gs_target_read_u64(rt->target, m, &m, NULL) < 0)
 		return true;
 	for (size_t k = 0; m && k < MAX_MS; k++) {
 		add(&mr, m, msize);
-		if (gs_target_read_u64(rt->target, m + (uint64_t)o[RT_M_ALLLINK], &m, NULL) < 0)
+		if (gs_layout_read(&rt->layout, RT_M_ALLLINK, rt->target, m, 0, &m) < 0)
 			break;
 	}
 	gs_target_capture(rt->target, (const uint64_t(*)[2])mr.v, mr.n, gs_rt_exec(rt));
@@ -329,9 +314,6 @@ void gs_rt_capture_prepare(gs_dwarf *d)
 	memset(&l, 0, sizeof l);
 	gs_layout_resolve(&l, gs_runtime_fields, RT_NFIELDS, d, NULL);
 	gs_layout_free(&l);
-	memset(&l, 0, sizeof l);
-	gs_layout_resolve(&l, span_fields, SP_N, d, NULL);
-	gs_layout_free(&l);
 }
 
 int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err)
@@ -340,18 +322,10 @@ int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err)
 	st = st ? st : &dummy;
 	memset(st, 0, sizeof *st);
 	uint64_t before = gs_target_image_bytes(rt->target);
-	gs_layout l;
-	memset(&l, 0, sizeof l);
-	gs_err le = {0};
-	if (gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, &le) < 0 &&
-	    (le.code == GS_EINTERNAL || !l.offsets)) { /* out of memory, not a missing field */
-		gs_layout_free(&l);
-		return gs_errf(err, GS_EINTERNAL, "copying the process: out of memory");
-	}
 	rangev arenas = { 0 }, spans = { 0 };
 	bool ok = true;
 	if (heap)
-		ok = list_spans(rt, &l, heap, &arenas, &spans, st);
+		ok = list_spans(rt, heap, &arenas, &spans, st);
 	else /* without the span list: from the lowest g's arena to the highest's */
 		g_arenas(rt, &arenas);
 	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
@@ -365,7 +339,6 @@ int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err)
 	ok &= !arenas.nomem && !spans.nomem;
 	free(arenas.v);
 	free(spans.v);
-	gs_layout_free(&l);
 	/* A range left out would read as memory the process lacked: no answer instead. */
 	return ok ? 0 : gs_errf(err, GS_EINTERNAL, "copying the process: out of memory");
 }

@@ -1,6 +1,8 @@
 #include "constants.h"
 #include "layout.h"
 
+#include "../binary/typedesc.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,12 @@ const gs_const_spec gs_const_specs[GS_K_NCONSTS] = {
 			    "1 << _PageShift (13)"},
 	[GS_K_SPAN_IN_USE] = {"runtime.mSpanInUse", "runtime.mSpanInUse", false, {{ALL, 1}},
 			      "mSpanState: dead, in use, manual"},
+	[GS_K_SPANCLASS_NOSCAN] = {"runtime.spanClass.noscan", NULL, false, {{ALL, 1}},
+				   "sizeclass << 1 | noscan: a bit no constant names"},
+	[GS_K_HEAP_ARENA_BYTES] = {"runtime.heapArenaBytes", "runtime.heapArenaBytes", false,
+				   {{ALL, 64 << 20}}, "linux/amd64"},
+	[GS_K_WAIT_REASON_ZERO] = {"runtime.waitReasonZero", "runtime.waitReasonZero", false,
+				   {{ALL, 0}}, NULL},
 	[GS_K_G_IDLE] = {"runtime._Gidle", "runtime._Gidle", false, {{ALL, 0}}, NULL},
 	[GS_K_G_RUNNABLE] = {"runtime._Grunnable", "runtime._Grunnable", false, {{ALL, 1}}, NULL},
 	[GS_K_G_RUNNING] = {"runtime._Grunning", "runtime._Grunning", false, {{ALL, 2}}, NULL},
@@ -152,7 +160,10 @@ static void fill(gs_consts *c, size_t i)
 	if (c->dwarf[i] != GS_CONST_NONE) {
 		c->v[i] = c->dwarf[i];
 		c->source[i] = GS_TR_DWARF;
-	} else {
+	} else if (c->desc[i] != GS_CONST_NONE && c->desc[i] != c->table[i]) {
+		c->v[i] = c->desc[i]; /* the binary's word over the table's */
+		c->source[i] = GS_TR_DESCRIPTOR;
+	} else { /* the table's, checked by the descriptors when desc[i] is set */
 		c->v[i] = c->table[i];
 		c->source[i] = GS_TR_TABLE;
 	}
@@ -167,8 +178,71 @@ void gs_consts_resolve(gs_consts *c, gs_dwarf *d, const char *go_version,
 	for (size_t i = 0; i < GS_K_NCONSTS; i++) {
 		int64_t v;
 		c->dwarf[i] = has && dwarf_value(d, gs_const_specs[i].dwarf, &v) ? v : GS_CONST_NONE;
+		c->desc[i] = GS_CONST_NONE;
 		fill(c, i);
 	}
+	if (d && !has)
+		gs_consts_check_descriptors(c, d);
+}
+
+/* Types whose kind every Go program's descriptors show (the runtime's own, or what any
+ * program that links the runtime and reflect has), alternatives separated by '|'. */
+static const struct probe {
+	enum gs_const_id id;
+	const char *types;
+} kind_probes[] = {
+	{GS_K_KIND_STRUCT, "runtime.g|runtime.m"},
+	{GS_K_KIND_PTR, "*runtime.g|*runtime.m"},
+	{GS_K_KIND_SLICE, "[]uint8|[]string|[]int|[]interface {}"},
+	{GS_K_KIND_ARRAY, "[8]uint8|[4]uint8|[16]uint8|[32]uint8|[2]uintptr|[1]uintptr"},
+	{GS_K_KIND_CHAN, "chan struct {}|chan int|chan error|chan bool"},
+	{GS_K_KIND_FUNC, "func()|func(error)|func(string)|func(int)"},
+	{GS_K_KIND_IFACE, "error|interface {}|fmt.Stringer"},
+	{GS_K_KIND_MAP, "map[string]string|map[string]interface {}|map[string]int|map[string][]string"},
+	{GS_K_KIND_UNSAFEPTR, "unsafe.Pointer"},
+};
+
+/* The raw kind and tflag bytes of the first of the '|'-separated types td has. */
+static bool probe_flags(gs_typedesc *td, const char *names, uint8_t *kind, uint8_t *tflag)
+{
+	char buf[128];
+	for (const char *p = names; p && *p;) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		if (n < sizeof buf) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			if (gs_typedesc_flags(td, buf, kind, tflag) == 0)
+				return true;
+		}
+		p = bar ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+void gs_consts_check_descriptors(gs_consts *c, gs_dwarf *d)
+{
+	gs_typedesc *td = d ? gs_dwarf_descriptors(d) : NULL;
+	if (!td)
+		return;
+	int64_t mask = c->v[GS_K_KIND_MASK];
+	uint8_t k, tf, sk, stf;
+	for (size_t i = 0; i < sizeof kind_probes / sizeof kind_probes[0]; i++)
+		if (probe_flags(td, kind_probes[i].types, &k, &tf))
+			c->desc[kind_probes[i].id] = k & mask;
+	/* DirectIface: set for a pointer, clear for a struct; in the kind byte above the mask
+	 * up to Go 1.25, in the tflag (the table's bit) from 1.26 on. */
+	if (probe_flags(td, "*runtime.g", &k, &tf) && probe_flags(td, "runtime.g", &sk, &stf)) {
+		int64_t kbit = k & ~mask, tbit = c->table[GS_K_TFLAG_DIRECT_IFACE];
+		if (tbit == GS_CONST_NONE) /* the version's table has none: the newest bit */
+			tbit = gs_const_specs[GS_K_TFLAG_DIRECT_IFACE].rules[1].value;
+		if (kbit && !(sk & kbit))
+			c->desc[GS_K_KIND_DIRECT_IFACE] = kbit;
+		else if (!kbit && (tf & tbit) && !(stf & tbit))
+			c->desc[GS_K_TFLAG_DIRECT_IFACE] = tbit;
+	}
+	for (size_t i = 0; i < GS_K_NCONSTS; i++)
+		fill(c, i);
 }
 
 void gs_consts_set_grpc(gs_consts *c, const char *grpc_version)
@@ -190,14 +264,36 @@ int64_t gs_consts_canon(const gs_consts *c, enum gs_const_id first, int n, const
 
 const char *gs_consts_sources(const gs_consts *c)
 {
-	bool dwarf = false, table = false;
+	bool dwarf = false, desc = false, table = false;
 	for (size_t i = 0; i < GS_K_NCONSTS; i++) {
+		if (!gs_const_specs[i].dwarf)
+			continue;
 		if (c->source[i] == GS_TR_DWARF)
 			dwarf = true;
+		else if (c->source[i] == GS_TR_DESCRIPTOR)
+			desc = true;
 		else if (c->table[i] != GS_CONST_NONE)
 			table = true;
 	}
+	if (desc)
+		return dwarf && table ? "DWARF, type descriptors and version table"
+		       : dwarf ? "DWARF and type descriptors"
+		       : table ? "type descriptors and version table" : "type descriptors";
 	return dwarf && table ? "DWARF and version table" : dwarf ? "DWARF" : "version table";
+}
+
+void gs_consts_detail(const gs_consts *c, char *buf, size_t n)
+{
+	int by[3] = {0, 0, 0}, checked = 0; /* DWARF, descriptors, table */
+	for (size_t i = 0; i < GS_K_NCONSTS; i++) {
+		if (c->v[i] == GS_CONST_NONE)
+			continue;
+		int s = c->source[i] == GS_TR_DWARF ? 0 : c->source[i] == GS_TR_DESCRIPTOR ? 1 : 2;
+		by[s]++;
+		checked += s == 2 && c->desc[i] != GS_CONST_NONE;
+	}
+	snprintf(buf, n, "%d from DWARF, %d from type descriptors, %d from the version table "
+		 "(%d of them checked against the type descriptors)", by[0], by[1], by[2], checked);
 }
 
 static void value_str(int64_t v, char *buf, size_t n)
@@ -213,13 +309,15 @@ int gs_consts_report(const gs_consts *c, gs_strbuf *sb, bool json)
 	int bad = 0;
 	for (size_t i = 0; i < GS_K_NCONSTS; i++) {
 		const gs_const_spec *s = &gs_const_specs[i];
-		bool checked = c->dwarf[i] != GS_CONST_NONE;
-		bool agree = !checked || c->dwarf[i] == c->table[i];
+		bool by_dwarf = c->dwarf[i] != GS_CONST_NONE, by_desc = c->desc[i] != GS_CONST_NONE;
+		bool agree = (!by_dwarf || c->dwarf[i] == c->table[i]) &&
+			     (!by_desc || c->desc[i] == c->table[i]);
 		bad += !agree;
-		const char *state = !checked ? "unchecked" : agree ? "ok" : "DISAGREES";
-		char v[32], t[32];
+		const char *state = !by_dwarf && !by_desc ? "unchecked" : agree ? "ok" : "DISAGREES";
+		char v[32], t[32], dv[32];
 		value_str(c->v[i], v, sizeof v);
 		value_str(c->table[i], t, sizeof t);
+		value_str(c->desc[i], dv, sizeof dv);
 		if (json) {
 			gs_strbuf_puts(sb, i ? ",{\"name\":" : "{\"name\":");
 			gs_strbuf_json_str(sb, s->name);
@@ -231,14 +329,20 @@ int gs_consts_report(const gs_consts *c, gs_strbuf *sb, bool json)
 				gs_strbuf_puts(sb, ",\"table\":null");
 			else
 				gs_strbuf_printf(sb, ",\"table\":%lld", (long long)c->table[i]);
-			gs_strbuf_printf(sb, ",\"source\":\"%s\",\"state\":\"%s\"}",
+			gs_strbuf_printf(sb, ",\"source\":\"%s\",\"state\":\"%s\"",
 					 gs_tsource_name(c->source[i]), state);
+			if (by_desc)
+				gs_strbuf_printf(sb, ",\"descriptor\":%lld", (long long)c->desc[i]);
+			gs_strbuf_putc(sb, '}');
 		} else {
 			gs_strbuf_printf(sb, "  %-32s %-8s %-6s %s", s->name, v,
 					 gs_tsource_name(c->source[i]), state);
 			if (!agree)
-				gs_strbuf_printf(sb, " (version table: %s)", t);
-			else if (!checked && s->note)
+				gs_strbuf_printf(sb, " (version table: %s%s%s)", t,
+						 by_desc ? ", descriptors: " : "", by_desc ? dv : "");
+			else if (by_desc && by_dwarf)
+				gs_strbuf_puts(sb, "  and descriptors");
+			else if (!by_dwarf && !by_desc && s->note)
 				gs_strbuf_printf(sb, "  %s", s->note);
 			gs_strbuf_putc(sb, '\n');
 		}

@@ -3,11 +3,14 @@
  * grpc-go's stream, transport and connectivity states).
  *
  * None is written into a reader. Each entry is filled per session, first from the binary's
- * DWARF (Go emits typed package-level integer constants as DW_TAG_constant, e.g.
- * "runtime._Gwaiting"), else from a version table checked against the Go 1.19-1.27 and
- * grpc-go 1.33/1.64/1.81 sources. Each value records where it came from; `selfcheck` lists
- * them and checks the table against the DWARF, so a release that renumbers a status is
- * caught rather than misread.
+ * DWARF (Go emits package-level integer constants as DW_TAG_constant, e.g.
+ * "runtime._Gwaiting"); else from a version table checked against the Go 1.19-1.27 and
+ * grpc-go 1.33/1.64/1.81 sources, whose type-kind entries a binary without DWARF checks
+ * against its type descriptors (known types' kind and tflag bytes), theirs winning where
+ * the two disagree. Each value records where it
+ * came from; `selfcheck` lists them and checks the table against the DWARF and the
+ * descriptors, so a release that renumbers a status or moves a flag is caught rather than
+ * misread.
  *
  * The model translates what it reads into its own vocabulary (GS_G_* in model.h, the gRPC
  * model's state enums) with gs_consts_canon: renderers and rules never see a raw number.
@@ -23,7 +26,9 @@
 
 enum gs_const_id {
 	/* heap */
-	GS_K_PAGE_SIZE, GS_K_SPAN_IN_USE,
+	GS_K_PAGE_SIZE, GS_K_SPAN_IN_USE, GS_K_SPANCLASS_NOSCAN, GS_K_HEAP_ARENA_BYTES,
+	/* the wait reason of a goroutine that waits on nothing ("") */
+	GS_K_WAIT_REASON_ZERO,
 	/* goroutine statuses, in the order of the model's GS_G_* (model.h) */
 	GS_K_G_IDLE, GS_K_G_RUNNABLE, GS_K_G_RUNNING, GS_K_G_SYSCALL, GS_K_G_WAITING,
 	GS_K_G_DEAD, GS_K_G_COPYSTACK, GS_K_G_PREEMPTED, GS_K_G_LEAKED, GS_K_G_DEADEXTRA,
@@ -72,15 +77,27 @@ typedef struct gs_consts {
 	int64_t v[GS_K_NCONSTS];      /* the value used (GS_CONST_NONE: this version has none) */
 	int64_t table[GS_K_NCONSTS];  /* the version table's value, for selfcheck */
 	int64_t dwarf[GS_K_NCONSTS];  /* DWARF's value, GS_CONST_NONE without one */
+	int64_t desc[GS_K_NCONSTS];   /* what known types' descriptors show, GS_CONST_NONE:
+				       * nothing (see gs_consts_check_descriptors) */
 	uint8_t source[GS_K_NCONSTS]; /* enum gs_tsource of v[i] */
 	int go_minor, grpc_minor;     /* -1: unknown */
 } gs_consts;
 
 /* "go1.27.4" -> 27, "1.81.1" -> 81; -1 for anything else. */
 int gs_consts_minor(const char *version);
-/* Fills every entry: DWARF first (d may be NULL or lack DWARF), then the version table. */
+/* Fills every entry: DWARF first (d may be NULL or lack DWARF); then the version table,
+ * for a binary without DWARF checked against its type descriptors, which win where they
+ * disagree (gs_consts_check_descriptors). */
 void gs_consts_resolve(gs_consts *c, gs_dwarf *d, const char *go_version,
 		       const char *grpc_version);
+/* What the type descriptors of d's binary say of the type-kind constants, into c->desc:
+ * each kind number from the descriptor of a type known to have that kind ("runtime.g" a
+ * struct, "*runtime.g" a pointer, ...), the kind byte's DirectIface bit (up to Go 1.25) or
+ * the tflag's (1.26+) from "*runtime.g" against "runtime.g". A DWARF value still wins;
+ * a table value the descriptors confirm stays the table's (checked), one they contradict
+ * is replaced by theirs. selfcheck calls it on a copy to check a DWARF binary's table too:
+ * it walks the descriptors' names, not free where DWARF is there. */
+void gs_consts_check_descriptors(gs_consts *c, gs_dwarf *d);
 /* Re-fills the grpc-go entries the version table gave, now grpc-go's version is known. */
 void gs_consts_set_grpc(gs_consts *c, const char *grpc_version);
 
@@ -101,10 +118,15 @@ static inline int64_t gs_consts_raw(int64_t v)
 		       ? v ^ GS_CONST_UNMAPPED : v;
 }
 
-/* "DWARF", "version table" or "DWARF and version table", for info's sources. */
+/* Where the values came from, for info's sources: "DWARF", "type descriptors", "version
+ * table", or two or three of them joined ("DWARF and version table"). Entries no binary
+ * names (dwarf NULL: the table's by definition) are not counted. */
 const char *gs_consts_sources(const gs_consts *c);
+/* How many values came from each source, and how many of the version table's the type
+ * descriptors confirmed, in words (info's sources.constants_detail). */
+void gs_consts_detail(const gs_consts *c, char *buf, size_t n);
 /* Appends the table to sb (text lines or JSON objects, comma-separated); returns how many
- * entries the version table and the DWARF disagree on. */
+ * entries the version table disagrees on with the DWARF or the descriptors. */
 int gs_consts_report(const gs_consts *c, gs_strbuf *sb, bool json);
 
 #endif

@@ -106,20 +106,19 @@ static void merge_adjacent(gs_heap_walk *w)
 }
 
 /* Whether span s (a *mspan) is visited, and its memory. */
-static bool span_wanted(gs_heap_walk *w, gs_target *t, const int64_t *o, uint64_t s,
+static bool span_wanted(gs_heap_walk *w, gs_target *t, const gs_layout *l, uint64_t s,
 			uint64_t *start, uint64_t *len)
 {
-	uint64_t npages;
-	uint8_t state, sclass = 0;
-	if (!s || gs_target_read_u64(t, s + (uint64_t)o[RT_SPAN_START], start, NULL) < 0 ||
-	    gs_target_read_u64(t, s + (uint64_t)o[RT_SPAN_NPAGES], &npages, NULL) < 0 ||
-	    gs_target_read(t, s + (uint64_t)o[RT_SPAN_STATE], &state, 1, NULL) < 0)
+	uint64_t npages, state, sclass = 0;
+	if (!s || gs_layout_read(l, RT_SPAN_START, t, s, 0, start) < 0 ||
+	    gs_layout_read(l, RT_SPAN_NPAGES, t, s, 0, &npages) < 0 ||
+	    gs_layout_read(l, RT_SPAN_STATE, t, s, 0, &state) < 0)
 		return false;
 	if (state != GS_GO_SPAN_IN_USE(w->rt) || npages == 0 || npages > MAX_SPAN_PAGES)
 		return false;
-	if (w->pointers_only && o[RT_SPAN_CLASS] >= 0 &&
-	    (gs_target_read(t, s + (uint64_t)o[RT_SPAN_CLASS], &sclass, 1, NULL) < 0 ||
-	     (sclass & GS_GO_SPANCLASS_NOSCAN)))
+	if (w->pointers_only && gs_layout_has(l, RT_SPAN_CLASS) &&
+	    (gs_layout_read(l, RT_SPAN_CLASS, t, s, 0, &sclass) < 0 ||
+	     (sclass & GS_GO_SPANCLASS_NOSCAN(w->rt))))
 		return false;
 	*len = npages * GS_GO_PAGE_SIZE(w->rt);
 	return true;
@@ -128,10 +127,10 @@ static bool span_wanted(gs_heap_walk *w, gs_target *t, const int64_t *o, uint64_
 /* The wanted spans of runtime.mheap_.allspans, read through t, as runs. */
 static void list_spans(gs_heap_walk *w, gs_target *t)
 {
-	const int64_t *o = gs_rt_layout(w->rt)->offsets;
+	const gs_layout *l = gs_rt_layout(w->rt);
 	uint64_t hdr[2]; /* the slice's array and length */
-	if (gs_target_read(t, w->mheap + (uint64_t)o[RT_MHEAP_ALLSPANS], hdr, sizeof hdr,
-			   NULL) < 0 || hdr[1] > MAX_SPANS)
+	if (gs_layout_read_words(l, RT_MHEAP_ALLSPANS, t, w->mheap, 0, 2, hdr) < 0 ||
+	    hdr[1] > MAX_SPANS)
 		return;
 	uint64_t n = hdr[1];
 	uint64_t *spans = calloc(n ? n : 1, 8);
@@ -144,7 +143,7 @@ static void list_spans(gs_heap_walk *w, gs_target *t)
 	if (n && gs_target_read(t, hdr[0], spans, n * 8, NULL) == 0) {
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t start, len;
-			if (span_wanted(w, t, o, spans[i], &start, &len))
+			if (span_wanted(w, t, l, spans[i], &start, &len))
 				w->runs[w->nruns++] = (run){start, len};
 		}
 	}

@@ -36,8 +36,11 @@
  * mSpanInUse (mheap.go). */
 #define GS_GO_PAGE_SIZE(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_PAGE_SIZE))
 #define GS_GO_SPAN_IN_USE(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_SPAN_IN_USE))
-/* spanClass = sizeclass << 1 | noscan (no constant of the runtime names the bit) */
-#define GS_GO_SPANCLASS_NOSCAN 1u
+/* spanClass = sizeclass << 1 | noscan (no constant of the runtime names the bit: the
+ * table's own entry) */
+#define GS_GO_SPANCLASS_NOSCAN(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_SPANCLASS_NOSCAN))
+/* runtime.heapArenaBytes: the heap grows in arenas of this size */
+#define GS_GO_HEAP_ARENA_BYTES(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_HEAP_ARENA_BYTES))
 
 #define GS_HEAP_RUN_MAX (256u << 10)
 #define GS_HEAP_PIECE (1u << 20)

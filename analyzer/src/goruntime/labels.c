@@ -18,6 +18,7 @@ typedef struct lab_layout {
 	gs_map_layout map;          /* LAB_MAP: labelMap is map[string]string */
 	uint64_t slice_off;         /* LAB_SLICE: the []label header inside labelMap */
 	uint64_t elem_size, key_off, val_off;
+	bool manifest;              /* the list is RT_LABELMAP_LIST (else the version's layout) */
 } lab_layout;
 
 struct gs_label_index {
@@ -32,46 +33,10 @@ static const gs_dtype *peel(const gs_dtype *t)
 	return t;
 }
 
-static bool is_string(const gs_dtype *t)
-{
-	t = peel(t);
-	return t && (t->kind == GS_DK_STRING || (t->name && strcmp(t->name, "string") == 0));
-}
-
-/* The first []struct{key, value string} inside t (labelMap{LabelSet{list}} and
- * labelMap{label.Set{List}}), with its offset. */
-static bool find_pairs(const gs_dtype *t, uint64_t base, int depth, lab_layout *l)
-{
-	t = peel(t);
-	if (!t || depth > 4)
-		return false;
-	if (t->kind == GS_DK_SLICE) {
-		const gs_dtype *e = peel(t->elem);
-		const gs_dmember *k = e ? gs_dwarf_member(e, "key|Key") : NULL;
-		const gs_dmember *v = e ? gs_dwarf_member(e, "value|Value") : NULL;
-		if (!k || !v || !is_string(k->type) || !is_string(v->type) || !e->size)
-			return false;
-		*l = (lab_layout){LAB_SLICE, {0}, base, e->size, k->offset, v->offset};
-		return true;
-	}
-	if (t->kind != GS_DK_STRUCT)
-		return false;
-	for (size_t i = 0; i < t->nmembers; i++)
-		if (find_pairs(t->members[i].type, base + t->members[i].offset, depth + 1, l))
-			return true;
-	return false;
-}
-
-static int go_minor(const gs_rt *rt)
-{
-	int major = 0, minor = 0;
-	if (sscanf(rt->go_version, "go%d.%d", &major, &minor) != 2 || major != 1)
-		return 0;
-	return minor;
-}
-
-/* The binary's runtime/pprof.labelMap; else the layout of its Go version (a program that
- * sets labels links runtime/pprof, so the type is there unless the linker dropped it). */
+/* The binary's runtime/pprof.labelMap: a map (up to 1.23), else the list the manifest
+ * resolved (a slice of key/value strings, kinds checked); without either, the layout of its
+ * Go version (a program that sets labels links runtime/pprof, so the type is there unless
+ * the linker dropped it). */
 static void resolve(gs_rt *rt, lab_layout *l)
 {
 	*l = (lab_layout){0};
@@ -82,11 +47,19 @@ static void resolve(gs_rt *rt, lab_layout *l)
 			l->kind = LAB_MAP;
 		return;
 	}
-	if (p && find_pairs(p, 0, 0, l))
+	const gs_layout *ly = &rt->layout;
+	bool old = gs_layout_has(ly, RT_LABEL_KEY);
+	int key = old ? RT_LABEL_KEY : RT_LABEL2_KEY, val = old ? RT_LABEL_VALUE : RT_LABEL2_VALUE;
+	if (p && gs_layout_has(ly, RT_LABELMAP_LIST) && gs_layout_has(ly, key) &&
+	    gs_layout_has(ly, val) && ly->sizes[key]) {
+		*l = (lab_layout){LAB_SLICE, {0}, (uint64_t)ly->offsets[RT_LABELMAP_LIST],
+				  ly->sizes[key], (uint64_t)ly->offsets[key],
+				  (uint64_t)ly->offsets[val], true};
 		return;
-	int minor = go_minor(rt);
+	}
+	int minor = rt->consts.go_minor;
 	if (minor >= 24) {
-		*l = (lab_layout){LAB_SLICE, {0}, 0, 32, 0, 16};
+		*l = (lab_layout){LAB_SLICE, {0}, 0, 32, 0, 16, false};
 	} else if (minor >= 19) {
 		const gs_dtype *m = gs_dwarf_type(rt->dwarf, "map[string]string", NULL);
 		if (m && gs_map_layout_resolve(rt->dwarf, m, &l->map, NULL) == 0)
@@ -133,8 +106,9 @@ static void set_problem(reader *r, const char *fmt, ...)
 static bool read_gostring(reader *r, uint64_t addr, char **out)
 {
 	gs_rt *rt = r->rt;
-	uint64_t hdr[2];
-	if (gs_target_read(rt->target, addr, hdr, sizeof hdr, NULL) < 0) {
+	uint64_t hdr[2]; /* the runtime manifest's string fields, widths checked */
+	if (gs_layout_read(&rt->layout, RT_STRING_STR, rt->target, addr, 0, &hdr[0]) < 0 ||
+	    gs_layout_read(&rt->layout, RT_STRING_LEN, rt->target, addr, 0, &hdr[1]) < 0) {
 		set_problem(r, "string header at 0x%llx unreadable", (unsigned long long)addr);
 		return false;
 	}
@@ -226,7 +200,10 @@ static void read_set(reader *r, const lab_layout *l)
 		gs_err_clear(&e);
 	} else {
 		uint64_t hdr[3];
-		if (gs_target_read(rt->target, s->addr + l->slice_off, hdr, sizeof hdr, NULL) < 0) {
+		if (l->manifest ? gs_layout_read_words(&rt->layout, RT_LABELMAP_LIST, rt->target,
+						       s->addr, 0, 3, hdr) < 0
+				: gs_target_read(rt->target, s->addr + l->slice_off, hdr, sizeof hdr,
+						 NULL) < 0) {
 			set_problem(r, "label set at 0x%llx unreadable", (unsigned long long)s->addr);
 			return;
 		}

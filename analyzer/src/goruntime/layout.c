@@ -26,7 +26,7 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_G_PARENTGOID] = {"runtime.g", "parentGoid", NULL, false, "1.21+", GS_FK_U64},
 	[RT_G_SLEEPWHEN] = {"runtime.g", "sleepWhen", NULL, false, "1.23+", GS_FK_I64},
 	[RT_G_PARAM] = {"runtime.g", "param", NULL, false, "wake-up sudog", GS_FK_PTR},
-	[RT_G_LABELS] = {"runtime.g", "labels", NULL, false, "pprof labels (*runtime/pprof.labelMap)", GS_FK_ANY},
+	[RT_G_LABELS] = {"runtime.g", "labels", NULL, false, "pprof labels (*runtime/pprof.labelMap)", GS_FK_PTR},
 	[RT_GOBUF_SP] = {"runtime.gobuf", "sp", NULL, true, NULL, GS_FK_U64},
 	[RT_GOBUF_PC] = {"runtime.gobuf", "pc", NULL, true, NULL, GS_FK_U64},
 	[RT_GOBUF_BP] = {"runtime.gobuf", "bp", NULL, false, NULL, GS_FK_U64},
@@ -66,7 +66,17 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_SPAN_ELEMSIZE] = {"runtime.mspan", "elemsize", NULL, false, NULL, GS_FK_U64},
 	[RT_SPAN_STATE] = {"runtime.mspan", "state", "s", false, "1 = in use", GS_FK_U8},
 	[RT_SPAN_CLASS] = {"runtime.mspan", "spanclass", NULL, false, "size class << 1 | noscan", GS_FK_U8},
-	[RT_MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL, GS_FK_ANY},
+	[RT_MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, "[]*mspan", GS_FK_SLICE},
+	/* pprof labels (labels.c): labelMap{LabelSet{list []label}} in 1.24/1.25,
+	 * labelMap{label.Set{List []label.Label}} from 1.26; a map[string]string before. */
+	[RT_LABELMAP_LIST] = {"runtime/pprof.labelMap", "LabelSet|Set", "list|List", false,
+			      "1.24+", GS_FK_SLICE},
+	[RT_LABEL_KEY] = {"runtime/pprof.label", "key", NULL, false, "1.24/1.25", GS_FK_STRING},
+	[RT_LABEL_VALUE] = {"runtime/pprof.label", "value", NULL, false, "1.24/1.25", GS_FK_STRING},
+	[RT_LABEL2_KEY] = {"internal/runtime/pprof/label.Label", "Key", NULL, false, "1.26+",
+			   GS_FK_STRING},
+	[RT_LABEL2_VALUE] = {"internal/runtime/pprof/label.Label", "Value", NULL, false, "1.26+",
+			     GS_FK_STRING},
 };
 
 /* Adds the offset of an inner member (alternatives in `via`) when the field's type has one;
@@ -100,8 +110,8 @@ const char *gs_fkind_name(int kind)
 {
 	static const char *const n[] = {"any", "bool", "u8", "u16", "u32", "u64", "i32", "i64",
 					"int32|uint32", "int64|uint64", "word", "pointer", "slice", "string", "iface",
-					"struct", "other"};
-	return kind >= 0 && kind <= GS_FK_OTHER ? n[kind] : "?";
+					"struct", "other", "pointer|struct", "iface|struct", "pointer|iface"};
+	return kind >= 0 && kind <= GS_FK_PTR_OR_IFACE ? n[kind] : "?";
 }
 
 static bool pointer_shaped(const gs_dtype *t)
@@ -111,10 +121,12 @@ static bool pointer_shaped(const gs_dtype *t)
 }
 
 /* A type's size; DWARF gives Go's chan, map and func types none (they are typedefs of a
- * pointer), so a pointer-shaped type is one word. */
+ * pointer), so a pointer-shaped type is one word; nor its interfaces (typedefs of
+ * runtime.iface/eface): two words, so that atomic.Value reads as the interface it wraps,
+ * as its descriptor says. */
 static uint64_t type_size(const gs_dtype *t)
 {
-	return pointer_shaped(t) ? 8 : t->size;
+	return pointer_shaped(t) ? 8 : t->kind == GS_DK_INTERFACE && !t->size ? 16 : t->size;
 }
 
 /* An atomic wrapper's value: the one member with a size, at offset 0, as large as t. */
@@ -196,6 +208,9 @@ bool gs_fkind_fits(enum gs_fkind want, enum gs_fkind found)
 	case GS_FK_WORD:
 		return found == GS_FK_PTR || found == GS_FK_U64 || found == GS_FK_I64 ||
 		       found == GS_FK_X64;
+	case GS_FK_PTR_OR_STRUCT: return found == GS_FK_PTR || found == GS_FK_STRUCT;
+	case GS_FK_IFACE_OR_STRUCT: return found == GS_FK_IFACE || found == GS_FK_STRUCT;
+	case GS_FK_PTR_OR_IFACE: return found == GS_FK_PTR || found == GS_FK_IFACE;
 	default: return false;
 	}
 }
@@ -358,4 +373,19 @@ int gs_layout_read(const gs_layout *l, int f, gs_target *t, uint64_t base, int64
 		return -1;
 	*v = w == 8 ? x : gs_layout_get(l, f, (const uint8_t *)&x, w, -off);
 	return 0;
+}
+
+/* How many words a field of kind k is made of, when more than one. */
+static unsigned kind_words(uint8_t k)
+{
+	return k == GS_FK_SLICE ? 3 : k == GS_FK_STRING || k == GS_FK_IFACE ? 2 : 0;
+}
+
+int gs_layout_read_words(const gs_layout *l, int f, gs_target *t, uint64_t base,
+			 unsigned first, unsigned n, uint64_t *w)
+{
+	int64_t off = l->offsets[f];
+	if (off < 0 || !n || first + n > kind_words(l->kinds[f]))
+		return -1;
+	return gs_target_read(t, base + (uint64_t)off + 8 * first, w, 8 * (size_t)n, NULL);
 }

@@ -19,8 +19,9 @@
 
 /* What a field's value is, as the manifest expects it and the binary's type says it is
  * (delve's +rtype discipline): the resolver compares the two, and a scalar field is read
- * with the width its type has, never one a reader picks. GS_FK_ANY: not checked (a struct
- * read member by member, or a field whose type changed across versions). X32/X64: an
+ * with the width its type has, never one a reader picks. GS_FK_ANY: not checked (no
+ * manifest entry uses it; a field whose type changed across versions names the kinds it
+ * may have, GS_FK_PTR_OR_STRUCT and the like). X32/X64: an
  * integer of that width, either sign (the sign changed across versions). WORD: a pointer or a
  * 64-bit integer (a pointer kept as uintptr in some versions). An interface reads as its
  * first word (nil or not). */
@@ -28,6 +29,10 @@ enum gs_fkind {
 	GS_FK_ANY, GS_FK_BOOL, GS_FK_U8, GS_FK_U16, GS_FK_U32, GS_FK_U64, GS_FK_I32, GS_FK_I64,
 	GS_FK_X32, GS_FK_X64, GS_FK_WORD, GS_FK_PTR, GS_FK_SLICE, GS_FK_STRING, GS_FK_IFACE, GS_FK_STRUCT,
 	GS_FK_OTHER,
+	/* Expected kinds only: a value held by pointer in some releases and by value in others
+	 * (grpc-go 1.81 embeds what 1.33/1.64 point to), or an interface that became a
+	 * pointer or a struct. The reader tells which from the kind resolved (l->kinds). */
+	GS_FK_PTR_OR_STRUCT, GS_FK_IFACE_OR_STRUCT, GS_FK_PTR_OR_IFACE,
 };
 /* "u32", "pointer", ... */
 const char *gs_fkind_name(int kind);
@@ -116,6 +121,15 @@ static inline uint64_t gs_layout_get(const gs_layout *l, int f, const uint8_t *b
  * `extra` more bytes; 0 or -1 (absent, not a scalar, unreadable). */
 int gs_layout_read(const gs_layout *l, int f, gs_target *t, uint64_t base, int64_t extra,
 		   uint64_t *v);
+/* Words [first, first + n) of a field of several words, read at base: an interface (0 its
+ * itab or type, 1 its data), a string (pointer, length), a slice (pointer, length,
+ * capacity). -1 when the field is absent, the binary's type is not of that shape (a
+ * slice read as a string's two words is fine; a third word of an interface is not), or
+ * the words are unreadable. */
+int gs_layout_read_words(const gs_layout *l, int f, gs_target *t, uint64_t base,
+			 unsigned first, unsigned n, uint64_t *w);
+/* Whether the binary has field f (resolved, of the manifest's kind). */
+static inline bool gs_layout_has(const gs_layout *l, int f) { return l->offsets[f] >= 0; }
 
 /* Indices into the runtime manifest (gs_runtime_fields). Keep in sync with layout.c. */
 enum gs_rt_field {
@@ -133,6 +147,8 @@ enum gs_rt_field {
 	RT_PD_FD, RT_PD_RG, RT_PD_WG, RT_PD_CLOSING, RT_PD_SELF,
 	RT_STRING_STR, RT_STRING_LEN,
 	RT_SPAN_START, RT_SPAN_NPAGES, RT_SPAN_ELEMSIZE, RT_SPAN_STATE, RT_SPAN_CLASS, RT_MHEAP_ALLSPANS,
+	/* pprof label sets (labels.c) as a list, 1.24+ (a map before) */
+	RT_LABELMAP_LIST, RT_LABEL_KEY, RT_LABEL_VALUE, RT_LABEL2_KEY, RT_LABEL2_VALUE,
 	RT_NFIELDS
 };
 

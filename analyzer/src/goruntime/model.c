@@ -588,7 +588,8 @@ const char *gs_rt_status_name(uint32_t st)
 
 const char *gs_rt_wait_reason(const gs_rt *rt, const gs_goroutine *g)
 {
-	if (g->status != GS_G_WAITING && g->waitreason == 0)
+	if (g->status != GS_G_WAITING &&
+	    g->waitreason == gs_const(&rt->consts, GS_K_WAIT_REASON_ZERO))
 		return "";
 	if (g->waitreason < rt->nwait_reasons)
 		return rt->wait_reasons[g->waitreason];

@@ -14,8 +14,10 @@
 #define MHEAP_SCAN (80u << 10)
 #define MAX_SPANS (1u << 24)
 
+/* A struct of the given fields, each a word (uintptr) unless `types` says otherwise. */
 static gs_dtype *table_struct(gs_rt *rt, gs_typedesc *td, const char *name, uint64_t size,
-			      const char *const *fields, const uint64_t *offs, size_t n)
+			      const char *const *fields, const uint64_t *offs, size_t n,
+			      const gs_dtype *const *types)
 {
 	gs_dmember m[4];
 	const gs_dtype *word = gs_dwarf_type(rt->dwarf, "uintptr", NULL);
@@ -23,7 +25,7 @@ static gs_dtype *table_struct(gs_rt *rt, gs_typedesc *td, const char *name, uint
 	if (!t)
 		return NULL;
 	for (size_t i = 0; i < n; i++)
-		m[i] = (gs_dmember){fields[i], offs[i], word};
+		m[i] = (gs_dmember){fields[i], offs[i], types && types[i] ? types[i] : word};
 	gs_typedesc_set_members(td, t, m, n);
 	return t->members ? t : NULL; /* NULL: out of memory */
 }
@@ -88,17 +90,17 @@ int gs_rt_register_tables(gs_rt *rt, gs_err *err)
 		return 0;
 	/* semaRoot{lock mutex; treap *sudog; nwait}: 1.19-1.27 (without lock ranking). */
 	if (add_table(d, table_struct(rt, td, "runtime.semaRoot", 24,
-					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1), err) < 0)
+					  (const char *const[]){"treap"}, (const uint64_t[]){8}, 1, NULL), err) < 0)
 		return -1;
 	/* schedt{goidgen; lastpoll; ...}: lastpoll at 8 in every release. */
 	if (add_table(d, table_struct(rt, td, "runtime.schedt", 16,
 					  (const char *const[]){"goidgen", "lastpoll"},
-					  (const uint64_t[]){0, 8}, 2), err) < 0)
+					  (const uint64_t[]){0, 8}, 2, NULL), err) < 0)
 		return -1;
 	/* itabTableType{size, count uintptr; entries [itabInitSize]*itab}. */
 	if (add_table(d, table_struct(rt, td, "runtime.itabTableType", 24,
 					  (const char *const[]){"size", "count", "entries"},
-					  (const uint64_t[]){0, 8, 16}, 3), err) < 0)
+					  (const uint64_t[]){0, 8, 16}, 3, NULL), err) < 0)
 		return -1;
 	uint64_t mheap;
 	int64_t off = -1;
@@ -107,9 +109,14 @@ int gs_rt_register_tables(gs_rt *rt, gs_err *err)
 	if (off == -2)
 		return gs_errf(err, GS_EINTERNAL, "runtime type tables: out of memory (%u bytes)",
 			       MHEAP_SCAN);
-	if (off >= 0)
-		return add_table(d, table_struct(rt, td, "runtime.mheap", (uint64_t)off + 24,
-						 (const char *const[]){"allspans"},
-						 (const uint64_t[]){(uint64_t)off}, 1), err);
-	return 0;
+	if (off < 0)
+		return 0;
+	/* allspans is a []*mspan, three words, as the manifest expects */
+	const gs_dtype *slice = gs_typedesc_new_type(td, "[]*runtime.mspan", GS_DK_SLICE, 24);
+	if (!slice)
+		return gs_errf(err, GS_EINTERNAL, "runtime type tables: out of memory");
+	return add_table(d, table_struct(rt, td, "runtime.mheap", (uint64_t)off + 24,
+					 (const char *const[]){"allspans"},
+					 (const uint64_t[]){(uint64_t)off}, 1,
+					 (const gs_dtype *const[]){slice}), err);
 }

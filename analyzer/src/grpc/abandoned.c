@@ -108,7 +108,8 @@ static bool is_watcher(gs_grpc *g, const gs_goroutine *gr)
  * it but grpc's watcher. */
 static bool candidate(gs_grpc *g, const gs_stream *s, watcher_pc *c)
 {
-	if (s->side != GS_CLIENT || s->detached || s->has_status || s->state == 3 || s->unreadable ||
+	if (s->side != GS_CLIENT || s->detached || s->has_status || s->state == GS_STREAM_DONE ||
+	    s->unreadable ||
 	    !s->ctx_known || s->ctx.done)
 		return false;
 	for (size_t i = 0; i < s->ngoroutines; i++) {
@@ -171,8 +172,7 @@ static void check_word(walk *w, uint64_t v, int depth)
 static void find_client_streams(walk *w)
 {
 	gs_grpc *g = w->g;
-	int64_t ao = g->l.offsets[CLS_ATTEMPT], so = g->l.offsets[CSA_S];
-	if (ao < 0 || so < 0)
+	if (!gs_layout_has(&g->l, CLS_ATTEMPT) || !gs_layout_has(&g->l, CSA_S))
 		return;
 	uint64_t *buf = malloc(MAX_STACK);
 	if (!buf) {
@@ -197,8 +197,8 @@ static void find_client_streams(walk *w)
 			for (size_t j = 0; j < np; j++) {
 				uint64_t cs = ptrs[j], a = 0, s = 0;
 				if (cs < 0x10000 || (cs & 7) ||
-				    gs_target_read_u64(g->t, cs + (uint64_t)ao, &a, NULL) < 0 || !a || (a & 7) ||
-				    gs_target_read_u64(g->t, a + (uint64_t)so, &s, NULL) < 0 || !s)
+				    gs_layout_read(&g->l, CLS_ATTEMPT, g->t, cs, 0, &a) < 0 || !a ||
+				    (a & 7) || gs_layout_read(&g->l, CSA_S, g->t, a, 0, &s) < 0 || !s)
 					continue;
 				for (size_t c = 0; c < base; c++)
 					if (w->tg[c].addr == s) {

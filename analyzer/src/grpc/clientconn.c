@@ -164,7 +164,7 @@ void gs_grpc_read_clientconns(gs_grpc *g, const uint64_t *holders, size_t n)
 		if (holders[i] < (uint64_t)ato)
 			continue;
 		uint64_t ac = holders[i] - (uint64_t)ato, cc = 0;
-		if (gs_target_read_u64(g->t, ac + (uint64_t)cco, &cc, NULL) < 0 || !cc || (cc & 7))
+		if (gs_layout_read(&g->l, AC_CC, g->t, ac, 0, &cc) < 0 || !cc || (cc & 7))
 			continue;
 		bool seen = false;
 		for (size_t k = 0; k < g->ncc && !seen; k++)

@@ -25,7 +25,8 @@ static bool in_client_receive(gs_grpc *g, gs_goroutine *gr)
 static long closing_transport(gs_grpc *g, uint64_t addr)
 {
 	for (size_t i = 0; i < g->ntr; i++)
-		if (g->tr[i].addr == addr && g->tr[i].side == GS_CLIENT && g->tr[i].state == 1)
+		if (g->tr[i].addr == addr && g->tr[i].side == GS_CLIENT &&
+		    g->tr[i].state == GS_TR_CLOSING)
 			return (long)i;
 	return -1;
 }
@@ -50,10 +51,10 @@ static bool known_stream(const gs_grpc *g, uint64_t addr)
 
 /* Adds the stream at s when it belongs to a closing client transport and gr waits on its
  * receive channel. */
-static bool try_stream(gs_grpc *g, gs_goroutine *gr, uint64_t s, int64_t cto)
+static bool try_stream(gs_grpc *g, gs_goroutine *gr, uint64_t s, int ctf)
 {
 	uint64_t ct = 0;
-	if (!s || (s & 7) || gs_target_read_u64(g->t, s + (uint64_t)cto, &ct, NULL) < 0)
+	if (!s || (s & 7) || gs_layout_read(&g->l, ctf, g->t, s, 0, &ct) < 0)
 		return false;
 	long ti = closing_transport(g, ct);
 	if (ti < 0 || known_stream(g, s))
@@ -87,12 +88,12 @@ void gs_grpc_find_dropped(gs_grpc *g)
 static size_t find(gs_grpc *g)
 {
 	size_t added = 0;
-	int64_t cto = gs_grpc_off2(g, ST_CT, CS_CT);
-	int64_t ato = g->l.offsets[CLS_ATTEMPT], aso = g->l.offsets[CSA_S];
+	int ctf = gs_layout_has(&g->l, ST_CT) ? ST_CT : CS_CT; /* CS_CT: 1.81 */
+	bool chain = gs_layout_has(&g->l, CLS_ATTEMPT) && gs_layout_has(&g->l, CSA_S);
 	bool any = false;
 	for (size_t i = 0; i < g->ntr; i++)
-		any |= g->tr[i].side == GS_CLIENT && g->tr[i].state == 1;
-	if (!any || cto < 0)
+		any |= g->tr[i].side == GS_CLIENT && g->tr[i].state == GS_TR_CLOSING;
+	if (!any || !gs_layout_has(&g->l, ctf))
 		return 0;
 	uint64_t *buf = NULL;
 	for (size_t i = 0; i < gs_rt_ngoroutines(g->rt); i++) {
@@ -121,13 +122,13 @@ static size_t find(gs_grpc *g)
 			uint64_t p = buf[k], a = 0, s = 0;
 			if (!p || (p & 7))
 				continue;
-			found = try_stream(g, gr, p, cto);
-			if (found || ato < 0 || aso < 0)
+			found = try_stream(g, gr, p, ctf);
+			if (found || !chain)
 				continue;
 			/* grpc.clientStream -> its current csAttempt -> the transport stream */
-			if (gs_target_read_u64(g->t, p + (uint64_t)ato, &a, NULL) == 0 && a && !(a & 7) &&
-			    gs_target_read_u64(g->t, a + (uint64_t)aso, &s, NULL) == 0)
-				found = try_stream(g, gr, s, cto);
+			if (gs_layout_read(&g->l, CLS_ATTEMPT, g->t, p, 0, &a) == 0 && a && !(a & 7) &&
+			    gs_layout_read(&g->l, CSA_S, g->t, a, 0, &s) == 0)
+				found = try_stream(g, gr, s, ctf);
 		}
 		added += found;
 	}

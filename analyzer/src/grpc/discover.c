@@ -133,33 +133,32 @@ static size_t dedupe(uint64_t *v, size_t n)
 
 /* A real transport's control buffer reports the transport's own done channel: 1 when it
  * does, 0 when it does not, -1 with *bad set when the memory to tell is unreadable. */
-static int valid(gs_target *t, const int64_t *o, uint64_t tr, bool server, uint64_t *bad)
+static int valid(gs_target *t, const gs_layout *l, uint64_t tr, bool server, uint64_t *bad)
 {
-	int64_t cbo = o[server ? GS_CONTROLBUF : GC_CONTROLBUF];
-	int64_t doneo = o[server ? GS_DONE : GC_CTXDONE];
+	int cbf = server ? GS_CONTROLBUF : GC_CONTROLBUF, donef = server ? GS_DONE : GC_CTXDONE;
 	uint64_t cb, done, cbdone;
-	if (cbo < 0 || doneo < 0 || o[CB_DONE] < 0)
+	if (!gs_layout_has(l, cbf) || !gs_layout_has(l, donef) || !gs_layout_has(l, CB_DONE))
 		return 0;
-	if (gs_target_read_u64(t, tr + (uint64_t)cbo, &cb, NULL) < 0)
-		return *bad = tr + (uint64_t)cbo, -1;
-	if (gs_target_read_u64(t, tr + (uint64_t)doneo, &done, NULL) < 0)
-		return *bad = tr + (uint64_t)doneo, -1;
+	if (gs_layout_read(l, cbf, t, tr, 0, &cb) < 0)
+		return *bad = tr + (uint64_t)l->offsets[cbf], -1;
+	if (gs_layout_read(l, donef, t, tr, 0, &done) < 0)
+		return *bad = tr + (uint64_t)l->offsets[donef], -1;
 	if (!cb || !done)
 		return 0;
-	if (gs_target_read_u64(t, cb + (uint64_t)o[CB_DONE], &cbdone, NULL) < 0)
-		return *bad = cb + (uint64_t)o[CB_DONE], -1;
+	if (gs_layout_read(l, CB_DONE, t, cb, 0, &cbdone) < 0)
+		return *bad = cb + (uint64_t)l->offsets[CB_DONE], -1;
 	return cbdone == done;
 }
 
 /* Keeps the valid transports; candidates that could not be told apart for unreadable
  * memory are listed in out->unreadable, not silently dropped. */
-static size_t keep_valid(gs_target *t, const int64_t *o, uint64_t *v, size_t n, bool server,
+static size_t keep_valid(gs_target *t, const gs_layout *l, uint64_t *v, size_t n, bool server,
 			 gs_found_transports *out)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < n; i++) {
 		uint64_t bad = 0;
-		int r = valid(t, o, v[i], server, &bad);
+		int r = valid(t, l, v[i], server, &bad);
 		if (r > 0) {
 			v[k++] = v[i];
 		} else if (r < 0 && out->nunreadable < GS_MAX_UNREADABLE_TRANSPORTS) {
@@ -229,9 +228,9 @@ int gs_find_transports_finish(gs_heap_scan *hs, gs_found_transports *out, gs_err
 	 * which client conns are reported) the same on every run. */
 	out->nclient_holders = dedupe(out->client_holders, out->nclient_holders);
 	gs_target *t = gs_rt_target(hs->rt);
-	out->nclient = keep_valid(t, hs->gl->offsets, out->client, dedupe(out->client, out->nclient),
+	out->nclient = keep_valid(t, hs->gl, out->client, dedupe(out->client, out->nclient),
 				  false, out);
-	out->nserver = keep_valid(t, hs->gl->offsets, out->server, dedupe(out->server, out->nserver),
+	out->nserver = keep_valid(t, hs->gl, out->server, dedupe(out->server, out->nserver),
 				  true, out);
 	free(hs);
 	if (nomem) {

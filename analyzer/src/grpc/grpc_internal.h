@@ -99,11 +99,13 @@ void gs_grpc_find_detached_clients(gs_grpc *g);
  * field that moved to another struct, e.g. Stream -> ClientStream in 1.81). */
 uint64_t gs_grpc_get(gs_grpc *g, uint64_t base, int field);
 uint64_t gs_grpc_get2(gs_grpc *g, uint64_t base, int a, int b);
+/* gs_grpc_get that tells a value from a failure: -1 (and *v = 0) when the field is absent,
+ * not a scalar, or unreadable (recorded in g->bad as gs_grpc_get does). */
+int gs_grpc_field(gs_grpc *g, uint64_t base, int field, uint64_t *v);
 /* A state field read and translated into the model's enum: first is the group's first
  * constant (GS_K_STREAM_ACTIVE, ...), n its count. */
 int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw);
 /* gs_target_read at base + the field's offset, recording a failure in g->bad; -1 then. */
 int gs_grpc_read(gs_grpc *g, uint64_t base, int64_t off, void *dst, size_t n);
-int64_t gs_grpc_off2(const gs_grpc *g, int a, int b); /* first resolved of two fields */
 
 #endif

@@ -49,6 +49,18 @@ uint64_t gs_grpc_get(gs_grpc *g, uint64_t base, int field)
 	return v;
 }
 
+int gs_grpc_field(gs_grpc *g, uint64_t base, int field, uint64_t *v)
+{
+	int64_t off = g->l.offsets[field];
+	unsigned w = g->l.widths[field];
+	uint64_t x = 0;
+	*v = 0;
+	if (off < 0 || !w || gs_grpc_read(g, base, off, &x, w) < 0)
+		return -1;
+	*v = w == 8 ? x : gs_layout_get(&g->l, field, (const uint8_t *)&x, w, -off);
+	return 0;
+}
+
 uint64_t gs_grpc_get2(gs_grpc *g, uint64_t base, int a, int b)
 {
 	return gs_grpc_get(g, base, g->l.offsets[a] >= 0 ? a : b);
@@ -59,23 +71,12 @@ int64_t gs_grpc_state(gs_grpc *g, enum gs_const_id first, int n, int64_t raw)
 	return gs_consts_canon(gs_rt_consts(g->rt), first, n, NULL, n, raw);
 }
 
-int64_t gs_grpc_off2(const gs_grpc *g, int a, int b)
-{
-	return g->l.offsets[a] >= 0 ? g->l.offsets[a] : g->l.offsets[b];
-}
-
 /* The DWARF type of a struct member, or NULL. */
 static const gs_dtype *member_type(gs_dwarf *d, const char *type, const char *member)
 {
 	const gs_dtype *t = gs_dwarf_type(d, type, NULL);
 	const gs_dmember *m = t ? gs_dwarf_member(gs_dwarf_resolve(t), member) : NULL;
 	return m ? m->type : NULL;
-}
-
-static bool member_is_pointer(gs_dwarf *d, const char *type, const char *member)
-{
-	const gs_dtype *t = member_type(d, type, member);
-	return t && gs_dwarf_resolve(t)->kind == GS_DK_POINTER;
 }
 
 static bool map_layout(gs_dwarf *d, const char *type, const char *member, gs_map_layout *out)
@@ -105,8 +106,7 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 	int64_t to = g->l.offsets[CB_TRFCHAN];
 	if (to >= 0) {
 		uint64_t w[2] = {0};
-		const gs_dtype *tt = member_type(g->d, TP "controlBuffer", "trfChan");
-		size_t n = tt && gs_dwarf_resolve(tt)->size >= 16 ? 16 : 8;
+		size_t n = g->l.kinds[CB_TRFCHAN] == GS_FK_IFACE ? 16 : 8; /* else a pointer */
 		gs_grpc_read(g, cb, to, w, n);
 		uint64_t data = n == 16 ? w[1] : w[0];
 		tr->throttled = data != 0;
@@ -116,7 +116,7 @@ static void read_loopy_and_cbuf(gs_grpc *g, gs_transport *tr, uint64_t loopy, ui
 		int kind = 0;
 		bool direct = false;
 		bool ptr = n == 8 || (data && gs_type_kind(g->ty, w[0], &kind, &direct, NULL) == 0 &&
-				      kind == 22 /* abi.Pointer */);
+				      kind == gs_const(gs_rt_consts(g->rt), GS_K_KIND_PTR));
 		if (ptr && data && gs_target_read_u64(g->t, data, &data, NULL) < 0)
 			data = 0;
 		tr->trf_chan = data;
@@ -244,9 +244,10 @@ gs_grpc *gs_grpc_begin(gs_rt *rt)
 	g->ty = gs_types_open(g->t, g->d, gs_rt_bias(rt), gs_rt_consts(rt), NULL);
 	if (!g->ty)
 		return g; /* no module data: nothing gRPC can be found, but goroutines still work */
-	g->buf_ptr = member_is_pointer(g->d, TP "Stream", "buf");
-	g->fc_ptr = member_is_pointer(g->d, TP "Stream", "fc");
-	g->wq_ptr = member_is_pointer(g->d, TP "Stream", "wq");
+	/* by pointer (1.33, 1.64) or embedded (1.81): the manifest's kind, as resolved */
+	g->buf_ptr = g->l.kinds[ST_BUF] == GS_FK_PTR;
+	g->fc_ptr = g->l.kinds[ST_FC] == GS_FK_PTR;
+	g->wq_ptr = g->l.kinds[ST_WQ] == GS_FK_PTR;
 	g->have_client_map = map_layout(g->d, TP "http2Client", "activeStreams", &g->client_map);
 	g->have_server_map = map_layout(g->d, TP "http2Server", "activeStreams", &g->server_map);
 	g->have_estd_map = map_layout(g->d, TP "loopyWriter", "estdStreams", &g->estd_map);

@@ -28,11 +28,12 @@ static int cmp_span(const void *a, const void *b)
 
 gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
 {
-	const int64_t *o = gs_rt_layout(g->rt)->offsets;
+	const gs_layout *l = gs_rt_layout(g->rt);
 	uint64_t mheap = 0, hdr[2];
-	if (o[RT_MHEAP_ALLSPANS] < 0 || o[RT_SPAN_START] < 0 || o[RT_SPAN_NPAGES] < 0 || o[RT_SPAN_STATE] < 0 ||
-	    o[RT_SPAN_ELEMSIZE] < 0 || gs_rt_global(g->rt, "runtime.mheap_", &mheap, NULL) < 0 || !mheap ||
-	    gs_target_read(g->t, mheap + (uint64_t)o[RT_MHEAP_ALLSPANS], hdr, sizeof hdr, NULL) < 0 ||
+	if (!gs_layout_has(l, RT_SPAN_START) || !gs_layout_has(l, RT_SPAN_NPAGES) ||
+	    !gs_layout_has(l, RT_SPAN_STATE) || !gs_layout_has(l, RT_SPAN_ELEMSIZE) ||
+	    gs_rt_global(g->rt, "runtime.mheap_", &mheap, NULL) < 0 || !mheap ||
+	    gs_layout_read_words(l, RT_MHEAP_ALLSPANS, g->t, mheap, 0, 2, hdr) < 0 ||
 	    !hdr[1] || hdr[1] > MAX_SPANS)
 		return NULL;
 	uint64_t *all = calloc(hdr[1], 8);
@@ -51,18 +52,18 @@ gs_heapobj_ix *gs_heapobj_open(gs_grpc *g)
 		return NULL;
 	}
 	for (uint64_t i = 0; i < hdr[1]; i++) {
-		uint64_t start, npages, elemsize;
-		uint8_t state, sclass = 0;
-		if (!all[i] || gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_START], &start, NULL) < 0 ||
-		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_NPAGES], &npages, NULL) < 0 ||
-		    gs_target_read_u64(g->t, all[i] + (uint64_t)o[RT_SPAN_ELEMSIZE], &elemsize, NULL) < 0 ||
-		    gs_target_read(g->t, all[i] + (uint64_t)o[RT_SPAN_STATE], &state, 1, NULL) < 0)
+		uint64_t start, npages, elemsize, state, sclass = 0;
+		if (!all[i] || gs_layout_read(l, RT_SPAN_START, g->t, all[i], 0, &start) < 0 ||
+		    gs_layout_read(l, RT_SPAN_NPAGES, g->t, all[i], 0, &npages) < 0 ||
+		    gs_layout_read(l, RT_SPAN_ELEMSIZE, g->t, all[i], 0, &elemsize) < 0 ||
+		    gs_layout_read(l, RT_SPAN_STATE, g->t, all[i], 0, &state) < 0)
 			continue;
 		if (state != GS_GO_SPAN_IN_USE(g->rt) || !npages || npages > (1u << 20) || !elemsize ||
 		    elemsize > npages * GS_GO_PAGE_SIZE(g->rt))
 			continue;
-		if (o[RT_SPAN_CLASS] >= 0 &&
-		    (gs_target_read(g->t, all[i] + (uint64_t)o[RT_SPAN_CLASS], &sclass, 1, NULL) < 0 || (sclass & GS_GO_SPANCLASS_NOSCAN)))
+		if (gs_layout_has(l, RT_SPAN_CLASS) &&
+		    (gs_layout_read(l, RT_SPAN_CLASS, g->t, all[i], 0, &sclass) < 0 ||
+		     (sclass & GS_GO_SPANCLASS_NOSCAN(g->rt))))
 			continue;
 		ix->v[ix->n++] = (span){start, start + npages * GS_GO_PAGE_SIZE(g->rt), elemsize};
 	}

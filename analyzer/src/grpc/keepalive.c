@@ -27,9 +27,10 @@ static void problem(gs_keepalive *ka, const char *what, int64_t v)
 /* A time.Duration field: positive, MaxInt64 = infinity; -1 when absent or implausible. */
 static int64_t duration(gs_grpc *g, gs_keepalive *ka, uint64_t base, int field, const char *what)
 {
-	int64_t v = 0;
-	if (g->l.offsets[field] < 0 || gs_grpc_read(g, base, g->l.offsets[field], &v, 8) < 0)
+	uint64_t u;
+	if (gs_grpc_field(g, base, field, &u) < 0)
 		return -1;
+	int64_t v = (int64_t)u;
 	if (v <= 0) {
 		problem(ka, what, v);
 		return -1;
@@ -39,17 +40,18 @@ static int64_t duration(gs_grpc *g, gs_keepalive *ka, uint64_t base, int field, 
 
 static int8_t flag(gs_grpc *g, uint64_t base, int field)
 {
-	uint8_t b = 0;
-	if (g->l.offsets[field] < 0 || gs_grpc_read(g, base, g->l.offsets[field], &b, 1) < 0)
+	uint64_t b;
+	if (gs_grpc_field(g, base, field, &b) < 0)
 		return -1;
 	return b != 0;
 }
 
 static int64_t last_read(gs_grpc *g, gs_keepalive *ka, uint64_t base, int field)
 {
-	int64_t v = 0;
-	if (g->l.offsets[field] < 0 || gs_grpc_read(g, base, g->l.offsets[field], &v, 8) < 0)
+	uint64_t u;
+	if (gs_grpc_field(g, base, field, &u) < 0)
 		return -1;
+	int64_t v = (int64_t)u;
 	if (v != 0 && (v < MIN_UNIX_NS || v > MAX_UNIX_NS)) {
 		problem(ka, "lastRead", v);
 		return -1;
@@ -90,14 +92,12 @@ void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr)
 	ka->time = duration(g, ka, a, client ? GC_KP_TIME : GS_KP_TIME, "keepalive Time");
 	ka->timeout = duration(g, ka, a, client ? GC_KP_TIMEOUT : GS_KP_TIMEOUT, "keepalive Timeout");
 	ka->last_read = last_read(g, ka, a, client ? GC_LAST_READ : GS_LAST_READ);
-	int bdp = client ? GC_BDPEST : GS_BDPEST;
-	uint64_t p = 0;
-	if (g->l.offsets[bdp] >= 0 && gs_grpc_read(g, a, g->l.offsets[bdp], &p, 8) == 0)
+	uint64_t p, u;
+	if (gs_grpc_field(g, a, client ? GC_BDPEST : GS_BDPEST, &p) == 0)
 		ka->bdp = p != 0;
-	int32_t w = 0;
-	int wf = client ? GC_INITIAL_WINDOW : GS_INITIAL_WINDOW;
 	ka->initial_window = -1;
-	if (g->l.offsets[wf] >= 0 && gs_grpc_read(g, a, g->l.offsets[wf], &w, 4) == 0) {
+	if (gs_grpc_field(g, a, client ? GC_INITIAL_WINDOW : GS_INITIAL_WINDOW, &u) == 0) {
+		int32_t w = (int32_t)u; /* an int32: sign-extended by the accessor */
 		if (w > 0)
 			ka->initial_window = w;
 		else
@@ -112,10 +112,8 @@ void gs_grpc_read_keepalive(gs_grpc *g, gs_transport *tr)
 		ka->max_age_grace = duration(g, ka, a, GS_KP_GRACE, "MaxConnectionAgeGrace");
 		ka->min_time = duration(g, ka, a, GS_KEP_MINTIME, "EnforcementPolicy MinTime");
 		ka->enf_permit = flag(g, a, GS_KEP_PERMIT);
-		uint8_t s = 0;
-		if (g->l.offsets[GS_PINGSTRIKES] >= 0 &&
-		    gs_grpc_read(g, a, g->l.offsets[GS_PINGSTRIKES], &s, 1) == 0)
-			ka->ping_strikes = s;
+		if (gs_grpc_field(g, a, GS_PINGSTRIKES, &u) == 0)
+			ka->ping_strikes = (int)u;
 	}
 	g->bad = before; /* none of this is what a verdict's readability rests on */
 }

@@ -228,12 +228,12 @@ static bool is_handler_frame(const char *fn)
  * transports. */
 static void find_detached(gs_grpc *g, uint64_t goid, const uint64_t *words, size_t n)
 {
-	int64_t sto = gs_grpc_off2(g, ST_ST, SS_ST);
-	if (sto < 0)
+	int stf = gs_layout_has(&g->l, ST_ST) ? ST_ST : SS_ST; /* SS_ST: 1.81 */
+	if (!gs_layout_has(&g->l, stf))
 		return;
 	for (size_t w = 0; w < n; w++) {
-		uint64_t p = words[w], data = 0;
-		if (!p || (p & 7) || gs_target_read_u64(g->t, p + (uint64_t)sto + 8, &data, NULL) < 0)
+		uint64_t p = words[w], data = 0; /* the st interface's data word */
+		if (!p || (p & 7) || gs_layout_read_words(&g->l, stf, g->t, p, 1, 1, &data) < 0)
 			continue;
 		for (size_t ti = 0; ti < g->ntr; ti++) {
 			if (g->tr[ti].side != GS_SERVER || g->tr[ti].addr != data)

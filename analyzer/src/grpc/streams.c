@@ -313,9 +313,9 @@ void gs_grpc_read_streams(gs_grpc *g, size_t ti)
 	tr->first_stream = g->nst;
 	if (!have)
 		return;
-	int64_t mo = g->l.offsets[server ? GS_ACTIVE_STREAMS : GC_ACTIVE_STREAMS];
 	uint64_t mp = 0;
-	if (mo < 0 || gs_target_read_u64(g->t, tr->addr + (uint64_t)mo, &mp, NULL) < 0)
+	if (gs_layout_read(&g->l, server ? GS_ACTIVE_STREAMS : GC_ACTIVE_STREAMS, g->t, tr->addr, 0,
+			   &mp) < 0)
 		return;
 	collect c = {g, NULL, 0, false};
 	gs_err e;

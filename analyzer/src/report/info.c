@@ -97,6 +97,10 @@ void gs_report_info(gs_rt *rt, const gs_info *in, bool json, gs_strbuf *out)
 		gs_strbuf_json_str(out, in->symbols_from ? in->symbols_from : "");
 		gs_strbuf_puts(out, ",\"constants\":");
 		gs_strbuf_json_str(out, gs_consts_sources(gs_rt_consts(rt)));
+		char detail[200];
+		gs_consts_detail(gs_rt_consts(rt), detail, sizeof detail);
+		gs_strbuf_puts(out, ",\"constants_detail\":");
+		gs_strbuf_json_str(out, detail);
 		gs_strbuf_puts(out, "}}\n");
 		return;
 	}
