@@ -359,6 +359,9 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_xstrdup(e.msg);
 		return 1;
 	}
+	/* the page cache goes before the peers open (each theirs once built, peers.c): judging
+	 * reads no memory */
+	gs_session_models_built(s);
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0) {
 		free(ids);
 		free(labels);
@@ -377,16 +380,13 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		gs[i] = ps.p[i - 1].g;
 		set[i] = (gs_snapview){rts[i], gs[i], &dg[i], ps.p[i - 1].core, ps.p[i - 1].s->exe_path};
 	}
-	for (size_t i = 0; i <= ps.n; i++) /* the page caches go: judging reads no memory */
-		gs_session_models_built(i ? ps.p[i - 1].s : s);
 	if (gs_diagnose_set(rts, gs, n, ids, nids, dg, &e) < 0) {
 		*errmsg = gs_xstrdup(e.msg);
 		rc = e.code == GS_EINPUT ? 2 : 1;
 	} else {
 		gs_phases_mark(&s->phases, "verdicts");
-		/* --label narrows each snapshot's verdicts by that snapshot's own labels */
-		for (size_t i = 0; i < n; i++)
-			gs_diagnosis_filter_labels(rts[i], &dg[i], labels, nlabels);
+		/* --label narrows the set as one: a peer's verdict a kept chain reaches stays */
+		gs_diagnosis_set_filter_labels(rts, dg, n, labels, nlabels);
 		gs_report_why_blocked_set(set, n, fmt, out);
 		for (size_t i = 0; i < n; i++)
 			gs_diagnosis_free(&dg[i]);
