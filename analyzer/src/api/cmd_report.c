@@ -79,6 +79,8 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	gs_session_models_built(s);
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0)
 		return rc;
+	if (ps.n) /* their opening is no verdict time */
+		gs_phases_mark(&s->phases, "peers");
 	size_t n = ps.n + 1;
 	gs_rt **rts = gs_xcalloc(n, sizeof *rts);
 	gs_grpc **gs = gs_xcalloc(n, sizeof *gs);

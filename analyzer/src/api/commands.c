@@ -367,6 +367,8 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		free(labels);
 		return rc;
 	}
+	if (ps.n) /* their opening is no verdict time */
+		gs_phases_mark(&s->phases, "peers");
 	size_t n = ps.n + 1;
 	gs_rt **rts = gs_xcalloc(n, sizeof *rts);
 	gs_grpc **gs = gs_xcalloc(n, sizeof *gs);
