@@ -60,6 +60,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/gs_check.h tests/unit/gobins.h $(BUI
 # models, so no Go toolchain or core is needed.
 DIAG_OBJS := $(filter $(BUILD)/obj/analyzer/src/diagnose/% $(BUILD)/obj/analyzer/src/util/% \
                $(BUILD)/obj/analyzer/src/report/findings.o $(BUILD)/obj/analyzer/src/grpc/states.o \
+               $(BUILD)/obj/analyzer/src/report/why_blocked.o \
                $(BUILD)/obj/analyzer/src/goruntime/labels_set.o,$(LIB_OBJS))
 $(filter $(BUILD)/tests/test_diag_%,$(UNIT_BINS)): $(BUILD)/tests/test_diag_%: tests/unit/test_diag_%.c \
 		tests/unit/mock_model.c tests/unit/mock_model.h tests/unit/gs_check.h $(DIAG_OBJS)

@@ -9,6 +9,7 @@ progressing; afterwards the process runs, untraced. And `--pid` answers from its
 what a core taken with gcore of the same (static) process answers."""
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -100,14 +101,35 @@ def check_sampling(t, pair):
             t.check(not set(slow) & own and set(slow) <= set(d.get("progressing", [])),
                     "%s: slow goroutines %s have no verdict and are progressing: %s"
                     % (pair, slow, d.get("progressing")))
+            # ... and then it is marked progressing: a moving step is no end of a chain.
+            prog = set(d.get("progressing", []))
+            bad = [(v["goroutine"], v.get("reached"), v.get("progressing")) for v in d["verdicts"]
+                   if bool(v.get("progressing")) != bool(v.get("reached") and v["goroutine"] in prog)]
+            t.check(not bad, "%s: exactly the chain steps that moved are \"progressing\": true %s"
+                    % (pair, bad))
         rc, out, err = run(["why-blocked", "--pid", str(p.pid), "--samples", "2",
                             "--interval", "0.2"])
         t.check(rc == 0 and "progressing (moved between samples" in out and "sample 2 at" in out,
                 "%s: why-blocked text lists the samples and the progressing goroutines" % pair)
+        check_text_steps(t, pair, out)
         check_alive(t, pair, p)
     finally:
         p.kill()
         p.wait()
+
+
+def check_text_steps(t, pair, out):
+    """Every goroutine a chain line names says "(progressing)" exactly when it is among the
+    progressing ones (whether the slow goroutine is a step depends on timing: both ways
+    hold)."""
+    m = re.search(r"^progressing \(moved between samples, so no verdict\): \d+ goroutines?:([\d ]*)$",
+                  out, re.M)
+    prog = set(int(x) for x in m.group(1).split()) if m else set()
+    steps = re.findall(r"goroutine (\d+) \([^)]*\)( \(progressing\))?",
+                       "\n".join(l for l in out.splitlines() if l.startswith("  next: ")))
+    bad = [(int(g), bool(p)) for g, p in steps if bool(p) != (int(g) in prog)]
+    t.check(not bad, "%s: why-blocked text marks exactly the moving chain steps (progressing): %s"
+            % (pair, bad or "%d steps" % len(steps)))
 
 
 def check_misuse(t):

@@ -77,8 +77,13 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	gs_grpc *g = gs_session_grpc_for_verdicts(s, &e);
 	if (!g)
 		return fail(errmsg, 1, "%s%s", e.msg, "");
+	/* the page cache goes before the peers open (each theirs once built, peers.c): judging
+	 * reads no memory */
+	gs_session_models_built(s);
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0)
 		return rc;
+	if (ps.n) /* their opening is no verdict time */
+		gs_phases_mark(&s->phases, "peers");
 	size_t n = ps.n + 1;
 	gs_rt **rts = gs_calloc(n, sizeof *rts, NULL);
 	gs_grpc **gs = gs_calloc(n, sizeof *gs, NULL);
@@ -96,8 +101,6 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 		gs[i] = ps.p[i - 1].g;
 		names[i - 1] = ps.p[i - 1].core;
 	}
-	for (size_t i = 0; i <= ps.n; i++) /* the page caches go: judging reads no memory */
-		gs_session_models_built(i ? ps.p[i - 1].s : s);
 	if (gs_diagnose_set(rts, gs, n, NULL, 0, dg, &e) < 0) {
 		rc = fail(errmsg, e.code == GS_EINPUT ? 2 : 1, "%s%s", e.msg, "");
 		goto done;

@@ -404,11 +404,16 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		*errmsg = gs_msg_dup(e.msg);
 		return 1;
 	}
+	/* the page cache goes before the peers open (each theirs once built, peers.c): judging
+	 * reads no memory */
+	gs_session_models_built(s);
 	if ((rc = gs_peers_open(s, cl, &ps, errmsg)) != 0) {
 		free(ids);
 		free(labels);
 		return rc;
 	}
+	if (ps.n) /* their opening is no verdict time */
+		gs_phases_mark(&s->phases, "peers");
 	size_t n = ps.n + 1;
 	gs_rt **rts = gs_calloc(n, sizeof *rts, NULL);
 	gs_grpc **gs = gs_calloc(n, sizeof *gs, NULL);
@@ -427,17 +432,14 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		gs[i] = ps.p[i - 1].g;
 		set[i] = (gs_snapview){rts[i], gs[i], &dg[i], ps.p[i - 1].core, ps.p[i - 1].s->exe_path};
 	}
-	for (size_t i = 0; i <= ps.n; i++) /* the page caches go: judging reads no memory */
-		gs_session_models_built(i ? ps.p[i - 1].s : s);
 	if (gs_diagnose_set(rts, gs, n, ids, nids, dg, &e) < 0) {
 		*errmsg = gs_msg_dup(e.msg);
 		rc = e.code == GS_EINPUT ? 2 : 1;
 	} else {
 		gs_phases_mark(&s->phases, "verdicts");
-		/* --label narrows each snapshot's verdicts by that snapshot's own labels */
-		for (size_t i = 0; i < n; i++)
-			if (gs_diagnosis_filter_labels(rts[i], &dg[i], labels, nlabels) < 0)
-				gs_strbuf_fail(out); /* the command says "out of memory" */
+		/* --label narrows the set as one: a peer's verdict a kept chain reaches stays */
+		if (gs_diagnosis_set_filter_labels(rts, dg, n, labels, nlabels) < 0)
+			gs_strbuf_fail(out); /* the command says "out of memory" */
 		gs_report_why_blocked_set(set, n, fmt, out);
 		for (size_t i = 0; i < n; i++)
 			gs_diagnosis_free(&dg[i]);

@@ -132,6 +132,9 @@ static int open_one(gs_session *s, gs_peer *p, gs_session *const *donors, size_t
 		return fail(errmsg, 1, e.msg);
 	warn_ctx w = {s, named ? p->core : NULL};
 	gs_session_warnings(p->s, peer_warning, &w);
+	/* Its models are built: its page cache goes now, not once every peer is open (N
+	 * snapshots would hold N caches at once). */
+	gs_session_models_built(p->s);
 	return 0;
 }
 

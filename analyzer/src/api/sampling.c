@@ -239,6 +239,12 @@ static int render_why_blocked(sample *sm, size_t n, const gs_diff *all, const ui
 		free(prog);
 		return fail(errmsg, e.msg, e.code == GS_EINPUT ? 2 : 1);
 	}
+	/* A chain step that moved is no end of a stuck chain: say so where it is named. */
+	for (size_t i = 0; i < kept.n; i++) {
+		bool found;
+		enum gs_change c = goroutine_change(all, kept.v[i].goid, &found);
+		kept.v[i].progressing = kept.v[i].reached && !(found && c == GS_CH_PARKED);
+	}
 	gs_strbuf tmp;
 	gs_strbuf_init(&tmp);
 	gs_report_why_blocked(last->s->rt, last->g, &kept, fmt, &tmp);

@@ -12,4 +12,12 @@
 int gs_diagnosis_filter_labels(gs_rt *rt, gs_diagnosis *dg, const char *const *filters,
 			       size_t n);
 
+/* The same over the n snapshots of a set (dg[i]: snapshot i's diagnosis, rt[i] its
+ * runtime): one filter, not one per snapshot. A verdict stays when its goroutine's labels
+ * satisfy the filters in its own snapshot, or when a kept verdict's chain reaches it, in its
+ * snapshot or across (peer_chain, across), transitively. -1 when out of memory (the set is
+ * left whole). */
+int gs_diagnosis_set_filter_labels(gs_rt *const *rt, gs_diagnosis *dg, size_t nsnap,
+				   const char *const *filters, size_t n);
+
 #endif

@@ -60,6 +60,9 @@ typedef struct gs_verdict {
 	size_t nacross;
 	bool reached;         /* not asked for: reached through another verdict's chain */
 	bool nomem;           /* evidence or chain dropped for want of memory */
+	/* Live sampling: the goroutine moved between samples. Only a chain step (reached) can
+	 * be: it is where a stuck chain meets something that runs, not the chain's end. */
+	bool progressing;
 } gs_verdict;
 
 typedef struct gs_diagnosis {

@@ -189,8 +189,9 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setc
 		const gs_frame *top = gr ? gs_rt_user_frame(rt, gr) : NULL;
 		if (i)
 			gs_strbuf_putc(out, '\n');
-		gs_strbuf_printf(out, "goroutine %llu: %s%s\n", (unsigned long long)v->goid, v->code,
-				 v->reached ? "  (reached through a chain)" : "");
+		gs_strbuf_printf(out, "goroutine %llu: %s%s%s\n", (unsigned long long)v->goid, v->code,
+				 v->reached ? "  (reached through a chain)" : "",
+				 v->progressing ? " (progressing)" : "");
 		char e1[1024], e2[1024];
 		gs_strbuf_printf(out, "  %s\n", GS_SAFE(v->summary, e1));
 		if (gr)
@@ -205,8 +206,9 @@ static void text(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setc
 			gs_strbuf_puts(out, "  next: ");
 			for (size_t k = 0; k < v->nchain; k++) {
 				const gs_verdict *c = find_in(ix, dg->n, v->chain[k]);
-				gs_strbuf_printf(out, "%sgoroutine %llu (%s)", k ? ", " : "",
-						 (unsigned long long)v->chain[k], c ? c->code : "?");
+				gs_strbuf_printf(out, "%sgoroutine %llu (%s)%s", k ? ", " : "",
+						 (unsigned long long)v->chain[k], c ? c->code : "?",
+						 c && c->progressing ? " (progressing)" : "");
 			}
 			gs_strbuf_putc(out, '\n');
 		}
@@ -265,6 +267,18 @@ static void group_labels(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroup *grp
 	}
 }
 
+/* Live sampling: members that moved between samples are chain steps, not ends. */
+static void group_progressing(const gs_diagnosis *dg, const gs_vgroup *grp, gs_strbuf *out)
+{
+	size_t p = 0;
+	for (size_t m = 0; m < grp->n; m++)
+		p += dg->v[grp->members[m]].progressing;
+	if (p == grp->n)
+		gs_strbuf_puts(out, " (progressing)");
+	else if (p)
+		gs_strbuf_printf(out, " (%zu of them progressing)", p);
+}
+
 static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, size_t j,
 		       const setctx *sc, gs_strbuf *out)
 {
@@ -273,6 +287,7 @@ static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, 
 	size_t more = grp->blocks - grp->n;
 	gs_strbuf_printf(out, "[%zu] %s: %zu goroutine%s%s", j + 1, grp->code, grp->n,
 			 grp->n == 1 ? "" : "s", v->reached ? " (reached through chains)" : "");
+	group_progressing(dg, grp, out);
 	if (more)
 		gs_strbuf_printf(out, "; %zu more wait%s on %s", more, more == 1 ? "s" : "",
 				 grp->n == 1 ? "it" : "them");
@@ -304,7 +319,7 @@ static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, 
 					 (unsigned long long)v->chain[k], w >= 0 ? dg->v[w].code : "?");
 			if (w >= 0)
 				gs_strbuf_printf(out, ", group %zu", gr->group_of[w] + 1);
-			gs_strbuf_putc(out, ')');
+			gs_strbuf_puts(out, w >= 0 && dg->v[w].progressing ? ") (progressing)" : ")");
 		}
 		gs_strbuf_putc(out, '\n');
 	}
@@ -439,6 +454,8 @@ static void json_verdicts(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, c
 		if (sc)
 			json_across(sc, v, out);
 		gs_strbuf_printf(out, ",\"reached\":%s", v->reached ? "true" : "false");
+		if (v->progressing) /* live sampling only: absent otherwise */
+			gs_strbuf_puts(out, ",\"progressing\":true");
 		const gs_labels *l = labels_of(rt, v->goid);
 		if (l) { /* absent when the goroutine has none */
 			gs_strbuf_puts(out, ",\"labels\":");
