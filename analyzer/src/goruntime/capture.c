@@ -8,16 +8,20 @@
 #include "model_internal.h"
 
 /* The span fields the copy is steered by; the same names the heap scan reads. */
-enum { SP_START, SP_NPAGES, SP_STATE, SP_CLASS, SP_ALLSPANS, SP_N };
+enum { SP_START, SP_NPAGES, SP_STATE, SP_CLASS, SP_ALLSPANS, SP_ARENAS, SP_N };
 static const gs_field_spec span_fields[SP_N] = {
 	[SP_START] = {"runtime.mspan", "startAddr", NULL, false, NULL, GS_FK_U64},
 	[SP_NPAGES] = {"runtime.mspan", "npages", NULL, false, NULL, GS_FK_U64},
 	[SP_STATE] = {"runtime.mspan", "state", "s", false, NULL, GS_FK_U8},
 	[SP_CLASS] = {"runtime.mspan", "spanclass", NULL, false, NULL, GS_FK_U8},
 	[SP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, NULL, GS_FK_ANY},
+	/* the index of every heap arena (renamed in Go 1.25) */
+	[SP_ARENAS] = {"runtime.mheap", "heapArenas|allArenas", NULL, false, NULL, GS_FK_SLICE},
 };
 
 #define ARENA_BYTES ((uint64_t)64 << 20) /* heapArenaBytes on linux/amd64 */
+#define ARENA_BASE_OFFSET 0xffff800000000000ull /* arenaBaseOffset on amd64 */
+#define MAX_ARENAS ((uint64_t)1 << 16)        /* 4 TiB of heap */
 /* A pointer-free object larger than this, alone in its span, is a message or frame buffer
  * whose bytes no answer shows: not copied. Smaller ones hold strings and tables. */
 #define LARGE_NOSCAN ((uint64_t)64 << 10)
@@ -106,10 +110,11 @@ static void add_chunks(rangev *arenas, uint64_t *chunks, size_t nch)
 	}
 }
 
-/* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, the spans worth
- * copying into *heap. */
-static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas, rangev *spans,
-		       gs_capture_stats *st)
+/* The heap's spans: arenas (64 MiB chunks holding any span) into *arenas, unless it is NULL,
+ * the spans worth copying into *heap. The span structs are copied here unless the image
+ * has them already (structs_copied: they lie outside the arenas, copied with the mappings). */
+static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, bool structs_copied,
+		       rangev *arenas, rangev *spans, gs_capture_stats *st)
 {
 	const int64_t *o = l->offsets;
 	uint64_t mheap, hdr[2];
@@ -126,11 +131,13 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		return;
 	}
 	/* The span structs in bulk, then read from the copy. */
-	rangev sr = { 0 };
-	for (size_t i = 0; i < n; i++)
-		add(&sr, ptr[i], ssize);
-	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
-	free(sr.v);
+	if (!structs_copied) {
+		rangev sr = { 0 };
+		for (size_t i = 0; i < n; i++)
+			add(&sr, ptr[i], ssize);
+		gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
+		free(sr.v);
+	}
 	size_t nch = 0, chcap = n * 2;
 	uint64_t *chunks = gs_xmalloc(chcap * sizeof *chunks);
 	uint8_t *buf = gs_xmalloc(ssize);
@@ -142,8 +149,8 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 		if (!np || np > (1u << 20) || start + np * GS_GO_PAGE_SIZE(rt) < start)
 			continue;
 		/* every arena the span covers (a large one crosses several) */
-		for (uint64_t c = start / ARENA_BYTES; c <= (start + np * GS_GO_PAGE_SIZE(rt) - 1) / ARENA_BYTES;
-		     c++) {
+		for (uint64_t c = start / ARENA_BYTES;
+		     arenas && c <= (start + np * GS_GO_PAGE_SIZE(rt) - 1) / ARENA_BYTES; c++) {
 			if (nch == chcap) {
 				chcap *= 2;
 				chunks = gs_xrealloc(chunks, chcap * sizeof *chunks);
@@ -160,8 +167,38 @@ static void list_spans(gs_rt *rt, const gs_layout *l, bool heap, rangev *arenas,
 	}
 	free(buf);
 	free(ptr);
-	add_chunks(arenas, chunks, nch);
+	if (arenas)
+		add_chunks(arenas, chunks, nch);
 	free(chunks);
+}
+
+/* The heap arenas as the runtime lists them (mheap_.heapArenas), into *arenas: known
+ * without reading a span, so that the memory outside them — the span structs among it — is
+ * copied first, once. 0, or -1 when the list is missing or implausible. */
+static int heap_arenas(gs_rt *rt, const gs_layout *l, rangev *arenas)
+{
+	uint64_t mheap, hdr[2];
+	if (l->offsets[SP_ARENAS] < 0 || gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    gs_target_read(rt->target, mheap + (uint64_t)l->offsets[SP_ARENAS], hdr, sizeof hdr,
+			   NULL) < 0 || !hdr[1] || hdr[1] > MAX_ARENAS)
+		return -1;
+	size_t n = (size_t)hdr[1];
+	uint64_t *idx = malloc(n * sizeof *idx);
+	if (!idx || gs_target_read(rt->target, hdr[0], idx, n * sizeof *idx, NULL) < 0) {
+		free(idx);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t base = idx[i] * ARENA_BYTES + ARENA_BASE_OFFSET; /* arenaBase(i) */
+		if (idx[i] >= ((uint64_t)1 << 38) || base >= ((uint64_t)1 << 47)) {
+			free(idx);
+			return -1;
+		}
+		idx[i] = base / ARENA_BYTES;
+	}
+	add_chunks(arenas, idx, n);
+	free(idx);
+	return 0;
 }
 
 /* The addresses in runtime.allgs (n of them), or NULL. */
@@ -311,13 +348,22 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 	memset(&l, 0, sizeof l);
 	gs_layout_resolve(&l, span_fields, SP_N, rt->dwarf, NULL);
 	rangev arenas = { 0 }, spans = { 0 };
-	if (heap)
-		list_spans(rt, &l, heap, &arenas, &spans, st);
-	else /* without the span list: from the lowest g's arena to the highest's */
-		g_arenas(rt, &arenas);
 	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
-	 * persistent chunks, poll descriptors), the threads' own stacks. */
-	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n, !heap);
+	 * persistent chunks, poll descriptors), the threads' own stacks. With the runtime's own
+	 * list of arenas, that comes first and the span structs are read from it. */
+	if (heap && heap_arenas(rt, &l, &arenas) == 0) {
+		gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n, false,
+					   gs_rt_exec(rt));
+		list_spans(rt, &l, heap, true, NULL, &spans, st);
+	} else {
+		arenas.n = 0;
+		if (heap)
+			list_spans(rt, &l, heap, false, &arenas, &spans, st);
+		else /* without the span list: from the lowest g's arena to the highest's */
+			g_arenas(rt, &arenas);
+		gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n,
+					   !heap, gs_rt_exec(rt));
+	}
 	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n, gs_rt_exec(rt));
 	if (!heap)
 		copy_ms(rt);
