@@ -29,10 +29,6 @@ static const gs_field_spec span_fields[SP_N] = {
 #define MAX_GS ((uint64_t)1 << 24)
 #define MAX_STACK ((uint64_t)1 << 30)
 #define BELOW_SP 256u
-/* Below a parked goroutine's saved stack pointer only the word or two its frame pointer
- * may sit in: every reader of its stack (unwinder, pointer scans, diff) starts at sp, and
- * at 60,000 goroutines a wider margin is 15 MiB more to copy while the process waits. */
-#define BELOW_G_SP 16u
 #define MAX_MS 100000
 #define G_GAP ((uint64_t)4 << 10)
 /* Stacks closer than this are copied as one range (with the unused bottom of the next):
@@ -291,7 +287,9 @@ static void copy_goroutines(gs_rt *rt, bool stacks, gs_capture_stats *st)
 		/* A running goroutine's stack pointer is in its thread's registers: all of it. */
 		if (sp < lo || sp >= hi || status == GS_G_RUNNING)
 			sp = lo;
-		sp = sp - lo > BELOW_G_SP ? sp - BELOW_G_SP : lo;
+		/* A little below the stack pointer too: the unwinder looks at the frame pointer
+		 * saved just under it. */
+		sp = sp - lo > BELOW_SP ? sp - BELOW_SP : lo;
 		add(&sr, sp, hi - sp);
 	}
 	/* Where each thread stands (a system stack: g0's, a signal stack) and what it calls. */
