@@ -362,7 +362,7 @@ void gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st)
 		else /* without the span list: from the lowest g's arena to the highest's */
 			g_arenas(rt, &arenas);
 		gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n,
-					   !heap, gs_rt_exec(rt));
+					   !heap, heap ? gs_rt_exec(rt) : NULL);
 	}
 	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n, gs_rt_exec(rt));
 	if (!heap)
