@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """How long `grpcscope --pid` pauses a live process: the many-streams scenario program is
 started with about 10,000 and 60,000 goroutines (three a stream: the client's, the handler's
-and the stream's own), and `info` and `why-blocked` are run against it several times; each
-run's pause is the one grpcscope reports (info's pause_ms; GRPCSCOPE_TIMING's "paused" for
-why-blocked). Prints the median and the maximum of each. Figures only; no pass/fail.
+and the stream's own), and each command (`info` and `why-blocked` unless --commands says
+otherwise) is run against it several times; each run's pause is the one grpcscope reports
+(info's pause_ms; GRPCSCOPE_TIMING's "paused" for the others). Prints the median and the
+maximum of each, and with --baseline the ratio of the medians. Figures only; no pass/fail.
 
 Usage: bench/live_pause.py [--reps N] [--pair PAIR] [--goroutines N,N] [--baseline GRPCSCOPE]
+                           [--commands info,why-blocked,goroutines,streams]
 (--baseline: another grpcscope binary measured alternately on the same process)."""
 import argparse
 import json
@@ -61,14 +63,16 @@ def pause_of(gs, cmd, pid):
 
 
 def report(name, ms, walls):
+    """Prints one line; returns the median pause (the whole run's when none is reported)."""
     ok = [m for m in ms if m is not None]
     if not ok:
         # A grpcscope from before the copy kept the process paused for all of its run.
         print("  %-44s no pause reported; whole run median %.1f ms, max %.1f ms"
               % (name, statistics.median(walls), max(walls)))
-        return
+        return statistics.median(walls)
     print("  %-44s median %7.1f ms  max %7.1f ms  (%d runs: %s)"
           % (name, statistics.median(ok), max(ok), len(ok), " ".join("%.0f" % m for m in ok)))
+    return statistics.median(ok)
 
 
 def main():
@@ -77,6 +81,7 @@ def main():
     ap.add_argument("--pair", default="go127-grpc181")
     ap.add_argument("--goroutines", default="10000,60000")
     ap.add_argument("--baseline")
+    ap.add_argument("--commands", default="info,why-blocked")
     a = ap.parse_args()
     exe = os.path.join(OUT, a.pair, "many-streams", "exe")
     if not os.path.isfile(exe):
@@ -93,7 +98,7 @@ def main():
                     if line.startswith("VmRSS:"):
                         rss = int(line.split()[1]) // 1024
             print("%s many-streams, %d goroutines, RSS %d MiB:" % (a.pair, info["goroutines"], rss))
-            for cmd in ("info", "why-blocked"):
+            for cmd in a.commands.split(","):
                 got = {name: [] for name, _ in bins}
                 walls = {name: [] for name, _ in bins}
                 for _ in range(a.reps):
@@ -105,8 +110,11 @@ def main():
                         if st in "tT" or p.poll() is not None:
                             sys.exit("live_pause: the process is %s after %s %s"
                                      % ("gone" if p.poll() is not None else "stopped", name, cmd))
-                for name, _ in bins:
-                    report("%s %s" % (name, cmd), got[name], walls[name])
+                med = {name: report("%s %s" % (name, cmd), got[name], walls[name])
+                       for name, _ in bins}
+                if a.baseline and med["baseline"]:
+                    print("  %-44s %.2f of the baseline's median"
+                          % ("ratio " + cmd, med["grpcscope"] / med["baseline"]))
         finally:
             p.kill()
             p.wait()

@@ -371,7 +371,7 @@ START_TEST(test_live_target_image_after_resume)
 	uint64_t r[1][2] = { { (uint64_t)(uintptr_t)known_pattern, 64 } };
 	ck_assert_uint_eq(gs_target_capture(t, (const uint64_t(*)[2])r, 1, NULL), 64);
 	uint64_t skip[1][2] = { { (uint64_t)(uintptr_t)untouched + 3 * 4096, 4096 } };
-	ck_assert_uint_gt(gs_target_capture_mappings(t, (const uint64_t(*)[2])skip, 1, false), 0);
+	ck_assert_uint_gt(gs_target_capture_mappings(t, (const uint64_t(*)[2])skip, 1, false, NULL), 0);
 	gs_target_resume(t);
 	ck_assert(counter_moves(0));
 	uint8_t b[64], z[64];

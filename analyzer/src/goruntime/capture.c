@@ -8,6 +8,7 @@
 #include "heapwalk.h"
 #include "model_internal.h"
 
+#define MAX_ARENAS ((uint64_t)1 << 16) /* 4 TiB of heap */
 /* A pointer-free object larger than this, alone in its span, is a message or frame buffer
  * whose bytes no answer shows: not copied. Smaller ones hold strings and tables. */
 #define LARGE_NOSCAN ((uint64_t)64 << 10)
@@ -96,9 +97,11 @@ static void add_chunks(gs_rt *rt, rangev *arenas, uint64_t *chunks, size_t nch)
 	}
 }
 
-/* The heap's spans: arenas (heapArenaBytes chunks holding any span) into *arenas, the
- * spans worth copying into *heap. False when out of memory. */
-static bool list_spans(gs_rt *rt, bool heap, rangev *arenas, rangev *spans,
+/* The heap's spans: arenas (heapArenaBytes chunks holding any span) into *arenas, unless it
+ * is NULL, the spans worth copying into *heap. The span structs are copied here unless the
+ * image has them already (structs_copied: they lie outside the arenas, copied with the
+ * mappings). False when out of memory. */
+static bool list_spans(gs_rt *rt, bool heap, bool structs_copied, rangev *arenas, rangev *spans,
 		       gs_capture_stats *st)
 {
 	const gs_layout *l = &rt->layout;
@@ -118,16 +121,20 @@ static bool list_spans(gs_rt *rt, bool heap, rangev *arenas, rangev *spans,
 		return true;
 	}
 	/* The span structs in bulk, then read from the copy. */
-	rangev sr = { 0 };
-	for (size_t i = 0; i < n; i++)
-		add(&sr, ptr[i], ssize);
-	gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
-	free(sr.v);
+	bool sr_nomem = false;
+	if (!structs_copied) {
+		rangev sr = { 0 };
+		for (size_t i = 0; i < n; i++)
+			add(&sr, ptr[i], ssize);
+		gs_target_capture(t, (const uint64_t(*)[2])sr.v, sr.n, gs_rt_exec(rt));
+		free(sr.v);
+		sr_nomem = sr.nomem;
+	}
 	uint64_t arena = GS_GO_HEAP_ARENA_BYTES(rt), page = GS_GO_PAGE_SIZE(rt);
 	size_t nch = 0, chcap = n * 2;
 	uint64_t *chunks = gs_calloc(chcap, sizeof *chunks, NULL);
 	uint8_t *buf = gs_malloc(ssize, NULL);
-	bool ok = !sr.nomem && chunks && buf;
+	bool ok = !sr_nomem && chunks && buf;
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], buf, ssize, NULL) < 0)
 			continue;
@@ -137,7 +144,7 @@ static bool list_spans(gs_rt *rt, bool heap, rangev *arenas, rangev *spans,
 		if (!np || np > (1u << 20) || start + np * page < start)
 			continue;
 		/* every arena the span covers (a large one crosses several) */
-		for (uint64_t c = start / arena; c <= (start + np * page - 1) / arena; c++) {
+		for (uint64_t c = start / arena; arenas && c <= (start + np * page - 1) / arena; c++) {
 			if (nch == chcap) {
 				uint64_t *more = gs_reallocarray(chunks, chcap * 2, sizeof *chunks, NULL);
 				if (!more) {
@@ -159,10 +166,44 @@ static bool list_spans(gs_rt *rt, bool heap, rangev *arenas, rangev *spans,
 	}
 	free(buf);
 	free(ptr);
-	if (ok)
+	if (ok && arenas)
 		add_chunks(rt, arenas, chunks, nch);
 	free(chunks);
 	return ok;
+}
+
+/* The heap arenas as the runtime lists them (mheap_.heapArenas), into *arenas: known
+ * without reading a span, so that the memory outside them — the span structs among it — is
+ * copied first, once. 0; -1 when the list is missing or implausible; -2 out of memory. */
+static int heap_arenas(gs_rt *rt, rangev *arenas)
+{
+	const gs_layout *l = &rt->layout;
+	uint64_t mheap, hdr[2];
+	if (!gs_layout_has(l, RT_MHEAP_ARENAS) ||
+	    gs_rt_global(rt, "runtime.mheap_", &mheap, NULL) < 0 ||
+	    gs_layout_read_words(l, RT_MHEAP_ARENAS, rt->target, mheap, 0, 2, hdr) < 0 ||
+	    !hdr[1] || hdr[1] > MAX_ARENAS)
+		return -1;
+	size_t n = (size_t)hdr[1];
+	uint64_t *idx = gs_calloc(n, sizeof *idx, NULL);
+	if (!idx)
+		return -2;
+	if (gs_target_read(rt->target, hdr[0], idx, n * sizeof *idx, NULL) < 0) {
+		free(idx);
+		return -1;
+	}
+	uint64_t arena = GS_GO_HEAP_ARENA_BYTES(rt), base_off = GS_GO_ARENA_BASE_OFFSET(rt);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t base = idx[i] * arena + base_off; /* arenaBase(i) */
+		if (idx[i] >= ((uint64_t)1 << 38) || base >= ((uint64_t)1 << 47)) {
+			free(idx);
+			return -1;
+		}
+		idx[i] = base / arena;
+	}
+	add_chunks(rt, arenas, idx, n);
+	free(idx);
+	return 0;
 }
 
 /* The addresses in runtime.allgs (n of them), or NULL (*nomem set when for want of memory). */
@@ -324,13 +365,25 @@ int gs_rt_capture(gs_rt *rt, bool heap, gs_capture_stats *st, gs_err *err)
 	uint64_t before = gs_target_image_bytes(rt->target);
 	rangev arenas = { 0 }, spans = { 0 };
 	bool ok = true;
-	if (heap)
-		ok = list_spans(rt, heap, &arenas, &spans, st);
-	else /* without the span list: from the lowest g's arena to the highest's */
-		g_arenas(rt, &arenas);
 	/* Outside the arenas: the runtime's globals, its off-heap structures (span structs,
-	 * persistent chunks, poll descriptors), the threads' own stacks. */
-	gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n, !heap);
+	 * persistent chunks, poll descriptors), the threads' own stacks. With the runtime's own
+	 * list of arenas, that comes first and the span structs are read from it. */
+	int ha = heap ? heap_arenas(rt, &arenas) : -1;
+	if (ha == -2) {
+		ok = false;
+	} else if (ha == 0) {
+		gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n, false,
+					   gs_rt_exec(rt));
+		ok = list_spans(rt, heap, true, NULL, &spans, st);
+	} else {
+		arenas.n = 0;
+		if (heap)
+			ok = list_spans(rt, heap, false, &arenas, &spans, st);
+		else /* without the span list: from the lowest g's arena to the highest's */
+			g_arenas(rt, &arenas);
+		gs_target_capture_mappings(rt->target, (const uint64_t(*)[2])arenas.v, arenas.n,
+					   !heap, heap ? gs_rt_exec(rt) : NULL);
+	}
 	gs_target_capture(rt->target, (const uint64_t(*)[2])spans.v, spans.n, gs_rt_exec(rt));
 	if (!heap)
 		ok &= copy_ms(rt);

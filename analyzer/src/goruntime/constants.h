@@ -27,6 +27,7 @@
 enum gs_const_id {
 	/* heap */
 	GS_K_PAGE_SIZE, GS_K_SPAN_IN_USE, GS_K_SPANCLASS_NOSCAN, GS_K_HEAP_ARENA_BYTES,
+	GS_K_ARENA_BASE_OFFSET,
 	/* the wait reason of a goroutine that waits on nothing ("") */
 	GS_K_WAIT_REASON_ZERO,
 	/* goroutine statuses, in the order of the model's GS_G_* (model.h) */

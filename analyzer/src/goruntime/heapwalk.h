@@ -41,6 +41,8 @@
 #define GS_GO_SPANCLASS_NOSCAN(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_SPANCLASS_NOSCAN))
 /* runtime.heapArenaBytes: the heap grows in arenas of this size */
 #define GS_GO_HEAP_ARENA_BYTES(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_HEAP_ARENA_BYTES))
+/* runtime.arenaBaseOffset: arena index i covers i * heapArenaBytes + this */
+#define GS_GO_ARENA_BASE_OFFSET(rt) ((uint64_t)gs_const(gs_rt_consts(rt), GS_K_ARENA_BASE_OFFSET))
 
 #define GS_HEAP_RUN_MAX (256u << 10)
 #define GS_HEAP_PIECE (1u << 20)

@@ -67,6 +67,9 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_SPAN_STATE] = {"runtime.mspan", "state", "s", false, "1 = in use", GS_FK_U8},
 	[RT_SPAN_CLASS] = {"runtime.mspan", "spanclass", NULL, false, "size class << 1 | noscan", GS_FK_U8},
 	[RT_MHEAP_ALLSPANS] = {"runtime.mheap", "allspans", NULL, false, "[]*mspan", GS_FK_SLICE},
+	/* every heap arena's index (renamed in Go 1.25); only the live copy reads it */
+	[RT_MHEAP_ARENAS] = {"runtime.mheap", "heapArenas|allArenas", NULL, false, "[]arenaIdx",
+			     GS_FK_SLICE},
 	/* pprof labels (labels.c): labelMap{LabelSet{list []label}} in 1.24/1.25,
 	 * labelMap{label.Set{List []label.Label}} from 1.26; a map[string]string before. */
 	[RT_LABELMAP_LIST] = {"runtime/pprof.labelMap", "LabelSet|Set", "list|List", false,

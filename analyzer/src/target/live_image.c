@@ -474,7 +474,8 @@ static int skip_name(const char *name)
 }
 
 uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
-				const uint64_t (*skip)[2], size_t nskip, bool whole)
+				const uint64_t (*skip)[2], size_t nskip, bool whole,
+				struct gs_exec *ex)
 {
 	char path[64];
 	snprintf(path, sizeof path, "/proc/%d/maps", (int)pid);
@@ -538,7 +539,7 @@ uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
 		close(pmfd);
 	for (size_t i = 0; i < zero.n; i++)
 		gs_image_add(im, zero.v[i][0], zero.v[i][1], NULL);
-	uint64_t got = gs_image_copy(im, pid, memfd, (const uint64_t(*)[2])copy.v, copy.n, NULL);
+	uint64_t got = gs_image_copy(im, pid, memfd, (const uint64_t(*)[2])copy.v, copy.n, ex);
 	im->nomem |= copy.nomem || zero.nomem;
 	free(copy.v);
 	free(zero.v);

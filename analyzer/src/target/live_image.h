@@ -74,8 +74,9 @@ uint64_t gs_image_copy(gs_image *im, pid_t pid, int memfd, const uint64_t (*rang
 /* Copies every present page of pid's private mappings that are writable or anonymous (a
  * page never touched is recorded as zeros; a file page not written by the process is left
  * to the file), except inside the sorted, disjoint skip ranges (whole: except every mapping
- * that meets one). Returns the bytes copied. */
+ * that meets one); with ex, shared as gs_image_copy does. Returns the bytes copied. */
 uint64_t gs_image_copy_mappings(gs_image *im, pid_t pid, int memfd,
-				const uint64_t (*skip)[2], size_t nskip, bool whole);
+				const uint64_t (*skip)[2], size_t nskip, bool whole,
+				struct gs_exec *ex);
 
 #endif

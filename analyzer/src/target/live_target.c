@@ -449,12 +449,12 @@ uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n,
 }
 
 uint64_t gs_target_capture_mappings(gs_target *t, const uint64_t (*skip)[2], size_t nskip,
-				    bool whole)
+				    bool whole, struct gs_exec *ex)
 {
 	live_impl *l = live_of(t);
 	if (!l || !l->imaging || l->frozen || l->memfd < 0)
 		return 0;
-	uint64_t got = gs_image_copy_mappings(&l->img, l->pid, l->memfd, skip, nskip, whole);
+	uint64_t got = gs_image_copy_mappings(&l->img, l->pid, l->memfd, skip, nskip, whole, ex);
 	gs_image_settle(&l->img);
 	return got;
 }

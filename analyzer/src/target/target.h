@@ -145,7 +145,7 @@ int gs_target_mapped(const gs_target *t, uint64_t addr);
  * ([addr, len] pairs, any order; with ex, shared with one of its threads, since copying
  * needs no tracer thread) and gs_target_capture_mappings every present page of the
  * writable or anonymous mappings outside the sorted, disjoint skip ranges (whole: but those
- * that meet one), both in bulk;
+ * that meet one), both in bulk (ex for both);
  * gs_target_resume then lets the process go and every later read is served from the copy
  * alone. -1 / 0 for other targets. Returns: 0 or -1; bytes copied. */
 int gs_target_image_begin(gs_target *t);
@@ -153,7 +153,7 @@ struct gs_exec;
 uint64_t gs_target_capture(gs_target *t, const uint64_t (*ranges)[2], size_t n,
 			   struct gs_exec *ex);
 uint64_t gs_target_capture_mappings(gs_target *t, const uint64_t (*skip)[2], size_t nskip,
-				    bool whole);
+				    bool whole, struct gs_exec *ex);
 /* Reads the copy could not serve once the process ran again (outside its file mappings),
  * and the first such address; bytes the copy holds. */
 uint64_t gs_target_image_misses(const gs_target *t, uint64_t *first);
