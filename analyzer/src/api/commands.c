@@ -379,7 +379,11 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 	}
 	for (size_t i = 0; i <= ps.n; i++) /* the page caches go: judging reads no memory */
 		gs_session_models_built(i ? ps.p[i - 1].s : s);
-	if (gs_diagnose_set(rts, gs, n, ids, nids, dg, &e) < 0) {
+	/* The grouped text speaks through one verdict a group: the others need no words. */
+	int (*judge)(gs_rt *const *, gs_grpc *const *, size_t, const uint64_t *, size_t,
+		     gs_diagnosis *, gs_err *) =
+		fmt == GS_FMT_TEXT && !nlabels ? gs_diagnose_set_grouped : gs_diagnose_set;
+	if (judge(rts, gs, n, ids, nids, dg, &e) < 0) {
 		*errmsg = gs_xstrdup(e.msg);
 		rc = e.code == GS_EINPUT ? 2 : 1;
 	} else {

@@ -29,6 +29,10 @@ struct gs_diag {
 	 * one; for GS_PAIR_AMBIGUOUS, how many transports looked alike. */
 	uint8_t *how, *rhow;
 	uint16_t *nalike, *rnalike;
+	bool brief;            /* verdicts judged without summary and evidence */
+	/* Which function names hold which needle (rules.c): tens of thousands of stacks
+	 * repeat a few hundred functions. Built on first use; NULL: none yet. */
+	struct gs_fn_memo { const char *fn, *needle; bool has; } *fn_memo;
 };
 
 enum gs_pair_how {
