@@ -101,6 +101,57 @@ START_TEST(groups_root_cause_first)
 }
 END_TEST
 
+/* The grouped text's diagnosis: the same codes, streams, chains and groups as the full one;
+ * each group's first member with its summary and evidence as the full one has them, the
+ * other members without words. */
+START_TEST(groups_brief_verdicts)
+{
+	mock *m = mock_new();
+	gs_transport *t = mock_transport(m, GS_CLIENT, "127.0.0.1:40000", "127.0.0.1:50051");
+	t->max_concurrent = 1;
+	gs_stream *cs = mock_stream(m, t, 1, METHOD);
+	receiver(m, 11, cs);
+	for (uint64_t id = 20; id < 23; id++) {
+		gs_goroutine *g = mock_g(m, id, GS_G_WAITING, "select");
+		mock_stack(m, g, "runtime.gopark", "runtime.selectgo", T_NEWSTREAM, "main.call", NULL);
+		mock_wait_quota(m, g, t);
+	}
+	gs_diagnosis full = diagnose_all(m), brief;
+	gs_rt *rt = mock_rt(m);
+	gs_grpc *g = mock_grpc(m);
+	gs_err e = {0};
+	ck_assert_int_eq(gs_diagnose_set_grouped(&rt, &g, 1, NULL, 0, &brief, &e), 0);
+	ck_assert_ptr_nonnull(brief.groups);
+	gs_vgroups gr;
+	gs_group_verdicts(rt, g, &full, &gr);
+	ck_assert_uint_eq(brief.n, full.n);
+	ck_assert_uint_eq(brief.groups->n, gr.n);
+	for (size_t j = 0; j < gr.n; j++) {
+		ck_assert_uint_eq(brief.groups->g[j].n, gr.g[j].n);
+		ck_assert_uint_eq(brief.groups->g[j].blocks, gr.g[j].blocks);
+		ck_assert_int_eq(brief.groups->g[j].next, gr.g[j].next);
+	}
+	for (size_t i = 0; i < full.n; i++) {
+		const gs_verdict *a = &full.v[i], *b = &brief.v[i];
+		ck_assert_uint_eq(a->goid, b->goid);
+		ck_assert_str_eq(a->code, b->code);
+		ck_assert_int_eq(a->stream, b->stream);
+		ck_assert_uint_eq(a->nchain, b->nchain);
+		for (size_t k = 0; k < a->nchain; k++)
+			ck_assert_uint_eq(a->chain[k], b->chain[k]);
+		bool speaks = brief.groups->g[brief.groups->group_of[i]].members[0] == i;
+		ck_assert_uint_eq(b->nevidence, speaks ? a->nevidence : 0);
+		ck_assert_str_eq(b->summary, speaks ? a->summary : "");
+		for (size_t k = 0; speaks && k < a->nevidence; k++)
+			ck_assert_str_eq(a->evidence[k], b->evidence[k]);
+	}
+	gs_vgroups_free(&gr);
+	gs_diagnosis_free(&full);
+	gs_diagnosis_free(&brief);
+	mock_free(m);
+}
+END_TEST
+
 /* A client and its in-process handler each wait for the other: one cycle, found once,
  * starting at the client; text and JSON name it. */
 START_TEST(cycles_mutual_wait)
@@ -329,6 +380,7 @@ static Suite *make_suite(void)
 	TCase *tc = tcase_create("groups");
 	tcase_add_test(tc, groups_identical_verdicts);
 	tcase_add_test(tc, groups_root_cause_first);
+	tcase_add_test(tc, groups_brief_verdicts);
 	tcase_add_test(tc, cycles_mutual_wait);
 	tcase_add_test(tc, cycles_component_with_extra_member);
 	tcase_add_test(tc, cycles_none);

@@ -41,11 +41,25 @@ static void taken(gs_session *s, char *buf, size_t cap)
 	snprintf(buf + n, cap - n, " (%s)", how);
 }
 
-/* Written whole or not at all: to FILE.tmp, then renamed. */
-static int write_file(const char *path, const gs_strbuf *sb, char **errmsg)
+typedef struct file_sink {
+	FILE *f;
+	int err; /* the first write's errno (EIO when it set none), 0 while all went well */
+} file_sink;
+
+static void to_file(void *ctx, const char *p, size_t n)
+{
+	file_sink *fs = ctx;
+	errno = 0;
+	if (!fs->err && fwrite(p, 1, n, fs->f) != n)
+		fs->err = errno ? errno : EIO;
+}
+
+/* Written whole or not at all: to FILE.tmp, then renamed. The page goes out a MiB at a time
+ * as it is rendered (a 50,000-stream page is 13 MB: held whole, it set the peak RSS). */
+static int write_file(const char *path, const gs_html_input *in, bool short_of, char **errmsg)
 {
 	size_t n = strlen(path) + 8;
-	char *tmp = gs_strbuf_failed(sb) ? NULL : malloc(n); /* a page short of memory: none */
+	char *tmp = short_of ? NULL : malloc(n); /* a page short of memory: none */
 	if (!tmp)
 		return fail(errmsg, 1, "%s%s", "out of memory", "");
 	snprintf(tmp, n, "%s.tmp", path);
@@ -54,10 +68,25 @@ static int write_file(const char *path, const gs_strbuf *sb, char **errmsg)
 	if (!f) {
 		rc = fail(errmsg, 2, "%s: %s", path, strerror(errno));
 	} else {
-		bool ok = fwrite(sb->buf, 1, sb->len, f) == sb->len;
-		ok = (fclose(f) == 0) && ok;
-		if (!ok || rename(tmp, path) != 0) {
-			rc = fail(errmsg, 2, "%s: %s", path, strerror(errno ? errno : EIO));
+		file_sink fs = {f, 0};
+		gs_strbuf page;
+		gs_strbuf_init(&page);
+		page.sink = to_file;
+		page.sink_ctx = &fs;
+		gs_report_html(in, &page);
+		gs_strbuf_flush(&page);
+		bool nomem = gs_strbuf_failed(&page);
+		gs_strbuf_free(&page);
+		int err = fs.err;
+		errno = 0;
+		if (fclose(f) != 0 && !err)
+			err = errno ? errno : EIO;
+		errno = 0;
+		if (!err && !nomem && rename(tmp, path) != 0)
+			err = errno ? errno : EIO;
+		if (err || nomem) {
+			rc = nomem ? fail(errmsg, 1, "%s%s", "out of memory", "")
+				   : fail(errmsg, 2, "%s: %s", path, strerror(err));
 			unlink(tmp);
 		}
 	}
@@ -118,13 +147,7 @@ int gs_cmd_report(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, char **er
 	gs_html_input in = {&info, when, s->rt, g, &dg[0], &gr[0], ps.n, names, rts + 1,
 			    (const gs_grpc *const *)(gs + 1), dg + 1, gr + 1};
 	if (file) {
-		gs_strbuf page;
-		gs_strbuf_init(&page);
-		gs_report_html(&in, &page);
-		if (short_of)
-			gs_strbuf_fail(&page);
-		rc = write_file(file, &page, errmsg);
-		gs_strbuf_free(&page);
+		rc = write_file(file, &in, short_of, errmsg);
 	} else {
 		gs_report_html(&in, out);
 	}

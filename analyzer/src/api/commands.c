@@ -432,7 +432,11 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 		gs[i] = ps.p[i - 1].g;
 		set[i] = (gs_snapview){rts[i], gs[i], &dg[i], ps.p[i - 1].core, ps.p[i - 1].s->exe_path};
 	}
-	if (gs_diagnose_set(rts, gs, n, ids, nids, dg, &e) < 0) {
+	/* The grouped text speaks through one verdict a group: the others need no words. */
+	int (*judge)(gs_rt *const *, gs_grpc *const *, size_t, const uint64_t *, size_t,
+		     gs_diagnosis *, gs_err *) =
+		fmt == GS_FMT_TEXT && !nlabels ? gs_diagnose_set_grouped : gs_diagnose_set;
+	if (judge(rts, gs, n, ids, nids, dg, &e) < 0) {
 		*errmsg = gs_msg_dup(e.msg);
 		rc = e.code == GS_EINPUT ? 2 : 1;
 	} else {

@@ -30,6 +30,10 @@ struct gs_diag {
 	uint8_t *how, *rhow;
 	uint16_t *nalike, *rnalike;
 	bool nomem; /* something was dropped for want of memory: the diagnosis fails */
+	bool brief;            /* verdicts judged without summary and evidence */
+	/* Which function names hold which needle (rules.c): tens of thousands of stacks
+	 * repeat a few hundred functions. Built on first use; NULL: none yet. */
+	struct gs_fn_memo { const char *fn, *needle; bool has; } *fn_memo;
 };
 
 enum gs_pair_how {

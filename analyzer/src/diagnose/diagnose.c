@@ -10,6 +10,7 @@
 #include "../util/strpool.h"
 #include "../util/u64set.h"
 #include "diag_internal.h"
+#include "groups.h"
 
 #define MAX_VERDICTS 100000
 
@@ -107,6 +108,7 @@ static void run_free(run *r)
 	free(r->d.nalike);
 	free(r->d.rnalike);
 	free(r->d.parked);
+	free(r->d.fn_memo);
 	free(r->todo);
 	gs_u64set_free(&r->seen);
 }
@@ -189,8 +191,48 @@ void gs_diagnose_prepare(gs_rt *rt)
 	}
 }
 
-int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
-		    size_t ngoids, gs_diagnosis *out, gs_err *err)
+static void free_verdict(gs_verdict *v)
+{
+	for (size_t k = v->npooled; k < v->nevidence; k++)
+		free(v->evidence[k]);
+	if (!v->summary_pooled)
+		free(v->summary);
+	free(v->evidence);
+	free(v->chain);
+	free(v->co);
+	free(v->peer_chain);
+	free(v->peer_snap);
+	free(v->across);
+}
+
+/* The grouped text prints the words of each group's first member only: those are judged
+ * again, in full (the rules read the same models and lazy indexes, so the code, stream and
+ * chain come out as before). False when out of memory. */
+static bool group_and_speak(run *r)
+{
+	gs_vgroups *gr = gs_calloc(1, sizeof *gr, NULL);
+	if (!gr)
+		return false;
+	r->out->groups = gr; /* freed with the diagnosis, whole or not */
+	if (gs_group_verdicts(r->d.rt, r->d.g, r->out, gr) < 0)
+		return false;
+	r->d.brief = false;
+	for (size_t j = 0; j < gr->n; j++) {
+		gs_verdict *v = &r->out->v[gr->g[j].members[0]];
+		gs_goroutine *g = gs_rt_find_goroutine(r->d.rt, v->goid);
+		gs_verdict full;
+		gs_judge(&r->d, g, &full, v->reached);
+		bool ok = !full.nomem && intern_evidence(r->out, &full);
+		free_verdict(v);
+		*v = full;
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
+static int diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
+			size_t ngoids, gs_diagnosis *out, bool brief, gs_err *err)
 {
 	for (size_t i = 0; i < ngoids; i++)
 		if (!gs_rt_find_goroutine(rt[0], goids[i]))
@@ -228,8 +270,12 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 		push(&runs[0], goids[i]);
 	for (size_t i = 0; !ngoids && i < n; i++)
 		seed_default(&runs[i]);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < n; i++) {
 		runs[i].asked = runs[i].len;
+		runs[i].d.brief = brief;
+		if (set)
+			set[i].brief = brief;
+	}
 	/* A run steps on its state as the set holds it (where the other runs' rules find it and
 	 * may build its lazy indexes), and puts it back. */
 	for (bool did = true; did;) {
@@ -249,6 +295,8 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 	bool nomem = false; /* a verdict, chain or index short of memory: no partial answer */
 	for (size_t i = 0; i < n; i++)
 		nomem |= runs[i].d.nomem;
+	for (size_t i = 0; brief && !nomem && i < n; i++)
+		nomem = !group_and_speak(&runs[i]);
 	for (size_t i = 0; i < n; i++)
 		run_free(&runs[i]);
 	if (n > 1 && !nomem)
@@ -261,6 +309,18 @@ int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_
 		return gs_errf(err, GS_EINTERNAL, "why-blocked: out of memory");
 	}
 	return 0;
+}
+
+int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
+		    size_t ngoids, gs_diagnosis *out, gs_err *err)
+{
+	return diagnose_set(rt, g, n, goids, ngoids, out, false, err);
+}
+
+int gs_diagnose_set_grouped(gs_rt *const *rt, gs_grpc *const *g, size_t n,
+			    const uint64_t *goids, size_t ngoids, gs_diagnosis *out, gs_err *err)
+{
+	return diagnose_set(rt, g, n, goids, ngoids, out, true, err);
 }
 
 int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint64_t *goids,
@@ -287,19 +347,12 @@ int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagn
 
 void gs_diagnosis_free(gs_diagnosis *dg)
 {
-	for (size_t i = 0; i < dg->n; i++) {
-		for (size_t k = dg->v[i].npooled; k < dg->v[i].nevidence; k++)
-			free(dg->v[i].evidence[k]);
-		if (!dg->v[i].summary_pooled)
-			free(dg->v[i].summary);
-		free(dg->v[i].evidence);
-		free(dg->v[i].chain);
-		free(dg->v[i].co);
-		free(dg->v[i].peer_chain);
-		free(dg->v[i].peer_snap);
-		free(dg->v[i].across);
-	}
+	for (size_t i = 0; i < dg->n; i++)
+		free_verdict(&dg->v[i]);
 	free(dg->v);
+	if (dg->groups)
+		gs_vgroups_free(dg->groups);
+	free(dg->groups);
 	for (size_t i = 0; i < dg->nfindings; i++) {
 		for (size_t k = dg->findings[i].npooled; k < dg->findings[i].nevidence; k++)
 			free(dg->findings[i].evidence[k]);

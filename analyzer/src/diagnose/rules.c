@@ -14,6 +14,8 @@
 
 void gs_verdict_evidence(gs_verdict *v, const char *fmt, ...)
 {
+	if (v->brief)
+		return;
 	char buf[400];
 	va_list ap;
 	va_start(ap, fmt);
@@ -91,6 +93,8 @@ void gs_verdict_blame_peer(gs_verdict *v, const gs_diag *r, uint64_t goid)
 /* Summaries are built with vsnprintf: a long method name truncates, never overruns. */
 static void put_summary(gs_verdict *v, size_t keep, const char *fmt, va_list ap)
 {
+	if (v->brief)
+		return;
 	char buf[GS_SUMMARY_MAX];
 	size_t n = v->summary ? strlen(v->summary) : 0;
 	n = n < keep ? n : keep;
@@ -148,12 +152,29 @@ static grpc_waits classify(gs_diag *d, gs_goroutine *gr)
 	return r;
 }
 
+#define FN_MEMO_BITS 12
+
+/* strstr(fn, needle), remembered by the two pointers (names live as long as the model). */
+static bool fn_has(gs_diag *d, const char *fn, const char *needle)
+{
+	if (!d->fn_memo) /* no memory: every name is searched */
+		d->fn_memo = calloc((size_t)1 << FN_MEMO_BITS, sizeof *d->fn_memo);
+	if (!d->fn_memo)
+		return strstr(fn, needle) != NULL;
+	uint64_t h = ((uint64_t)(uintptr_t)fn ^ ((uint64_t)(uintptr_t)needle << 7)) *
+		     0x9E3779B97F4A7C15ull;
+	struct gs_fn_memo *e = &d->fn_memo[h >> (64 - FN_MEMO_BITS)];
+	if (e->fn != fn || e->needle != needle)
+		*e = (struct gs_fn_memo){fn, needle, strstr(fn, needle) != NULL};
+	return e->has;
+}
+
 static bool stack_has(gs_diag *d, gs_goroutine *gr, const char *needle)
 {
 	size_t n;
 	const gs_frame *f = gs_rt_stack(d->rt, gr, &n);
 	for (size_t i = 0; i < n; i++)
-		if (strstr(f[i].function, needle))
+		if (fn_has(d, f[i].function, needle))
 			return true;
 	return false;
 }
@@ -646,7 +667,7 @@ static bool in_transport_wait(gs_diag *d, gs_goroutine *gr)
 		"transport.(*ClientStream).waitOnHeader", "transport.(*Stream).waitOnHeader",
 	};
 	for (size_t i = 0; i < sizeof fns / sizeof fns[0]; i++)
-		if (strstr(top->function, fns[i]))
+		if (fn_has(d, top->function, fns[i]))
 			return true;
 	return false;
 }
@@ -671,6 +692,7 @@ void gs_judge(gs_diag *d, gs_goroutine *gr, gs_verdict *v, bool reached)
 	v->goid = gr->goid;
 	v->stream = -1;
 	v->reached = reached;
+	v->brief = d->brief;
 	int64_t mins = gs_rt_wait_minutes(d->rt, gr);
 	grpc_waits w = classify(d, gr);
 	if (w.quota >= 0)

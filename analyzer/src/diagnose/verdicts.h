@@ -63,6 +63,9 @@ typedef struct gs_verdict {
 	/* Live sampling: the goroutine moved between samples. Only a chain step (reached) can
 	 * be: it is where a stuck chain meets something that runs, not the chain's end. */
 	bool progressing;
+	/* Judged for the grouped text, which prints one member's words per group: no summary
+	 * or evidence built (gs_diagnose_set_grouped judges the members that speak again). */
+	bool brief;
 } gs_verdict;
 
 typedef struct gs_diagnosis {
@@ -76,6 +79,9 @@ typedef struct gs_diagnosis {
 	gs_verdict *findings;
 	size_t nfindings;
 	gs_strpool evidence_pool; /* owns the verdicts' summaries and evidence once judged */
+	/* The verdicts' groups when the diagnosis made them (gs_diagnose_set_grouped), owned;
+	 * else NULL and renderers group themselves. */
+	struct gs_vgroups *groups;
 } gs_diagnosis;
 
 /* What the rules read of every goroutine without the gRPC model (full stacks, waits),
@@ -96,6 +102,12 @@ int gs_diagnose_pair(gs_rt *rt, gs_grpc *g, gs_rt *prt, gs_grpc *pg, const uint6
  * snapshot i's diagnosis. */
 int gs_diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
 		    size_t ngoids, gs_diagnosis *out, gs_err *err);
+
+/* The same for the grouped text: verdicts carry no summary or evidence (brief) except the
+ * first member of each group, which the diagnosis groups (out[i].groups). Codes, streams,
+ * chains and groups are those gs_diagnose_set gives; the labels filter must not follow. */
+int gs_diagnose_set_grouped(gs_rt *const *rt, gs_grpc *const *g, size_t n,
+			    const uint64_t *goids, size_t ngoids, gs_diagnosis *out, gs_err *err);
 
 /* Diagnoses the given goroutines, or (n == 0) every goroutine that waits in gRPC or on a
  * gRPC object, then every goroutine their chains reach. */

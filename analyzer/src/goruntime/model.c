@@ -221,12 +221,6 @@ static int map_executable(gs_rt *rt, bool force, const uint64_t *bias_hint, gs_e
 	return 0;
 }
 
-static int cmp_goid(const void *a, const void *b)
-{
-	const gs_goid_index *x = a, *y = b;
-	return x->goid < y->goid ? -1 : x->goid > y->goid;
-}
-
 static int cmp_gaddr(const void *a, const void *b)
 {
 	const gs_goid_index *x = a, *y = b;
@@ -547,11 +541,20 @@ gs_goroutine *gs_rt_goroutine(gs_rt *rt, size_t i)
 	return i < rt->ngs ? &rt->gs[i] : NULL;
 }
 
+/* Inline, not bsearch: the verdicts, groups and cycles look goroutines up by the hundred
+ * thousand, and a comparator call per step doubled the cost. Goids are unique. */
 gs_goroutine *gs_rt_find_goroutine(gs_rt *rt, uint64_t goid)
 {
-	gs_goid_index key = {goid, 0, 0};
-	gs_goid_index *hit = bsearch(&key, rt->by_goid, rt->ngs, sizeof key, cmp_goid);
-	return hit ? &rt->gs[hit->index] : NULL;
+	size_t lo = 0, hi = rt->ngs;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (rt->by_goid[mid].goid < goid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < rt->ngs && rt->by_goid[lo].goid == goid ? &rt->gs[rt->by_goid[lo].index]
+							    : NULL;
 }
 
 gs_goroutine *gs_rt_goroutine_by_addr(gs_rt *rt, uint64_t gaddr)

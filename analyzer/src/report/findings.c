@@ -72,14 +72,15 @@ static int shape_cmp(const skey *x, const skey *y)
 	for (size_t i = 0; i < a->n; i++) {
 		const gs_verdict *p = &x->dg->v[a->members[i]], *q = &y->dg->v[b->members[i]];
 		const gs_stream *sp = stream_of(x->g, p), *sq = stream_of(y->g, q);
-		int c = strcmp(p->code, q->code);
+		/* codes are literals and methods interned: equal pointers are the common case */
+		int c = p->code == q->code ? 0 : strcmp(p->code, q->code);
 		if (c)
 			return c;
 		if (!sp != !sq)
 			return sp ? -1 : 1;
 		if (sp && sp->side != sq->side)
 			return sp->side < sq->side ? -1 : 1;
-		if (sp && (c = strcmp(sp->method, sq->method)))
+		if (sp && sp->method != sq->method && (c = strcmp(sp->method, sq->method)))
 			return c;
 	}
 	return 0;

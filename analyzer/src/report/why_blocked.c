@@ -330,11 +330,15 @@ static void group_text(gs_rt *rt, const gs_diagnosis *dg, const gs_vgroups *gr, 
 static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, const setctx *sc,
 			 gs_strbuf *out)
 {
-	gs_vgroups gr;
-	if (gs_group_verdicts(rt, g, dg, &gr) < 0) {
-		gs_strbuf_fail(out);
-		return;
+	gs_vgroups own, *grp = dg->groups; /* the diagnosis' when it grouped (brief verdicts) */
+	if (!grp) {
+		if (gs_group_verdicts(rt, g, dg, &own) < 0) {
+			gs_strbuf_fail(out);
+			return;
+		}
+		grp = &own;
 	}
+	const gs_vgroups gr = *grp;
 	for (size_t j = 0; j < gr.n; j++) {
 		if (j)
 			gs_strbuf_putc(out, '\n');
@@ -358,7 +362,8 @@ static void text_grouped(gs_rt *rt, const gs_grpc *g, const gs_diagnosis *dg, co
 		gs_strbuf_printf(out, "%zu leaked, ", leaked);
 	gs_strbuf_printf(out, "%zu reached through chains; %zu group%s (--all for every verdict)\n",
 			 dg->n - counts, gr.n, gr.n == 1 ? "" : "s");
-	gs_vgroups_free(&gr);
+	if (grp == &own)
+		gs_vgroups_free(&own);
 	text_findings(dg, out);
 }
 
