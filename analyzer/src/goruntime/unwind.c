@@ -68,6 +68,20 @@ struct gs_pc_cache {
 	size_t cap, n;
 };
 
+/* Stacks kept to the model's end, each once: tens of thousands of goroutines parked in the
+ * same code have the same frames, pc for pc (a million frames, 32 MB, on a 75,000-goroutine
+ * core; a few hundred distinct stacks). Open addressing on a hash of the frames. */
+typedef struct shared_stack {
+	uint64_t hash; /* 0 = empty slot */
+	const gs_frame *f;
+	size_t n;
+} shared_stack;
+
+typedef struct stack_set {
+	shared_stack *slot;
+	size_t cap, n;
+} stack_set;
+
 /* One thread's unwinding state: its pc cache and scratch buffers. The model keeps the
  * calling thread's; workers make their own. A worker reads memory with bulk reads only, or
  * through a view of the target with a page cache of its own (a page cache serves one
@@ -81,6 +95,8 @@ struct gs_unwinder {
 	bool bulk_only;
 	gs_target *t; /* what it reads; NULL: the model's target */
 	gs_chunks *chunks; /* where top frames go (until_user); NULL: malloc */
+	bool share;        /* full stacks are kept to the model's end too: chunks, shared */
+	stack_set stacks;  /* the arrays this unwinder put in chunks, for sharing */
 };
 
 struct gs_unwinder *gs_unwinder_new(gs_target *t)
@@ -97,6 +113,7 @@ void gs_unwinder_free(struct gs_unwinder *u)
 		free(u->pcc.slot);
 		free(u->stackbuf);
 		free(u->framebuf);
+		free(u->stacks.slot);
 		free(u);
 	}
 }
@@ -238,6 +255,62 @@ static int window_u64(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint64_
 	return read_word(rt, u, addr, v);
 }
 
+static uint64_t frames_hash(const gs_frame *f, size_t n)
+{
+	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
+	for (size_t i = 0; i < n; i++) {
+		const uint64_t w[] = {f[i].pc, (uint64_t)(uintptr_t)f[i].function,
+				      (uint64_t)(uintptr_t)f[i].file,
+				      (uint64_t)(uint32_t)f[i].line << 1 | f[i].inlined};
+		for (size_t k = 0; k < 4; k++)
+			h = (h ^ w[k]) * 0x100000001B3ull, h ^= h >> 29;
+	}
+	return h ? h : 1;
+}
+
+static bool frames_equal(const gs_frame *a, const gs_frame *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a[i].pc != b[i].pc || a[i].function != b[i].function ||
+		    a[i].file != b[i].file || a[i].line != b[i].line ||
+		    a[i].inlined != b[i].inlined)
+			return false;
+	return true;
+}
+
+/* The kept copy of the n frames in u's buffer: an earlier goroutine's identical array, or a
+ * new one in u's chunks. Nobody writes a goroutine's frames after the unwinder. */
+static gs_frame *keep_frames(struct gs_unwinder *u, size_t n)
+{
+	stack_set *s = &u->stacks;
+	if (2 * (s->n + 1) > s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 256;
+		shared_stack *slot = gs_xcalloc(cap, sizeof *slot);
+		for (size_t i = 0; i < s->cap; i++) {
+			if (!s->slot[i].hash)
+				continue;
+			size_t j = s->slot[i].hash & (cap - 1);
+			while (slot[j].hash)
+				j = (j + 1) & (cap - 1);
+			slot[j] = s->slot[i];
+		}
+		free(s->slot);
+		s->slot = slot;
+		s->cap = cap;
+	}
+	uint64_t h = frames_hash(u->framebuf, n);
+	size_t j = h & (s->cap - 1);
+	for (; s->slot[j].hash; j = (j + 1) & (s->cap - 1))
+		if (s->slot[j].hash == h && s->slot[j].n == n &&
+		    frames_equal(s->slot[j].f, u->framebuf, n))
+			return (gs_frame *)s->slot[j].f;
+	gs_frame *f = gs_chunks_alloc(u->chunks, n * sizeof *f);
+	memcpy(f, u->framebuf, n * sizeof *f);
+	s->slot[j] = (shared_stack){h, f, n};
+	s->n++;
+	return f;
+}
+
 static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until_user)
 {
 	frame_vec fv = {u, 0};
@@ -321,10 +394,13 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 	g->frames_chunked = false;
 	if (fv.n) {
 		/* Tens of thousands of top-frame arrays live as long as the model: chunks. */
-		g->frames_chunked = until_user && u->chunks;
-		g->frames = g->frames_chunked ? gs_chunks_alloc(u->chunks, fv.n * sizeof *g->frames)
-					      : gs_xmalloc(fv.n * sizeof *g->frames);
-		memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
+		g->frames_chunked = (until_user || u->share) && u->chunks;
+		if (g->frames_chunked) {
+			g->frames = keep_frames(u, fv.n);
+		} else {
+			g->frames = gs_xmalloc(fv.n * sizeof *g->frames);
+			memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
+		}
 	}
 	g->nframes = fv.n;
 }
@@ -507,6 +583,7 @@ static void prep_worker(void *arg)
 	prep *p = arg;
 	struct gs_unwinder *u = gs_unwinder_new(NULL); /* bulk reads only */
 	u->chunks = &p->worker_chunks;
+	u->share = true;
 	prep_run(p, u);
 	gs_unwinder_free(u);
 }
@@ -524,7 +601,11 @@ void gs_rt_prepare(gs_rt *rt, const bool *which, unsigned what)
 	gs_job worker = {0};
 	if (gs_target_kind(rt->target) == GS_TARGET_CORE && rt->ngs > 4 * PREP_BATCH)
 		gs_exec_submit(rt->exec, &worker, prep_worker, &p);
-	prep_run(&p, main_unwinder(rt));
+	/* What is prepared is kept to the model's end: shared stacks (keep_frames). */
+	struct gs_unwinder *mu = main_unwinder(rt);
+	mu->share = true;
+	prep_run(&p, mu);
+	mu->share = false;
 	gs_exec_join(&worker);
 	gs_chunks_move(&rt->frame_chunks, &p.worker_chunks);
 }
