@@ -255,19 +255,6 @@ static int window_u64(gs_rt *rt, struct gs_unwinder *u, stack_window *w, uint64_
 	return read_word(rt, u, addr, v);
 }
 
-static uint64_t frames_hash(const gs_frame *f, size_t n)
-{
-	uint64_t h = 0x9E3779B97F4A7C15ull ^ n;
-	for (size_t i = 0; i < n; i++) {
-		const uint64_t w[] = {f[i].pc, (uint64_t)(uintptr_t)f[i].function,
-				      (uint64_t)(uintptr_t)f[i].file,
-				      (uint64_t)(uint32_t)f[i].line << 1 | f[i].inlined};
-		for (size_t k = 0; k < 4; k++)
-			h = (h ^ w[k]) * 0x100000001B3ull, h ^= h >> 29;
-	}
-	return h ? h : 1;
-}
-
 static bool frames_equal(const gs_frame *a, const gs_frame *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
@@ -279,8 +266,10 @@ static bool frames_equal(const gs_frame *a, const gs_frame *b, size_t n)
 }
 
 /* The kept copy of the n frames in u's buffer: an earlier goroutine's identical array, or a
- * new one in u's chunks. Nobody writes a goroutine's frames after the unwinder. */
-static gs_frame *keep_frames(struct gs_unwinder *u, size_t n)
+ * new one in u's chunks. Nobody writes a goroutine's frames after the unwinder. h: a hash of
+ * what the frames were made from (their physical pcs); equal frames from other pcs only
+ * miss the sharing. */
+static gs_frame *keep_frames(struct gs_unwinder *u, size_t n, uint64_t h)
 {
 	stack_set *s = &u->stacks;
 	if (2 * (s->n + 1) > s->cap) {
@@ -298,7 +287,10 @@ static gs_frame *keep_frames(struct gs_unwinder *u, size_t n)
 		s->slot = slot;
 		s->cap = cap;
 	}
-	uint64_t h = frames_hash(u->framebuf, n);
+	h ^= h >> 32;
+	h *= 0x9E3779B97F4A7C15ull;
+	h ^= h >> 29;
+	h = h ? h : 1;
 	size_t j = h & (s->cap - 1);
 	for (; s->slot[j].hash; j = (j + 1) & (s->cap - 1))
 		if (s->slot[j].hash == h && s->slot[j].n == n &&
@@ -321,7 +313,7 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 	 * long as the last one from this pc needed to reach the user frame. */
 	const uint64_t pc0 = pc, sp0 = sp;
 	const bool exact0 = exact;
-	uint64_t first = FIRST_WINDOW, reach = 0;
+	uint64_t first = FIRST_WINDOW, reach = 0, h = 0;
 	const pc_info *pi0 = until_user && pc ? lookup_pc(rt, u, pc - rt->bias, exact) : NULL;
 	if (pi0 && pi0->found && pi0->need)
 		first = pi0->need;
@@ -341,6 +333,7 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 			break;
 		}
 		const gs_func *f = &pi->f;
+		h = (h ^ (pc << 1 | exact)) * 0x100000001B3ull;
 		if (innermost)
 			g->current = (gs_frame){pc, pi->cur.function, pi->cur.file, pi->cur.line,
 						pi->ncur > 1};
@@ -396,7 +389,7 @@ static void unwind(gs_rt *rt, struct gs_unwinder *u, gs_goroutine *g, bool until
 		/* Tens of thousands of top-frame arrays live as long as the model: chunks. */
 		g->frames_chunked = (until_user || u->share) && u->chunks;
 		if (g->frames_chunked) {
-			g->frames = keep_frames(u, fv.n);
+			g->frames = keep_frames(u, fv.n, h);
 		} else {
 			g->frames = gs_xmalloc(fv.n * sizeof *g->frames);
 			memcpy(g->frames, u->framebuf, fv.n * sizeof *g->frames);
