@@ -542,6 +542,8 @@ static void text_report(gs_rt *rt, const gs_goroutines_opts *o, gs_strbuf *out)
 				ng++;
 			}
 			groups[k].count++;
+			if (groups[k].first != g)
+				gs_rt_stack_release(g); /* compared: only each group's first is printed */
 			continue;
 		}
 		text_line(rt, g, o, out, &tmp);
