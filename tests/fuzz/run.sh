@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the libFuzzer targets in build-fuzz/.
 #   run.sh run SECONDS   each target for SECONDS on its corpus (build-fuzz/corpus/TARGET,
-#                        seeded from the fixtures); crashes land in build-fuzz/crashes/TARGET
+#                        grown from tests/fuzz/corpus/TARGET.tar.xz and the seeds);
+#                        crashes land in build-fuzz/crashes/TARGET
 #   run.sh smoke RUNS    replays every regression input, then RUNS executions a target;
 #                        last line "fuzz-smoke: N passed, N failed"
 set -u
@@ -11,6 +12,8 @@ B=build-fuzz
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 [ -d $B/seeds ] || python3 tests/fuzz/make-seeds.py $B/seeds >/dev/null 2>&1 || echo "seeding failed"
+# run mode starts from the corpora kept in the repo (tests/fuzz/corpus/TARGET.tar.xz)
+[ "$mode" = run ] && tests/fuzz/corpus.sh unpack $B/corpus
 pass=0 fail=0
 for bin in $B/fuzz_*; do
   t=$(basename "$bin")
