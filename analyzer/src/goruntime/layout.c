@@ -80,6 +80,22 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 			   GS_FK_STRING},
 	[RT_LABEL2_VALUE] = {"internal/runtime/pprof/label.Label", "Value", NULL, false, "1.26+",
 			     GS_FK_STRING},
+	/* context chains (context.c); optional: without them a chain ends "unreadable" */
+	[RT_CTX_CANCEL_PARENT] = {"context.cancelCtx", "Context", NULL, false, "context chains",
+				  GS_FK_IFACE},
+	[RT_CTX_CANCEL_ERR] = {"context.cancelCtx", "err", "v", false,
+			       "error; atomic.Value{v any} since 1.25", GS_FK_IFACE},
+	[RT_CTX_TIMER_CANCEL] = {"context.timerCtx", "cancelCtx", NULL, false, NULL, GS_FK_STRUCT},
+	[RT_CTX_TIMER_DEADLINE] = {"context.timerCtx", "deadline", NULL, false, "time.Time",
+				   GS_FK_STRUCT},
+	[RT_TIME_WALL] = {"time.Time", "wall", NULL, false, "deadlines", GS_FK_U64},
+	[RT_TIME_EXT] = {"time.Time", "ext", NULL, false, "deadlines", GS_FK_I64},
+	[RT_CTX_VALUE_PARENT] = {"context.valueCtx", "Context", NULL, false, NULL, GS_FK_IFACE},
+	[RT_CTX_WITHOUT_PARENT] = {"context.withoutCancelCtx", "c", NULL, false, "1.21+",
+				   GS_FK_IFACE},
+	[RT_CTX_AFTERFUNC_CANCEL] = {"context.afterFuncCtx", "cancelCtx", NULL, false, "1.21+",
+				     GS_FK_STRUCT},
+	[RT_CTX_STOP_PARENT] = {"context.stopCtx", "Context", NULL, false, "1.21+", GS_FK_IFACE},
 };
 
 /* Adds the offset of an inner member (alternatives in `via`) when the field's type has one;
@@ -230,9 +246,10 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 	l->kinds = gs_calloc(n, sizeof *l->kinds, err);
 	l->widths = gs_calloc(n, sizeof *l->widths, err);
 	l->mismatch = gs_calloc(n, sizeof *l->mismatch, err);
+	l->via_found = gs_calloc(n, sizeof *l->via_found, err);
 	l->nmismatch = 0;
 	if (!l->offsets || !l->sizes || !l->found_as || !l->sources || !l->kinds || !l->widths ||
-	    !l->mismatch)
+	    !l->mismatch || !l->via_found)
 		return -1; /* freed by gs_layout_free */
 	int first_missing = -1;
 	for (size_t i = 0; i < n; i++) {
@@ -255,6 +272,7 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 				if (specs[i].via)
 					l->offsets[i] += inner_offset(m->type, specs[i].via, &inner,
 								      &ft);
+				l->via_found[i] = inner != NULL;
 				l->kinds[i] = (uint8_t)gs_fkind_of(ft, &l->widths[i]);
 				if (!gs_fkind_fits((enum gs_fkind)specs[i].kind,
 						   (enum gs_fkind)l->kinds[i])) {
@@ -288,6 +306,7 @@ void gs_layout_free(gs_layout *l)
 	free(l->kinds);
 	free(l->widths);
 	free(l->mismatch);
+	free(l->via_found);
 	memset(l, 0, sizeof *l);
 }
 
