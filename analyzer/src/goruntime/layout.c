@@ -96,7 +96,48 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 	[RT_CTX_AFTERFUNC_CANCEL] = {"context.afterFuncCtx", "cancelCtx", NULL, false, "1.21+",
 				     GS_FK_STRUCT},
 	[RT_CTX_STOP_PARENT] = {"context.stopCtx", "Context", NULL, false, "1.21+", GS_FK_IFACE},
+	/* Type descriptors (iface.c); absent: the version table's offsets (20, 23, 40, 48, 8),
+	 * another kind: the descriptors are not read. */
+	[RT_ABI_TYPE_TFLAG] = {"internal/abi.Type|runtime._type", "TFlag|tflag", NULL, false,
+			       "runtime._type before 1.21", GS_FK_U8},
+	[RT_ABI_TYPE_KIND] = {"internal/abi.Type|runtime._type", "Kind_|kind", NULL, false, NULL,
+			      GS_FK_U8},
+	[RT_ABI_TYPE_STR] = {"internal/abi.Type|runtime._type", "Str|str", NULL, false,
+			     "nameOff into the types region", GS_FK_X32},
+	[RT_ABI_PTR_ELEM] = {"internal/abi.PtrType|runtime.ptrtype", "Elem|elem", NULL, false, NULL,
+			     GS_FK_PTR},
+	[RT_ABI_ITAB_TYPE] = {"internal/abi.ITab|runtime.itab", "Type|_type", NULL, false,
+			      "dynamic type of an interface", GS_FK_PTR},
 };
+
+/* The first of the '|'-separated type names d has; NULL with err's code GS_ENOTFOUND when
+ * none. */
+static const gs_dtype *first_type(gs_dwarf *d, const char *names, gs_err *err)
+{
+	char buf[128];
+	if (!strchr(names, '|'))
+		return gs_dwarf_type(d, names, err);
+	for (const char *p = names; *p;) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		if (n < sizeof buf) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			gs_err e = {0};
+			const gs_dtype *t = gs_dwarf_type(d, buf, &e);
+			if (t || e.code == GS_EINTERNAL || gs_dwarf_nomem(d)) {
+				if (!t && err)
+					*err = e;
+				return t;
+			}
+		}
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	gs_errf(err, GS_ENOTFOUND, "no type %s", names);
+	return NULL;
+}
 
 /* Adds the offset of an inner member (alternatives in `via`) when the field's type has one;
  * *type becomes that member's type. */
@@ -255,7 +296,7 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 	for (size_t i = 0; i < n; i++) {
 		gs_err e = {0};
 		l->offsets[i] = -1;
-		const gs_dtype *t = gs_dwarf_type(d, specs[i].type, &e);
+		const gs_dtype *t = first_type(d, specs[i].type, &e);
 		if (!t && (e.code == GS_EINTERNAL || gs_dwarf_nomem(d))) /* not a missing type */
 			return gs_errf(err, GS_EINTERNAL, "%s", e.code == GS_EINTERNAL ? e.msg : "out of memory");
 		if (t) {

@@ -43,7 +43,7 @@ const char *gs_fkind_name(int kind);
  * (a struct whose one sized member sits at offset 0, e.g. atomic.Uint32) counts as what it
  * wraps. */
 typedef struct gs_field_spec {
-	const char *type;   /* DWARF struct name, e.g. "runtime.g" */
+	const char *type;   /* DWARF struct name, e.g. "runtime.g"; "a|b": the first present */
 	const char *names;  /* alternatives, e.g. "elem" */
 	const char *via;    /* optional inner member alternatives, or NULL */
 	bool required;
@@ -155,6 +155,8 @@ enum gs_rt_field {
 	RT_CTX_CANCEL_PARENT, RT_CTX_CANCEL_ERR, RT_CTX_TIMER_CANCEL, RT_CTX_TIMER_DEADLINE,
 	RT_TIME_WALL, RT_TIME_EXT, RT_CTX_VALUE_PARENT, RT_CTX_WITHOUT_PARENT,
 	RT_CTX_AFTERFUNC_CANCEL, RT_CTX_STOP_PARENT,
+	/* type descriptors (iface.c resolves these five on their own, in this order) */
+	RT_ABI_TYPE_TFLAG, RT_ABI_TYPE_KIND, RT_ABI_TYPE_STR, RT_ABI_PTR_ELEM, RT_ABI_ITAB_TYPE,
 	RT_NFIELDS
 };
 
