@@ -108,6 +108,15 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 			     GS_FK_PTR},
 	[RT_ABI_ITAB_TYPE] = {"internal/abi.ITab|runtime.itab", "Type|_type", NULL, false,
 			      "dynamic type of an interface", GS_FK_PTR},
+	/* Globals the model checks and reads (model.c); a stripped binary may lack the types:
+	 * the checks then read the first words, as the runtime has laid them out since 1.19. */
+	[RT_SCHED_GOIDGEN] = {"runtime.schedt", "goidgen", NULL, false,
+			      "counts goroutines (runtime.sched check)", GS_FK_U64},
+	[RT_SCHED_LASTPOLL] = {"runtime.schedt", "lastpoll", NULL, false, "the snapshot's time",
+			       GS_FK_X64},
+	[RT_ITABTABLE_SIZE] = {"runtime.itabTableType", "size", NULL, false,
+			       "runtime.itabTable check", GS_FK_U64},
+	[RT_ITABTABLE_COUNT] = {"runtime.itabTableType", "count", NULL, false, NULL, GS_FK_U64},
 };
 
 /* The first of the '|'-separated type names d has; NULL with err's code GS_ENOTFOUND when

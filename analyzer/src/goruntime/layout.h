@@ -157,6 +157,8 @@ enum gs_rt_field {
 	RT_CTX_AFTERFUNC_CANCEL, RT_CTX_STOP_PARENT,
 	/* type descriptors (iface.c resolves these five on their own, in this order) */
 	RT_ABI_TYPE_TFLAG, RT_ABI_TYPE_KIND, RT_ABI_TYPE_STR, RT_ABI_PTR_ELEM, RT_ABI_ITAB_TYPE,
+	/* globals the model checks (model.c) */
+	RT_SCHED_GOIDGEN, RT_SCHED_LASTPOLL, RT_ITABTABLE_SIZE, RT_ITABTABLE_COUNT,
 	RT_NFIELDS
 };
 
