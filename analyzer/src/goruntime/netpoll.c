@@ -11,7 +11,8 @@
 #include "../util/alloc.h"
 #include "model_internal.h"
 
-/* runtime.persistentChunkSize (not emitted as a DWARF constant; the same in Go 1.19-1.27) */
+/* runtime.persistentChunkSize, 256 KiB in Go 1.19-1.27 (not in the constants table: see
+ * ARCHITECTURE.md) */
 #define CHUNK_SIZE (256u << 10)
 #define MAX_CHUNKS 4096
 /* pd.rg / pd.wg values below this are states (pdNil 0, pdReady 1, pdWait 2), not a *g */
