@@ -75,6 +75,18 @@ gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, const gs_const
 			"runtime.moduledata lacks types/etypes/typelinks|typedesclen in DWARF");
 		return NULL;
 	}
+	/* read below as words (typelinks as a slice's pointer and length): their types must be */
+	const gs_dmember *word[] = {mt, me, mtd, ml};
+	for (size_t i = 0; i < sizeof word / sizeof word[0]; i++) {
+		uint8_t w;
+		enum gs_fkind want = i == 3 ? GS_FK_SLICE : GS_FK_WORD;
+		enum gs_fkind got = word[i] ? gs_fkind_of(word[i]->type, &w) : want;
+		if (!gs_fkind_fits(want, got)) {
+			gs_errf(err, GS_EINPUT, "runtime.moduledata.%s is a %s, expected a %s",
+				word[i]->name, gs_fkind_name(got), gs_fkind_name(want));
+			return NULL;
+		}
+	}
 	gs_types *ty = gs_calloc(1, sizeof *ty, err);
 	if (!ty)
 		return NULL;
