@@ -468,6 +468,54 @@ START_TEST(test_width_mismatch_refused)
 }
 END_TEST
 
+/* The context, time.Time and type-descriptor rows read with their types' widths, and a
+ * manifest that names another width for them is refused (type alternatives included). */
+START_TEST(test_context_and_abi_fields)
+{
+	size_t n;
+	char **v = grpc_exes(&n);
+	for (size_t i = 0; i < n; i++) {
+		exe x;
+		open_exe(v[i], &x);
+		gs_err err = {0};
+		gs_layout l;
+		ck_assert_int_eq(gs_layout_resolve(&l, gs_runtime_fields, RT_NFIELDS, x.d, &err), 0);
+		ck_assert_int_eq(l.nmismatch, 0);
+		ck_assert_int_eq(l.widths[RT_TIME_WALL], 8);
+		ck_assert_int_eq(l.kinds[RT_TIME_EXT], GS_FK_I64);
+		ck_assert_int_eq(l.kinds[RT_CTX_CANCEL_ERR], GS_FK_IFACE);
+		ck_assert_int_eq(l.kinds[RT_CTX_TIMER_DEADLINE], GS_FK_STRUCT);
+		ck_assert_int_eq(l.widths[RT_ABI_TYPE_TFLAG], 1);
+		ck_assert_int_eq(l.widths[RT_ABI_TYPE_KIND], 1);
+		ck_assert_int_eq(l.widths[RT_ABI_TYPE_STR], 4);
+		ck_assert_int_eq(l.widths[RT_ABI_ITAB_TYPE], 8);
+		ck_assert_msg(gs_layout_has(&l, RT_ABI_TYPE_STR), "%s: no abi.Type.Str", v[i]);
+		gs_layout_free(&l);
+
+		const gs_field_spec bad[] = {
+			{"time.Time", "wall", NULL, false, NULL, GS_FK_U32},
+			{"internal/abi.Type|runtime._type", "TFlag|tflag", NULL, false, NULL, GS_FK_U32},
+			{"internal/abi.Type|runtime._type", "Str|str", NULL, false, NULL, GS_FK_WORD},
+			{"context.cancelCtx", "err", "v", false, NULL, GS_FK_PTR},
+			{"no.Such|internal/abi.Type|runtime._type", "Kind_|kind", NULL, false, NULL,
+			 GS_FK_U8},
+		};
+		ck_assert_int_eq(gs_layout_resolve(&l, bad, 5, x.d, &err), 0);
+		ck_assert_int_eq(l.nmismatch, 4);
+		uint64_t w = 0;
+		for (int f = 0; f < 4; f++) {
+			ck_assert(l.mismatch[f] && l.offsets[f] == -1);
+			ck_assert_int_eq(gs_layout_read(&l, f, NULL, 0x1000, 0, &w), -1);
+		}
+		ck_assert(!l.mismatch[4] && l.offsets[4] >= 0 && l.widths[4] == 1);
+		gs_layout_free(&l);
+		close_exe(&x);
+		free(v[i]);
+	}
+	free(v);
+}
+END_TEST
+
 /* Which words a several-word field gives, and the expected-only kinds' alternatives. */
 START_TEST(test_words_and_alternatives)
 {
@@ -531,6 +579,7 @@ static Suite *make_suite(void)
 	tcase_add_test(tc, test_dwarf_overrides_table);
 	tcase_add_test(tc, test_manifest_kinds);
 	tcase_add_test(tc, test_width_mismatch_refused);
+	tcase_add_test(tc, test_context_and_abi_fields);
 	tcase_add_test(tc, test_descriptors_agree);
 	tcase_add_test(tc, test_descriptors_without_dwarf);
 	suite_add_tcase(s, tc);

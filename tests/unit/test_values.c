@@ -16,6 +16,7 @@
 #include "../../analyzer/src/binary/elf_file.h"
 #include "../../analyzer/src/goruntime/context.h"
 #include "../../analyzer/src/goruntime/iface.h"
+#include "../../analyzer/src/goruntime/layout.h"
 #include "../../analyzer/src/goruntime/maps.h"
 #include "../../analyzer/src/target/target.h"
 
@@ -25,6 +26,7 @@ typedef struct snap {
 	gs_binary *b;
 	gs_dwarf *d;
 	gs_types *ty;
+	gs_layout l; /* the runtime manifest (context chains read through it) */
 	char go_version[64];
 	long long small_count, big_count, bigkey_count, grow_count, dl_lo, dl_hi;
 } snap;
@@ -95,10 +97,13 @@ static void snap_open(snap *s, const char *dir)
 	ck_assert_msg(s->d, "%s", err.msg);
 	s->ty = gs_types_open(s->t, s->d, 0, NULL, &err);
 	ck_assert_msg(s->ty, "%s: %s", s->go_version, err.msg);
+	ck_assert_msg(gs_layout_resolve(&s->l, gs_runtime_fields, RT_NFIELDS, s->d, &err) == 0,
+		      "%s: %s", s->go_version, err.msg);
 }
 
 static void snap_close(snap *s)
 {
+	gs_layout_free(&s->l);
 	gs_types_close(s->ty);
 	gs_dwarf_close(s->d);
 	gs_binary_close(s->b);
@@ -300,7 +305,7 @@ static void read_ctx(snap *s, const char *global, gs_ctx_info *ci)
 	gs_err err = { 0 };
 	uint64_t a;
 	ck_assert(gs_dwarf_global(s->d, global, &a, NULL, &err) == 0);
-	ck_assert_msg(gs_ctx_read(s->t, s->d, s->ty, 0, a, ci, &err) == 0, "%s: %s: %s",
+	ck_assert_msg(gs_ctx_read(s->t, s->d, &s->l, s->ty, 0, a, ci, &err) == 0, "%s: %s: %s",
 		      s->go_version, global, err.msg);
 	ck_assert_msg(!ci->truncated, "%s: %s truncated: %s", s->go_version, global, ci->problem);
 }

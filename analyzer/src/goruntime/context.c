@@ -34,46 +34,6 @@ const char *gs_ctx_kind_name(enum gs_ctx_kind k)
 	return (unsigned)k < sizeof names / sizeof names[0] ? names[k] : "?";
 }
 
-/* Offsets resolved from DWARF; -1 when the type or member is absent. */
-typedef struct ctx_layout {
-	int64_t cancel_parent, cancel_err, timer_cancel, timer_deadline, time_wall, time_ext;
-	int64_t value_parent, without_parent, afterfunc_cancel, stop_parent;
-	bool err_is_atomic; /* 1.25+: atomic.Value{v any} */
-} ctx_layout;
-
-static int64_t off_of(gs_dwarf *d, const char *type, const char *names,
-		      const gs_dtype **mtype)
-{
-	const gs_dtype *t = gs_dwarf_type(d, type, NULL);
-	const gs_dmember *m = t ? gs_dwarf_member(gs_dwarf_resolve(t), names) : NULL;
-	if (mtype)
-		*mtype = m ? m->type : NULL;
-	return m ? (int64_t)m->offset : -1;
-}
-
-static void resolve(gs_dwarf *d, ctx_layout *l)
-{
-	const gs_dtype *et = NULL;
-	l->err_is_atomic = false;
-	l->cancel_parent = off_of(d, "context.cancelCtx", "Context", NULL);
-	l->cancel_err = off_of(d, "context.cancelCtx", "err", &et);
-	/* atomic.Value is a struct {v any}: the error sits in the eface at +v. */
-	const gs_dtype *r = et ? gs_dwarf_resolve(et) : NULL;
-	const gs_dmember *v = r && r->kind == GS_DK_STRUCT ? gs_dwarf_member(r, "v") : NULL;
-	if (v) {
-		l->err_is_atomic = true;
-		l->cancel_err += (int64_t)v->offset;
-	}
-	l->timer_cancel = off_of(d, "context.timerCtx", "cancelCtx", NULL);
-	l->timer_deadline = off_of(d, "context.timerCtx", "deadline", NULL);
-	l->time_wall = off_of(d, "time.Time", "wall", NULL);
-	l->time_ext = off_of(d, "time.Time", "ext", NULL);
-	l->value_parent = off_of(d, "context.valueCtx", "Context", NULL);
-	l->without_parent = off_of(d, "context.withoutCancelCtx", "c", NULL);
-	l->afterfunc_cancel = off_of(d, "context.afterFuncCtx", "cancelCtx", NULL);
-	l->stop_parent = off_of(d, "context.stopCtx", "Context", NULL);
-}
-
 static enum gs_ctx_kind classify(const char *n, bool *pointer)
 {
 	static const struct { const char *name; enum gs_ctx_kind k; } known[] = {
@@ -120,14 +80,16 @@ static void error_text(gs_target *t, gs_types *ty, uint64_t type, uint64_t data,
 	snprintf(buf, cap, "%s", name);
 }
 
-/* The err of a cancelCtx at c. */
-static int read_cancel(gs_target *t, gs_types *ty, const ctx_layout *l, uint64_t c,
+/* The err of a cancelCtx at c: an error interface, or (1.25+) an atomic.Value whose v is
+ * an empty interface (the manifest's via found it). */
+static int read_cancel(gs_target *t, gs_types *ty, const gs_layout *l, uint64_t c,
 		       gs_ctx_layer *ly, gs_err *err)
 {
-	if (l->cancel_err < 0)
+	if (!gs_layout_has(l, RT_CTX_CANCEL_ERR))
 		return gs_errf(err, GS_ENOTFOUND, "no DWARF for context.cancelCtx.err");
 	gs_iface e;
-	if (gs_iface_read(ty, c + (uint64_t)l->cancel_err, l->err_is_atomic, &e, err) < 0)
+	if (gs_iface_read(ty, c + (uint64_t)l->offsets[RT_CTX_CANCEL_ERR],
+			  l->via_found[RT_CTX_CANCEL_ERR], &e, err) < 0)
 		return -1;
 	ly->done = e.type != 0;
 	if (ly->done)
@@ -135,14 +97,29 @@ static int read_cancel(gs_target *t, gs_types *ty, const ctx_layout *l, uint64_t
 	return 0;
 }
 
-static int read_deadline(gs_target *t, const ctx_layout *l, uint64_t tc, gs_ctx_layer *ly,
+/* Field f of the struct at base, with its type's width; the target's own message when
+ * the bytes are unreadable. */
+static int read_field(gs_target *t, const gs_layout *l, int f, uint64_t base, uint64_t *v,
+		      gs_err *err)
+{
+	uint8_t b[8];
+	if (gs_layout_read(l, f, t, base, 0, v) == 0)
+		return 0;
+	if (gs_target_read(t, base + (uint64_t)l->offsets[f], b, l->widths[f], err) < 0)
+		return -1;
+	return gs_errf(err, GS_EINPUT, "%s.%s unreadable", l->specs[f].type, l->specs[f].names);
+}
+
+/* time.Time's wall and ext, each read with its type's width (both 8 bytes so far). */
+static int read_deadline(gs_target *t, const gs_layout *l, uint64_t tc, gs_ctx_layer *ly,
 			 gs_err *err)
 {
-	if (l->timer_deadline < 0 || l->time_wall < 0 || l->time_ext < 0)
+	if (!gs_layout_has(l, RT_CTX_TIMER_DEADLINE) || !gs_layout_has(l, RT_TIME_WALL) ||
+	    !gs_layout_has(l, RT_TIME_EXT))
 		return gs_errf(err, GS_ENOTFOUND, "no DWARF for context.timerCtx.deadline");
-	uint64_t at = tc + (uint64_t)l->timer_deadline, wall, ext;
-	if (gs_target_read_u64(t, at + (uint64_t)l->time_wall, &wall, err) < 0 ||
-	    gs_target_read_u64(t, at + (uint64_t)l->time_ext, &ext, err) < 0)
+	uint64_t at = tc + (uint64_t)l->offsets[RT_CTX_TIMER_DEADLINE], wall, ext;
+	if (read_field(t, l, RT_TIME_WALL, at, &wall, err) < 0 ||
+	    read_field(t, l, RT_TIME_EXT, at, &ext, err) < 0)
 		return -1;
 	ly->has_deadline = true;
 	ly->deadline_unix_ns = gs_time_unix_ns(wall, (int64_t)ext);
@@ -151,7 +128,7 @@ static int read_deadline(gs_target *t, const ctx_layout *l, uint64_t tc, gs_ctx_
 
 /* Reads one layer; sets *parent to the address of the parent interface (0 = root). */
 static int read_layer(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias,
-		      const ctx_layout *l, gs_ctx_layer *ly, uint64_t *parent, gs_err *err)
+		      const gs_layout *l, gs_ctx_layer *ly, uint64_t *parent, gs_err *err)
 {
 	bool pointer;
 	*parent = 0;
@@ -174,22 +151,24 @@ static int read_layer(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias,
 	case GS_CTX_CANCEL:
 		if (read_cancel(t, ty, l, p, ly, err) < 0)
 			return -1;
-		po = l->cancel_parent;
+		po = l->offsets[RT_CTX_CANCEL_PARENT];
 		break;
 	case GS_CTX_TIMER: case GS_CTX_AFTERFUNC: {
-		int64_t co = ly->kind == GS_CTX_TIMER ? l->timer_cancel : l->afterfunc_cancel;
+		int64_t co = l->offsets[ly->kind == GS_CTX_TIMER ? RT_CTX_TIMER_CANCEL
+								 : RT_CTX_AFTERFUNC_CANCEL];
 		if (co < 0)
 			return gs_errf(err, GS_ENOTFOUND, "no DWARF for %s", ly->type_name);
 		if (read_cancel(t, ty, l, p + (uint64_t)co, ly, err) < 0)
 			return -1;
 		if (ly->kind == GS_CTX_TIMER && read_deadline(t, l, p, ly, err) < 0)
 			return -1;
-		po = l->cancel_parent < 0 ? -1 : co + l->cancel_parent;
+		po = gs_layout_has(l, RT_CTX_CANCEL_PARENT) ? co + l->offsets[RT_CTX_CANCEL_PARENT]
+							    : -1;
 		break;
 	}
-	case GS_CTX_VALUE: po = l->value_parent; break;
-	case GS_CTX_WITHOUT_CANCEL: po = l->without_parent; break;
-	case GS_CTX_STOP: po = l->stop_parent; break;
+	case GS_CTX_VALUE: po = l->offsets[RT_CTX_VALUE_PARENT]; break;
+	case GS_CTX_WITHOUT_CANCEL: po = l->offsets[RT_CTX_WITHOUT_PARENT]; break;
+	case GS_CTX_STOP: po = l->offsets[RT_CTX_STOP_PARENT]; break;
 	case GS_CTX_OTHER:
 		return gs_errf(err, GS_ENOTFOUND, "%s is not a context type this reader knows",
 			       ly->type_name);
@@ -227,19 +206,13 @@ static int cached_type_name(gs_ctx_info *out, gs_types *ty, uint64_t type_addr, 
 	return rc;
 }
 
-int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t iface_addr,
-		gs_ctx_info *out, gs_err *err)
+int gs_ctx_read(gs_target *t, gs_dwarf *d, const gs_layout *l, gs_types *ty, uint64_t bias,
+		uint64_t iface_addr, gs_ctx_info *out, gs_err *err)
 {
 	/* Only the layers a walk fills are cleared: the struct is 20 KiB and callers walk the
 	 * contexts of every stream. */
 	memset(out, 0, offsetof(gs_ctx_info, layers));
-	ctx_layout l = { 0 };
-	_Static_assert(sizeof l <= sizeof out->cache.layout, "ctx_layout cache too small");
-	if (out->cache.dwarf == d) {
-		memcpy(&l, out->cache.layout, sizeof l);
-	} else {
-		resolve(d, &l);
-		memcpy(out->cache.layout, &l, sizeof l);
+	if (out->cache.dwarf != d) {
 		out->cache.dwarf = d;
 		out->cache.nnames = 0;
 	}
@@ -275,7 +248,7 @@ int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t
 			snprintf(ly->type_name, sizeof ly->type_name, "?");
 			ly->kind = GS_CTX_OTHER;
 		} else {
-			rc = read_layer(t, d, ty, bias, &l, ly, &parent, &lerr);
+			rc = read_layer(t, d, ty, bias, l, ly, &parent, &lerr);
 		}
 		if (rc < 0) {
 			out->truncated = true;

@@ -21,6 +21,7 @@
 #include "../target/target.h"
 #include "../util/err.h"
 #include "iface.h"
+#include "layout.h"
 
 #define GS_CTX_MAX_DEPTH 64
 
@@ -50,21 +51,21 @@ typedef struct gs_ctx_info {
 	char problem[200];
 	gs_ctx_layer layers[GS_CTX_MAX_DEPTH];
 	/* Reused across calls (callers walk thousands of contexts with one gs_ctx_info): the
-	 * layouts resolved for this DWARF and the names of the dynamic types seen so far.
-	 * Zero it once before the first call. */
+	 * names of the dynamic types seen so far in this DWARF's binary. Zero it once before
+	 * the first call. */
 	struct {
 		const void *dwarf;
-		int64_t layout[11];
 		struct { uint64_t type_addr; char name[128]; } names[16];
 		size_t nnames;
 	} cache;
 } gs_ctx_info;
 
-/* Walks the context.Context interface value stored at iface_addr. bias: PIE load bias
- * (for the context.* globals). -1 only when the value itself is unreadable; a layer that
+/* Walks the context.Context interface value stored at iface_addr. l: the runtime
+ * manifest resolved for d (the context and time.Time fields, RT_CTX_*, RT_TIME_*); bias:
+ * PIE load bias (for the context.* globals). -1 only when the value itself is unreadable; a layer that
  * cannot be read ends the walk with truncated set and the message in err. */
-int gs_ctx_read(gs_target *t, gs_dwarf *d, gs_types *ty, uint64_t bias, uint64_t iface_addr,
-		gs_ctx_info *out, gs_err *err);
+int gs_ctx_read(gs_target *t, gs_dwarf *d, const gs_layout *l, gs_types *ty, uint64_t bias,
+		uint64_t iface_addr, gs_ctx_info *out, gs_err *err);
 
 /* time.Time {wall, ext} to Unix nanoseconds (monotonic or not). */
 int64_t gs_time_unix_ns(uint64_t wall, int64_t ext);

@@ -7,6 +7,7 @@
 #include "../util/alloc.h"
 #include "../util/strbuf.h"
 #include "constants.h"
+#include "layout.h"
 
 #define MAX_DESCRIPTORS (1u << 22)
 #define MAX_NAME 4096
@@ -23,7 +24,7 @@ struct gs_types {
 	uint64_t types, etypes, typelinks, ntypelinks, typedesclen;
 	bool has_typedesclen;
 	/* abi.Type / itab / PtrType member offsets */
-	uint64_t o_size, o_tflag, o_kind, o_str, o_ptr_elem, o_itab_type;
+	uint64_t o_tflag, o_kind, o_str, o_ptr_elem, o_itab_type;
 	uint64_t map_desc_size;
 	bool indexed;
 	uint64_t *desc;
@@ -32,27 +33,28 @@ struct gs_types {
 	size_t ncache, cache_cap;
 };
 
-static uint64_t member_off(gs_dwarf *d, const char *types, const char *names, uint64_t dflt)
+/* Where the descriptor fields sit (the runtime manifest's RT_ABI_* rows, checked for kind
+ * and so for width: tflag and kind one byte, str four, the pointers eight); a field the
+ * binary lacks takes the version table's offset, one of another kind fails the open. */
+static int resolve_offsets(gs_types *ty, gs_dwarf *d, gs_err *err)
 {
-	/* types: alternatives separated by '|' */
-	char buf[128];
-	for (const char *p = types; p && *p;) {
-		const char *bar = strchr(p, '|');
-		size_t n = bar ? (size_t)(bar - p) : strlen(p);
-		if (n < sizeof buf) {
-			memcpy(buf, p, n);
-			buf[n] = '\0';
-			const gs_dtype *t = gs_dwarf_type(d, buf, NULL);
-			const gs_dmember *m = t ? gs_dwarf_member(gs_dwarf_resolve(t), names) : NULL;
-			if (m)
-				return m->offset;
-		}
-		p = bar ? bar + 1 : NULL;
+	static const uint64_t dflt[] = {20, 23, 40, 48, 8};
+	uint64_t *dst[] = {&ty->o_tflag, &ty->o_kind, &ty->o_str, &ty->o_ptr_elem,
+			   &ty->o_itab_type};
+	enum { N = sizeof dflt / sizeof dflt[0] };
+	_Static_assert(RT_ABI_ITAB_TYPE - RT_ABI_TYPE_TFLAG + 1 == N, "RT_ABI_* rows");
+	gs_layout l = {0};
+	int rc = gs_layout_resolve(&l, &gs_runtime_fields[RT_ABI_TYPE_TFLAG], N, d, err);
+	for (size_t i = 0; rc == 0 && i < N; i++) {
+		if (l.mismatch[i])
+			rc = gs_errf(err, GS_EINPUT, "%s.%s is a %s in the binary, expected a %s",
+				     l.specs[i].type, l.specs[i].names, gs_fkind_name(l.kinds[i]),
+				     gs_fkind_name(l.specs[i].kind));
+		*dst[i] = l.offsets[i] >= 0 ? (uint64_t)l.offsets[i] : dflt[i];
 	}
-	return dflt;
+	gs_layout_free(&l);
+	return rc;
 }
-
-#define ABI_TYPE "internal/abi.Type|runtime._type"
 
 gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, const gs_consts *k,
 			gs_err *err)
@@ -72,6 +74,18 @@ gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, const gs_const
 		gs_errf(err, GS_ENOTFOUND,
 			"runtime.moduledata lacks types/etypes/typelinks|typedesclen in DWARF");
 		return NULL;
+	}
+	/* read below as words (typelinks as a slice's pointer and length): their types must be */
+	const gs_dmember *word[] = {mt, me, mtd, ml};
+	for (size_t i = 0; i < sizeof word / sizeof word[0]; i++) {
+		uint8_t w;
+		enum gs_fkind want = i == 3 ? GS_FK_SLICE : GS_FK_WORD;
+		enum gs_fkind got = word[i] ? gs_fkind_of(word[i]->type, &w) : want;
+		if (!gs_fkind_fits(want, got)) {
+			gs_errf(err, GS_EINPUT, "runtime.moduledata.%s is a %s, expected a %s",
+				word[i]->name, gs_fkind_name(got), gs_fkind_name(want));
+			return NULL;
+		}
 	}
 	gs_types *ty = gs_calloc(1, sizeof *ty, err);
 	if (!ty)
@@ -99,12 +113,11 @@ gs_types *gs_types_open(gs_target *t, gs_dwarf *d, uint64_t bias, const gs_const
 		gs_types_close(ty);
 		return NULL;
 	}
-	ty->o_size = member_off(d, ABI_TYPE, "Size_|size", 0);
-	ty->o_tflag = member_off(d, ABI_TYPE, "TFlag|tflag", 20);
-	ty->o_kind = member_off(d, ABI_TYPE, "Kind_|kind", 23);
-	ty->o_str = member_off(d, ABI_TYPE, "Str|str", 40);
-	ty->o_ptr_elem = member_off(d, "internal/abi.PtrType|runtime.ptrtype", "Elem|elem", 48);
-	ty->o_itab_type = member_off(d, "internal/abi.ITab|runtime.itab", "Type|_type", 8);
+	if (resolve_offsets(ty, d, err) < 0) {
+		gs_err_wrap(err, "type descriptors");
+		gs_types_close(ty);
+		return NULL;
+	}
 	const gs_dtype *mapt = gs_dwarf_type(d, "internal/abi.MapType", NULL);
 	mapt = mapt ? gs_dwarf_resolve(mapt) : NULL;
 	ty->map_desc_size = mapt && mapt->size ? mapt->size : 136;

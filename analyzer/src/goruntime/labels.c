@@ -34,8 +34,8 @@ static const gs_dtype *peel(const gs_dtype *t)
 }
 
 /* The binary's runtime/pprof.labelMap: a map (up to 1.23), else the list the manifest
- * resolved (a slice of key/value strings, kinds checked); without either, the layout of its
- * Go version (a program that sets labels links runtime/pprof, so the type is there unless
+ * resolved (a slice of key/value strings, kinds checked); without either, the shape of its
+ * Go version built from the string type's size (a program that sets labels links runtime/pprof, so the type is there unless
  * the linker dropped it). */
 static void resolve(gs_rt *rt, lab_layout *l)
 {
@@ -57,10 +57,13 @@ static void resolve(gs_rt *rt, lab_layout *l)
 				  (uint64_t)ly->offsets[val], true};
 		return;
 	}
+	/* 1.24+ without the label types: labelMap's first member is the []label, a label is
+	 * {key, value string}; the string's size is the manifest's (RT_STRING_*), not assumed. */
 	int minor = rt->consts.go_minor;
-	if (minor >= 24) {
-		*l = (lab_layout){LAB_SLICE, {0}, 0, 32, 0, 16, false};
-	} else if (minor >= 19) {
+	uint64_t str = ly->sizes[RT_STRING_STR];
+	if (minor >= 24 && str) {
+		*l = (lab_layout){LAB_SLICE, {0}, 0, 2 * str, 0, str, false};
+	} else if (minor >= 19 && minor < 24) {
 		const gs_dtype *m = gs_dwarf_type(rt->dwarf, "map[string]string", NULL);
 		if (m && gs_map_layout_resolve(rt->dwarf, m, &l->map, NULL) == 0)
 			l->kind = LAB_MAP;

@@ -80,7 +80,73 @@ const gs_field_spec gs_runtime_fields[RT_NFIELDS] = {
 			   GS_FK_STRING},
 	[RT_LABEL2_VALUE] = {"internal/runtime/pprof/label.Label", "Value", NULL, false, "1.26+",
 			     GS_FK_STRING},
+	/* context chains (context.c); optional: without them a chain ends "unreadable" */
+	[RT_CTX_CANCEL_PARENT] = {"context.cancelCtx", "Context", NULL, false, "context chains",
+				  GS_FK_IFACE},
+	[RT_CTX_CANCEL_ERR] = {"context.cancelCtx", "err", "v", false,
+			       "error; atomic.Value{v any} since 1.25", GS_FK_IFACE},
+	[RT_CTX_TIMER_CANCEL] = {"context.timerCtx", "cancelCtx", NULL, false, NULL, GS_FK_STRUCT},
+	[RT_CTX_TIMER_DEADLINE] = {"context.timerCtx", "deadline", NULL, false, "time.Time",
+				   GS_FK_STRUCT},
+	[RT_TIME_WALL] = {"time.Time", "wall", NULL, false, "deadlines", GS_FK_U64},
+	[RT_TIME_EXT] = {"time.Time", "ext", NULL, false, "deadlines", GS_FK_I64},
+	[RT_CTX_VALUE_PARENT] = {"context.valueCtx", "Context", NULL, false, NULL, GS_FK_IFACE},
+	[RT_CTX_WITHOUT_PARENT] = {"context.withoutCancelCtx", "c", NULL, false, "1.21+",
+				   GS_FK_IFACE},
+	[RT_CTX_AFTERFUNC_CANCEL] = {"context.afterFuncCtx", "cancelCtx", NULL, false, "1.21+",
+				     GS_FK_STRUCT},
+	[RT_CTX_STOP_PARENT] = {"context.stopCtx", "Context", NULL, false, "1.21+", GS_FK_IFACE},
+	/* Type descriptors (iface.c); absent: the version table's offsets (20, 23, 40, 48, 8),
+	 * another kind: the descriptors are not read. */
+	[RT_ABI_TYPE_TFLAG] = {"internal/abi.Type|runtime._type", "TFlag|tflag", NULL, false,
+			       "runtime._type before 1.21", GS_FK_U8},
+	[RT_ABI_TYPE_KIND] = {"internal/abi.Type|runtime._type", "Kind_|kind", NULL, false, NULL,
+			      GS_FK_U8},
+	[RT_ABI_TYPE_STR] = {"internal/abi.Type|runtime._type", "Str|str", NULL, false,
+			     "nameOff into the types region", GS_FK_X32},
+	[RT_ABI_PTR_ELEM] = {"internal/abi.PtrType|runtime.ptrtype", "Elem|elem", NULL, false, NULL,
+			     GS_FK_PTR},
+	[RT_ABI_ITAB_TYPE] = {"internal/abi.ITab|runtime.itab", "Type|_type", NULL, false,
+			      "dynamic type of an interface", GS_FK_PTR},
+	/* Globals the model checks and reads (model.c); a stripped binary may lack the types:
+	 * the checks then read the first words, as the runtime has laid them out since 1.19. */
+	[RT_SCHED_GOIDGEN] = {"runtime.schedt", "goidgen", NULL, false,
+			      "counts goroutines (runtime.sched check)", GS_FK_U64},
+	[RT_SCHED_LASTPOLL] = {"runtime.schedt", "lastpoll", NULL, false, "the snapshot's time",
+			       GS_FK_X64},
+	[RT_ITABTABLE_SIZE] = {"runtime.itabTableType", "size", NULL, false,
+			       "runtime.itabTable check", GS_FK_U64},
+	[RT_ITABTABLE_COUNT] = {"runtime.itabTableType", "count", NULL, false, NULL, GS_FK_U64},
 };
+
+/* The first of the '|'-separated type names d has; NULL with err's code GS_ENOTFOUND when
+ * none. */
+static const gs_dtype *first_type(gs_dwarf *d, const char *names, gs_err *err)
+{
+	char buf[128];
+	if (!strchr(names, '|'))
+		return gs_dwarf_type(d, names, err);
+	for (const char *p = names; *p;) {
+		const char *bar = strchr(p, '|');
+		size_t n = bar ? (size_t)(bar - p) : strlen(p);
+		if (n < sizeof buf) {
+			memcpy(buf, p, n);
+			buf[n] = '\0';
+			gs_err e = {0};
+			const gs_dtype *t = gs_dwarf_type(d, buf, &e);
+			if (t || e.code == GS_EINTERNAL || gs_dwarf_nomem(d)) {
+				if (!t && err)
+					*err = e;
+				return t;
+			}
+		}
+		if (!bar)
+			break;
+		p = bar + 1;
+	}
+	gs_errf(err, GS_ENOTFOUND, "no type %s", names);
+	return NULL;
+}
 
 /* Adds the offset of an inner member (alternatives in `via`) when the field's type has one;
  * *type becomes that member's type. */
@@ -230,15 +296,16 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 	l->kinds = gs_calloc(n, sizeof *l->kinds, err);
 	l->widths = gs_calloc(n, sizeof *l->widths, err);
 	l->mismatch = gs_calloc(n, sizeof *l->mismatch, err);
+	l->via_found = gs_calloc(n, sizeof *l->via_found, err);
 	l->nmismatch = 0;
 	if (!l->offsets || !l->sizes || !l->found_as || !l->sources || !l->kinds || !l->widths ||
-	    !l->mismatch)
+	    !l->mismatch || !l->via_found)
 		return -1; /* freed by gs_layout_free */
 	int first_missing = -1;
 	for (size_t i = 0; i < n; i++) {
 		gs_err e = {0};
 		l->offsets[i] = -1;
-		const gs_dtype *t = gs_dwarf_type(d, specs[i].type, &e);
+		const gs_dtype *t = first_type(d, specs[i].type, &e);
 		if (!t && (e.code == GS_EINTERNAL || gs_dwarf_nomem(d))) /* not a missing type */
 			return gs_errf(err, GS_EINTERNAL, "%s", e.code == GS_EINTERNAL ? e.msg : "out of memory");
 		if (t) {
@@ -255,6 +322,7 @@ int gs_layout_resolve(gs_layout *l, const gs_field_spec *specs, size_t n, gs_dwa
 				if (specs[i].via)
 					l->offsets[i] += inner_offset(m->type, specs[i].via, &inner,
 								      &ft);
+				l->via_found[i] = inner != NULL;
 				l->kinds[i] = (uint8_t)gs_fkind_of(ft, &l->widths[i]);
 				if (!gs_fkind_fits((enum gs_fkind)specs[i].kind,
 						   (enum gs_fkind)l->kinds[i])) {
@@ -288,6 +356,7 @@ void gs_layout_free(gs_layout *l)
 	free(l->kinds);
 	free(l->widths);
 	free(l->mismatch);
+	free(l->via_found);
 	memset(l, 0, sizeof *l);
 }
 

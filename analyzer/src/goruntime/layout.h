@@ -43,7 +43,7 @@ const char *gs_fkind_name(int kind);
  * (a struct whose one sized member sits at offset 0, e.g. atomic.Uint32) counts as what it
  * wraps. */
 typedef struct gs_field_spec {
-	const char *type;   /* DWARF struct name, e.g. "runtime.g" */
+	const char *type;   /* DWARF struct name, e.g. "runtime.g"; "a|b": the first present */
 	const char *names;  /* alternatives, e.g. "elem" */
 	const char *via;    /* optional inner member alternatives, or NULL */
 	bool required;
@@ -62,6 +62,7 @@ typedef struct gs_layout {
 	uint8_t *kinds;        /* enum gs_fkind the binary's type has, when found */
 	uint8_t *widths;       /* its size when a scalar of 1, 2, 4 or 8 bytes, else 0 */
 	bool *mismatch;        /* kinds[i] is not what specs[i] expects: offsets[i] is -1 */
+	bool *via_found;       /* specs[i].via named a member the field's type has */
 	size_t nmismatch;
 } gs_layout;
 
@@ -150,6 +151,14 @@ enum gs_rt_field {
 	RT_MHEAP_ARENAS,
 	/* pprof label sets (labels.c) as a list, 1.24+ (a map before) */
 	RT_LABELMAP_LIST, RT_LABEL_KEY, RT_LABEL_VALUE, RT_LABEL2_KEY, RT_LABEL2_VALUE,
+	/* context.Context chains (context.c) and time.Time */
+	RT_CTX_CANCEL_PARENT, RT_CTX_CANCEL_ERR, RT_CTX_TIMER_CANCEL, RT_CTX_TIMER_DEADLINE,
+	RT_TIME_WALL, RT_TIME_EXT, RT_CTX_VALUE_PARENT, RT_CTX_WITHOUT_PARENT,
+	RT_CTX_AFTERFUNC_CANCEL, RT_CTX_STOP_PARENT,
+	/* type descriptors (iface.c resolves these five on their own, in this order) */
+	RT_ABI_TYPE_TFLAG, RT_ABI_TYPE_KIND, RT_ABI_TYPE_STR, RT_ABI_PTR_ELEM, RT_ABI_ITAB_TYPE,
+	/* globals the model checks (model.c) */
+	RT_SCHED_GOIDGEN, RT_SCHED_LASTPOLL, RT_ITABTABLE_SIZE, RT_ITABTABLE_COUNT,
 	RT_NFIELDS
 };
 

@@ -1,5 +1,6 @@
 /* Map layout resolution from DWARF, and the entry points that pick a walker. */
 #include "maps.h"
+#include "layout.h"
 
 #include <string.h>
 
@@ -51,13 +52,23 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 	return a ? (v + a - 1) / a * a : v;
 }
 
-static int member(const gs_dtype *s, const char *names, uint64_t *off, const gs_dtype **type,
-		  const char *what, gs_err *err)
+/* Member `names` of s; a member the walkers read as a scalar or a word must have the kind
+ * `want` (GS_FK_ANY: not read directly), so that its width is its type's, not assumed:
+ * a map type is known only at run time (its buckets and groups are generated per key and
+ * value type), so this is the manifest's check done here. */
+static int member(const gs_dtype *s, const char *names, enum gs_fkind want, uint64_t *off,
+		  const gs_dtype **type, const char *what, gs_err *err)
 {
 	const gs_dmember *m = s ? gs_dwarf_member(s, names) : NULL;
 	if (!m)
 		return gs_errf(err, GS_ENOTFOUND, "map type %s: %s has no member %s", what,
 			       s && s->name ? s->name : "?", names);
+	uint8_t w;
+	enum gs_fkind k = gs_fkind_of(m->type, &w);
+	if (!gs_fkind_fits(want, k))
+		return gs_errf(err, GS_EINPUT, "map type %s: %s.%s is a %s, the reader expects a %s",
+			       what, s->name ? s->name : "?", m->name, gs_fkind_name(k),
+			       gs_fkind_name(want));
 	*off = m->offset;
 	if (type)
 		*type = m->type;
@@ -77,20 +88,20 @@ static int resolve_classic(const gs_dtype *h, const char *what, gs_map_layout *l
 {
 	const gs_dtype *bt = NULL, *kt = NULL, *vt = NULL;
 	l->kind = GS_MAP_CLASSIC;
-	if (member(h, "count", &l->h_count, NULL, what, err) < 0 ||
-	    member(h, "flags", &l->h_flags, NULL, what, err) < 0 ||
-	    member(h, "B", &l->h_B, NULL, what, err) < 0 ||
-	    member(h, "buckets", &l->h_buckets, &bt, what, err) < 0 ||
-	    member(h, "oldbuckets", &l->h_oldbuckets, NULL, what, err) < 0 ||
-	    member(h, "nevacuate", &l->h_nevacuate, NULL, what, err) < 0)
+	if (member(h, "count", GS_FK_X64, &l->h_count, NULL, what, err) < 0 ||
+	    member(h, "flags", GS_FK_U8, &l->h_flags, NULL, what, err) < 0 ||
+	    member(h, "B", GS_FK_U8, &l->h_B, NULL, what, err) < 0 ||
+	    member(h, "buckets", GS_FK_WORD, &l->h_buckets, &bt, what, err) < 0 ||
+	    member(h, "oldbuckets", GS_FK_WORD, &l->h_oldbuckets, NULL, what, err) < 0 ||
+	    member(h, "nevacuate", GS_FK_ANY, &l->h_nevacuate, NULL, what, err) < 0)
 		return -1;
 	const gs_dtype *b = pointee(bt);
 	if (!b || !b->nmembers)
 		return gs_errf(err, GS_ENOTFOUND, "map type %s: no bucket type", what);
-	if (member(b, "tophash|topbits", &l->b_tophash, NULL, what, err) < 0 ||
-	    member(b, "keys", &l->b_keys, &kt, what, err) < 0 ||
-	    member(b, "values|elems", &l->b_values, &vt, what, err) < 0 ||
-	    member(b, "overflow", &l->b_overflow, NULL, what, err) < 0)
+	if (member(b, "tophash|topbits", GS_FK_ANY, &l->b_tophash, NULL, what, err) < 0 ||
+	    member(b, "keys", GS_FK_ANY, &l->b_keys, &kt, what, err) < 0 ||
+	    member(b, "values|elems", GS_FK_ANY, &l->b_values, &vt, what, err) < 0 ||
+	    member(b, "overflow", GS_FK_WORD, &l->b_overflow, NULL, what, err) < 0)
 		return -1;
 	l->bucket_size = b->size;
 	l->b_key_stride = l->indirect_key ? 8 : array_stride(kt);
@@ -104,9 +115,9 @@ static int resolve_swiss(gs_dwarf *d, const gs_dtype *m, const gs_dtype *kt, con
 	const gs_dtype *dt = NULL, *gt = NULL, *gd = NULL;
 	uint64_t groups = 0, off;
 	l->kind = GS_MAP_SWISS;
-	if (member(m, "used", &l->m_used, NULL, what, err) < 0 ||
-	    member(m, "dirPtr", &l->m_dirptr, &dt, what, err) < 0 ||
-	    member(m, "dirLen", &l->m_dirlen, NULL, what, err) < 0)
+	if (member(m, "used", GS_FK_X64, &l->m_used, NULL, what, err) < 0 ||
+	    member(m, "dirPtr", GS_FK_WORD, &l->m_dirptr, &dt, what, err) < 0 ||
+	    member(m, "dirLen", GS_FK_X64, &l->m_dirlen, NULL, what, err) < 0)
 		return -1;
 	/* dirPtr is typed **table<K,V>. */
 	const gs_dtype *tp = pointee(dt);
@@ -118,13 +129,13 @@ static int resolve_swiss(gs_dwarf *d, const gs_dtype *m, const gs_dtype *kt, con
 	if (!tab || !tab->nmembers)
 		return gs_errf(err, GS_ENOTFOUND, "map type %s: no table type", what);
 	l->t_size = tab->size;
-	if (member(tab, "used", &l->t_used, NULL, what, err) < 0 ||
-	    member(tab, "index", &l->t_index, NULL, what, err) < 0 ||
-	    member(tab, "groups", &groups, &gt, what, err) < 0 ||
-	    member(peel(gt), "data", &off, &gd, what, err) < 0)
+	if (member(tab, "used", GS_FK_ANY, &l->t_used, NULL, what, err) < 0 ||
+	    member(tab, "index", GS_FK_X64, &l->t_index, NULL, what, err) < 0 ||
+	    member(tab, "groups", GS_FK_ANY, &groups, &gt, what, err) < 0 ||
+	    member(peel(gt), "data", GS_FK_WORD, &off, &gd, what, err) < 0)
 		return -1;
 	l->t_groups_data = groups + off;
-	if (member(peel(gt), "lengthMask", &off, NULL, what, err) < 0)
+	if (member(peel(gt), "lengthMask", GS_FK_X64, &off, NULL, what, err) < 0)
 		return -1;
 	l->t_groups_mask = groups + off;
 

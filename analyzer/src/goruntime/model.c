@@ -63,6 +63,18 @@ static bool plausible_allm(gs_rt *rt, uint64_t a)
 	return threads == 0 || matched > 0;
 }
 
+/* Fields f and g of the struct at base into v[0] and v[1] (one when f == g), with their
+ * types' widths; a binary without the type (stripped, no descriptor) reads the struct's
+ * first words, where both fields have been since Go 1.19. */
+static bool first_words(gs_rt *rt, uint64_t base, enum gs_rt_field f, enum gs_rt_field g,
+			uint64_t *v)
+{
+	if (gs_layout_has(&rt->layout, f) && gs_layout_has(&rt->layout, g))
+		return read_field(rt, base, f, &v[0]) == 0 &&
+		       (f == g || read_field(rt, base, g, &v[1]) == 0);
+	return gs_target_read(rt->target, base, v, f == g ? 8 : 16, NULL) == 0;
+}
+
 /* A global found without DWARF or symbols is one of several candidates from the code that
  * uses it: the first whose contents look like what the runtime keeps there wins. */
 static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
@@ -83,10 +95,11 @@ static bool plausible_global(gs_rt *rt, const char *name, uint64_t a)
 		return plausible_allm(rt, a);
 	if (strcmp(name, "runtime.itabTable") == 0) /* *itabTableType{size, count, entries} */
 		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] &&
-		       gs_target_read(t, w[0], w + 1, 16, NULL) == 0 && w[1] && w[1] <= (1u << 24) &&
-		       !(w[1] & (w[1] - 1)) && w[2] <= w[1];
-	if (strcmp(name, "runtime.sched") == 0) /* goidgen, the first field, counts goroutines */
-		return gs_target_read_u64(t, a, &w[0], NULL) == 0 && w[0] && w[0] < (1ull << 40);
+		       first_words(rt, w[0], RT_ITABTABLE_SIZE, RT_ITABTABLE_COUNT, w + 1) &&
+		       w[1] && w[1] <= (1u << 24) && !(w[1] & (w[1] - 1)) && w[2] <= w[1];
+	if (strcmp(name, "runtime.sched") == 0) /* goidgen counts goroutines */
+		return first_words(rt, a, RT_SCHED_GOIDGEN, RT_SCHED_GOIDGEN, w) && w[0] &&
+		       w[0] < (1ull << 40);
 	return gs_target_read(t, a, w, 8, NULL) == 0;
 }
 
@@ -373,9 +386,7 @@ static void load_now(gs_rt *rt)
 	int64_t best = 0;
 	uint64_t a, v;
 	if (gs_rt_global(rt, "runtime.sched", &a, NULL) == 0) {
-		const gs_dtype *t = gs_dwarf_type(rt->dwarf, "runtime.schedt", NULL);
-		const gs_dmember *m = t ? gs_dwarf_member(t, "lastpoll") : NULL;
-		if (m && gs_target_read_u64(rt->target, a + m->offset, &v, NULL) == 0)
+		if (read_field(rt, a, RT_SCHED_LASTPOLL, &v) == 0)
 			best = (int64_t)v;
 	}
 	for (size_t i = 0; i < rt->ngs; i++)

@@ -11,8 +11,12 @@
 #include "../util/alloc.h"
 #include "model_internal.h"
 
+/* runtime.persistentChunkSize, 256 KiB in Go 1.19-1.27 (not in the constants table: see
+ * ARCHITECTURE.md) */
 #define CHUNK_SIZE (256u << 10)
 #define MAX_CHUNKS 4096
+/* pd.rg / pd.wg values below this are states (pdNil 0, pdReady 1, pdWait 2), not a *g */
+#define PD_FIRST_G 3
 
 static int cmp_pw(const void *a, const void *b)
 {
@@ -33,13 +37,6 @@ static void add_waiter(gs_netpoll_index *ni, uint64_t g, uint64_t pd, int64_t fd
 	ni->w[ni->n++] = (gs_poll_waiter){g, pd, fd, write};
 }
 
-static uint64_t word(const uint8_t *chunk, uint64_t off)
-{
-	uint64_t v;
-	memcpy(&v, chunk + off, 8);
-	return v;
-}
-
 /* Reads the chunks from the list head at address `list` through t. */
 static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 {
@@ -48,15 +45,18 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 	const gs_layout *l = &rt->layout;
 	const int64_t *o = l->offsets;
 	uint64_t head;
-	/* The scan reads whole words at every offset of a chunk: the four fields must be words
-	 * (checked once here against their types, not per offset). */
+	/* Each field is read with its type's width (gs_layout_get); self, rg and wg are compared
+	 * with addresses, so they must be words (checked once against their types). */
 	if (!list || o[RT_PD_SELF] < 0 || o[RT_PD_RG] < 0 || o[RT_PD_WG] < 0 || o[RT_PD_FD] < 0 ||
 	    l->widths[RT_PD_SELF] != 8 || l->widths[RT_PD_RG] != 8 || l->widths[RT_PD_WG] != 8 ||
-	    l->widths[RT_PD_FD] != 8 || gs_target_read_u64(t, list, &head, NULL) < 0)
+	    gs_target_read_u64(t, list, &head, NULL) < 0)
 		return;
-	uint64_t maxoff = (uint64_t)o[RT_PD_SELF];
-	if ((uint64_t)o[RT_PD_RG] > maxoff)
-		maxoff = (uint64_t)o[RT_PD_RG];
+	/* the pollDesc's extent the scan reads: its last field read, to its end */
+	uint64_t maxoff = 0;
+	static const int read[] = {RT_PD_SELF, RT_PD_RG, RT_PD_WG, RT_PD_FD};
+	for (size_t i = 0; i < sizeof read / sizeof read[0]; i++)
+		if ((uint64_t)o[read[i]] + l->widths[read[i]] > maxoff)
+			maxoff = (uint64_t)o[read[i]] + l->widths[read[i]];
 	uint8_t *chunk = malloc(CHUNK_SIZE);
 	if (!chunk) {
 		ni->nomem = true;
@@ -65,19 +65,20 @@ static void build_from(gs_rt *rt, gs_target *t, uint64_t list)
 	for (unsigned c = 0; head && c < MAX_CHUNKS; c++) {
 		if (gs_target_read(t, head, chunk, CHUNK_SIZE, NULL) < 0)
 			break;
-		for (uint64_t off = 8; off + maxoff + 8 <= CHUNK_SIZE; off += 8) {
+		for (uint64_t off = 8; off + maxoff <= CHUNK_SIZE; off += 8) {
 			uint64_t p = head + off;
-			if (word(chunk, off + (uint64_t)o[RT_PD_SELF]) != p)
+			int64_t at = (int64_t)off;
+			if (gs_layout_get(l, RT_PD_SELF, chunk, CHUNK_SIZE, at) != p)
 				continue;
-			int64_t fd = (int64_t)word(chunk, off + (uint64_t)o[RT_PD_FD]);
-			uint64_t rg = word(chunk, off + (uint64_t)o[RT_PD_RG]);
-			uint64_t wg = word(chunk, off + (uint64_t)o[RT_PD_WG]);
-			if (rg > 2)
+			int64_t fd = (int64_t)gs_layout_get(l, RT_PD_FD, chunk, CHUNK_SIZE, at);
+			uint64_t rg = gs_layout_get(l, RT_PD_RG, chunk, CHUNK_SIZE, at);
+			uint64_t wg = gs_layout_get(l, RT_PD_WG, chunk, CHUNK_SIZE, at);
+			if (rg >= PD_FIRST_G)
 				add_waiter(ni, rg, p, fd, false);
-			if (wg > 2)
+			if (wg >= PD_FIRST_G)
 				add_waiter(ni, wg, p, fd, true);
 		}
-		head = word(chunk, 0);
+		memcpy(&head, chunk, sizeof head); /* a chunk's first word: the previous chunk */
 	}
 	free(chunk);
 	if (ni->n)

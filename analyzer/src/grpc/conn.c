@@ -89,8 +89,8 @@ bool gs_grpc_format_addr(gs_grpc *g, uint64_t iface_addr, char *buf, size_t cap)
 		return false;
 	if (gs_type_is(g->ty, ifc.type, "*net.TCPAddr")) {
 		uint64_t ip[2] = {0}, port = 0;
-		if (!ifc.data || o[TCPADDR_IP] < 0 ||
-		    gs_target_read(g->t, ifc.data + (uint64_t)o[TCPADDR_IP], ip, 16, NULL) < 0 ||
+		if (!ifc.data ||
+		    gs_layout_read_words(&g->l, TCPADDR_IP, g->t, ifc.data, 0, 2, ip) < 0 ||
 		    gs_layout_read(&g->l, TCPADDR_PORT, g->t, ifc.data, 0, &port) < 0)
 			return false;
 		uint8_t b[16] = {0};
@@ -142,13 +142,25 @@ static void read_netfd(gs_grpc *g, gs_transport *tr, uint64_t conn)
 		tr->pollDesc = rctx;
 }
 
+/* Word `word` of member m of a type found at run time (a wrapper's struct), read only
+ * when the member's own type (DWARF or descriptor) is of kind `want`: a pointer is one
+ * word, an interface two (0 its type, 1 its data); another kind or width is refused (0). */
+static uint64_t dyn_word(gs_grpc *g, const gs_dmember *m, enum gs_fkind want, uint64_t base,
+			 unsigned word)
+{
+	uint8_t w = 0;
+	enum gs_fkind k = m && m->type ? gs_fkind_of(m->type, &w) : GS_FK_OTHER;
+	uint64_t v = 0;
+	if (k != want || w != 8 || word >= (k == GS_FK_IFACE ? 2u : 1u))
+		return 0;
+	if (gs_target_read_u64(g->t, base + m->offset + 8 * word, &v, NULL) < 0)
+		return 0;
+	return v;
+}
+
 static uint64_t member_word(gs_grpc *g, const gs_dtype *st, uint64_t base, const char *name)
 {
-	const gs_dmember *m = st ? gs_dwarf_member(st, name) : NULL;
-	uint64_t v = 0;
-	if (m)
-		gs_target_read_u64(g->t, base + m->offset, &v, NULL);
-	return v;
+	return dyn_word(g, st ? gs_dwarf_member(st, name) : NULL, GS_FK_PTR, base, 0);
 }
 
 /* In-memory pipes: the objects data goes in and out through, so that the two ends pair
@@ -164,12 +176,11 @@ static bool read_pipe(gs_grpc *g, gs_transport *tr, const char *name, const gs_d
 		tr->conn_kind = "bufconn";
 		const gs_dmember *r = st ? gs_dwarf_member(st, "Reader") : NULL;
 		const gs_dmember *w = st ? gs_dwarf_member(st, "Writer") : NULL;
-		uint64_t v = 0;
 		/* Reader and Writer are io.Reader / io.Writer: the data word is the *pipe. */
-		if (r && gs_target_read_u64(g->t, base + r->offset + 8, &v, NULL) == 0)
-			tr->pipe_in = v;
-		if (w && gs_target_read_u64(g->t, base + w->offset + 8, &v, NULL) == 0)
-			tr->pipe_out = v;
+		if (r)
+			tr->pipe_in = dyn_word(g, r, GS_FK_IFACE, base, 1);
+		if (w)
+			tr->pipe_out = dyn_word(g, w, GS_FK_IFACE, base, 1);
 	} else {
 		return false;
 	}
@@ -236,9 +247,9 @@ static void follow_conn(gs_grpc *g, gs_transport *tr, uint64_t iface_addr)
 			goto opaque;
 		add_via(tr, t->name);
 		if (leaf_ptr) { /* a wrapper embedding *net.TCPConn itself */
-			uint64_t c = 0;
 			tr->conn_kind = strstr(next->type->name, "TCP") ? "tcp" : "unix";
-			if (gs_target_read_u64(g->t, ifc.data + next->offset, &c, NULL) == 0 && c)
+			uint64_t c = dyn_word(g, next, GS_FK_PTR, ifc.data, 0);
+			if (c)
 				read_netfd(g, tr, c);
 			return;
 		}

@@ -185,8 +185,8 @@ static void read_context(gs_grpc *g, gs_stream *st)
 		return;
 	}
 	gs_ctx_info *ci = g->ctx_scratch;
-	if (gs_ctx_read(g->t, g->d, g->ty, gs_rt_bias(g->rt), st->addr + (uint64_t)g->l.offsets[ST_CTX],
-			ci, NULL) == 0) {
+	if (gs_ctx_read(g->t, g->d, gs_rt_layout(g->rt), g->ty, gs_rt_bias(g->rt),
+			st->addr + (uint64_t)g->l.offsets[ST_CTX], ci, NULL) == 0) {
 		st->ctx_known = true;
 		st->ctx.done = ci->done;
 		st->ctx.has_deadline = ci->has_deadline;
