@@ -228,7 +228,7 @@ static bool group_and_speak(run *r)
 		if (!ok)
 			return false;
 	}
-	return true;
+	return !r->d.nomem; /* an index the re-judging built may have fallen short too */
 }
 
 static int diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uint64_t *goids,
@@ -266,15 +266,19 @@ static int diagnose_set(gs_rt *const *rt, gs_grpc *const *g, size_t n, const uin
 			set[i] = runs[i].d;
 		gs_pair_set(set, n);
 	}
-	for (size_t i = 0; i < ngoids; i++)
-		push(&runs[0], goids[i]);
-	for (size_t i = 0; !ngoids && i < n; i++)
-		seed_default(&runs[i]);
+	/* Queueing reads the state too (lazy indexes, the name memo, out-of-memory marks): on the
+	 * set's copy, as the steps below do, or what it builds is lost and leaks. */
 	for (size_t i = 0; i < n; i++) {
+		if (set)
+			runs[i].d = set[i];
+		for (size_t k = 0; i == 0 && k < ngoids; k++)
+			push(&runs[0], goids[k]);
+		if (!ngoids)
+			seed_default(&runs[i]);
 		runs[i].asked = runs[i].len;
 		runs[i].d.brief = brief;
 		if (set)
-			set[i].brief = brief;
+			set[i] = runs[i].d;
 	}
 	/* A run steps on its state as the set holds it (where the other runs' rules find it and
 	 * may build its lazy indexes), and puts it back. */
