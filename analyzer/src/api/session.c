@@ -176,8 +176,11 @@ layout: /* a live target is opened here, after what the executable alone gives *
 		    gs_target_image_begin(s->target) == 0;
 	s->rt = gs_rt_open_layout(s->target, s->binary, s->pclntab, s->dwarf, o->force != 0,
 				  o->has_bias_hint ? &o->load_bias_hint : NULL, err);
-	if (!s->rt)
+	if (!s->rt) {
+		if (copy) /* not a moment longer than the copy would have taken */
+			gs_target_resume(s->target);
 		return -1;
+	}
 	gs_phases_mark(&s->phases, "layout");
 	if (copy) { /* what the command reads is copied, and the process goes on */
 		int rc = gs_rt_capture(s->rt, o->want_grpc != 0, &s->capture, err);
