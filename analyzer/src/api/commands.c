@@ -62,6 +62,17 @@ static int parse_u64(const char *s, uint64_t *v)
 	return 0;
 }
 
+/* Appends a goroutine id; false when out of memory (*ids stays the caller's). */
+static bool add_id(uint64_t **ids, size_t *n, uint64_t id)
+{
+	uint64_t *v = gs_reallocarray(*ids, *n + 1, sizeof **ids, NULL);
+	if (!v)
+		return false;
+	*ids = v;
+	v[(*n)++] = id;
+	return true;
+}
+
 /* The --label filters given, in order (an array to free; NULL when none). */
 static const char **gs_label_filters(const gs_cmdline *cl, size_t *n, bool *nomem)
 {
@@ -106,15 +117,12 @@ static int cmd_goroutines(gs_session *s, const gs_cmdline *cl, gs_strbuf *out, c
 				free(labels);
 				return bad(errmsg, "goroutines: not a goroutine id: %s", it->v1);
 			}
-			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
-			if (!v) {
+			if (!add_id(&ids, &nids, id)) {
 				free(ids);
 				free(labels);
 				*errmsg = gs_msg_dup("out of memory");
 				return 1;
 			}
-			ids = v;
-			ids[nids++] = id;
 		} else if (strcmp(n, "--json") == 0) {
 			o.json = true;
 		} else if (strcmp(n, "--stacks") == 0) {
@@ -354,15 +362,12 @@ static int cmd_why_blocked(gs_session *s, const gs_cmdline *cl, gs_strbuf *out,
 				free(labels);
 				return bad(errmsg, "why-blocked: not a goroutine id: %s", it->v1);
 			}
-			uint64_t *v = gs_reallocarray(ids, nids + 1, sizeof *ids, NULL);
-			if (!v) {
+			if (!add_id(&ids, &nids, id)) {
 				free(ids);
 				free(labels);
 				*errmsg = gs_msg_dup("out of memory");
 				return 1;
 			}
-			ids = v;
-			ids[nids++] = id;
 		} else if (strcmp(n, "--json") == 0) {
 			fmt = GS_FMT_JSON;
 		} else if (strcmp(n, "--dot") == 0) {

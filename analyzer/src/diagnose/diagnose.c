@@ -191,7 +191,7 @@ void gs_diagnose_prepare(gs_rt *rt)
 	}
 }
 
-static void free_verdict(gs_verdict *v)
+void gs_verdict_free(gs_verdict *v)
 {
 	for (size_t k = v->npooled; k < v->nevidence; k++)
 		free(v->evidence[k]);
@@ -223,7 +223,7 @@ static bool group_and_speak(run *r)
 		gs_verdict full;
 		gs_judge(&r->d, g, &full, v->reached);
 		bool ok = !full.nomem && intern_evidence(r->out, &full);
-		free_verdict(v);
+		gs_verdict_free(v);
 		*v = full;
 		if (!ok)
 			return false;
@@ -352,7 +352,7 @@ int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagn
 void gs_diagnosis_free(gs_diagnosis *dg)
 {
 	for (size_t i = 0; i < dg->n; i++)
-		free_verdict(&dg->v[i]);
+		gs_verdict_free(&dg->v[i]);
 	free(dg->v);
 	if (dg->groups)
 		gs_vgroups_free(dg->groups);

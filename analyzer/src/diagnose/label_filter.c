@@ -55,21 +55,6 @@ static void reach(walk *w, size_t snap, uint64_t goid)
 	}
 }
 
-/* What the diagnosis' evidence_pool holds stays there. */
-static void drop(gs_verdict *v)
-{
-	for (size_t k = v->npooled; k < v->nevidence; k++)
-		free(v->evidence[k]);
-	if (!v->summary_pooled)
-		free(v->summary);
-	free(v->evidence);
-	free(v->chain);
-	free(v->co);
-	free(v->peer_chain);
-	free(v->peer_snap);
-	free(v->across);
-}
-
 static void compact(gs_diagnosis *dg, const bool *keep)
 {
 	size_t m = 0;
@@ -77,7 +62,7 @@ static void compact(gs_diagnosis *dg, const bool *keep)
 		if (keep[i])
 			dg->v[m++] = dg->v[i];
 		else
-			drop(&dg->v[i]);
+			gs_verdict_free(&dg->v[i]);
 	}
 	dg->n = m;
 }

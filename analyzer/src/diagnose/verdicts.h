@@ -113,6 +113,8 @@ int gs_diagnose_set_grouped(gs_rt *const *rt, gs_grpc *const *g, size_t n,
  * gRPC object, then every goroutine their chains reach. */
 int gs_diagnose(gs_rt *rt, gs_grpc *g, const uint64_t *goids, size_t n, gs_diagnosis *out,
 		gs_err *err);
+/* What one verdict owns (pooled strings stay with the diagnosis). */
+void gs_verdict_free(gs_verdict *v);
 void gs_diagnosis_free(gs_diagnosis *d);
 
 #endif
