@@ -579,7 +579,8 @@ void gs_typedesc_set_members(gs_typedesc *td, gs_dtype *t, const gs_dmember *m, 
 	gs_dmember *c = td_alloc(td, (n ? n : 1) * sizeof *c);
 	if (!c)
 		return;
-	memcpy(c, m, n * sizeof *c);
+	if (n) /* a type whose own members were never read (m NULL): none */
+		memcpy(c, m, n * sizeof *c);
 	t->members = c;
 	t->nmembers = n;
 }
