@@ -5,32 +5,8 @@
 #include <string.h>
 
 #include "gs_check.h"
+#include "chain_verdict.h"
 #include "../../analyzer/src/diagnose/diag_internal.h"
-
-/* Verdict goid of a snapshot, blaming goroutine to_goid of snapshot to_snap (to_goid 0:
- * nothing), and in-process goroutine local (0: none). */
-static void verdict(gs_diagnosis *d, uint64_t goid, const char *code, size_t to_snap,
-		    uint64_t to_goid, uint64_t local)
-{
-	d->v = realloc(d->v, (d->n + 1) * sizeof *d->v);
-	gs_verdict *v = &d->v[d->n++];
-	memset(v, 0, sizeof *v);
-	v->goid = goid;
-	v->code = code;
-	v->stream = -1;
-	if (to_goid) {
-		v->peer_chain = malloc(sizeof *v->peer_chain);
-		v->peer_snap = malloc(sizeof *v->peer_snap);
-		v->peer_chain[0] = to_goid;
-		v->peer_snap[0] = to_snap;
-		v->npeer_chain = 1;
-	}
-	if (local) {
-		v->chain = malloc(sizeof *v->chain);
-		v->chain[0] = local;
-		v->nchain = 1;
-	}
-}
 
 static const gs_verdict *find(const gs_diagnosis *d, uint64_t goid)
 {
@@ -49,10 +25,10 @@ static void free_all(gs_diagnosis *d, size_t n)
 START_TEST(test_across_follows_three_processes_to_the_end)
 {
 	gs_diagnosis d[3] = {{0}};
-	verdict(&d[0], 7, "peer-silent", 1, 20, 0);     /* client -> gateway handler */
-	verdict(&d[1], 20, "peer-silent", 2, 33, 0);    /* gateway -> backend handler */
-	verdict(&d[2], 33, "handler-blocked", 0, 0, 34); /* backend: blames a local goroutine */
-	verdict(&d[2], 34, "unknown", 0, 0, 0);
+	chain_verdict(&d[0], 7, "peer-silent", 1, 20, 0);     /* client -> gateway handler */
+	chain_verdict(&d[1], 20, "peer-silent", 2, 33, 0);    /* gateway -> backend handler */
+	chain_verdict(&d[2], 33, "handler-blocked", 0, 0, 34); /* backend: blames a local goroutine */
+	chain_verdict(&d[2], 34, "unknown", 0, 0, 0);
 	gs_chains_across(d, 3);
 	const gs_verdict *c = find(&d[0], 7);
 	ck_assert_uint_eq(c->nacross, 3);
@@ -74,8 +50,8 @@ END_TEST
 START_TEST(test_across_cycle_between_two_processes_ends)
 {
 	gs_diagnosis d[2] = {{0}};
-	verdict(&d[0], 5, "peer-silent", 1, 9, 0); /* A:5 -> B:9 -> A:5 */
-	verdict(&d[1], 9, "peer-silent", 0, 5, 0);
+	chain_verdict(&d[0], 5, "peer-silent", 1, 9, 0); /* A:5 -> B:9 -> A:5 */
+	chain_verdict(&d[1], 9, "peer-silent", 0, 5, 0);
 	gs_chains_across(d, 2);
 	const gs_verdict *a = find(&d[0], 5), *b = find(&d[1], 9);
 	ck_assert_uint_eq(a->nacross, 1);
@@ -91,10 +67,10 @@ START_TEST(test_across_back_into_the_first_process_and_on)
 {
 	/* A:1 -> B:2 -> A:3 -> C:4 -> A:1 (a cycle through three processes, back to the start) */
 	gs_diagnosis d[3] = {{0}};
-	verdict(&d[0], 1, "peer-silent", 1, 2, 0);
-	verdict(&d[1], 2, "peer-silent", 0, 3, 0);
-	verdict(&d[0], 3, "peer-silent", 2, 4, 0);
-	verdict(&d[2], 4, "peer-silent", 0, 1, 0);
+	chain_verdict(&d[0], 1, "peer-silent", 1, 2, 0);
+	chain_verdict(&d[1], 2, "peer-silent", 0, 3, 0);
+	chain_verdict(&d[0], 3, "peer-silent", 2, 4, 0);
+	chain_verdict(&d[2], 4, "peer-silent", 0, 1, 0);
 	gs_chains_across(d, 3);
 	const gs_verdict *a = find(&d[0], 1);
 	ck_assert_uint_eq(a->nacross, 3);
@@ -105,7 +81,7 @@ START_TEST(test_across_back_into_the_first_process_and_on)
 	/* a goroutine blamed but not judged (a verdict cap, damage) ends the path, unnamed */
 	free_all(d, 3);
 	gs_diagnosis e[2] = {{0}};
-	verdict(&e[0], 1, "peer-silent", 1, 99, 0);
+	chain_verdict(&e[0], 1, "peer-silent", 1, 99, 0);
 	gs_chains_across(e, 2);
 	ck_assert_uint_eq(find(&e[0], 1)->nacross, 1);
 	ck_assert_ptr_null(find(&e[0], 1)->across[0].code);
@@ -117,9 +93,9 @@ START_TEST(test_across_long_in_process_chain_is_bounded)
 {
 	/* 1000 goroutines in a row in B after one step from A: the path stops at its bound */
 	gs_diagnosis d[2] = {{0}};
-	verdict(&d[0], 1, "peer-silent", 1, 1000, 0);
+	chain_verdict(&d[0], 1, "peer-silent", 1, 1000, 0);
 	for (uint64_t g = 1000; g < 2000; g++)
-		verdict(&d[1], g, "unknown", 0, 0, g + 1);
+		chain_verdict(&d[1], g, "unknown", 0, 0, g + 1);
 	gs_chains_across(d, 2);
 	const gs_verdict *a = find(&d[0], 1);
 	ck_assert_uint_gt(a->nacross, 10);

@@ -7,6 +7,7 @@
 
 #include "gs_check.h"
 #include "mock_model.h"
+#include "chain_verdict.h"
 #include "../../analyzer/src/diagnose/diag_internal.h"
 #include "../../analyzer/src/diagnose/label_filter.h"
 
@@ -17,26 +18,7 @@ static void verdict(mock *m, gs_diagnosis *d, uint64_t goid, const gs_labels *l,
 {
 	gs_goroutine *g = mock_g(m, goid, GS_G_WAITING, "select");
 	mock_labels(m, g, l);
-	d->v = realloc(d->v, (d->n + 1) * sizeof *d->v);
-	ck_assert_ptr_nonnull(d->v);
-	gs_verdict *v = &d->v[d->n++];
-	memset(v, 0, sizeof *v);
-	v->goid = goid;
-	v->code = "peer-silent";
-	v->stream = -1;
-	v->reached = l == NULL;
-	if (to_goid) {
-		v->peer_chain = malloc(sizeof *v->peer_chain);
-		v->peer_snap = malloc(sizeof *v->peer_snap);
-		v->peer_chain[0] = to_goid;
-		v->peer_snap[0] = to_snap;
-		v->npeer_chain = 1;
-	}
-	if (local) {
-		v->chain = malloc(sizeof *v->chain);
-		v->chain[0] = local;
-		v->nchain = 1;
-	}
+	chain_verdict(d, goid, "peer-silent", to_snap, to_goid, local)->reached = l == NULL;
 }
 
 static bool has(const gs_diagnosis *d, uint64_t goid)
