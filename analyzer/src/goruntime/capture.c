@@ -131,10 +131,10 @@ static bool list_spans(gs_rt *rt, bool heap, bool structs_copied, rangev *arenas
 		sr_nomem = sr.nomem;
 	}
 	uint64_t arena = GS_GO_HEAP_ARENA_BYTES(rt), page = GS_GO_PAGE_SIZE(rt);
-	size_t nch = 0, chcap = n * 2;
-	uint64_t *chunks = gs_calloc(chcap, sizeof *chunks, NULL);
+	size_t nch = 0, chcap = arenas ? n * 2 : 0; /* no arena list asked: no chunks */
+	uint64_t *chunks = chcap ? gs_calloc(chcap, sizeof *chunks, NULL) : NULL;
 	uint8_t *buf = gs_malloc(ssize, NULL);
-	bool ok = !sr_nomem && chunks && buf;
+	bool ok = !sr_nomem && (chunks || !chcap) && buf;
 	for (size_t i = 0; ok && i < n; i++) {
 		if (!ptr[i] || gs_target_read_bulk(t, ptr[i], buf, ssize, NULL) < 0)
 			continue;
